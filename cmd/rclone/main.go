@@ -1,0 +1,23 @@
+// Command rclone is stock rclone with this module's put.io backend in place
+// of rclone's own.
+package main
+
+import (
+	_ "github.com/rclone-putio/rclone-putio/backend/all" // every backend, our putio included
+	"github.com/rclone/rclone/cmd"
+	_ "github.com/rclone/rclone/cmd/all" // every command
+	"github.com/rclone/rclone/fs"
+	_ "github.com/rclone/rclone/lib/plugin" // plugins, as stock rclone loads them
+)
+
+// versionSuffix marks this build in `rclone version` and the User-Agent,
+// so bug reports show which putio backend was in use.
+const versionSuffix = "putio"
+
+func init() {
+	fs.Version = fs.VersionTag + "-" + versionSuffix
+}
+
+func main() {
+	cmd.Main()
+}
