@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: all build test lint emulator demo bench docs fuzz clean
+.PHONY: all build test lint emulator demo bench docs generate fuzz clean
 
 all: build
 
@@ -11,6 +11,11 @@ build:
 	$(GO) build -o $(BIN)/rclone ./cmd/rclone
 	$(GO) build -o $(BIN)/putio-emulator ./cmd/putio-emulator
 
+# demo: the main job end to end with no put.io account (see scripts/demo.sh).
+demo: build
+	scripts/demo.sh
+
+# test: lint, then every test; e2e/ builds bin/ itself, once per run.
 test: lint
 	$(GO) test -count=1 -timeout 45m $(PKGS)
 
@@ -20,6 +25,14 @@ lint:
 
 emulator:
 	$(GO) run ./cmd/putio-emulator
+
+# generate: refresh backend/all from the rclone version in go.mod.
+generate:
+	$(GO) generate ./backend/all
+
+# docs: refresh the options block of docs/content/putio.md from bin/rclone.
+docs: build
+	$(GO) run ./scripts/backenddocs -rclone $(BIN)/rclone docs/content/putio.md
 
 clean:
 	rm -rf $(BIN)
