@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// excerptLimit bounds how much of a non-JSON error body goes into a message.
+const excerptLimit = 200
+
+// Error is a failed put.io call, decoded by us whatever the reply looked like.
+type Error struct {
+	Status  int    // HTTP status
+	Type    string // error_type (or OAuth's "error")
+	Message string // error_message
+	Excerpt string // start of the body when it was not a put.io error object
+	Method  string // request method, for the message
+	Path    string // request path without the query, for the message
+}
+
+// Error gives a one-line description naming the call that failed.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("put.io")
+	if e.Method != "" {
+		fmt.Fprintf(&b, " %s %s", e.Method, e.Path)
+	}
+	fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	if text := http.StatusText(e.Status); text != "" {
+		fmt.Fprintf(&b, " %s", text)
+	}
+	if e.Type != "" {
+		fmt.Fprintf(&b, ": %s", e.Type)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, ": body %q", e.Excerpt)
+	}
+	return b.String()
+}
+
+// errorBody is put.io's error object; OAuth routes say "error" instead of
+// "error_type".
+type errorBody struct {
+	ErrorType    string `json:"error_type"`
+	ErrorMessage string `json:"error_message"`
+	OAuthError   string `json:"error"`
+}
+
+// ParseError decodes an error reply. It never fails: a body that is not a
+// put.io error object is kept as a short, printable excerpt.
+func ParseError(status int, body []byte) *Error {
+	e := &Error{Status: status}
+	var parsed errorBody
+	if json.Unmarshal(body, &parsed) == nil && (parsed.ErrorType != "" || parsed.ErrorMessage != "" || parsed.OAuthError != "") {
+		e.Type = firstNonEmpty(parsed.ErrorType, parsed.OAuthError)
+		e.Message = parsed.ErrorMessage
+		return e
+	}
+	e.Excerpt = Excerpt(body)
+	return e
+}
+
+// Excerpt is the start of body, cut on a rune boundary and made valid UTF-8.
+func Excerpt(body []byte) string {
+	if len(body) > excerptLimit {
+		body = body[:excerptLimit]
+		for len(body) > 0 && !utf8.Valid(body) && len(body) > excerptLimit-utf8.UTFMax {
+			body = body[:len(body)-1]
+		}
+	}
+	return strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,97 @@
+package putio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+)
+
+// commandHelp describes the `rclone backend` commands.
+var commandHelp = []fs.CommandHelp{{
+	Name:  "trash",
+	Short: "List the put.io trash.",
+	Long: `Lists the items in the put.io trash with their ids, which "restore" takes.
+
+    rclone backend trash putio:
+`,
+}, {
+	Name:  "restore",
+	Short: "Restore items from the put.io trash by id.",
+	Long: `Restores trashed items to where they were deleted from. Give the ids
+listed by "trash"; restoring is asynchronous on put.io's side.
+
+    rclone backend restore putio: 123 456
+`,
+}}
+
+// TrashItem is one line of the trash listing.
+type TrashItem struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	IsDir     bool      `json:"is_dir"`
+	DeletedAt time.Time `json:"deleted_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Command runs a backend-specific command.
+func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[string]string) (any, error) {
+	switch name {
+	case "trash":
+		return f.listTrash(ctx)
+	case "restore":
+		return nil, f.restoreTrash(ctx, arg)
+	default:
+		return nil, fs.ErrorCommandNotFound
+	}
+}
+
+// listTrash reads the whole trash, page by page.
+func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
+	items := []TrashItem{}
+	call := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
+	for {
+		var out api.TrashListReply
+		if err := f.callJSON(ctx, call, &out); err != nil {
+			return nil, err
+		}
+		for _, file := range out.Files {
+			items = append(items, TrashItem{
+				ID: int64(file.ID), Name: f.opt.Enc.ToStandardName(file.Name), Size: file.Size,
+				IsDir: file.IsDir(), DeletedAt: file.DeletedAt.Time, ExpiresAt: file.ExpirationDate.Time,
+			})
+		}
+		if out.Cursor == nil || *out.Cursor == "" {
+			return items, nil
+		}
+		call = apiCall{method: http.MethodPost, path: "/v2/trash/list/continue", form: url.Values{"cursor": {*out.Cursor}}}
+	}
+}
+
+// restoreTrash restores the trashed items whose ids are given.
+func (f *Fs) restoreTrash(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return fmt.Errorf("putio: restore needs the ids of trashed items (see \"rclone backend trash %s:\")", f.name)
+	}
+	for _, id := range ids {
+		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return fmt.Errorf("putio: restore: %q is not an item id (see \"rclone backend trash %s:\")", id, f.name)
+		}
+	}
+	err := f.callJSON(ctx, apiCall{
+		method: http.MethodPost,
+		path:   "/v2/trash/restore",
+		form:   url.Values{"file_ids": {strings.Join(ids, ",")}},
+	}, &api.Empty{})
+	if err == nil {
+		f.DirCacheFlush()
+	}
+	return err
+}

@@ -1,0 +1,111 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/putdotio/go-putio"
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fserrors"
+)
+
+// Error types put.io uses that the backend acts on.
+const (
+	errTypeTrashLock       = "TRASH_LOCK_TIMEOUT"
+	errTypeNameExists      = "NAME_ALREADY_EXIST"
+	errTypeTooManyRequests = "TooManyRequests"
+)
+
+// errTruncated marks a reply body that ended early; the call is retried.
+var errTruncated = errors.New("reply body ended early")
+
+// authError is a rejected token, with the command that fixes it.
+type authError struct {
+	remote string
+	cause  *api.Error
+}
+
+func (e *authError) Error() string {
+	return fmt.Sprintf("put.io rejected the login token (%v): run \"rclone config reconnect %s:\" to log in again", e.cause, e.remote)
+}
+
+func (e *authError) Unwrap() error { return e.cause }
+
+// translateError turns go-putio's error (whose Error method can panic on
+// short bodies and must never be called) into an *api.Error, keeping
+// network and context errors as they are.
+func (f *Fs) translateError(err error) error {
+	var reply *putio.ErrorResponse
+	if !errors.As(err, &reply) {
+		return err
+	}
+	apiErr := api.ParseError(reply.Response.StatusCode, reply.Body)
+	if req := reply.Response.Request; req != nil {
+		apiErr.Method = req.Method
+		apiErr.Path = req.URL.Path
+	}
+	if apiErr.Status == http.StatusUnauthorized {
+		return &authError{remote: f.name, cause: apiErr}
+	}
+	return apiErr
+}
+
+// apiError returns err as an *api.Error if it is one.
+func apiError(err error) (*api.Error, bool) {
+	var apiErr *api.Error
+	ok := errors.As(err, &apiErr)
+	return apiErr, ok
+}
+
+// hasStatus reports whether err is an API error with that HTTP status.
+func hasStatus(err error, status int) bool {
+	apiErr, ok := apiError(err)
+	return ok && apiErr.Status == status
+}
+
+// hasType reports whether err is an API error with that error_type.
+func hasType(err error, errorType string) bool {
+	apiErr, ok := apiError(err)
+	return ok && apiErr.Type == errorType
+}
+
+// isRateLimited reports a 429, whose wait the gate has already scheduled.
+func isRateLimited(err error) bool {
+	return hasStatus(err, http.StatusTooManyRequests) || hasType(err, errTypeTooManyRequests)
+}
+
+// shouldRetry decides whether an attempt is worth repeating: 429, 5xx,
+// trash lock contention, truncated bodies and network errors are; other
+// 4xx, a revoked token and a cancelled context are not.
+func shouldRetry(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
+	var auth *authError
+	if errors.As(err, &auth) {
+		return false
+	}
+	if apiErr, ok := apiError(err); ok {
+		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 || apiErr.Type == errTypeTrashLock
+	}
+	return errors.Is(err, errTruncated) || fserrors.ShouldRetry(err)
+}
+
+// notFoundAs maps a 404 to the rclone sentinel the caller expects, which
+// rclone compares by identity.
+func notFoundAs(err, notFound error) error {
+	if hasStatus(err, http.StatusNotFound) {
+		return notFound
+	}
+	return err
+}
+
+// logIgnored logs a clean-up error that must not mask the main one.
+func logIgnored(o any, what string, err error) {
+	if err != nil {
+		fs.Errorf(o, "%s failed: %v", what, err)
+	}
+}

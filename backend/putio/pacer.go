@@ -1,0 +1,158 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"golang.org/x/time/rate"
+)
+
+// rclone's lib/pacer arms its sleep before it sees a call's result, so a
+// 429's Retry-After only takes effect from the second retry: the first one
+// goes out at once and is refused again. The gate below is consulted before
+// every attempt instead, so a 429 delays the very next attempt, and every
+// concurrent call, by exactly what the server asked for.
+
+const (
+	// rateLimitFallback is how long to back off after a 429 that names no
+	// delay; it is the default put.io staff chose for rclone (PR #6064).
+	rateLimitFallback = 60 * time.Second
+	// lowBudget is the x-ratelimit-remaining at or below which the gate
+	// spreads the remaining requests evenly until the window resets.
+	lowBudget = 10
+	// minBackoff and maxBackoff bound the sleep between retries of 5xx,
+	// network errors and other transient failures.
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// gate holds every request until the server is willing to take it.
+type gate struct {
+	limiter  *rate.Limiter
+	fallback time.Duration
+
+	mu           sync.Mutex
+	blockedUntil time.Time
+}
+
+func newGate() *gate {
+	return &gate{limiter: rate.NewLimiter(rate.Inf, 1), fallback: rateLimitFallback}
+}
+
+// wait blocks until the gate opens or ctx ends.
+func (g *gate) wait(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		delay := time.Until(g.blockedUntil)
+		g.mu.Unlock()
+		if delay <= 0 {
+			return g.limiter.Wait(ctx)
+		}
+		// Loop: another 429 may have pushed blockedUntil further meanwhile.
+		if err := sleepCtx(ctx, delay); err != nil {
+			return err
+		}
+	}
+}
+
+// observe reads the rate-limit headers of any reply.
+func (g *gate) observe(resp *http.Response) {
+	now := time.Now()
+	reset, hasReset := resetTime(resp.Header)
+	if resp.StatusCode == http.StatusTooManyRequests {
+		g.blockUntil(now.Add(g.retryDelay(resp.Header, now)))
+		return
+	}
+	remaining, err := strconv.Atoi(resp.Header.Get("X-Ratelimit-Remaining"))
+	if err != nil || !hasReset {
+		return
+	}
+	g.spread(remaining, reset.Sub(now))
+}
+
+// retryDelay is what a 429 asks for: Retry-After, else the window reset,
+// else the fallback.
+func (g *gate) retryDelay(h http.Header, now time.Time) time.Duration {
+	if seconds, err := strconv.Atoi(h.Get("Retry-After")); err == nil && seconds >= 0 {
+		return time.Duration(seconds) * time.Second
+	}
+	if when, err := http.ParseTime(h.Get("Retry-After")); err == nil {
+		return when.Sub(now)
+	}
+	if reset, ok := resetTime(h); ok {
+		return reset.Sub(now)
+	}
+	return g.fallback
+}
+
+// resetTime parses x-ratelimit-reset, epoch seconds.
+func resetTime(h http.Header) (time.Time, bool) {
+	epoch, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64)
+	if err != nil || epoch <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(epoch, 0), true
+}
+
+func (g *gate) blockUntil(until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.blockedUntil) {
+		g.blockedUntil = until
+		fs.Debugf(nil, "put.io rate limit: holding requests for %v", time.Until(until).Round(time.Millisecond))
+	}
+}
+
+// spread slows the limiter when the budget runs low so the remaining calls
+// last until the window resets, and lifts the limit once it is plentiful.
+func (g *gate) spread(remaining int, untilReset time.Duration) {
+	switch {
+	case remaining > lowBudget || untilReset <= 0:
+		g.limiter.SetLimit(rate.Inf)
+	case remaining == 0:
+		g.blockUntil(time.Now().Add(untilReset))
+	default:
+		g.limiter.SetLimit(rate.Limit(float64(remaining) / untilReset.Seconds()))
+	}
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// retry runs attempt until it succeeds, fails for good, or rclone's
+// --low-level-retries is used up. The gate is waited on before every
+// attempt; other transient errors add an exponential backoff.
+func (f *Fs) retry(ctx context.Context, what string, attempt func() error) error {
+	maxTries := max(fs.GetConfig(ctx).LowLevelRetries, 1)
+	backoff := minBackoff
+	for try := 1; ; try++ {
+		if err := f.gate.wait(ctx); err != nil {
+			return err
+		}
+		err := attempt()
+		if err == nil || try >= maxTries || !shouldRetry(ctx, err) {
+			return err
+		}
+		fs.Debugf(f, "%s: retry %d/%d after: %v", what, try, maxTries-1, err)
+		if isRateLimited(err) {
+			continue // the gate already holds the next attempt
+		}
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}

@@ -1,0 +1,105 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+)
+
+// publicShareBase is where a share token is opened in a browser. No public
+// record gives the form of put.io's public links (the SDK returns only the
+// token), so this is our choice: the web app's host with the token.
+const publicShareBase = "https://app.put.io/public-share/"
+
+// PublicLink makes (or, with unlink, removes) a put.io public share of the
+// file or folder at remote. An existing share is reused.
+func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, unlink bool) (string, error) {
+	id, err := f.itemID(ctx, remote)
+	if err != nil {
+		return "", err
+	}
+	shares, err := f.sharesOf(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if unlink {
+		return "", f.deleteShares(ctx, shares)
+	}
+	share, err := f.shareFor(ctx, id, shares)
+	if err != nil {
+		return "", err
+	}
+	warnExpiry(remote, expire, share)
+	return publicShareBase + share.Token, nil
+}
+
+// itemID finds the id of the file or folder at remote.
+func (f *Fs) itemID(ctx context.Context, remote string) (api.ID, error) {
+	dirID, err := f.dirCache.FindDir(ctx, remote, false)
+	if err == nil {
+		return parseID(dirID), nil
+	}
+	item, err := f.findItem(ctx, remote)
+	if err != nil {
+		return 0, err
+	}
+	return item.ID, nil
+}
+
+// sharesOf lists the account's public shares of item id.
+func (f *Fs) sharesOf(ctx context.Context, id api.ID) ([]api.PublicShare, error) {
+	var out api.PublicShareListReply
+	if err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: "/v2/public_share/list"}, &out); err != nil {
+		return nil, err
+	}
+	var mine []api.PublicShare
+	for _, share := range out.PublicShares {
+		if share.FileID() == id && share.Token != "" {
+			mine = append(mine, share)
+		}
+	}
+	return mine, nil
+}
+
+// shareFor returns the first existing share or creates one.
+func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare) (*api.PublicShare, error) {
+	if len(shares) > 0 {
+		return &shares[0], nil
+	}
+	var out api.PublicShareReply
+	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/public_share/" + id.String()}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return out.PublicShare, nil
+}
+
+// deleteShares removes shares by their share id.
+func (f *Fs) deleteShares(ctx context.Context, shares []api.PublicShare) error {
+	if len(shares) == 0 {
+		return errors.New("putio: no public link to remove")
+	}
+	for _, share := range shares {
+		err := f.callJSON(ctx, apiCall{method: http.MethodDelete, path: "/v2/public_share/" + share.ID.String()}, &api.Empty{})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// warnExpiry says so when put.io's own expiry differs from --expire: the
+// API takes no expiry, put.io decides it.
+func warnExpiry(remote string, expire fs.Duration, share *api.PublicShare) {
+	if expire == fs.DurationOff || share.ExpirationDate.IsZero() {
+		return
+	}
+	wanted := time.Now().Add(time.Duration(expire))
+	if share.ExpirationDate.Sub(wanted).Abs() > time.Minute {
+		fs.Logf(remote, "put.io sets link expiry itself: this link expires at %v, not at the requested %v", share.ExpirationDate.Time, wanted.UTC().Round(time.Second))
+	}
+}

@@ -1,0 +1,266 @@
+package putio
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/lib/multipart"
+	"github.com/rclone/rclone/lib/pool"
+	"github.com/rclone/rclone/lib/readers"
+)
+
+// Uploads use put.io's tus service: one POST creates the upload, PATCHes of
+// chunk_size carry the bytes, and the file appears only when the last byte
+// arrives. A failed upload is terminated, so it leaves nothing behind.
+
+const (
+	tusVersion = "1.0.0"
+	// terminateTimeout bounds the clean-up DELETE, which runs even when
+	// the upload's own context was cancelled.
+	terminateTimeout = 30 * time.Second
+)
+
+// errOffsetMismatch is a chunk the server did not take whole; the next
+// attempt resumes from the server's offset.
+var errOffsetMismatch = errors.New("upload offset mismatch")
+
+// tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
+func tusMetadata(pairs ...[2]string) string {
+	encoded := make([]string, len(pairs))
+	for i, pair := range pairs {
+		encoded[i] = pair[0] + " " + base64.StdEncoding.EncodeToString([]byte(pair[1]))
+	}
+	return strings.Join(encoded, ",")
+}
+
+// upload sends in as leaf into the folder dirID and returns the new item,
+// built from what we know and the final reply's headers (no extra call).
+func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string) (*api.File, error) {
+	size := src.Size()
+	if size < 0 {
+		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
+	}
+	name := f.opt.Enc.FromStandardName(leaf)
+	modTime := src.ModTime(ctx)
+	location, err := f.createUpload(ctx, name, dirID, size, modTime)
+	if err != nil {
+		return nil, err
+	}
+	item, err := f.sendContent(ctx, location, in, size)
+	if err != nil {
+		f.terminateUpload(ctx, location)
+		return nil, err
+	}
+	item.Name = name
+	item.ParentID = parseID(dirID)
+	item.Size = size
+	item.UpdatedAt = api.Time{Time: modTime.UTC().Truncate(time.Second)}
+	item.CreatedAt = api.Time{Time: time.Now().UTC().Truncate(time.Second)}
+	item.ContentType = fs.MimeTypeFromName(leaf)
+	return item, nil
+}
+
+// createUpload starts a tus upload and returns its absolute URL.
+func (f *Fs) createUpload(ctx context.Context, name, dirID string, size int64, modTime time.Time) (string, error) {
+	var location string
+	err := f.retry(ctx, "create upload", func() error {
+		req, err := f.newRequest(ctx, apiCall{method: http.MethodPost, path: f.opt.UploadURL})
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
+		req.Header.Set("Upload-Metadata", tusMetadata(
+			[2]string{"name", name},
+			[2]string{"parent_id", dirID},
+			[2]string{"no-torrent", "true"},
+			[2]string{"updated-at", formatTime(modTime)},
+		))
+		resp, err := f.send(req)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		location, err = resolveLocation(resp)
+		return err
+	})
+	return location, err
+}
+
+// resolveLocation makes the Location of a creation reply absolute.
+func resolveLocation(resp *http.Response) (string, error) {
+	header := resp.Header.Get("Location")
+	if header == "" {
+		return "", fmt.Errorf("putio: upload creation answered HTTP %d without a Location", resp.StatusCode)
+	}
+	location, err := resp.Request.URL.Parse(header)
+	if err != nil {
+		return "", fmt.Errorf("putio: upload creation gave a bad Location %q: %w", header, err)
+	}
+	return location.String(), nil
+}
+
+// sendContent PATCHes in chunk by chunk, holding one chunk in a pooled
+// buffer so a failed PATCH can be resent, and checks the CRC-32 of what
+// was sent against the one put.io computed.
+func (f *Fs) sendContent(ctx context.Context, location string, in io.Reader, size int64) (*api.File, error) {
+	crc := crc32.NewIEEE()
+	source := io.TeeReader(in, crc)
+	var offset int64
+	for {
+		n := min(int64(f.opt.ChunkSize), size-offset)
+		final, err := f.sendChunk(ctx, location, source, offset, n, size)
+		if err != nil {
+			return nil, err
+		}
+		offset += n
+		if offset >= size {
+			return f.finishUpload(ctx, final, fmt.Sprintf("%08x", crc.Sum32()))
+		}
+	}
+}
+
+// sendChunk reads n bytes from source and PATCHes them at offset, resuming
+// from the server's offset after a cut connection or a 409.
+func (f *Fs) sendChunk(ctx context.Context, location string, source io.Reader, offset, n, size int64) (http.Header, error) {
+	buf := multipart.NewRW()
+	defer func() { _ = buf.Close() }()
+	if _, err := io.CopyN(buf, source, n); err != nil {
+		return nil, fmt.Errorf("putio: reading the source at offset %d: %w", offset, err)
+	}
+	var sent int64 // bytes of this chunk the server already holds
+	var final http.Header
+	err := f.retry(ctx, "upload chunk", func() error {
+		header, err := f.patch(ctx, location, buf, offset, sent, n)
+		if err == nil {
+			final = header
+			return nil
+		}
+		if !resumable(err) {
+			return err
+		}
+		server, headErr := f.uploadOffset(ctx, location)
+		switch {
+		case headErr != nil:
+			return fmt.Errorf("%w (and asking for the offset failed: %v)", err, headErr)
+		case server < offset || server > offset+n:
+			return fmt.Errorf("putio: upload server is at byte %d, outside the chunk %d-%d being sent: %v", server, offset, offset+n, err)
+		case server == size && size > 0:
+			return fmt.Errorf("putio: upload completed but its final reply was lost: %w", err)
+		}
+		sent = server - offset
+		return fmt.Errorf("%w: resuming at byte %d: %v", errOffsetMismatch, server, err)
+	})
+	return final, err
+}
+
+// resumable reports a PATCH failure after which asking the server for its
+// offset and continuing can work.
+func resumable(err error) bool {
+	return hasStatus(err, http.StatusConflict) || errors.Is(err, errOffsetMismatch) ||
+		(!isRateLimited(err) && shouldRetry(context.Background(), err))
+}
+
+// patch sends bytes sent..n of the buffered chunk starting at offset.
+func (f *Fs) patch(ctx context.Context, location string, buf *pool.RW, offset, sent, n int64) (http.Header, error) {
+	if _, err := buf.Seek(sent, io.SeekStart); err != nil {
+		return nil, err
+	}
+	var body io.Reader = http.NoBody
+	if n > sent {
+		// NoCloser: the transport closes bodies, which would free the buffer.
+		body = readers.NoCloser(buf)
+	}
+	req, err := f.newRequest(ctx, apiCall{method: http.MethodPatch, path: location})
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(body)
+	req.ContentLength = n - sent
+	req.Header.Set("Tus-Resumable", tusVersion)
+	req.Header.Set("Upload-Offset", strconv.FormatInt(offset+sent, 10))
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	resp, err := f.send(req)
+	if err != nil {
+		return nil, err
+	}
+	_ = resp.Body.Close()
+	got, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+	if err == nil && got < offset+n {
+		return nil, fmt.Errorf("%w: server took bytes up to %d of %d", errOffsetMismatch, got, offset+n)
+	}
+	return resp.Header, nil
+}
+
+// uploadOffset asks the server how many bytes it holds.
+func (f *Fs) uploadOffset(ctx context.Context, location string) (int64, error) {
+	var offset int64
+	err := f.retry(ctx, "upload offset", func() error {
+		req, err := f.newRequest(ctx, apiCall{method: http.MethodHead, path: location})
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		resp, err := f.send(req)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+		if err != nil || offset < 0 {
+			return fmt.Errorf("putio: upload server sent a bad Upload-Offset %q", resp.Header.Get("Upload-Offset"))
+		}
+		return nil
+	})
+	return offset, err
+}
+
+// finishUpload reads the new file's id from the final reply and checks the
+// server's CRC-32 against ours; a corrupt file is deleted.
+func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string) (*api.File, error) {
+	id, err := strconv.ParseInt(final.Get("Putio-File-Id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
+	}
+	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
+	serverCRC := strings.ToLower(strings.TrimSpace(final.Get("Putio-File-Crc32")))
+	if serverCRC == "" || serverCRC == sentCRC {
+		return item, nil
+	}
+	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
+	logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, item.ID.String()))
+	return nil, err
+}
+
+// terminateUpload deletes an unfinished tus upload so nothing is left
+// behind, even when ctx was cancelled.
+func (f *Fs) terminateUpload(ctx context.Context, location string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
+	defer cancel()
+	err := f.retry(ctx, "terminate upload", func() error {
+		req, err := f.newRequest(ctx, apiCall{method: http.MethodDelete, path: location})
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		resp, err := f.send(req)
+		if err != nil {
+			return err
+		}
+		return resp.Body.Close()
+	})
+	if hasStatus(err, http.StatusNotFound) {
+		return
+	}
+	logIgnored(nil, "terminating the failed upload "+location, err)
+}
