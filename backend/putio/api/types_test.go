@@ -1,0 +1,125 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFileDecodesPutioShapes(t *testing.T) {
+	var reply FileReply
+	body := `{"file":{"id":"42","parent_id":null,"name":"a.txt","size":3,"content_type":"text/plain",
+		"file_type":"TEXT","crc32":"0A0B0C0D","created_at":"2013-09-07 21:32:03","updated_at":"2013-09-07T21:32:04"},"status":"OK"}`
+	require.NoError(t, json.Unmarshal([]byte(body), &reply))
+	require.NoError(t, reply.Validate())
+	assert.Equal(t, ID(42), reply.File.ID)
+	assert.Equal(t, ID(-1), reply.File.ParentID, "null parent_id reads as -1")
+	assert.Equal(t, time.Date(2013, 9, 7, 21, 32, 4, 0, time.UTC), reply.File.ModTime())
+	assert.Equal(t, time.Date(2013, 9, 7, 21, 32, 3, 0, time.UTC), reply.File.CreatedAt.Time)
+	assert.False(t, reply.File.IsDir())
+}
+
+func TestModTimeFallsBackToCreatedAt(t *testing.T) {
+	var f File
+	require.NoError(t, json.Unmarshal([]byte(`{"id":1,"name":"d","created_at":"2020-01-02T03:04:05Z","updated_at":null,"file_type":"FOLDER"}`), &f))
+	assert.Equal(t, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC), f.ModTime())
+	assert.True(t, f.IsDir())
+}
+
+func TestMalformedRepliesAreErrors(t *testing.T) {
+	for name, body := range map[string]string{
+		"string id":       `{"file":{"id":"abc","name":"x"}}`,
+		"time not string": `{"file":{"id":1,"name":"x","updated_at":12}}`,
+		"bad time":        `{"file":{"id":1,"name":"x","updated_at":"yesterday"}}`,
+	} {
+		var reply FileReply
+		assert.Error(t, json.Unmarshal([]byte(body), &reply), name)
+	}
+	for name, body := range map[string]string{
+		"null file":     `{"file":null}`,
+		"missing file":  `{"status":"OK"}`,
+		"zero id":       `{"file":{"id":0,"name":"x"}}`,
+		"negative id":   `{"file":{"id":-5,"name":"x"}}`,
+		"missing name":  `{"file":{"id":5}}`,
+		"negative size": `{"file":{"id":5,"name":"x","size":-1}}`,
+	} {
+		var reply FileReply
+		require.NoError(t, json.Unmarshal([]byte(body), &reply), name)
+		assert.Error(t, reply.Validate(), name)
+	}
+	var list ListReply
+	require.NoError(t, json.Unmarshal([]byte(`{"files":[{"id":1,"name":"ok"},{"id":0,"name":"bad"}],"cursor":null}`), &list))
+	assert.Error(t, list.Validate())
+	var url URLReply
+	require.NoError(t, json.Unmarshal([]byte(`{"url":"/relative"}`), &url))
+	assert.Error(t, url.Validate())
+}
+
+func TestParseError(t *testing.T) {
+	e := ParseError(400, []byte(`{"status":"ERROR","status_code":400,"error_type":"NAME_ALREADY_EXIST","error_message":"Name already exist"}`))
+	assert.Equal(t, "NAME_ALREADY_EXIST", e.Type)
+	assert.Equal(t, "Name already exist", e.Message)
+	assert.Empty(t, e.Excerpt)
+
+	oauth := ParseError(400, []byte(`{"error":"invalid_request"}`))
+	assert.Equal(t, "invalid_request", oauth.Type)
+
+	html := ParseError(502, []byte("<html>"+strings.Repeat("x", 1000)+"</html>"))
+	assert.Empty(t, html.Type)
+	assert.LessOrEqual(t, len(html.Excerpt), excerptLimit)
+	assert.Contains(t, html.Error(), "HTTP 502 Bad Gateway")
+
+	short := ParseError(500, []byte("{"))
+	assert.Equal(t, "{", short.Excerpt)
+
+	e.Method, e.Path = http.MethodPost, "/v2/files/copy"
+	assert.Equal(t, "put.io POST /v2/files/copy: HTTP 400 Bad Request: NAME_ALREADY_EXIST: Name already exist", e.Error())
+}
+
+func TestMoveReplyErr(t *testing.T) {
+	var reply MoveReply
+	require.NoError(t, json.Unmarshal([]byte(`{"status":"OK","errors":[{"id":7,"name":"a","error_type":"NAME_ALREADY_EXIST","status_code":400}]}`), &reply))
+	err := reply.Err()
+	require.Error(t, err)
+	assert.Equal(t, "NAME_ALREADY_EXIST", err.(*Error).Type)
+	assert.NoError(t, (&MoveReply{}).Err())
+}
+
+// FuzzDecodeReplies feeds arbitrary bodies to every reply type and to the
+// error parser: they may fail, never panic, and errors stay printable.
+func FuzzDecodeReplies(f *testing.F) {
+	for _, seed := range []string{
+		`{"file":{"id":1,"name":"a","updated_at":"2020-01-01T00:00:00"}}`,
+		`{"files":[{"id":"2","name":"b","parent_id":0}],"cursor":"abc"}`,
+		`{"file":null}`, `{"files":null,"cursor":null}`, `{"info":{"disk":{"size":1}}}`,
+		`{"url":"https://x/download/1"}`, `{"public_share":{"id":1,"token":"t","user_file":null}}`,
+		`{"errors":[{"id":1}]}`, `{"error_type":"TRASH_LOCK_TIMEOUT"}`, `{"sta`, "<html>", "", "\xff\xfe",
+	} {
+		f.Add([]byte(seed), 400)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, status int) {
+		replies := []interface{ Validate() error }{
+			&FileReply{}, &ListReply{}, &URLReply{}, &AccountReply{}, &MoveReply{},
+			&PublicShareReply{}, &PublicShareListReply{}, &TrashListReply{},
+		}
+		for _, r := range replies {
+			if json.Unmarshal(body, r) == nil {
+				_ = r.Validate()
+			}
+		}
+		e := ParseError(status, body)
+		msg := e.Error()
+		if !utf8.ValidString(msg) {
+			t.Fatalf("error message is not valid UTF-8: %q", msg)
+		}
+		if len(e.Excerpt) > excerptLimit+2*utf8.UTFMax {
+			t.Fatalf("excerpt is %d bytes", len(e.Excerpt))
+		}
+	})
+}

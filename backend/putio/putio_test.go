@@ -1,0 +1,59 @@
+// Test the put.io backend against the in-process emulator, or with
+// -remote TestPutio: against a real account.
+package putio
+
+import (
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fstest"
+	"github.com/rclone/rclone/fstest/fstests"
+)
+
+// minTestChunkSize keeps multi-chunk uploads small enough for a real
+// account while still crossing several chunk boundaries.
+const minTestChunkSize = 256 * fs.Kibi
+
+// TestIntegration runs rclone's backend suite. Without -remote it starts
+// an emulator and points a remote at it through api_url/upload_url.
+func TestIntegration(t *testing.T) {
+	opt := &fstests.Opt{
+		RemoteName:  "TestPutio:",
+		NilObject:   (*Object)(nil),
+		QuickTestOK: true,
+		ChunkedUpload: fstests.ChunkedUploadConfig{
+			MinChunkSize:  minTestChunkSize,
+			CeilChunkSize: fstests.NextPowerOfTwo,
+		},
+	}
+	if *fstest.RemoteName == "" {
+		srv := putiotest.NewServer(t)
+		opt.ExtraConfig = emulatorConfig(opt.RemoteName, srv)
+	}
+	fstests.Run(t, opt)
+}
+
+// emulatorConfig is the config of a remote named remoteName (with its
+// colon) using srv.
+func emulatorConfig(remoteName string, srv *putiotest.Server) []fstests.ExtraConfigItem {
+	name := remoteName[:len(remoteName)-1]
+	return []fstests.ExtraConfigItem{
+		{Name: name, Key: "type", Value: "putio"},
+		{Name: name, Key: "token", Value: `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`},
+		{Name: name, Key: "api_url", Value: srv.URL},
+		{Name: name, Key: "upload_url", Value: srv.UploadURL()},
+	}
+}
+
+// SetUploadChunkSize is the fstests hook for multi-chunk uploads.
+func (f *Fs) SetUploadChunkSize(cs fs.SizeSuffix) (fs.SizeSuffix, error) {
+	if cs <= 0 {
+		return f.opt.ChunkSize, fs.ErrorNotImplemented
+	}
+	old := f.opt.ChunkSize
+	f.opt.ChunkSize = cs
+	return old, nil
+}
+
+var _ fstests.SetUploadChunkSizer = (*Fs)(nil)
