@@ -1,0 +1,98 @@
+package putiotest
+
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// blobStore keeps file bodies on disk so that a multi-GB upload never lives
+// in memory. Copies are hard links where the file system allows.
+type blobStore struct {
+	dir  string
+	temp bool // dir is ours to remove
+}
+
+func newBlobStore(dir string) (*blobStore, error) {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "putio-emulator-")
+		if err != nil {
+			return nil, fmt.Errorf("putiotest: cannot create a data directory (set Options.DataDir): %w", err)
+		}
+		return &blobStore{dir: tmp, temp: true}, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", dir, err)
+	}
+	return &blobStore{dir: dir}, nil
+}
+
+// create opens a new, empty body file.
+func (b *blobStore) create() (*os.File, error) {
+	return os.CreateTemp(b.dir, "blob-*")
+}
+
+// write stores r as a new body and returns its path, size and CRC-32.
+func (b *blobStore) write(r io.Reader) (path string, size int64, crc uint32, err error) {
+	f, err := b.create()
+	if err != nil {
+		return "", 0, 0, err
+	}
+	h := crc32.NewIEEE()
+	size, err = io.Copy(io.MultiWriter(f, h), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", 0, 0, err
+	}
+	return f.Name(), size, h.Sum32(), nil
+}
+
+// link gives a copy of a body its own path.
+func (b *blobStore) link(src string) (string, error) {
+	if src == "" {
+		return "", nil
+	}
+	dst := filepath.Join(b.dir, "blob-"+randomHex(12))
+	if err := os.Link(src, dst); err == nil {
+		return dst, nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	path, _, _, err := b.write(in)
+	return path, err
+}
+
+// open returns a reader of a body; an empty path is an empty body.
+func (b *blobStore) open(path string) (io.ReadSeekCloser, error) {
+	if path == "" {
+		return emptyBody{}, nil
+	}
+	return os.Open(path)
+}
+
+func (b *blobStore) remove(path string) {
+	if path != "" {
+		_ = os.Remove(path)
+	}
+}
+
+func (b *blobStore) close() error {
+	if !b.temp {
+		return nil
+	}
+	return os.RemoveAll(b.dir)
+}
+
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error)       { return 0, io.EOF }
+func (emptyBody) Seek(int64, int) (int64, error) { return 0, nil }
+func (emptyBody) Close() error                   { return nil }

@@ -1,0 +1,82 @@
+package putiotest
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// LogEntry is one request as the emulator saw it.
+type LogEntry struct {
+	Time     time.Time     `json:"time"`     // arrival
+	Duration time.Duration `json:"duration"` // until the handler returned
+	Route    string        `json:"route"`    // route name, or "unknown"
+	Method   string        `json:"method"`
+	Path     string        `json:"path"` // path and query
+	Status   int           `json:"status"`
+	Token    string        `json:"token"`
+}
+
+// maxLogEntries bounds the request log; the oldest half goes when full.
+const maxLogEntries = 100_000
+
+type counterSet struct {
+	mu    sync.Mutex
+	calls map[string]int
+	log   []LogEntry
+}
+
+func (s *counterSet) record(routeName string, r *http.Request, token string, status int, start time.Time, now time.Time) {
+	entry := LogEntry{Time: start, Duration: now.Sub(start), Route: routeName, Method: r.Method, Path: r.URL.RequestURI(), Status: status, Token: token}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	s.calls[routeName]++
+	if len(s.log) >= maxLogEntries {
+		s.log = slices.Delete(s.log, 0, maxLogEntries/2)
+	}
+	s.log = append(s.log, entry)
+}
+
+// Calls is the number of requests to a route (by route name, e.g.
+// "GET /v2/files/{id}/child") since the start or the last ResetCounters.
+func (e *Emulator) Calls(routeName string) int {
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	return e.counters.calls[routeName]
+}
+
+// AllCalls returns every route's counter.
+func (e *Emulator) AllCalls() map[string]int {
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	return maps.Clone(e.counters.calls)
+}
+
+// TotalCalls is the number of requests to all routes.
+func (e *Emulator) TotalCalls() int {
+	total := 0
+	for _, n := range e.AllCalls() {
+		total += n
+	}
+	return total
+}
+
+// Log returns the request log, oldest first.
+func (e *Emulator) Log() []LogEntry {
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	return slices.Clone(e.counters.log)
+}
+
+// ResetCounters zeroes the counters and empties the request log.
+func (e *Emulator) ResetCounters() {
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	e.counters.calls = nil
+	e.counters.log = nil
+}

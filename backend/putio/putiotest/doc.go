@@ -1,0 +1,26 @@
+// Package putiotest is a put.io API emulator for tests, in the spirit of
+// net/http/httptest: one call gives a running server, its URL and a token.
+//
+//	srv := putiotest.NewServer(t) // closed by t.Cleanup
+//	acct := srv.Account(srv.Token)
+//	acct.Put("docs/a.txt", []byte("hello"), modTime)
+//	// point a client at srv.URL (API) and srv.UploadURL() (tus) ...
+//	n := srv.Calls("GET /v2/files/{id}/child")
+//	srv.Inject(putiotest.Fault{Route: "POST /v2/files/delete", Status: 400,
+//		ErrorType: "TRASH_LOCK_TIMEOUT", Times: 1})
+//
+// One handler serves the API under /v2, tus uploads under /files/, signed
+// downloads under /download/ and an admin API under /_emulator/ (counters,
+// request log, faults; see serveAdmin). New gives the bare handler for any
+// listener; cmd/putio-emulator serves it from the command line.
+//
+// Behaviour follows the project's put.io API reference; where the public
+// record is silent the emulator takes the strictest plausible choice
+// (section 14 of that reference), with options to switch to alternatives.
+// Every route has a name, "METHOD /path/{var}" (see docs/architecture.md),
+// used by Calls, Log and Fault.
+//
+// Each distinct token is its own account, created on first use, unless
+// Options.Strict is set. File bodies live on disk (Options.DataDir or a
+// temporary directory), metadata in memory.
+package putiotest

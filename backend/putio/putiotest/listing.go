@@ -1,0 +1,170 @@
+package putiotest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+const (
+	defaultPerPage = 100
+	maxPerPage     = 1000
+)
+
+// cursor names a position in a listing (the last id handed out), not a
+// snapshot, so it stays valid while the folder changes.
+type cursor struct {
+	Kind    string `json:"k"` // "files" or "trash"
+	User    int64  `json:"u"`
+	Parent  int64  `json:"p"`
+	After   int64  `json:"a"`
+	PerPage int64  `json:"n"`
+	Types   string `json:"t,omitempty"`
+}
+
+func (cur cursor) encode() string {
+	data, _ := json.Marshal(cur) // a struct of ints and strings always encodes
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+func decodeCursor(s, kind string, a *account) (cursor, error) {
+	var cur cursor
+	data, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(s))
+	if err == nil {
+		err = json.Unmarshal(data, &cur)
+	}
+	if err != nil || cur.Kind != kind || cur.User != a.userID || cur.PerPage <= 0 {
+		return cursor{}, errBadRequest("INVALID_CURSOR", "the cursor is not one this server handed out; start the listing again")
+	}
+	return cur, nil
+}
+
+// perPage reads per_page: default 100, clamped to 1000.
+func perPage(values url.Values, def int64) (int64, error) {
+	n, err := intParam(values, "per_page", def)
+	if err != nil {
+		return 0, err
+	}
+	if n <= 0 {
+		return 0, errBadRequest("BadRequest", "per_page must be a positive number")
+	}
+	return min(n, maxPerPage), nil
+}
+
+// page returns up to cur.PerPage items after cur.After that pass the
+// file_type filter, and whether more follow. items must be in id order.
+func (e *Emulator) page(items []*node, cur cursor) (out []*node, more bool) {
+	types := typeFilter(cur.Types)
+	start := sort.Search(len(items), func(i int) bool { return items[i].id > cur.After })
+	for _, n := range items[start:] {
+		if !types.allows(n) {
+			continue
+		}
+		if int64(len(out)) == cur.PerPage {
+			return e.shuffled(out), true
+		}
+		out = append(out, n)
+	}
+	return e.shuffled(out), false
+}
+
+// pageReply renders a page with the cursor of the next one (null at the end).
+func (e *Emulator) pageReply(items []*node, cur cursor) obj {
+	nodes, more := e.page(items, cur)
+	reply := obj{"files": filesJSON(nodes), "cursor": nil}
+	if more {
+		next := cur
+		next.After = maxID(nodes)
+		reply["cursor"] = next.encode()
+	}
+	return reply
+}
+
+func maxID(nodes []*node) int64 {
+	var id int64
+	for _, n := range nodes {
+		id = max(id, n.id)
+	}
+	return id
+}
+
+func (e *Emulator) shuffled(nodes []*node) []*node {
+	if e.opts.ShuffleListing {
+		e.rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+	}
+	return nodes
+}
+
+// typeFilter is a set of file_type values; empty allows everything.
+type typeFilter string
+
+func (t typeFilter) allows(n *node) bool {
+	if t == "" {
+		return true
+	}
+	kind := "FOLDER"
+	if !n.dir {
+		_, _, kind = fileKind(n.name)
+	}
+	for _, want := range strings.Split(string(t), ",") {
+		if strings.EqualFold(strings.TrimSpace(want), kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// listFiles serves GET /v2/files/list.
+func (e *Emulator) listFiles(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		parentID, err := intParam(v, "parent_id", 0)
+		if err != nil {
+			return nil, err
+		}
+		n, err := perPage(v, defaultPerPage)
+		if err != nil {
+			return nil, err
+		}
+		parent := e.lookup(c.acct, parentID)
+		if parent == nil {
+			return nil, errNotFound("folder " + itoa(parentID))
+		}
+		cur := cursor{Kind: "files", User: c.acct.userID, Parent: parentID, PerPage: n, Types: v.Get("file_type")}
+		reply := e.pageReply(parent.children, cur)
+		reply["parent"] = fileJSON(parent)
+		if flagParam(v, "total") {
+			reply["total"] = countAllowed(parent.children, typeFilter(cur.Types))
+		}
+		return reply, nil
+	})
+}
+
+func countAllowed(items []*node, types typeFilter) int {
+	count := 0
+	for _, n := range items {
+		if types.allows(n) {
+			count++
+		}
+	}
+	return count
+}
+
+// continueFiles serves POST /v2/files/list/continue.
+func (e *Emulator) continueFiles(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		cur, err := decodeCursor(v.Get("cursor"), "files", c.acct)
+		if err != nil {
+			return nil, err
+		}
+		if cur.PerPage, err = perPage(v, cur.PerPage); err != nil {
+			return nil, err
+		}
+		parent := e.lookup(c.acct, cur.Parent)
+		if parent == nil {
+			return nil, errNotFound("folder " + itoa(cur.Parent))
+		}
+		return e.pageReply(parent.children, cur), nil
+	})
+}

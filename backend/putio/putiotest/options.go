@@ -1,0 +1,81 @@
+package putiotest
+
+import "time"
+
+// Options tune the emulator. The zero value is a permissive server: any
+// token is accepted, no quota pressure, no rate limit, no faults.
+type Options struct {
+	// Tokens are registered up front, each as its own account.
+	Tokens []string
+	// Strict accepts only registered tokens and tokens issued by the OAuth
+	// flow; otherwise every new token silently gets a fresh account.
+	Strict bool
+	// DataDir holds file bodies. Empty means a private temporary directory
+	// that is removed by Close.
+	DataDir string
+	// Quota is the disk size of each account in bytes (default 1 TiB).
+	Quota int64
+	// Latency is added to every API, upload and download request.
+	Latency time.Duration
+	// RateLimit, when Requests > 0, limits each token.
+	RateLimit RateLimit
+	// PublicURL, if set, is the base of every absolute URL handed out (tus
+	// Location, download URLs) instead of the request's scheme and host.
+	PublicURL string
+	// URLExpiry is how long a signed download URL works (default 6 h).
+	URLExpiry time.Duration
+	// UploadExpiry is how long an idle tus upload is kept (default 24 h).
+	UploadExpiry time.Duration
+	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
+	MaxPatchSize int64
+	// ShuffleListing returns each page of a listing in a random order.
+	ShuffleListing bool
+	// Seed drives every random choice (listing shuffle, fault probability).
+	Seed uint64
+	// TrashLockWait, if > 0, is how long a trash operation waits for the
+	// per-account trash lock before failing with TRASH_LOCK_TIMEOUT.
+	TrashLockWait time.Duration
+	// TrashHold is how long each trash operation keeps the trash lock, to
+	// make contention reproducible.
+	TrashHold time.Duration
+	// SpuriousCopyConflict makes the first copy of each file fail with
+	// NAME_ALREADY_EXIST, as put.io sometimes does.
+	SpuriousCopyConflict bool
+	// Now is the clock (default time.Now); tests move it to expire URLs.
+	Now func() time.Time
+}
+
+// RateLimit is a per-token budget of Requests per Window.
+type RateLimit struct {
+	Requests int
+	Window   time.Duration // default 1 minute
+	// Omit names response headers to leave out (e.g. "Retry-After",
+	// "X-Ratelimit-Reset"), to test a client's fall-backs.
+	Omit []string
+}
+
+const (
+	defaultQuota        = 1 << 40
+	defaultURLExpiry    = 6 * time.Hour
+	defaultUploadExpiry = 24 * time.Hour
+	defaultRateWindow   = time.Minute
+)
+
+func (o Options) withDefaults() Options {
+	if o.Quota <= 0 {
+		o.Quota = defaultQuota
+	}
+	if o.URLExpiry <= 0 {
+		o.URLExpiry = defaultURLExpiry
+	}
+	if o.UploadExpiry <= 0 {
+		o.UploadExpiry = defaultUploadExpiry
+	}
+	if o.RateLimit.Window <= 0 {
+		o.RateLimit.Window = defaultRateWindow
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}

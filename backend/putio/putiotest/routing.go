@@ -1,0 +1,212 @@
+package putiotest
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// route is one endpoint. Its name, "METHOD /path/{var}", is the key for
+// counters, the request log and fault injection.
+type route struct {
+	name   string
+	method string
+	segs   []string
+	auth   bool // needs a token (and counts against the rate limit)
+	handle func(*call)
+}
+
+func newRoute(name string, auth bool, handle func(*call)) *route {
+	method, path, _ := strings.Cut(name, " ")
+	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth, handle: handle}
+}
+
+// routeTable lists every endpoint. Literal routes come before templated
+// ones so that "files/list" is not taken for a file id.
+func (e *Emulator) routeTable() []*route {
+	const open, authed = false, true
+	return []*route{
+		newRoute("GET /v2/files/list", authed, e.listFiles),
+		newRoute("POST /v2/files/list/continue", authed, e.continueFiles),
+		newRoute("POST /v2/files/create-folder", authed, e.createFolder),
+		newRoute("POST /v2/files/rename", authed, e.rename),
+		newRoute("POST /v2/files/move", authed, e.move),
+		newRoute("POST /v2/files/copy", authed, e.copy),
+		newRoute("POST /v2/files/delete", authed, e.deleteFiles),
+		newRoute("POST /v2/files/touch", authed, e.touch),
+		newRoute("GET /v2/files/{id}", authed, e.getFile),
+		newRoute("GET /v2/files/{id}/child", authed, e.child),
+		newRoute("GET /v2/files/{id}/url", authed, e.fileURL),
+		newRoute("GET /v2/files/{id}/download", authed, e.fileDownload),
+		newRoute("GET /download/{id}", open, e.download),
+		newRoute("HEAD /download/{id}", open, e.download),
+		newRoute("POST /files/", authed, e.tusCreate),
+		newRoute("PATCH /files/{upload}", authed, e.tusPatch),
+		newRoute("HEAD /files/{upload}", authed, e.tusHead),
+		newRoute("DELETE /files/{upload}", authed, e.tusDelete),
+		newRoute("GET /v2/trash/list", authed, e.listTrash),
+		newRoute("POST /v2/trash/list/continue", authed, e.continueTrash),
+		newRoute("POST /v2/trash/restore", authed, e.restoreTrash),
+		newRoute("POST /v2/trash/delete", authed, e.deleteTrash),
+		newRoute("POST /v2/trash/empty", authed, e.emptyTrash),
+		newRoute("GET /v2/account/info", authed, e.accountInfo),
+		newRoute("GET /v2/oauth2/authenticate", open, e.oauthAuthenticate),
+		newRoute("GET /v2/oauth2/access_token", open, e.oauthAccessToken),
+		newRoute("POST /v2/oauth2/access_token", open, e.oauthAccessToken),
+		newRoute("GET /v2/oauth2/validate", open, e.oauthValidate),
+		newRoute("GET /v2/public_share/list", authed, e.listShares),
+		newRoute("POST /v2/public_share/{id}", authed, e.createShare),
+		newRoute("DELETE /v2/public_share/{id}", authed, e.deleteShare),
+	}
+}
+
+// match finds the route for a request and the values of its {vars}.
+func (e *Emulator) match(method, path string) (*route, map[string]string) {
+	segs := strings.Split(path, "/")
+	for _, rt := range e.routes {
+		if rt.method != method || len(rt.segs) != len(segs) {
+			continue
+		}
+		if vars, ok := matchSegments(rt.segs, segs); ok {
+			return rt, vars
+		}
+	}
+	return nil, nil
+}
+
+func matchSegments(pattern, segs []string) (map[string]string, bool) {
+	var vars map[string]string
+	for i, p := range pattern {
+		if strings.HasPrefix(p, "{") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			if vars == nil {
+				vars = map[string]string{}
+			}
+			vars[strings.Trim(p, "{}")] = segs[i]
+		} else if p != segs[i] {
+			return nil, false
+		}
+	}
+	return vars, true
+}
+
+// call is one request on its way through a handler.
+type call struct {
+	e           *Emulator
+	w           http.ResponseWriter
+	r           *http.Request
+	route       *route
+	vars        map[string]string
+	acct        *account
+	token       string
+	paramsCache paramSet
+}
+
+// ServeHTTP routes a request, applying faults, latency, auth and the rate
+// limit in that order, and records it.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		e.serveAdmin(w, r)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	c := &call{e: e, w: rec, r: r, token: requestToken(r)}
+	rt, vars := e.match(r.Method, r.URL.Path)
+	name := unknownRoute
+	if rt != nil {
+		name, c.route, c.vars = rt.name, rt, vars
+	}
+	start := e.opts.Now()
+	defer func() { e.counters.record(name, r, c.token, rec.statusCode(), start, e.opts.Now()) }()
+
+	done, finish := e.applyFault(c, name)
+	if done {
+		return
+	}
+	if finish != nil {
+		defer finish()
+	}
+	if !sleepCtx(r, e.opts.Latency) {
+		return
+	}
+	if rt == nil {
+		c.fail(http.StatusNotFound, "NotFound", "no such API route: "+r.Method+" "+r.URL.Path+"; see the put.io API v2 reference")
+		return
+	}
+	if rt.auth && !e.authorize(c) {
+		return
+	}
+	if rt.auth && !e.limiter.admit(c) {
+		return
+	}
+	rt.handle(c)
+}
+
+const unknownRoute = "unknown"
+
+// sleepCtx waits d unless the client goes away first; it reports whether
+// the request should go on.
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// idVar parses the {id} path variable.
+func (c *call) idVar() (int64, bool) {
+	id, err := strconv.ParseInt(c.vars["id"], 10, 64)
+	if err != nil || id < 0 {
+		c.fail(http.StatusNotFound, "NotFound", "no item with id "+strconv.Quote(c.vars["id"]))
+		return 0, false
+	}
+	return id, true
+}
+
+// recorder remembers the status a handler sent, for counters and the log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps sendfile(2) for downloads.
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return io.Copy(r.ResponseWriter, src)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) statusCode() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}

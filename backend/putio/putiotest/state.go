@@ -1,0 +1,239 @@
+package putiotest
+
+import (
+	"sort"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// account is one user's world. Everything in it is guarded by Emulator.mu,
+// except trashLock, which serialises trash operations as put.io does.
+type account struct {
+	userID    int64
+	username  string
+	root      *node
+	used      int64   // bytes of all files, trashed ones included
+	trash     []*node // top-level trashed items, oldest first
+	trashLock chan struct{}
+}
+
+// node is a file or folder. Trashed items keep their parent pointer so a
+// restore knows where they came from.
+type node struct {
+	id       int64
+	acct     *account
+	parent   *node
+	name     string
+	dir      bool
+	children []*node // sorted by id
+	size     int64
+	crc      uint32
+	blob     string // path of the body on disk; "" for folders and empty files
+	created  time.Time
+	updated  time.Time
+
+	trashed   bool // top of a trashed subtree
+	deletedAt time.Time
+	copyTried bool // for Options.SpuriousCopyConflict
+}
+
+// now is the emulator clock at put.io's one-second precision.
+func (e *Emulator) now() time.Time { return e.opts.Now().UTC().Truncate(time.Second) }
+
+// accountFor returns the account of a token, creating it on first use.
+func (e *Emulator) accountFor(token string) *account {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.accountLocked(token)
+}
+
+func (e *Emulator) accountLocked(token string) *account {
+	if a, ok := e.accounts[token]; ok {
+		return a
+	}
+	now := e.now()
+	a := &account{userID: e.nextUser, trashLock: make(chan struct{}, 1)}
+	a.username = "user" + itoa(a.userID)
+	a.root = &node{id: 0, acct: a, name: "Your Files", dir: true, created: now, updated: now}
+	e.nextUser++
+	e.accounts[token] = a
+	return a
+}
+
+// lookup finds a live (not trashed) item of the account; id 0 is the root.
+func (e *Emulator) lookup(a *account, id int64) *node {
+	if id == 0 {
+		return a.root
+	}
+	n := e.nodes[id]
+	if n == nil || n.acct != a || n.inTrash() {
+		return nil
+	}
+	return n
+}
+
+// lookupFolder is lookup for a parent: the id must name a live folder.
+func (e *Emulator) lookupFolder(a *account, id int64) (*node, error) {
+	n := e.lookup(a, id)
+	if n == nil {
+		return nil, errNotFound("parent folder " + itoa(id))
+	}
+	if !n.dir {
+		return nil, errBadRequest("NOT_A_FOLDER", "item "+itoa(id)+" is a file, not a folder")
+	}
+	return n, nil
+}
+
+func (n *node) inTrash() bool {
+	for x := n; x != nil; x = x.parent {
+		if x.trashed {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *node) parentID() any {
+	if n.parent == nil {
+		return nil
+	}
+	return n.parent.id
+}
+
+// totalSize is a file's size or a folder's recursive total.
+func (n *node) totalSize() int64 {
+	if !n.dir {
+		return n.size
+	}
+	var total int64
+	for _, c := range n.children {
+		total += c.totalSize()
+	}
+	return total
+}
+
+// newNode creates an item under parent and registers its id.
+func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
+	now := e.now()
+	n := &node{id: e.nextID, acct: parent.acct, name: name, dir: dir, created: now, updated: now}
+	e.nextID++
+	e.nodes[n.id] = n
+	e.attach(parent, n)
+	return n
+}
+
+// attach puts n under parent in id order; the parent's updated_at moves.
+func (e *Emulator) attach(parent, n *node) {
+	i := sort.Search(len(parent.children), func(i int) bool { return parent.children[i].id >= n.id })
+	parent.children = append(parent.children, nil)
+	copy(parent.children[i+1:], parent.children[i:])
+	parent.children[i] = n
+	n.parent = parent
+	parent.updated = e.now()
+}
+
+// detach takes n out of its parent's children; n.parent is kept.
+func (e *Emulator) detach(n *node) {
+	p := n.parent
+	for i, c := range p.children {
+		if c == n {
+			p.children = append(p.children[:i], p.children[i+1:]...)
+			break
+		}
+	}
+	p.updated = e.now()
+}
+
+// sameName compares names the way put.io looks them up: after NFC.
+func sameName(a, b string) bool {
+	return a == b || norm.NFC.String(a) == norm.NFC.String(b)
+}
+
+// childNamed returns the newest child called name, or nil.
+func childNamed(parent *node, name string) *node {
+	for i := len(parent.children) - 1; i >= 0; i-- {
+		if sameName(parent.children[i].name, name) {
+			return parent.children[i]
+		}
+	}
+	return nil
+}
+
+// checkFree fails with NAME_ALREADY_EXIST if a sibling other than except
+// has the name.
+func checkFree(parent *node, name string, except *node) error {
+	for _, c := range parent.children {
+		if c != except && sameName(c.name, name) {
+			return errBadRequest("NAME_ALREADY_EXIST", "Name already exist: "+name)
+		}
+	}
+	return nil
+}
+
+// isAncestor reports whether a is n or one of n's ancestors.
+func isAncestor(a, n *node) bool {
+	for x := n; x != nil; x = x.parent {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls fn on n and everything under it.
+func walk(n *node, fn func(*node)) {
+	fn(n)
+	for _, c := range n.children {
+		walk(c, fn)
+	}
+}
+
+// purge deletes n and its subtree for good, freeing ids and disk.
+func (e *Emulator) purge(n *node) {
+	walk(n, func(x *node) {
+		delete(e.nodes, x.id)
+		if !x.dir {
+			x.acct.used -= x.size
+			e.blobs.remove(x.blob)
+		}
+		e.forgetShares(x.id)
+	})
+}
+
+// avail is the free space of an account.
+func (a *account) avail(quota int64) int64 { return max(quota-a.used, 0) }
+
+func errQuota(need, avail int64) error {
+	return &apiError{413, "QUOTA_EXCEEDED", "not enough disk space: need " + itoa(need) + " bytes, " + itoa(avail) + " available; delete files or empty the trash"}
+}
+
+// copyTree duplicates src (with its subtree) under parent as name.
+func (e *Emulator) copyTree(src, parent *node, name string) (*node, error) {
+	need := src.totalSize()
+	if avail := src.acct.avail(e.opts.Quota); need > avail {
+		return nil, errQuota(need, avail)
+	}
+	return e.copyNode(src, parent, name)
+}
+
+func (e *Emulator) copyNode(src, parent *node, name string) (*node, error) {
+	n := e.newNode(parent, name, src.dir)
+	if !src.dir {
+		blob, err := e.blobs.link(src.blob)
+		if err != nil {
+			return nil, err
+		}
+		n.blob, n.size, n.crc = blob, src.size, src.crc
+		n.acct.used += n.size
+		return n, nil
+	}
+	for _, c := range append([]*node(nil), src.children...) {
+		cc, err := e.copyNode(c, n, c.name)
+		if err != nil {
+			return nil, err
+		}
+		cc.updated = c.updated
+	}
+	return n, nil
+}

@@ -1,0 +1,298 @@
+package putiotest
+
+import (
+	"encoding/base64"
+	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	tusVersion     = "1.0.0"
+	tusContentType = "application/offset+octet-stream"
+)
+
+// upload is a tus upload in progress. Its body grows in a file in the data
+// directory; the put.io item appears only when the last byte is in.
+type upload struct {
+	id        string
+	acct      *account
+	parentID  int64
+	name      string
+	length    int64
+	updatedAt time.Time // zero: the completion time
+	overwrite bool
+	file      *os.File
+
+	busy       sync.Mutex // one PATCH at a time
+	offset     atomic.Int64
+	crc        uint32 // of the bytes so far; guarded by busy
+	lastActive atomic.Int64
+}
+
+// tusCreate serves POST /files/.
+func (e *Emulator) tusCreate(c *call) {
+	c.w.Header().Set("Tus-Resumable", tusVersion)
+	up, err := e.newUpload(c)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.w.Header().Set("Location", e.baseURL(c.r)+"/files/"+up.id)
+	c.w.Header().Set("Upload-Offset", "0")
+	c.w.WriteHeader(http.StatusCreated)
+}
+
+func (e *Emulator) newUpload(c *call) (*upload, error) {
+	if c.r.Header.Get("Upload-Defer-Length") != "" {
+		return nil, errBadRequest("BadRequest", "Upload-Defer-Length is not supported; send Upload-Length")
+	}
+	length, err := strconv.ParseInt(c.r.Header.Get("Upload-Length"), 10, 64)
+	if err != nil || length < 0 {
+		return nil, errBadRequest("BadRequest", "Upload-Length must be the file size in bytes")
+	}
+	meta, err := parseTusMetadata(c.r.Header.Get("Upload-Metadata"))
+	if err != nil {
+		return nil, err
+	}
+	up := &upload{id: randomHex(16), acct: c.acct, length: length, overwrite: meta["overwrite"] == "true"}
+	if up.name, err = cleanName(meta["name"]); err != nil {
+		return nil, err
+	}
+	if up.parentID, err = intParam(urlValues(meta), "parent_id", 0); err != nil {
+		return nil, err
+	}
+	if s, ok := meta["updated-at"]; ok {
+		if up.updatedAt, err = parseClientTime(s); err != nil {
+			return nil, err
+		}
+	}
+	return up, e.registerUpload(up)
+}
+
+// registerUpload checks the target folder and quota and opens the body file.
+func (e *Emulator) registerUpload(up *upload) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireUploads()
+	if _, err := e.lookupFolder(up.acct, up.parentID); err != nil {
+		return err
+	}
+	if avail := up.acct.avail(e.opts.Quota); up.length > avail {
+		return errQuota(up.length, avail)
+	}
+	f, err := e.blobs.create()
+	if err != nil {
+		return err
+	}
+	up.file = f
+	up.lastActive.Store(e.opts.Now().UnixNano())
+	e.uploads[up.id] = up
+	return nil
+}
+
+// expireUploads drops uploads idle longer than Options.UploadExpiry.
+func (e *Emulator) expireUploads() {
+	cutoff := e.opts.Now().Add(-e.opts.UploadExpiry).UnixNano()
+	for id, up := range e.uploads {
+		if up.lastActive.Load() < cutoff && up.busy.TryLock() {
+			e.dropUpload(id, up)
+			up.busy.Unlock()
+		}
+	}
+}
+
+func (e *Emulator) dropUpload(id string, up *upload) {
+	delete(e.uploads, id)
+	_ = up.file.Close()
+	e.blobs.remove(up.file.Name())
+}
+
+// parseTusMetadata decodes "key base64,key base64".
+func parseTusMetadata(header string) (map[string]string, error) {
+	meta := map[string]string{}
+	for _, pair := range strings.Split(header, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		key, encoded, _ := strings.Cut(pair, " ")
+		value, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+		if err != nil {
+			return nil, errBadRequest("BadRequest", "Upload-Metadata value of "+strconv.Quote(key)+" is not standard base64")
+		}
+		meta[key] = string(value)
+	}
+	return meta, nil
+}
+
+func urlValues(m map[string]string) map[string][]string {
+	v := make(map[string][]string, len(m))
+	for k, s := range m {
+		v[k] = []string{s}
+	}
+	return v
+}
+
+// findUpload returns the account's live upload named in the path.
+func (e *Emulator) findUpload(c *call) *upload {
+	c.w.Header().Set("Tus-Resumable", tusVersion)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireUploads()
+	up := e.uploads[c.vars["upload"]]
+	if up == nil || up.acct != c.acct {
+		c.notFound("upload " + strconv.Quote(c.vars["upload"]) + " (unknown, finished, expired or terminated; start a new upload)")
+		return nil
+	}
+	return up
+}
+
+// tusHead serves HEAD /files/{upload}.
+func (e *Emulator) tusHead(c *call) {
+	up := e.findUpload(c)
+	if up == nil {
+		return
+	}
+	h := c.w.Header()
+	h.Set("Upload-Offset", itoa(up.offset.Load()))
+	h.Set("Upload-Length", itoa(up.length))
+	h.Set("Cache-Control", "no-store")
+	c.w.WriteHeader(http.StatusOK)
+}
+
+// tusDelete serves DELETE /files/{upload}.
+func (e *Emulator) tusDelete(c *call) {
+	up := e.findUpload(c)
+	if up == nil {
+		return
+	}
+	up.busy.Lock()
+	defer up.busy.Unlock()
+	e.mu.Lock()
+	if e.uploads[up.id] == up {
+		e.dropUpload(up.id, up)
+	}
+	e.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// tusPatch serves PATCH /files/{upload}.
+func (e *Emulator) tusPatch(c *call) {
+	if ct := c.r.Header.Get("Content-Type"); ct != tusContentType {
+		c.fail(http.StatusUnsupportedMediaType, "BadRequest", "Content-Type must be "+tusContentType+", got "+strconv.Quote(ct))
+		return
+	}
+	up := e.findUpload(c)
+	if up == nil {
+		return
+	}
+	if !up.busy.TryLock() {
+		c.fail(http.StatusConflict, "UPLOAD_BUSY", "another PATCH of this upload is running")
+		return
+	}
+	defer up.busy.Unlock()
+	if err := e.patch(c, up); err != nil {
+		c.w.Header().Set("Upload-Offset", itoa(up.offset.Load()))
+		c.failErr(err)
+		return
+	}
+	c.w.Header().Set("Upload-Offset", itoa(up.offset.Load()))
+	if up.offset.Load() == up.length {
+		n, err := e.finishUpload(up)
+		if err != nil {
+			c.failErr(err)
+			return
+		}
+		c.w.Header().Set("Putio-File-Id", itoa(n.id))
+		c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// patch appends the request body at the client's offset.
+func (e *Emulator) patch(c *call, up *upload) error {
+	offset, err := strconv.ParseInt(c.r.Header.Get("Upload-Offset"), 10, 64)
+	if err != nil {
+		return errBadRequest("BadRequest", "Upload-Offset must be a byte offset")
+	}
+	if offset != up.offset.Load() {
+		return &apiError{http.StatusConflict, "OFFSET_MISMATCH", "Upload-Offset " + itoa(offset) + " does not match the server's " + itoa(up.offset.Load()) + "; ask with HEAD and resume from there"}
+	}
+	remaining := up.length - offset
+	if c.r.ContentLength > remaining || (e.opts.MaxPatchSize > 0 && c.r.ContentLength > e.opts.MaxPatchSize) {
+		return &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "the PATCH body is larger than the rest of the upload or the maximum PATCH size"}
+	}
+	limit := remaining
+	if e.opts.MaxPatchSize > 0 {
+		limit = min(limit, e.opts.MaxPatchSize)
+	}
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, err = io.CopyBuffer(uploadSink{up}, io.LimitReader(c.r.Body, limit), *buf)
+	up.lastActive.Store(e.opts.Now().UnixNano())
+	if err != nil && !errors.Is(err, io.EOF) {
+		// The client went away mid-body: the bytes received stay, as in tus.
+		return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+	}
+	return nil
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// uploadSink appends to an upload's body and keeps offset and CRC.
+type uploadSink struct{ up *upload }
+
+func (s uploadSink) Write(p []byte) (int, error) {
+	n, err := s.up.file.Write(p)
+	s.up.crc = crc32.Update(s.up.crc, crc32.IEEETable, p[:n])
+	s.up.offset.Add(int64(n))
+	return n, err
+}
+
+// finishUpload turns a complete upload into a put.io file, atomically.
+// With overwrite, same-named files in the folder go to the trash.
+func (e *Emulator) finishUpload(up *upload) (*node, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.uploads, up.id)
+	if err := up.file.Close(); err != nil {
+		e.blobs.remove(up.file.Name())
+		return nil, err
+	}
+	parent, err := e.lookupFolder(up.acct, up.parentID)
+	if err != nil {
+		e.blobs.remove(up.file.Name())
+		return nil, err
+	}
+	if up.overwrite {
+		e.trashSameNamedFiles(parent, up.name)
+	}
+	n := e.newNode(parent, up.name, false)
+	n.blob, n.size, n.crc = up.file.Name(), up.length, up.crc
+	if up.length == 0 {
+		e.blobs.remove(n.blob)
+		n.blob = ""
+	}
+	if !up.updatedAt.IsZero() {
+		n.updated = up.updatedAt
+	}
+	up.acct.used += n.size
+	return n, nil
+}
+
+func (e *Emulator) trashSameNamedFiles(parent *node, name string) {
+	for _, c := range append([]*node(nil), parent.children...) {
+		if !c.dir && sameName(c.name, name) {
+			e.detach(c)
+			e.moveToTrash(c)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+// Command putio-emulator serves the put.io API emulator (package putiotest)
+// on a TCP address, for rclone end-to-end runs and manual testing.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "putio-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the command line asks for.
+type config struct {
+	addr string
+	opts putiotest.Options
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	var tokens string
+	var omit string
+	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free port)")
+	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
+	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
+	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies (default: a temporary directory removed on exit)")
+	fs.Int64Var(&cfg.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
+	fs.DurationVar(&cfg.opts.Latency, "latency", 0, "delay added to every request")
+	fs.IntVar(&cfg.opts.RateLimit.Requests, "rate-limit", 0, "requests per window and token (0: no limit)")
+	fs.DurationVar(&cfg.opts.RateLimit.Window, "rate-window", time.Minute, "rate limit window")
+	fs.StringVar(&omit, "rate-omit-headers", "", "comma-separated rate limit headers to leave out (e.g. Retry-After)")
+	fs.StringVar(&cfg.opts.PublicURL, "public-url", "", "base of absolute URLs handed out (default: from each request)")
+	fs.DurationVar(&cfg.opts.URLExpiry, "url-expiry", 6*time.Hour, "lifetime of signed download URLs")
+	fs.DurationVar(&cfg.opts.UploadExpiry, "upload-expiry", 24*time.Hour, "idle time after which a tus upload is dropped")
+	fs.Int64Var(&cfg.opts.MaxPatchSize, "max-patch-size", 0, "largest tus PATCH body in bytes (0: no limit)")
+	fs.BoolVar(&cfg.opts.ShuffleListing, "shuffle-listing", false, "return each listing page in random order")
+	fs.Uint64Var(&cfg.opts.Seed, "seed", 0, "seed for random choices")
+	fs.DurationVar(&cfg.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
+	fs.DurationVar(&cfg.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
+	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q; all settings are flags (see -h)", fs.Args())
+	}
+	cfg.opts.Tokens = splitList(tokens)
+	cfg.opts.RateLimit.Omit = splitList(omit)
+	if cfg.opts.Strict && len(cfg.opts.Tokens) == 0 {
+		fmt.Fprintln(os.Stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work")
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// run serves until ctx ends or SIGINT/SIGTERM arrives, after printing one
+// line with the URL to stdout.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	emu, err := putiotest.New(cfg.opts)
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (choose another -addr)", cfg.addr, err)
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: time.Minute}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "putio-emulator listening on http://%s\n", ln.Addr())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return srv.Close()
+	}
+	return nil
+}
