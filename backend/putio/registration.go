@@ -73,10 +73,10 @@ func duplicateMessage(others []*fs.RegInfo, ours *fs.RegInfo) string {
 	}
 	oursPkg := ourPackage()
 	module := strings.TrimSuffix(oursPkg, "/backend/putio")
-	return fmt.Sprintf("%d backends are registered as %q: %s and %s. %q resolves to %s; "+
+	return fmt.Sprintf("%s: %d backends are registered under that name: %s and %s. %q resolves to %s; "+
 		"rclone's \"Not adding duplicate flag\" errors come from this. To link only one, import %s/backend/all "+
 		"instead of github.com/rclone/rclone/backend/all and drop any import of %s.",
-		len(others)+1, ours.Name, oursPkg, strings.Join(theirs, ", "), ours.Name, oursPkg,
+		ours.Name, len(others)+1, oursPkg, strings.Join(theirs, ", "), ours.Name, oursPkg,
 		module, strings.Join(theirs, " and "))
 }
 

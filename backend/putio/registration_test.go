@@ -47,7 +47,7 @@ func TestPutFirstKeepsOrderWhenOursIsFirst(t *testing.T) {
 func TestDuplicateMessageNamesBothPackagesAndTheFix(t *testing.T) {
 	msg := duplicateMessage(rivals([]*fs.RegInfo{regInfo, rival()}, regInfo), regInfo)
 	for _, want := range []string{
-		`2 backends are registered as "putio"`,
+		"putio: 2 backends are registered under that name",
 		"github.com/rclone/rclone/backend/memory",
 		`"putio" resolves to github.com/rclone-putio/rclone-putio/backend/putio`,
 		"import github.com/rclone-putio/rclone-putio/backend/all instead of github.com/rclone/rclone/backend/all",

@@ -1,0 +1,394 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chunkSize is small so that bigFile takes several tus PATCHes.
+const chunkSize = 1 << 20
+
+// randomBytes returns n reproducible pseudo-random bytes.
+func randomBytes(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	return data
+}
+
+// sampleTree has nested folders, an empty file and folder, a file spanning
+// several chunks and names that need care.
+func sampleTree() map[string][]byte {
+	return map[string][]byte{
+		"top.txt":                      []byte("top level\n"),
+		"empty.txt":                    {},
+		"a/b/c/deep.txt":               []byte("three levels down\n"),
+		"a/sibling.bin":                randomBytes(4096, 1),
+		"big/multi-chunk.bin":          randomBytes(2*chunkSize+12345, 2),
+		"odd/sp ace.txt":               []byte("space"),
+		"odd/ünïcødé ☃.txt":            []byte("unicode"),
+		"odd/percent%46%2F.txt":        []byte("percent"),
+		"odd/back\\slash.txt":          []byte("backslash"),
+		"odd/question?star*colon:.txt": []byte("punctuation"),
+		"odd/ leading and trailing ":   []byte("spaces at the ends"),
+		"odd/.hidden":                  []byte("dot file"),
+		"emptydir/":                    nil,
+	}
+}
+
+func crc32Hex(data []byte) string {
+	return fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
+}
+
+// uploadTree writes files to a local temp dir, copies it to p on the remote
+// and returns the local dir.
+func uploadTree(t *testing.T, r *remote, p string, files map[string][]byte) string {
+	t.Helper()
+	local := t.TempDir()
+	writeTree(t, local, files)
+	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", fmt.Sprint(chunkSize), local, path(p))
+	return local
+}
+
+func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	files := sampleTree()
+	local := t.TempDir()
+	writeTree(t, local, files)
+	modTime := time.Date(2024, 2, 29, 12, 34, 56, 789_000_000, time.UTC)
+	for name := range files {
+		if !strings.HasSuffix(name, "/") {
+			if err := os.Chtimes(filepath.Join(local, filepath.FromSlash(name)), modTime, modTime); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", fmt.Sprint(chunkSize), local, path("tree"))
+
+	listed := r.lsjson(t, path("tree"))
+	for name, data := range files {
+		entry, ok := listed[strings.TrimSuffix(name, "/")]
+		switch {
+		case !ok:
+			t.Errorf("%q missing from the listing", name)
+		case strings.HasSuffix(name, "/"):
+			if !entry.IsDir {
+				t.Errorf("%q listed as a file", name)
+			}
+		case entry.Size != int64(len(data)):
+			t.Errorf("%q: size %d, want %d", name, entry.Size, len(data))
+		case entry.Hashes["crc32"] != crc32Hex(data):
+			t.Errorf("%q: crc32 %q, want %q", name, entry.Hashes["crc32"], crc32Hex(data))
+		case !entry.ModTime.Equal(modTime.Truncate(time.Second)):
+			t.Errorf("%q: modtime %v, want %v", name, entry.ModTime, modTime.Truncate(time.Second))
+		}
+	}
+
+	back := t.TempDir()
+	r.rclone(t, "copy", path("tree"), back)
+	assertSameFiles(t, readTree(t, back), readTree(t, local))
+	r.rclone(t, "check", "--download", local, path("tree"))
+}
+
+func TestCopySendsMultiChunkFileInSeveralPatches(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t)
+	r := newRemote(t, emu)
+	data := randomBytes(3*chunkSize+1, 3)
+	uploadTree(t, r, "", map[string][]byte{"f.bin": data})
+	if got := emu.calls(t, "PATCH /files/{upload}"); got != 4 {
+		t.Errorf("PATCH requests: %d, want 4 for %d bytes in %d-byte chunks", got, len(data), chunkSize)
+	}
+	if got := r.rclone(t, "cat", path("f.bin")); got != string(data) {
+		t.Errorf("read back %d bytes that differ from the %d uploaded", len(got), len(data))
+	}
+}
+
+func assertSameFiles(t *testing.T, got, want map[string][]byte) {
+	t.Helper()
+	for name, data := range want {
+		if g, ok := got[name]; !ok {
+			t.Errorf("%q missing", name)
+		} else if !bytes.Equal(g, data) {
+			t.Errorf("%q: %d bytes that differ from the %d expected", name, len(g), len(data))
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("unexpected file %q", name)
+		}
+	}
+}
+
+func TestListingCommands(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{
+		"docs/a.txt":     []byte("12345"),
+		"docs/sub/b.txt": []byte("1234567"),
+		"music/c.mp3":    []byte("123"),
+		"root-file.txt":  []byte("1"),
+		"empty-folder/":  nil,
+	})
+
+	lsd := r.rclone(t, "lsd", path(""))
+	for _, dir := range []string{"docs", "music", "empty-folder"} {
+		if !strings.Contains(lsd, " "+dir+"\n") {
+			t.Errorf("lsd lacks %q:\n%s", dir, lsd)
+		}
+	}
+	if strings.Contains(lsd, "root-file.txt") {
+		t.Errorf("lsd lists a file:\n%s", lsd)
+	}
+
+	ls := r.rclone(t, "ls", path("docs"))
+	wantLs := []string{"        5 a.txt", "        7 sub/b.txt"}
+	if got := sortedLines(ls); !slices.Equal(got, wantLs) {
+		t.Errorf("ls docs:\n%q\nwant\n%q", got, wantLs)
+	}
+
+	var size struct{ Count, Bytes int64 }
+	if err := json.Unmarshal([]byte(r.rclone(t, "size", "--json", path(""))), &size); err != nil {
+		t.Fatal(err)
+	}
+	if size.Count != 4 || size.Bytes != 16 {
+		t.Errorf("size: %d files, %d bytes; want 4 files, 16 bytes", size.Count, size.Bytes)
+	}
+
+	entry := r.lsjson(t, path("docs"))["sub/b.txt"]
+	if entry.Name != "b.txt" || entry.ID == "" || entry.IsDir {
+		t.Errorf("lsjson entry for sub/b.txt: %+v", entry)
+	}
+}
+
+func sortedLines(s string) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	slices.Sort(lines)
+	return lines
+}
+
+func TestSyncDeletesExtraFilesToTrash(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	local := uploadTree(t, r, "s", map[string][]byte{
+		"keep.txt":      []byte("keep"),
+		"gone.txt":      []byte("remove me"),
+		"dir/gone2.txt": []byte("remove me too"),
+		"dir/keep2.txt": []byte("keep too"),
+	})
+	mustRemove(t, filepath.Join(local, "gone.txt"))
+	mustRemove(t, filepath.Join(local, "dir", "gone2.txt"))
+	writeTree(t, local, map[string][]byte{"new.txt": []byte("new")})
+
+	r.rclone(t, "sync", local, path("s"))
+
+	back := t.TempDir()
+	r.rclone(t, "copy", path("s"), back)
+	assertSameFiles(t, readTree(t, back), readTree(t, local))
+	if got, want := r.trashNames(t), []string{"gone.txt", "gone2.txt"}; !slices.Equal(got, want) {
+		t.Errorf("trash holds %q, want %q", got, want)
+	}
+}
+
+func mustRemove(t *testing.T, name string) {
+	t.Helper()
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckDownloadSpotsDifferentContent(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	local := uploadTree(t, r, "c", map[string][]byte{"f.txt": []byte("original")})
+	r.rclone(t, "check", "--download", local, path("c"))
+
+	// Same size and, deliberately, the same mod time: only the bytes differ.
+	name := filepath.Join(local, "f.txt")
+	info, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTree(t, local, map[string][]byte{"f.txt": []byte("ORIGINAL")})
+	if err := os.Chtimes(name, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	res := r.run(t, "check", "--download", local, path("c"))
+	if res.code == 0 || !strings.Contains(res.stderr, "1 differences found") {
+		t.Errorf("check --download did not report the difference:\n%s", res)
+	}
+}
+
+func TestCopytoReplacesExistingFile(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	local := t.TempDir()
+	writeTree(t, local, map[string][]byte{"v1.txt": []byte("version one"), "v2.txt": []byte("version two, longer")})
+	r.rclone(t, "copyto", filepath.Join(local, "v1.txt"), path("dir/f.txt"))
+	r.rclone(t, "copyto", filepath.Join(local, "v2.txt"), path("dir/f.txt"))
+
+	if got := r.rclone(t, "cat", path("dir/f.txt")); got != "version two, longer" {
+		t.Errorf("cat after copyto over existing file: %q", got)
+	}
+	if got := sortedLines(r.rclone(t, "lsf", path("dir"))); !slices.Equal(got, []string{"f.txt"}) {
+		t.Errorf("folder holds %q, want exactly one f.txt", got)
+	}
+}
+
+func TestMovetoAndMoveBetweenFolders(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{
+		"from/one.txt":     []byte("one"),
+		"from/two.txt":     []byte("two"),
+		"from/sub/три.txt": []byte("three"),
+		"solo.txt":         []byte("solo"),
+	})
+
+	r.rclone(t, "moveto", path("solo.txt"), path("elsewhere/renamed.txt"))
+	r.rclone(t, "move", path("from"), path("to"))
+
+	got := r.lsjson(t, path(""))
+	want := map[string]int64{"elsewhere/renamed.txt": 4, "to/one.txt": 3, "to/two.txt": 3, "to/sub/три.txt": 5}
+	for name, size := range want {
+		if got[name].Size != size || got[name].IsDir {
+			t.Errorf("%q: got %+v, want a %d-byte file", name, got[name], size)
+		}
+	}
+	for name, entry := range got {
+		if _, ok := want[name]; !ok && !entry.IsDir {
+			t.Errorf("file %q left behind", name)
+		}
+	}
+	if got := r.rclone(t, "cat", path("to/sub/три.txt")); got != "three" {
+		t.Errorf("moved file reads %q", got)
+	}
+}
+
+func TestCatOffsetCount(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	data := randomBytes(10000, 4)
+	uploadTree(t, r, "", map[string][]byte{"f.bin": data})
+	got := r.rclone(t, "cat", "--offset", "1234", "--count", "567", path("f.bin"))
+	if got != string(data[1234:1234+567]) {
+		t.Errorf("cat --offset 1234 --count 567 gave %d bytes that differ from the source range", len(got))
+	}
+}
+
+func TestMkdirRmdirPurge(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	r.rclone(t, "mkdir", path("made/inner"))
+	if got := r.rclone(t, "lsf", "-R", path("")); got != "made/\nmade/inner/\n" {
+		t.Errorf("after mkdir: %q", got)
+	}
+	r.rclone(t, "rmdir", path("made/inner"))
+	if got := r.rclone(t, "lsf", "-R", path("")); got != "made/\n" {
+		t.Errorf("after rmdir: %q", got)
+	}
+
+	uploadTree(t, r, "p", map[string][]byte{"x.txt": []byte("x"), "y/z.txt": []byte("z")})
+	if res := r.run(t, "rmdir", path("p")); res.code == 0 {
+		t.Errorf("rmdir of a non-empty folder succeeded:\n%s", res)
+	}
+	r.rclone(t, "purge", path("p"))
+	if got := r.rclone(t, "lsf", path("")); got != "made/\n" {
+		t.Errorf("after purge: %q", got)
+	}
+}
+
+func TestAboutReportsUsage(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{"f.bin": randomBytes(5000, 5)})
+	var about struct {
+		Total, Used, Free *int64
+	}
+	if err := json.Unmarshal([]byte(r.rclone(t, "about", "--json", path(""))), &about); err != nil {
+		t.Fatal(err)
+	}
+	if about.Total == nil || about.Used == nil || about.Free == nil {
+		t.Fatalf("about lacks total, used or free: %+v", about)
+	}
+	if *about.Used < 5000 || *about.Total != *about.Used+*about.Free {
+		t.Errorf("about: total %d, used %d, free %d; want used >= 5000 and total = used + free",
+			*about.Total, *about.Used, *about.Free)
+	}
+}
+
+func TestCleanupEmptiesTrash(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{"doomed.txt": []byte("bye")})
+	r.rclone(t, "deletefile", path("doomed.txt"))
+	if got := r.trashNames(t); !slices.Equal(got, []string{"doomed.txt"}) {
+		t.Fatalf("trash after delete: %q", got)
+	}
+	r.rclone(t, "cleanup", path(""))
+	if got := r.trashNames(t); len(got) != 0 {
+		t.Errorf("trash after cleanup: %q", got)
+	}
+}
+
+func TestLinkAndUnlink(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{"shared.txt": []byte("for everyone")})
+
+	link := strings.TrimSpace(r.rclone(t, "link", path("shared.txt")))
+	if !strings.HasPrefix(link, "http") {
+		t.Fatalf("link printed %q, want a URL", link)
+	}
+	if got := publicShareCount(t, r); got != 1 {
+		t.Errorf("public shares after link: %d, want 1", got)
+	}
+	r.rclone(t, "link", "--unlink", path("shared.txt"))
+	if got := publicShareCount(t, r); got != 0 {
+		t.Errorf("public shares after link --unlink: %d, want 0", got)
+	}
+}
+
+// publicShareCount counts the account's public shares through the API,
+// whatever the key holding the list is called.
+func publicShareCount(t *testing.T, r *remote) int {
+	t.Helper()
+	count := 0
+	for key, value := range r.api(t, http.MethodGet, "/v2/public_share/list", nil) {
+		if list, ok := value.([]any); ok && key != "status" {
+			count += len(list)
+		}
+	}
+	return count
+}
+
+func TestDedupeKeepsNewest(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	r.tusUpload(t, "dup.txt", []byte("old"), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	r.tusUpload(t, "dup.txt", []byte("newest"), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC))
+	r.tusUpload(t, "dup.txt", []byte("middle"), time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
+	if got := r.rclone(t, "lsf", path("")); got != "dup.txt\ndup.txt\ndup.txt\n" {
+		t.Fatalf("before dedupe: %q", got)
+	}
+	r.rclone(t, "dedupe", "--dedupe-mode", "newest", path(""))
+	if got := r.rclone(t, "lsf", path("")); got != "dup.txt\n" {
+		t.Errorf("after dedupe: %q", got)
+	}
+	if got := r.rclone(t, "cat", path("dup.txt")); got != "newest" {
+		t.Errorf("dedupe kept %q, want the newest", got)
+	}
+}
