@@ -1,0 +1,110 @@
+package putio
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/object"
+	"github.com/stretchr/testify/require"
+)
+
+// testModTime is a whole-second time, as put.io stores them.
+var testModTime = time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// testRemote is the remote name the tests give their Fs.
+const testRemote = "TestPutioInternal"
+
+// newTestFs starts an emulator and returns an Fs on it rooted at "" plus
+// the emulator and the account behind the token.
+func newTestFs(t *testing.T, extra configmap.Simple, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
+	t.Helper()
+	srv := putiotest.NewServer(t, opts...)
+	m := configmap.Simple{
+		"token":      `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
+		"api_url":    srv.URL,
+		"upload_url": srv.UploadURL(),
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	f, err := NewFs(context.Background(), testRemote, "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	require.NoError(t, err)
+	return f.(*Fs), srv, srv.Account(srv.Token)
+}
+
+// fewRetries returns a context allowing n low-level tries, so tests of
+// failures do not wait for ten backoffs.
+func fewRetries(n int) context.Context {
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = n
+	return ctx
+}
+
+// srcInfo describes an upload of size bytes to remote.
+func srcInfo(remote string, size int64) fs.ObjectInfo {
+	return object.NewStaticObjectInfo(remote, testModTime, size, true, nil, nil)
+}
+
+// put uploads data to remote through f.Put.
+func put(t *testing.T, ctx context.Context, f *Fs, remote string, data []byte) fs.Object {
+	t.Helper()
+	o, err := f.Put(ctx, bytes.NewReader(data), srcInfo(remote, int64(len(data))))
+	require.NoError(t, err)
+	return o
+}
+
+// readAll opens o with options and returns its bytes.
+func readAll(t *testing.T, ctx context.Context, o fs.Object, options ...fs.OpenOption) []byte {
+	t.Helper()
+	rc, err := o.Open(ctx, options...)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, rc.Close()) }()
+	data, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	return data
+}
+
+// failingReader yields data then fails, like a source dying mid-transfer.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// pattern returns n recognisable bytes.
+func pattern(n int, seed byte) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = seed + byte(i%251)
+	}
+	return data
+}
+
+// names lists the item names of an emulator folder.
+func names(t *testing.T, acct *putiotest.Account, dir string) []string {
+	t.Helper()
+	items, err := acct.List(dir)
+	require.NoError(t, err)
+	var out []string
+	for _, item := range items {
+		out = append(out, item.Name)
+	}
+	return out
+}
+
+// bytesReader is a reader over data.
+func bytesReader(data []byte) io.Reader { return bytes.NewReader(data) }
