@@ -1,0 +1,232 @@
+package putiotest_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+// Every route taking an id or parent id answers 404 for a missing one.
+func TestMissingIDs(t *testing.T) {
+	srv, api := newAPI(t)
+	file := api.upload(0, "f.txt", []byte("x"), nil)
+	// An item of another account is as missing as one that never existed.
+	foreign, _ := srv.Account("someone-else").Put("theirs.txt", []byte("x"), t0)
+	for _, missing := range []int64{999999, foreign.ID} {
+		m := itoa(missing)
+		for name, r := range map[string]reply{
+			"get":           api.get("/v2/files/"+m, nil),
+			"child":         api.get("/v2/files/"+m+"/child", url.Values{"name": {"x"}}),
+			"list":          api.get("/v2/files/list", url.Values{"parent_id": {m}}),
+			"url":           api.get("/v2/files/"+m+"/url", nil),
+			"download":      api.get("/v2/files/"+m+"/download", nil),
+			"create-folder": api.post("/v2/files/create-folder", url.Values{"name": {"x"}, "parent_id": {m}}),
+			"rename":        api.post("/v2/files/rename", url.Values{"file_id": {m}, "name": {"x"}}),
+			"move":          api.post("/v2/files/move", url.Values{"file_id": {m}, "parent_id": {"0"}}),
+			"move to":       api.post("/v2/files/move", url.Values{"file_id": {itoa(file)}, "parent_id": {m}}),
+			"copy":          api.post("/v2/files/copy", url.Values{"file_id": {m}, "parent_id": {"0"}}),
+			"copy to":       api.post("/v2/files/copy", url.Values{"file_id": {itoa(file)}, "parent_id": {m}}),
+			"delete":        api.post("/v2/files/delete", url.Values{"file_ids": {itoa(file) + "," + m}}),
+			"touch":         api.post("/v2/files/touch", url.Values{"file_id": {m}, "updated_at": {"2024-01-01T00:00:00Z"}}),
+			"share":         api.post("/v2/public_share/"+m, nil),
+			"tus parent": api.read(api.send("POST", srv.UploadURL(), nil, http.Header{
+				"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "n", "parent_id": m})}})),
+		} {
+			t.Run(name+"/"+m, func(t *testing.T) { mustError(t, r, 404, "NotFound") })
+		}
+	}
+	// The failed bulk delete deleted nothing.
+	if _, err := srv.Account(api.token).Stat("f.txt"); err != nil {
+		t.Fatal(err)
+	}
+	mustError(t, api.get("/v2/files/abc", nil), 404, "NotFound")
+	r := api.post("/v2/files/delete", url.Values{"file_ids": {itoa(file) + ",999999"}, "skip_nonexistents": {"1"}})
+	mustStatus(t, r, 200)
+	if num(r.body, "skipped") != 1 {
+		t.Fatalf("skipped: %s", r.raw)
+	}
+}
+
+func TestGetFileShape(t *testing.T) {
+	_, api := newAPI(t)
+	id := api.upload(0, "Movie.MKV", []byte("abc"), map[string]string{"updated-at": "2024-05-01T14:00:00+02:00"})
+	f := api.get("/v2/files/"+itoa(id), nil).file()
+	want := map[string]any{
+		"id": float64(id), "parent_id": float64(0), "name": "Movie.MKV", "size": float64(3),
+		"content_type": "video/x-matroska", "file_type": "VIDEO", "extension": "MKV",
+		"crc32": "352441c2", "updated_at": "2024-05-01T12:00:00", "is_shared": false,
+	}
+	for k, v := range want {
+		if f[k] != v {
+			t.Errorf("%s = %v, want %v", k, f[k], v)
+		}
+	}
+	root := api.get("/v2/files/0", nil).file()
+	if root["id"] != float64(0) || root["parent_id"] != nil || root["file_type"] != "FOLDER" || root["updated_at"] == nil || root["size"] != float64(3) {
+		t.Fatalf("root %v", root)
+	}
+	empty := api.upload(0, "empty", nil, nil)
+	if f := api.get("/v2/files/"+itoa(empty), nil).file(); f["crc32"] != "00000000" || f["extension"] != nil || f["file_type"] != "FILE" {
+		t.Fatalf("empty file %v", f)
+	}
+}
+
+func TestRenameMoveCopy(t *testing.T) {
+	clock := newClock()
+	srv, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	acct := srv.Account(api.token)
+	a := api.mkdir(0, "a")
+	b := api.mkdir(0, "b")
+	id := api.upload(a, "f.txt", []byte("data"), map[string]string{"updated-at": "2020-01-01T00:00:00Z"})
+
+	clock.Advance(time.Hour)
+	mustStatus(t, api.post("/v2/files/rename", url.Values{"file_id": {itoa(id)}, "name": {"g.txt"}}), 200)
+	st, _ := acct.Stat("a/g.txt")
+	if st.ID != id || !st.UpdatedAt.Equal(clock.Now()) {
+		t.Fatalf("after rename %+v", st)
+	}
+
+	clock.Advance(time.Hour)
+	r := api.post("/v2/files/move", url.Values{"file_id": {itoa(id)}, "parent_id": {itoa(b)}, "name": {"h.txt"}})
+	mustStatus(t, r, 200)
+	if r.body["status"] != "OK" {
+		t.Fatalf("move reply %s", r.raw)
+	}
+	st, _ = acct.Stat("b/h.txt")
+	if st.ID != id || !st.UpdatedAt.Equal(clock.Now()) {
+		t.Fatalf("after move %+v", st)
+	}
+
+	clock.Advance(time.Hour)
+	r = api.post("/v2/files/copy", url.Values{"file_id": {itoa(id)}, "parent_id": {itoa(a)}, "name": {"c.txt"}})
+	mustStatus(t, r, 200)
+	cp := r.file()
+	if num(cp, "id") == id || cp["name"] != "c.txt" || cp["crc32"] != api.get("/v2/files/"+itoa(id), nil).file()["crc32"] ||
+		cp["updated_at"] != clock.Now().Format("2006-01-02T15:04:05") {
+		t.Fatalf("copy %v", cp)
+	}
+	if data, _ := acct.ReadFile("a/c.txt"); string(data) != "data" {
+		t.Fatalf("copy body %q", data)
+	}
+	// The copy is independent: deleting the original for good keeps it.
+	mustStatus(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}, "skip_trash": {"1"}}), 200)
+	if data, _ := acct.ReadFile("a/c.txt"); string(data) != "data" {
+		t.Fatalf("copy body after delete %q", data)
+	}
+
+	// Folders copy and move with their content; not into themselves.
+	acct.Put("a/deep/x.txt", []byte("xx"), t0)
+	r = api.post("/v2/files/copy", url.Values{"file_id": {itoa(a)}, "parent_id": {itoa(b)}})
+	mustStatus(t, r, 200)
+	if paths, _ := acct.Walk("b/a"); len(paths) != 3 {
+		t.Fatalf("copied tree %q", paths)
+	}
+	deep, _ := acct.Stat("a/deep")
+	mustError(t, api.post("/v2/files/move", url.Values{"file_id": {itoa(a)}, "parent_id": {itoa(deep.ID)}}), 400, "BadRequest")
+	mustError(t, api.post("/v2/files/copy", url.Values{"file_id": {itoa(a)}, "parent_id": {itoa(a)}, "name": {"self"}}), 400, "BadRequest")
+	mustError(t, api.post("/v2/files/rename", url.Values{"file_id": {"0"}, "name": {"x"}}), 400, "BadRequest")
+}
+
+func TestSpuriousCopyConflict(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{SpuriousCopyConflict: true})
+	id := api.upload(0, "f", []byte("x"), nil)
+	form := url.Values{"file_id": {itoa(id)}, "parent_id": {"0"}, "name": {"g"}}
+	mustError(t, api.post("/v2/files/copy", form), 400, "NAME_ALREADY_EXIST")
+	mustStatus(t, api.post("/v2/files/copy", form), 200)
+}
+
+// A folder's updated_at moves when a direct child is added, removed or
+// renamed, not for deeper changes or for touches.
+func TestFolderUpdatedAt(t *testing.T) {
+	clock := newClock()
+	srv, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	acct := srv.Account(api.token)
+	dir := api.mkdir(0, "dir")
+	sub := api.mkdir(dir, "sub")
+	stamp := func() time.Time { st, _ := acct.Stat("dir"); return st.UpdatedAt }
+	steps := []struct {
+		name    string
+		do      func()
+		changes bool
+	}{
+		{"add file", func() { api.upload(dir, "f", []byte("x"), nil) }, true},
+		{"add grandchild", func() { api.upload(sub, "g", []byte("x"), nil) }, false},
+		{"rename child", func() {
+			st, _ := acct.Stat("dir/f")
+			api.post("/v2/files/rename", url.Values{"file_id": {itoa(st.ID)}, "name": {"f2"}})
+		}, true},
+		{"touch child", func() {
+			st, _ := acct.Stat("dir/f2")
+			api.post("/v2/files/touch", url.Values{"file_id": {itoa(st.ID)}, "updated_at": {"2001-01-01T00:00:00Z"}})
+		}, false},
+		{"remove child", func() {
+			st, _ := acct.Stat("dir/f2")
+			api.post("/v2/files/delete", url.Values{"file_ids": {itoa(st.ID)}})
+		}, true},
+	}
+	for _, s := range steps {
+		clock.Advance(time.Minute)
+		before := stamp()
+		s.do()
+		if changed := !stamp().Equal(before); changed != s.changes {
+			t.Errorf("%s: folder updated_at changed=%v, want %v", s.name, changed, s.changes)
+		}
+	}
+}
+
+func TestTouch(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	a := api.upload(0, "a", []byte("x"), nil)
+	b := api.upload(0, "b", []byte("x"), nil)
+	for _, tc := range []struct {
+		value string
+		want  time.Time
+	}{
+		{"2024-05-01T12:34:56Z", time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)},
+		{"2024-05-01T12:34:56.999999999+02:00", time.Date(2024, 5, 1, 10, 34, 56, 0, time.UTC)},
+		{"2024-05-01T12:34:56", time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)},
+	} {
+		// rclone's form: parameters in the query of a bodiless POST.
+		r := api.read(api.send("POST", "/v2/files/touch?"+url.Values{"file_id": {itoa(a)}, "updated_at": {tc.value}}.Encode(), nil, nil))
+		mustStatus(t, r, 200)
+		if st, _ := acct.Get(a); !st.UpdatedAt.Equal(tc.want) {
+			t.Errorf("%s: updated_at %v, want %v", tc.value, st.UpdatedAt, tc.want)
+		}
+	}
+	// The SDK's form: file_ids in a form body.
+	mustStatus(t, api.post("/v2/files/touch", url.Values{"file_ids": {itoa(a) + "," + itoa(b)}, "updated_at": {"2000-01-02T03:04:05Z"}}), 200)
+	for _, id := range []int64{a, b} {
+		if f := api.get("/v2/files/"+itoa(id), nil).file(); f["updated_at"] != "2000-01-02T03:04:05" {
+			t.Errorf("file %d updated_at %v", id, f["updated_at"])
+		}
+	}
+	mustError(t, api.post("/v2/files/touch", url.Values{"file_id": {itoa(a)}, "updated_at": {"yesterday"}}), 400, "BadRequest")
+	mustError(t, api.post("/v2/files/touch", url.Values{"file_id": {itoa(a)}}), 400, "BadRequest")
+}
+
+func TestAccountInfoAndQuota(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 100})
+	id := api.upload(0, "f", make([]byte, 60), nil)
+	info := api.get("/v2/account/info", nil).body["info"].(map[string]any)
+	disk := info["disk"].(map[string]any)
+	if num(disk, "size") != 100 || num(disk, "used") != 60 || num(disk, "avail") != 40 {
+		t.Fatalf("disk %v", disk)
+	}
+	mustError(t, api.read(api.send("POST", srv.UploadURL(), nil, http.Header{
+		"Upload-Length": {"41"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "big"})}})), 413, "QUOTA_EXCEEDED")
+	mustError(t, api.post("/v2/files/copy", url.Values{"file_id": {itoa(id)}, "parent_id": {"0"}, "name": {"g"}}), 413, "QUOTA_EXCEEDED")
+	// Trash still counts; emptying it frees the space.
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}})
+	info = api.get("/v2/account/info", nil).body["info"].(map[string]any)
+	if num(info["disk"].(map[string]any), "used") != 60 || num(info, "trash_size") != 60 {
+		t.Fatalf("after delete %v", info)
+	}
+	mustStatus(t, api.post("/v2/trash/empty", nil), 200)
+	if used, _ := srv.Account(api.token).Usage(); used != 0 {
+		t.Fatalf("used %d after emptying the trash", used)
+	}
+}

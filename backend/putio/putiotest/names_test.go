@@ -1,0 +1,146 @@
+package putiotest_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+var badNames = []struct {
+	name, errorType string
+}{
+	{"", "EMPTY_NAME"},
+	{"a/b", "SLASH_IN_NAME"},
+	{strings.Repeat("x", 256), "NAME_TOO_LONG"},
+	{strings.Repeat("é", 128), "NAME_TOO_LONG"}, // 256 bytes in 128 characters
+	{"a\x00b", "INVALID_NAME"},
+	{".", "INVALID_NAME"},
+	{"..", "INVALID_NAME"},
+}
+
+// Every route that names an item applies the same rules.
+func TestBadNamesRejectedEverywhere(t *testing.T) {
+	_, api := newAPI(t)
+	dir := api.mkdir(0, "dir")
+	file := api.upload(0, "f.txt", []byte("x"), nil)
+	routes := map[string]func(name string) reply{
+		"create-folder": func(name string) reply {
+			return api.post("/v2/files/create-folder", url.Values{"name": {name}, "parent_id": {"0"}})
+		},
+		"rename": func(name string) reply {
+			return api.post("/v2/files/rename", url.Values{"file_id": {itoa(file)}, "name": {name}})
+		},
+		"copy": func(name string) reply {
+			return api.post("/v2/files/copy", url.Values{"file_id": {itoa(file)}, "parent_id": {itoa(dir)}, "name": {name}})
+		},
+		"move": func(name string) reply {
+			return api.post("/v2/files/move", url.Values{"file_id": {itoa(file)}, "parent_id": {itoa(dir)}, "name": {name}})
+		},
+		"tus": func(name string) reply {
+			h := map[string][]string{"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": name})}}
+			return api.read(api.send("POST", api.srv.UploadURL(), nil, h))
+		},
+	}
+	for route, do := range routes {
+		for _, tc := range badNames {
+			t.Run(route+"/"+tc.errorType, func(t *testing.T) {
+				mustError(t, do(tc.name), 400, tc.errorType)
+			})
+		}
+	}
+	// Nothing changed.
+	list, _ := api.srv.Account(api.token).Walk("")
+	if strings.Join(list, ",") != "dir,f.txt" {
+		t.Fatalf("tree changed: %q", list)
+	}
+}
+
+func TestNameRulesAccepted(t *testing.T) {
+	srv, api := newAPI(t)
+	for _, tc := range []struct{ give, stored string }{
+		{strings.Repeat("x", 255), strings.Repeat("x", 255)},
+		{`back\slash`, "back-slash"},
+		{"tab\tand\x01ctl", "tab\tand\x01ctl"},
+		{"percent%46.txt", "percent%46.txt"},
+		{" lead and trail ", " lead and trail "},
+	} {
+		r := api.post("/v2/files/create-folder", url.Values{"name": {tc.give}, "parent_id": {"0"}})
+		mustStatus(t, r, 200)
+		if r.file()["name"] != tc.stored {
+			t.Errorf("%q stored as %q, want %q", tc.give, r.file()["name"], tc.stored)
+		}
+		if _, err := srv.Account(api.token).Stat(tc.stored); err != nil {
+			t.Errorf("%q: %v", tc.stored, err)
+		}
+	}
+}
+
+func TestDuplicateNames(t *testing.T) {
+	_, api := newAPI(t)
+	dir := api.mkdir(0, "dir")
+	api.mkdir(dir, "taken")
+	other := api.upload(0, "other", []byte("x"), nil)
+	moved := api.upload(0, "taken", []byte("y"), nil)
+	for name, r := range map[string]reply{
+		"create-folder": api.post("/v2/files/create-folder", url.Values{"name": {"taken"}, "parent_id": {itoa(dir)}}),
+		"rename":        api.post("/v2/files/rename", url.Values{"file_id": {itoa(other)}, "name": {"taken"}}),
+		"copy":          api.post("/v2/files/copy", url.Values{"file_id": {itoa(other)}, "parent_id": {itoa(dir)}, "name": {"taken"}}),
+		"move":          api.post("/v2/files/move", url.Values{"file_id": {itoa(other)}, "parent_id": {itoa(dir)}, "name": {"taken"}}),
+	} {
+		t.Run(name, func(t *testing.T) { mustError(t, r, 400, "NAME_ALREADY_EXIST") })
+	}
+	t.Run("bulk move reports in errors[]", func(t *testing.T) {
+		r := api.post("/v2/files/move", url.Values{"file_ids": {itoa(moved) + "," + itoa(other)}, "parent_id": {itoa(dir)}})
+		mustStatus(t, r, 200)
+		errs := r.body["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("errors %s", r.raw)
+		}
+		e := errs[0].(map[string]any)
+		if num(e, "id") != moved || e["error_type"] != "NAME_ALREADY_EXIST" || num(e, "status_code") != 400 {
+			t.Fatalf("error item %v", e)
+		}
+		if f := api.get("/v2/files/"+itoa(other), nil).file(); num(f, "parent_id") != dir {
+			t.Fatalf("the other file was not moved: %v", f)
+		}
+	})
+	t.Run("tus allows duplicates", func(t *testing.T) {
+		a := api.upload(dir, "dup", []byte("1"), nil)
+		b := api.upload(dir, "dup", []byte("2"), nil)
+		if a == b {
+			t.Fatal("same id")
+		}
+		r := api.get("/v2/files/"+itoa(dir)+"/child", url.Values{"name": {"dup"}})
+		if num(r.file(), "id") != b {
+			t.Fatalf("child lookup gave %v, want newest %d", r.file()["id"], b)
+		}
+	})
+	t.Run("rename to own name is fine", func(t *testing.T) {
+		mustStatus(t, api.post("/v2/files/rename", url.Values{"file_id": {itoa(other)}, "name": {"other"}}), 200)
+	})
+}
+
+// child?name= compares after NFC and prefers the newest item, folders too.
+func TestChildLookup(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	nfd := "cafe\u0301.txt"
+	nfc := "caf\u00e9.txt"
+	old, _ := acct.Put(nfd, []byte("old"), t0)
+	newer, _ := acct.Put(nfc, []byte("new"), t0)
+	for _, name := range []string{nfd, nfc} {
+		r := api.get("/v2/files/0/child", url.Values{"name": {name}})
+		mustStatus(t, r, 200)
+		if num(r.file(), "id") != newer.ID {
+			t.Errorf("lookup %q gave %v, want newest %d (old %d)", name, r.file()["id"], newer.ID, old.ID)
+		}
+	}
+	folder := api.mkdir(0, "sub")
+	r := api.get("/v2/files/0/child", url.Values{"name": {"sub"}})
+	if num(r.file(), "id") != folder || r.file()["content_type"] != "application/x-directory" || r.file()["file_type"] != "FOLDER" {
+		t.Fatalf("folder child: %s", r.raw)
+	}
+	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"missing"}}), 404, "NotFound")
+	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"CAFÉ.TXT"}}), 404, "NotFound")
+	mustError(t, api.get("/v2/files/0/child", nil), 400, "EMPTY_NAME")
+}
