@@ -1,0 +1,180 @@
+package putiotest_test
+
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+func TestTusChunkedUploadIsAtomic(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	data := bytes.Repeat([]byte("abcdefgh"), 1000)
+	loc := api.tusCreate(len(data), map[string]string{"name": "f.bin", "parent_id": "0", "updated-at": "2023-03-04T05:06:07Z"})
+
+	for off := 0; off < len(data); off += 3000 {
+		end := min(off+3000, len(data))
+		r := api.tusPatch(loc, off, data[off:end])
+		mustStatus(t, r, 204)
+		if got := r.header.Get("Upload-Offset"); got != strconv.Itoa(end) {
+			t.Fatalf("Upload-Offset %s, want %d", got, end)
+		}
+		last := end == len(data)
+		if files, _ := acct.List(""); (len(files) == 1) != last {
+			t.Fatalf("after %d bytes the file is listed: %v (must appear only at the end)", end, len(files) == 1)
+		}
+		if id := r.header.Get("Putio-File-Id"); (id != "") != last {
+			t.Fatalf("putio-file-id %q after %d bytes", id, end)
+		}
+		if last {
+			if r.header.Get("Putio-File-Crc32") != fmt.Sprintf("%08x", crc32.ChecksumIEEE(data)) {
+				t.Fatalf("putio-file-crc32 %q", r.header.Get("Putio-File-Crc32"))
+			}
+		}
+	}
+	st, err := acct.Stat("f.bin")
+	if err != nil || st.Size != int64(len(data)) || !st.UpdatedAt.Equal(time.Date(2023, 3, 4, 5, 6, 7, 0, time.UTC)) {
+		t.Fatalf("stat %+v %v", st, err)
+	}
+	if got, _ := acct.ReadFile("f.bin"); !bytes.Equal(got, data) {
+		t.Fatal("body differs")
+	}
+	// A finished upload is gone.
+	resp := api.send("HEAD", loc, nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("HEAD of a finished upload: %d", resp.StatusCode)
+	}
+	if acct.Uploads() != 0 {
+		t.Fatal("upload still registered")
+	}
+}
+
+func TestTusProtocolErrors(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{MaxPatchSize: 4})
+	loc := api.tusCreate(10, map[string]string{"name": "f"})
+	mustStatus(t, api.tusPatch(loc, 0, []byte("abc")), 204)
+
+	t.Run("offset mismatch 409, nothing written", func(t *testing.T) {
+		r := api.tusPatch(loc, 1, []byte("zz"))
+		mustError(t, r, 409, "OFFSET_MISMATCH")
+		if r.header.Get("Upload-Offset") != "3" {
+			t.Fatalf("Upload-Offset %q", r.header.Get("Upload-Offset"))
+		}
+	})
+	t.Run("content type 415", func(t *testing.T) {
+		r := api.read(api.send("PATCH", loc, bytes.NewReader([]byte("d")), http.Header{"Upload-Offset": {"3"}, "Content-Type": {"application/octet-stream"}}))
+		mustError(t, r, 415, "BadRequest")
+	})
+	t.Run("patch too large 413", func(t *testing.T) {
+		mustError(t, api.tusPatch(loc, 3, []byte("defgh")), 413, "BadRequest")
+	})
+	t.Run("HEAD", func(t *testing.T) {
+		resp := api.send("HEAD", loc, nil, http.Header{"Tus-Resumable": {"1.0.0"}})
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != 200 || h.Get("Upload-Offset") != "3" || h.Get("Upload-Length") != "10" || h.Get("Cache-Control") != "no-store" || h.Get("Tus-Resumable") != "1.0.0" {
+			t.Fatalf("HEAD %d %v", resp.StatusCode, h)
+		}
+	})
+	t.Run("another account cannot see it", func(t *testing.T) {
+		other := *api
+		other.token = "intruder"
+		mustError(t, other.tusPatch(loc, 3, []byte("d")), 404, "NotFound")
+	})
+	t.Run("DELETE terminates", func(t *testing.T) {
+		resp := api.send("DELETE", loc, nil, nil)
+		resp.Body.Close()
+		if resp.StatusCode != 204 {
+			t.Fatalf("DELETE %d", resp.StatusCode)
+		}
+		mustError(t, api.tusPatch(loc, 3, []byte("d")), 404, "NotFound")
+		if files, _ := srv.Account(api.token).List(""); len(files) != 0 {
+			t.Fatal("terminated upload left a file")
+		}
+	})
+	t.Run("creation errors", func(t *testing.T) {
+		for name, h := range map[string]http.Header{
+			"no length":      {"Upload-Metadata": {tusMeta(map[string]string{"name": "f"})}},
+			"defer length":   {"Upload-Defer-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f"})}},
+			"bad base64":     {"Upload-Length": {"1"}, "Upload-Metadata": {"name !!!"}},
+			"bad parent":     {"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f", "parent_id": "x"})}},
+			"bad updated-at": {"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f", "updated-at": "soon"})}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				mustError(t, api.read(api.send("POST", srv.UploadURL(), nil, h)), 400, "BadRequest")
+			})
+		}
+	})
+}
+
+// rclone creates empty files with Upload-Length 0 and one empty PATCH.
+func TestTusZeroLength(t *testing.T) {
+	srv, api := newAPI(t)
+	loc := api.tusCreate(0, map[string]string{"name": "empty"})
+	if files, _ := srv.Account(api.token).List(""); len(files) != 0 {
+		t.Fatal("file appeared before the PATCH")
+	}
+	r := api.tusPatch(loc, 0, nil)
+	mustStatus(t, r, 204)
+	if r.header.Get("Putio-File-Id") == "" || r.header.Get("Putio-File-Crc32") != "00000000" || r.header.Get("Upload-Offset") != "0" {
+		t.Fatalf("headers %v", r.header)
+	}
+	st, err := srv.Account(api.token).Stat("empty")
+	if err != nil || st.Size != 0 || st.CRC32 != "00000000" {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+func TestTusOverwrite(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	old := api.upload(0, "f.txt", []byte("old"), nil)
+	id := api.upload(0, "f.txt", []byte("new"), map[string]string{"overwrite": "true"})
+	files, _ := acct.List("")
+	if len(files) != 1 || files[0].ID != id {
+		t.Fatalf("files %+v", files)
+	}
+	trash := acct.Trash()
+	if len(trash) != 1 || trash[0].ID != old {
+		t.Fatalf("trash %+v", trash)
+	}
+	if data, _ := acct.ReadFile("f.txt"); string(data) != "new" {
+		t.Fatalf("body %q", data)
+	}
+}
+
+func TestTusExpiry(t *testing.T) {
+	clock := newClock()
+	_, api := newAPI(t, putiotest.Options{Now: clock.Now, UploadExpiry: time.Hour})
+	loc := api.tusCreate(4, map[string]string{"name": "f"})
+	mustStatus(t, api.tusPatch(loc, 0, []byte("ab")), 204)
+	clock.Advance(59 * time.Minute)
+	mustStatus(t, api.tusPatch(loc, 2, []byte("c")), 204)
+	clock.Advance(61 * time.Minute)
+	mustError(t, api.tusPatch(loc, 3, []byte("d")), 404, "NotFound")
+}
+
+// Location follows the request's host, a proxy's forwarded host, or
+// PublicURL.
+func TestTusLocation(t *testing.T) {
+	srv, api := newAPI(t)
+	h := http.Header{"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f"})},
+		"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"upload.example.com"}}
+	r := api.read(api.send("POST", srv.UploadURL(), nil, h))
+	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "https://upload.example.com/files/") {
+		t.Fatalf("Location %q", loc)
+	}
+	_, api2 := newAPI(t, putiotest.Options{PublicURL: "https://pub.example/"})
+	loc := api2.read(api2.send("POST", api2.srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f"})}})).header.Get("Location")
+	if !strings.HasPrefix(loc, "https://pub.example/files/") {
+		t.Fatalf("Location %q", loc)
+	}
+}
