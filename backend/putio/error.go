@@ -78,8 +78,9 @@ func isRateLimited(err error) bool {
 }
 
 // shouldRetry decides whether an attempt is worth repeating: 429, 5xx,
-// trash lock contention, truncated bodies and network errors are; other
-// 4xx, a revoked token and a cancelled context are not.
+// trash lock contention, truncated bodies, resumable upload offsets and
+// network errors are; other 4xx, a revoked token and a cancelled context
+// are not.
 func shouldRetry(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
@@ -91,7 +92,7 @@ func shouldRetry(ctx context.Context, err error) bool {
 	if apiErr, ok := apiError(err); ok {
 		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 || apiErr.Type == errTypeTrashLock
 	}
-	return errors.Is(err, errTruncated) || fserrors.ShouldRetry(err)
+	return errors.Is(err, errTruncated) || errors.Is(err, errOffsetMismatch) || fserrors.ShouldRetry(err)
 }
 
 // notFoundAs maps a 404 to the rclone sentinel the caller expects, which

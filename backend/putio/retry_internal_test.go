@@ -1,0 +1,259 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const childRoute = "GET /v2/files/{id}/child"
+
+// gapAfter429 returns the time between the first 429 on route and the
+// request that followed it on the same route, from the emulator's log.
+func gapAfter429(t *testing.T, srv *putiotest.Server, route string) time.Duration {
+	t.Helper()
+	var limited time.Time
+	for _, entry := range srv.Log() {
+		if entry.Route != route {
+			continue
+		}
+		if limited.IsZero() && entry.Status == http.StatusTooManyRequests {
+			limited = entry.Time
+		} else if !limited.IsZero() {
+			return entry.Time.Sub(limited)
+		}
+	}
+	t.Fatalf("no retry after a 429 on %s in %v", route, srv.Log())
+	return 0
+}
+
+// seedFile puts a small file and returns an Fs with a warm dir cache.
+func seedFile(t *testing.T, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
+	f, srv, acct := newTestFs(t, nil, opts...)
+	_, err := acct.Put("file.txt", []byte("content"), testModTime)
+	require.NoError(t, err)
+	srv.ResetCounters()
+	return f, srv, acct
+}
+
+func TestRetryAfterIsHonouredOnFirstRetry(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests,
+		ErrorType: "TooManyRequests", Headers: map[string]string{"Retry-After": "2"}, Times: 1}))
+
+	_, err := f.NewObject(context.Background(), "file.txt")
+
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Calls(childRoute))
+	gap := gapAfter429(t, srv, childRoute)
+	assert.GreaterOrEqual(t, gap, 2*time.Second-50*time.Millisecond)
+	assert.Less(t, gap, 2*time.Second+700*time.Millisecond)
+}
+
+func TestRateLimitResetIsHonoured(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	reset := time.Now().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests,
+		Headers: map[string]string{"X-Ratelimit-Reset": strconv.FormatInt(reset.Unix(), 10), "X-Ratelimit-Remaining": "0"}, Times: 1}))
+
+	_, err := f.NewObject(context.Background(), "file.txt")
+
+	require.NoError(t, err)
+	var retried time.Time
+	for _, entry := range srv.Log() {
+		if entry.Route == childRoute && entry.Status == http.StatusOK {
+			retried = entry.Time
+		}
+	}
+	assert.WithinDuration(t, reset, retried, 300*time.Millisecond, "retry goes out when the window resets")
+	assert.Greater(t, gapAfter429(t, srv, childRoute), time.Second)
+}
+
+func TestRateLimitFallbackWithoutHeaders(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	f.gate.fallback = time.Second
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests, Times: 1}))
+
+	_, err := f.NewObject(context.Background(), "file.txt")
+
+	require.NoError(t, err)
+	gap := gapAfter429(t, srv, childRoute)
+	assert.GreaterOrEqual(t, gap, time.Second-50*time.Millisecond)
+	assert.Less(t, gap, time.Second+700*time.Millisecond)
+}
+
+// A 429 holds every concurrent call, not just the one that got it.
+func TestRateLimitHoldsConcurrentCalls(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests,
+		Headers: map[string]string{"Retry-After": "1"}, Times: 1}))
+	start := time.Now()
+	_, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	blocked := time.Since(start)
+	require.GreaterOrEqual(t, blocked, 950*time.Millisecond)
+
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests,
+		Headers: map[string]string{"Retry-After": "1"}, Times: 1}))
+	var wg sync.WaitGroup
+	var limitedAt time.Time
+	wg.Go(func() { _, _ = f.NewObject(context.Background(), "file.txt") })
+	time.Sleep(200 * time.Millisecond) // let the 429 land first
+	wg.Go(func() { _, _ = f.About(context.Background()) })
+	wg.Wait()
+	var aboutAt time.Time
+	for _, entry := range srv.Log() {
+		if entry.Route == childRoute && entry.Status == http.StatusTooManyRequests {
+			limitedAt = entry.Time
+		}
+		if entry.Route == "GET /v2/account/info" {
+			aboutAt = entry.Time
+		}
+	}
+	assert.GreaterOrEqual(t, aboutAt.Sub(limitedAt), 950*time.Millisecond, "unrelated call waited for the window too")
+}
+
+// When the remaining budget runs low the gate spreads the calls left
+// until the reset.
+func TestLowBudgetSlowsDown(t *testing.T) {
+	g := newGate()
+	g.spread(4, 2*time.Second)
+	assert.InDelta(t, 2.0, float64(g.limiter.Limit()), 0.01, "4 calls over 2 s")
+	g.spread(500, 2*time.Second)
+	assert.True(t, g.limiter.Limit() > 1e9, "limit lifted when the budget is plentiful")
+	g.spread(0, time.Second)
+	assert.WithinDuration(t, time.Now().Add(time.Second), g.blockedUntil, 50*time.Millisecond)
+}
+
+// The gate's wait respects cancellation.
+func TestGateWaitRespectsContext(t *testing.T) {
+	g := newGate()
+	g.blockUntil(time.Now().Add(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, g.wait(ctx), context.DeadlineExceeded)
+}
+
+func TestTrashLockTimeoutIsRetried(t *testing.T) {
+	f, srv, acct := seedFile(t)
+	o, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/delete", Status: http.StatusBadRequest,
+		ErrorType: "TRASH_LOCK_TIMEOUT", Times: 1}))
+
+	require.NoError(t, o.Remove(context.Background()))
+
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/delete"))
+	assert.Len(t, acct.Trash(), 1)
+}
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusBadGateway,
+		Body: "<html>bad gateway</html>", ContentType: "text/html", Times: 2}))
+	_, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, 3, srv.Calls(childRoute))
+}
+
+func TestOtherClientErrorsFailFast(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusForbidden, ErrorType: "FORBIDDEN"}))
+	_, err := f.NewObject(context.Background(), "file.txt")
+	require.ErrorContains(t, err, "FORBIDDEN")
+	assert.Equal(t, 1, srv.Calls(childRoute))
+}
+
+func TestRevokedTokenSaysReconnect(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Status: http.StatusUnauthorized, ErrorType: "invalid_grant"}))
+	_, err := f.NewObject(context.Background(), "file.txt")
+	require.ErrorContains(t, err, `rclone config reconnect `+testRemote+`:`)
+	assert.Equal(t, 1, srv.TotalCalls(), "not retried")
+}
+
+func TestTruncatedReplyIsRetried(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Truncate: true, Times: 1}))
+	o, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), o.Size())
+	assert.Equal(t, 2, srv.Calls(childRoute))
+}
+
+func TestCutReplyIsRetried(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Cut: putiotest.CutResponse, CutAfter: 10, Times: 1}))
+	_, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Calls(childRoute))
+}
+
+func TestMalformedRepliesGiveErrors(t *testing.T) {
+	for name, body := range map[string]string{
+		"html":          "<html>oops</html>",
+		"null file":     `{"file":null,"status":"OK"}`,
+		"missing file":  `{"status":"OK"}`,
+		"string id":     `{"file":{"id":"abc","name":"file.txt"}}`,
+		"zero id":       `{"file":{"id":0,"name":"file.txt"}}`,
+		"negative id":   `{"file":{"id":-3,"name":"file.txt"}}`,
+		"wrong types":   `{"file":{"id":5,"name":["file.txt"]}}`,
+		"array":         `[1,2,3]`,
+		"bad timestamp": `{"file":{"id":5,"name":"file.txt","updated_at":"soon"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, _ := seedFile(t)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusOK, Body: body}))
+			_, err := f.NewObject(fewRetries(2), "file.txt")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "put.io GET /v2/files/0/child")
+		})
+	}
+}
+
+func TestMalformedErrorBodies(t *testing.T) {
+	for name, body := range map[string]string{"empty": "", "short": "{", "html": "<h1>500</h1>"} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, _ := seedFile(t)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusInternalServerError, Body: body, ContentType: "text/plain"}))
+			_, err := f.NewObject(fewRetries(2), "file.txt")
+			require.ErrorContains(t, err, "HTTP 500")
+			assert.Equal(t, 2, srv.Calls(childRoute))
+		})
+	}
+}
+
+// Every call goes through the gate, SetModTime included.
+func TestSetModTimeIsRetried(t *testing.T) {
+	f, srv, acct := seedFile(t)
+	o, err := f.NewObject(context.Background(), "file.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/touch", Status: http.StatusServiceUnavailable, Times: 1}))
+	when := time.Date(2010, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	require.NoError(t, o.SetModTime(context.Background(), when))
+
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/touch"))
+	stat, err := acct.Stat("file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, when, stat.UpdatedAt.UTC())
+	assert.Equal(t, when, o.ModTime(context.Background()))
+}
+
+// Contexts end retries and waits.
+func TestCancelledContextStopsRetries(t *testing.T) {
+	f, srv, _ := seedFile(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests, Headers: map[string]string{"Retry-After": "60"}}))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := f.NewObject(ctx, "file.txt")
+	require.Error(t, err)
+	assert.Equal(t, 1, srv.Calls(childRoute))
+}

@@ -1,0 +1,165 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/hash"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const patchRoute = "PATCH /files/{upload}"
+
+// seedOld puts "old bytes" at dir/file.txt and returns its Object.
+func seedOld(t *testing.T, f *Fs, acct *putiotest.Account) fs.Object {
+	t.Helper()
+	_, err := acct.Put("dir/file.txt", []byte("old bytes"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(context.Background(), "dir/file.txt")
+	require.NoError(t, err)
+	return o
+}
+
+// assertOldIntact checks the old version is the only item at its path and
+// no upload session is left.
+func assertOldIntact(t *testing.T, acct *putiotest.Account) {
+	t.Helper()
+	data, err := acct.ReadFile("dir/file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "old bytes", string(data))
+	assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "no orphan or duplicate")
+	assert.Empty(t, acct.Trash(), "old version not deleted")
+	assert.Zero(t, acct.Uploads(), "tus upload terminated")
+}
+
+func TestUpdateSourceFailsMidway(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 1024
+	o := seedOld(t, f, acct)
+	srv.ResetCounters()
+
+	source := &failingReader{data: pattern(2500, 5), err: errors.New("source died")}
+	err := o.Update(context.Background(), source, srcInfo("dir/file.txt", 5000))
+
+	require.ErrorContains(t, err, "source died")
+	assert.Equal(t, 2, srv.Calls(patchRoute), "two whole chunks were sent before the source died")
+	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"))
+	assertOldIntact(t, acct)
+	assert.Equal(t, "old bytes", string(readAll(t, context.Background(), o)), "object still reads the old version")
+}
+
+func TestUpdateServerRefusesMidway(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 1024
+	o := seedOld(t, f, acct)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusInsufficientStorage}))
+
+	data := pattern(3000, 6)
+	err := o.Update(fewRetries(2), bytesReader(data), srcInfo("dir/file.txt", int64(len(data))))
+
+	require.Error(t, err)
+	srv.ClearFaults()
+	assertOldIntact(t, acct)
+}
+
+func TestUpdateShortSource(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	o := seedOld(t, f, acct)
+	err := o.Update(context.Background(), bytesReader([]byte("short")), srcInfo("dir/file.txt", 100))
+	require.Error(t, err)
+	assertOldIntact(t, acct)
+}
+
+func TestFailedPutLeavesNothing(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 1024
+	require.NoError(t, f.Mkdir(context.Background(), "dir"))
+	source := &failingReader{data: pattern(1500, 7), err: errors.New("source died")}
+
+	_, err := f.Put(context.Background(), source, srcInfo("dir/new.bin", 4000))
+
+	require.ErrorContains(t, err, "source died")
+	assert.Empty(t, names(t, acct, "dir"))
+	assert.Zero(t, acct.Uploads())
+}
+
+// A connection cut in the middle of a PATCH is resumed from the server's
+// offset (HEAD), inside the same Put.
+func TestUploadResumesAfterCut(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 4096
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: 1000, Times: 1}))
+	data := pattern(10000, 8)
+
+	o := put(t, ctx, f, "resumed.bin", data)
+
+	stored, err := acct.ReadFile("resumed.bin")
+	require.NoError(t, err)
+	assert.Equal(t, data, stored)
+	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"))
+	want := fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
+	got, err := o.Hash(ctx, hash.CRC32)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	stat, err := acct.Stat("resumed.bin")
+	require.NoError(t, err)
+	assert.Equal(t, want, stat.CRC32)
+}
+
+// A 409 (offset mismatch) is resolved with HEAD and the PATCH resent.
+func TestUploadResyncsAfterConflict(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusConflict, Times: 1}))
+	data := pattern(3000, 9)
+
+	put(t, ctx, f, "conflict.bin", data)
+
+	stored, err := acct.ReadFile("conflict.bin")
+	require.NoError(t, err)
+	assert.Equal(t, data, stored)
+	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"))
+	assert.Equal(t, 2, srv.Calls(patchRoute))
+}
+
+// An empty file is a creation with length 0 and one empty PATCH.
+func TestUploadZeroLength(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	o := put(t, ctx, f, "empty.txt", nil)
+
+	assert.Equal(t, 1, srv.Calls(patchRoute))
+	stat, err := acct.Stat("empty.txt")
+	require.NoError(t, err)
+	assert.Zero(t, stat.Size)
+	assert.Equal(t, "00000000", stat.CRC32)
+	assert.Zero(t, o.Size())
+}
+
+// Uploads name the file and parent in the tus metadata, keep torrents as
+// files and carry the modification time.
+func TestUploadMetadata(t *testing.T) {
+	assert.Equal(t, "name YS50eHQ=,no-torrent dHJ1ZQ==", tusMetadata([2]string{"name", "a.txt"}, [2]string{"no-torrent", "true"}))
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	put(t, ctx, f, "x.torrent", []byte("d8:announce"))
+	stat, err := acct.Stat("x.torrent")
+	require.NoError(t, err, "stored as a file, not turned into a transfer")
+	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
+}
+
+// Unknown-size sources are refused cleanly.
+func TestUploadUnknownSize(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	_, err := f.Put(context.Background(), bytesReader([]byte("x")), srcInfo("u.txt", -1))
+	require.ErrorContains(t, err, "unknown size")
+	assert.Zero(t, srv.Calls("POST /files/"))
+}
