@@ -222,3 +222,5 @@ func (c *apiClient) download(id int64, header http.Header) (*http.Response, []by
 }
 
 var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
