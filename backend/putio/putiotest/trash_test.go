@@ -1,0 +1,119 @@
+package putiotest_test
+
+import (
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+func TestDeleteToTrashAndRestore(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	acct.Put("dir/sub/a.txt", []byte("aaa"), t0)
+	dir, _ := acct.Stat("dir")
+	sub, _ := acct.Stat("dir/sub")
+	r := api.post("/v2/files/delete", url.Values{"file_ids": {itoa(dir.ID)}})
+	mustStatus(t, r, 200)
+	if r.body["status"] != "OK" || num(r.body, "skipped") != 0 || r.body["cursor"] != nil {
+		t.Fatalf("delete reply %s", r.raw)
+	}
+	mustError(t, api.get("/v2/files/"+itoa(sub.ID), nil), 404, "NotFound")
+
+	r = api.get("/v2/trash/list", nil)
+	mustStatus(t, r, 200)
+	if len(r.files()) != 1 || num(r.files()[0], "id") != dir.ID || r.files()[0]["deleted_at"] == nil || num(r.body, "trash_size") != 3 {
+		t.Fatalf("trash %s", r.raw)
+	}
+	// Only top-level trashed items can be restored.
+	mustError(t, api.post("/v2/trash/restore", url.Values{"file_ids": {itoa(sub.ID)}}), 404, "TRASH_FILE_NOT_FOUND")
+
+	// A new item took the name meanwhile: the restored one gets a suffix.
+	api.mkdir(0, "dir")
+	mustStatus(t, api.post("/v2/trash/restore", url.Values{"file_ids": {itoa(dir.ID)}}), 200)
+	if data, err := acct.ReadFile("dir (1)/sub/a.txt"); err != nil || string(data) != "aaa" {
+		t.Fatalf("restored: %q %v", data, err)
+	}
+	if len(acct.Trash()) != 0 {
+		t.Fatal("trash not empty after restore")
+	}
+}
+
+func TestTrashDeleteEmptyAndSkipTrash(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	a := api.upload(0, "a", []byte("1"), nil)
+	b := api.upload(0, "b", []byte("22"), nil)
+	c := api.upload(0, "c", []byte("333"), nil)
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(a) + "," + itoa(b)}})
+	mustStatus(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(c)}, "skip_trash": {"1"}}), 200)
+	if trash := acct.Trash(); len(trash) != 2 {
+		t.Fatalf("trash %+v", trash)
+	}
+	if _, err := acct.Get(c); err == nil {
+		t.Fatal("skip_trash kept the item")
+	}
+	mustStatus(t, api.post("/v2/trash/delete", url.Values{"file_ids": {itoa(a)}}), 200)
+	if trash := acct.Trash(); len(trash) != 1 || trash[0].ID != b {
+		t.Fatalf("trash %+v", trash)
+	}
+	mustError(t, api.post("/v2/trash/delete", url.Values{"file_ids": {itoa(a)}}), 404, "TRASH_FILE_NOT_FOUND")
+	mustStatus(t, api.post("/v2/trash/empty", nil), 200)
+	if used, _ := acct.Usage(); used != 0 || len(acct.Trash()) != 0 {
+		t.Fatalf("after empty: used %d trash %d", used, len(acct.Trash()))
+	}
+}
+
+func TestTrashListPaging(t *testing.T) {
+	_, api := newAPI(t)
+	var want []int64
+	for i := range 5 {
+		id := api.upload(0, itoa(int64(i)), []byte("x"), nil)
+		want = append(want, id)
+		api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}})
+	}
+	var got []int64
+	r := api.get("/v2/trash/list", url.Values{"per_page": {"2"}})
+	for {
+		mustStatus(t, r, 200)
+		for _, f := range r.files() {
+			got = append(got, num(f, "id"))
+		}
+		if r.body["cursor"] == nil {
+			break
+		}
+		r = api.post("/v2/trash/list/continue", url.Values{"cursor": {r.body["cursor"].(string)}})
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("trash pages %v, want %v", got, want)
+	}
+	mustError(t, api.post("/v2/trash/list/continue", url.Values{"cursor": {"junk"}}), 400, "INVALID_CURSOR")
+}
+
+// Trash operations of one account are serialised; one that cannot get the
+// lock in time fails with TRASH_LOCK_TIMEOUT.
+func TestTrashLockTimeout(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{TrashHold: 300 * time.Millisecond, TrashLockWait: 20 * time.Millisecond})
+	a := api.upload(0, "a", []byte("1"), nil)
+	b := api.upload(0, "b", []byte("2"), nil)
+	var wg sync.WaitGroup
+	results := make([]reply, 2)
+	for i, id := range []int64{a, b} {
+		wg.Go(func() {
+			if i == 1 {
+				time.Sleep(50 * time.Millisecond) // let the first one take the lock
+			}
+			results[i] = api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}})
+		})
+	}
+	wg.Wait()
+	mustStatus(t, results[0], 200)
+	mustError(t, results[1], 400, "TRASH_LOCK_TIMEOUT")
+	// Another account is not blocked by it.
+	other := *api
+	other.token = "other"
+	mustStatus(t, other.post("/v2/trash/empty", nil), 200)
+}
