@@ -15,8 +15,12 @@ import (
 	"time"
 )
 
-// chunkSize is small so that bigFile takes several tus PATCHes.
-const chunkSize = 1 << 20
+// chunkSize is small so that big files take several tus PATCHes;
+// chunkSizeFlag says the same to rclone, whose bare numbers mean KiB.
+const (
+	chunkSize     = 1 << 20
+	chunkSizeFlag = "1Mi"
+)
 
 // randomBytes returns n reproducible pseudo-random bytes.
 func randomBytes(n int, seed uint64) []byte {
@@ -58,7 +62,7 @@ func uploadTree(t *testing.T, r *remote, p string, files map[string][]byte) stri
 	t.Helper()
 	local := t.TempDir()
 	writeTree(t, local, files)
-	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", fmt.Sprint(chunkSize), local, path(p))
+	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", chunkSizeFlag, local, path(p))
 	return local
 }
 
@@ -76,7 +80,7 @@ func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
 			}
 		}
 	}
-	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", fmt.Sprint(chunkSize), local, path("tree"))
+	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", chunkSizeFlag, local, path("tree"))
 
 	listed := r.lsjson(t, path("tree"))
 	for name, data := range files {

@@ -22,7 +22,7 @@ func TestCopyKilledMidFileThenRerun(t *testing.T) {
 	writeTree(t, local, map[string][]byte{"big.bin": data})
 	// Slow chunks leave time to kill rclone between them.
 	emu.inject(t, map[string]any{"route": "PATCH /files/{upload}", "latency": "1s"})
-	copyArgs := []string{"copy", "--putio-chunk-size", fmt.Sprint(chunkSize), local, path("dst")}
+	copyArgs := []string{"copy", "--putio-chunk-size", chunkSizeFlag, local, path("dst")}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -62,7 +62,7 @@ func TestCopyFailingUploadThenRerun(t *testing.T) {
 	local := t.TempDir()
 	writeTree(t, local, map[string][]byte{"f.bin": data, "small.txt": []byte("small")})
 	emu.inject(t, map[string]any{"route": "PATCH /files/{upload}", "status": 500, "error_type": "InternalServerError"})
-	copyArgs := []string{"copy", "--putio-chunk-size", fmt.Sprint(chunkSize), "--retries", "1", "--low-level-retries", "2", local, path("dst")}
+	copyArgs := []string{"copy", "--putio-chunk-size", chunkSizeFlag, "--retries", "1", "--low-level-retries", "2", local, path("dst")}
 
 	if res := r.run(t, copyArgs...); res.code == 0 {
 		t.Fatalf("copy succeeded although every PATCH failed:\n%s", res)
