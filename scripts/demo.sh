@@ -30,47 +30,35 @@ run() {
 	"$@"
 }
 
-# free_port prints a loopback port nothing listens on.
-free_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	echo "no free port found on 127.0.0.1" >&2
-	return 1
-}
-
-# wait_listening waits up to 10 s for the emulator to accept connections.
-wait_listening() {
+# emulator_url waits up to 10 s for the emulator's first line, which
+# names the URL it listens on, and prints that URL.
+emulator_url() {
+	local line
 	for _ in $(seq 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		line=$(head -n 1 "$work/emulator.out")
+		if [[ $line =~ ^putio-emulator\ listening\ on\ (http://[^[:space:]]+)$ ]]; then
+			echo "${BASH_REMATCH[1]}"
 			return
 		fi
 		if ! kill -0 "$emulator_pid" 2>/dev/null; then
-			echo "the emulator exited; its log:" >&2
-			cat "$work/emulator.log" >&2
-			return 1
+			break
 		fi
 		sleep 0.1
 	done
-	echo "the emulator did not listen on port $1; its log:" >&2
-	cat "$work/emulator.log" >&2
+	echo "the emulator did not start; its output:" >&2
+	cat "$work/emulator.out" >&2
 	return 1
 }
 
-port=$(free_port)
-url="http://127.0.0.1:$port"
-say "Starting the put.io emulator at $url (log: $work/emulator.log)"
-"$emulator" -addr "127.0.0.1:$port" >"$work/emulator.log" 2>&1 &
+say "Starting the put.io emulator on a free port (no put.io account needed)"
+"$emulator" -addr 127.0.0.1:0 >"$work/emulator.out" 2>&1 &
 emulator_pid=$!
-wait_listening "$port"
+url=$(emulator_url)
+echo "    listening on $url"
 
 say "Remote \"$remote:\" comes from RCLONE_CONFIG_${remote^^}_* variables; RCLONE_CONFIG points at an empty temp file"
 export RCLONE_CONFIG="$work/rclone.conf"
+: >"$RCLONE_CONFIG"
 prefix="RCLONE_CONFIG_${remote^^}_"
 export "${prefix}TYPE=putio"
 export "${prefix}API_URL=$url"
@@ -80,8 +68,8 @@ export "${prefix}TOKEN_URL=$url/v2/oauth2/access_token"
 export "${prefix}TOKEN={\"access_token\":\"demo\",\"expiry\":\"0001-01-01T00:00:00Z\"}"
 env | grep "^${prefix}" | sort | sed 's/^/    /'
 
-say "Copying $sample up, then listing and checking it"
-run "$rclone" copy --progress=false --stats-one-line -v "$sample" "$remote:sample"
+say "Copying $sample up, listing it and checking it against the local copy by CRC-32"
+run "$rclone" copy --stats-one-line -v "$sample" "$remote:sample"
 run "$rclone" lsd -R "$remote:"
 run "$rclone" ls "$remote:sample"
 run "$rclone" check "$sample" "$remote:sample"
