@@ -1,0 +1,425 @@
+package putio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ListP hands each page to the callback as it arrives, one call per page.
+func TestListPStreamsPages(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 5 {
+		_, err := acct.Put(fmt.Sprintf("dir/f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	_, err := acct.Mkdir("dir/sub")
+	require.NoError(t, err)
+	f.pageSize = 2
+	require.NoError(t, f.Mkdir(ctx, "dir"))
+	srv.ResetCounters()
+
+	var pages []int
+	var total int
+	err = f.ListP(ctx, "dir", func(entries fs.DirEntries) error {
+		pages = append(pages, len(entries))
+		total += len(entries)
+		assert.Equal(t, len(pages)-1, srv.Calls("POST /v2/files/list/continue"), "callback runs before the next page is fetched")
+		return nil
+	})
+
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 2, 2}, pages)
+	assert.Equal(t, 6, total)
+	assert.Equal(t, 1, srv.Calls("GET /v2/files/list"))
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/list/continue"))
+}
+
+// A callback error stops the listing at once.
+func TestListPStopsOnCallbackError(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 5 {
+		_, err := acct.Put(fmt.Sprintf("f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	f.pageSize = 2
+	stop := fmt.Errorf("stop")
+	err := f.ListP(ctx, "", func(fs.DirEntries) error { return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Zero(t, srv.Calls("POST /v2/files/list/continue"))
+}
+
+func TestListMissingDir(t *testing.T) {
+	f, _, _ := newTestFs(t, nil)
+	_, err := f.List(context.Background(), "nope")
+	assert.ErrorIs(t, err, fs.ErrorDirNotFound)
+}
+
+// Rmdir refuses a non-empty folder after looking at one item only.
+func TestRmdirRefusesNonEmpty(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 3 {
+		_, err := acct.Put(fmt.Sprintf("dir/f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	srv.ResetCounters()
+	err := f.Rmdir(ctx, "dir")
+	assert.ErrorIs(t, err, fs.ErrorDirectoryNotEmpty)
+	assert.Len(t, names(t, acct, "dir"), 3)
+	var listed bool
+	for _, entry := range srv.Log() {
+		if entry.Route == "GET /v2/files/list" {
+			listed = true
+			assert.Contains(t, entry.Path, "per_page=1")
+		}
+	}
+	assert.True(t, listed)
+	assert.Zero(t, srv.Calls("POST /v2/files/delete"))
+
+	_, err = acct.Mkdir("empty")
+	require.NoError(t, err)
+	require.NoError(t, f.Rmdir(ctx, "empty"))
+	_, err = acct.Stat("empty")
+	assert.Error(t, err)
+}
+
+// Purge removes a folder tree with one delete.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/a/b.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	srv.ResetCounters()
+	require.NoError(t, f.Purge(ctx, "dir"))
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/delete"))
+	_, err = acct.Stat("dir")
+	assert.Error(t, err)
+}
+
+// hard_delete skips the trash.
+func TestHardDelete(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"})
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	require.NoError(t, o.Remove(ctx))
+	_, err = acct.Stat("a.txt")
+	assert.Error(t, err)
+	assert.Empty(t, acct.Trash())
+}
+
+// put.io's spurious NAME_ALREADY_EXIST on copy is handled with a temporary
+// name, leaving nothing behind.
+func TestCopySpuriousConflict(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
+	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+
+	dst, err := f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+	data, err := acct.ReadFile("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(data))
+	stat, err := acct.Stat("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
+	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
+	assert.Equal(t, "hello", string(readAll(t, ctx, dst)))
+}
+
+// Copying over an existing file replaces it only once the copy exists.
+func TestCopyOverExisting(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("new"), testModTime)
+	require.NoError(t, err)
+	_, err = acct.Put("b.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	srv.ResetCounters()
+
+	_, err = f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	data, err := acct.ReadFile("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(data))
+	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+	// Order matters for safety: the temporary copy exists before the delete.
+	var order []string
+	for _, entry := range srv.Log() {
+		order = append(order, entry.Route)
+	}
+	copyAt := strings.Index(strings.Join(order, "|"), "POST /v2/files/copy|POST /v2/files/copy")
+	deleteAt := strings.Index(strings.Join(order, "|"), "POST /v2/files/delete")
+	assert.True(t, copyAt >= 0 && deleteAt > copyAt, "delete after the second copy: %v", order)
+}
+
+// A failed copy leaves the source as it was and adds nothing.
+func TestCopyFailureLeavesSourceIntact(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusInsufficientStorage}))
+
+	_, err = f.Copy(fewRetries(2), src, "b.txt")
+
+	require.Error(t, err)
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	data, err := acct.ReadFile("a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(data))
+}
+
+func TestMoveFailureLeavesSourceIntact(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusBadRequest, ErrorType: "NAME_ALREADY_EXIST"}))
+
+	_, err = f.Move(ctx, src, "b.txt")
+
+	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+}
+
+// A move refused inside a 200 reply's errors list is still an error.
+func TestMoveErrorsInBody(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusOK,
+		Body: `{"status":"OK","errors":[{"id":1,"name":"a.txt","error_type":"NAME_ALREADY_EXIST","status_code":400}]}`}))
+	_, err = f.Move(ctx, src, "b.txt")
+	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
+}
+
+// DirMove moves a folder with one call.
+func TestDirMove(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("src/sub/a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, f.Mkdir(ctx, "dst"))
+	require.NoError(t, f.Mkdir(ctx, "src/sub"))
+	srv.ResetCounters()
+
+	require.NoError(t, f.DirMove(ctx, f, "src/sub", "dst/moved"))
+
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/move"))
+	data, err := acct.ReadFile("dst/moved/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(data))
+}
+
+// MergeDirs moves children in bulk and removes the emptied folders.
+func TestMergeDirs(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for _, p := range []string{"one/a", "one/b", "two/c", "two/d", "two/e"} {
+		_, err := acct.Put(p, []byte(p), testModTime)
+		require.NoError(t, err)
+	}
+	entries, err := f.List(ctx, "")
+	require.NoError(t, err)
+	var dirs []fs.Directory
+	for _, name := range []string{"one", "two"} {
+		for _, entry := range entries {
+			if d, ok := entry.(fs.Directory); ok && d.Remote() == name {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	require.Len(t, dirs, 2)
+	srv.ResetCounters()
+
+	require.NoError(t, f.MergeDirs(ctx, dirs))
+
+	assert.ElementsMatch(t, []string{"a", "b", "c", "d", "e"}, names(t, acct, "one"))
+	assert.Equal(t, []string{"one"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/move"), "one bulk move")
+}
+
+func TestAboutAndUserInfo(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil, putiotest.Options{Quota: 1 << 30})
+	_, err := acct.Put("a.txt", make([]byte, 1000), testModTime)
+	require.NoError(t, err)
+	usage, err := f.About(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<30), *usage.Total)
+	assert.Equal(t, int64(1000), *usage.Used)
+	assert.Equal(t, int64(1<<30-1000), *usage.Free)
+	info, err := f.UserInfo(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(acct.UserID()), info["UserID"])
+}
+
+func TestCleanUpEmptiesTrash(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	require.NoError(t, o.Remove(ctx))
+	require.Len(t, acct.Trash(), 1)
+	require.NoError(t, f.CleanUp(ctx))
+	assert.Empty(t, acct.Trash())
+}
+
+func TestTrashCommands(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "dir/a.txt")
+	require.NoError(t, err)
+	require.NoError(t, o.Remove(ctx))
+
+	out, err := f.Command(ctx, "trash", nil, nil)
+	require.NoError(t, err)
+	items := out.([]TrashItem)
+	require.Len(t, items, 1)
+	assert.Equal(t, "a.txt", items[0].Name)
+	assert.False(t, items[0].DeletedAt.IsZero())
+
+	_, err = f.Command(ctx, "restore", []string{"x1"}, nil)
+	require.ErrorContains(t, err, `"x1" is not an item id`)
+	_, err = f.Command(ctx, "restore", []string{fmt.Sprint(items[0].ID)}, nil)
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool {
+		data, err := acct.ReadFile("dir/a.txt")
+		return err == nil && string(data) == "x"
+	}, 5*time.Second, 50*time.Millisecond)
+
+	_, err = f.Command(ctx, "bogus", nil, nil)
+	assert.ErrorIs(t, err, fs.ErrorCommandNotFound)
+}
+
+func TestPublicLink(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+
+	link, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(link, publicShareBase), link)
+	again, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.Equal(t, link, again, "existing share reused")
+	assert.Equal(t, 1, srv.Calls("POST /v2/public_share/{id}"))
+
+	_, err = f.PublicLink(ctx, "a.txt", fs.DurationOff, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Calls("DELETE /v2/public_share/{id}"))
+	fresh, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.NotEqual(t, link, fresh)
+
+	_, err = f.PublicLink(ctx, "missing.txt", fs.DurationOff, false)
+	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+}
+
+func TestMetadata(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	stat, err := acct.Put("movie.mp4", []byte("not really"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "movie.mp4")
+	require.NoError(t, err)
+	meta, err := o.(fs.Metadataer).Metadata(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, testModTime.Format(time.RFC3339), meta["mtime"])
+	assert.Equal(t, stat.CRC32, meta["crc32"])
+	assert.Equal(t, stat.ContentType, meta["content-type"])
+	assert.Equal(t, stat.CreatedAt.UTC().Format(time.RFC3339), meta["btime"])
+	assert.NotEmpty(t, meta["file-type"])
+	for key := range meta {
+		assert.Contains(t, metadataInfo.System, key, "documented in MetadataInfo")
+	}
+	assert.Equal(t, "0", o.(fs.ParentIDer).ParentID())
+}
+
+// An expired signed URL is refreshed once and the download succeeds.
+func TestExpiredDownloadURLIsRefreshed(t *testing.T) {
+	ctx := context.Background()
+	var shift atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{Now: clock, URLExpiry: time.Hour})
+	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
+
+	shift.Store(int64(2 * time.Hour))
+	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
+	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}/url"))
+}
+
+func TestBadOptions(t *testing.T) {
+	for option, value := range map[string]string{
+		"chunk_size": "0",
+		"api_url":    "::not a url",
+		"upload_url": "ftp://upload.example/files/",
+	} {
+		t.Run(option, func(t *testing.T) {
+			m := configmap.Simple{"token": `{"access_token":"x"}`, option: value}
+			_, err := NewFs(context.Background(), "bad", "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), option)
+		})
+	}
+}
+
+func TestMissingTokenSaysReconnect(t *testing.T) {
+	m := configmap.Simple{"api_url": "http://127.0.0.1:1"}
+	_, err := NewFs(context.Background(), "notoken", "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	require.ErrorContains(t, err, `rclone config reconnect notoken:`)
+}
+
+// A root naming a file gives ErrorIsFile with the parent as root.
+func TestRootIsFile(t *testing.T) {
+	_, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	m := configmap.Simple{
+		"token":   `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
+		"api_url": srv.URL, "upload_url": srv.UploadURL(),
+	}
+	sub, err := NewFs(context.Background(), "sub", "dir/a.txt", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	assert.ErrorIs(t, err, fs.ErrorIsFile)
+	assert.Equal(t, "dir", sub.Root())
+}
