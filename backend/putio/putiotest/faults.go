@@ -245,9 +245,8 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	}
 	_, _ = c.ResponseWriter.Write(p[:c.left])
 	c.left = 0
-	if fl, ok := c.ResponseWriter.(http.Flusher); ok {
-		fl.Flush()
-	}
+	// Flush, or the client sees no reply at all and may retry.
+	_ = http.NewResponseController(c.ResponseWriter).Flush()
 	panic(http.ErrAbortHandler)
 }
 

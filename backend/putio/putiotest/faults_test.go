@@ -1,0 +1,243 @@
+package putiotest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+func mustInject(t *testing.T, srv *putiotest.Server, f putiotest.Fault) {
+	t.Helper()
+	if err := srv.Inject(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFaultStatusTimes(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Status: 429, ErrorType: "TooManyRequests",
+		Headers: map[string]string{"Retry-After": "7", "X-Ratelimit-Reset": "1700000000"}, Times: 2})
+	for i := range 2 {
+		r := api.get("/v2/files/0", nil)
+		mustError(t, r, 429, "TooManyRequests")
+		if r.header.Get("Retry-After") != "7" || r.header.Get("X-Ratelimit-Reset") != "1700000000" {
+			t.Fatalf("try %d headers %v", i, r.header)
+		}
+	}
+	mustStatus(t, api.get("/v2/files/0", nil), 200)
+	// Other routes were never affected.
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+	if srv.Calls("GET /v2/files/{id}") != 3 {
+		t.Fatalf("calls %v", srv.AllCalls())
+	}
+}
+
+func TestFaultTrashLockTimeout(t *testing.T) {
+	srv, api := newAPI(t)
+	id := api.upload(0, "f", []byte("x"), nil)
+	mustInject(t, srv, putiotest.Fault{Route: "POST /v2/files/delete", Status: 400, ErrorType: "TRASH_LOCK_TIMEOUT", Times: 1})
+	mustError(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}}), 400, "TRASH_LOCK_TIMEOUT")
+	if _, err := srv.Account(api.token).Get(id); err != nil || len(srv.Account(api.token).Trash()) != 0 {
+		t.Fatal("a faulted delete changed state")
+	}
+	mustStatus(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}}), 200)
+}
+
+// The same seed gives the same pattern of failures.
+func TestFaultProbabilityIsSeeded(t *testing.T) {
+	pattern := func() string {
+		srv, api := newAPI(t)
+		mustInject(t, srv, putiotest.Fault{Route: "*", Status: 503, Probability: 0.3, Seed: 42})
+		var b strings.Builder
+		for range 100 {
+			if api.get("/v2/files/0", nil).status == 503 {
+				b.WriteByte('x')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		return b.String()
+	}
+	first, second := pattern(), pattern()
+	if first != second {
+		t.Fatalf("patterns differ:\n%s\n%s", first, second)
+	}
+	if n := strings.Count(first, "x"); n < 15 || n > 45 {
+		t.Fatalf("%d of 100 failed at p=0.3", n)
+	}
+}
+
+func TestFaultTokenScoped(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Token: "victim", Status: 500})
+	mustStatus(t, api.get("/v2/files/0", nil), 200)
+	victim := *api
+	victim.token = "victim"
+	mustError(t, victim.get("/v2/files/0", nil), 500, "Internal Server Error")
+}
+
+func TestFaultLatency(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/account/info", Latency: 200 * time.Millisecond, Times: 1})
+	start := time.Now()
+	mustStatus(t, api.get("/v2/account/info", nil), 200)
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("took %v, want ≥ 200ms", d)
+	}
+}
+
+func TestFaultRawBodies(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Status: 502, Body: "<html>bad gateway</html>", ContentType: "text/html", Times: 1})
+	resp := api.send("GET", "/v2/files/0", nil, nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 502 || string(body) != "<html>bad gateway</html>" || resp.Header.Get("Content-Type") != "text/html" {
+		t.Fatalf("%d %q %v", resp.StatusCode, body, resp.Header)
+	}
+
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Truncate: true, Times: 1})
+	resp = api.send("GET", "/v2/files/0", nil, nil)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var v any
+	if resp.StatusCode != 200 || err != nil || len(body) == 0 || json.Unmarshal(body, &v) == nil {
+		t.Fatalf("truncated reply: %d %v %q", resp.StatusCode, err, body)
+	}
+	full := api.get("/v2/files/0", nil).raw
+	if !bytes.HasPrefix(full, body) || len(body) != len(full)/2 {
+		t.Fatalf("truncated body %q is not the first half of %q", body, full)
+	}
+}
+
+func TestFaultCutResponse(t *testing.T) {
+	srv, api := newAPI(t)
+	data := bytes.Repeat([]byte("z"), 100000)
+	id := api.upload(0, "f", data, nil)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /download/{id}", Cut: putiotest.CutResponse, CutAfter: 1000, Times: 1})
+	u := api.get("/v2/files/"+itoa(id)+"/url", nil).body["url"].(string)
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) != 1000 {
+		t.Fatalf("read %d bytes, err %v; want 1000 and unexpected EOF", len(got), err)
+	}
+	// The next download is whole.
+	if _, body := api.download(id, nil); !bytes.Equal(body, data) {
+		t.Fatal("second download differs")
+	}
+}
+
+// A PATCH cut mid-body keeps the bytes that arrived, as tus expects, and
+// the client gets no reply.
+func TestFaultCutRequest(t *testing.T) {
+	srv, api := newAPI(t)
+	data := bytes.Repeat([]byte("abcd"), 50000)
+	loc := api.tusCreate(len(data), map[string]string{"name": "f"})
+	mustInject(t, srv, putiotest.Fault{Route: "PATCH /files/{upload}", Cut: putiotest.CutRequest, CutAfter: 4096, Times: 1})
+	req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+api.token)
+	req.Header.Set("Upload-Offset", "0")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("cut PATCH got a reply: %d", resp.StatusCode)
+	}
+	head := api.send("HEAD", loc, nil, nil)
+	head.Body.Close()
+	if head.Header.Get("Upload-Offset") != "4096" {
+		t.Fatalf("offset after cut %q", head.Header.Get("Upload-Offset"))
+	}
+	r := api.tusPatch(loc, 4096, data[4096:])
+	mustStatus(t, r, 204)
+	if got, _ := srv.Account(api.token).ReadFile("f"); !bytes.Equal(got, data) {
+		t.Fatal("resumed upload differs")
+	}
+}
+
+func TestInjectValidates(t *testing.T) {
+	srv, _ := newAPI(t)
+	for _, f := range []putiotest.Fault{{Status: 42}, {Cut: "sideways"}, {Probability: 2}, {Times: -1}} {
+		if srv.Inject(f) == nil {
+			t.Errorf("Inject(%+v) accepted", f)
+		}
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}/child", Status: 429, Times: 1})
+	api.get("/v2/files/0/child", url.Values{"name": {"x y"}})
+	time.Sleep(20 * time.Millisecond)
+	api.get("/v2/files/0/child", url.Values{"name": {"x y"}})
+	log := srv.Log()
+	if len(log) != 2 {
+		t.Fatalf("log %+v", log)
+	}
+	first, second := log[0], log[1]
+	if first.Route != "GET /v2/files/{id}/child" || first.Method != "GET" || first.Status != 429 || first.Token != api.token ||
+		first.Path != "/v2/files/0/child?name=x+y" || second.Status != 404 {
+		t.Fatalf("entries %+v %+v", first, second)
+	}
+	if gap := second.Time.Sub(first.Time); gap < 20*time.Millisecond {
+		t.Fatalf("gap %v", gap)
+	}
+	srv.ResetCounters()
+	if len(srv.Log()) != 0 || srv.Calls("GET /v2/files/{id}/child") != 0 || srv.TotalCalls() != 0 {
+		t.Fatal("ResetCounters left data")
+	}
+}
+
+func TestAdminRoute(t *testing.T) {
+	srv, api := newAPI(t)
+	admin := func(method, path, body string) reply {
+		t.Helper()
+		return api.read(api.send(method, "/_emulator/"+path, strings.NewReader(body), nil))
+	}
+	r := admin("POST", "faults", `[{"route":"GET /v2/account/info","status":503,"error_type":"Unavailable","times":1},
+		{"route":"GET /v2/files/list","latency":"10ms","times":1}]`)
+	mustStatus(t, r, 200)
+	mustError(t, api.get("/v2/account/info", nil), 503, "Unavailable")
+	mustStatus(t, api.get("/v2/account/info", nil), 200)
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+
+	r = admin("GET", "calls", "")
+	calls := r.body["calls"].(map[string]any)
+	if calls["GET /v2/account/info"] != float64(2) || calls["GET /v2/files/list"] != float64(1) || r.body["total"] != float64(3) {
+		t.Fatalf("calls %s", r.raw)
+	}
+	r = admin("GET", "log", "")
+	entries := r.body["log"].([]any)
+	if len(entries) != 3 || entries[0].(map[string]any)["status"] != float64(503) || entries[0].(map[string]any)["route"] != "GET /v2/account/info" {
+		t.Fatalf("log %s", r.raw)
+	}
+	mustStatus(t, admin("POST", "reset", ""), 200)
+	if srv.TotalCalls() != 0 {
+		t.Fatal("admin reset did not reset")
+	}
+	mustStatus(t, admin("POST", "faults", `{"status":500}`), 200)
+	mustStatus(t, admin("DELETE", "faults", ""), 200)
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+	mustError(t, admin("POST", "faults", `{"status":"x"}`), 400, "BadRequest")
+	mustError(t, admin("POST", "faults", `{"cut":"both"}`), 400, "BadRequest")
+	mustError(t, admin("GET", "nothing", ""), 404, "NotFound")
+	mustStatus(t, admin("POST", "tokens?token=registered", ""), 200)
+	if srv.Account("registered").UserID() == srv.Account(srv.Token).UserID() {
+		t.Fatal("registered token shares an account")
+	}
+	// The admin API is not counted itself.
+	if srv.TotalCalls() != 1 {
+		t.Fatalf("calls %v", srv.AllCalls())
+	}
+}

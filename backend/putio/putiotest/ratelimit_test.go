@@ -1,0 +1,50 @@
+package putiotest_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+func TestRateLimit(t *testing.T) {
+	clock := newClock()
+	_, api := newAPI(t, putiotest.Options{Now: clock.Now, RateLimit: putiotest.RateLimit{Requests: 3, Window: time.Minute}})
+	reset := strconv.FormatInt(t0.Add(time.Minute).Unix(), 10)
+	for i := range 3 {
+		r := api.get("/v2/files/0", nil)
+		mustStatus(t, r, 200)
+		if r.header.Get("X-Ratelimit-Limit") != "3" || r.header.Get("X-Ratelimit-Remaining") != strconv.Itoa(2-i) || r.header.Get("X-Ratelimit-Reset") != reset {
+			t.Fatalf("request %d headers %v", i, r.header)
+		}
+	}
+	clock.Advance(15 * time.Second)
+	r := api.get("/v2/files/0", nil)
+	mustError(t, r, 429, "TooManyRequests")
+	if r.header.Get("Retry-After") != "45" || r.header.Get("X-Ratelimit-Reset") != reset || r.header.Get("X-Ratelimit-Remaining") != "0" {
+		t.Fatalf("429 headers %v", r.header)
+	}
+	// Another token has its own budget.
+	other := *api
+	other.token = "other"
+	mustStatus(t, other.get("/v2/files/0", nil), 200)
+	clock.Advance(45 * time.Second)
+	mustStatus(t, api.get("/v2/files/0", nil), 200)
+}
+
+func TestRateLimitOmitHeaders(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{RateLimit: putiotest.RateLimit{Requests: 1, Omit: []string{"retry-after", "X-RateLimit-Reset"}}})
+	api.get("/v2/files/0", nil)
+	r := api.get("/v2/files/0", nil)
+	mustError(t, r, 429, "TooManyRequests")
+	if _, ok := r.header["Retry-After"]; ok {
+		t.Fatal("Retry-After sent")
+	}
+	if _, ok := r.header["X-Ratelimit-Reset"]; ok {
+		t.Fatal("X-Ratelimit-Reset sent")
+	}
+	if r.header.Get("X-Ratelimit-Limit") != "1" {
+		t.Fatalf("headers %v", r.header)
+	}
+}
