@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// start runs the command with args and returns its URL and a stop
+// function that waits for a clean exit.
+func start(t *testing.T, args ...string) (baseURL string, stop func() string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, outW)
+		outW.Close()
+	}()
+	lines := bufio.NewReader(out)
+	first, err := lines.ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("no ready line: %v (run: %v)", err, <-done)
+	}
+	const prefix = "putio-emulator listening on "
+	if !strings.HasPrefix(first, prefix) {
+		t.Fatalf("ready line %q", first)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(first, prefix)), func() string {
+		cancel()
+		rest, _ := io.ReadAll(lines)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("no clean shutdown")
+		}
+		return string(rest)
+	}
+}
+
+func get(t *testing.T, u, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestServesOnPortZero(t *testing.T) {
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", t.TempDir())
+	if strings.HasSuffix(base, ":0") || !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("URL %q does not show the real port", base)
+	}
+	if code := get(t, base+"/v2/files/list", "anything"); code != 200 {
+		t.Fatalf("list: %d", code)
+	}
+	if rest := stop(); rest != "" {
+		t.Fatalf("more output after the ready line: %q", rest)
+	}
+}
+
+func TestStrictTokensFlag(t *testing.T) {
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-strict", "-tokens", "a,b")
+	defer stop()
+	for token, want := range map[string]int{"a": 200, "b": 200, "c": 401} {
+		if code := get(t, base+"/v2/account/info", token); code != want {
+			t.Errorf("token %s: %d, want %d", token, code, want)
+		}
+	}
+}
+
+func TestFlagsReachOptions(t *testing.T) {
+	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
+		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
+		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.opts
+	if o.Quota != 1000 || o.RateLimit.Requests != 5 || o.RateLimit.Window != 2*time.Second || len(o.RateLimit.Omit) != 2 ||
+		o.Latency != 3*time.Millisecond || o.PublicURL != "https://x" || o.URLExpiry != time.Minute || o.UploadExpiry != 2*time.Minute ||
+		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict {
+		t.Fatalf("options %+v", o)
+	}
+}
+
+func TestBadCommandLine(t *testing.T) {
+	for _, args := range [][]string{{"extra"}, {"-nope"}, {"-addr", "256.0.0.1:99999"}} {
+		if err := run(context.Background(), args, io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}
