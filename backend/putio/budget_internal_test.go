@@ -56,10 +56,7 @@ func TestBudgetPutUnchecked(t *testing.T) {
 func TestBudgetUpdate(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("dir/file.txt", []byte("old"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(ctx, "dir/file.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "dir/file.txt", []byte("old"))
 	srv.ResetCounters()
 
 	newData := pattern(2000, 3)
@@ -73,51 +70,41 @@ func TestBudgetUpdate(t *testing.T) {
 	assert.Equal(t, newData, readAll(t, ctx, o))
 }
 
-// Server-side copy: copy to the final name and a touch [4-5].
-func TestBudgetCopy(t *testing.T) {
-	ctx := context.Background()
-	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("src/a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	require.NoError(t, f.Mkdir(ctx, "dst"))
-	src, err := f.NewObject(ctx, "src/a.txt")
-	require.NoError(t, err)
-	srv.ResetCounters()
+// Server-side copy (copy to the final name and a touch) [4-5] and move
+// (move with rename and a touch) [3]: two calls each, modtime kept.
+func TestBudgetServerSide(t *testing.T) {
+	for name, tc := range map[string]struct {
+		operation  func(*Fs) func(context.Context, fs.Object, string) (fs.Object, error)
+		sourceKept bool
+	}{
+		"copy": {operation: func(f *Fs) func(context.Context, fs.Object, string) (fs.Object, error) { return f.Copy }, sourceKept: true},
+		"move": {operation: func(f *Fs) func(context.Context, fs.Object, string) (fs.Object, error) { return f.Move }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			src := seedObject(t, f, acct, "src/a.txt", []byte("hello"))
+			require.NoError(t, f.Mkdir(ctx, "dst"))
+			srv.ResetCounters()
 
-	dst, err := f.Copy(ctx, src, "dst/b.txt")
-	require.NoError(t, err)
+			dst, err := tc.operation(f)(ctx, src, "dst/b.txt")
+			require.NoError(t, err)
 
-	assert.Equal(t, 2, srv.TotalCalls(), "%v", srv.AllCalls())
-	stat, err := acct.Stat("dst/b.txt")
-	require.NoError(t, err)
-	assert.Equal(t, testModTime, stat.UpdatedAt.UTC(), "modtime restored after copy")
-	assert.Equal(t, testModTime, dst.ModTime(ctx))
-	data, err := acct.ReadFile("src/a.txt")
-	require.NoError(t, err)
-	assert.Equal(t, "hello", string(data))
-}
-
-// Server-side move: move with rename and a touch [3].
-func TestBudgetMove(t *testing.T) {
-	ctx := context.Background()
-	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("src/a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	require.NoError(t, f.Mkdir(ctx, "dst"))
-	src, err := f.NewObject(ctx, "src/a.txt")
-	require.NoError(t, err)
-	srv.ResetCounters()
-
-	dst, err := f.Move(ctx, src, "dst/b.txt")
-	require.NoError(t, err)
-
-	assert.Equal(t, 2, srv.TotalCalls(), "%v", srv.AllCalls())
-	stat, err := acct.Stat("dst/b.txt")
-	require.NoError(t, err)
-	assert.Equal(t, testModTime, stat.UpdatedAt.UTC(), "modtime restored after move")
-	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
-	_, err = acct.Stat("src/a.txt")
-	assert.Error(t, err, "source gone")
+			assert.Equal(t, 2, srv.TotalCalls(), "%v", srv.AllCalls())
+			stat, err := acct.Stat("dst/b.txt")
+			require.NoError(t, err)
+			assert.Equal(t, testModTime, stat.UpdatedAt.UTC(), "modtime restored")
+			assert.Equal(t, testModTime, dst.ModTime(ctx))
+			assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
+			data, err := acct.ReadFile("src/a.txt")
+			if tc.sourceKept {
+				require.NoError(t, err)
+				assert.Equal(t, "hello", string(data))
+			} else {
+				assert.Error(t, err, "source gone")
+			}
+		})
+	}
 }
 
 // Resolving a/b/c/d costs one child lookup per element, no listing of the

@@ -108,3 +108,14 @@ func names(t *testing.T, acct *putiotest.Account, dir string) []string {
 
 // bytesReader is a reader over data.
 func bytesReader(data []byte) io.Reader { return bytes.NewReader(data) }
+
+// seedObject stores data at remote on the emulator and returns the
+// backend's Object for it.
+func seedObject(t *testing.T, f *Fs, acct *putiotest.Account, remote string, data []byte) fs.Object {
+	t.Helper()
+	_, err := acct.Put(remote, data, testModTime)
+	require.NoError(t, err)
+	o, err := f.NewObject(context.Background(), remote)
+	require.NoError(t, err)
+	return o
+}

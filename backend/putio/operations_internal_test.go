@@ -113,12 +113,9 @@ func TestPurge(t *testing.T) {
 func TestHardDelete(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"})
-	_, err := acct.Put("a.txt", []byte("x"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "a.txt", []byte("x"))
 	require.NoError(t, o.Remove(ctx))
-	_, err = acct.Stat("a.txt")
+	_, err := acct.Stat("a.txt")
 	assert.Error(t, err)
 	assert.Empty(t, acct.Trash())
 }
@@ -128,10 +125,7 @@ func TestHardDelete(t *testing.T) {
 func TestCopySpuriousConflict(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
-	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	src, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
 
 	dst, err := f.Copy(ctx, src, "b.txt")
 
@@ -178,15 +172,11 @@ func TestCopyOverExisting(t *testing.T) {
 
 // A failed copy leaves the source as it was and adds nothing.
 func TestCopyFailureLeavesSourceIntact(t *testing.T) {
-	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	src, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusInsufficientStorage}))
 
-	_, err = f.Copy(fewRetries(2), src, "b.txt")
+	_, err := f.Copy(fewRetries(2), src, "b.txt")
 
 	require.Error(t, err)
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
@@ -198,13 +188,10 @@ func TestCopyFailureLeavesSourceIntact(t *testing.T) {
 func TestMoveFailureLeavesSourceIntact(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	src, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusBadRequest, ErrorType: "NAME_ALREADY_EXIST"}))
 
-	_, err = f.Move(ctx, src, "b.txt")
+	_, err := f.Move(ctx, src, "b.txt")
 
 	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
@@ -214,13 +201,10 @@ func TestMoveFailureLeavesSourceIntact(t *testing.T) {
 func TestMoveErrorsInBody(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
-	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	src, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusOK,
 		Body: `{"status":"OK","errors":[{"id":1,"name":"a.txt","error_type":"NAME_ALREADY_EXIST","status_code":400}]}`}))
-	_, err = f.Move(ctx, src, "b.txt")
+	_, err := f.Move(ctx, src, "b.txt")
 	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
 }
 
@@ -288,10 +272,7 @@ func TestAboutAndUserInfo(t *testing.T) {
 func TestCleanUpEmptiesTrash(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
-	_, err := acct.Put("a.txt", []byte("x"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "a.txt", []byte("x"))
 	require.NoError(t, o.Remove(ctx))
 	require.Len(t, acct.Trash(), 1)
 	require.NoError(t, f.CleanUp(ctx))
@@ -301,10 +282,7 @@ func TestCleanUpEmptiesTrash(t *testing.T) {
 func TestTrashCommands(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
-	_, err := acct.Put("dir/a.txt", []byte("x"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(ctx, "dir/a.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "dir/a.txt", []byte("x"))
 	require.NoError(t, o.Remove(ctx))
 
 	out, err := f.Command(ctx, "trash", nil, nil)
@@ -378,10 +356,7 @@ func TestExpiredDownloadURLIsRefreshed(t *testing.T) {
 	var shift atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 	f, srv, acct := newTestFs(t, nil, putiotest.Options{Now: clock, URLExpiry: time.Hour})
-	_, err := acct.Put("a.txt", []byte("hello"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(ctx, "a.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "a.txt", []byte("hello"))
 	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
 
 	shift.Store(int64(2 * time.Hour))

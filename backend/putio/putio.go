@@ -510,23 +510,21 @@ func formatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
 }
 
-// sameFs returns src as one of our Objects on this account, or nil.
-func (f *Fs) sameFs(src fs.Object) *Object {
+// serverSideTarget checks src is one of our Objects on the same server
+// (else notOurs) and finds, creating it if needed, the folder of remote.
+func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string, notOurs error) (srcObj *Object, leaf, dirID string, err error) {
 	srcObj, ok := src.(*Object)
 	if !ok || srcObj.fs.opt.APIURL != f.opt.APIURL {
-		return nil
+		return nil, "", "", notOurs
 	}
-	return srcObj
+	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
+	return srcObj, leaf, dirID, err
 }
 
 // Copy src to remote server-side: a copy straight to the final name and a
 // touch to restore the modification time, which put.io resets.
 func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj := f.sameFs(src)
-	if srcObj == nil {
-		return nil, fs.ErrorCantCopy
-	}
-	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, true)
+	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantCopy)
 	if err != nil {
 		return nil, err
 	}
@@ -589,15 +587,16 @@ func (f *Fs) rename(ctx context.Context, id, leaf string) error {
 	}, &api.Empty{})
 }
 
-// moveItem moves and renames one item. A move's per-item failures can
-// come back with HTTP 200, so the body is checked too.
+// moveItem moves and renames one item.
 func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
+	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}})
+}
+
+// move calls files/move. Its per-item failures can come back with HTTP
+// 200, so the body is checked too.
+func (f *Fs) move(ctx context.Context, form url.Values) error {
 	var out api.MoveReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/files/move",
-		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}},
-	}, &out)
+	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move", form: form}, &out)
 	if err != nil {
 		return err
 	}
@@ -607,11 +606,7 @@ func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
 // Move src to remote server-side: one move and a touch, as put.io resets
 // the modification time. The item keeps its id.
 func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj := f.sameFs(src)
-	if srcObj == nil {
-		return nil, fs.ErrorCantMove
-	}
-	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, true)
+	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantMove)
 	if err != nil {
 		return nil, err
 	}
@@ -723,16 +718,7 @@ func (f *Fs) bulkMove(ctx context.Context, ids []string, dirID string) error {
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), listPageSize)]
 		ids = ids[len(batch):]
-		var out api.MoveReply
-		err := f.callJSON(ctx, apiCall{
-			method: http.MethodPost,
-			path:   "/v2/files/move",
-			form:   url.Values{"file_ids": {strings.Join(batch, ",")}, "parent_id": {dirID}},
-		}, &out)
-		if err == nil {
-			err = out.Err()
-		}
-		if err != nil {
+		if err := f.move(ctx, url.Values{"file_ids": {strings.Join(batch, ",")}, "parent_id": {dirID}}); err != nil {
 			return err
 		}
 	}

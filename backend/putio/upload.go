@@ -73,12 +73,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 // createUpload starts a tus upload and returns its absolute URL.
 func (f *Fs) createUpload(ctx context.Context, name, dirID string, size int64, modTime time.Time) (string, error) {
 	var location string
-	err := f.retry(ctx, "create upload", func() error {
-		req, err := f.newRequest(ctx, apiCall{method: http.MethodPost, path: f.opt.UploadURL})
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Tus-Resumable", tusVersion)
+	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, func(req *http.Request) {
 		req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
 		req.Header.Set("Upload-Metadata", tusMetadata(
 			[2]string{"name", name},
@@ -86,15 +81,35 @@ func (f *Fs) createUpload(ctx context.Context, name, dirID string, size int64, m
 			[2]string{"no-torrent", "true"},
 			[2]string{"updated-at", formatTime(modTime)},
 		))
+	}, func(resp *http.Response) (err error) {
+		location, err = resolveLocation(resp)
+		return err
+	})
+	return location, err
+}
+
+// tusRequest sends a body-less tus request with retries: prepare adds
+// headers, check reads the successful reply, whose body is closed here.
+func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
+	return f.retry(ctx, method+" upload", func() error {
+		req, err := f.newRequest(ctx, apiCall{method: method, path: target})
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Tus-Resumable", tusVersion)
+		if prepare != nil {
+			prepare(req)
+		}
 		resp, err := f.send(req)
 		if err != nil {
 			return err
 		}
 		_ = resp.Body.Close()
-		location, err = resolveLocation(resp)
-		return err
+		if check == nil {
+			return nil
+		}
+		return check(resp)
 	})
-	return location, err
 }
 
 // resolveLocation makes the Location of a creation reply absolute.
@@ -205,17 +220,7 @@ func (f *Fs) patch(ctx context.Context, location string, buf *pool.RW, offset, s
 // uploadOffset asks the server how many bytes it holds.
 func (f *Fs) uploadOffset(ctx context.Context, location string) (int64, error) {
 	var offset int64
-	err := f.retry(ctx, "upload offset", func() error {
-		req, err := f.newRequest(ctx, apiCall{method: http.MethodHead, path: location})
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Tus-Resumable", tusVersion)
-		resp, err := f.send(req)
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
+	err := f.tusRequest(ctx, http.MethodHead, location, nil, func(resp *http.Response) (err error) {
 		offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
 		if err != nil || offset < 0 {
 			return fmt.Errorf("putio: upload server sent a bad Upload-Offset %q", resp.Header.Get("Upload-Offset"))
@@ -247,18 +252,7 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
-	err := f.retry(ctx, "terminate upload", func() error {
-		req, err := f.newRequest(ctx, apiCall{method: http.MethodDelete, path: location})
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Tus-Resumable", tusVersion)
-		resp, err := f.send(req)
-		if err != nil {
-			return err
-		}
-		return resp.Body.Close()
-	})
+	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
 	if hasStatus(err, http.StatusNotFound) {
 		return
 	}

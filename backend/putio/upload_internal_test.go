@@ -20,10 +20,7 @@ const patchRoute = "PATCH /files/{upload}"
 // seedOld puts "old bytes" at dir/file.txt and returns its Object.
 func seedOld(t *testing.T, f *Fs, acct *putiotest.Account) fs.Object {
 	t.Helper()
-	_, err := acct.Put("dir/file.txt", []byte("old bytes"), testModTime)
-	require.NoError(t, err)
-	o, err := f.NewObject(context.Background(), "dir/file.txt")
-	require.NoError(t, err)
+	o := seedObject(t, f, acct, "dir/file.txt", []byte("old bytes"))
 	return o
 }
 

@@ -138,9 +138,15 @@ type ListReply struct {
 }
 
 // Validate checks every item on the page.
-func (r *ListReply) Validate() error {
-	for i := range r.Files {
-		if err := r.Files[i].Validate(); err != nil {
+func (r *ListReply) Validate() error { return validateEach(r.Files) }
+
+// validateEach validates every item of a page.
+func validateEach[T any, P interface {
+	*T
+	Validate() error
+}](items []T) error {
+	for i := range items {
+		if err := P(&items[i]).Validate(); err != nil {
 			return err
 		}
 	}
@@ -283,11 +289,4 @@ type TrashListReply struct {
 }
 
 // Validate checks every item on the page.
-func (r *TrashListReply) Validate() error {
-	for i := range r.Files {
-		if err := r.Files[i].Validate(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (r *TrashListReply) Validate() error { return validateEach(r.Files) }
