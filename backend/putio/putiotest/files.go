@@ -121,7 +121,7 @@ func (e *Emulator) rename(c *call) {
 		if err := checkFree(n.parent, name, n); err != nil {
 			return nil, err
 		}
-		n.name = name
+		n.setName(name)
 		n.updated = e.now()
 		n.parent.updated = n.updated
 		return nil, nil
@@ -189,7 +189,7 @@ func (e *Emulator) moveNode(n, parent *node, name string) error {
 		return err
 	}
 	e.detach(n)
-	n.name = name
+	n.setName(name)
 	e.attach(parent, n)
 	n.updated = e.now()
 	return nil

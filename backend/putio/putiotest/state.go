@@ -25,6 +25,7 @@ type node struct {
 	acct     *account
 	parent   *node
 	name     string
+	key      string // name after NFC, for lookups
 	dir      bool
 	children []*node // sorted by id
 	size     int64
@@ -55,7 +56,8 @@ func (e *Emulator) accountLocked(token string) *account {
 	now := e.now()
 	a := &account{userID: e.nextUser, trashLock: make(chan struct{}, 1)}
 	a.username = "user" + itoa(a.userID)
-	a.root = &node{id: 0, acct: a, name: "Your Files", dir: true, created: now, updated: now}
+	a.root = &node{id: 0, acct: a, dir: true, created: now, updated: now}
+	a.root.setName("Your Files")
 	e.nextUser++
 	e.accounts[token] = a
 	return a
@@ -116,7 +118,8 @@ func (n *node) totalSize() int64 {
 // newNode creates an item under parent and registers its id.
 func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	now := e.now()
-	n := &node{id: e.nextID, acct: parent.acct, name: name, dir: dir, created: now, updated: now}
+	n := &node{id: e.nextID, acct: parent.acct, dir: dir, created: now, updated: now}
+	n.setName(name)
 	e.nextID++
 	e.nodes[n.id] = n
 	e.attach(parent, n)
@@ -145,15 +148,18 @@ func (e *Emulator) detach(n *node) {
 	p.updated = e.now()
 }
 
-// sameName compares names the way put.io looks them up: after NFC.
-func sameName(a, b string) bool {
-	return a == b || norm.NFC.String(a) == norm.NFC.String(b)
+func (n *node) setName(name string) {
+	n.name, n.key = name, nameKey(name)
 }
+
+// nameKey is how put.io compares names: after NFC.
+func nameKey(name string) string { return norm.NFC.String(name) }
 
 // childNamed returns the newest child called name, or nil.
 func childNamed(parent *node, name string) *node {
+	key := nameKey(name)
 	for i := len(parent.children) - 1; i >= 0; i-- {
-		if sameName(parent.children[i].name, name) {
+		if parent.children[i].key == key {
 			return parent.children[i]
 		}
 	}
@@ -163,8 +169,9 @@ func childNamed(parent *node, name string) *node {
 // checkFree fails with NAME_ALREADY_EXIST if a sibling other than except
 // has the name.
 func checkFree(parent *node, name string, except *node) error {
+	key := nameKey(name)
 	for _, c := range parent.children {
-		if c != except && sameName(c.name, name) {
+		if c != except && c.key == key {
 			return errBadRequest("NAME_ALREADY_EXIST", "Name already exist: "+name)
 		}
 	}

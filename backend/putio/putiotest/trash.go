@@ -199,7 +199,7 @@ func (e *Emulator) restoreTrash(c *call) {
 			if parent.parent != nil && e.lookup(c.acct, parent.id) == nil {
 				parent = c.acct.root
 			}
-			n.name = freeName(parent, n.name)
+			n.setName(freeName(parent, n.name))
 			e.attach(parent, n)
 		}
 		return nil, nil

@@ -289,8 +289,9 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 }
 
 func (e *Emulator) trashSameNamedFiles(parent *node, name string) {
+	key := nameKey(name)
 	for _, c := range append([]*node(nil), parent.children...) {
-		if !c.dir && sameName(c.name, name) {
+		if !c.dir && c.key == key {
 			e.detach(c)
 			e.moveToTrash(c)
 		}
