@@ -14,9 +14,8 @@ import (
 
 // Error types put.io uses that the backend acts on.
 const (
-	errTypeTrashLock       = "TRASH_LOCK_TIMEOUT"
-	errTypeNameExists      = "NAME_ALREADY_EXIST"
-	errTypeTooManyRequests = "TooManyRequests"
+	errTypeTrashLock  = "TRASH_LOCK_TIMEOUT"
+	errTypeNameExists = "NAME_ALREADY_EXIST"
 )
 
 // errTruncated marks a reply body that ended early; the call is retried.
@@ -74,7 +73,7 @@ func hasType(err error, errorType string) bool {
 
 // isRateLimited reports a 429, whose wait the gate has already scheduled.
 func isRateLimited(err error) bool {
-	return hasStatus(err, http.StatusTooManyRequests) || hasType(err, errTypeTooManyRequests)
+	return hasStatus(err, http.StatusTooManyRequests)
 }
 
 // shouldRetry decides whether an attempt is worth repeating: 429, 5xx,

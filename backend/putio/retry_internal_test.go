@@ -257,3 +257,16 @@ func TestCancelledContextStopsRetries(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 1, srv.Calls(childRoute))
 }
+
+// With a small budget per window, the gate spreads calls so that none is
+// refused: x-ratelimit-remaining and -reset pace the client.
+func TestRateLimitBudgetIsSpread(t *testing.T) {
+	f, srv, _ := seedFile(t, putiotest.Options{RateLimit: putiotest.RateLimit{Requests: 4, Window: time.Second}})
+	for range 6 {
+		_, err := f.NewObject(context.Background(), "file.txt")
+		require.NoError(t, err)
+	}
+	for _, entry := range srv.Log() {
+		assert.NotEqual(t, http.StatusTooManyRequests, entry.Status, "%s at %v", entry.Route, entry.Time)
+	}
+}

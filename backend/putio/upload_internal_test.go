@@ -160,3 +160,34 @@ func TestUploadUnknownSize(t *testing.T) {
 	require.ErrorContains(t, err, "unknown size")
 	assert.Zero(t, srv.Calls("POST /files/"))
 }
+
+// A final reply whose CRC-32 differs from what was sent fails the upload
+// and deletes the file the server made.
+func TestUploadCRCMismatchDeletesFile(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	made, err := acct.Put("made-by-server.bin", []byte("corrupt"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{
+		"Upload-Offset": "5", "Putio-File-Id": fmt.Sprint(made.ID), "Putio-File-Crc32": "deadbeef",
+	}}))
+
+	_, err = f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("hello.txt", 5))
+
+	require.ErrorContains(t, err, "upload corrupted")
+	_, err = acct.Stat("made-by-server.bin")
+	assert.Error(t, err, "corrupt file deleted")
+	assert.Zero(t, acct.Uploads())
+}
+
+// A final reply without a usable file id is an error, not a bogus object.
+func TestUploadWithoutFileID(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{
+		"Upload-Offset": "5", "Putio-File-Id": "abc",
+	}}))
+
+	_, err := f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("hello.txt", 5))
+
+	require.ErrorContains(t, err, "putio-file-id")
+	assert.Zero(t, acct.Uploads())
+}
