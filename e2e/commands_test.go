@@ -56,12 +56,28 @@ func crc32Hex(data []byte) string {
 	return fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
 }
 
+// localTree writes files into a fresh temp dir and returns it.
+func localTree(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, files)
+	return dir
+}
+
+// downloadTree copies p from the remote into a fresh temp dir and returns
+// its files.
+func downloadTree(t *testing.T, r *remote, p string) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	r.rclone(t, "copy", path(p), dir)
+	return readTree(t, dir)
+}
+
 // uploadTree writes files to a local temp dir, copies it to p on the remote
 // and returns the local dir.
 func uploadTree(t *testing.T, r *remote, p string, files map[string][]byte) string {
 	t.Helper()
-	local := t.TempDir()
-	writeTree(t, local, files)
+	local := localTree(t, files)
 	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", chunkSizeFlag, local, path(p))
 	return local
 }
@@ -70,8 +86,7 @@ func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
 	t.Parallel()
 	r := newRemote(t, startEmulator(t))
 	files := sampleTree()
-	local := t.TempDir()
-	writeTree(t, local, files)
+	local := localTree(t, files)
 	modTime := time.Date(2024, 2, 29, 12, 34, 56, 789_000_000, time.UTC)
 	for name := range files {
 		if !strings.HasSuffix(name, "/") {
@@ -101,9 +116,7 @@ func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
 		}
 	}
 
-	back := t.TempDir()
-	r.rclone(t, "copy", path("tree"), back)
-	assertSameFiles(t, readTree(t, back), readTree(t, local))
+	assertSameFiles(t, downloadTree(t, r, "tree"), readTree(t, local))
 	r.rclone(t, "check", "--download", local, path("tree"))
 }
 
@@ -199,9 +212,7 @@ func TestSyncDeletesExtraFilesToTrash(t *testing.T) {
 
 	r.rclone(t, "sync", local, path("s"))
 
-	back := t.TempDir()
-	r.rclone(t, "copy", path("s"), back)
-	assertSameFiles(t, readTree(t, back), readTree(t, local))
+	assertSameFiles(t, downloadTree(t, r, "s"), readTree(t, local))
 	if got, want := r.trashNames(t), []string{"gone.txt", "gone2.txt"}; !slices.Equal(got, want) {
 		t.Errorf("trash holds %q, want %q", got, want)
 	}
@@ -239,8 +250,7 @@ func TestCheckDownloadSpotsDifferentContent(t *testing.T) {
 func TestCopytoReplacesExistingFile(t *testing.T) {
 	t.Parallel()
 	r := newRemote(t, startEmulator(t))
-	local := t.TempDir()
-	writeTree(t, local, map[string][]byte{"v1.txt": []byte("version one"), "v2.txt": []byte("version two, longer")})
+	local := localTree(t, map[string][]byte{"v1.txt": []byte("version one"), "v2.txt": []byte("version two, longer")})
 	r.rclone(t, "copyto", filepath.Join(local, "v1.txt"), path("dir/f.txt"))
 	r.rclone(t, "copyto", filepath.Join(local, "v2.txt"), path("dir/f.txt"))
 
@@ -249,6 +259,9 @@ func TestCopytoReplacesExistingFile(t *testing.T) {
 	}
 	if got := sortedLines(r.rclone(t, "lsf", path("dir"))); !slices.Equal(got, []string{"f.txt"}) {
 		t.Errorf("folder holds %q, want exactly one f.txt", got)
+	}
+	if got := r.trashNames(t); !slices.Equal(got, []string{"f.txt"}) {
+		t.Errorf("trash holds %q, want the replaced version of f.txt", got)
 	}
 }
 
@@ -354,29 +367,41 @@ func TestLinkAndUnlink(t *testing.T) {
 	uploadTree(t, r, "", map[string][]byte{"shared.txt": []byte("for everyone")})
 
 	link := strings.TrimSpace(r.rclone(t, "link", path("shared.txt")))
-	if !strings.HasPrefix(link, "http") {
-		t.Fatalf("link printed %q, want a URL", link)
+	shares := r.publicShares(t)
+	if len(shares) != 1 {
+		t.Fatalf("public shares after link: %v, want one", shares)
 	}
-	if got := publicShareCount(t, r); got != 1 {
-		t.Errorf("public shares after link: %d, want 1", got)
+	share := shares[0]
+	if !strings.HasPrefix(link, "http") || !strings.HasSuffix(link, "/"+share.Token) {
+		t.Errorf("link printed %q, want a URL ending in the share token %q", link, share.Token)
 	}
+	if share.UserFile.Name != "shared.txt" {
+		t.Errorf("the share is of %q, want shared.txt", share.UserFile.Name)
+	}
+	if again := strings.TrimSpace(r.rclone(t, "link", path("shared.txt"))); again != link || len(r.publicShares(t)) != 1 {
+		t.Errorf("second link gave %q and %d shares, want the same link and share", again, len(r.publicShares(t)))
+	}
+
 	r.rclone(t, "link", "--unlink", path("shared.txt"))
-	if got := publicShareCount(t, r); got != 0 {
-		t.Errorf("public shares after link --unlink: %d, want 0", got)
+	if got := r.publicShares(t); len(got) != 0 {
+		t.Errorf("public shares after link --unlink: %v", got)
 	}
 }
 
-// publicShareCount counts the account's public shares through the API,
-// whatever the key holding the list is called.
-func publicShareCount(t *testing.T, r *remote) int {
+// publicShare is the part of put.io's share JSON the tests look at.
+type publicShare struct {
+	Token    string
+	UserFile struct{ Name string } `json:"user_file"`
+}
+
+// publicShares lists the account's public shares through the API.
+func (r *remote) publicShares(t *testing.T) []publicShare {
 	t.Helper()
-	count := 0
-	for key, value := range r.api(t, http.MethodGet, "/v2/public_share/list", nil) {
-		if list, ok := value.([]any); ok && key != "status" {
-			count += len(list)
-		}
+	var reply struct {
+		Shares []publicShare `json:"public_shares"`
 	}
-	return count
+	r.apiDecode(t, http.MethodGet, "/v2/public_share/list", nil, &reply)
+	return reply.Shares
 }
 
 func TestDedupeKeepsNewest(t *testing.T) {

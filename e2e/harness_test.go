@@ -243,6 +243,14 @@ func (e *emulator) admin(t *testing.T, method, route string, body []byte) []byte
 // rclone did without going through the backend under test.
 func (r *remote) api(t *testing.T, method, route string, form url.Values) map[string]any {
 	t.Helper()
+	var reply map[string]any
+	r.apiDecode(t, method, route, form, &reply)
+	return reply
+}
+
+// apiDecode calls the API like api and decodes the reply into out.
+func (r *remote) apiDecode(t *testing.T, method, route string, form url.Values, out any) {
+	t.Helper()
 	req, err := http.NewRequest(method, r.emu.URL+route, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -256,14 +264,16 @@ func (r *remote) api(t *testing.T, method, route string, form url.Values) map[st
 		t.Fatalf("%s %s: %v", method, route, err)
 	}
 	defer resp.Body.Close()
-	var reply map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
-		t.Fatalf("%s %s: %s: decoding reply: %v", method, route, resp.Status, err)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading reply: %v", method, route, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %s: %v", method, route, resp.Status, reply)
+		t.Fatalf("%s %s: %s\n%s", method, route, resp.Status, body)
 	}
-	return reply
+	if err := json.Unmarshal(body, out); err != nil {
+		t.Fatalf("%s %s: decoding reply: %v\n%s", method, route, err, body)
+	}
 }
 
 // trashNames lists the names in the account's trash, through the API.

@@ -18,8 +18,7 @@ func TestCopyKilledMidFileThenRerun(t *testing.T) {
 	emu := startEmulator(t)
 	r := newRemote(t, emu)
 	data := randomBytes(4*chunkSize, 6)
-	local := t.TempDir()
-	writeTree(t, local, map[string][]byte{"big.bin": data})
+	local := localTree(t, map[string][]byte{"big.bin": data})
 	// Slow chunks leave time to kill rclone between them.
 	emu.inject(t, map[string]any{"route": "PATCH /files/{upload}", "latency": "1s"})
 	copyArgs := []string{"copy", "--putio-chunk-size", chunkSizeFlag, local, path("dst")}
@@ -59,8 +58,7 @@ func TestCopyFailingUploadThenRerun(t *testing.T) {
 	emu := startEmulator(t)
 	r := newRemote(t, emu)
 	data := randomBytes(3*chunkSize, 7)
-	local := t.TempDir()
-	writeTree(t, local, map[string][]byte{"f.bin": data, "small.txt": []byte("small")})
+	local := localTree(t, map[string][]byte{"f.bin": data, "small.txt": []byte("small")})
 	emu.inject(t, map[string]any{"route": "PATCH /files/{upload}", "status": 500, "error_type": "InternalServerError"})
 	copyArgs := []string{"copy", "--putio-chunk-size", chunkSizeFlag, "--retries", "1", "--low-level-retries", "2", local, path("dst")}
 
@@ -73,9 +71,7 @@ func TestCopyFailingUploadThenRerun(t *testing.T) {
 
 	emu.clearFaults(t)
 	r.rclone(t, copyArgs...)
-	back := t.TempDir()
-	r.rclone(t, "copy", path("dst"), back)
-	assertSameFiles(t, readTree(t, back), readTree(t, local))
+	assertSameFiles(t, downloadTree(t, r, "dst"), readTree(t, local))
 	if got := r.rootNames(t, "dst"); !slices.Equal(got, []string{"f.bin", "small.txt"}) {
 		t.Errorf("after the rerun dst holds %q", got)
 	}
