@@ -184,3 +184,14 @@ func TestUnknownRoute(t *testing.T) {
 		t.Fatalf("unknown counter %d", srv.Calls("unknown"))
 	}
 }
+
+// A share of a file deleted for good disappears with it.
+func TestPublicShareGoesWithItsFile(t *testing.T) {
+	_, api := newAPI(t)
+	file := api.upload(0, "f", []byte("x"), nil)
+	mustStatus(t, api.post("/v2/public_share/"+itoa(file), nil), 200)
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(file)}, "skip_trash": {"1"}})
+	if n := len(api.get("/v2/public_share/list", nil).body["public_shares"].([]any)); n != 0 {
+		t.Fatalf("%d shares left", n)
+	}
+}

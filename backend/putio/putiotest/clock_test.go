@@ -2,6 +2,7 @@ package putiotest_test
 
 import (
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -23,4 +24,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// mustTakeAtLeast checks that fn was delayed by at least d.
+func mustTakeAtLeast(t *testing.T, d time.Duration, fn func()) {
+	t.Helper()
+	start := time.Now()
+	fn()
+	if took := time.Since(start); took < d {
+		t.Fatalf("took %v, want at least %v", took, d)
+	}
 }

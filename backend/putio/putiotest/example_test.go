@@ -4,31 +4,33 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"testing"
+	"net/http/httptest"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 )
 
-// exampleT stands in for the *testing.T a real test has.
-type exampleT struct{ testing.TB }
-
-func (exampleT) Helper()               {}
-func (exampleT) Cleanup(func())        {}
-func (exampleT) Fatalf(string, ...any) {}
-
+// In a test, putiotest.NewServer(t) does all of this in one call. Here the
+// bare handler is mounted on an httptest listener.
 func Example() {
-	srv := putiotest.NewServer(exampleT{})
-	defer srv.Close()
-
-	// Seed a file without HTTP, then read it back over the API.
-	modTime := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	if _, err := srv.Account(srv.Token).Put("docs/hello.txt", []byte("hello"), modTime); err != nil {
+	emu, err := putiotest.New(putiotest.Options{})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/v2/files/1/child?name=hello.txt", nil)
-	req.Header.Set("Authorization", "Bearer "+srv.Token)
+	defer emu.Close()
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+
+	// Seed a file without HTTP, then look it up over the API.
+	modTime := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	dir, _ := emu.Account("my-token").Mkdir("docs")
+	if _, err := emu.Account("my-token").Put("docs/hello.txt", []byte("hello"), modTime); err != nil {
+		fmt.Println(err)
+		return
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v2/files/%d/child?name=hello.txt", srv.URL, dir.ID), nil)
+	req.Header.Set("Authorization", "Bearer my-token")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Println(err)
@@ -36,9 +38,9 @@ func Example() {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.Status, len(body) > 0)
-	fmt.Println(srv.Calls("GET /v2/files/{id}/child"))
+	fmt.Println(resp.Status, resp.Header.Get("Content-Type"), len(body) > 0)
+	fmt.Println(emu.Calls("GET /v2/files/{id}/child"))
 	// Output:
-	// 200 OK true
+	// 200 OK application/json true
 	// 1
 }

@@ -46,6 +46,14 @@ func (e *Emulator) movable(a *account, v url.Values, name string) (*node, error)
 	return n, err
 }
 
+// optionalName is the cleaned name parameter, or def when it is absent.
+func optionalName(v url.Values, def string) (string, error) {
+	if !v.Has("name") {
+		return def, nil
+	}
+	return cleanName(v.Get("name"))
+}
+
 // getFile serves GET /v2/files/{id}.
 func (e *Emulator) getFile(c *call) {
 	id, ok := c.idVar()
@@ -145,11 +153,9 @@ func (e *Emulator) move(c *call) {
 			if err != nil {
 				return nil, err
 			}
-			name := n.name
-			if v.Has("name") {
-				if name, err = cleanName(v.Get("name")); err != nil {
-					return nil, err
-				}
+			name, err := optionalName(v, n.name)
+			if err != nil {
+				return nil, err
 			}
 			return obj{"errors": []obj{}}, e.moveNode(n, parent, name)
 		}
@@ -210,11 +216,9 @@ func (e *Emulator) copy(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		name := src.name
-		if v.Has("name") {
-			if name, err = cleanName(v.Get("name")); err != nil {
-				return nil, err
-			}
+		name, err := optionalName(v, src.name)
+		if err != nil {
+			return nil, err
 		}
 		if err := e.checkCopy(src, parent, name); err != nil {
 			return nil, err

@@ -230,3 +230,22 @@ func TestAccountInfoAndQuota(t *testing.T) {
 		t.Fatalf("used %d after emptying the trash", used)
 	}
 }
+
+func TestOptionLatency(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{Latency: 100 * time.Millisecond})
+	mustTakeAtLeast(t, 100*time.Millisecond, func() { mustStatus(t, api.get("/v2/files/0", nil), 200) })
+}
+
+// Parameters may come as query, form or JSON body, merged.
+func TestParamSources(t *testing.T) {
+	_, api := newAPI(t)
+	r := api.postJSON("/v2/files/create-folder", map[string]any{"name": "viaJSON", "parent_id": 0})
+	mustStatus(t, r, 200)
+	r = api.read(api.send("POST", "/v2/files/create-folder?parent_id=0", stringsReader("name=viaMixed"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}))
+	mustStatus(t, r, 200)
+	a := num(r.file(), "id")
+	r = api.postJSON("/v2/files/delete", map[string]any{"file_ids": []int64{a}})
+	mustStatus(t, r, 200)
+	mustError(t, api.get("/v2/files/"+itoa(a), nil), 404, "NotFound")
+	mustError(t, api.post("/v2/files/create-folder", url.Values{"name": {"x"}, "parent_id": {"zero"}}), 400, "BadRequest")
+}

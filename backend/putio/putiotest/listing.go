@@ -41,6 +41,16 @@ func decodeCursor(s, kind string, a *account) (cursor, error) {
 	return cur, nil
 }
 
+// continuation reads the cursor of a list/continue call, with the page
+// size it may override.
+func continuation(v url.Values, kind string, a *account) (cursor, error) {
+	cur, err := decodeCursor(v.Get("cursor"), kind, a)
+	if err == nil {
+		cur.PerPage, err = perPage(v, cur.PerPage)
+	}
+	return cur, err
+}
+
 // perPage reads per_page: default 100, clamped to 1000.
 func perPage(values url.Values, def int64) (int64, error) {
 	n, err := intParam(values, "per_page", def)
@@ -154,11 +164,8 @@ func countAllowed(items []*node, types typeFilter) int {
 // continueFiles serves POST /v2/files/list/continue.
 func (e *Emulator) continueFiles(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := decodeCursor(v.Get("cursor"), "files", c.acct)
+		cur, err := continuation(v, "files", c.acct)
 		if err != nil {
-			return nil, err
-		}
-		if cur.PerPage, err = perPage(v, cur.PerPage); err != nil {
 			return nil, err
 		}
 		parent := e.lookup(c.acct, cur.Parent)

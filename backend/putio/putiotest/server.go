@@ -3,7 +3,6 @@ package putiotest
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -119,9 +118,6 @@ func (s *Server) Close() {
 
 // UploadURL is the tus creation endpoint, for the backend's upload_url.
 func (s *Server) UploadURL() string { return s.URL + "/files/" }
-
-// Listener returns the address the server listens on.
-func (s *Server) Listener() net.Addr { return s.http.Listener.Addr() }
 
 // baseURL is the scheme and host absolute URLs are built from: PublicURL if
 // set, else what the client asked for (honouring a reverse proxy).

@@ -151,11 +151,8 @@ func (e *Emulator) listTrash(c *call) {
 // continueTrash serves POST /v2/trash/list/continue.
 func (e *Emulator) continueTrash(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := decodeCursor(v.Get("cursor"), "trash", c.acct)
+		cur, err := continuation(v, "trash", c.acct)
 		if err != nil {
-			return nil, err
-		}
-		if cur.PerPage, err = perPage(v, cur.PerPage); err != nil {
 			return nil, err
 		}
 		return e.trashPageReply(c.acct, cur), nil
@@ -187,6 +184,20 @@ func (a *account) dropFromTrash(n *node) {
 // restoreTrash serves POST /v2/trash/restore: items go back to their old
 // folder, or to the root if it is gone; a clashing name gets a suffix.
 func (e *Emulator) restoreTrash(c *call) {
+	e.takeFromTrash(c, func(n *node) {
+		n.trashed = false
+		parent := n.parent
+		if parent.parent != nil && e.lookup(c.acct, parent.id) == nil {
+			parent = c.acct.root
+		}
+		n.setName(freeName(parent, n.name))
+		e.attach(parent, n)
+	})
+}
+
+// takeFromTrash runs fn on each trashed item named by file_ids, once all
+// are found, after taking it out of the trash list.
+func (e *Emulator) takeFromTrash(c *call, fn func(*node)) {
 	c.trashLocked(func(v url.Values) (obj, error) {
 		nodes, err := e.trashed(c.acct, v)
 		if err != nil {
@@ -194,13 +205,7 @@ func (e *Emulator) restoreTrash(c *call) {
 		}
 		for _, n := range nodes {
 			c.acct.dropFromTrash(n)
-			n.trashed = false
-			parent := n.parent
-			if parent.parent != nil && e.lookup(c.acct, parent.id) == nil {
-				parent = c.acct.root
-			}
-			n.setName(freeName(parent, n.name))
-			e.attach(parent, n)
+			fn(n)
 		}
 		return nil, nil
 	})
@@ -217,17 +222,7 @@ func freeName(parent *node, name string) string {
 
 // deleteTrash serves POST /v2/trash/delete.
 func (e *Emulator) deleteTrash(c *call) {
-	c.trashLocked(func(v url.Values) (obj, error) {
-		nodes, err := e.trashed(c.acct, v)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range nodes {
-			c.acct.dropFromTrash(n)
-			e.purge(n)
-		}
-		return nil, nil
-	})
+	e.takeFromTrash(c, e.purge)
 }
 
 // emptyTrash serves POST /v2/trash/empty.

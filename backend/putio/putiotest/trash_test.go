@@ -117,3 +117,17 @@ func TestTrashLockTimeout(t *testing.T) {
 	other.token = "other"
 	mustStatus(t, other.post("/v2/trash/empty", nil), 200)
 }
+
+// An item whose folder is gone for good comes back in the root.
+func TestRestoreIntoRootWhenParentIsGone(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	f, _ := acct.Put("dir/f.txt", []byte("x"), t0)
+	dir, _ := acct.Stat("dir")
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(f.ID)}})
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(dir.ID)}, "skip_trash": {"1"}})
+	mustStatus(t, api.post("/v2/trash/restore", url.Values{"file_ids": {itoa(f.ID)}}), 200)
+	if st, err := acct.Stat("f.txt"); err != nil || st.ID != f.ID || st.ParentID != 0 {
+		t.Fatalf("restored %+v %v", st, err)
+	}
+}

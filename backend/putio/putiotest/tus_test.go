@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -177,4 +178,41 @@ func TestTusLocation(t *testing.T) {
 	if !strings.HasPrefix(loc, "https://pub.example/files/") {
 		t.Fatalf("Location %q", loc)
 	}
+}
+
+// Two PATCHes of one upload cannot run at once.
+func TestTusConcurrentPatch(t *testing.T) {
+	_, api := newAPI(t)
+	loc := api.tusCreate(10, map[string]string{"name": "f"})
+	body, feed := io.Pipe()
+	done := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("PATCH", loc, body)
+		req.Header.Set("Authorization", "Bearer "+api.token)
+		req.Header.Set("Upload-Offset", "0")
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- resp
+	}()
+	feed.Write([]byte("abc"))
+	for waited := 0; ; waited++ { // until the first PATCH is in
+		head := api.send("HEAD", loc, nil, nil)
+		head.Body.Close()
+		if head.Header.Get("Upload-Offset") == "3" {
+			break
+		}
+		if waited > 500 {
+			t.Fatal("first PATCH never arrived")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	mustError(t, api.tusPatch(loc, 3, []byte("d")), 409, "UPLOAD_BUSY")
+	feed.Close()
+	if resp := <-done; resp == nil || resp.StatusCode != 204 || resp.Header.Get("Upload-Offset") != "3" {
+		t.Fatalf("first PATCH: %v", resp)
+	}
+	mustStatus(t, api.tusPatch(loc, 3, []byte("defghij")), 204)
 }
