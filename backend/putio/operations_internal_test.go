@@ -398,3 +398,33 @@ func TestRootIsFile(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrorIsFile)
 	assert.Equal(t, "dir", sub.Root())
 }
+
+// A copy reply without the new item still yields the right object.
+func TestCopyReplyWithoutFile(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	// The fault answers without copying, so the copy is seeded beforehand.
+	_, err := acct.Put("c.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusOK, Body: `{"status":"OK"}`, Times: 1}))
+
+	dst, err := f.Copy(ctx, src, "c.txt")
+
+	require.NoError(t, err)
+	stat, err := acct.Stat("c.txt")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
+}
+
+// Every Fs on the same account shares one gate.
+func TestGateSharedPerRemote(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	m := configmap.Simple{
+		"token":   `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
+		"api_url": srv.URL, "upload_url": srv.UploadURL(),
+	}
+	sub, err := NewFs(context.Background(), testRemote, "sub", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	require.NoError(t, err)
+	assert.Same(t, f.gate, sub.(*Fs).gate)
+}

@@ -43,6 +43,16 @@ func newGate() *gate {
 	return &gate{limiter: rate.NewLimiter(rate.Inf, 1), fallback: rateLimitFallback}
 }
 
+// gates holds one gate per account, so every Fs rclone makes for the same
+// remote (sub-roots, the other side of a server-side copy) shares it.
+var gates sync.Map
+
+// gateFor returns the gate of the remote name on the server apiURL.
+func gateFor(apiURL, name string) *gate {
+	g, _ := gates.LoadOrStore(apiURL+"\x00"+name, newGate())
+	return g.(*gate)
+}
+
 // wait blocks until the gate opens or ctx ends.
 func (g *gate) wait(ctx context.Context) error {
 	for {

@@ -215,7 +215,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		opt:        *opt,
 		client:     client,
 		downloader: fshttp.NewClient(ctx),
-		gate:       newGate(),
+		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
 	}
@@ -539,15 +539,20 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	return dst, dst.setModTime(ctx, srcObj.ModTime(ctx))
 }
 
-// copyItem copies id into dirID as leaf and returns the new item.
+// copyItem copies id into dirID as leaf and returns the new item. A reply
+// without the item is tolerated, as the copy exists by then: it is looked
+// up by name instead.
 func (f *Fs) copyItem(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
-	var out api.FileReply
+	var out api.OptionalFileReply
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/copy",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}},
 	}, &out)
-	return out.File, err
+	if err != nil || out.File != nil {
+		return out.File, err
+	}
+	return f.getChild(ctx, dirID, leaf)
 }
 
 // copyViaTempName handles a copy refused for a name clash (real or the

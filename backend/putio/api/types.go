@@ -130,6 +130,21 @@ func (r *FileReply) Validate() error {
 	return r.File.Validate()
 }
 
+// OptionalFileReply is a reply that should carry an item but where the
+// operation has already happened without it (files/copy): the caller
+// looks the item up instead of failing.
+type OptionalFileReply struct {
+	File *File `json:"file"`
+}
+
+// Validate checks the item when there is one.
+func (r *OptionalFileReply) Validate() error {
+	if r.File == nil {
+		return nil
+	}
+	return r.File.Validate()
+}
+
 // ListReply is one page of /files/list, /files/list/continue and the
 // trash equivalents.
 type ListReply struct {
