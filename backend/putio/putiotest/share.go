@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -87,7 +88,7 @@ func (e *Emulator) listShares(c *call) {
 				mine = append(mine, s)
 			}
 		}
-		slices.SortFunc(mine, func(a, b *publicShare) int { return int(a.id - b.id) })
+		slices.SortFunc(mine, func(a, b *publicShare) int { return cmp.Compare(a.id, b.id) })
 		out := make([]obj, len(mine))
 		for i, s := range mine {
 			out[i] = e.shareJSON(s)

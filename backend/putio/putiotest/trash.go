@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -87,14 +88,27 @@ func (e *Emulator) deletable(a *account, ids []int64, skipMissing bool) (nodes [
 
 // outermost drops duplicates and nodes that lie under another node listed.
 func outermost(nodes []*node) []*node {
+	listed := make(map[*node]bool, len(nodes))
+	for _, n := range nodes {
+		listed[n] = true
+	}
 	var out []*node
 	for _, n := range nodes {
-		covered := slices.ContainsFunc(nodes, func(o *node) bool { return o != n && isAncestor(o, n) })
-		if !covered && !slices.Contains(out, n) {
+		if listed[n] && !listedAncestor(n, listed) {
 			out = append(out, n)
+			listed[n] = false // once
 		}
 	}
 	return out
+}
+
+func listedAncestor(n *node, listed map[*node]bool) bool {
+	for x := n.parent; x != nil; x = x.parent {
+		if _, ok := listed[x]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // moveToTrash puts a detached item, with its subtree, in the trash.
@@ -122,7 +136,7 @@ func (e *Emulator) trashJSON(n *node) obj {
 // trashPageReply is pageReply over the trash, with trash fields.
 func (e *Emulator) trashPageReply(a *account, cur cursor) obj {
 	items := slices.Clone(a.trash)
-	slices.SortFunc(items, func(x, y *node) int { return int(x.id - y.id) })
+	slices.SortFunc(items, func(x, y *node) int { return cmp.Compare(x.id, y.id) })
 	nodes, more := e.page(items, cur)
 	files := make([]obj, len(nodes))
 	for i, n := range nodes {

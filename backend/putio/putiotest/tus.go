@@ -238,12 +238,21 @@ func (e *Emulator) patch(c *call, up *upload) error {
 	defer copyBuffers.Put(buf)
 	_, err = io.CopyBuffer(uploadSink{up}, io.LimitReader(c.r.Body, limit), *buf)
 	up.lastActive.Store(e.opts.Now().UnixNano())
-	if err != nil && !errors.Is(err, io.EOF) {
-		// The client went away mid-body: the bytes received stay, as in tus.
-		return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+	var storeErr *storageError
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+		return nil
+	case errors.As(err, &storeErr):
+		return &apiError{http.StatusInternalServerError, "StorageError", "the emulator cannot store the upload (" + storeErr.Error() + "); free disk space in its data directory"}
 	}
-	return nil
+	// The client went away mid-body: the bytes received stay, as in tus.
+	return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
 }
+
+// storageError is a failure to write an upload's body to disk.
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
@@ -254,7 +263,10 @@ func (s uploadSink) Write(p []byte) (int, error) {
 	n, err := s.up.file.Write(p)
 	s.up.crc = crc32.Update(s.up.crc, crc32.IEEETable, p[:n])
 	s.up.offset.Add(int64(n))
-	return n, err
+	if err != nil {
+		return n, &storageError{err}
+	}
+	return n, nil
 }
 
 // finishUpload turns a complete upload into a put.io file, atomically.
@@ -268,6 +280,9 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 		return nil, err
 	}
 	parent, err := e.lookupFolder(up.acct, up.parentID)
+	if avail := up.acct.avail(e.opts.Quota); err == nil && up.length > avail {
+		err = errQuota(up.length, avail) // other uploads filled the disk meanwhile
+	}
 	if err != nil {
 		e.blobs.remove(up.file.Name())
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -215,4 +216,29 @@ func TestTusConcurrentPatch(t *testing.T) {
 		t.Fatalf("first PATCH: %v", resp)
 	}
 	mustStatus(t, api.tusPatch(loc, 3, []byte("defghij")), 204)
+}
+
+// Quota is checked again when an upload completes: parallel uploads cannot
+// overfill the disk.
+func TestTusQuotaAtCompletion(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 10})
+	first := api.tusCreate(6, map[string]string{"name": "a"})
+	second := api.tusCreate(6, map[string]string{"name": "b"})
+	mustStatus(t, api.tusPatch(first, 0, []byte("aaaaaa")), 204)
+	mustError(t, api.tusPatch(second, 0, []byte("bbbbbb")), 413, "QUOTA_EXCEEDED")
+	if used, _ := srv.Account(api.token).Usage(); used != 6 {
+		t.Fatalf("used %d", used)
+	}
+}
+
+// Deleting a folder with a file inside, both named, deletes the subtree once.
+func TestDeleteNestedIDs(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	f, _ := acct.Put("d/f", []byte("x"), t0)
+	d, _ := acct.Stat("d")
+	mustStatus(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(f.ID) + "," + itoa(d.ID) + "," + itoa(d.ID)}}), 200)
+	if trash := acct.Trash(); len(trash) != 1 || trash[0].ID != d.ID {
+		t.Fatalf("trash %+v", trash)
+	}
 }
