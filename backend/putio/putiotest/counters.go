@@ -15,9 +15,13 @@ type LogEntry struct {
 	Route    string        `json:"route"`    // route name, or "unknown"
 	Method   string        `json:"method"`
 	Path     string        `json:"path"` // path and query
-	Status   int           `json:"status"`
+	Status   int           `json:"status"` // StatusCut if the connection was cut
 	Token    string        `json:"token"`
 }
+
+// StatusCut is the logged status of a request whose connection was cut
+// (by a Cut fault) before a complete reply.
+const StatusCut = 0
 
 // maxLogEntries bounds the request log; the oldest half goes when full.
 const maxLogEntries = 100_000

@@ -129,6 +129,9 @@ func TestFaultCutResponse(t *testing.T) {
 	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) != 1000 {
 		t.Fatalf("read %d bytes, err %v; want 1000 and unexpected EOF", len(got), err)
 	}
+	if log := srv.Log(); log[len(log)-1].Status != putiotest.StatusCut {
+		t.Fatalf("cut download logged as %d", log[len(log)-1].Status)
+	}
 	// The next download is whole.
 	if _, body := api.download(id, nil); !bytes.Equal(body, data) {
 		t.Fatal("second download differs")
@@ -149,6 +152,9 @@ func TestFaultCutRequest(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("cut PATCH got a reply: %d", resp.StatusCode)
+	}
+	if log := srv.Log(); log[len(log)-1].Status != putiotest.StatusCut {
+		t.Fatalf("cut PATCH logged as %d", log[len(log)-1].Status)
 	}
 	head := api.send("HEAD", loc, nil, nil)
 	head.Body.Close()

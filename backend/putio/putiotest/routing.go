@@ -121,7 +121,17 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		name, c.route, c.vars = rt.name, rt, vars
 	}
 	start := e.opts.Now()
-	defer func() { e.counters.record(name, r, c.token, rec.statusCode(), start, e.opts.Now()) }()
+	defer func() {
+		status := rec.statusCode()
+		aborted := recover()
+		if aborted != nil {
+			status = StatusCut
+		}
+		e.counters.record(name, r, c.token, status, start, e.opts.Now())
+		if aborted != nil {
+			panic(aborted)
+		}
+	}()
 
 	done, finish := e.applyFault(c, name)
 	if done {
