@@ -14,7 +14,7 @@ type LogEntry struct {
 	Duration time.Duration `json:"duration"` // until the handler returned
 	Route    string        `json:"route"`    // route name, or "unknown"
 	Method   string        `json:"method"`
-	Path     string        `json:"path"` // path and query
+	Path     string        `json:"path"`   // path and query
 	Status   int           `json:"status"` // StatusCut if the connection was cut
 	Token    string        `json:"token"`
 }
