@@ -66,15 +66,19 @@ func ParseError(status int, body []byte) *Error {
 	return e
 }
 
-// Excerpt is the start of body, cut on a rune boundary and made valid UTF-8.
+// Excerpt is the start of body as printable text: invalid UTF-8 is
+// replaced first (which can grow it), then it is cut on a rune boundary.
 func Excerpt(body []byte) string {
-	if len(body) > excerptLimit {
-		body = body[:excerptLimit]
-		for len(body) > 0 && !utf8.Valid(body) && len(body) > excerptLimit-utf8.UTFMax {
-			body = body[:len(body)-1]
-		}
+	body = body[:min(len(body), 4*excerptLimit)]
+	text := strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))
+	if len(text) <= excerptLimit {
+		return text
 	}
-	return strings.ToValidUTF8(strings.TrimSpace(string(body)), "\uFFFD")
+	cut := excerptLimit
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut]
 }
 
 func firstNonEmpty(values ...string) string {

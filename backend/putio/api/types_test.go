@@ -118,7 +118,7 @@ func FuzzDecodeReplies(f *testing.F) {
 		if !utf8.ValidString(msg) {
 			t.Fatalf("error message is not valid UTF-8: %q", msg)
 		}
-		if len(e.Excerpt) > excerptLimit+2*utf8.UTFMax {
+		if len(e.Excerpt) > excerptLimit || !utf8.ValidString(e.Excerpt) {
 			t.Fatalf("excerpt is %d bytes", len(e.Excerpt))
 		}
 	})
