@@ -17,6 +17,21 @@ const minTestChunkSize = 256 * fs.Kibi
 
 // TestIntegration runs rclone's backend suite. Without -remote it starts
 // an emulator and points a remote at it through api_url/upload_url.
+//
+// No subtest is skipped by us. fstests skips these itself because put.io
+// cannot support what they test:
+//   - FsListR*, FromRoot/ListR: no recursive listing in the API.
+//   - FsOpenWriterAt, FsOpenChunkWriter: tus uploads are sequential.
+//   - FsPutStream, FsPutChunked/*/Streamed: tus needs the length up front.
+//   - FsChangeNotify: no change feed that reports deletes and moves.
+//   - FsNewObjectCaseInsensitive: put.io names are case-sensitive.
+//   - FsCopy/Metadata, FsMove/Metadata, ObjectSetMetadata, FsMkdirMetadata,
+//     FsDirSetModTime, FsDirectory: metadata is read-only and folder times
+//     cannot be set.
+//   - SetTier, Bucket, FsCheckWrap, ObjectCheckWrap, FsShutdown: no tiers,
+//     not bucket based, not a wrapper, no background work.
+//   - FsCopyChunked: server-side copy is one call, there is no copy cutoff.
+//   - Internal: the internal tests are plain Go tests in *_internal_test.go.
 func TestIntegration(t *testing.T) {
 	opt := &fstests.Opt{
 		RemoteName:  "TestPutio:",
