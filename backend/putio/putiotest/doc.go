@@ -10,9 +10,13 @@
 //		ErrorType: "TRASH_LOCK_TIMEOUT", Times: 1})
 //
 // One handler serves the API under /v2, tus uploads under /files/, signed
-// downloads under /download/ and an admin API under /_emulator/ (counters,
-// request log, faults; see serveAdmin). New gives the bare handler for any
-// listener; cmd/putio-emulator serves it from the command line.
+// downloads under /download/ and an admin API under /_emulator/ for other
+// processes: GET calls, GET log, POST reset, POST and DELETE faults (a Fault
+// as JSON), POST tokens. New gives the bare handler for any listener;
+// cmd/putio-emulator serves it from the command line:
+//
+//	putio-emulator -addr 127.0.0.1:0 -data-dir /tmp/putio
+//	putio-emulator listening on http://127.0.0.1:41234
 //
 // Behaviour follows the project's put.io API reference; where the public
 // record is silent the emulator takes the strictest plausible choice

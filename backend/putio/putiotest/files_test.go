@@ -249,3 +249,18 @@ func TestParamSources(t *testing.T) {
 	mustError(t, api.get("/v2/files/"+itoa(a), nil), 404, "NotFound")
 	mustError(t, api.post("/v2/files/create-folder", url.Values{"name": {"x"}, "parent_id": {"zero"}}), 400, "BadRequest")
 }
+
+// A file id where a folder is expected is a 400, not a silent success.
+func TestFileIsNotAFolder(t *testing.T) {
+	_, api := newAPI(t)
+	file := itoa(api.upload(0, "f", []byte("x"), nil))
+	for name, r := range map[string]reply{
+		"create-folder": api.post("/v2/files/create-folder", url.Values{"name": {"x"}, "parent_id": {file}}),
+		"child":         api.get("/v2/files/"+file+"/child", url.Values{"name": {"x"}}),
+		"move":          api.post("/v2/files/move", url.Values{"file_id": {file}, "parent_id": {file}}),
+		"tus": api.read(api.send("POST", api.srv.UploadURL(), nil, http.Header{
+			"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "n", "parent_id": file})}})),
+	} {
+		t.Run(name, func(t *testing.T) { mustError(t, r, 400, "NOT_A_FOLDER") })
+	}
+}
