@@ -40,7 +40,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free port)")
 	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
 	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
-	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies (default: a temporary directory removed on exit)")
+	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies, kept in a subdirectory removed on exit (default: the system temporary directory)")
 	fs.Int64Var(&cfg.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
 	fs.DurationVar(&cfg.opts.Latency, "latency", 0, "delay added to every request")
 	fs.IntVar(&cfg.opts.RateLimit.Requests, "rate-limit", 0, "requests per window and token (0: no limit)")

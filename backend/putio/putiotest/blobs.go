@@ -9,22 +9,22 @@ import (
 )
 
 // blobStore keeps file bodies on disk so that a multi-GB upload never lives
-// in memory. Copies are hard links where the file system allows.
+// in memory. Copies are hard links where the file system allows. The
+// bodies go in a directory of their own, removed on close: metadata lives
+// in memory, so bodies are worthless once the emulator stops.
 type blobStore struct {
-	dir  string
-	temp bool // dir is ours to remove
+	dir string
 }
 
-func newBlobStore(dir string) (*blobStore, error) {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "putio-emulator-")
-		if err != nil {
-			return nil, fmt.Errorf("putiotest: cannot create a data directory (set Options.DataDir): %w", err)
+func newBlobStore(parent string) (*blobStore, error) {
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", parent, err)
 		}
-		return &blobStore{dir: tmp, temp: true}, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", dir, err)
+	dir, err := os.MkdirTemp(parent, "putio-emulator-")
+	if err != nil {
+		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
 	}
 	return &blobStore{dir: dir}, nil
 }
@@ -85,9 +85,6 @@ func (b *blobStore) remove(path string) {
 }
 
 func (b *blobStore) close() error {
-	if !b.temp {
-		return nil
-	}
 	return os.RemoveAll(b.dir)
 }
 

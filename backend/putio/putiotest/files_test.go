@@ -1,8 +1,12 @@
 package putiotest_test
 
 import (
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,5 +266,36 @@ func TestFileIsNotAFolder(t *testing.T) {
 			"Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "n", "parent_id": file})}})),
 	} {
 		t.Run(name, func(t *testing.T) { mustError(t, r, 400, "NOT_A_FOLDER") })
+	}
+}
+
+// Bodies spill to DataDir and are gone after Close.
+func TestDataDir(t *testing.T) {
+	dir := t.TempDir()
+	emu, err := putiotest.New(putiotest.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.Account("t").Put("f", []byte("body on disk"), t0); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if data, _ := os.ReadFile(path); d != nil && !d.IsDir() && string(data) == "body on disk" {
+			found = true
+		}
+		return nil
+	})
+	if !found {
+		t.Fatal("the body is not in DataDir")
+	}
+	if err := emu.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left in DataDir after Close: %v", left)
+	}
+	if _, err := putiotest.New(putiotest.Options{DataDir: "/proc/no-such-place"}); err == nil || !strings.Contains(err.Error(), "no-such-place") {
+		t.Fatalf("unusable DataDir: %v", err)
 	}
 }

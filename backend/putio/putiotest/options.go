@@ -10,8 +10,8 @@ type Options struct {
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
-	// DataDir holds file bodies. Empty means a private temporary directory
-	// that is removed by Close.
+	// DataDir is where file bodies go, in a subdirectory that Close
+	// removes. Empty means the system's temporary directory.
 	DataDir string
 	// Quota is the disk size of each account in bytes (default 1 TiB).
 	Quota int64

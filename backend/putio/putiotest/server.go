@@ -37,7 +37,7 @@ type Emulator struct {
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
-// bodies it stored when DataDir was left empty.
+// bodies it stored.
 func New(opts Options) (*Emulator, error) {
 	opts = opts.withDefaults()
 	blobs, err := newBlobStore(opts.DataDir)
@@ -66,8 +66,7 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close removes the file bodies if they live in a private temporary
-// directory.
+// Close removes the file bodies.
 func (e *Emulator) Close() error {
 	return e.blobs.close()
 }
