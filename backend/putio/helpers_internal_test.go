@@ -25,6 +25,14 @@ const testRemote = "TestPutioInternal"
 func newTestFs(t *testing.T, extra configmap.Simple, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
 	t.Helper()
 	srv := putiotest.NewServer(t, opts...)
+	f, err := newFsOn(srv, testRemote, "", extra)
+	require.NoError(t, err)
+	return f.(*Fs), srv, srv.Account(srv.Token)
+}
+
+// newFsOn makes an Fs named name at root on srv with srv's token, plus
+// the extra options.
+func newFsOn(srv *putiotest.Server, name, root string, extra configmap.Simple) (fs.Fs, error) {
 	m := configmap.Simple{
 		"token":      `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
 		"api_url":    srv.URL,
@@ -33,9 +41,7 @@ func newTestFs(t *testing.T, extra configmap.Simple, opts ...putiotest.Options) 
 	for k, v := range extra {
 		m[k] = v
 	}
-	f, err := NewFs(context.Background(), testRemote, "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
-	require.NoError(t, err)
-	return f.(*Fs), srv, srv.Account(srv.Token)
+	return NewFs(context.Background(), name, root, fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
 }
 
 // fewRetries returns a context allowing n low-level tries, so tests of

@@ -390,11 +390,7 @@ func TestRootIsFile(t *testing.T) {
 	_, srv, acct := newTestFs(t, nil)
 	_, err := acct.Put("dir/a.txt", []byte("x"), testModTime)
 	require.NoError(t, err)
-	m := configmap.Simple{
-		"token":   `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
-		"api_url": srv.URL, "upload_url": srv.UploadURL(),
-	}
-	sub, err := NewFs(context.Background(), "sub", "dir/a.txt", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	sub, err := newFsOn(srv, "sub", "dir/a.txt", nil)
 	assert.ErrorIs(t, err, fs.ErrorIsFile)
 	assert.Equal(t, "dir", sub.Root())
 }
@@ -420,11 +416,7 @@ func TestCopyReplyWithoutFile(t *testing.T) {
 // Every Fs on the same account shares one gate.
 func TestGateSharedPerRemote(t *testing.T) {
 	f, srv, _ := newTestFs(t, nil)
-	m := configmap.Simple{
-		"token":   `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
-		"api_url": srv.URL, "upload_url": srv.UploadURL(),
-	}
-	sub, err := NewFs(context.Background(), testRemote, "sub", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	sub, err := newFsOn(srv, testRemote, "sub", nil)
 	require.NoError(t, err)
 	assert.Same(t, f.gate, sub.(*Fs).gate)
 }

@@ -238,24 +238,25 @@ func (f *Fs) fillFeatures(ctx context.Context) {
 // the Fs pointing at its parent, as rclone requires.
 func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 	err := f.dirCache.FindRoot(ctx, false)
-	if err == nil {
-		return f, nil
+	if !errors.Is(err, fs.ErrorDirNotFound) {
+		return f, err // found, or a real failure such as a revoked token
 	}
 	newRoot, leaf := dircache.SplitPath(f.root)
 	parent := *f
 	parent.root = newRoot
 	parent.dirCache = dircache.New(newRoot, rootID, &parent)
 	parent.fillFeatures(ctx)
-	if rootErr := parent.dirCache.FindRoot(ctx, false); rootErr != nil {
+	err = parent.dirCache.FindRoot(ctx, false)
+	if err == nil {
+		_, err = parent.NewObject(ctx, leaf)
+		if err == nil {
+			return &parent, fs.ErrorIsFile
+		}
+	}
+	if errors.Is(err, fs.ErrorDirNotFound) || errors.Is(err, fs.ErrorObjectNotFound) || errors.Is(err, fs.ErrorIsDir) {
 		return f, nil // not there yet: Mkdir will create it
 	}
-	if _, objErr := parent.NewObject(ctx, leaf); objErr != nil {
-		if errors.Is(objErr, fs.ErrorObjectNotFound) || errors.Is(objErr, fs.ErrorIsDir) {
-			return f, nil
-		}
-		return nil, objErr
-	}
-	return &parent, fs.ErrorIsFile
+	return nil, err
 }
 
 // itemPath is the API path of one item.
@@ -543,7 +544,7 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 // without the item is tolerated, as the copy exists by then: it is looked
 // up by name instead.
 func (f *Fs) copyItem(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
-	var out api.OptionalFileReply
+	out := api.FileReply{AllowMissing: true}
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/copy",

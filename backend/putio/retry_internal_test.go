@@ -270,3 +270,11 @@ func TestRateLimitBudgetIsSpread(t *testing.T) {
 		assert.NotEqual(t, http.StatusTooManyRequests, entry.Status, "%s at %v", entry.Route, entry.Time)
 	}
 }
+
+// A revoked token surfaces from NewFs when the root must be resolved.
+func TestRevokedTokenAtNewFs(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	require.NoError(t, srv.Inject(putiotest.Fault{Status: http.StatusUnauthorized}))
+	_, err := newFsOn(srv, "revoked", "some/dir", nil)
+	require.ErrorContains(t, err, `rclone config reconnect revoked:`)
+}

@@ -120,27 +120,18 @@ var ErrMissingFile = errors.New("reply carries no file")
 // FileReply wraps one item: GET /files/<id>, /child, create-folder, copy.
 type FileReply struct {
 	File *File `json:"file"`
+	// AllowMissing accepts a reply without the item, for calls whose
+	// effect has happened anyway (files/copy): the caller looks it up.
+	AllowMissing bool `json:"-"`
 }
 
 // Validate checks the reply carries a usable item.
 func (r *FileReply) Validate() error {
+	if r.File == nil && r.AllowMissing {
+		return nil
+	}
 	if r.File == nil {
 		return ErrMissingFile
-	}
-	return r.File.Validate()
-}
-
-// OptionalFileReply is a reply that should carry an item but where the
-// operation has already happened without it (files/copy): the caller
-// looks the item up instead of failing.
-type OptionalFileReply struct {
-	File *File `json:"file"`
-}
-
-// Validate checks the item when there is one.
-func (r *OptionalFileReply) Validate() error {
-	if r.File == nil {
-		return nil
 	}
 	return r.File.Validate()
 }
