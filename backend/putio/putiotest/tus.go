@@ -219,34 +219,68 @@ func (e *Emulator) tusPatch(c *call) {
 
 // patch appends the request body at the client's offset.
 func (e *Emulator) patch(c *call, up *upload) error {
-	offset, err := strconv.ParseInt(c.r.Header.Get("Upload-Offset"), 10, 64)
+	limit, err := e.patchLimit(c.r, up)
 	if err != nil {
-		return errBadRequest("BadRequest", "Upload-Offset must be a byte offset")
+		return err
 	}
-	if offset != up.offset.Load() {
-		return &apiError{http.StatusConflict, "OFFSET_MISMATCH", "Upload-Offset " + itoa(offset) + " does not match the server's " + itoa(up.offset.Load()) + "; ask with HEAD and resume from there"}
-	}
-	remaining := up.length - offset
-	if c.r.ContentLength > remaining || (e.opts.MaxPatchSize > 0 && c.r.ContentLength > e.opts.MaxPatchSize) {
-		return &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "the PATCH body is larger than the rest of the upload or the maximum PATCH size"}
-	}
-	limit := remaining
-	if e.opts.MaxPatchSize > 0 {
-		limit = min(limit, e.opts.MaxPatchSize)
-	}
+	offset, crc := up.offset.Load(), up.crc
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	_, err = io.CopyBuffer(uploadSink{up}, io.LimitReader(c.r.Body, limit), *buf)
+	n, err := io.CopyBuffer(uploadSink{up}, io.LimitReader(c.r.Body, limit), *buf)
 	up.lastActive.Store(e.opts.Now().UnixNano())
 	var storeErr *storageError
 	switch {
-	case err == nil || errors.Is(err, io.EOF):
-		return nil
 	case errors.As(err, &storeErr):
 		return &apiError{http.StatusInternalServerError, "StorageError", "the emulator cannot store the upload (" + storeErr.Error() + "); free disk space in its data directory"}
+	case err != nil && !errors.Is(err, io.EOF):
+		// The client went away mid-body: the bytes received stay, as in tus.
+		return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+	case n == limit && bodyHasMore(c.r.Body):
+		// A body without Content-Length ran past the limit: undo it all.
+		return up.rollback(offset, crc, errTooLarge)
 	}
-	// The client went away mid-body: the bytes received stay, as in tus.
-	return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+	return nil
+}
+
+var errTooLarge = &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "the PATCH body is larger than the rest of the upload or the maximum PATCH size"}
+
+// patchLimit checks the client's offset and returns how many body bytes
+// the PATCH may carry.
+func (e *Emulator) patchLimit(r *http.Request, up *upload) (int64, error) {
+	offset, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
+	if err != nil {
+		return 0, errBadRequest("BadRequest", "Upload-Offset must be a byte offset")
+	}
+	if offset != up.offset.Load() {
+		return 0, &apiError{http.StatusConflict, "OFFSET_MISMATCH", "Upload-Offset " + itoa(offset) + " does not match the server's " + itoa(up.offset.Load()) + "; ask with HEAD and resume from there"}
+	}
+	limit := up.length - offset
+	if e.opts.MaxPatchSize > 0 {
+		limit = min(limit, e.opts.MaxPatchSize)
+	}
+	if r.ContentLength > limit {
+		return 0, errTooLarge
+	}
+	return limit, nil
+}
+
+func bodyHasMore(body io.Reader) bool {
+	var one [1]byte
+	n, _ := io.ReadFull(body, one[:])
+	return n > 0
+}
+
+// rollback forgets the bytes after offset.
+func (up *upload) rollback(offset int64, crc uint32, cause error) error {
+	if err := up.file.Truncate(offset); err != nil {
+		return &storageError{err}
+	}
+	if _, err := up.file.Seek(offset, io.SeekStart); err != nil {
+		return &storageError{err}
+	}
+	up.offset.Store(offset)
+	up.crc = crc
+	return cause
 }
 
 // storageError is a failure to write an upload's body to disk.

@@ -242,3 +242,25 @@ func TestDeleteNestedIDs(t *testing.T) {
 		t.Fatalf("trash %+v", trash)
 	}
 }
+
+// A PATCH body without Content-Length that runs past the upload is refused
+// whole, and the upload can go on.
+func TestTusChunkedBodyTooLong(t *testing.T) {
+	srv, api := newAPI(t)
+	loc := api.tusCreate(4, map[string]string{"name": "f"})
+	mustStatus(t, api.tusPatch(loc, 0, []byte("a")), 204)
+	h := http.Header{"Upload-Offset": {"1"}, "Content-Type": {"application/offset+octet-stream"}}
+	// io.MultiReader hides the length, so the client sends it chunked.
+	r := api.read(api.send("PATCH", loc, io.MultiReader(strings.NewReader("bcdEXTRA")), h))
+	mustError(t, r, 413, "BadRequest")
+	if r.header.Get("Upload-Offset") != "1" {
+		t.Fatalf("offset after refused PATCH %q", r.header.Get("Upload-Offset"))
+	}
+	mustStatus(t, api.tusPatch(loc, 1, []byte("bcd")), 204)
+	if data, _ := srv.Account(api.token).ReadFile("f"); string(data) != "abcd" {
+		t.Fatalf("body %q", data)
+	}
+	if st, _ := srv.Account(api.token).Stat("f"); st.CRC32 != "ed82cd11" {
+		t.Fatalf("crc %s", st.CRC32)
+	}
+}
