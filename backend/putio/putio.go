@@ -841,6 +841,9 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	o.urlMu.Lock()
 	o.downloadURL = ""
 	o.urlMu.Unlock()
+	if oldID == o.id() {
+		return nil // never delete what may be the new version
+	}
 	if err := o.fs.deleteItems(ctx, oldID); err != nil && !hasStatus(err, http.StatusNotFound) {
 		return fmt.Errorf("putio: new version of %q uploaded, but the old one (id %s) could not be deleted: %w", o.remote, oldID, err)
 	}

@@ -30,6 +30,10 @@ const (
 	terminateTimeout = 30 * time.Second
 )
 
+// errReplyLost is a final PATCH whose reply never came although the
+// server may hold every byte.
+var errReplyLost = errors.New("upload reply lost")
+
 // errOffsetMismatch is a chunk the server did not take whole; the next
 // attempt resumes from the server's offset.
 var errOffsetMismatch = errors.New("upload offset mismatch")
@@ -56,7 +60,14 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	if err != nil {
 		return nil, err
 	}
-	item, err := f.sendContent(ctx, location, in, size)
+	final, sentCRC, err := f.sendContent(ctx, location, in, size)
+	var item *api.File
+	switch {
+	case errors.Is(err, errReplyLost):
+		item, err = f.findCompleted(ctx, dirID, leaf, size, sentCRC)
+	case err == nil:
+		item, err = f.finishUpload(ctx, final, sentCRC)
+	}
 	if err != nil {
 		f.terminateUpload(ctx, location)
 		return nil, err
@@ -128,19 +139,16 @@ func resolveLocation(resp *http.Response) (string, error) {
 // sendContent PATCHes in chunk by chunk, holding one chunk in a pooled
 // buffer so a failed PATCH can be resent, and checks the CRC-32 of what
 // was sent against the one put.io computed.
-func (f *Fs) sendContent(ctx context.Context, location string, in io.Reader, size int64) (*api.File, error) {
+func (f *Fs) sendContent(ctx context.Context, location string, in io.Reader, size int64) (final http.Header, sentCRC string, err error) {
 	crc := crc32.NewIEEE()
 	source := io.TeeReader(in, crc)
 	var offset int64
 	for {
 		n := min(int64(f.opt.ChunkSize), size-offset)
-		final, err := f.sendChunk(ctx, location, source, offset, n, size)
-		if err != nil {
-			return nil, err
-		}
+		final, err = f.sendChunk(ctx, location, source, offset, n, size)
 		offset += n
-		if offset >= size {
-			return f.finishUpload(ctx, final, fmt.Sprintf("%08x", crc.Sum32()))
+		if err != nil || offset >= size {
+			return final, fmt.Sprintf("%08x", crc.Sum32()), err
 		}
 	}
 }
@@ -165,13 +173,15 @@ func (f *Fs) sendChunk(ctx context.Context, location string, source io.Reader, o
 			return err
 		}
 		server, headErr := f.uploadOffset(ctx, location)
+		lastChunk := offset+n == size
 		switch {
+		case lastChunk && (server == size || hasStatus(headErr, http.StatusNotFound)):
+			// The server may have made the file and lost only the reply.
+			return fmt.Errorf("%w: %v", errReplyLost, err)
 		case headErr != nil:
 			return fmt.Errorf("%w (and asking for the offset failed: %v)", err, headErr)
 		case server < offset || server > offset+n:
 			return fmt.Errorf("putio: upload server is at byte %d, outside the chunk %d-%d being sent: %v", server, offset, offset+n, err)
-		case server == size && size > 0:
-			return fmt.Errorf("putio: upload completed but its final reply was lost: %w", err)
 		}
 		sent = server - offset
 		return fmt.Errorf("%w: resuming at byte %d: %v", errOffsetMismatch, server, err)
@@ -245,6 +255,17 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
 	logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, item.ID.String()))
 	return nil, err
+}
+
+// findCompleted identifies the file an upload made when the final reply
+// was lost: the newest item named leaf, if its size and CRC-32 are what
+// was sent.
+func (f *Fs) findCompleted(ctx context.Context, dirID, leaf string, size int64, sentCRC string) (*api.File, error) {
+	item, err := f.getChild(ctx, dirID, leaf)
+	if err == nil && !item.IsDir() && item.Size == size && strings.EqualFold(item.CRC32, sentCRC) {
+		return &api.File{ID: item.ID, CRC32: sentCRC}, nil
+	}
+	return nil, fmt.Errorf("putio: the final upload reply was lost and the uploaded file of %q could not be identified (lookup: %v)", leaf, err)
 }
 
 // terminateUpload deletes an unfinished tus upload so nothing is left

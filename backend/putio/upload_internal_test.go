@@ -191,3 +191,22 @@ func TestUploadWithoutFileID(t *testing.T) {
 	require.ErrorContains(t, err, "putio-file-id")
 	assert.Zero(t, acct.Uploads())
 }
+
+// When the final PATCH's reply is lost, the file the server made is found
+// by name, size and CRC-32 instead of failing or uploading again.
+func TestUploadFinalReplyLost(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	data := pattern(3000, 10)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
+
+	o := put(t, ctx, f, "lost.bin", data)
+
+	stat, err := acct.Stat("lost.bin")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(stat.ID), o.(fs.IDer).ID())
+	assert.Equal(t, []string{"lost.bin"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls(patchRoute), "not uploaded twice")
+	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"), "the lost reply was noticed")
+	assert.Equal(t, data, readAll(t, ctx, o))
+}
