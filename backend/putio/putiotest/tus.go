@@ -39,7 +39,9 @@ type upload struct {
 
 // tusCreate serves POST /files/.
 func (e *Emulator) tusCreate(c *call) {
-	c.w.Header().Set("Tus-Resumable", tusVersion)
+	if !tusVersionOK(c) {
+		return
+	}
 	up, err := e.newUpload(c)
 	if err != nil {
 		c.failErr(err)
@@ -115,6 +117,18 @@ func (e *Emulator) dropUpload(id string, up *upload) {
 	e.blobs.remove(up.file.Name())
 }
 
+// tusVersionOK answers 412 to a client that asks for a tus version other
+// than 1.0.0; the header itself is optional, as put.io clients differ.
+func tusVersionOK(c *call) bool {
+	c.w.Header().Set("Tus-Resumable", tusVersion)
+	if v := c.r.Header.Get("Tus-Resumable"); v != "" && v != tusVersion {
+		c.w.Header().Set("Tus-Version", tusVersion)
+		c.fail(http.StatusPreconditionFailed, "BadRequest", "only tus "+tusVersion+" is supported, not "+strconv.Quote(v))
+		return false
+	}
+	return true
+}
+
 // parseTusMetadata decodes "key base64,key base64".
 func parseTusMetadata(header string) (map[string]string, error) {
 	meta := map[string]string{}
@@ -143,7 +157,9 @@ func urlValues(m map[string]string) map[string][]string {
 
 // findUpload returns the account's live upload named in the path.
 func (e *Emulator) findUpload(c *call) *upload {
-	c.w.Header().Set("Tus-Resumable", tusVersion)
+	if !tusVersionOK(c) {
+		return nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireUploads()

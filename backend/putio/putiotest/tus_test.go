@@ -102,6 +102,14 @@ func TestTusProtocolErrors(t *testing.T) {
 			t.Fatal("terminated upload left a file")
 		}
 	})
+	t.Run("unsupported tus version 412", func(t *testing.T) {
+		r := api.read(api.send("HEAD", loc, nil, http.Header{"Tus-Resumable": {"0.2.2"}}))
+		if r.status != 412 || r.header.Get("Tus-Version") != "1.0.0" {
+			t.Fatalf("HEAD with tus 0.2.2: %d %v", r.status, r.header)
+		}
+		h := http.Header{"Tus-Resumable": {"2.0.0"}, "Upload-Length": {"1"}, "Upload-Metadata": {tusMeta(map[string]string{"name": "f"})}}
+		mustError(t, api.read(api.send("POST", srv.UploadURL(), nil, h)), 412, "BadRequest")
+	})
 	t.Run("creation errors", func(t *testing.T) {
 		for name, h := range map[string]http.Header{
 			"no length":      {"Upload-Metadata": {tusMeta(map[string]string{"name": "f"})}},
