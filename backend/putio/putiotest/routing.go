@@ -99,7 +99,6 @@ type call struct {
 	e           *Emulator
 	w           http.ResponseWriter
 	r           *http.Request
-	route       *route
 	vars        map[string]string
 	acct        *account
 	token       string
@@ -118,21 +117,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, vars := e.match(r.Method, r.URL.Path)
 	name := unknownRoute
 	if rt != nil {
-		name, c.route, c.vars = rt.name, rt, vars
+		name, c.vars = rt.name, vars
 	}
-	start := e.opts.Now()
-	defer func() {
-		status := rec.statusCode()
-		aborted := recover()
-		if aborted != nil {
-			status = StatusCut
-		}
-		e.counters.record(name, r, c.token, status, start, e.opts.Now())
-		if aborted != nil {
-			panic(aborted)
-		}
-	}()
-
+	defer e.record(name, c, rec, e.opts.Now())
 	done, finish := e.applyFault(c, name)
 	if done {
 		return
@@ -140,20 +127,38 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if finish != nil {
 		defer finish()
 	}
-	if !sleepCtx(r, e.opts.Latency) {
+	e.serve(c, rt)
+}
+
+// serve runs the route's handler once latency, auth and the rate limit
+// allow it.
+func (e *Emulator) serve(c *call, rt *route) {
+	if !sleepCtx(c.r, e.opts.Latency) {
 		return
 	}
 	if rt == nil {
-		c.fail(http.StatusNotFound, "NotFound", "no such API route: "+r.Method+" "+r.URL.Path+"; see the put.io API v2 reference")
+		c.fail(http.StatusNotFound, "NotFound", "no such API route: "+c.r.Method+" "+c.r.URL.Path+"; see the put.io API v2 reference")
 		return
 	}
-	if rt.auth && !e.authorize(c) {
-		return
-	}
-	if rt.auth && !e.limiter.admit(c) {
+	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {
 		return
 	}
 	rt.handle(c)
+}
+
+// record counts and logs a finished request. A connection cut by a fault
+// (an http.ErrAbortHandler panic) is logged as StatusCut and the panic goes
+// on, so net/http drops the connection.
+func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) {
+	status := rec.statusCode()
+	aborted := recover()
+	if aborted != nil {
+		status = StatusCut
+	}
+	e.counters.record(name, c.r, c.token, status, start, e.opts.Now())
+	if aborted != nil {
+		panic(aborted)
+	}
 }
 
 const unknownRoute = "unknown"
