@@ -348,6 +348,14 @@ func TestMetadata(t *testing.T) {
 		assert.Contains(t, metadataInfo.System, key, "documented in MetadataInfo")
 	}
 	assert.Equal(t, "0", o.(fs.ParentIDer).ParentID())
+
+	uploaded := put(t, ctx, f, "new.bin", []byte("fresh"))
+	meta, err = uploaded.(fs.Metadataer).Metadata(ctx)
+	require.NoError(t, err)
+	for key, value := range meta {
+		assert.NotEmpty(t, value, "key %s of a just-uploaded object", key)
+	}
+	assert.Equal(t, testModTime.Format(time.RFC3339), meta["mtime"])
 }
 
 // An expired signed URL is refreshed once and the download succeeds.

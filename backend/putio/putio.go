@@ -793,18 +793,21 @@ func (o *Object) Remove(ctx context.Context) error {
 	return notFoundAs(o.fs.deleteItems(ctx, o.id()), fs.ErrorObjectNotFound)
 }
 
-// Metadata returns put.io's read-only facts about the file.
+// Metadata returns put.io's read-only facts about the file; facts the
+// server did not give are left out.
 func (o *Object) Metadata(ctx context.Context) (fs.Metadata, error) {
-	meta := fs.Metadata{
-		"mtime":     o.info.ModTime().Format(time.RFC3339),
-		"file-type": o.info.FileType,
-		"crc32":     strings.ToLower(o.info.CRC32),
-	}
+	meta := fs.Metadata{"mtime": o.info.ModTime().Format(time.RFC3339)}
 	if !o.info.CreatedAt.IsZero() {
 		meta["btime"] = o.info.CreatedAt.Format(time.RFC3339)
 	}
-	if o.info.ContentType != "" {
-		meta["content-type"] = o.info.ContentType
+	for key, value := range map[string]string{
+		"content-type": o.info.ContentType,
+		"crc32":        strings.ToLower(o.info.CRC32),
+		"file-type":    o.info.FileType,
+	} {
+		if value != "" {
+			meta[key] = value
+		}
 	}
 	return meta, nil
 }
