@@ -4,6 +4,7 @@ package putio
 
 import (
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -46,6 +47,28 @@ func TestIntegration(t *testing.T) {
 		srv := putiotest.NewServer(t)
 		opt.ExtraConfig = emulatorConfig(opt.RemoteName, srv)
 	}
+	fstests.Run(t, opt)
+}
+
+// TestIntegrationAdverse runs the suite again against an emulator taking
+// the awkward choices the API record allows: listings in random order,
+// the spurious NAME_ALREADY_EXIST on copy, and a contended trash lock.
+func TestIntegrationAdverse(t *testing.T) {
+	if *fstest.RemoteName != "" {
+		t.Skip("emulator only")
+	}
+	srv := putiotest.NewServer(t, putiotest.Options{
+		ShuffleListing:       true,
+		SpuriousCopyConflict: true,
+		TrashLockWait:        time.Millisecond,
+		TrashHold:            5 * time.Millisecond,
+	})
+	opt := &fstests.Opt{
+		RemoteName:  "TestPutioAdverse:",
+		NilObject:   (*Object)(nil),
+		QuickTestOK: true,
+	}
+	opt.ExtraConfig = emulatorConfig(opt.RemoteName, srv)
 	fstests.Run(t, opt)
 }
 
