@@ -428,3 +428,17 @@ func TestGateSharedPerRemote(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, f.gate, sub.(*Fs).gate)
 }
+
+// The overview rclone shows lists exactly the features the Fs enables.
+func TestOverviewMatchesFeatures(t *testing.T) {
+	f, _, _ := newTestFs(t, nil)
+	var enabled []string
+	for name, on := range f.Features().Enabled() {
+		if on {
+			enabled = append(enabled, name)
+		}
+	}
+	assert.ElementsMatch(t, enabled, regInfo.Overview.Features)
+	assert.Equal(t, []string{f.Hashes().GetOne().String()}, regInfo.Overview.Hashes)
+	assert.Equal(t, int64(f.Precision()), regInfo.Overview.Precision)
+}
