@@ -15,6 +15,13 @@ build:
 demo: build
 	scripts/demo.sh
 
+# bench: ours vs rclone v1.76.0's built-in putio on fresh emulators, inside
+# a loopback-only network namespace (needs root); see bench/README.md.
+bench: build
+	$(GO) build -o $(BIN)/rclone-upstream github.com/rclone/rclone
+	$(GO) build -o $(BIN)/benchputio ./bench/cmd/benchputio
+	$(BIN)/benchputio
+
 # test: lint, then every test; e2e/ builds bin/ itself, once per run.
 test: lint
 	$(GO) test -count=1 -timeout 45m $(PKGS)

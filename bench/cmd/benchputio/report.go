@@ -1,0 +1,291 @@
+package main
+
+import (
+	"cmp"
+	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
+
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Result statuses.
+const (
+	statusOK     = "ok"
+	statusFailed = "FAILED" // rclone exited non-zero or timed out
+	statusWrong  = "WRONG"  // rclone succeeded but the remote is not as asked
+	statusError  = "ERROR"  // the harness could not set the scenario up
+)
+
+// result is one scenario run with one backend.
+type result struct {
+	Scenario     string         `json:"scenario"`
+	What         string         `json:"what"`
+	Backend      string         `json:"backend"`
+	Status       string         `json:"status"`
+	Error        string         `json:"error,omitempty"`
+	Logged       string         `json:"logged,omitempty"` // stderr after a successful exit
+	Command      []string       `json:"command,omitempty"`
+	WallSeconds  float64        `json:"wall_seconds"`
+	AllWalls     []float64      `json:"all_wall_seconds,omitempty"` // every run, in order
+	MiBPerSecond float64        `json:"mib_per_second,omitempty"`
+	MaxRSSMiB    float64        `json:"max_rss_mib"`
+	PeakAnonMiB  float64        `json:"peak_anon_mib"`
+	Calls        int            `json:"calls"`
+	CallsPerItem float64        `json:"calls_per_item,omitempty"`
+	KeyRoute     string         `json:"key_route,omitempty"`
+	KeyCalls     int            `json:"key_route_calls"`
+	Routes       map[string]int `json:"routes"`
+	ProxyRefused int64          `json:"proxy_refused"`
+}
+
+func (r result) failed(stage string, err error) result {
+	r.Status, r.Error = statusError, stage+": "+err.Error()
+	return r
+}
+
+func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, refused int64) {
+	r.Status = statusOK
+	if run.Err != nil {
+		r.Status, r.Error = statusFailed, run.Err.Error()
+	}
+	r.Logged = run.Logged
+	r.Command = run.Args
+	r.WallSeconds = run.Wall.Seconds()
+	r.MaxRSSMiB = float64(run.MaxRSS) / (1 << 20)
+	r.PeakAnonMiB = float64(run.PeakAnon) / (1 << 20)
+	if sc.Bytes > 0 && run.Err == nil {
+		r.MiBPerSecond = float64(sc.Bytes) / (1 << 20) / run.Wall.Seconds()
+	}
+	r.Calls, r.Routes = calls.Total, calls.Routes
+	if sc.Items > 0 {
+		r.CallsPerItem = float64(calls.Total) / float64(sc.Items)
+	}
+	r.KeyCalls = calls.Routes[r.KeyRoute]
+	r.ProxyRefused = refused
+}
+
+// medianRun picks the run with the median wall time (the slower of the two
+// middle ones for an even count), noting every run's time. A failed run
+// wins, so failures are never hidden by a lucky retry.
+func medianRun(runs []result) result {
+	walls := make([]float64, len(runs))
+	for i, r := range runs {
+		walls[i] = r.WallSeconds
+	}
+	for _, r := range runs {
+		if r.Status != statusOK {
+			r.AllWalls = walls
+			return r
+		}
+	}
+	sorted := slices.Clone(runs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.WallSeconds, b.WallSeconds) })
+	median := sorted[len(sorted)/2]
+	median.AllWalls = walls
+	return median
+}
+
+func (r result) progressLine() string {
+	line := fmt.Sprintf("%-17s %-8s %-6s %7.2fs  %5d calls  %5.0f MiB max RSS  %5.0f MiB peak anon",
+		r.Scenario, r.Backend, r.Status, r.WallSeconds, r.Calls, r.MaxRSSMiB, r.PeakAnonMiB)
+	if r.Error != "" {
+		line += "  " + r.Error
+	}
+	return line
+}
+
+// report is everything one benchmark run found.
+type report struct {
+	Date     string            `json:"date"`
+	Command  string            `json:"command"`
+	Source   string            `json:"source"` // git revision of the checkout
+	CPUs     int               `json:"cpus"`
+	Versions map[string]string `json:"versions"`
+	Runs     int               `json:"runs"` // per scenario and backend; results hold the median
+	Sizes    sizes             `json:"sizes"`
+	Latency  string            `json:"latency"` // added by the proxy to each request
+	Wall     string            `json:"total_wall"`
+	Results  []result          `json:"results"`
+}
+
+// table is rendered both as aligned text and as markdown.
+type table struct {
+	title  string
+	header []string
+	rows   [][]string
+}
+
+func (t table) writeText(w io.Writer) {
+	fmt.Fprintln(w, t.title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+}
+
+func (t table) writeMarkdown(w io.Writer) {
+	fmt.Fprintf(w, "### %s\n\n| %s |\n|%s\n", t.title, strings.Join(t.header, " | "), strings.Repeat("---|", len(t.header)))
+	for _, row := range t.rows {
+		fmt.Fprintf(w, "| %s |\n", strings.ReplaceAll(strings.Join(row, " | "), "\n", " "))
+	}
+	fmt.Fprintln(w)
+}
+
+func (rep report) tables() []table {
+	tables := []table{rep.mainTable()}
+	for _, name := range rep.scenarioNames() {
+		tables = append(tables, rep.routeTable(name))
+	}
+	return tables
+}
+
+func (rep report) mainTable() table {
+	t := table{
+		title:  "Head to head (each row: a fresh emulator, same seeded state)",
+		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "key route calls"},
+	}
+	for _, r := range rep.Results {
+		t.rows = append(t.rows, []string{
+			r.Scenario, r.What, r.Backend, r.Status,
+			fmt.Sprintf("%.2fs", r.WallSeconds), wallRange(r.AllWalls), optional("%.1f", r.MiBPerSecond),
+			fmt.Sprintf("%.0f MiB", r.MaxRSSMiB), fmt.Sprintf("%.0f MiB", r.PeakAnonMiB), fmt.Sprint(r.Calls), optional("%.2f", r.CallsPerItem),
+			fmt.Sprintf("%d × %s", r.KeyCalls, r.KeyRoute),
+		})
+	}
+	return t
+}
+
+// routeTable breaks one scenario's calls down by route, a column per
+// backend.
+func (rep report) routeTable(scenario string) table {
+	var runs []result
+	for _, r := range rep.Results {
+		if r.Scenario == scenario {
+			runs = append(runs, r)
+		}
+	}
+	t := table{title: "API calls by route: " + scenario, header: []string{"route"}}
+	var routes []string
+	for _, r := range runs {
+		t.header = append(t.header, r.Backend)
+		for route := range r.Routes {
+			if !slices.Contains(routes, route) {
+				routes = append(routes, route)
+			}
+		}
+	}
+	slices.Sort(routes)
+	for _, route := range append(routes, "total") {
+		row := []string{route}
+		for _, r := range runs {
+			n := r.Routes[route]
+			if route == "total" {
+				n = r.Calls
+			}
+			row = append(row, fmt.Sprint(n))
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+func (rep report) scenarioNames() []string {
+	var names []string
+	for _, r := range rep.Results {
+		if !slices.Contains(names, r.Scenario) {
+			names = append(names, r.Scenario)
+		}
+	}
+	return names
+}
+
+func wallRange(walls []float64) string {
+	if len(walls) < 2 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f–%.2fs", slices.Min(walls), slices.Max(walls))
+}
+
+func optional(format string, v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// problems lists every failure and logged error, with its command.
+func (rep report) problems() []string {
+	var out []string
+	for _, r := range rep.Results {
+		if r.Status != statusOK {
+			out = append(out, fmt.Sprintf("%s / %s: %s: %s\n    command: %s", r.Scenario, r.Backend, r.Status, r.Error, strings.Join(r.Command, " ")))
+		}
+		if r.Logged != "" {
+			out = append(out, fmt.Sprintf("%s / %s: exit 0, but logged: %s", r.Scenario, r.Backend, r.Logged))
+		}
+		if r.ProxyRefused > 0 {
+			out = append(out, fmt.Sprintf("%s / %s: the proxy refused %d requests to other hosts", r.Scenario, r.Backend, r.ProxyRefused))
+		}
+	}
+	return out
+}
+
+func (rep report) writeText(w io.Writer) {
+	for _, t := range rep.tables() {
+		t.writeText(w)
+	}
+	if problems := rep.problems(); len(problems) > 0 {
+		fmt.Fprintln(w, "Problems:")
+		for _, p := range problems {
+			fmt.Fprintln(w, "  "+p)
+		}
+	}
+}
+
+func (rep report) writeMarkdown(w io.Writer) {
+	fmt.Fprintf(w, "# putio benchmark, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
+		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
+	for _, name := range []string{"upstream", "ours"} {
+		fmt.Fprintf(w, "- %s: %s\n", name, rep.Versions[name])
+	}
+	fmt.Fprintln(w)
+	for _, t := range rep.tables() {
+		t.writeMarkdown(w)
+	}
+	if problems := rep.problems(); len(problems) > 0 {
+		fmt.Fprintln(w, "### Problems\n\n```")
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+		fmt.Fprintln(w, "```")
+	}
+}
+
+// save writes results.json and results.md into dir.
+func (rep report) save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), data, 0o644); err != nil {
+		return err
+	}
+	var md strings.Builder
+	rep.writeMarkdown(&md)
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s and %s\n", filepath.Join(dir, "results.json"), filepath.Join(dir, "results.md"))
+	return nil
+}

@@ -1,0 +1,91 @@
+package mitm
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+)
+
+func startProxy(t *testing.T, target http.Handler, delay time.Duration) (*Proxy, *http.Client) {
+	t.Helper()
+	backend := httptest.NewServer(target)
+	t.Cleanup(backend.Close)
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(ca, Config{Target: backend.URL, Hosts: []string{"api.put.io"}, Delay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.CertPEM())
+	proxyURL, _ := url.Parse(p.URL())
+	client := &http.Client{Transport: &http.Transport{
+		Proxy:           http.ProxyURL(proxyURL),
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+	}}
+	t.Cleanup(client.CloseIdleConnections)
+	return p, client
+}
+
+func TestForwardsWithOriginalHost(t *testing.T) {
+	_, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("X-Forwarded-Proto")+" "+r.Header.Get("X-Forwarded-Host")+" "+r.URL.RequestURI())
+	}), 0)
+	resp, err := client.Get("https://api.put.io/v2/files/list?parent_id=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := "https api.put.io /v2/files/list?parent_id=0"; string(body) != want {
+		t.Fatalf("backend saw %q, want %q", body, want)
+	}
+}
+
+func TestRefusesOtherHosts(t *testing.T) {
+	p, client := startProxy(t, http.NotFoundHandler(), 0)
+	for _, u := range []string{"https://example.com/", "http://api.put.io/"} {
+		resp, err := client.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s: status %d, want an error or 403", u, resp.StatusCode)
+			}
+		}
+	}
+	if p.Refused() != 2 {
+		t.Errorf("Refused() = %d, want 2", p.Refused())
+	}
+}
+
+func TestRejectsNonLoopbackTarget(t *testing.T) {
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(ca, Config{Target: "http://192.0.2.1:80", Hosts: []string{"api.put.io"}}); err == nil {
+		t.Fatal("Start accepted a non-loopback target")
+	}
+}
+
+func TestDelayEachRequest(t *testing.T) {
+	const delay = 50 * time.Millisecond
+	_, client := startProxy(t, http.NotFoundHandler(), delay)
+	start := time.Now()
+	resp, err := client.Get("https://api.put.io/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); took < delay {
+		t.Fatalf("request took %s, want at least the %s delay", took, delay)
+	}
+}
