@@ -91,7 +91,7 @@ func shouldRetry(ctx context.Context, err error) bool {
 	if apiErr, ok := apiError(err); ok {
 		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 || apiErr.Type == errTypeTrashLock
 	}
-	return errors.Is(err, errTruncated) || errors.Is(err, errOffsetMismatch) || fserrors.ShouldRetry(err)
+	return errors.Is(err, errTruncated) || errors.Is(err, errResumeUpload) || fserrors.ShouldRetry(err)
 }
 
 // notFoundAs maps a 404 to the rclone sentinel the caller expects, which

@@ -16,7 +16,6 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/lib/multipart"
 	"github.com/rclone/rclone/lib/pool"
-	"github.com/rclone/rclone/lib/readers"
 )
 
 // Uploads use put.io's tus service: one POST creates the upload, PATCHes of
@@ -34,9 +33,9 @@ const (
 // server may hold every byte.
 var errReplyLost = errors.New("upload reply lost")
 
-// errOffsetMismatch is a chunk the server did not take whole; the next
-// attempt resumes from the server's offset.
-var errOffsetMismatch = errors.New("upload offset mismatch")
+// errResumeUpload is a PATCH the server did not take whole; the next
+// attempt resumes where the server is, if need be with smaller pieces.
+var errResumeUpload = errors.New("resuming upload")
 
 // tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
 func tusMetadata(pairs ...[2]string) string {
@@ -60,7 +59,8 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	if err != nil {
 		return nil, err
 	}
-	final, sentCRC, err := f.sendContent(ctx, location, in, size)
+	upload := &tusUpload{f: f, location: location, size: size, maxPatch: int64(f.opt.ChunkSize)}
+	final, sentCRC, err := upload.sendContent(ctx, in)
 	var item *api.File
 	switch {
 	case errors.Is(err, errReplyLost):
@@ -136,95 +136,123 @@ func resolveLocation(resp *http.Response) (string, error) {
 	return location.String(), nil
 }
 
+// tusUpload is one upload in progress.
+type tusUpload struct {
+	f        *Fs
+	location string
+	size     int64
+	maxPatch int64 // largest PATCH body to send; halved when the server says 413
+}
+
+// minPatch is the PATCH size below which a 413 is taken as final.
+const minPatch = 64 * 1024
+
 // sendContent PATCHes in chunk by chunk, holding one chunk in a pooled
-// buffer so a failed PATCH can be resent, and checks the CRC-32 of what
-// was sent against the one put.io computed.
-func (f *Fs) sendContent(ctx context.Context, location string, in io.Reader, size int64) (final http.Header, sentCRC string, err error) {
+// buffer so a failed PATCH can be resent, and returns the final reply's
+// headers and the CRC-32 of what was sent.
+func (u *tusUpload) sendContent(ctx context.Context, in io.Reader) (final http.Header, sentCRC string, err error) {
 	crc := crc32.NewIEEE()
 	source := io.TeeReader(in, crc)
 	var offset int64
 	for {
-		n := min(int64(f.opt.ChunkSize), size-offset)
-		final, err = f.sendChunk(ctx, location, source, offset, n, size)
+		n := min(int64(u.f.opt.ChunkSize), u.size-offset)
+		final, err = u.sendChunk(ctx, source, offset, n)
 		offset += n
-		if err != nil || offset >= size {
+		if err != nil || offset >= u.size {
 			return final, fmt.Sprintf("%08x", crc.Sum32()), err
 		}
 	}
 }
 
-// sendChunk reads n bytes from source and PATCHes them at offset, resuming
-// from the server's offset after a cut connection or a 409.
-func (f *Fs) sendChunk(ctx context.Context, location string, source io.Reader, offset, n, size int64) (http.Header, error) {
+// sendChunk reads n bytes from source and PATCHes them at offset, in
+// pieces of at most maxPatch, resuming from the server's offset after a
+// cut connection or a 409.
+func (u *tusUpload) sendChunk(ctx context.Context, source io.Reader, offset, n int64) (http.Header, error) {
 	buf := multipart.NewRW()
 	defer func() { _ = buf.Close() }()
 	if _, err := io.CopyN(buf, source, n); err != nil {
 		return nil, fmt.Errorf("putio: reading the source at offset %d: %w", offset, err)
 	}
 	var sent int64 // bytes of this chunk the server already holds
-	var final http.Header
-	err := f.retry(ctx, "upload chunk", func() error {
-		header, err := f.patch(ctx, location, buf, offset, sent, n)
-		if err == nil {
-			final = header
-			return nil
+	for {
+		var final http.Header
+		err := u.f.retry(ctx, "upload chunk", func() error {
+			piece := min(n-sent, u.maxPatch)
+			header, got, err := u.patch(ctx, buf, offset+sent, sent, piece)
+			if err == nil {
+				final, sent = header, got-offset
+				return nil
+			}
+			return u.recover(ctx, err, offset, n, piece, &sent)
+		})
+		if err != nil || sent >= n {
+			return final, err
 		}
-		if !resumable(err) {
-			return err
-		}
-		server, headErr := f.uploadOffset(ctx, location)
-		lastChunk := offset+n == size
-		switch {
-		case lastChunk && (server == size || hasStatus(headErr, http.StatusNotFound)):
-			// The server may have made the file and lost only the reply.
-			return fmt.Errorf("%w: %v", errReplyLost, err)
-		case headErr != nil:
-			return fmt.Errorf("%w (and asking for the offset failed: %v)", err, headErr)
-		case server < offset || server > offset+n:
-			return fmt.Errorf("putio: upload server is at byte %d, outside the chunk %d-%d being sent: %v", server, offset, offset+n, err)
-		}
-		sent = server - offset
-		return fmt.Errorf("%w: resuming at byte %d: %v", errOffsetMismatch, server, err)
-	})
-	return final, err
+	}
+}
+
+// recover decides how to go on after a failed PATCH: smaller pieces after
+// a 413, the server's offset after a cut or a 409, else give up.
+func (u *tusUpload) recover(ctx context.Context, err error, offset, n, piece int64, sent *int64) error {
+	if hasStatus(err, http.StatusRequestEntityTooLarge) && piece > minPatch {
+		u.maxPatch = max(piece/2, minPatch)
+		return fmt.Errorf("%w: the server refused %d bytes in one PATCH, sending %d", errResumeUpload, piece, u.maxPatch)
+	}
+	if !resumable(err) {
+		return err
+	}
+	server, headErr := u.f.uploadOffset(ctx, u.location)
+	switch {
+	case offset+n == u.size && (server == u.size || hasStatus(headErr, http.StatusNotFound)):
+		// The server may have made the file and lost only the reply.
+		return fmt.Errorf("%w: %v", errReplyLost, err)
+	case headErr != nil:
+		return fmt.Errorf("%w (and asking for the offset failed: %v)", err, headErr)
+	case server < offset || server > offset+n:
+		return fmt.Errorf("putio: upload server is at byte %d, outside the chunk %d-%d being sent: %v", server, offset, offset+n, err)
+	}
+	*sent = server - offset
+	return fmt.Errorf("%w at byte %d after: %v", errResumeUpload, server, err)
 }
 
 // resumable reports a PATCH failure after which asking the server for its
 // offset and continuing can work.
 func resumable(err error) bool {
-	return hasStatus(err, http.StatusConflict) || errors.Is(err, errOffsetMismatch) ||
-		(!isRateLimited(err) && shouldRetry(context.Background(), err))
+	return hasStatus(err, http.StatusConflict) || (!isRateLimited(err) && shouldRetry(context.Background(), err))
 }
 
-// patch sends bytes sent..n of the buffered chunk starting at offset.
-func (f *Fs) patch(ctx context.Context, location string, buf *pool.RW, offset, sent, n int64) (http.Header, error) {
-	if _, err := buf.Seek(sent, io.SeekStart); err != nil {
-		return nil, err
+// patch sends piece bytes of the buffered chunk from position from in the
+// buffer, at upload offset at, and returns the server's new offset.
+func (u *tusUpload) patch(ctx context.Context, buf *pool.RW, at, from, piece int64) (http.Header, int64, error) {
+	if _, err := buf.Seek(from, io.SeekStart); err != nil {
+		return nil, 0, err
 	}
-	var body io.Reader = http.NoBody
-	if n > sent {
-		// NoCloser: the transport closes bodies, which would free the buffer.
-		body = readers.NoCloser(buf)
-	}
-	req, err := f.newRequest(ctx, apiCall{method: http.MethodPatch, path: location})
+	req, err := u.f.newRequest(ctx, apiCall{method: http.MethodPatch, path: u.location})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	req.Body = io.NopCloser(body)
-	req.ContentLength = n - sent
+	// NopCloser: the transport closes bodies, which would free the buffer.
+	req.Body = io.NopCloser(io.LimitReader(buf, piece))
+	req.ContentLength = piece
+	if piece == 0 {
+		req.Body = http.NoBody
+	}
 	req.Header.Set("Tus-Resumable", tusVersion)
-	req.Header.Set("Upload-Offset", strconv.FormatInt(offset+sent, 10))
+	req.Header.Set("Upload-Offset", strconv.FormatInt(at, 10))
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	resp, err := f.send(req)
+	resp, err := u.f.send(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	_ = resp.Body.Close()
 	got, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
-	if err == nil && got < offset+n {
-		return nil, fmt.Errorf("%w: server took bytes up to %d of %d", errOffsetMismatch, got, offset+n)
+	if err != nil {
+		return resp.Header, at + piece, nil // no offset given: trust the 2xx
 	}
-	return resp.Header, nil
+	if got < at || got > at+piece || (got == at && piece > 0) {
+		return nil, 0, fmt.Errorf("%w: the server reports offset %d after a PATCH of bytes %d-%d", errResumeUpload, got, at, at+piece)
+	}
+	return resp.Header, got, nil
 }
 
 // uploadOffset asks the server how many bytes it holds.

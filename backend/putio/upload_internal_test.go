@@ -210,3 +210,36 @@ func TestUploadFinalReplyLost(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"), "the lost reply was noticed")
 	assert.Equal(t, data, readAll(t, ctx, o))
 }
+
+// A server with a PATCH size limit below chunk_size (413) gets smaller
+// pieces, learnt once for the whole upload.
+func TestUploadAdaptsToPatchLimit(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{MaxPatchSize: 100 * 1024})
+	f.opt.ChunkSize = 256 * 1024
+	data := pattern(600*1024, 11)
+
+	put(t, ctx, f, "big.bin", data)
+
+	stored, err := acct.ReadFile("big.bin")
+	require.NoError(t, err)
+	assert.Equal(t, data, stored)
+	var refused int
+	for _, entry := range srv.Log() {
+		if entry.Status == http.StatusRequestEntityTooLarge {
+			refused++
+		}
+	}
+	assert.Equal(t, 2, refused, "256 KiB and 128 KiB refused, then 64 KiB pieces throughout")
+}
+
+// A server that answers a PATCH without moving its offset is not looped
+// on forever.
+func TestUploadNoProgressGivesUp(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{"Upload-Offset": "0"}}))
+	_, err := f.Put(fewRetries(3), bytesReader([]byte("hello")), srcInfo("stuck.txt", 5))
+	require.Error(t, err)
+	assert.Equal(t, 3, srv.Calls(patchRoute))
+	assert.Zero(t, acct.Uploads())
+}
