@@ -1,11 +1,16 @@
 package putiotest
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
 )
 
 // blobStore keeps file bodies on disk so that a multi-GB upload never lives
@@ -22,11 +27,45 @@ func newBlobStore(parent string) (*blobStore, error) {
 			return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", parent, err)
 		}
 	}
-	dir, err := os.MkdirTemp(parent, "putio-emulator-")
+	sweepStale(parent)
+	dir, err := os.MkdirTemp(parent, blobDirPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
 	}
 	return &blobStore{dir: dir}, nil
+}
+
+// blobDirPrefix starts the name of each run's body directory, which goes
+// on with the owner's process id so later runs can sweep it up.
+const blobDirPrefix = "putio-emulator-"
+
+// sweepStale removes body directories left by emulators that were killed
+// before they could clean up.
+func sweepStale(parent string) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, blobDirPrefix+"*-*"))
+	for _, dir := range dirs {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), blobDirPrefix), "-")
+		if pid, err := strconv.Atoi(pidText); err == nil && !processAlive(pid) {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
+// processAlive reports whether a process exists; where that cannot be
+// told, it says yes, so nothing in use is ever removed.
+func processAlive(pid int) bool {
+	if runtime.GOOS == "windows" {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // create opens a new, empty body file.

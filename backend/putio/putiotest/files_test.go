@@ -1,10 +1,12 @@
 package putiotest_test
 
 import (
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -297,5 +299,33 @@ func TestDataDir(t *testing.T) {
 	}
 	if _, err := putiotest.New(putiotest.Options{DataDir: "/proc/no-such-place"}); err == nil || !strings.Contains(err.Error(), "no-such-place") {
 		t.Fatalf("unusable DataDir: %v", err)
+	}
+}
+
+// A body directory left by a killed emulator is swept up by the next one;
+// one of a live process is not.
+func TestStaleDataSwept(t *testing.T) {
+	parent := t.TempDir()
+	dead := exec.Command(os.Args[0], "-test.run=^$") // this test binary, doing nothing
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(parent, fmt.Sprintf("putio-emulator-%d-123", dead.Process.Pid))
+	live := filepath.Join(parent, fmt.Sprintf("putio-emulator-%d-456", os.Getpid()))
+	other := filepath.Join(parent, "putio-emulator-notapid-789")
+	for _, dir := range []string{stale, live, other} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	emu, err := putiotest.New(putiotest.Options{DataDir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	for dir, wantKept := range map[string]bool{stale: false, live: true, other: true} {
+		if _, err := os.Stat(dir); (err == nil) != wantKept {
+			t.Errorf("%s: kept=%v, want %v", filepath.Base(dir), err == nil, wantKept)
+		}
 	}
 }
