@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"net/http"
 	"testing"
 
@@ -241,5 +242,39 @@ func TestUploadNoProgressGivesUp(t *testing.T) {
 	_, err := f.Put(fewRetries(3), bytesReader([]byte("hello")), srcInfo("stuck.txt", 5))
 	require.Error(t, err)
 	assert.Equal(t, 3, srv.Calls(patchRoute))
+	assert.Zero(t, acct.Uploads())
+}
+
+// cancellingReader cancels its context once the first n bytes are read.
+type cancellingReader struct {
+	data   []byte
+	n      int
+	cancel context.CancelFunc
+}
+
+func (r *cancellingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p, r.data)
+	r.data = r.data[k:]
+	if r.n -= k; r.n <= 0 {
+		r.cancel()
+	}
+	return k, nil
+}
+
+// A cancelled upload stops and still terminates its tus session.
+func TestUploadCancelledCleansUp(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 1024
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	source := &cancellingReader{data: pattern(5000, 12), n: 1024, cancel: cancel}
+
+	_, err := f.Put(ctx, source, srcInfo("cancelled.bin", 5000))
+
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, names(t, acct, ""))
 	assert.Zero(t, acct.Uploads())
 }
