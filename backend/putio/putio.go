@@ -445,11 +445,12 @@ func (f *Fs) Mkdir(ctx context.Context, dir string) error {
 
 // deleteItems removes items by id, to the trash unless hard_delete is set.
 func (f *Fs) deleteItems(ctx context.Context, ids ...string) error {
-	form := url.Values{"file_ids": {strings.Join(ids, ",")}}
+	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
 	if f.opt.HardDelete {
-		form.Set("skip_trash", "1")
+		// A query flag, as the official SDK sends it.
+		call.query = url.Values{"skip_trash": {"1"}}
 	}
-	return f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/delete", form: form}, &api.Empty{})
+	return f.callJSON(ctx, call, &api.Empty{})
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set.
