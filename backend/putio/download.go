@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
@@ -44,6 +45,9 @@ func urlExpired(err error) bool {
 
 // Open the file for reading, honouring Range and Seek options.
 func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
+	if o.Size() == 0 {
+		return io.NopCloser(strings.NewReader("")), nil // nothing to fetch
+	}
 	fs.FixRangeOption(options, o.Size())
 	signed, err := o.signedURL(ctx, false)
 	if err != nil {

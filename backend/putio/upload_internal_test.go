@@ -140,6 +140,8 @@ func TestUploadZeroLength(t *testing.T) {
 	assert.Zero(t, stat.Size)
 	assert.Equal(t, "00000000", stat.CRC32)
 	assert.Zero(t, o.Size())
+	assert.Empty(t, readAll(t, ctx, o))
+	assert.Zero(t, srv.Calls("GET /v2/files/{id}/url"), "an empty file is read without any call")
 }
 
 // Uploads name the file and parent in the tus metadata, keep torrents as
