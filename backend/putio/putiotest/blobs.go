@@ -1,71 +1,67 @@
 package putiotest
 
 import (
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 )
 
 // blobStore keeps file bodies on disk so that a multi-GB upload never lives
 // in memory. Copies are hard links where the file system allows. The
 // bodies go in a directory of their own, removed on close: metadata lives
-// in memory, so bodies are worthless once the emulator stops.
+// in memory, so bodies are worthless once the emulator stops. The
+// directory holds a lock for its whole life, so a later emulator can tell
+// and sweep up the directory of one that was killed.
 type blobStore struct {
-	dir string
+	dir  string
+	lock io.Closer
 }
+
+// Body directories are created as newDirPrefix* and renamed to
+// runDirPrefix* once locked, so a sweep never sees an unlocked live one.
+const (
+	newDirPrefix = "putio-emulator-new-"
+	runDirPrefix = "putio-emulator-run-"
+	lockName     = ".in-use"
+)
 
 func newBlobStore(parent string) (*blobStore, error) {
-	if parent != "" {
-		if err := os.MkdirAll(parent, 0o700); err != nil {
-			return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", parent, err)
-		}
-	}
-	sweepStale(parent)
-	dir, err := os.MkdirTemp(parent, blobDirPrefix+strconv.Itoa(os.Getpid())+"-")
-	if err != nil {
-		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
-	}
-	return &blobStore{dir: dir}, nil
-}
-
-// blobDirPrefix starts the name of each run's body directory, which goes
-// on with the owner's process id so later runs can sweep it up.
-const blobDirPrefix = "putio-emulator-"
-
-// sweepStale removes body directories left by emulators that were killed
-// before they could clean up.
-func sweepStale(parent string) {
 	if parent == "" {
 		parent = os.TempDir()
 	}
-	dirs, _ := filepath.Glob(filepath.Join(parent, blobDirPrefix+"*-*"))
-	for _, dir := range dirs {
-		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), blobDirPrefix), "-")
-		if pid, err := strconv.Atoi(pidText); err == nil && !processAlive(pid) {
-			_ = os.RemoveAll(dir)
-		}
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", parent, err)
 	}
+	sweepStale(parent)
+	fresh, err := os.MkdirTemp(parent, newDirPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
+	}
+	lock, err := lockDir(fresh)
+	if err != nil {
+		// No locks on this file system: the directory stays unswept.
+		return &blobStore{dir: fresh, lock: io.NopCloser(nil)}, nil
+	}
+	dir := filepath.Join(parent, runDirPrefix+strings.TrimPrefix(filepath.Base(fresh), newDirPrefix))
+	if err := os.Rename(fresh, dir); err != nil {
+		return &blobStore{dir: fresh, lock: lock}, nil
+	}
+	return &blobStore{dir: dir, lock: lock}, nil
 }
 
-// processAlive reports whether a process exists; where that cannot be
-// told, it says yes, so nothing in use is ever removed.
-func processAlive(pid int) bool {
-	if runtime.GOOS == "windows" {
-		return true
+// sweepStale removes body directories whose emulator died without
+// cleaning up: nobody holds their lock any more.
+func sweepStale(parent string) {
+	dirs, _ := filepath.Glob(filepath.Join(parent, runDirPrefix+"*"))
+	for _, dir := range dirs {
+		if lock, err := lockDir(dir); err == nil {
+			_ = os.RemoveAll(dir)
+			_ = lock.Close()
+		}
 	}
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // create opens a new, empty body file.
@@ -124,7 +120,9 @@ func (b *blobStore) remove(path string) {
 }
 
 func (b *blobStore) close() error {
-	return os.RemoveAll(b.dir)
+	err := os.RemoveAll(b.dir)
+	_ = b.lock.Close()
+	return err
 }
 
 type emptyBody struct{}

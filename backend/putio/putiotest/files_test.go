@@ -1,12 +1,10 @@
 package putiotest_test
 
 import (
-	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -303,27 +301,34 @@ func TestDataDir(t *testing.T) {
 }
 
 // A body directory left by a killed emulator is swept up by the next one;
-// one of a live process is not.
+// that of a live one is not.
 func TestStaleDataSwept(t *testing.T) {
 	parent := t.TempDir()
-	dead := exec.Command(os.Args[0], "-test.run=^$") // this test binary, doing nothing
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	stale := filepath.Join(parent, fmt.Sprintf("putio-emulator-%d-123", dead.Process.Pid))
-	live := filepath.Join(parent, fmt.Sprintf("putio-emulator-%d-456", os.Getpid()))
-	other := filepath.Join(parent, "putio-emulator-notapid-789")
-	for _, dir := range []string{stale, live, other} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	emu, err := putiotest.New(putiotest.Options{DataDir: parent})
+	live, err := putiotest.New(putiotest.Options{DataDir: parent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emu.Close()
-	for dir, wantKept := range map[string]bool{stale: false, live: true, other: true} {
+	defer live.Close()
+	liveDirs, _ := filepath.Glob(filepath.Join(parent, "putio-emulator-run-*"))
+	// What a killed emulator leaves: a run directory whose lock nobody holds.
+	stale := filepath.Join(parent, "putio-emulator-run-dead")
+	if err := os.MkdirAll(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(stale, ".in-use"), nil, 0o600)
+	os.WriteFile(filepath.Join(stale, "blob-1"), []byte("old body"), 0o600)
+	unrelated := filepath.Join(parent, "putio-emulator-123")
+	os.MkdirAll(unrelated, 0o700)
+
+	next, err := putiotest.New(putiotest.Options{DataDir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	if len(liveDirs) != 1 {
+		t.Fatalf("live emulator directories %v", liveDirs)
+	}
+	for dir, wantKept := range map[string]bool{stale: false, liveDirs[0]: true, unrelated: true} {
 		if _, err := os.Stat(dir); (err == nil) != wantKept {
 			t.Errorf("%s: kept=%v, want %v", filepath.Base(dir), err == nil, wantKept)
 		}

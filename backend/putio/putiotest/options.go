@@ -11,7 +11,8 @@ type Options struct {
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
 	// DataDir is where file bodies go, in a subdirectory that Close
-	// removes. Empty means the system's temporary directory.
+	// removes (and that the next emulator sweeps up if this one is
+	// killed). Empty means the system's temporary directory.
 	DataDir string
 	// Quota is the disk size of each account in bytes (default 1 TiB).
 	Quota int64
