@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "putio-emulator:", err)
 		os.Exit(1)
 	}
@@ -28,8 +29,9 @@ func main() {
 
 // config is what the command line asks for.
 type config struct {
-	addr string
-	opts putiotest.Options
+	addr    string
+	verbose bool
+	opts    putiotest.Options
 }
 
 func parseFlags(args []string) (config, error) {
@@ -55,6 +57,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
 	fs.DurationVar(&cfg.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
+	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -80,14 +83,17 @@ func splitList(s string) []string {
 }
 
 // run serves until ctx ends or SIGINT/SIGTERM arrives, after printing one
-// line with the URL to stdout.
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// line with the URL to stdout; -verbose logs requests to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if cfg.verbose {
+		cfg.opts.OnRequest = logRequest(stderr)
 	}
 	emu, err := putiotest.New(cfg.opts)
 	if err != nil {
@@ -115,4 +121,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return srv.Close()
 	}
 	return nil
+}
+
+// logRequest prints one line per request: time, status, duration, route
+// and path. Tokens are left out of the log.
+func logRequest(w io.Writer) func(putiotest.LogEntry) {
+	var mu sync.Mutex
+	return func(e putiotest.LogEntry) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, e.Path)
+	}
 }

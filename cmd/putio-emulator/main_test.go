@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func start(t *testing.T, args ...string) (baseURL string, stop func() string) {
 	out, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, outW)
+		done <- run(ctx, args, outW, io.Discard)
 		outW.Close()
 	}()
 	lines := bufio.NewReader(out)
@@ -98,8 +99,40 @@ func TestFlagsReachOptions(t *testing.T) {
 
 func TestBadCommandLine(t *testing.T) {
 	for _, args := range [][]string{{"extra"}, {"-nope"}, {"-addr", "256.0.0.1:99999"}} {
-		if err := run(context.Background(), args, io.Discard); err == nil {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}
 	}
+}
+
+func TestVerboseLogsRequests(t *testing.T) {
+	var log strings.Builder
+	ctx, cancel := context.WithCancel(context.Background())
+	out, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-verbose"}, outW, &syncWriter{w: &log}) }()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	base := strings.TrimSpace(strings.TrimPrefix(line, "putio-emulator listening on "))
+	get(t, base+"/v2/files/list?parent_id=0", "secret-token")
+	cancel()
+	go io.Copy(io.Discard, out)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := log.String()
+	if !strings.Contains(got, " 200 ") || !strings.Contains(got, "GET /v2/files/list /v2/files/list?parent_id=0") || strings.Contains(got, "secret-token") {
+		t.Fatalf("verbose log %q", got)
+	}
+}
+
+// syncWriter lets the test read what the server goroutine wrote.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

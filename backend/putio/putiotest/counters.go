@@ -2,7 +2,6 @@ package putiotest
 
 import (
 	"maps"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -32,14 +31,13 @@ type counterSet struct {
 	log   []LogEntry
 }
 
-func (s *counterSet) record(routeName string, r *http.Request, token string, status int, start time.Time, now time.Time) {
-	entry := LogEntry{Time: start, Duration: now.Sub(start), Route: routeName, Method: r.Method, Path: r.URL.RequestURI(), Status: status, Token: token}
+func (s *counterSet) record(entry LogEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.calls == nil {
 		s.calls = map[string]int{}
 	}
-	s.calls[routeName]++
+	s.calls[entry.Route]++
 	if len(s.log) >= maxLogEntries {
 		s.log = slices.Delete(s.log, 0, maxLogEntries/2)
 	}

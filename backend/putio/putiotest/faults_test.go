@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,5 +242,22 @@ func TestAdminRoute(t *testing.T) {
 	// The admin API is not counted itself.
 	if srv.TotalCalls() != 1 {
 		t.Fatalf("calls %v", srv.AllCalls())
+	}
+}
+
+func TestOnRequest(t *testing.T) {
+	var mu sync.Mutex
+	var seen []putiotest.LogEntry
+	_, api := newAPI(t, putiotest.Options{OnRequest: func(e putiotest.LogEntry) {
+		mu.Lock()
+		seen = append(seen, e)
+		mu.Unlock()
+	}})
+	api.get("/v2/files/0", nil)
+	api.get("/v2/nope", nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || seen[0].Route != "GET /v2/files/{id}" || seen[0].Status != 200 || seen[1].Route != "unknown" || seen[1].Status != 404 {
+		t.Fatalf("OnRequest saw %+v", seen)
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
+	// OnRequest, if set, is called with each request's log entry as it
+	// finishes (from the request's goroutine).
+	OnRequest func(LogEntry)
 	// Now is the clock (default time.Now); tests move it to expire URLs.
 	Now func() time.Time
 }

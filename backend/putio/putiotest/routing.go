@@ -155,7 +155,12 @@ func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) 
 	if aborted != nil {
 		status = StatusCut
 	}
-	e.counters.record(name, c.r, c.token, status, start, e.opts.Now())
+	entry := LogEntry{Time: start, Duration: e.opts.Now().Sub(start), Route: name, Method: c.r.Method,
+		Path: c.r.URL.RequestURI(), Status: status, Token: c.token}
+	e.counters.record(entry)
+	if e.opts.OnRequest != nil {
+		e.opts.OnRequest(entry)
+	}
 	if aborted != nil {
 		panic(aborted)
 	}
