@@ -62,7 +62,9 @@ func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 		if err := f.callJSON(ctx, call, &out); err != nil {
 			return nil, err
 		}
-		for _, file := range out.Files {
+		files, problems := out.Usable()
+		reportSkipped(ctx, f, problems)
+		for _, file := range files {
 			items = append(items, TrashItem{
 				ID: int64(file.ID), Name: f.opt.Enc.ToStandardName(file.Name), Size: file.Size,
 				IsDir: file.IsDir(), DeletedAt: file.DeletedAt.Time, ExpiresAt: file.ExpirationDate.Time,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -441,4 +442,21 @@ func TestOverviewMatchesFeatures(t *testing.T) {
 	assert.ElementsMatch(t, enabled, regInfo.Overview.Features)
 	assert.Equal(t, []string{f.Hashes().GetOne().String()}, regInfo.Overview.Hashes)
 	assert.Equal(t, int64(f.Precision()), regInfo.Overview.Precision)
+}
+
+// A malformed item in a listing is skipped and counted as an error; the
+// rest of the folder is still listed.
+func TestListSkipsMalformedItems(t *testing.T) {
+	ctx := accounting.WithStatsGroup(context.Background(), "malformed-listing")
+	accounting.Start(ctx) // installs the error counter
+	f, srv, _ := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK,
+		Body: `{"files":[{"id":5,"name":"ok.txt","size":2,"updated_at":"2020-01-01T00:00:00"},{"id":0,"name":"bad"}],"cursor":null,"status":"OK"}`}))
+
+	entries, err := f.List(ctx, "")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "ok.txt", entries[0].Remote())
+	assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
 }

@@ -333,7 +333,9 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 		if err != nil {
 			return notFoundAs(err, fs.ErrorDirNotFound)
 		}
-		if err = page(out.Files); err != nil {
+		items, problems := out.Usable()
+		reportSkipped(ctx, f, problems)
+		if err = page(items); err != nil {
 			return err
 		}
 		cursor := out.NextCursor()
@@ -346,6 +348,15 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 			path:   "/v2/files/list/continue",
 			form:   url.Values{"cursor": {cursor}, "per_page": {strconv.Itoa(perPage)}},
 		}, &out)
+	}
+}
+
+// reportSkipped logs malformed items left out of a listing and counts
+// them as errors, so that a sync does not delete on an incomplete view.
+func reportSkipped(ctx context.Context, f *Fs, problems []error) {
+	for _, err := range problems {
+		fs.Errorf(f, "skipping a malformed item put.io listed: %v", err)
+		_ = fs.CountError(ctx, err)
 	}
 }
 

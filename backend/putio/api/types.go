@@ -143,20 +143,27 @@ type ListReply struct {
 	Cursor *string `json:"cursor"`
 }
 
-// Validate checks every item on the page.
-func (r *ListReply) Validate() error { return validateEach(r.Files) }
+// Validate accepts any page; Usable sorts its items.
+func (r *ListReply) Validate() error { return nil }
 
-// validateEach validates every item of a page.
-func validateEach[T any, P interface {
+// Usable returns the page's well-formed items and an error for each
+// malformed one, so one odd item does not hide a whole folder.
+func (r *ListReply) Usable() ([]File, []error) { return usable(r.Files) }
+
+// usable splits items into well-formed ones and errors for the others.
+func usable[T any, P interface {
 	*T
 	Validate() error
-}](items []T) error {
+}](items []T) (good []T, problems []error) {
+	good = items[:0:0]
 	for i := range items {
 		if err := P(&items[i]).Validate(); err != nil {
-			return err
+			problems = append(problems, err)
+			continue
 		}
+		good = append(good, items[i])
 	}
-	return nil
+	return good, problems
 }
 
 // NextCursor is the cursor of the next page, "" on the last one.
@@ -294,5 +301,9 @@ type TrashListReply struct {
 	Cursor *string     `json:"cursor"`
 }
 
-// Validate checks every item on the page.
-func (r *TrashListReply) Validate() error { return validateEach(r.Files) }
+// Validate accepts any page; Usable sorts its items.
+func (r *TrashListReply) Validate() error { return nil }
+
+// Usable returns the page's well-formed items and an error for each
+// malformed one.
+func (r *TrashListReply) Usable() ([]TrashFile, []error) { return usable(r.Files) }

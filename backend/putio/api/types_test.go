@@ -54,8 +54,11 @@ func TestMalformedRepliesAreErrors(t *testing.T) {
 		assert.Error(t, reply.Validate(), name)
 	}
 	var list ListReply
-	require.NoError(t, json.Unmarshal([]byte(`{"files":[{"id":1,"name":"ok"},{"id":0,"name":"bad"}],"cursor":null}`), &list))
-	assert.Error(t, list.Validate())
+	require.NoError(t, json.Unmarshal([]byte(`{"files":[{"id":1,"name":"ok"},{"id":0,"name":"bad"},{"id":2,"name":""}],"cursor":null}`), &list))
+	good, problems := list.Usable()
+	require.Len(t, good, 1)
+	assert.Equal(t, "ok", good[0].Name)
+	assert.Len(t, problems, 2)
 	var url URLReply
 	require.NoError(t, json.Unmarshal([]byte(`{"url":"/relative"}`), &url))
 	assert.Error(t, url.Validate())
@@ -111,6 +114,9 @@ func FuzzDecodeReplies(f *testing.F) {
 		for _, r := range replies {
 			if json.Unmarshal(body, r) == nil {
 				_ = r.Validate()
+			}
+			if page, ok := r.(*ListReply); ok {
+				_, _ = page.Usable()
 			}
 		}
 		e := ParseError(status, body)
