@@ -12,6 +12,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/lib/pool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -279,4 +280,35 @@ func TestUploadCancelledCleansUp(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, names(t, acct, ""))
 	assert.Zero(t, acct.Uploads())
+}
+
+// samplingReader records the most pool buffers in use while it is read.
+type samplingReader struct {
+	r       io.Reader
+	maxUsed int
+}
+
+func (s *samplingReader) Read(p []byte) (int, error) {
+	s.maxUsed = max(s.maxUsed, pool.Global().InUse())
+	return s.r.Read(p)
+}
+
+// An upload holds about one chunk in memory, however big the file.
+func TestUploadMemoryIsOneChunk(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	f.opt.ChunkSize = 4 * fs.Mebi
+	data := pattern(20*1024*1024, 13)
+	before := pool.Global().InUse()
+	source := &samplingReader{r: bytesReader(data)}
+
+	_, err := f.Put(context.Background(), source, srcInfo("big2.bin", int64(len(data))))
+
+	require.NoError(t, err)
+	chunkBuffers := int(f.opt.ChunkSize) / pool.BufferSize
+	assert.Positive(t, source.maxUsed-before, "the chunk is buffered from the pool")
+	assert.LessOrEqual(t, source.maxUsed-before, chunkBuffers, "buffers in use beyond one chunk")
+	assert.Equal(t, before, pool.Global().InUse(), "every buffer returned")
+	stored, err := acct.ReadFile("big2.bin")
+	require.NoError(t, err)
+	assert.Equal(t, data, stored)
 }
