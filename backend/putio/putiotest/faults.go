@@ -87,6 +87,8 @@ func (f Fault) validate() error {
 	switch {
 	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
 		return errors.New("fault status must be an HTTP status code")
+	case f.Status == 0 && (f.Body != "" || f.ErrorType != "" || f.Message != "" || len(f.Headers) > 0 || f.ContentType != ""):
+		return errors.New("fault body, error type, message, headers and content type go with a status; set one")
 	case f.Cut != "" && f.Cut != CutRequest && f.Cut != CutResponse:
 		return errors.New(`fault cut must be "request" or "response"`)
 	case f.Probability < 0 || f.Probability > 1:

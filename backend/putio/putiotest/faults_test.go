@@ -171,7 +171,7 @@ func TestFaultCutRequest(t *testing.T) {
 
 func TestInjectValidates(t *testing.T) {
 	srv, _ := newAPI(t)
-	for _, f := range []putiotest.Fault{{Status: 42}, {Cut: "sideways"}, {Probability: 2}, {Times: -1}} {
+	for _, f := range []putiotest.Fault{{Status: 42}, {Cut: "sideways"}, {Probability: 2}, {Times: -1}, {ErrorType: "TRASH_LOCK_TIMEOUT"}, {Body: "x"}} {
 		if srv.Inject(f) == nil {
 			t.Errorf("Inject(%+v) accepted", f)
 		}
