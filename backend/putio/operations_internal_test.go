@@ -460,3 +460,14 @@ func TestListSkipsMalformedItems(t *testing.T) {
 	assert.Equal(t, "ok.txt", entries[0].Remote())
 	assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
 }
+
+// The options are the OAuth ones users know plus ours, by these names.
+func TestOptionNames(t *testing.T) {
+	var got []string
+	for _, o := range regInfo.Options {
+		got = append(got, o.Name)
+	}
+	assert.ElementsMatch(t, []string{"client_id", "client_secret", "token", "auth_url", "token_url",
+		"chunk_size", "hard_delete", "api_url", "upload_url", "encoding", "description"}, got)
+	assert.Equal(t, "16Mi", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String())
+}

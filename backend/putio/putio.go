@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,7 +94,7 @@ var regInfo = &fs.RegInfo{
 		Hashes:    []string{"crc32"},
 		Precision: int64(time.Second),
 	},
-	Options: append(oauthutil.SharedOptions, []fs.Option{{
+	Options: append(oauthOptions(), []fs.Option{{
 		Name:    "chunk_size",
 		Help:    "Upload chunk size.\n\nEach upload sends the file in PATCH requests of this size and\nkeeps one chunk in memory per transfer.",
 		Default: defaultChunkSize,
@@ -121,6 +122,14 @@ var regInfo = &fs.RegInfo{
 
 func init() {
 	fs.Register(regInfo)
+}
+
+// oauthOptions are rclone's shared OAuth options without the client
+// credentials flow, which put.io does not offer.
+func oauthOptions() []fs.Option {
+	return slices.DeleteFunc(slices.Clone(oauthutil.SharedOptions), func(o fs.Option) bool {
+		return o.Name == config.ConfigClientCredentials
+	})
 }
 
 // Options defines the configuration for this backend.
