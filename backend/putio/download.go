@@ -21,13 +21,14 @@ func (o *Object) fetchDownloadURL(ctx context.Context) (string, error) {
 	return out.URL, nil
 }
 
-// signedURL returns the cached signed URL, fetching it on first use or when
-// refresh is set. Multi-thread downloads open one Object many times, so the
-// cache saves one API call per stream.
-func (o *Object) signedURL(ctx context.Context, refresh bool) (string, error) {
+// signedURL returns the cached signed URL, fetching it on first use or
+// when the cached one is stale (refused by the download host). Multi-thread
+// downloads open one Object many times, so the cache saves one API call per
+// stream, and streams refused together refresh it once.
+func (o *Object) signedURL(ctx context.Context, stale string) (string, error) {
 	o.urlMu.Lock()
 	defer o.urlMu.Unlock()
-	if o.downloadURL == "" || refresh {
+	if o.downloadURL == "" || o.downloadURL == stale {
 		signed, err := o.fetchDownloadURL(ctx)
 		if err != nil {
 			return "", err
@@ -49,14 +50,14 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 		return io.NopCloser(strings.NewReader("")), nil // nothing to fetch
 	}
 	fs.FixRangeOption(options, o.Size())
-	signed, err := o.signedURL(ctx, false)
+	signed, err := o.signedURL(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	body, err := o.fs.download(ctx, signed, options)
 	if urlExpired(err) {
 		fs.Debugf(o, "download URL refused (%v): fetching a new one", err)
-		if signed, err = o.signedURL(ctx, true); err != nil {
+		if signed, err = o.signedURL(ctx, signed); err != nil {
 			return nil, err
 		}
 		body, err = o.fs.download(ctx, signed, options)

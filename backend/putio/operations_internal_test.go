@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -369,8 +370,12 @@ func TestExpiredDownloadURLIsRefreshed(t *testing.T) {
 	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
 
 	shift.Store(int64(2 * time.Hour))
-	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
-	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}/url"))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { assert.Equal(t, "hello", string(readAll(t, ctx, o))) })
+	}
+	wg.Wait()
+	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}/url"), "streams refused together refresh once")
 }
 
 func TestBadOptions(t *testing.T) {
