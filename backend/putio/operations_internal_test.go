@@ -476,3 +476,14 @@ func TestOptionNames(t *testing.T) {
 		"chunk_size", "hard_delete", "api_url", "upload_url", "encoding", "description"}, got)
 	assert.Equal(t, "16Mi", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String())
 }
+
+// Copying a file onto itself never deletes it.
+func TestCopyOntoItself(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	_, err := f.Copy(ctx, src, "a.txt")
+	require.ErrorContains(t, err, "onto itself")
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	assert.Equal(t, "hello", string(readAll(t, ctx, src)))
+}

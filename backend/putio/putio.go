@@ -595,6 +595,9 @@ func (f *Fs) copyViaTempName(ctx context.Context, id, dirID, leaf string) (*api.
 	}
 	existing, err := f.getChild(ctx, dirID, leaf)
 	switch {
+	case err == nil && existing.ID.String() == id:
+		logIgnored(nil, "removing the temporary copy", f.deleteItems(ctx, item.ID.String()))
+		return nil, fmt.Errorf("putio: can't copy %q onto itself", leaf)
 	case err == nil && existing.IsDir():
 		return nil, fmt.Errorf("putio: can't copy over folder %q; the copy is kept as %q", leaf, tempLeaf)
 	case err == nil:
