@@ -28,6 +28,8 @@ const (
 	// network errors and other transient failures.
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
+	// noticeDelay is the rate-limit wait long enough to tell the user about.
+	noticeDelay = 10 * time.Second
 )
 
 // gate holds every request until the server is willing to take it.
@@ -111,9 +113,15 @@ func resetTime(h http.Header) (time.Time, bool) {
 func (g *gate) blockUntil(until time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if until.After(g.blockedUntil) {
-		g.blockedUntil = until
-		fs.Debugf(nil, "put.io rate limit: holding requests for %v", time.Until(until).Round(time.Millisecond))
+	if !until.After(g.blockedUntil) {
+		return
+	}
+	g.blockedUntil = until
+	delay := time.Until(until).Round(time.Millisecond)
+	if delay >= noticeDelay {
+		fs.Logf(nil, "put.io rate limit: holding requests for %v", delay)
+	} else {
+		fs.Debugf(nil, "put.io rate limit: holding requests for %v", delay)
 	}
 }
 
