@@ -80,7 +80,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.ours, "ours", "bin/rclone", "rclone built with our putio backend")
 	flag.StringVar(&cfg.upstream, "upstream", "bin/rclone-upstream", "stock rclone with the built-in putio backend")
 	flag.StringVar(&cfg.emulator, "emulator", "bin/putio-emulator", "put.io emulator binary")
-	flag.StringVar(&cfg.outDir, "out", "bench/out", "directory for results.json and results.md")
+	flag.StringVar(&cfg.outDir, "out", envString("BENCH_OUT", "bench/out"), "directory for results.json and results.md (env BENCH_OUT)")
 	flag.StringVar(&only, "only", os.Getenv("BENCH_ONLY"), "comma-separated scenario names to run (default all; env BENCH_ONLY)")
 	flag.DurationVar(&cfg.timeout, "timeout", envDuration("BENCH_TIMEOUT", 5*time.Minute), "limit for one rclone command (env BENCH_TIMEOUT)")
 	flag.DurationVar(&cfg.latency, "latency", envDuration("BENCH_LATENCY", 0), "delay the proxy adds to each request, standing in for the round trip to put.io (env BENCH_LATENCY)")
@@ -104,6 +104,13 @@ func parseFlags() config {
 func envInt[T int | int64](key string, def T) T {
 	if n, err := strconv.ParseInt(os.Getenv(key), 10, 64); err == nil && n > 0 {
 		return T(n)
+	}
+	return def
+}
+
+func envString(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
 	}
 	return def
 }
