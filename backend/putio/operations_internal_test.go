@@ -487,3 +487,15 @@ func TestCopyOntoItself(t *testing.T) {
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
 	assert.Equal(t, "hello", string(readAll(t, ctx, src)))
 }
+
+// A server that keeps answering an empty page with the same cursor does
+// not make a listing spin forever.
+func TestListStopsOnRepeatedCursor(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	stuck := `{"files":[],"cursor":"same","status":"OK"}`
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK, Body: stuck}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/list/continue", Status: http.StatusOK, Body: stuck}))
+	_, err := f.List(context.Background(), "")
+	require.ErrorContains(t, err, "repeats an empty page")
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/list/continue"))
+}

@@ -338,6 +338,7 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 		path:   "/v2/files/list",
 		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}},
 	}, &out)
+	var previous string
 	for {
 		if err != nil {
 			return notFoundAs(err, fs.ErrorDirNotFound)
@@ -351,6 +352,10 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 		if cursor == "" {
 			return nil
 		}
+		if cursor == previous && len(out.Files) == 0 {
+			return fmt.Errorf("putio: listing folder %s: the server repeats an empty page; try again later", dirID)
+		}
+		previous = cursor
 		out = api.ListReply{}
 		err = f.callJSON(ctx, apiCall{
 			method: http.MethodPost,
