@@ -44,6 +44,7 @@ type sizes struct {
 
 type config struct {
 	ours, upstream, emulator string
+	oursArgs                 []string
 	outDir                   string
 	only                     map[string]bool
 	timeout                  time.Duration
@@ -80,6 +81,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.ours, "ours", "bin/rclone", "rclone built with our putio backend")
 	flag.StringVar(&cfg.upstream, "upstream", "bin/rclone-upstream", "stock rclone with the built-in putio backend")
 	flag.StringVar(&cfg.emulator, "emulator", "bin/putio-emulator", "put.io emulator binary")
+	oursArgs := flag.String("ours-args", os.Getenv("BENCH_OURS_ARGS"), "extra flags for our rclone only, e.g. \"--putio-chunk-size 48M\" (env BENCH_OURS_ARGS)")
 	flag.StringVar(&cfg.outDir, "out", envString("BENCH_OUT", "bench/out"), "directory for results.json and results.md (env BENCH_OUT)")
 	flag.StringVar(&only, "only", os.Getenv("BENCH_ONLY"), "comma-separated scenario names to run (default all; env BENCH_ONLY)")
 	flag.DurationVar(&cfg.timeout, "timeout", envDuration("BENCH_TIMEOUT", 5*time.Minute), "limit for one rclone command (env BENCH_TIMEOUT)")
@@ -92,6 +94,7 @@ func parseFlags() config {
 	flag.IntVar(&cfg.sz.MemFiles, "mem-files", envInt("BENCH_MEM_FILES", 4), "files, and --transfers, of the memory scenario (env BENCH_MEM_FILES)")
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
 	flag.Parse()
+	cfg.oursArgs = strings.Fields(*oursArgs)
 	if only != "" {
 		cfg.only = map[string]bool{}
 		for _, name := range strings.Split(only, ",") {
@@ -150,7 +153,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	backends, err := freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours}})
+	backends, err := freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours, Args: cfg.oursArgs}})
 	if err != nil {
 		return err
 	}
@@ -195,7 +198,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	rep := report{
 		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(),
-		Source: sourceRevision(ctx), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(), CPUs: runtime.NumCPU(), Versions: versions,
+		OursArgs: strings.Join(cfg.oursArgs, " "), Source: sourceRevision(ctx), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(), CPUs: runtime.NumCPU(), Versions: versions,
 		Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}
 	fmt.Println()
@@ -300,7 +303,8 @@ func freshCopies(dir string, backends []backend) ([]backend, error) {
 		if err := copyFile(be.Bin, copyPath); err != nil {
 			return nil, err
 		}
-		out = append(out, backend{Name: be.Name, Bin: copyPath})
+		be.Bin = copyPath
+		out = append(out, be)
 	}
 	return out, nil
 }

@@ -21,6 +21,7 @@ const remoteName = "bench"
 type backend struct {
 	Name string // "ours" or "upstream"
 	Bin  string
+	Args []string // extra flags for every command
 }
 
 // rcloneRun is one measured rclone process.
@@ -76,7 +77,7 @@ const timeBin = "/usr/bin/time"
 // runRclone starts b with args, waits, and measures wall time and the peak
 // resident set of that process alone.
 func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string) rcloneRun {
-	r := rcloneRun{Args: env.command(args)}
+	r := rcloneRun{Args: env.command(append(args, b.Args...))}
 	confFile, statsFile := filepath.Join(env.dir, "rclone.conf"), filepath.Join(env.dir, "time.out")
 	if err := os.WriteFile(confFile, nil, 0o600); err != nil {
 		r.Err = err

@@ -105,6 +105,7 @@ type report struct {
 	Date     string            `json:"date"`
 	Command  string            `json:"command"`
 	Source   string            `json:"source"` // git revision of the checkout
+	OursArgs string            `json:"ours_args,omitempty"`
 	CPUs     int               `json:"cpus"`
 	Versions map[string]string `json:"versions"`
 	Runs     int               `json:"runs"` // per scenario and backend; results hold the median
@@ -255,6 +256,9 @@ func (rep report) writeMarkdown(w io.Writer) {
 		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
 	for _, name := range []string{"upstream", "ours"} {
 		fmt.Fprintf(w, "- %s: %s\n", name, rep.Versions[name])
+	}
+	if rep.OursArgs != "" {
+		fmt.Fprintf(w, "- extra flags for ours: `%s`\n", rep.OursArgs)
 	}
 	fmt.Fprintln(w)
 	for _, t := range rep.tables() {
