@@ -56,25 +56,20 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 // listTrash reads the whole trash, page by page.
 func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 	items := []TrashItem{}
-	call := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	for {
-		var out api.TrashListReply
-		if err := f.callJSON(ctx, call, &out); err != nil {
-			return nil, err
-		}
-		files, problems := out.Usable()
-		reportSkipped(ctx, f, problems)
+	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
+	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile) error {
 		for _, file := range files {
 			items = append(items, TrashItem{
 				ID: int64(file.ID), Name: f.opt.Enc.ToStandardName(file.Name), Size: file.Size,
 				IsDir: file.IsDir(), DeletedAt: file.DeletedAt.Time, ExpiresAt: file.ExpirationDate.Time,
 			})
 		}
-		if out.Cursor == nil || *out.Cursor == "" {
-			return items, nil
-		}
-		call = apiCall{method: http.MethodPost, path: "/v2/trash/list/continue", form: url.Values{"cursor": {*out.Cursor}}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return items, nil
 }
 
 // restoreTrash restores the trashed items whose ids are given.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -286,11 +287,15 @@ func TestTrashCommands(t *testing.T) {
 	f, _, acct := newTestFs(t, nil)
 	o := seedObject(t, f, acct, "dir/a.txt", []byte("x"))
 	require.NoError(t, o.Remove(ctx))
+	other := seedObject(t, f, acct, "b.txt", []byte("y"))
+	require.NoError(t, other.Remove(ctx))
+	f.pageSize = 1 // one trashed item per page
 
 	out, err := f.Command(ctx, "trash", nil, nil)
 	require.NoError(t, err)
 	items := out.([]TrashItem)
-	require.Len(t, items, 1)
+	require.Len(t, items, 2)
+	slices.SortFunc(items, func(a, b TrashItem) int { return strings.Compare(a.Name, b.Name) })
 	assert.Equal(t, "a.txt", items[0].Name)
 	assert.False(t, items[0].DeletedAt.IsZero())
 

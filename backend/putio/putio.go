@@ -332,36 +332,47 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 // listPages calls page for each page of the folder dirID, one paced call
 // per page, so callers can stream them.
 func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func([]api.File) error) error {
-	var out api.ListReply
-	err := f.callJSON(ctx, apiCall{
+	first := apiCall{
 		method: http.MethodGet,
 		path:   "/v2/files/list",
 		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}},
-	}, &out)
+	}
+	err := walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, page)
+	return notFoundAs(err, fs.ErrorDirNotFound)
+}
+
+// walkPages reads a paged listing: first opens it, continuePath takes the
+// cursor of each next page. The usable items of each page go to each as
+// the page arrives; malformed ones are reported and skipped.
+func walkPages[T any, P interface {
+	*T
+	Validate() error
+}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func([]T) error) error {
+	call := first
 	var previous string
 	for {
-		if err != nil {
-			return notFoundAs(err, fs.ErrorDirNotFound)
+		var out api.Page[T, P]
+		if err := f.callJSON(ctx, call, &out); err != nil {
+			return err
 		}
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
-		if err = page(items); err != nil {
+		if err := each(items); err != nil {
 			return err
 		}
 		cursor := out.NextCursor()
-		if cursor == "" {
+		switch {
+		case cursor == "":
 			return nil
-		}
-		if cursor == previous && len(out.Files) == 0 {
-			return fmt.Errorf("putio: listing folder %s: the server repeats an empty page; try again later", dirID)
+		case cursor == previous && len(out.Files) == 0:
+			return fmt.Errorf("putio: listing %s: the server repeats an empty page; try again later", first.path)
 		}
 		previous = cursor
-		out = api.ListReply{}
-		err = f.callJSON(ctx, apiCall{
+		call = apiCall{
 			method: http.MethodPost,
-			path:   "/v2/files/list/continue",
+			path:   continuePath,
 			form:   url.Values{"cursor": {cursor}, "per_page": {strconv.Itoa(perPage)}},
-		}, &out)
+		}
 	}
 }
 

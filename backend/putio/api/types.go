@@ -136,38 +136,41 @@ func (r *FileReply) Validate() error {
 	return r.File.Validate()
 }
 
-// ListReply is one page of /files/list, /files/list/continue and the
-// trash equivalents.
-type ListReply struct {
-	Files  []File  `json:"files"`
+// Page is one page of a paged listing: /files/list, /trash/list and
+// their /continue calls.
+type Page[T any, P interface {
+	*T
+	Validate() error
+}] struct {
+	Files  []T     `json:"files"`
 	Cursor *string `json:"cursor"`
 }
 
+// ListReply is a page of folder items.
+type ListReply = Page[File, *File]
+
+// TrashListReply is a page of trashed items.
+type TrashListReply = Page[TrashFile, *TrashFile]
+
 // Validate accepts any page; Usable sorts its items.
-func (r *ListReply) Validate() error { return nil }
+func (r *Page[T, P]) Validate() error { return nil }
 
 // Usable returns the page's well-formed items and an error for each
 // malformed one, so one odd item does not hide a whole folder.
-func (r *ListReply) Usable() ([]File, []error) { return usable(r.Files) }
-
-// usable splits items into well-formed ones and errors for the others.
-func usable[T any, P interface {
-	*T
-	Validate() error
-}](items []T) (good []T, problems []error) {
-	good = items[:0:0]
-	for i := range items {
-		if err := P(&items[i]).Validate(); err != nil {
+func (r *Page[T, P]) Usable() (good []T, problems []error) {
+	good = r.Files[:0:0]
+	for i := range r.Files {
+		if err := P(&r.Files[i]).Validate(); err != nil {
 			problems = append(problems, err)
 			continue
 		}
-		good = append(good, items[i])
+		good = append(good, r.Files[i])
 	}
 	return good, problems
 }
 
 // NextCursor is the cursor of the next page, "" on the last one.
-func (r *ListReply) NextCursor() string {
+func (r *Page[T, P]) NextCursor() string {
 	if r.Cursor == nil {
 		return ""
 	}
@@ -294,16 +297,3 @@ type TrashFile struct {
 	DeletedAt      Time `json:"deleted_at"`
 	ExpirationDate Time `json:"expiration_date"`
 }
-
-// TrashListReply is one page of /trash/list and /trash/list/continue.
-type TrashListReply struct {
-	Files  []TrashFile `json:"files"`
-	Cursor *string     `json:"cursor"`
-}
-
-// Validate accepts any page; Usable sorts its items.
-func (r *TrashListReply) Validate() error { return nil }
-
-// Usable returns the page's well-formed items and an error for each
-// malformed one.
-func (r *TrashListReply) Usable() ([]TrashFile, []error) { return usable(r.Files) }
