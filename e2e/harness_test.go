@@ -66,9 +66,10 @@ func startEmulator(t *testing.T, args ...string) *emulator {
 // through environment variables only: the user's rclone config is never
 // read or written.
 type remote struct {
-	emu   *emulator
-	token string
-	env   []string
+	emu        *emulator
+	token      string
+	env        []string
+	configFile string // where RCLONE_CONFIG points
 }
 
 // remoteName is the rclone remote every test uses ("e2e:path").
@@ -79,9 +80,10 @@ func newRemote(t *testing.T, emu *emulator) *remote {
 	t.Helper()
 	token := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + fmt.Sprintf("-%d", time.Now().UnixNano())
 	dir := t.TempDir()
+	configFile := filepath.Join(dir, "rclone.conf")
 	prefix := "RCLONE_CONFIG_" + strings.ToUpper(remoteName) + "_"
 	env := append(os.Environ(),
-		"RCLONE_CONFIG="+filepath.Join(dir, "rclone.conf"),
+		"RCLONE_CONFIG="+configFile,
 		"RCLONE_CACHE_DIR="+filepath.Join(dir, "cache"),
 		prefix+"TYPE=putio",
 		prefix+"API_URL="+emu.URL,
@@ -90,7 +92,7 @@ func newRemote(t *testing.T, emu *emulator) *remote {
 		prefix+"TOKEN_URL="+emu.URL+"/v2/oauth2/access_token",
 		prefix+`TOKEN={"access_token":"`+token+`","expiry":"0001-01-01T00:00:00Z"}`,
 	)
-	return &remote{emu: emu, token: token, env: env}
+	return &remote{emu: emu, token: token, env: env, configFile: configFile}
 }
 
 // result is what one rclone run left behind.
