@@ -22,7 +22,7 @@ const testRemote = "TestPutioInternal"
 
 // newTestFs starts an emulator and returns an Fs on it rooted at "" plus
 // the emulator and the account behind the token.
-func newTestFs(t *testing.T, extra configmap.Simple, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
+func newTestFs(t testing.TB, extra configmap.Simple, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
 	t.Helper()
 	srv := putiotest.NewServer(t, opts...)
 	f, err := newFsOn(srv, testRemote, "", extra)
