@@ -86,13 +86,22 @@ func newRemote(t *testing.T, emu *emulator) *remote {
 		"RCLONE_CONFIG="+configFile,
 		"RCLONE_CACHE_DIR="+filepath.Join(dir, "cache"),
 		prefix+"TYPE=putio",
-		prefix+"API_URL="+emu.URL,
-		prefix+"UPLOAD_URL="+emu.URL+"/files/",
-		prefix+"AUTH_URL="+emu.URL+"/v2/oauth2/authenticate",
-		prefix+"TOKEN_URL="+emu.URL+"/v2/oauth2/access_token",
 		prefix+`TOKEN={"access_token":"`+token+`","expiry":"0001-01-01T00:00:00Z"}`,
 	)
+	for key, value := range endpoints(emu) {
+		env = append(env, prefix+strings.ToUpper(key)+"="+value)
+	}
 	return &remote{emu: emu, token: token, env: env, configFile: configFile}
+}
+
+// endpoints are the options pointing a putio remote at the emulator.
+func endpoints(emu *emulator) map[string]string {
+	return map[string]string{
+		"api_url":    emu.URL,
+		"upload_url": emu.URL + "/files/",
+		"auth_url":   emu.URL + "/v2/oauth2/authenticate",
+		"token_url":  emu.URL + "/v2/oauth2/access_token",
+	}
 }
 
 // result is what one rclone run left behind.
@@ -111,11 +120,6 @@ func (r *remote) run(t *testing.T, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	return r.runContext(ctx, t, args...)
-}
-
-func (r *remote) runContext(ctx context.Context, t *testing.T, args ...string) result {
-	t.Helper()
 	cmd := exec.CommandContext(ctx, rcloneBin, args...)
 	cmd.Env = r.env
 	var stdout, stderr bytes.Buffer
@@ -283,6 +287,22 @@ func (r *remote) trashNames(t *testing.T) []string {
 	t.Helper()
 	reply := r.api(t, http.MethodGet, "/v2/trash/list?per_page=1000", nil)
 	return names(reply["files"])
+}
+
+// rootNames lists the names in folder dir of the account root through the
+// API; a missing folder lists as empty.
+func (r *remote) rootNames(t *testing.T, dir string) []string {
+	t.Helper()
+	root := r.api(t, http.MethodGet, "/v2/files/list?parent_id=0&per_page=1000", nil)
+	items, _ := root["files"].([]any)
+	for _, item := range items {
+		obj, _ := item.(map[string]any)
+		if obj["name"] == dir {
+			id := fmt.Sprint(int64(obj["id"].(float64)))
+			return names(r.api(t, http.MethodGet, "/v2/files/list?per_page=1000&parent_id="+id, nil)["files"])
+		}
+	}
+	return nil
 }
 
 // names picks the "name" of each object in a decoded JSON array.

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"os/exec"
 	"slices"
 	"testing"
@@ -75,22 +73,6 @@ func TestCopyFailingUploadThenRerun(t *testing.T) {
 	if got := r.rootNames(t, "dst"); !slices.Equal(got, []string{"f.bin", "small.txt"}) {
 		t.Errorf("after the rerun dst holds %q", got)
 	}
-}
-
-// rootNames lists the names in folder dir of the account root through the
-// API; a missing folder lists as empty.
-func (r *remote) rootNames(t *testing.T, dir string) []string {
-	t.Helper()
-	root := r.api(t, http.MethodGet, "/v2/files/list?parent_id=0&per_page=1000", nil)
-	items, _ := root["files"].([]any)
-	for _, item := range items {
-		obj, _ := item.(map[string]any)
-		if obj["name"] == dir {
-			id := fmt.Sprint(int64(obj["id"].(float64)))
-			return names(r.api(t, http.MethodGet, "/v2/files/list?per_page=1000&parent_id="+id, nil)["files"])
-		}
-	}
-	return nil
 }
 
 // waitFor polls done until it holds or the timeout passes.

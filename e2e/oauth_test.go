@@ -20,16 +20,6 @@ import (
 // authLink is the local URL rclone asks the user to open in a browser.
 var authLink = regexp.MustCompile(`http://127\.0\.0\.1:53682/auth\?state=[^\s]+`)
 
-// endpoints are the options pointing a putio remote at the emulator.
-func endpoints(emu *emulator) map[string]string {
-	return map[string]string{
-		"api_url":    emu.URL,
-		"upload_url": emu.URL + "/files/",
-		"auth_url":   emu.URL + "/v2/oauth2/authenticate",
-		"token_url":  emu.URL + "/v2/oauth2/access_token",
-	}
-}
-
 func keyValues(options map[string]string) []string {
 	var args []string
 	for key, value := range options {
