@@ -52,13 +52,23 @@ func startEmulator(t *testing.T, args ...string) *emulator {
 			t.Logf("emulator output:\n%s", emu.output)
 		}
 	})
-	first, err := bufio.NewReader(stdout).ReadString('\n')
-	match := listeningLine.FindStringSubmatch(strings.TrimSpace(first))
-	if match == nil {
-		t.Fatalf("emulator's first line %q (%v), want %q", first, err, listeningLine)
+	firstLine := make(chan string, 1)
+	go func() {
+		lines := bufio.NewReader(stdout)
+		line, _ := lines.ReadString('\n')
+		firstLine <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, lines)
+	}()
+	select {
+	case line := <-firstLine:
+		match := listeningLine.FindStringSubmatch(line)
+		if match == nil {
+			t.Fatalf("emulator's first line is %q, want %q", line, listeningLine)
+		}
+		emu.URL = match[1]
+	case <-time.After(time.Minute):
+		t.Fatal("the emulator printed no URL within a minute")
 	}
-	emu.URL = match[1]
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return emu
 }
 
@@ -71,6 +81,10 @@ type remote struct {
 	env        []string
 	configFile string // where RCLONE_CONFIG points
 }
+
+// httpClient is for the tests' own requests; the timeout turns a hung
+// emulator into a failure rather than a stuck run.
+var httpClient = &http.Client{Timeout: time.Minute}
 
 // remoteName is the rclone remote every test uses ("e2e:path").
 const remoteName = "e2e"
@@ -230,7 +244,7 @@ func (e *emulator) admin(t *testing.T, method, route string, body []byte) []byte
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s /_emulator/%s: %v", method, route, err)
 	}
@@ -265,7 +279,7 @@ func (r *remote) apiDecode(t *testing.T, method, route string, form url.Values, 
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, route, err)
 	}
@@ -375,7 +389,7 @@ func (r *remote) tusRequest(t *testing.T, method, target string, body []byte, he
 	for key, value := range headers {
 		req.Header.Set(key, value)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("tus %s %s: %v", method, target, err)
 	}

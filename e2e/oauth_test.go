@@ -75,7 +75,7 @@ func scanFor(r io.Reader, re *regexp.Regexp) string {
 // the emulator's authorize page, back to the listener with the code.
 func openInBrowser(t *testing.T, link string) {
 	t.Helper()
-	resp, err := http.Get(link)
+	resp, err := httpClient.Get(link)
 	if err != nil {
 		t.Fatalf("opening %s: %v", link, err)
 	}
