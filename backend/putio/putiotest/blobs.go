@@ -69,6 +69,19 @@ func (b *blobStore) create() (*os.File, error) {
 	return os.CreateTemp(b.dir, "blob-*")
 }
 
+// createEmpty makes a new, empty body file and returns its path.
+func (b *blobStore) createEmpty() (string, error) {
+	f, err := b.create()
+	if err != nil {
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
 // write stores r as a new body and returns its path, size and CRC-32.
 func (b *blobStore) write(r io.Reader) (path string, size int64, crc uint32, err error) {
 	f, err := b.create()

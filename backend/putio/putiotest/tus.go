@@ -29,7 +29,9 @@ type upload struct {
 	length    int64
 	updatedAt time.Time // zero: the completion time
 	overwrite bool
-	file      *os.File
+	// body is the path of the bytes so far. It is opened only for the
+	// length of a PATCH, so abandoned uploads hold no descriptors.
+	body string
 
 	busy       sync.Mutex // one PATCH at a time
 	offset     atomic.Int64
@@ -90,11 +92,11 @@ func (e *Emulator) registerUpload(up *upload) error {
 	if avail := up.acct.avail(e.opts.Quota); up.length > avail {
 		return errQuota(up.length, avail)
 	}
-	f, err := e.blobs.create()
+	body, err := e.blobs.createEmpty()
 	if err != nil {
 		return err
 	}
-	up.file = f
+	up.body = body
 	up.lastActive.Store(e.opts.Now().UnixNano())
 	e.uploads[up.id] = up
 	return nil
@@ -113,8 +115,7 @@ func (e *Emulator) expireUploads() {
 
 func (e *Emulator) dropUpload(id string, up *upload) {
 	delete(e.uploads, id)
-	_ = up.file.Close()
-	e.blobs.remove(up.file.Name())
+	e.blobs.remove(up.body)
 }
 
 // tusVersionOK answers 412 to a client that asks for a tus version other
@@ -234,28 +235,54 @@ func (e *Emulator) tusPatch(c *call) {
 }
 
 // patch appends the request body at the client's offset.
-func (e *Emulator) patch(c *call, up *upload) error {
+func (e *Emulator) patch(c *call, up *upload) (err error) {
 	limit, err := e.patchLimit(c.r, up)
 	if err != nil {
 		return err
 	}
+	f, err := up.openBody()
+	if err != nil {
+		return errStorage(err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = errStorage(cerr)
+		}
+	}()
 	offset, crc := up.offset.Load(), up.crc
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	n, err := io.CopyBuffer(uploadSink{up}, io.LimitReader(c.r.Body, limit), *buf)
+	n, err := io.CopyBuffer(uploadSink{up, f}, io.LimitReader(c.r.Body, limit), *buf)
 	up.lastActive.Store(e.opts.Now().UnixNano())
 	var storeErr *storageError
 	switch {
 	case errors.As(err, &storeErr):
-		return &apiError{http.StatusInternalServerError, "StorageError", "the emulator cannot store the upload (" + storeErr.Error() + "); free disk space in its data directory"}
+		return errStorage(storeErr.err)
 	case err != nil && !errors.Is(err, io.EOF):
 		// The client went away mid-body: the bytes received stay, as in tus.
 		return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
 	case n == limit && bodyHasMore(c.r.Body):
 		// A body without Content-Length ran past the limit: undo it all.
-		return up.rollback(offset, crc, errTooLarge)
+		return up.rollback(f, offset, crc, errTooLarge)
 	}
 	return nil
+}
+
+// openBody opens the upload's body for writing at its current offset.
+func (up *upload) openBody() (*os.File, error) {
+	f, err := os.OpenFile(up.body, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(up.offset.Load(), io.SeekStart); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func errStorage(err error) error {
+	return &apiError{http.StatusInternalServerError, "StorageError", "the emulator cannot store the upload (" + err.Error() + "); free disk space in its data directory"}
 }
 
 var errTooLarge = &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "the PATCH body is larger than the rest of the upload or the maximum PATCH size"}
@@ -287,12 +314,9 @@ func bodyHasMore(body io.Reader) bool {
 }
 
 // rollback forgets the bytes after offset.
-func (up *upload) rollback(offset int64, crc uint32, cause error) error {
-	if err := up.file.Truncate(offset); err != nil {
-		return &storageError{err}
-	}
-	if _, err := up.file.Seek(offset, io.SeekStart); err != nil {
-		return &storageError{err}
+func (up *upload) rollback(f *os.File, offset int64, crc uint32, cause error) error {
+	if err := f.Truncate(offset); err != nil {
+		return errStorage(err)
 	}
 	up.offset.Store(offset)
 	up.crc = crc
@@ -306,11 +330,14 @@ func (e *storageError) Error() string { return e.err.Error() }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// uploadSink appends to an upload's body and keeps offset and CRC.
-type uploadSink struct{ up *upload }
+// uploadSink appends to an upload's open body and keeps offset and CRC.
+type uploadSink struct {
+	up   *upload
+	body *os.File
+}
 
 func (s uploadSink) Write(p []byte) (int, error) {
-	n, err := s.up.file.Write(p)
+	n, err := s.body.Write(p)
 	s.up.crc = crc32.Update(s.up.crc, crc32.IEEETable, p[:n])
 	s.up.offset.Add(int64(n))
 	if err != nil {
@@ -325,23 +352,19 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.uploads, up.id)
-	if err := up.file.Close(); err != nil {
-		e.blobs.remove(up.file.Name())
-		return nil, err
-	}
 	parent, err := e.lookupFolder(up.acct, up.parentID)
 	if avail := up.acct.avail(e.opts.Quota); err == nil && up.length > avail {
 		err = errQuota(up.length, avail) // other uploads filled the disk meanwhile
 	}
 	if err != nil {
-		e.blobs.remove(up.file.Name())
+		e.blobs.remove(up.body)
 		return nil, err
 	}
 	if up.overwrite {
 		e.trashSameNamedFiles(parent, up.name)
 	}
 	n := e.newNode(parent, up.name, false)
-	n.blob, n.size, n.crc = up.file.Name(), up.length, up.crc
+	n.blob, n.size, n.crc = up.body, up.length, up.crc
 	if up.length == 0 {
 		e.blobs.remove(n.blob)
 		n.blob = ""
