@@ -421,3 +421,17 @@ func TestDedupeKeepsNewest(t *testing.T) {
 		t.Errorf("dedupe kept %q, want the newest", got)
 	}
 }
+
+func TestRcatSpoolsInputOfUnknownSize(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	data := randomBytes(300_000, 8)
+	// Above the cutoff, rclone spools to disk since put.io needs the size.
+	res := r.runWithInput(t, bytes.NewReader(data), "rcat", "--streaming-upload-cutoff", "100Ki", path("piped.bin"))
+	if res.code != 0 {
+		t.Fatalf("%s", res)
+	}
+	if got := r.lsjson(t, path(""))["piped.bin"]; got.Size != int64(len(data)) || got.Hashes["crc32"] != crc32Hex(data) {
+		t.Errorf("piped.bin: size %d crc32 %q, want %d and %q", got.Size, got.Hashes["crc32"], len(data), crc32Hex(data))
+	}
+}

@@ -132,10 +132,17 @@ func (r result) String() string {
 // run runs bin/rclone with args and returns whatever happened.
 func (r *remote) run(t *testing.T, args ...string) result {
 	t.Helper()
+	return r.runWithInput(t, nil, args...)
+}
+
+// runWithInput is run with stdin read from input.
+func (r *remote) runWithInput(t *testing.T, input io.Reader, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rcloneBin, args...)
 	cmd.Env = r.env
+	cmd.Stdin = input
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
