@@ -18,6 +18,8 @@ import (
 // rclone's own putio next to this one could silently get either. This file
 // makes "putio" always resolve to this backend and says so, with the fix.
 
+// init runs after putio.go's, which registers regInfo: Go initialises a
+// package's files in file name order.
 func init() {
 	fs.Registry = putFirst(fs.Registry, regInfo)
 	newFs := regInfo.NewFs
