@@ -29,6 +29,7 @@ type upload struct {
 	length    int64
 	updatedAt time.Time // zero: the completion time
 	overwrite bool
+	noTorrent bool
 	// body is the path of the bytes so far. It is opened only for the
 	// length of a PATCH, so abandoned uploads hold no descriptors.
 	body string
@@ -66,7 +67,7 @@ func (e *Emulator) newUpload(c *call) (*upload, error) {
 	if err != nil {
 		return nil, err
 	}
-	up := &upload{id: randomHex(16), acct: c.acct, length: length, overwrite: meta["overwrite"] == "true"}
+	up := &upload{id: randomHex(16), acct: c.acct, length: length, overwrite: meta["overwrite"] == "true", noTorrent: meta["no-torrent"] == "true"}
 	if up.name, err = cleanName(meta["name"]); err != nil {
 		return nil, err
 	}
@@ -228,8 +229,10 @@ func (e *Emulator) tusPatch(c *call) {
 			c.failErr(err)
 			return
 		}
-		c.w.Header().Set("Putio-File-Id", itoa(n.id))
-		c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+		if n != nil {
+			c.w.Header().Set("Putio-File-Id", itoa(n.id))
+			c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+		}
 	}
 	c.w.WriteHeader(http.StatusNoContent)
 }
@@ -347,11 +350,17 @@ func (s uploadSink) Write(p []byte) (int, error) {
 }
 
 // finishUpload turns a complete upload into a put.io file, atomically.
-// With overwrite, same-named files in the folder go to the trash.
+// With overwrite, same-named files in the folder go to the trash. A
+// torrent without no-torrent becomes a transfer on put.io; the emulator
+// has no transfers, so it gives no file (nil) and keeps nothing.
 func (e *Emulator) finishUpload(up *upload) (*node, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.uploads, up.id)
+	if up.becomesTransfer() {
+		e.blobs.remove(up.body)
+		return nil, nil
+	}
 	parent, err := e.lookupFolder(up.acct, up.parentID)
 	if avail := up.acct.avail(e.opts.Quota); err == nil && up.length > avail {
 		err = errQuota(up.length, avail) // other uploads filled the disk meanwhile
@@ -374,6 +383,10 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 	}
 	up.acct.used += n.size
 	return n, nil
+}
+
+func (up *upload) becomesTransfer() bool {
+	return !up.noTorrent && strings.HasSuffix(strings.ToLower(up.name), ".torrent")
 }
 
 func (e *Emulator) trashSameNamedFiles(parent *node, name string) {

@@ -272,3 +272,28 @@ func TestTusChunkedBodyTooLong(t *testing.T) {
 		t.Fatalf("crc %s", st.CRC32)
 	}
 }
+
+// Without no-torrent=true put.io turns an uploaded .torrent into a
+// transfer, not a file: the last PATCH names no file and none appears.
+func TestTusTorrentNeedsNoTorrent(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	for _, name := range []string{"a.torrent", "B.TORRENT"} {
+		loc := api.tusCreate(3, map[string]string{"name": name})
+		r := api.tusPatch(loc, 0, []byte("d8e"))
+		mustStatus(t, r, 204)
+		if id := r.header.Get("Putio-File-Id"); id != "" {
+			t.Errorf("%s without no-torrent became file %s", name, id)
+		}
+	}
+	if files, _ := acct.List(""); len(files) != 0 {
+		t.Fatalf("torrents became files: %+v", files)
+	}
+	if used, _ := acct.Usage(); used != 0 {
+		t.Fatalf("used %d", used)
+	}
+	api.upload(0, "c.torrent", []byte("d8e"), nil) // sends no-torrent=true
+	if _, err := acct.Stat("c.torrent"); err != nil {
+		t.Fatal(err)
+	}
+}
