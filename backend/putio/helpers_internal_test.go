@@ -44,12 +44,12 @@ func newFsOn(srv *putiotest.Server, name, root string, extra configmap.Simple) (
 	return NewFs(context.Background(), name, root, fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
 }
 
-// fewRetries returns a context allowing n low-level tries, so tests of
-// failures do not wait for ten backoffs.
-func fewRetries(n int) context.Context {
-	ctx, ci := fs.AddConfig(context.Background())
-	ci.LowLevelRetries = n
-	return ctx
+// fewRetries lets f's pacer make only n low-level tries, as
+// --low-level-retries would, so tests of failures do not wait for ten
+// backoffs.
+func fewRetries(f *Fs, n int) context.Context {
+	f.pacer.SetRetries(n)
+	return context.Background()
 }
 
 // srcInfo describes an upload of size bytes to remote.

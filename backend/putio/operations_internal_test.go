@@ -179,7 +179,7 @@ func TestCopyFailureLeavesSourceIntact(t *testing.T) {
 	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusInsufficientStorage}))
 
-	_, err := f.Copy(fewRetries(2), src, "b.txt")
+	_, err := f.Copy(fewRetries(f, 2), src, "b.txt")
 
 	require.Error(t, err)
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))

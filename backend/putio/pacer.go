@@ -8,14 +8,17 @@ import (
 	"time"
 
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/lib/pacer"
 	"golang.org/x/time/rate"
 )
 
-// rclone's lib/pacer arms its sleep before it sees a call's result, so a
-// 429's Retry-After only takes effect from the second retry: the first one
-// goes out at once and is refused again. The gate below is consulted before
-// every attempt instead, so a 429 delays the very next attempt, and every
-// concurrent call, by exactly what the server asked for.
+// Retries go through rclone's lib/pacer (backoff, --low-level-retries,
+// --max-connections), but lib/pacer arms its sleep before it sees a call's
+// result, so a 429's Retry-After handed to it as a RetryAfterError only
+// takes effect from the second retry: the first one goes out at once and is
+// refused again. The gate below is waited on inside every paced attempt
+// instead, so a 429 delays the very next attempt, and every concurrent call,
+// by exactly what the server asked for.
 
 const (
 	// rateLimitFallback is how long to back off after a 429 that names no
@@ -24,10 +27,11 @@ const (
 	// lowBudget is the x-ratelimit-remaining at or below which the gate
 	// spreads the remaining requests evenly until the window resets.
 	lowBudget = 10
-	// minBackoff and maxBackoff bound the sleep between retries of 5xx,
-	// network errors and other transient failures.
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
+	// minSleep, maxSleep and decayConstant tune lib/pacer's backoff
+	// between retries of 5xx, network errors and other transient failures.
+	minSleep      = 10 * time.Millisecond
+	maxSleep      = 2 * time.Second
+	decayConstant = 2
 	// noticeDelay is the rate-limit wait long enough to tell the user about.
 	noticeDelay = 10 * time.Second
 )
@@ -150,27 +154,24 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// retry runs attempt until it succeeds, fails for good, or rclone's
-// --low-level-retries is used up. The gate is waited on before every
-// attempt; other transient errors add an exponential backoff.
+// newPacer is the pacer every API, upload and download attempt goes through.
+func newPacer(ctx context.Context) *fs.Pacer {
+	return fs.NewPacer(ctx, pacer.NewDefault(pacer.MinSleep(minSleep), pacer.MaxSleep(maxSleep), pacer.DecayConstant(decayConstant)))
+}
+
+// retry runs attempt through the pacer until it succeeds, fails for good,
+// or rclone's --low-level-retries is used up. Each attempt first waits on
+// the gate, which holds it for as long as a 429 asked.
 func (f *Fs) retry(ctx context.Context, what string, attempt func() error) error {
-	maxTries := max(fs.GetConfig(ctx).LowLevelRetries, 1)
-	backoff := minBackoff
-	for try := 1; ; try++ {
+	return f.pacer.Call(func() (bool, error) {
 		if err := f.gate.wait(ctx); err != nil {
-			return err
+			return false, err
 		}
 		err := attempt()
-		if err == nil || try >= maxTries || !shouldRetry(ctx, err) {
-			return err
+		retry := shouldRetry(ctx, err)
+		if retry {
+			fs.Debugf(f, "%s: will retry after: %v", what, err)
 		}
-		fs.Debugf(f, "%s: retry %d/%d after: %v", what, try, maxTries-1, err)
-		if isRateLimited(err) {
-			continue // the gate already holds the next attempt
-		}
-		if err := sleepCtx(ctx, backoff); err != nil {
-			return err
-		}
-		backoff = min(2*backoff, maxBackoff)
-	}
+		return retry, err
+	})
 }

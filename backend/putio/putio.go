@@ -150,9 +150,10 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	gate       *gate
-	apiURL     string // api_url without a trailing slash
-	pageSize   int    // files per listing page
+	pacer      *fs.Pacer // retries and backoff
+	gate       *gate     // server-requested delays, shared per account
+	apiURL     string    // api_url without a trailing slash
+	pageSize   int       // files per listing page
 }
 
 // Object describes a put.io file.
@@ -231,6 +232,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		opt:        *opt,
 		client:     client,
 		downloader: fshttp.NewClient(ctx),
+		pacer:      newPacer(ctx),
 		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,

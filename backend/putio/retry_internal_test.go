@@ -211,7 +211,7 @@ func TestMalformedRepliesGiveErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f, srv, _ := seedFile(t)
 			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusOK, Body: body}))
-			_, err := f.NewObject(fewRetries(2), "file.txt")
+			_, err := f.NewObject(fewRetries(f, 2), "file.txt")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "put.io GET /v2/files/0/child")
 		})
@@ -223,7 +223,7 @@ func TestMalformedErrorBodies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f, srv, _ := seedFile(t)
 			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusInternalServerError, Body: body, ContentType: "text/plain"}))
-			_, err := f.NewObject(fewRetries(2), "file.txt")
+			_, err := f.NewObject(fewRetries(f, 2), "file.txt")
 			require.ErrorContains(t, err, "HTTP 500")
 			assert.Equal(t, 2, srv.Calls(childRoute))
 		})

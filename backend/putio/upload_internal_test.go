@@ -61,7 +61,7 @@ func TestUpdateServerRefusesMidway(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusInsufficientStorage}))
 
 	data := pattern(3000, 6)
-	err := o.Update(fewRetries(2), bytesReader(data), srcInfo("dir/file.txt", int64(len(data))))
+	err := o.Update(fewRetries(f, 2), bytesReader(data), srcInfo("dir/file.txt", int64(len(data))))
 
 	require.Error(t, err)
 	srv.ClearFaults()
@@ -242,7 +242,7 @@ func TestUploadAdaptsToPatchLimit(t *testing.T) {
 func TestUploadNoProgressGivesUp(t *testing.T) {
 	f, srv, acct := newTestFs(t, nil)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{"Upload-Offset": "0"}}))
-	_, err := f.Put(fewRetries(3), bytesReader([]byte("hello")), srcInfo("stuck.txt", 5))
+	_, err := f.Put(fewRetries(f, 3), bytesReader([]byte("hello")), srcInfo("stuck.txt", 5))
 	require.Error(t, err)
 	assert.Equal(t, 3, srv.Calls(patchRoute))
 	assert.Zero(t, acct.Uploads())
