@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -85,7 +86,42 @@ func (e *Emulator) download(c *call) {
 	}
 	defer body.Close()
 	c.w.Header().Set("Content-Type", ctype)
-	http.ServeContent(c.w, c.r, name, modTime, body)
+	http.ServeContent(&jsonErrors{ResponseWriter: c.w}, c.r, name, modTime, body)
+}
+
+// jsonErrors turns the plain-text refusals of http.ServeContent (416 for a
+// Range past the end, 412 for a failed If-Match) into put.io error JSON,
+// as the emulator sends no other kind of error body.
+type jsonErrors struct {
+	http.ResponseWriter
+	failed bool
+}
+
+func (j *jsonErrors) WriteHeader(code int) {
+	if code < http.StatusBadRequest {
+		j.ResponseWriter.WriteHeader(code)
+		return
+	}
+	j.failed = true
+	j.Header().Del("X-Content-Type-Options")
+	message := http.StatusText(code)
+	if code == http.StatusRequestedRangeNotSatisfiable {
+		message = "the Range asks for bytes past the end of the file; Content-Range gives its size"
+	}
+	writeJSON(j.ResponseWriter, code, errorBody(code, strings.ReplaceAll(http.StatusText(code), " ", ""), message))
+}
+
+// Write drops ServeContent's plain-text body after an error.
+func (j *jsonErrors) Write(p []byte) (int, error) {
+	if j.failed {
+		return len(p), nil
+	}
+	return j.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps sendfile(2) for the body.
+func (j *jsonErrors) ReadFrom(src io.Reader) (int64, error) {
+	return io.Copy(j.ResponseWriter, src)
 }
 
 // openBody opens the body of a live file of the given user.

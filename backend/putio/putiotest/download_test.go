@@ -98,3 +98,19 @@ func TestDownloadURL(t *testing.T) {
 		mustError(t, anon.read(anon.send("GET", u, nil, nil)), 410, "LINK_EXPIRED")
 	})
 }
+
+// The download route's own refusals (416, 412) are put.io JSON errors too.
+func TestDownloadErrorsAreJSON(t *testing.T) {
+	_, api := newAPI(t)
+	id := api.upload(0, "f.txt", []byte("0123456789"), nil)
+	u, _ := api.get("/v2/files/"+itoa(id)+"/url", nil).body["url"].(string)
+	anon := *api
+	anon.token = ""
+	r := anon.read(anon.send("GET", u, nil, http.Header{"Range": {"bytes=10-"}}))
+	mustError(t, r, 416, "RequestedRangeNotSatisfiable")
+	if r.header.Get("Content-Range") != "bytes */10" {
+		t.Fatalf("Content-Range %q", r.header.Get("Content-Range"))
+	}
+	r = anon.read(anon.send("GET", u, nil, http.Header{"If-Match": {`"nope"`}}))
+	mustError(t, r, 412, "PreconditionFailed")
+}
