@@ -268,8 +268,9 @@ func version(ctx context.Context, bin string) string {
 func reproduceCommand() string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "BENCH_") {
-			env = append(env, kv)
+		key, value, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(key, "BENCH_") {
+			env = append(env, key+"="+shellQuote(value))
 		}
 	}
 	return strings.TrimSpace(strings.Join(env, " ") + " make bench")
@@ -321,4 +322,12 @@ func copyFile(from, to string) error {
 	}
 	_, err = io.Copy(dst, src)
 	return errors.Join(err, dst.Close())
+}
+
+// shellQuote leaves plain words alone and single-quotes the rest.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -54,3 +54,11 @@ func TestNestedNamesTenPerFolder(t *testing.T) {
 		}
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{"30ms": "30ms", "--putio-chunk-size 48M": "'--putio-chunk-size 48M'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
