@@ -9,6 +9,7 @@ rclone=bin/rclone
 emulator=bin/putio-emulator
 sample=demo/sample
 remote=emu
+prefix=RCLONE_CONFIG_EMU_ # rclone reads remote "emu" from these variables
 
 work=$(mktemp -d)
 emulator_pid=
@@ -56,10 +57,9 @@ emulator_pid=$!
 url=$(emulator_url)
 echo "    listening on $url"
 
-say "Remote \"$remote:\" comes from RCLONE_CONFIG_${remote^^}_* variables; RCLONE_CONFIG points at an empty temp file"
+say "Remote \"$remote:\" comes from ${prefix}* variables; RCLONE_CONFIG points at an empty temp file"
 export RCLONE_CONFIG="$work/rclone.conf"
 : >"$RCLONE_CONFIG"
-prefix="RCLONE_CONFIG_${remote^^}_"
 export "${prefix}TYPE=putio"
 export "${prefix}API_URL=$url"
 export "${prefix}UPLOAD_URL=$url/files/"
