@@ -1,4 +1,7 @@
-package e2e
+// Package twoputio links rclone's putio backend next to ours, as a program
+// importing rclone's backend/all would, and checks which one wins. It is a
+// package of its own so that no other test binary carries both.
+package twoputio
 
 import (
 	"context"
