@@ -277,8 +277,8 @@ func (e *Emulator) lookupAll(a *account, ids []int64) ([]*node, error) {
 	return nodes, nil
 }
 
-// parseClientTime reads an RFC 3339 time (zone and fraction allowed; the
-// fraction is dropped) or put.io's own zone-less UTC layout.
+// parseClientTime reads an RFC 3339 time; the fraction is dropped. A time
+// without a zone is refused: the record does not say how put.io reads one.
 func parseClientTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -286,10 +286,7 @@ func parseClientTime(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		t, err = time.ParseInLocation(timeLayout, s, time.UTC)
-	}
-	if err != nil {
-		return time.Time{}, errBadRequest("BadRequest", "updated_at "+strconv.Quote(s)+" is not an RFC 3339 time such as 2024-05-01T12:00:00Z")
+		return time.Time{}, errBadRequest("BadRequest", strconv.Quote(s)+" is not an RFC 3339 time with a zone, such as 2024-05-01T12:00:00Z")
 	}
 	return t.UTC().Truncate(time.Second), nil
 }

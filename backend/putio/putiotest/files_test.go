@@ -192,7 +192,6 @@ func TestTouch(t *testing.T) {
 	}{
 		{"2024-05-01T12:34:56Z", time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)},
 		{"2024-05-01T12:34:56.999999999+02:00", time.Date(2024, 5, 1, 10, 34, 56, 0, time.UTC)},
-		{"2024-05-01T12:34:56", time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)},
 	} {
 		// rclone's form: parameters in the query of a bodiless POST.
 		r := api.read(api.send("POST", "/v2/files/touch?"+url.Values{"file_id": {itoa(a)}, "updated_at": {tc.value}}.Encode(), nil, nil))
@@ -208,7 +207,13 @@ func TestTouch(t *testing.T) {
 			t.Errorf("file %d updated_at %v", id, f["updated_at"])
 		}
 	}
-	mustError(t, api.post("/v2/files/touch", url.Values{"file_id": {itoa(a)}, "updated_at": {"yesterday"}}), 400, "BadRequest")
+	// put.io's own zone-less layout is not RFC 3339: which zone the server
+	// would read it in is not on record, so the emulator refuses it.
+	for _, bad := range []string{"yesterday", "2024-05-01T12:34:56", "2024-05-01 12:34:56Z"} {
+		mustError(t, api.post("/v2/files/touch", url.Values{"file_id": {itoa(a)}, "updated_at": {bad}}), 400, "BadRequest")
+		mustError(t, api.read(api.send("POST", api.srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"},
+			"Upload-Metadata": {tusMeta(map[string]string{"name": "n", "updated-at": bad})}})), 400, "BadRequest")
+	}
 	mustError(t, api.post("/v2/files/touch", url.Values{"file_id": {itoa(a)}}), 400, "BadRequest")
 }
 
