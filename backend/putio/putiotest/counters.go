@@ -31,13 +31,22 @@ type counterSet struct {
 	log   []LogEntry
 }
 
-func (s *counterSet) record(entry LogEntry) {
+// count counts a request to a route as it arrives, so that a client that
+// has its reply (a download's last byte may reach it before the handler
+// returns) always finds it counted.
+func (s *counterSet) count(route string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.calls == nil {
 		s.calls = map[string]int{}
 	}
-	s.calls[entry.Route]++
+	s.calls[route]++
+}
+
+// addToLog adds a finished request to the log.
+func (s *counterSet) addToLog(entry LogEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.log) >= maxLogEntries {
 		s.log = slices.Delete(s.log, 0, maxLogEntries/2)
 	}
@@ -68,7 +77,9 @@ func (e *Emulator) TotalCalls() int {
 	return total
 }
 
-// Log returns the request log, oldest first.
+// Log returns the request log, oldest first. A request is logged when its
+// handler returns, which for a download can be just after the client has
+// the last byte; Calls counts requests as they arrive.
 func (e *Emulator) Log() []LogEntry {
 	e.counters.mu.Lock()
 	defer e.counters.mu.Unlock()

@@ -261,3 +261,32 @@ func TestOnRequest(t *testing.T) {
 		t.Fatalf("OnRequest saw %+v", seen)
 	}
 }
+
+// A request is counted when it arrives: a client that has read a reply
+// (a long download's last byte may reach it before the handler returns)
+// always finds the request counted.
+func TestCallsCountedOnArrival(t *testing.T) {
+	srv, api := newAPI(t)
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Latency: 2 * time.Second, Times: 1})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		api.get("/v2/files/0", nil)
+	}()
+	deadline := time.Now().Add(time.Second)
+	for srv.Calls("GET /v2/files/{id}") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a request in progress is not counted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("the request finished before the check; the latency fault did not hold it")
+	default:
+	}
+	<-done
+	if srv.Calls("GET /v2/files/{id}") != 1 || len(srv.Log()) != 1 {
+		t.Fatalf("calls %v, log %v", srv.AllCalls(), srv.Log())
+	}
+}

@@ -119,6 +119,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt != nil {
 		name, c.vars = rt.name, vars
 	}
+	e.counters.count(name)
 	defer e.record(name, c, rec, e.opts.Now())
 	done, finish := e.applyFault(c, name)
 	if done {
@@ -146,7 +147,7 @@ func (e *Emulator) serve(c *call, rt *route) {
 	rt.handle(c)
 }
 
-// record counts and logs a finished request. A connection cut by a fault
+// record logs a finished request. A connection cut by a fault
 // (an http.ErrAbortHandler panic) is logged as StatusCut and the panic goes
 // on, so net/http drops the connection.
 func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) {
@@ -157,7 +158,7 @@ func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) 
 	}
 	entry := LogEntry{Time: start, Duration: e.opts.Now().Sub(start), Route: name, Method: c.r.Method,
 		Path: c.r.URL.RequestURI(), Status: status, Token: c.token}
-	e.counters.record(entry)
+	e.counters.addToLog(entry)
 	if e.opts.OnRequest != nil {
 		e.opts.OnRequest(entry)
 	}
