@@ -42,9 +42,6 @@ type upload struct {
 
 // tusCreate serves POST /files/.
 func (e *Emulator) tusCreate(c *call) {
-	if !tusVersionOK(c) {
-		return
-	}
 	up, err := e.newUpload(c)
 	if err != nil {
 		c.failErr(err)
@@ -119,6 +116,16 @@ func (e *Emulator) dropUpload(id string, up *upload) {
 	e.blobs.remove(up.body)
 }
 
+// tus wraps a tus handler: Tus-Resumable goes on every reply, and an
+// unsupported version is refused before anything else is looked at.
+func tus(handle func(*call)) func(*call) {
+	return func(c *call) {
+		if tusVersionOK(c) {
+			handle(c)
+		}
+	}
+}
+
 // tusVersionOK answers 412 to a client that asks for a tus version other
 // than 1.0.0; the header itself is optional, as put.io clients differ.
 func tusVersionOK(c *call) bool {
@@ -140,9 +147,12 @@ func parseTusMetadata(header string) (map[string]string, error) {
 			continue
 		}
 		key, encoded, _ := strings.Cut(pair, " ")
+		if _, seen := meta[key]; seen {
+			return nil, errBadRequest("BadRequest", "Upload-Metadata has the key "+strconv.Quote(key)+" twice; tus keys are unique")
+		}
 		value, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
 		if err != nil {
-			return nil, errBadRequest("BadRequest", "Upload-Metadata value of "+strconv.Quote(key)+" is not standard base64")
+			return nil, errBadRequest("BadRequest", "Upload-Metadata value of "+strconv.Quote(key)+" is not standard base64 with padding")
 		}
 		meta[key] = string(value)
 	}
@@ -159,9 +169,6 @@ func urlValues(m map[string]string) map[string][]string {
 
 // findUpload returns the account's live upload named in the path.
 func (e *Emulator) findUpload(c *call) *upload {
-	if !tusVersionOK(c) {
-		return nil
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireUploads()

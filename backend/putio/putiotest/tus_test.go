@@ -2,6 +2,7 @@ package putiotest_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -296,4 +297,53 @@ func TestTusTorrentNeedsNoTorrent(t *testing.T) {
 	if _, err := acct.Stat("c.torrent"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Upload-Metadata values are standard base64 with padding; keys are
+// unique (tus 1.0.0).
+func TestTusMetadataParsing(t *testing.T) {
+	srv, api := newAPI(t)
+	create := func(metadata string) reply {
+		return api.read(api.send("POST", srv.UploadURL(), nil, http.Header{"Upload-Length": {"0"}, "Upload-Metadata": {metadata}}))
+	}
+	for metadata, want := range map[string]string{
+		"name Zg==":                    "f",   // two pad characters
+		"name Zm8=":                    "fo",  // one
+		"name Zm9v":                    "foo", // none needed
+		" name  Zm9vMQ== , no-torrent": "foo1",
+	} {
+		r := create(metadata)
+		mustStatus(t, r, 201)
+		mustStatus(t, api.tusPatch(r.header.Get("Location"), 0, nil), 204)
+		if _, err := srv.Account(api.token).Stat(want); err != nil {
+			t.Errorf("%q: %v", metadata, err)
+		}
+	}
+	for name, metadata := range map[string]string{
+		"unpadded":      "name Zm8",
+		"URL alphabet":  "name " + base64.URLEncoding.EncodeToString([]byte("a?>")),
+		"duplicate key": "name Zg==,name Zm8=",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := create(metadata)
+			mustError(t, r, 400, "BadRequest")
+			if msg, _ := r.body["error_message"].(string); !strings.Contains(msg, `"name"`) {
+				t.Errorf("message does not name the key: %q", msg)
+			}
+		})
+	}
+}
+
+// Tus-Resumable goes on every tus reply, and an unsupported version is
+// refused before anything else is looked at.
+func TestTusVersionHeaderOnErrors(t *testing.T) {
+	_, api := newAPI(t)
+	loc := api.tusCreate(3, map[string]string{"name": "f"})
+	r := api.read(api.send("PATCH", loc, strings.NewReader("abc"), http.Header{"Upload-Offset": {"0"}, "Content-Type": {"text/plain"}}))
+	mustError(t, r, 415, "BadRequest")
+	if r.header.Get("Tus-Resumable") != "1.0.0" {
+		t.Errorf("415 without Tus-Resumable: %v", r.header)
+	}
+	r = api.read(api.send("PATCH", loc, strings.NewReader("abc"), http.Header{"Tus-Resumable": {"0.2.2"}, "Upload-Offset": {"0"}, "Content-Type": {"text/plain"}}))
+	mustError(t, r, 412, "BadRequest")
 }
