@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -34,11 +35,29 @@ type config struct {
 	opts    putiotest.Options
 }
 
-func parseFlags(args []string) (config, error) {
+const usageHead = `putio-emulator serves a put.io API emulator: the API under /v2/, tus
+uploads under /files/, signed downloads under /download/ and an admin API
+under /_emulator/ (calls, log, reset, faults, tokens; see package putiotest).
+It prints "putio-emulator listening on URL" when ready; every token is
+accepted as its own account unless -strict.
+
+Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
+and any token.
+
+Usage: putio-emulator [flags]
+
+`
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	var tokens string
 	var omit string
 	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageHead)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free port)")
 	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
 	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
@@ -67,7 +86,7 @@ func parseFlags(args []string) (config, error) {
 	cfg.opts.Tokens = splitList(tokens)
 	cfg.opts.RateLimit.Omit = splitList(omit)
 	if cfg.opts.Strict && len(cfg.opts.Tokens) == 0 {
-		fmt.Fprintln(os.Stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work")
+		fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work")
 	}
 	return cfg, nil
 }
@@ -85,7 +104,7 @@ func splitList(s string) []string {
 // run serves until ctx ends or SIGINT/SIGTERM arrives, after printing one
 // line with the URL to stdout; -verbose logs requests to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args)
+	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -130,6 +149,21 @@ func logRequest(w io.Writer) func(putiotest.LogEntry) {
 	return func(e putiotest.LogEntry) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, e.Path)
+		fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, withoutToken(e.Path))
 	}
+}
+
+// withoutToken hides the value of an oauth_token query parameter.
+func withoutToken(target string) string {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return target
+	}
+	q := u.Query()
+	if !q.Has("oauth_token") {
+		return target
+	}
+	q.Set("oauth_token", "REDACTED")
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
 }

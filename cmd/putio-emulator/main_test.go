@@ -85,7 +85,7 @@ func TestStrictTokensFlag(t *testing.T) {
 func TestFlagsReachOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
-		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict"})
+		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +114,14 @@ func TestVerboseLogsRequests(t *testing.T) {
 	line, _ := bufio.NewReader(out).ReadString('\n')
 	base := strings.TrimSpace(strings.TrimPrefix(line, "putio-emulator listening on "))
 	get(t, base+"/v2/files/list?parent_id=0", "secret-token")
+	get(t, base+"/v2/files/0?oauth_token=query-token", "")
 	cancel()
 	go io.Copy(io.Discard, out)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	got := log.String()
-	if !strings.Contains(got, " 200 ") || !strings.Contains(got, "GET /v2/files/list /v2/files/list?parent_id=0") || strings.Contains(got, "secret-token") {
+	if !strings.Contains(got, " 200 ") || !strings.Contains(got, "GET /v2/files/list /v2/files/list?parent_id=0") || strings.Contains(got, "secret-token") || strings.Contains(got, "query-token") {
 		t.Fatalf("verbose log %q", got)
 	}
 }
@@ -135,4 +136,18 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// -h says what the command is and how to point rclone at it, on the
+// given stderr, and is not an error.
+func TestHelp(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"-h"}, io.Discard, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Usage: putio-emulator [flags]", "api_url", "upload_url", "/_emulator/", "-addr"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
 }
