@@ -435,3 +435,29 @@ func TestRcatSpoolsInputOfUnknownSize(t *testing.T) {
 		t.Errorf("piped.bin: size %d crc32 %q, want %d and %q", got.Size, got.Hashes["crc32"], len(data), crc32Hex(data))
 	}
 }
+
+func TestBackendTrashAndRestore(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{"dir/oops.txt": []byte("deleted by mistake")})
+	r.rclone(t, "deletefile", path("dir/oops.txt"))
+
+	var trash []struct {
+		ID   int64
+		Name string
+		Size int64
+	}
+	if err := json.Unmarshal([]byte(r.rclone(t, "backend", "trash", path(""))), &trash); err != nil {
+		t.Fatal(err)
+	}
+	if len(trash) != 1 || trash[0].Name != "oops.txt" || trash[0].Size != 18 || trash[0].ID == 0 {
+		t.Fatalf("backend trash listed %+v, want oops.txt with its id", trash)
+	}
+	r.rclone(t, "backend", "restore", path(""), fmt.Sprint(trash[0].ID))
+	if got := r.rclone(t, "cat", path("dir/oops.txt")); got != "deleted by mistake" {
+		t.Errorf("restored file reads %q", got)
+	}
+	if res := r.run(t, "backend", "restore", path(""), "not-an-id"); res.code == 0 || !strings.Contains(res.stderr, "not an item id") {
+		t.Errorf("restore with a bad id: want a clear error:\n%s", res)
+	}
+}
