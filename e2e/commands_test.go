@@ -132,6 +132,28 @@ func TestCopySendsMultiChunkFileInSeveralPatches(t *testing.T) {
 	if got := r.rclone(t, "cat", path("f.bin")); got != string(data) {
 		t.Errorf("read back %d bytes that differ from the %d uploaded", len(got), len(data))
 	}
+	// Several Range requests at once put it back together.
+	downloads := emu.calls(t, "GET /download/{id}")
+	back := t.TempDir()
+	r.rclone(t, "copy", "--multi-thread-cutoff", "1Mi", "--multi-thread-chunk-size", "1Mi", "--multi-thread-streams", "4", path("f.bin"), back)
+	assertSameFiles(t, readTree(t, back), map[string][]byte{"f.bin": data})
+	if got := emu.calls(t, "GET /download/{id}") - downloads; got < 2 {
+		t.Errorf("multi-thread copy made %d download requests, want several", got)
+	}
+}
+
+func TestHardDeleteSkipsTrash(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	uploadTree(t, r, "", map[string][]byte{"gone.txt": []byte("x"), "binned.txt": []byte("y")})
+	r.rclone(t, "deletefile", "--putio-hard-delete", path("gone.txt"))
+	r.rclone(t, "deletefile", path("binned.txt"))
+	if got := r.trashNames(t); !slices.Equal(got, []string{"binned.txt"}) {
+		t.Errorf("trash holds %q, want only the file deleted without --putio-hard-delete", got)
+	}
+	if got := r.rclone(t, "lsf", path("")); got != "" {
+		t.Errorf("files left: %q", got)
+	}
 }
 
 func assertSameFiles(t *testing.T, got, want map[string][]byte) {
