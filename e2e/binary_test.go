@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,7 +26,7 @@ func assertQuietStartup(t *testing.T, res result) {
 
 func TestVersionNamesThisBackend(t *testing.T) {
 	t.Parallel()
-	r := &remote{env: os.Environ()}
+	r := &remote{env: hermeticEnv()}
 	res := r.run(t, "--config=/notfound", "version")
 	assertQuietStartup(t, res)
 	if first, _, _ := strings.Cut(res.stdout, "\n"); first != "rclone v1.76.0-putio" {
@@ -37,7 +36,7 @@ func TestVersionNamesThisBackend(t *testing.T) {
 
 func TestHelpBackendShowsOurOptions(t *testing.T) {
 	t.Parallel()
-	r := &remote{env: os.Environ()}
+	r := &remote{env: hermeticEnv()}
 	res := r.run(t, "--config=/notfound", "help", "backend", "putio")
 	assertQuietStartup(t, res)
 	for _, option := range []string{"--putio-chunk-size", "--putio-hard-delete", "--putio-encoding", "--putio-api-url", "--putio-upload-url", "--putio-token"} {
@@ -49,7 +48,7 @@ func TestHelpBackendShowsOurOptions(t *testing.T) {
 
 func TestEveryUpstreamBackendIsLinked(t *testing.T) {
 	t.Parallel()
-	r := &remote{env: os.Environ()}
+	r := &remote{env: hermeticEnv()}
 	res := r.run(t, "--config=/notfound", "help", "backends")
 	assertQuietStartup(t, res)
 	for _, name := range []string{"local", "s3", "drive", "box", "pcloud", "crypt", "putio", "zoho"} {

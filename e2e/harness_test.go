@@ -96,7 +96,7 @@ func newRemote(t *testing.T, emu *emulator) *remote {
 	dir := t.TempDir()
 	configFile := filepath.Join(dir, "rclone.conf")
 	prefix := "RCLONE_CONFIG_" + strings.ToUpper(remoteName) + "_"
-	env := append(os.Environ(),
+	env := append(hermeticEnv(),
 		"RCLONE_CONFIG="+configFile,
 		"RCLONE_CACHE_DIR="+filepath.Join(dir, "cache"),
 		prefix+"TYPE=putio",
@@ -106,6 +106,18 @@ func newRemote(t *testing.T, emu *emulator) *remote {
 		env = append(env, prefix+strings.ToUpper(key)+"="+value)
 	}
 	return &remote{emu: emu, token: token, env: env, configFile: configFile}
+}
+
+// hermeticEnv is this process's environment without RCLONE_* variables,
+// so a developer's own rclone settings cannot change what tests see.
+func hermeticEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RCLONE_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // endpoints are the options pointing a putio remote at the emulator.
