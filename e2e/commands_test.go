@@ -84,7 +84,8 @@ func uploadTree(t *testing.T, r *remote, p string, files map[string][]byte) stri
 
 func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
 	t.Parallel()
-	r := newRemote(t, startEmulator(t))
+	emu := startEmulator(t)
+	r := newRemote(t, emu)
 	files := sampleTree()
 	local := localTree(t, files)
 	modTime := time.Date(2024, 2, 29, 12, 34, 56, 789_000_000, time.UTC)
@@ -95,7 +96,15 @@ func TestCopyTreeKeepsBytesHashesAndModTimes(t *testing.T) {
 			}
 		}
 	}
-	r.rclone(t, "copy", "--create-empty-src-dirs", "--putio-chunk-size", chunkSizeFlag, local, path("tree"))
+	copyArgs := []string{"copy", "--create-empty-src-dirs", "--putio-chunk-size", chunkSizeFlag, local, path("tree")}
+	r.rclone(t, copyArgs...)
+
+	// A second run finds everything in place: no upload starts.
+	uploads := emu.calls(t, "POST /files/")
+	r.rclone(t, copyArgs...)
+	if got := emu.calls(t, "POST /files/") - uploads; got != 0 {
+		t.Errorf("rerunning the copy started %d uploads, want none", got)
+	}
 
 	listed := r.lsjson(t, path("tree"))
 	for name, data := range files {
