@@ -70,3 +70,32 @@ func TestDocsOptionsBlockIsCurrent(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
+
+// TestRcloneLinksOnlyOurPutio checks the build graph of cmd/rclone: our
+// putio in, rclone's out, the other backends in.
+func TestRcloneLinksOnlyOurPutio(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "list", "-deps", "./cmd/rclone")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./cmd/rclone: %v", err)
+	}
+	deps := map[string]bool{}
+	for _, pkg := range strings.Fields(string(out)) {
+		deps[pkg] = true
+	}
+	if deps["github.com/rclone/rclone/backend/putio"] {
+		t.Error("cmd/rclone links rclone's own putio backend")
+	}
+	for _, pkg := range []string{
+		"github.com/rclone-putio/rclone-putio/backend/putio",
+		"github.com/rclone/rclone/backend/s3",
+		"github.com/rclone/rclone/backend/local",
+		"github.com/rclone/rclone/backend/crypt",
+	} {
+		if !deps[pkg] {
+			t.Errorf("cmd/rclone does not link %s", pkg)
+		}
+	}
+}
