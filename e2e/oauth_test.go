@@ -33,10 +33,17 @@ func keyValues(options map[string]string) []string {
 // rclone's listener) and returns rclone's stdout once it exits.
 func runAuthorizing(t *testing.T, r *remote, args ...string) string {
 	t.Helper()
+	return runAuthorizingWithInput(t, r, nil, args...)
+}
+
+// runAuthorizingWithInput is runAuthorizing with stdin read from input.
+func runAuthorizingWithInput(t *testing.T, r *remote, input io.Reader, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rcloneBin, args...)
 	cmd.Env = r.env
+	cmd.Stdin = input
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
@@ -156,4 +163,34 @@ func pastedResult(t *testing.T, out string) string {
 		t.Fatalf("no paste block in rclone authorize output:\n%s", out)
 	}
 	return blob
+}
+
+// TestConfigWizardOnStdin answers `rclone config` the way the docs'
+// transcript does; the emulator's URLs come in as backend defaults
+// (RCLONE_PUTIO_*), since the wizard asks for them only in advanced mode.
+func TestConfigWizardOnStdin(t *testing.T) {
+	emu := startEmulator(t)
+	r := newRemote(t, emu)
+	for key, value := range endpoints(emu) {
+		r.env = append(r.env, "RCLONE_PUTIO_"+strings.ToUpper(key)+"="+value)
+	}
+	r.env = append(r.env, "RCLONE_AUTH_NO_OPEN_BROWSER=true")
+	answers := strings.Join([]string{
+		"n",      // new remote
+		"wizard", // name
+		"putio",  // storage
+		"", "",   // client_id, client_secret
+		"", "", // chunk_size, hard_delete
+		"n", // advanced config
+		"y", // use a web browser
+		"y", // keep the remote
+		"q", // quit
+	}, "\n") + "\n"
+	out := runAuthorizingWithInput(t, r, strings.NewReader(answers), "config")
+	for _, prompt := range []string{"Option chunk_size.", "Option hard_delete.", "Configuration complete."} {
+		if !strings.Contains(out, prompt) {
+			t.Errorf("the wizard did not show %q:\n%s", prompt, out)
+		}
+	}
+	assertTokenWorks(t, r, "wizard")
 }
