@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -97,5 +98,17 @@ func TestRcloneLinksOnlyOurPutio(t *testing.T) {
 		if !deps[pkg] {
 			t.Errorf("cmd/rclone does not link %s", pkg)
 		}
+	}
+}
+
+// userAgentLine is the header as rclone's --dump headers shows it.
+var userAgentLine = regexp.MustCompile(`(?m)^User-Agent: rclone/v1\.76\.0-putio\r?$`)
+
+func TestUserAgentNamesThisBuild(t *testing.T) {
+	t.Parallel()
+	r := newRemote(t, startEmulator(t))
+	res := r.run(t, "lsd", "--dump", "headers", path(""))
+	if res.code != 0 || !userAgentLine.MatchString(res.stderr) {
+		t.Errorf("requests do not carry User-Agent rclone/v1.76.0-putio:\n%s", res)
 	}
 }

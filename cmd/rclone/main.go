@@ -11,11 +11,18 @@ import (
 )
 
 // versionSuffix marks this build in `rclone version` and the User-Agent,
-// so bug reports show which putio backend was in use.
+// so bug reports and server logs show which putio backend was in use.
 const versionSuffix = "putio"
 
 func init() {
 	fs.Version = fs.VersionTag + "-" + versionSuffix
+	// rclone computes the --user-agent default while fs.Version is still
+	// empty unless the linker set it, which plain `go build` does not.
+	for i := range fs.ConfigOptionsInfo {
+		if fs.ConfigOptionsInfo[i].Name == "user_agent" {
+			fs.ConfigOptionsInfo[i].Default = "rclone/" + fs.Version
+		}
+	}
 }
 
 func main() {
