@@ -359,22 +359,31 @@ func TestMkdirRmdirPurge(t *testing.T) {
 	}
 }
 
+// usage is what `rclone about --json` reports; nil means not reported.
+type usage struct {
+	Total, Used, Free, Trashed *int64
+}
+
+func (r *remote) about(t *testing.T) usage {
+	t.Helper()
+	var u usage
+	if err := json.Unmarshal([]byte(r.rclone(t, "about", "--json", path(""))), &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Total == nil || u.Used == nil || u.Free == nil || u.Trashed == nil {
+		t.Fatalf("about lacks total, used, free or trashed: %+v", u)
+	}
+	return u
+}
+
 func TestAboutReportsUsage(t *testing.T) {
 	t.Parallel()
 	r := newRemote(t, startEmulator(t))
 	uploadTree(t, r, "", map[string][]byte{"f.bin": randomBytes(5000, 5)})
-	var about struct {
-		Total, Used, Free *int64
-	}
-	if err := json.Unmarshal([]byte(r.rclone(t, "about", "--json", path(""))), &about); err != nil {
-		t.Fatal(err)
-	}
-	if about.Total == nil || about.Used == nil || about.Free == nil {
-		t.Fatalf("about lacks total, used or free: %+v", about)
-	}
-	if *about.Used < 5000 || *about.Total != *about.Used+*about.Free {
+	u := r.about(t)
+	if *u.Used < 5000 || *u.Total != *u.Used+*u.Free {
 		t.Errorf("about: total %d, used %d, free %d; want used >= 5000 and total = used + free",
-			*about.Total, *about.Used, *about.Free)
+			*u.Total, *u.Used, *u.Free)
 	}
 }
 
@@ -386,9 +395,15 @@ func TestCleanupEmptiesTrash(t *testing.T) {
 	if got := r.trashNames(t); !slices.Equal(got, []string{"doomed.txt"}) {
 		t.Fatalf("trash after delete: %q", got)
 	}
+	if got := *r.about(t).Trashed; got != 3 {
+		t.Errorf("about reports %d bytes trashed, want 3", got)
+	}
 	r.rclone(t, "cleanup", path(""))
 	if got := r.trashNames(t); len(got) != 0 {
 		t.Errorf("trash after cleanup: %q", got)
+	}
+	if got := *r.about(t).Trashed; got != 0 {
+		t.Errorf("about reports %d bytes trashed after cleanup, want 0", got)
 	}
 }
 
