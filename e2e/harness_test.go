@@ -152,9 +152,7 @@ func (r *remote) runWithInput(t *testing.T, input io.Reader, args ...string) res
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rcloneBin, args...)
-	cmd.Env = r.env
-	cmd.Stdin = input
+	cmd := r.command(ctx, input, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -167,6 +165,15 @@ func (r *remote) runWithInput(t *testing.T, input io.Reader, args ...string) res
 		t.Fatalf("running rclone %v: %v", args, err)
 	}
 	return res
+}
+
+// command prepares bin/rclone with args, the remote's environment and
+// stdin read from input (nil: none).
+func (r *remote) command(ctx context.Context, input io.Reader, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, rcloneBin, args...)
+	cmd.Env = r.env
+	cmd.Stdin = input
+	return cmd
 }
 
 // rclone runs bin/rclone and fails the test unless it exits 0; it returns

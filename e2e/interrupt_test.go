@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -23,8 +22,7 @@ func TestCopyKilledMidFileThenRerun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rcloneBin, copyArgs...)
-	cmd.Env = r.env
+	cmd := r.command(ctx, nil, copyArgs...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,22 +27,15 @@ func keyValues(options map[string]string) []string {
 	return args
 }
 
-// runAuthorizing runs rclone, plays the user's browser by opening the auth
-// link rclone prints (the emulator approves at once and redirects back to
-// rclone's listener) and returns rclone's stdout once it exits.
-func runAuthorizing(t *testing.T, r *remote, args ...string) string {
-	t.Helper()
-	return runAuthorizingWithInput(t, r, nil, args...)
-}
-
-// runAuthorizingWithInput is runAuthorizing with stdin read from input.
-func runAuthorizingWithInput(t *testing.T, r *remote, input io.Reader, args ...string) string {
+// runAuthorizing runs rclone with stdin read from input (nil: none), plays
+// the user's browser by opening the auth link rclone prints (the emulator
+// approves at once and redirects back to rclone's listener) and returns
+// rclone's stdout once it exits.
+func runAuthorizing(t *testing.T, r *remote, input io.Reader, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rcloneBin, args...)
-	cmd.Env = r.env
-	cmd.Stdin = input
+	cmd := r.command(ctx, input, args...)
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
 	stderr, err := cmd.StderrPipe()
@@ -132,7 +124,7 @@ func TestConfigCreateRunsBrowserFlow(t *testing.T) {
 	emu := startEmulator(t)
 	r := newRemote(t, emu)
 	args := append([]string{"config", "create", "viabrowser", "putio"}, keyValues(endpoints(emu))...)
-	runAuthorizing(t, r, append(args, "config_auth_no_browser=true")...)
+	runAuthorizing(t, r, nil, append(args, "config_auth_no_browser=true")...)
 	assertTokenWorks(t, r, "viabrowser")
 }
 
@@ -146,7 +138,7 @@ func TestHeadlessAuthorizeTokenIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := runAuthorizing(t, r, "authorize", "putio", base64.RawStdEncoding.EncodeToString(overrides), "--auth-no-open-browser")
+	out := runAuthorizing(t, r, nil, "authorize", "putio", base64.RawStdEncoding.EncodeToString(overrides), "--auth-no-open-browser")
 	pasted := pastedResult(t, out)
 
 	args := append([]string{"config", "create", "headless", "putio"}, keyValues(endpoints(emu))...)
@@ -186,7 +178,7 @@ func TestConfigWizardOnStdin(t *testing.T) {
 		"y", // keep the remote
 		"q", // quit
 	}, "\n") + "\n"
-	out := runAuthorizingWithInput(t, r, strings.NewReader(answers), "config")
+	out := runAuthorizing(t, r, strings.NewReader(answers), "config")
 	for _, prompt := range []string{"Option chunk_size.", "Option hard_delete.", "Configuration complete."} {
 		if !strings.Contains(out, prompt) {
 			t.Errorf("the wizard did not show %q:\n%s", prompt, out)
