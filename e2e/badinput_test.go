@@ -8,9 +8,9 @@ import (
 
 // TestRevokedTokenSaysHowToLogInAgain covers a remote from the config file
 // and one from RCLONE_CONFIG_* variables: rclone names the latter with a
-// "{hash}" suffix, which must not leak into the advice.
+// "{hash}" suffix, which must not leak into the advice. It binds rclone's
+// OAuth port, so it does not run in parallel.
 func TestRevokedTokenSaysHowToLogInAgain(t *testing.T) {
-	t.Parallel()
 	// -strict accepts only the tokens it knows: ours is "revoked".
 	r := newRemote(t, startEmulator(t, "-strict", "-tokens", "someone-else"))
 	conf := "[infile]\ntype = putio\n"
@@ -30,6 +30,12 @@ func TestRevokedTokenSaysHowToLogInAgain(t *testing.T) {
 			t.Errorf("the error does not say how to log in again to %s:\n%s", name, res)
 		}
 	}
+
+	// Following the advice works: log in again (the emulator issues a token
+	// it knows), then list.
+	r.env = append(r.env, "RCLONE_AUTH_NO_OPEN_BROWSER=true")
+	runAuthorizing(t, r, strings.NewReader("y\ny\n"), "config", "reconnect", "infile:") // replace token, use browser
+	r.rclone(t, "lsd", "infile:")
 }
 
 func TestBrokenConfigIsReportedNotPanicked(t *testing.T) {
