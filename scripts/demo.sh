@@ -11,6 +11,13 @@ sample=demo/sample
 remote=emu
 prefix=RCLONE_CONFIG_EMU_ # rclone reads remote "emu" from these variables
 
+for bin in "$rclone" "$emulator"; do
+	if [ ! -x "$bin" ]; then
+		echo "$bin is missing: run \"make demo\", which builds it first" >&2
+		exit 1
+	fi
+done
+
 work=$(mktemp -d)
 emulator_pid=
 cleanup() {
