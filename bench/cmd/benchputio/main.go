@@ -95,6 +95,7 @@ func parseFlags() config {
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
 	flag.Parse()
 	cfg.oursArgs = strings.Fields(*oursArgs)
+	cfg.runs = max(cfg.runs, 1)
 	if only != "" {
 		cfg.only = map[string]bool{}
 		for _, name := range strings.Split(only, ",") {
@@ -133,77 +134,99 @@ type bench struct {
 	ca       *mitm.CA
 	data     *dataset
 	backends []backend
+	versions map[string]string
 }
 
 func run(ctx context.Context, cfg config) error {
+	work, err := os.MkdirTemp("", "benchputio-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	b, err := newBench(ctx, cfg, work)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	results, err := b.runScenarios(ctx)
+	if err != nil {
+		return err
+	}
+	rep := report{
+		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: sourceRevision(ctx),
+		OursArgs: strings.Join(cfg.oursArgs, " "), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(),
+		CPUs: runtime.NumCPU(), Versions: b.versions, Results: results, Wall: time.Since(start).Round(time.Second).String(),
+	}
+	fmt.Println()
+	rep.writeText(os.Stdout)
+	return rep.save(cfg.outDir)
+}
+
+// newBench checks the tools, copies the binaries, makes the CA and writes
+// the local data, all under work.
+func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 	if _, err := os.Stat(timeBin); err != nil {
-		return fmt.Errorf("%w: GNU time measures max RSS (apt-get install time)", err)
+		return nil, fmt.Errorf("%w: GNU time measures max RSS (apt-get install time)", err)
 	}
 	for _, bin := range []*string{&cfg.ours, &cfg.upstream, &cfg.emulator} {
 		if _, err := os.Stat(*bin); err != nil {
-			return fmt.Errorf("%w (run make bench, which builds it)", err)
+			return nil, fmt.Errorf("%w (run make bench, which builds it)", err)
 		}
 		// Absolute, because each rclone runs in its own scratch directory.
 		if abs, err := filepath.Abs(*bin); err == nil {
 			*bin = abs
 		}
 	}
-	work, err := os.MkdirTemp("", "benchputio-")
+	b := &bench{cfg: cfg, work: work, caFile: filepath.Join(work, "ca.pem"), versions: map[string]string{}}
+	var err error
+	b.backends, err = freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours, Args: cfg.oursArgs}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(work)
-	backends, err := freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours, Args: cfg.oursArgs}})
-	if err != nil {
-		return err
-	}
-	b := &bench{cfg: cfg, work: work, backends: backends}
 	if b.ca, err = mitm.NewCA(); err != nil {
-		return err
+		return nil, err
 	}
-	b.caFile = filepath.Join(work, "ca.pem")
 	if err := os.WriteFile(b.caFile, b.ca.CertPEM(), 0o600); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Println("network: own namespace, loopback only; a direct connection to 192.0.2.1:443 failed as required")
-	versions := map[string]string{}
-	for _, be := range backends {
-		versions[be.Name] = version(ctx, be.Bin)
-		fmt.Printf("%s: %s (%s)\n", be.Name, be.Bin, versions[be.Name])
+	for _, be := range b.backends {
+		b.versions[be.Name] = version(ctx, be.Bin)
+		fmt.Printf("%s: %s (%s)\n", be.Name, be.Bin, b.versions[be.Name])
 	}
 	start := time.Now()
 	if b.data, err = makeDataset(filepath.Join(work, "data"), cfg.sz); err != nil {
-		return fmt.Errorf("make local data: %w", err)
+		return nil, fmt.Errorf("make local data: %w", err)
 	}
 	fmt.Printf("local data written in %.1fs\n\n", time.Since(start).Seconds())
+	return b, nil
+}
+
+// runScenarios measures every selected scenario cfg.runs times per
+// backend, alternating backends so drift in the machine's load hits both,
+// and keeps the median run of each.
+func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
 	var results []result
-	for _, sc := range scenarios(cfg.sz, b.data) {
-		if cfg.only != nil && !cfg.only[sc.Name] {
+	for _, sc := range scenarios(b.cfg.sz, b.data) {
+		if b.cfg.only != nil && !b.cfg.only[sc.Name] {
 			continue
 		}
 		runs := map[string][]result{}
-		for range cfg.runs {
-			for _, be := range backends { // alternate, so drift hits both
+		for range b.cfg.runs {
+			for _, be := range b.backends {
 				res := b.measure(ctx, sc, be)
 				fmt.Println(res.progressLine())
 				runs[be.Name] = append(runs[be.Name], res)
 				if ctx.Err() != nil {
-					return ctx.Err()
+					return nil, ctx.Err()
 				}
 			}
 		}
-		for _, be := range backends {
+		for _, be := range b.backends {
 			results = append(results, medianRun(runs[be.Name]))
 		}
 	}
-	rep := report{
-		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(),
-		OursArgs: strings.Join(cfg.oursArgs, " "), Source: sourceRevision(ctx), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(), CPUs: runtime.NumCPU(), Versions: versions,
-		Results: results, Wall: time.Since(start).Round(time.Second).String(),
-	}
-	fmt.Println()
-	rep.writeText(os.Stdout)
-	return rep.save(cfg.outDir)
+	return results, nil
 }
 
 // measure runs one scenario with one backend on a fresh emulator.
