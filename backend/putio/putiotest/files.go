@@ -176,7 +176,7 @@ func (e *Emulator) moveEach(a *account, ids []int64, parent *node) []obj {
 			err = e.moveNode(n, parent, n.name)
 		}
 		if ae, ok := err.(*apiError); ok {
-			name := ""
+			var name any // null for an id that names nothing
 			if n != nil {
 				name = n.name
 			}

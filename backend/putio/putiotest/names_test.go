@@ -104,6 +104,14 @@ func TestDuplicateNames(t *testing.T) {
 			t.Fatalf("the other file was not moved: %v", f)
 		}
 	})
+	t.Run("bulk move of a missing id has a null name", func(t *testing.T) {
+		r := api.post("/v2/files/move", url.Values{"file_ids": {"999999"}, "parent_id": {"0"}})
+		mustStatus(t, r, 200)
+		e := r.body["errors"].([]any)[0].(map[string]any)
+		if name, ok := e["name"]; !ok || name != nil || e["error_type"] != "NotFound" || num(e, "status_code") != 404 {
+			t.Fatalf("error item %v", e)
+		}
+	})
 	t.Run("tus allows duplicates", func(t *testing.T) {
 		a := api.upload(dir, "dup", []byte("1"), nil)
 		b := api.upload(dir, "dup", []byte("2"), nil)
