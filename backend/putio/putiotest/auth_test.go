@@ -180,7 +180,12 @@ func TestUnknownRoute(t *testing.T) {
 		mustError(t, api.get(path, nil), 404, "NotFound")
 	}
 	mustError(t, api.read(api.send("PUT", "/v2/files/list", nil, nil)), 404, "NotFound")
-	if srv.Calls("unknown") != 5 {
+	r := api.get("/v2/files/delete", nil)
+	mustError(t, r, 404, "NotFound")
+	if msg, _ := r.body["error_message"].(string); !strings.Contains(msg, "use POST") {
+		t.Errorf("a wrong method is not named as such: %q", msg)
+	}
+	if srv.Calls("unknown") != 6 {
 		t.Fatalf("unknown counter %d", srv.Calls("unknown"))
 	}
 }

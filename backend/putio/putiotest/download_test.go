@@ -78,6 +78,13 @@ func TestDownloadURL(t *testing.T) {
 			t.Fatalf("body %q", body)
 		}
 	})
+	t.Run("redirect with a name", func(t *testing.T) {
+		resp := api.send("GET", "/v2/files/"+itoa(id)+"/download/any-name.txt", nil, nil)
+		resp.Body.Close()
+		if loc, _ := resp.Location(); resp.StatusCode != 302 || loc == nil || loc.Path != "/download/"+itoa(id) {
+			t.Fatalf("%d %v", resp.StatusCode, loc)
+		}
+	})
 	t.Run("folder", func(t *testing.T) {
 		mustError(t, api.get("/v2/files/"+itoa(api.mkdir(0, "d"))+"/url", nil), 400, "NotFile")
 	})

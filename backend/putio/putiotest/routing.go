@@ -3,6 +3,7 @@ package putiotest
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/files/{id}/child", authed, e.child),
 		newRoute("GET /v2/files/{id}/url", authed, e.fileURL),
 		newRoute("GET /v2/files/{id}/download", authed, e.fileDownload),
+		newRoute("GET /v2/files/{id}/download/{name}", authed, e.fileDownload),
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
 		newRoute("POST /files/", authed, tus(e.tusCreate)),
@@ -62,18 +64,27 @@ func (e *Emulator) routeTable() []*route {
 	}
 }
 
-// match finds the route for a request and the values of its {vars}.
-func (e *Emulator) match(method, path string) (*route, map[string]string) {
+// match finds the route for a request and the values of its {vars}. The
+// first route whose path matches owns the path; when none of the routes
+// with that path takes the method, allowed lists the methods they take.
+func (e *Emulator) match(method, path string) (rt *route, vars map[string]string, allowed []string) {
 	segs := strings.Split(path, "/")
-	for _, rt := range e.routes {
-		if rt.method != method || len(rt.segs) != len(segs) {
+	var owner []string
+	for _, r := range e.routes {
+		if len(r.segs) != len(segs) || owner != nil && !slices.Equal(r.segs, owner) {
 			continue
 		}
-		if vars, ok := matchSegments(rt.segs, segs); ok {
-			return rt, vars
+		v, ok := matchSegments(r.segs, segs)
+		if !ok {
+			continue
 		}
+		if r.method == method {
+			return r, v, nil
+		}
+		owner = r.segs
+		allowed = append(allowed, r.method)
 	}
-	return nil, nil
+	return nil, nil, allowed
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, bool) {
@@ -102,6 +113,7 @@ type call struct {
 	vars        map[string]string
 	acct        *account
 	token       string
+	allowed     []string // methods the path takes when the request's is not one
 	paramsCache paramSet
 }
 
@@ -114,11 +126,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{ResponseWriter: w}
 	c := &call{e: e, w: rec, r: r, token: requestToken(r)}
-	rt, vars := e.match(r.Method, r.URL.Path)
+	rt, vars, allowed := e.match(r.Method, r.URL.Path)
 	name := unknownRoute
 	if rt != nil {
 		name, c.vars = rt.name, vars
 	}
+	c.allowed = allowed
 	e.counters.count(name)
 	defer e.record(name, c, rec, e.opts.Now())
 	done, finish := e.applyFault(c, name)
@@ -138,7 +151,7 @@ func (e *Emulator) serve(c *call, rt *route) {
 		return
 	}
 	if rt == nil {
-		c.fail(http.StatusNotFound, "NotFound", "no such API route: "+c.r.Method+" "+c.r.URL.Path+"; see the put.io API v2 reference")
+		c.noRoute()
 		return
 	}
 	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {
@@ -183,6 +196,14 @@ func sleepCtx(r *http.Request, d time.Duration) bool {
 	case <-r.Context().Done():
 		return false
 	}
+}
+
+func (c *call) noRoute() {
+	hint := "; see the put.io API v2 reference"
+	if len(c.allowed) > 0 {
+		hint = "; use " + strings.Join(c.allowed, " or ")
+	}
+	c.fail(http.StatusNotFound, "NotFound", "no such API route: "+c.r.Method+" "+c.r.URL.Path+hint)
 }
 
 // idVar parses the {id} path variable.
