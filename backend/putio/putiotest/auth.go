@@ -3,7 +3,9 @@ package putiotest
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // requestToken finds the token in "Authorization: Bearer|token <t>" (any
@@ -63,12 +65,31 @@ func (e *Emulator) oauthAuthenticate(c *call) {
 	http.Redirect(c.w, c.r, redirect.String(), http.StatusFound)
 }
 
+// codeLife is how long an authorization code can be exchanged; OAuth
+// codes are short-lived, and expiry also bounds the codes kept.
+const codeLife = 10 * time.Minute
+
 func (e *Emulator) issueCode() string {
 	code := "code-" + randomHex(12)
+	now := e.opts.Now()
 	e.mu.Lock()
-	e.codes[code] = true
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	for c, expires := range e.codes {
+		if now.After(expires) {
+			delete(e.codes, c)
+		}
+	}
+	e.codes[code] = now.Add(codeLife)
 	return code
+}
+
+// takeCode reports whether code is issued and unexpired, and uses it up.
+func (e *Emulator) takeCode(code string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	expires, issued := e.codes[code]
+	delete(e.codes, code)
+	return issued && !e.opts.Now().After(expires)
 }
 
 // issueToken creates a token with a fresh account.
@@ -85,13 +106,12 @@ func (e *Emulator) oauthAccessToken(c *call) {
 	if !ok {
 		return
 	}
-	code := v.Get("code")
-	e.mu.Lock()
-	valid := e.codes[code]
-	delete(e.codes, code)
-	e.mu.Unlock()
-	if !valid {
-		c.json(http.StatusBadRequest, oauthError("invalid_request", "the code is unknown or already used; authorize again"))
+	if grant := v.Get("grant_type"); grant != "authorization_code" {
+		c.json(http.StatusBadRequest, oauthError("invalid_request", "grant_type must be authorization_code, got "+strconv.Quote(grant)))
+		return
+	}
+	if !e.takeCode(v.Get("code")) {
+		c.json(http.StatusBadRequest, oauthError("invalid_request", "the code is unknown, expired or already used; authorize again"))
 		return
 	}
 	c.json(http.StatusOK, obj{"access_token": e.issueToken()})

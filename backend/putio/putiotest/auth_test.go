@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 )
@@ -199,4 +200,32 @@ func TestPublicShareGoesWithItsFile(t *testing.T) {
 	if n := len(api.get("/v2/public_share/list", nil).body["public_shares"].([]any)); n != 0 {
 		t.Fatalf("%d shares left", n)
 	}
+}
+
+// An authorization code is short-lived and only for grant_type
+// authorization_code.
+func TestOAuthCodeLimits(t *testing.T) {
+	clock := newClock()
+	_, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	anon := *api
+	anon.token = ""
+	authorize := func() string {
+		resp := anon.send("GET", "/v2/oauth2/authenticate?response_type=code&redirect_uri=http://localhost/cb", nil, nil)
+		resp.Body.Close()
+		loc, _ := resp.Location()
+		return loc.Query().Get("code")
+	}
+	exchange := func(code, grant string) reply {
+		return anon.post("/v2/oauth2/access_token", url.Values{"grant_type": {grant}, "code": {code}})
+	}
+	code := authorize()
+	clock.Advance(11 * time.Minute)
+	if r := exchange(code, "authorization_code"); r.status != 400 || r.body["error"] != "invalid_request" {
+		t.Fatalf("expired code: %s", r.raw)
+	}
+	code = authorize()
+	if r := exchange(code, "password"); r.status != 400 || r.body["error"] != "invalid_request" {
+		t.Fatalf("wrong grant_type: %s", r.raw)
+	}
+	mustStatus(t, exchange(code, "authorization_code"), 200)
 }

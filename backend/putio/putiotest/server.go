@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Emulator is the put.io emulator as an http.Handler. It serves the API
@@ -24,7 +25,7 @@ type Emulator struct {
 	accounts  map[string]*account
 	nodes     map[int64]*node
 	uploads   map[string]*upload
-	codes     map[string]bool // unused OAuth codes
+	codes     map[string]time.Time // unused OAuth codes and their expiry
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
@@ -51,7 +52,7 @@ func New(opts Options) (*Emulator, error) {
 		accounts:  map[string]*account{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
-		codes:     map[string]bool{},
+		codes:     map[string]time.Time{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,
