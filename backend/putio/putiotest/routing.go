@@ -124,6 +124,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveAdmin(w, r)
 		return
 	}
+	w.Header().Set("X-Trace-Id", randomHex(8)) // as on put.io, whose JS SDK reads it
 	rec := &recorder{ResponseWriter: w}
 	c := &call{e: e, w: rec, r: r, token: requestToken(r)}
 	rt, vars, allowed := e.match(r.Method, r.URL.Path)

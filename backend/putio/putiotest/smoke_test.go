@@ -35,3 +35,16 @@ func TestSmokeUploadListDownload(t *testing.T) {
 		t.Fatalf("calls %v", srv.AllCalls())
 	}
 }
+
+// Every reply carries an x-trace-id, as put.io's do, errors included.
+func TestTraceID(t *testing.T) {
+	_, api := newAPI(t)
+	seen := map[string]bool{}
+	for _, r := range []reply{api.get("/v2/files/0", nil), api.get("/v2/files/424242", nil)} {
+		id := r.header.Get("X-Trace-Id")
+		if id == "" || seen[id] {
+			t.Fatalf("x-trace-id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
+}
