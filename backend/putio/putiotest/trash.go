@@ -176,6 +176,9 @@ func (e *Emulator) continueTrash(c *call) {
 // trashed finds top-level trashed items by id; anything else is
 // TRASH_FILE_NOT_FOUND, children of trashed folders included.
 func (e *Emulator) trashed(a *account, v url.Values) ([]*node, error) {
+	if v.Has("cursor") {
+		return nil, errBadRequest("BadRequest", "selection by cursor is not emulated (and never goes with file_ids); send file_ids")
+	}
 	ids, err := idsParam(v, "file_ids")
 	if err != nil {
 		return nil, err

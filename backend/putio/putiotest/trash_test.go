@@ -3,6 +3,7 @@ package putiotest_test
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +130,25 @@ func TestRestoreIntoRootWhenParentIsGone(t *testing.T) {
 	mustStatus(t, api.post("/v2/trash/restore", url.Values{"file_ids": {itoa(f.ID)}}), 200)
 	if st, err := acct.Stat("f.txt"); err != nil || st.ID != f.ID || st.ParentID != 0 {
 		t.Fatalf("restored %+v %v", st, err)
+	}
+}
+
+// trash/restore and trash/delete take file_ids or a cursor, never both;
+// the emulator does not model selection by cursor and says so.
+func TestTrashSelectionByCursor(t *testing.T) {
+	_, api := newAPI(t)
+	id := api.upload(0, "a", []byte("1"), nil)
+	api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}})
+	for _, route := range []string{"/v2/trash/restore", "/v2/trash/delete"} {
+		r := api.post(route, url.Values{"file_ids": {itoa(id)}, "cursor": {"c"}})
+		mustError(t, r, 400, "BadRequest")
+		r = api.post(route, url.Values{"cursor": {"c"}})
+		mustError(t, r, 400, "BadRequest")
+		if msg, _ := r.body["error_message"].(string); !strings.Contains(msg, "file_ids") {
+			t.Errorf("%s: message %q does not say to send file_ids", route, msg)
+		}
+	}
+	if trash := api.srv.Account(api.token).Trash(); len(trash) != 1 {
+		t.Fatalf("trash %+v", trash)
 	}
 }
