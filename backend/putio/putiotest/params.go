@@ -147,10 +147,11 @@ func idsParam(values url.Values, names ...string) ([]int64, error) {
 	return nil, errBadRequest("BadRequest", names[0]+" is required")
 }
 
-// flagParam reads a 1/true flag.
+// flagParam reads a flag: on only for 1 or true, the values put.io
+// clients are known to send.
 func flagParam(values url.Values, name string) bool {
-	switch strings.ToLower(strings.TrimSpace(values.Get(name))) {
-	case "1", "true", "yes":
+	switch strings.TrimSpace(values.Get(name)) {
+	case "1", "true":
 		return true
 	}
 	return false

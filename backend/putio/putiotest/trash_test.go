@@ -152,3 +152,16 @@ func TestTrashSelectionByCursor(t *testing.T) {
 		t.Fatalf("trash %+v", trash)
 	}
 }
+
+// Flags are 1 or true (section 2); anything else leaves them off, so a
+// client's skip_trash=yes trashes, as it would on put.io.
+func TestFlagValues(t *testing.T) {
+	srv, api := newAPI(t)
+	for value, wantTrashed := range map[string]bool{"1": false, "true": false, "yes": true, "on": true, "0": true} {
+		id := api.upload(0, "f-"+value, []byte("x"), nil)
+		mustStatus(t, api.read(api.send("POST", "/v2/files/delete?"+url.Values{"file_ids": {itoa(id)}, "skip_trash": {value}}.Encode(), nil, nil)), 200)
+		if _, err := srv.Account(api.token).Get(id); (err == nil) != wantTrashed {
+			t.Errorf("skip_trash=%s: trashed=%v, want %v", value, err == nil, wantTrashed)
+		}
+	}
+}
