@@ -339,3 +339,33 @@ func TestStaleDataSwept(t *testing.T) {
 		}
 	}
 }
+
+// account/info carries the fields the reference lists (section 6), with
+// the types of the official SDK's schema.
+func TestAccountInfoFields(t *testing.T) {
+	_, api := newAPI(t)
+	info := api.get("/v2/account/info", nil).body["info"].(map[string]any)
+	settings, _ := info["settings"].(map[string]any)
+	isNum := func(v any) bool { _, ok := v.(float64); return ok }
+	isStr := func(v any) bool { _, ok := v.(string); return ok }
+	isBool := func(v any) bool { _, ok := v.(bool); return ok }
+	isNull := func(v any) bool { return v == nil }
+	isObj := func(v any) bool { _, ok := v.(map[string]any); return ok }
+	for _, c := range []struct {
+		obj  map[string]any
+		key  string
+		kind func(any) bool
+	}{
+		{info, "user_id", isNum}, {info, "username", isStr}, {info, "mail", isStr}, {info, "avatar_url", isStr},
+		{info, "account_status", isStr}, {info, "trash_size", isNum}, {info, "monthly_bandwidth_usage", isNum},
+		{info, "files_will_be_deleted_at", isNull}, {info, "private_download_host_ip", isNull},
+		{info, "is_sub_account", isBool}, {info, "can_create_sub_account", isBool}, {info, "warnings", isObj},
+		{info, "disk", isObj}, {info, "settings", isObj},
+		{settings, "trash_enabled", isBool}, {settings, "default_download_folder", isNum}, {settings, "sort_by", isStr},
+		{settings, "tunnel_route_name", isNull}, {settings, "use_private_download_ip", isBool},
+	} {
+		if v, ok := c.obj[c.key]; !ok || !c.kind(v) {
+			t.Errorf("%s = %#v (present %v)", c.key, v, ok)
+		}
+	}
+}
