@@ -16,12 +16,14 @@ type route struct {
 	method string
 	segs   []string
 	auth   bool // needs a token (and counts against the rate limit)
+	tus    bool // a tus upload route: Tus-Resumable on every reply
 	handle func(*call)
 }
 
 func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
-	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth, handle: handle}
+	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth,
+		tus: strings.HasPrefix(path, "/files/"), handle: handle}
 }
 
 // routeTable lists every endpoint. Literal routes come before templated
@@ -44,10 +46,10 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/files/{id}/download/{name}", authed, e.fileDownload),
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
-		newRoute("POST /files/", authed, tus(e.tusCreate)),
-		newRoute("PATCH /files/{upload}", authed, tus(e.tusPatch)),
-		newRoute("HEAD /files/{upload}", authed, tus(e.tusHead)),
-		newRoute("DELETE /files/{upload}", authed, tus(e.tusDelete)),
+		newRoute("POST /files/", authed, e.tusCreate),
+		newRoute("PATCH /files/{upload}", authed, e.tusPatch),
+		newRoute("HEAD /files/{upload}", authed, e.tusHead),
+		newRoute("DELETE /files/{upload}", authed, e.tusDelete),
 		newRoute("GET /v2/trash/list", authed, e.listTrash),
 		newRoute("POST /v2/trash/list/continue", authed, e.continueTrash),
 		newRoute("POST /v2/trash/restore", authed, e.restoreTrash),
@@ -153,6 +155,9 @@ func (e *Emulator) serve(c *call, rt *route) {
 	}
 	if rt == nil {
 		c.noRoute()
+		return
+	}
+	if rt.tus && !tusVersionOK(c) {
 		return
 	}
 	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {

@@ -116,18 +116,9 @@ func (e *Emulator) dropUpload(id string, up *upload) {
 	e.blobs.remove(up.body)
 }
 
-// tus wraps a tus handler: Tus-Resumable goes on every reply, and an
-// unsupported version is refused before anything else is looked at.
-func tus(handle func(*call)) func(*call) {
-	return func(c *call) {
-		if tusVersionOK(c) {
-			handle(c)
-		}
-	}
-}
-
-// tusVersionOK answers 412 to a client that asks for a tus version other
-// than 1.0.0; the header itself is optional, as put.io clients differ.
+// tusVersionOK puts Tus-Resumable on the reply and answers 412 to a
+// client that asks for a tus version other than 1.0.0, before anything
+// else; the header itself is optional, as put.io clients differ.
 func tusVersionOK(c *call) bool {
 	c.w.Header().Set("Tus-Resumable", tusVersion)
 	if v := c.r.Header.Get("Tus-Resumable"); v != "" && v != tusVersion {

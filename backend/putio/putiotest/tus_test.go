@@ -346,4 +346,11 @@ func TestTusVersionHeaderOnErrors(t *testing.T) {
 	}
 	r = api.read(api.send("PATCH", loc, strings.NewReader("abc"), http.Header{"Tus-Resumable": {"0.2.2"}, "Upload-Offset": {"0"}, "Content-Type": {"text/plain"}}))
 	mustError(t, r, 412, "BadRequest")
+	anon := *api
+	anon.token = ""
+	r = anon.read(anon.send("POST", api.srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"}}))
+	mustError(t, r, 401, "Unauthorized")
+	if r.header.Get("Tus-Resumable") != "1.0.0" {
+		t.Errorf("401 without Tus-Resumable: %v", r.header)
+	}
 }
