@@ -44,7 +44,7 @@ func (e *Emulator) adminInject(w http.ResponseWriter, r *http.Request) {
 	faults, err := decodeFaults(r.Body)
 	if err == nil {
 		for _, f := range faults {
-			if err = f.validate(); err != nil {
+			if err = e.checkFault(f); err != nil {
 				break
 			}
 		}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -99,6 +101,26 @@ func (f Fault) validate() error {
 	return nil
 }
 
+// checkFault validates f, including that its route exists: a misspelt
+// route would silently never fire.
+func (e *Emulator) checkFault(f Fault) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	switch f.Route {
+	case "", "*", unknownRoute:
+		return nil
+	}
+	names := make([]string, len(e.routes))
+	for i, rt := range e.routes {
+		if rt.name == f.Route {
+			return nil
+		}
+		names[i] = rt.name
+	}
+	return fmt.Errorf("fault route %q names no route; use one of: %s", f.Route, strings.Join(names, ", "))
+}
+
 type armedFault struct {
 	Fault
 	left int // remaining firings when Times > 0
@@ -111,9 +133,10 @@ type faultSet struct {
 	faults []*armedFault
 }
 
-// Inject adds a fault. It fails only on a malformed fault.
+// Inject adds a fault. It fails only on a malformed fault or one whose
+// Route names no route.
 func (e *Emulator) Inject(f Fault) error {
-	if err := f.validate(); err != nil {
+	if err := e.checkFault(f); err != nil {
 		return err
 	}
 	e.faults.mu.Lock()

@@ -176,6 +176,16 @@ func TestInjectValidates(t *testing.T) {
 			t.Errorf("Inject(%+v) accepted", f)
 		}
 	}
+	// A misspelt route would never fire; it is refused by name.
+	err := srv.Inject(putiotest.Fault{Route: "GET /v2/files/{file_id}", Status: 500})
+	if err == nil || !strings.Contains(err.Error(), `"GET /v2/files/{file_id}"`) || !strings.Contains(err.Error(), "GET /v2/files/{id}") {
+		t.Errorf("unknown route: %v", err)
+	}
+	for _, route := range []string{"", "*", "unknown", "PATCH /files/{upload}"} {
+		if err := srv.Inject(putiotest.Fault{Route: route, Status: 500, Times: 1}); err != nil {
+			t.Errorf("route %q: %v", route, err)
+		}
+	}
 }
 
 func TestRequestLog(t *testing.T) {
