@@ -96,6 +96,9 @@ func (e *Emulator) child(c *call) {
 // createFolder serves POST /v2/files/create-folder.
 func (e *Emulator) createFolder(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
+		if v.Has("path") {
+			return nil, errBadRequest("BadRequest", "create-folder by path is not emulated; send name and parent_id")
+		}
 		parentID, err := intParam(v, "parent_id", 0)
 		if err != nil {
 			return nil, err

@@ -369,3 +369,14 @@ func TestAccountInfoFields(t *testing.T) {
 		}
 	}
 }
+
+// create-folder by path (an SDK option) is not emulated; the refusal says
+// so instead of calling the name empty.
+func TestCreateFolderByPath(t *testing.T) {
+	_, api := newAPI(t)
+	r := api.post("/v2/files/create-folder", url.Values{"path": {"a/b"}, "parent_id": {"0"}})
+	mustError(t, r, 400, "BadRequest")
+	if msg, _ := r.body["error_message"].(string); !strings.Contains(msg, "path") || !strings.Contains(msg, "name") {
+		t.Errorf("message %q", msg)
+	}
+}
