@@ -19,7 +19,8 @@ import (
 // Latency, cut (Cut) or with its body truncated (Truncate).
 type Fault struct {
 	// Route is a route name such as "POST /v2/files/delete"; empty or "*"
-	// matches every route (the admin API excepted).
+	// matches every route (the admin API excepted), "unknown" requests that
+	// match none. Inject refuses any other name that is no route.
 	Route string `json:"route,omitempty"`
 	// Token, if set, limits the fault to requests with that token.
 	Token string `json:"token,omitempty"`
