@@ -27,11 +27,10 @@ const (
 	// lowBudget is the x-ratelimit-remaining at or below which the gate
 	// spreads the remaining requests evenly until the window resets.
 	lowBudget = 10
-	// minSleep, maxSleep and decayConstant tune lib/pacer's backoff
-	// between retries of 5xx, network errors and other transient failures.
-	minSleep      = 10 * time.Millisecond
-	maxSleep      = 2 * time.Second
-	decayConstant = 2
+	// minSleep and maxSleep bound lib/pacer's backoff while calls fail
+	// with 5xx, network errors and other transient failures.
+	minSleep = 100 * time.Millisecond
+	maxSleep = 2 * time.Second
 	// noticeDelay is the rate-limit wait long enough to tell the user about.
 	noticeDelay = 10 * time.Second
 )
@@ -156,7 +155,22 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // newPacer is the pacer every API, upload and download attempt goes through.
 func newPacer(ctx context.Context) *fs.Pacer {
-	return fs.NewPacer(ctx, pacer.NewDefault(pacer.MinSleep(minSleep), pacer.MaxSleep(maxSleep), pacer.DecayConstant(decayConstant)))
+	return fs.NewPacer(ctx, backoffCalculator{})
+}
+
+// backoffCalculator spaces calls only while they fail. lib/pacer's default
+// calculator keeps a minimum sleep between all calls, which serialises
+// small uploads (hundreds of calls a second are fine for put.io; the gate
+// slows us when its rate-limit headers say so).
+type backoffCalculator struct{}
+
+// Calculate implements pacer.Calculator: no wait after a success, then
+// minSleep doubling up to maxSleep for each consecutive retry.
+func (backoffCalculator) Calculate(state pacer.State) time.Duration {
+	if state.ConsecutiveRetries == 0 {
+		return 0
+	}
+	return min(minSleep<<min(state.ConsecutiveRetries-1, 8), maxSleep)
 }
 
 // retry runs attempt through the pacer until it succeeds, fails for good,

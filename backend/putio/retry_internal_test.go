@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/lib/pacer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -277,4 +278,20 @@ func TestRevokedTokenAtNewFs(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Status: http.StatusUnauthorized}))
 	_, err := newFsOn(srv, "revoked", "some/dir", nil)
 	require.ErrorContains(t, err, `rclone config reconnect revoked:`)
+}
+
+// Successful calls are not spaced out (a minimum sleep between all calls
+// made small uploads 20 times slower); failing ones back off exponentially.
+func TestBackoffCalculator(t *testing.T) {
+	for retries, want := range map[int]time.Duration{
+		0:  0,
+		1:  minSleep,
+		2:  2 * minSleep,
+		3:  4 * minSleep,
+		5:  maxSleep,
+		50: maxSleep,
+	} {
+		got := backoffCalculator{}.Calculate(pacer.State{ConsecutiveRetries: retries, SleepTime: time.Second})
+		assert.Equal(t, want, got, "after %d consecutive retries", retries)
+	}
 }
