@@ -288,7 +288,8 @@ func TestBackoffCalculator(t *testing.T) {
 		1:  minSleep,
 		2:  2 * minSleep,
 		3:  4 * minSleep,
-		5:  maxSleep,
+		5:  16 * minSleep,
+		6:  maxSleep,
 		50: maxSleep,
 	} {
 		got := backoffCalculator{}.Calculate(pacer.State{ConsecutiveRetries: retries, SleepTime: time.Second})
