@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -28,7 +29,15 @@ type authError struct {
 }
 
 func (e *authError) Error() string {
-	return fmt.Sprintf("put.io rejected the login token (%v): run \"rclone config reconnect %s:\" to log in again", e.cause, e.remote)
+	return fmt.Sprintf("put.io rejected the login token (%v): %s to log in again", e.cause, reconnectAdvice(e.remote))
+}
+
+// reconnectAdvice names the command that renews the token of remote. rclone
+// suffixes a remote's name with "{hash}" when options come from flags,
+// environment variables or a connection string; the config knows it without.
+func reconnectAdvice(remote string) string {
+	configName, _, _ := strings.Cut(remote, "{")
+	return fmt.Sprintf("run \"rclone config reconnect %s:\"", configName)
 }
 
 func (e *authError) Unwrap() error { return e.cause }

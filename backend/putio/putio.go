@@ -218,7 +218,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	}
 	oauthClient, _, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
 	if err != nil {
-		return nil, fmt.Errorf("putio: no usable login token (%w): run \"rclone config reconnect %s:\"", err, name)
+		return nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 	}
 	client := putio.NewClient(oauthClient)
 	// go-putio's default 30 s deadline covers a whole request including the

@@ -296,3 +296,10 @@ func TestBackoffCalculator(t *testing.T) {
 		assert.Equal(t, want, got, "after %d consecutive retries", retries)
 	}
 }
+
+// A remote whose options come from the environment is named "e2e{hash}" by
+// rclone; the advice must name the config section, which has no suffix.
+func TestReconnectAdviceNamesTheConfigSection(t *testing.T) {
+	assert.Equal(t, `run "rclone config reconnect e2e:"`, reconnectAdvice("e2e{gzjig}"))
+	assert.Equal(t, `run "rclone config reconnect putio:"`, reconnectAdvice("putio"))
+}
