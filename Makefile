@@ -2,6 +2,8 @@
 GO      ?= go
 BIN     := bin
 PKGS    := ./...
+# staticcheck, pinned; go run fetches it from the Go module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build test lint emulator demo bench docs generate fuzz clean
 
@@ -29,6 +31,7 @@ test: lint
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 emulator:
 	$(GO) run ./cmd/putio-emulator
