@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
@@ -335,6 +336,21 @@ func TestPublicLink(t *testing.T) {
 
 	_, err = f.PublicLink(ctx, "missing.txt", fs.DurationOff, false)
 	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+}
+
+// --expire asks put.io for that expiry when the share is created.
+func TestPublicLinkExpire(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	item, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+
+	_, err = f.PublicLink(ctx, "a.txt", fs.Duration(48*time.Hour), false)
+	require.NoError(t, err)
+	shares, err := f.sharesOf(ctx, api.ID(item.ID))
+	require.NoError(t, err)
+	require.Len(t, shares, 1)
+	assert.WithinDuration(t, time.Now().Add(48*time.Hour), shares[0].ExpirationDate.Time, time.Minute)
 }
 
 func TestMetadata(t *testing.T) {

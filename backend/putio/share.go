@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -29,7 +30,7 @@ func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, 
 	if unlink {
 		return "", f.deleteShares(ctx, shares)
 	}
-	share, err := f.shareFor(ctx, id, shares)
+	share, err := f.shareFor(ctx, id, shares, expire)
 	if err != nil {
 		return "", err
 	}
@@ -65,13 +66,19 @@ func (f *Fs) sharesOf(ctx context.Context, id api.ID) ([]api.PublicShare, error)
 	return mine, nil
 }
 
-// shareFor returns the first existing share or creates one.
-func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare) (*api.PublicShare, error) {
+// shareFor returns the first existing share or creates one. A new share
+// asks for the --expire expiry; the record does not say put.io honours
+// expiration_date, so warnExpiry still checks what it answered.
+func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, expire fs.Duration) (*api.PublicShare, error) {
 	if len(shares) > 0 {
 		return &shares[0], nil
 	}
+	call := apiCall{method: http.MethodPost, path: "/v2/public_share/" + id.String()}
+	if expire != fs.DurationOff {
+		call.form = url.Values{"expiration_date": {formatTime(time.Now().Add(time.Duration(expire)))}}
+	}
 	var out api.PublicShareReply
-	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/public_share/" + id.String()}, &out)
+	err := f.callJSON(ctx, call, &out)
 	if err != nil {
 		return nil, err
 	}
