@@ -25,7 +25,7 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodGet,
 		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {f.opt.Enc.FromStandardName(leaf)}},
+		query:  url.Values{"name": {f.serverName(leaf)}},
 	}, &out)
 	if err != nil {
 		return nil, err
@@ -33,20 +33,50 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 	return out.File, nil
 }
 
-// FindLeaf finds the folder leaf in the folder pathID.
+// FindLeaf finds the folder leaf in the folder pathID. /child answers with
+// one item, the newest of that name, so a file can hide a same-named
+// folder, and a name stored in another spelling is not found by ours:
+// then a listing settles it.
 func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
 	item, err := f.getChild(ctx, pathID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
+	switch {
+	case err == nil && item.IsDir():
+		return item.ID.String(), true, nil
+	case err == nil || hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf):
+		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
+			return item.IsDir() && f.isNamed(item, leaf)
+		})
+		if err != nil || item == nil {
+			return "", false, err
+		}
+		return item.ID.String(), true, nil
+	case hasStatus(err, http.StatusNotFound):
 		return "", false, nil
 	}
-	if err != nil {
-		return "", false, err
-	}
-	if !item.IsDir() {
-		return "", false, nil
-	}
-	return item.ID.String(), true, nil
+	return "", false, err
 }
+
+// findListed returns the first item of the folder dirID that match
+// accepts, or nil if none does.
+func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File) bool) (*api.File, error) {
+	var found *api.File
+	err := f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
+		for i := range items {
+			if match(&items[i]) {
+				found = &items[i]
+				return errStopListing
+			}
+		}
+		return nil
+	})
+	if found != nil {
+		return found, nil
+	}
+	return nil, err
+}
+
+// errStopListing ends a listing early once it has found what it wanted.
+var errStopListing = errors.New("listing stopped")
 
 // CreateDir makes the folder leaf in pathID. A name clash means another
 // writer got there first, so the existing folder is used.
@@ -55,7 +85,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/create-folder",
-		form:   url.Values{"name": {f.opt.Enc.FromStandardName(leaf)}, "parent_id": {pathID}},
+		form:   url.Values{"name": {f.serverName(leaf)}, "parent_id": {pathID}},
 	}, &out)
 	if hasType(err, errTypeNameExists) {
 		if id, found, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && found {
@@ -70,7 +100,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 
 // listPages calls page for each page of the folder dirID, one paced call
 // per page, so callers can stream them.
-func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func([]api.File) error) error {
+func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func(items []api.File, skipped int) error) error {
 	first := apiCall{
 		method: http.MethodGet,
 		path:   "/v2/files/list",
@@ -82,11 +112,11 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 
 // walkPages reads a paged listing: first opens it, continuePath takes the
 // cursor of each next page. The usable items of each page go to each as
-// the page arrives; malformed ones are reported and skipped.
+// the page arrives; malformed ones are reported, skipped and counted.
 func walkPages[T any, P interface {
 	*T
 	Validate() error
-}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func([]T) error) error {
+}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func(items []T, skipped int) error) error {
 	call := first
 	var previous string
 	for {
@@ -96,7 +126,7 @@ func walkPages[T any, P interface {
 		}
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
-		if err := each(items); err != nil {
+		if err := each(items, len(problems)); err != nil {
 			return err
 		}
 		cursor := out.NextCursor()
@@ -135,7 +165,7 @@ func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) e
 	if err != nil {
 		return err
 	}
-	return f.listPages(ctx, dirID, f.pageSize, func(items []api.File) error {
+	return f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
 		entries := make(fs.DirEntries, 0, len(items))
 		for i := range items {
 			entries = append(entries, f.entryFor(dir, &items[i]))
@@ -146,7 +176,7 @@ func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) e
 
 // entryFor turns a listed item into a directory or an object.
 func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
-	remote := path.Join(dir, f.opt.Enc.ToStandardName(item.Name))
+	remote := path.Join(dir, f.standardName(item.Name))
 	if item.IsDir() {
 		id := item.ID.String()
 		f.dirCache.Put(remote, id)
@@ -165,5 +195,11 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
 		return nil, err
 	}
 	item, err := f.getChild(ctx, dirID, leaf)
+	if hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf) {
+		item, err = f.findListed(ctx, dirID, func(item *api.File) bool { return f.isNamed(item, leaf) })
+		if err == nil && item == nil {
+			err = fs.ErrorObjectNotFound
+		}
+	}
 	return item, notFoundAs(err, fs.ErrorObjectNotFound)
 }

@@ -15,13 +15,45 @@ import (
 )
 
 // deleteItems removes items by id, to the trash unless hard_delete is set.
+// A "not found" after a try whose reply was lost means that try did it.
 func (f *Fs) deleteItems(ctx context.Context, ids ...string) error {
 	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
 	if f.opt.HardDelete {
 		// A query flag, as the official SDK sends it.
 		call.query = url.Values{"skip_trash": {"1"}}
 	}
-	return f.callJSON(ctx, call, &api.Empty{})
+	replyLost, err := f.callMutation(ctx, call, &api.Empty{})
+	if replyLost && hasStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+// callMutation does a call that is not safe to repeat, with retries. It
+// also reports whether a try may have done the work although its reply
+// was lost (a 5xx, a cut connection, a broken body): a later "not found"
+// or "name taken" can then be the echo of that try's success.
+func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLost bool, err error) {
+	err = f.retry(ctx, call.method+" "+call.path, func() error {
+		err := f.attemptJSON(ctx, call, out)
+		replyLost = replyLost || mayHaveWorked(ctx, err)
+		return err
+	})
+	return replyLost, err
+}
+
+// mayHaveWorked reports whether a failed try may have reached the server
+// and done its work: anything but a put.io refusal (4xx, token) or our
+// own cancellation.
+func mayHaveWorked(ctx context.Context, err error) bool {
+	var auth *authError
+	switch apiErr, isAPI := apiError(err); {
+	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
+		return false
+	case isAPI:
+		return apiErr.Status >= http.StatusInternalServerError
+	}
+	return true
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set.
@@ -45,19 +77,17 @@ func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
 	return nil
 }
 
-// checkEmpty fails unless dirID has no children; one item is enough to tell.
+// checkEmpty fails unless dirID is proven to have no children, reading one
+// item per page. files/delete is recursive, so anything short of proof
+// keeps the folder: a malformed item is still an item, and an empty page
+// that carries a cursor is not the end of the listing.
 func (f *Fs) checkEmpty(ctx context.Context, dirID string) error {
-	errStop := errors.New("stop")
-	err := f.listPages(ctx, dirID, 1, func(items []api.File) error {
-		if len(items) > 0 {
+	return f.listPages(ctx, dirID, 1, func(items []api.File, skipped int) error {
+		if len(items)+skipped > 0 {
 			return fs.ErrorDirectoryNotEmpty
 		}
-		return errStop
-	})
-	if errors.Is(err, errStop) {
 		return nil
-	}
-	return err
+	})
 }
 
 // Rmdir removes the empty folder dir.
@@ -70,11 +100,15 @@ func (f *Fs) Purge(ctx context.Context, dir string) error {
 	return f.purgeCheck(ctx, dir, false)
 }
 
-// serverSideTarget checks src is one of our Objects on the same server
-// (else notOurs) and finds, creating it if needed, the folder of remote.
+// serverSideTarget checks src is one of our Objects in the same put.io
+// account (else notOurs) and finds, creating it if needed, the folder of
+// remote.
 func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string, notOurs error) (srcObj *Object, leaf, dirID string, err error) {
 	srcObj, ok := src.(*Object)
-	if !ok || srcObj.fs.opt.APIURL != f.opt.APIURL {
+	if !ok {
+		return nil, "", "", notOurs
+	}
+	if !f.sameAccount(ctx, srcObj.fs) {
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
@@ -88,49 +122,72 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	if err != nil {
 		return nil, err
 	}
-	item, err := f.copyItem(ctx, srcObj.id(), dirID, leaf)
+	item, err := f.copyItem(ctx, srcObj, dirID, leaf)
 	if hasType(err, errTypeNameExists) {
-		item, err = f.copyViaTempName(ctx, srcObj.id(), dirID, leaf)
+		item, err = f.copyViaTempName(ctx, srcObj, dirID, leaf)
 	}
 	if err != nil {
 		return nil, err
 	}
 	dst := f.newObject(remote, item)
-	return dst, dst.setModTime(ctx, srcObj.ModTime(ctx))
+	dst.restoreModTime(ctx, "copied", srcObj.ModTime(ctx))
+	return dst, nil
 }
 
-// copyItem copies id into dirID as leaf and returns the new item. A reply
+// copyItem copies src into dirID as leaf and returns the new item. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
-// up by name instead.
-func (f *Fs) copyItem(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
+// up by name instead. So is a name clash after a try whose reply was lost,
+// when the item in the way is that try's copy.
+func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
 	out := api.FileReply{AllowMissing: true}
-	err := f.callJSON(ctx, apiCall{
+	replyLost, err := f.callMutation(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/copy",
-		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}},
+		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {f.serverName(leaf)}},
 	}, &out)
+	if replyLost && hasType(err, errTypeNameExists) {
+		return f.findLostCopy(ctx, src, dirID, leaf, err)
+	}
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
 	return f.getChild(ctx, dirID, leaf)
 }
 
+// findLostCopy returns the item named leaf if it is a copy of src (same
+// size and CRC-32, another id), else the clash error.
+func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, clash error) (*api.File, error) {
+	item, err := f.getChild(ctx, dirID, leaf)
+	switch {
+	case hasStatus(err, http.StatusNotFound):
+		return nil, clash
+	case err != nil:
+		return nil, err
+	case !item.IsDir() && item.ID != src.info.ID && item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32:
+		return item, nil
+	}
+	return nil, clash
+}
+
 // copyViaTempName handles a copy refused for a name clash (real or the
 // spurious one put.io is known for): copy under a temporary name, and
-// only once that copy exists delete the file in the way and rename.
-func (f *Fs) copyViaTempName(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
-	tempLeaf := leaf + ".rclone-copy-" + strconv.FormatInt(time.Now().UnixNano()%1e8, 36)
-	item, err := f.copyItem(ctx, id, dirID, tempLeaf)
+// only once that copy exists delete the file in the way and rename. On
+// failure the temporary copy is removed again.
+func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
+	tempLeaf := f.tempName(leaf, ".rclone-copy-"+strconv.FormatInt(time.Now().UnixNano()%1e8, 36))
+	item, err := f.copyItem(ctx, src, dirID, tempLeaf)
+	if hasType(err, errTypeNameTooLong) {
+		return nil, fs.ErrorCantCopy // rclone downloads and uploads instead
+	}
 	if err != nil {
 		return nil, err
 	}
 	existing, err := f.getChild(ctx, dirID, leaf)
 	switch {
-	case err == nil && existing.ID.String() == id:
-		logIgnored(nil, "removing the temporary copy", f.deleteItems(ctx, item.ID.String()))
-		return nil, fmt.Errorf("putio: can't copy %q onto itself", leaf)
+	case err == nil && existing.ID == src.info.ID:
+		err = fmt.Errorf("putio: can't copy %q onto itself", leaf)
 	case err == nil && existing.IsDir():
-		return nil, fmt.Errorf("putio: can't copy over folder %q; the copy is kept as %q", leaf, tempLeaf)
+		err = fmt.Errorf("putio: can't copy over folder %q", leaf)
 	case err == nil:
 		err = f.deleteItems(ctx, existing.ID.String())
 	case hasStatus(err, http.StatusNotFound):
@@ -140,10 +197,21 @@ func (f *Fs) copyViaTempName(ctx context.Context, id, dirID, leaf string) (*api.
 		err = f.rename(ctx, item.ID.String(), leaf)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("putio: copy kept as %q: %w", tempLeaf, err)
+		logIgnored(nil, "removing the temporary copy "+tempLeaf, f.deleteItems(ctx, item.ID.String()))
+		return nil, err
 	}
-	item.Name = f.opt.Enc.FromStandardName(leaf)
+	item.Name = f.serverName(leaf)
 	return item, nil
+}
+
+// tempName is leaf with suffix, leaf shortened so that put.io's name limit
+// holds for the name sent.
+func (f *Fs) tempName(leaf, suffix string) string {
+	runes := []rune(leaf)
+	for len(runes) > 0 && len(f.serverName(string(runes)+suffix)) > maxNameBytes {
+		runes = runes[:len(runes)-1]
+	}
+	return string(runes) + suffix
 }
 
 // rename gives the item id a new name in place.
@@ -151,13 +219,13 @@ func (f *Fs) rename(ctx context.Context, id, leaf string) error {
 	return f.callJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
-		form:   url.Values{"file_id": {id}, "name": {f.opt.Enc.FromStandardName(leaf)}},
+		form:   url.Values{"file_id": {id}, "name": {f.serverName(leaf)}},
 	}, &api.Empty{})
 }
 
 // moveItem moves and renames one item.
 func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
-	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}})
+	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.serverName(leaf)}})
 }
 
 // move calls files/move. Its per-item failures can come back with HTTP
@@ -182,10 +250,25 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 		return nil, err
 	}
 	item := srcObj.info
-	item.Name = f.opt.Enc.FromStandardName(leaf)
+	item.Name = f.serverName(leaf)
 	item.ParentID = parseID(dirID)
 	dst := f.newObject(remote, &item)
-	return dst, dst.setModTime(ctx, srcObj.ModTime(ctx))
+	dst.restoreModTime(ctx, "moved", srcObj.ModTime(ctx))
+	return dst, nil
+}
+
+// restoreModTime puts back the modification time put.io reset on a copy
+// or move. The file is in place by then, so a failure is logged and
+// counted, not returned: an error would have rclone redo a finished move
+// or copy, with the source gone or a second copy made.
+func (o *Object) restoreModTime(ctx context.Context, done string, modTime time.Time) {
+	err := o.setModTime(ctx, modTime)
+	if err == nil {
+		return
+	}
+	o.info.UpdatedAt = api.Time{Time: time.Now().UTC().Truncate(time.Second)} // what put.io set
+	fs.Errorf(o, "%s, but its modification time could not be restored: %v", done, err)
+	_ = fs.CountError(ctx, err)
 }
 
 // parseID turns a dircache id back into an api.ID.
@@ -197,7 +280,7 @@ func parseID(id string) api.ID {
 // DirMove moves the folder srcRemote of src to dstRemote in one call.
 func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
 	srcFs, ok := src.(*Fs)
-	if !ok || srcFs.opt.APIURL != f.opt.APIURL {
+	if !ok || !f.sameAccount(ctx, srcFs) {
 		return fs.ErrorCantDirMove
 	}
 	srcID, _, _, dstDirID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
@@ -208,47 +291,5 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 		return err
 	}
 	srcFs.dirCache.FlushDir(srcRemote)
-	return nil
-}
-
-// MergeDirs moves the contents of dirs[1:] into dirs[0], one bulk move per
-// page of ids, then deletes the emptied folders.
-func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
-	if len(dirs) < 2 {
-		return nil
-	}
-	dstID := dirs[0].ID()
-	for _, dir := range dirs[1:] {
-		// Collect first: moving items out would shift a listing cursor.
-		var ids []string
-		err := f.listPages(ctx, dir.ID(), f.pageSize, func(items []api.File) error {
-			for i := range items {
-				ids = append(ids, items[i].ID.String())
-			}
-			return nil
-		})
-		if err == nil {
-			err = f.bulkMove(ctx, ids, dstID)
-		}
-		if err != nil {
-			return fmt.Errorf("putio: merging %q into %q: %w", dir, dirs[0], err)
-		}
-		if err := f.deleteItems(ctx, dir.ID()); err != nil {
-			return fmt.Errorf("putio: removing merged folder %q: %w", dir, err)
-		}
-	}
-	f.DirCacheFlush()
-	return nil
-}
-
-// bulkMove moves the items ids into dirID, listPageSize per call.
-func (f *Fs) bulkMove(ctx context.Context, ids []string, dirID string) error {
-	for len(ids) > 0 {
-		batch := ids[:min(len(ids), listPageSize)]
-		ids = ids[len(batch):]
-		if err := f.move(ctx, url.Values{"file_ids": {strings.Join(batch, ",")}, "parent_id": {dirID}}); err != nil {
-			return err
-		}
-	}
 	return nil
 }

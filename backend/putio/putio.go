@@ -39,6 +39,8 @@ const (
 	rootID           = "0"
 	// listPageSize is the largest page put.io is known to serve.
 	listPageSize = 1000
+	// maxNameBytes is put.io's name limit, in bytes of UTF-8.
+	maxNameBytes = 255
 )
 
 // oauthConfig is the put.io OAuth app; auth_url/token_url override it.
@@ -151,6 +153,8 @@ type Fs struct {
 	gate       *gate     // server-requested delays, shared per account
 	apiURL     string    // api_url without a trailing slash
 	pageSize   int       // files per listing page
+	tokens     *oauthutil.TokenSource
+	account    *accountID // who the token belongs to, once asked
 }
 
 // Object describes a put.io file.
@@ -213,7 +217,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
-	oauthClient, _, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
 	if err != nil {
 		return nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 	}
@@ -233,6 +237,8 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
+		tokens:     tokens,
+		account:    &accountID{},
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
