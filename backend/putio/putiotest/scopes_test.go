@@ -202,3 +202,22 @@ func TestGrantsListAndDelete(t *testing.T) {
 	strictError(t, api.post("/v2/oauth/grants/4131/delete", nil), 404, "NotFound")
 	mustStatus(t, api.get("/v2/files/list", nil), 200)
 }
+
+// The admin API registers tokens of either scope, on a given account.
+func TestAdminRegistersScopedTokens(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Strict: true})
+	admin := func(query string) reply {
+		return api.read(api.send("POST", "/_emulator/tokens?"+query, nil, nil))
+	}
+	mustStatus(t, admin("token=own-app&scope=app"), 200)
+	mustStatus(t, admin(url.Values{"token": {"joined"}, "scope": {"app"}, "owner": {srv.Token}}.Encode()), 200)
+	mustError(t, admin("token=x&scope=root"), 400, "BadRequest")
+	mustError(t, admin(url.Values{"token": {"joined"}, "owner": {"own-app"}}.Encode()), 400, "BadRequest")
+	if s, _ := srv.TokenScope("own-app"); s != putiotest.ScopeApp {
+		t.Fatalf("own-app scope %q", s)
+	}
+	if srv.Account("joined").UserID() != srv.Account(srv.Token).UserID() || srv.Account("own-app").UserID() == srv.Account(srv.Token).UserID() {
+		t.Fatal("tokens on the wrong accounts")
+	}
+	mustError(t, as(api, "joined").get("/v2/public_share/list", nil), 401, "invalid_scope")
+}
