@@ -18,7 +18,8 @@ const adminPrefix = "/_emulator/"
 //	POST   /_emulator/reset   zero counters and log
 //	POST   /_emulator/faults  body: a Fault or an array of Faults
 //	DELETE /_emulator/faults  remove all faults
-//	POST   /_emulator/tokens  body or query: token=... (registers it; for strict mode)
+//	POST   /_emulator/tokens  body or query: token=..., scope=default|app, owner=<token>
+//	                          (registers it, on owner's account if given)
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix) {
 	case "GET calls":
@@ -80,9 +81,20 @@ func (e *Emulator) adminToken(w http.ResponseWriter, r *http.Request) {
 	values, err := parseParams(r)
 	token := values.Get("token")
 	if err != nil || token == "" {
-		writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "BadRequest", "give token=... as query, form or JSON"))
+		writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "BadRequest", "give token=... (and optionally scope=default|app, owner=<token of the account to join>) as query, form or JSON"))
 		return
 	}
-	e.accountFor(token)
+	scope := Scope(values.Get("scope"))
+	if scope == "" {
+		scope = ScopeFull
+	}
+	owner := values.Get("owner")
+	if owner == "" {
+		owner = token
+	}
+	if err := e.Account(owner).AddToken(token, scope); err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody(http.StatusBadRequest, "BadRequest", err.Error()))
+		return
+	}
 	writeJSON(w, http.StatusOK, obj{"status": "OK"})
 }

@@ -7,6 +7,13 @@ import "time"
 type Options struct {
 	// Tokens are registered up front, each as its own account.
 	Tokens []string
+	// AppTokens are registered up front as third-party app tokens
+	// (ScopeApp), each its own account.
+	AppTokens []string
+	// FirstPartyClients are the OAuth client ids whose tokens are
+	// first-party (ScopeFull); the OAuth flow gives every other client,
+	// rclone's 4131 included, a third-party app token.
+	FirstPartyClients []string
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Emulator is the put.io emulator as an http.Handler. It serves the API
@@ -22,14 +21,17 @@ type Emulator struct {
 	signKey []byte
 
 	mu        sync.Mutex // guards everything below
-	accounts  map[string]*account
+	tokens    map[string]*grant
+	revoked   map[string]bool
 	nodes     map[int64]*node
 	uploads   map[string]*upload
-	codes     map[string]time.Time // unused OAuth codes and their expiry
+	codes     map[string]*authCode // unused OAuth codes
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
 	nextShare int64
+	nextGrant int64
+	nextEvent int64
 	rng       *rand.Rand
 
 	faults   faultSet
@@ -49,19 +51,29 @@ func New(opts Options) (*Emulator, error) {
 		opts:      opts,
 		blobs:     blobs,
 		signKey:   []byte(randomHex(32)),
-		accounts:  map[string]*account{},
+		tokens:    map[string]*grant{},
+		revoked:   map[string]bool{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
-		codes:     map[string]time.Time{},
+		codes:     map[string]*authCode{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,
 		nextShare: 1,
+		nextGrant: 1,
+		nextEvent: 1,
 		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70757469)),
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
 	for _, token := range opts.Tokens {
 		e.accountFor(token)
+	}
+	for _, token := range opts.AppTokens {
+		e.mu.Lock()
+		if _, taken := e.tokens[token]; !taken {
+			e.grantLocked(token, ScopeApp, nil, "")
+		}
+		e.mu.Unlock()
 	}
 	e.routes = e.routeTable()
 	return e, nil

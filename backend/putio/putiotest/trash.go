@@ -43,7 +43,7 @@ func (c *call) takeTrashLock() bool {
 }
 
 // deleteFiles serves POST /v2/files/delete: to the trash, or for good
-// with skip_trash.
+// with skip_trash or when the account's trash_enabled setting is off.
 func (e *Emulator) deleteFiles(c *call) {
 	c.trashLocked(func(v url.Values) (obj, error) {
 		ids, err := idsParam(v, "file_ids", "file_id")
@@ -56,7 +56,7 @@ func (e *Emulator) deleteFiles(c *call) {
 		}
 		for _, n := range nodes {
 			e.detach(n)
-			if flagParam(v, "skip_trash") {
+			if flagParam(v, "skip_trash") || !c.acct.settings.TrashEnabled {
 				e.purge(n)
 				continue
 			}
