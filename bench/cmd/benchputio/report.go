@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -308,13 +309,22 @@ func (rep report) writeText(w io.Writer) {
 }
 
 func (rep report) writeMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "# putio benchmark, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
+	fmt.Fprintf(w, "# putio benchmark results, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
 		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
+	fmt.Fprintf(w, "The emulator, the TLS proxy and rclone share these %d CPUs, and other work on the machine may be using them too. "+
+		"Absolute times are noisy and vary between invocations; the ratios compare entrants within one invocation and are the figures to read. "+
+		"bench/README.md explains every column.\n\n", rep.CPUs)
 	for _, name := range []string{"upstream", "ours"} {
 		fmt.Fprintf(w, "- %s: %s\n", name, rep.Versions[name])
 	}
 	if rep.OursArgs != "" {
 		fmt.Fprintf(w, "- extra flags for ours: `%s`\n", rep.OursArgs)
+	}
+	for _, feature := range slices.Sorted(maps.Keys(rep.Features)) {
+		fmt.Fprintf(w, "- emulator with %s: `%s`\n", feature, strings.Join(rep.Features[feature], " "))
+	}
+	if _, ok := rep.Features[featureCWU]; !ok {
+		fmt.Fprintf(w, "- emulator: its -h has no option for %s, so those scenarios are n/a\n", featureCWU)
 	}
 	fmt.Fprintln(w)
 	for _, t := range rep.tables() {
