@@ -30,7 +30,7 @@ func (e *Emulator) authorize(c *call) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a, known := e.accounts[c.token]
-	if !known && e.opts.Strict {
+	if !known && (e.opts.Strict || e.revoked[c.token]) {
 		c.fail(http.StatusUnauthorized, "invalid_grant", "the access token is not valid (revoked or never issued); authorize again to get a new one")
 		return false
 	}
@@ -129,7 +129,7 @@ func oauthError(kind, message string) obj {
 func (e *Emulator) oauthValidate(c *call) {
 	e.mu.Lock()
 	a, known := e.accounts[c.token]
-	if !known && !e.opts.Strict && c.token != "" {
+	if !known && !e.opts.Strict && c.token != "" && !e.revoked[c.token] {
 		a, known = e.accountLocked(c.token), true
 	}
 	e.mu.Unlock()

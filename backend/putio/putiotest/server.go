@@ -35,6 +35,8 @@ type Emulator struct {
 	faults   faultSet
 	counters counterSet
 	limiter  rateLimiter
+	feeds    feedHub         // real-time feed connections
+	revoked  map[string]bool // tokens RevokeToken withdrew; guarded by mu
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -67,8 +69,9 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close removes the file bodies.
+// Close ends feed connections and removes the file bodies.
 func (e *Emulator) Close() error {
+	e.feeds.shutdown()
 	return e.blobs.close()
 }
 
