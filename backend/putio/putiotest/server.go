@@ -37,6 +37,7 @@ type Emulator struct {
 	faults   faultSet
 	counters counterSet
 	limiter  rateLimiter
+	feeds    feedHub // real-time feed connections
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -79,8 +80,9 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close removes the file bodies.
+// Close ends feed connections and removes the file bodies.
 func (e *Emulator) Close() error {
+	e.feeds.shutdown()
 	return e.blobs.close()
 }
 

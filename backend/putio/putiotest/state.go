@@ -118,6 +118,7 @@ func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	e.nextID++
 	e.nodes[n.id] = n
 	e.attach(parent, n)
+	e.changed(n, feedFileCreate)
 	return n
 }
 
