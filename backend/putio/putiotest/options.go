@@ -42,6 +42,9 @@ type Options struct {
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
+	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
+	// transfers) works; an older one is refused with 400, as put.io does.
+	CursorExpiry time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)
@@ -54,8 +57,13 @@ type RateLimit struct {
 	Requests int
 	Window   time.Duration // default 1 minute
 	// Omit names response headers to leave out (e.g. "Retry-After",
-	// "X-Ratelimit-Reset"), to test a client's fall-backs.
+	// "X-Ratelimit-Reset"), or "retry_after" for the body field, to test
+	// a client's fall-backs.
 	Omit []string
+	// Captcha answers an over-budget request as put.io does when it wants
+	// a captcha solved: 429 with x-ratelimit-action: captcha-needed and an
+	// x-ratelimit-id; waiting does not clear it.
+	Captcha bool
 }
 
 const (

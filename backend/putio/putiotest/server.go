@@ -32,9 +32,10 @@ type Emulator struct {
 	nextShare int64
 	rng       *rand.Rand
 
-	faults   faultSet
-	counters counterSet
-	limiter  rateLimiter
+	faults    faultSet
+	counters  counterSet
+	limiter   rateLimiter
+	transfers transferSet // guarded by mu, but for its fetch bookkeeping
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -60,6 +61,7 @@ func New(opts Options) (*Emulator, error) {
 		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70757469)),
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
+	e.transfers.init()
 	for _, token := range opts.Tokens {
 		e.accountFor(token)
 	}
@@ -67,8 +69,9 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close removes the file bodies.
+// Close stops transfer downloads and removes the file bodies.
 func (e *Emulator) Close() error {
+	e.transfers.close()
 	return e.blobs.close()
 }
 
