@@ -55,6 +55,9 @@ type Options struct {
 	// FeedFileObjects makes file events carry the whole File object; by
 	// default they carry only the id, the least the record promises.
 	FeedFileObjects bool
+	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
+	// transfers) works; an older one is refused with 400, as put.io does.
+	CursorExpiry time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)
@@ -67,8 +70,13 @@ type RateLimit struct {
 	Requests int
 	Window   time.Duration // default 1 minute
 	// Omit names response headers to leave out (e.g. "Retry-After",
-	// "X-Ratelimit-Reset"), to test a client's fall-backs.
+	// "X-Ratelimit-Reset"), or "retry_after" for the body field, to test
+	// a client's fall-backs.
 	Omit []string
+	// Captcha answers an over-budget request as put.io does when it wants
+	// a captcha solved: 429 with x-ratelimit-action: captcha-needed and an
+	// x-ratelimit-id; waiting does not clear it.
+	Captcha bool
 }
 
 const (
