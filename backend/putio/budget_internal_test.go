@@ -21,6 +21,7 @@ func TestBudgetPutNewFile(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	require.NoError(t, f.Mkdir(ctx, "dir"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 
 	data := pattern(1000, 1)
@@ -46,6 +47,7 @@ func TestBudgetPutUnchecked(t *testing.T) {
 	ctx := context.Background()
 	f, srv, _ := newTestFs(t, nil)
 	require.NoError(t, f.Mkdir(ctx, "dir"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 	_, err := f.PutUnchecked(ctx, bytesReader(pattern(10, 2)), srcInfo("dir/u.bin", 10))
 	require.NoError(t, err)
@@ -57,6 +59,7 @@ func TestBudgetUpdate(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	o := seedObject(t, f, acct, "dir/file.txt", []byte("old"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 
 	newData := pattern(2000, 3)

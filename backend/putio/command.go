@@ -29,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}}
+}, uploadsHelp}
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -48,6 +48,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.listTrash(ctx)
 	case "restore":
 		return nil, f.restoreTrash(ctx, arg)
+	case "uploads":
+		return f.uploadsCommand(ctx, arg, opt)
 	default:
 		return nil, fs.ErrorCommandNotFound
 	}

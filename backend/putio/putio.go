@@ -38,7 +38,7 @@ const (
 
 	defaultAPIURL    = "https://api.put.io"
 	defaultUploadURL = "https://upload.put.io/files/"
-	defaultChunkSize = 16 * fs.Mebi
+	defaultWindow    = 4 * fs.Mebi
 	rootID           = "0"
 	// listPageSize is the largest page put.io is known to serve.
 	listPageSize = 1000
@@ -96,8 +96,18 @@ var regInfo = &fs.RegInfo{
 	},
 	Options: append(oauthOptions(), []fs.Option{{
 		Name:    "chunk_size",
-		Help:    "Upload chunk size.\n\nEach upload sends the file in PATCH requests of this size and\nkeeps one chunk in memory per transfer.",
-		Default: defaultChunkSize,
+		Help:    "Largest upload request (tus PATCH); 0 for no limit.\n\nWith 0 a file goes up in one request, or in as few as the server\ntakes. Memory does not depend on it: see upload_window.",
+		Default: fs.SizeSuffix(0),
+	}, {
+		Name:     "upload_window",
+		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (a local file, another remote). Files up to this size\ntravel in the creation request when the server offers that.",
+		Default:  defaultWindow,
+		Advanced: true,
+	}, {
+		Name:     "resume_uploads",
+		Help:     "Resume interrupted uploads in a later run.\n\nThe upload URL of a file larger than upload_window is kept under\nrclone's cache directory until the upload ends, so that the next run\nsends only the bytes the server does not hold. See \"rclone backend\nuploads\".",
+		Default:  true,
+		Advanced: true,
 	}, {
 		Name:    "hard_delete",
 		Help:    "Delete files permanently rather than putting them into the trash.",
@@ -134,11 +144,13 @@ func oauthOptions() []fs.Option {
 
 // Options defines the configuration for this backend.
 type Options struct {
-	ChunkSize  fs.SizeSuffix        `config:"chunk_size"`
-	HardDelete bool                 `config:"hard_delete"`
-	APIURL     string               `config:"api_url"`
-	UploadURL  string               `config:"upload_url"`
-	Enc        encoder.MultiEncoder `config:"encoding"`
+	ChunkSize     fs.SizeSuffix        `config:"chunk_size"`
+	UploadWindow  fs.SizeSuffix        `config:"upload_window"`
+	ResumeUploads bool                 `config:"resume_uploads"`
+	HardDelete    bool                 `config:"hard_delete"`
+	APIURL        string               `config:"api_url"`
+	UploadURL     string               `config:"upload_url"`
+	Enc           encoder.MultiEncoder `config:"encoding"`
 }
 
 // Fs represents a remote put.io folder.
@@ -150,10 +162,12 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	pacer      *fs.Pacer // retries and backoff
-	gate       *gate     // server-requested delays, shared per account
-	apiURL     string    // api_url without a trailing slash
-	pageSize   int       // files per listing page
+	pacer      *fs.Pacer      // retries and backoff
+	gate       *gate          // server-requested delays, shared per account
+	apiURL     string         // api_url without a trailing slash
+	pageSize   int            // files per listing page
+	uploads    *uploadService // what the upload service supports, per remote
+	cacheDir   string         // rclone's cache directory, for upload sessions
 }
 
 // Object describes a put.io file.
@@ -197,8 +211,8 @@ func parseURLOption(name, value string) (*url.URL, error) {
 
 // checkOptions rejects option values the backend cannot work with.
 func checkOptions(opt *Options) (*url.URL, error) {
-	if opt.ChunkSize <= 0 {
-		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: it must be greater than 0", opt.ChunkSize)
+	if opt.ChunkSize < 0 || opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: options chunk_size = %v and upload_window = %v must not be negative", opt.ChunkSize, opt.UploadWindow)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
 		return nil, err
@@ -236,6 +250,8 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
+		uploads:    uploadServiceFor(opt.UploadURL, name),
+		cacheDir:   config.GetCacheDir(),
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
@@ -468,7 +484,7 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	item, err := f.upload(ctx, in, src, leaf, dirID)
+	item, err := f.upload(ctx, in, src, leaf, dirID, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -884,7 +900,7 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err != nil {
 		return err
 	}
-	item, err := o.fs.upload(ctx, in, src, leaf, dirID)
+	item, err := o.fs.upload(ctx, in, src, leaf, dirID, o.info.ID)
 	if err != nil {
 		return err
 	}
