@@ -76,9 +76,13 @@ func TestTusMaxSizeRefusedUpFront(t *testing.T) {
 // creation and PATCH, and the failure is not asked about again.
 func TestTusOptionsFallback(t *testing.T) {
 	for name, setup := range map[string]func(*putiotest.Server){
-		"refused":    func(*putiotest.Server) {},
-		"no answer":  func(s *putiotest.Server) { _ = s.Inject(putiotest.Fault{Route: optionsRoute, Cut: putiotest.CutRequest}) },
-		"no headers": func(s *putiotest.Server) { _ = s.Inject(putiotest.Fault{Route: optionsRoute, Status: http.StatusNoContent}) },
+		"refused": func(*putiotest.Server) {},
+		"no answer": func(s *putiotest.Server) {
+			_ = s.Inject(putiotest.Fault{Route: optionsRoute, Cut: putiotest.CutRequest})
+		},
+		"no headers": func(s *putiotest.Server) {
+			_ = s.Inject(putiotest.Fault{Route: optionsRoute, Status: http.StatusNoContent})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{RefuseOptions: name == "refused",
