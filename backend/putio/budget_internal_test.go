@@ -15,11 +15,14 @@ import (
 
 // The built-in backend's costs are in brackets in each test's comment.
 
-// Upload of a new file into a known folder: child lookup, tus POST, one
-// PATCH [4].
+// Upload of a new file into a folder that was there before: child lookup,
+// tus POST, one PATCH [4]. (In a folder this Fs made, the lookup is
+// skipped: TestPutIntoCreatedFolderSkipsLookup.)
 func TestBudgetPutNewFile(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("dir")
+	require.NoError(t, err)
 	require.NoError(t, f.Mkdir(ctx, "dir"))
 	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()

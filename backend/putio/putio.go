@@ -168,6 +168,7 @@ type Fs struct {
 	pageSize   int            // files per listing page
 	uploads    *uploadService // what the upload service supports, per remote
 	cacheDir   string         // rclone's cache directory, for upload sessions
+	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 }
 
 // Object describes a put.io file.
@@ -251,6 +252,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
 		uploads:    uploadServiceFor(opt.UploadURL, name),
+		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
 	}
 	f.fillFeatures(ctx)
@@ -344,6 +346,8 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	f.fresh.added(pathID, leaf)
+	f.fresh.created(out.File.ID.String())
 	return out.File.ID.String(), nil
 }
 
@@ -466,6 +470,10 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
 
 // Put uploads in to remote; an existing file there is updated.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), false)
+	if err == nil && f.fresh.cannotHold(dirID, leaf) {
+		return f.putInto(ctx, in, src, leaf, dirID) // nothing to look up
+	}
 	existing, err := f.NewObject(ctx, src.Remote())
 	switch {
 	case err == nil:
@@ -484,10 +492,16 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
+	return f.putInto(ctx, in, src, leaf, dirID)
+}
+
+// putInto uploads in as leaf into the folder dirID.
+func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string) (fs.Object, error) {
 	item, err := f.upload(ctx, in, src, leaf, dirID, 0)
 	if err != nil {
 		return nil, err
 	}
+	f.fresh.added(dirID, leaf)
 	return f.newObject(src.Remote(), item), nil
 }
 
@@ -556,6 +570,7 @@ func (f *Fs) Purge(ctx context.Context, dir string) error {
 // DirCacheFlush drops the cached folder ids.
 func (f *Fs) DirCacheFlush() {
 	f.dirCache.ResetRoot()
+	f.fresh.reset()
 }
 
 // touch sets an item's modification time; put.io keeps whole seconds.
@@ -581,6 +596,7 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
+	f.fresh.forget(dirID) // a copy or move adds a name we don't track
 	return srcObj, leaf, dirID, err
 }
 
@@ -707,6 +723,7 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
+	f.fresh.forget(dstDirID)
 	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
 		return err
 	}
@@ -761,6 +778,7 @@ func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
 		return nil
 	}
 	dstID := dirs[0].ID()
+	f.fresh.forget(dstID)
 	for _, dir := range dirs[1:] {
 		// Collect first: moving items out would shift a listing cursor.
 		var ids []string

@@ -310,3 +310,26 @@ func TestUploadMemoryIsTheWindow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, pattern(32<<20, 13), stored)
 }
+
+// When the final reply of an Update is lost, the new version is found by
+// id, newer than the old one, even when the old one has the same name,
+// size, CRC-32 and time; /child's single answer is never relied on.
+func TestUpdateFinalReplyLostFindsNewVersion(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	data := pattern(3000, 14)
+	o := seedObject(t, f, acct, "dir/file.txt", data)
+	oldID := o.(fs.IDer).ID()
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
+	srv.ResetCounters()
+
+	require.NoError(t, o.Update(ctx, bytesReader(data), srcInfo("dir/file.txt", int64(len(data)))))
+
+	stat, err := acct.Stat("dir/file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(stat.ID), o.(fs.IDer).ID(), "the object is the new version")
+	assert.NotEqual(t, oldID, o.(fs.IDer).ID())
+	assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "old version deleted, no duplicate")
+	assert.Zero(t, srv.Calls(childRoute))
+	assert.Equal(t, 1, srv.Calls(patchRoute), "not uploaded twice")
+}
