@@ -44,7 +44,7 @@ func TestBrokenConfigIsReportedNotPanicked(t *testing.T) {
 	for name, option := range map[string]string{
 		"api_url not a URL": "RCLONE_CONFIG_E2E_API_URL=not-a-url",
 		"token not JSON":    "RCLONE_CONFIG_E2E_TOKEN=not-json",
-		"zero chunk size":   "RCLONE_CONFIG_E2E_CHUNK_SIZE=0",
+		"chunk size off":    "RCLONE_CONFIG_E2E_CHUNK_SIZE=off",
 	} {
 		broken := &remote{emu: r.emu, token: r.token, env: append(append([]string{}, r.env...), option)}
 		res := broken.run(t, "lsd", path(""))
