@@ -238,3 +238,26 @@ func TestUploadHeadersOnEveryUploadRequest(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"OPTIONS": true, "POST": true, "PATCH": true, "HEAD": true, "DELETE": true}, methods)
 }
+
+// --max-transfer (hard cut-off) stops an upload as its bytes are read, in
+// the middle of the one PATCH: the server gets about the limit, not the
+// file, and the failure is not retried.
+func TestUploadStopsAtMaxTransfer(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx, ci := fs.AddConfig(accounting.WithStatsGroup(context.Background(), "putio-"+t.Name()))
+	ci.MaxTransfer = 1 << 20
+	ci.CutoffMode = fs.CutoffModeHard
+	data := pattern(8<<20, 28)
+	src := srcInfo("limited.bin", int64(len(data)))
+	tr := accounting.Stats(ctx).NewTransfer(src, nil)
+	in := tr.Account(ctx, io.NopCloser(bytesReader(data)))
+
+	_, err := f.Put(ctx, in, src)
+	tr.Done(ctx, err)
+
+	require.ErrorIs(t, err, accounting.ErrorMaxTransferLimitReached)
+	assert.Equal(t, 1, srv.Calls(patchRoute), "not retried")
+	assert.LessOrEqual(t, srv.UploadBytes(), int64(1<<20), "bytes sent past the limit")
+	assert.Empty(t, names(t, acct, ""))
+	assert.Zero(t, acct.Uploads())
+}
