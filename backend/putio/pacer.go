@@ -31,6 +31,9 @@ const (
 	// with 5xx, network errors and other transient failures.
 	minSleep = 100 * time.Millisecond
 	maxSleep = 2 * time.Second
+	// skewMargin is added to waits for a reset time when the server sent
+	// no Date to measure them against.
+	skewMargin = time.Second
 	// noticeDelay is the rate-limit wait long enough to tell the user about.
 	noticeDelay = 10 * time.Second
 )
@@ -77,29 +80,43 @@ func (g *gate) wait(ctx context.Context) error {
 // observe reads the rate-limit headers of any reply.
 func (g *gate) observe(resp *http.Response) {
 	now := time.Now()
+	serverNow := serverClock(resp.Header, now)
 	reset, hasReset := resetTime(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
-		g.blockUntil(now.Add(g.retryDelay(resp.Header, now)))
+		g.blockUntil(now.Add(g.retryDelay(resp.Header, serverNow)))
 		return
 	}
 	remaining, err := strconv.Atoi(resp.Header.Get("X-Ratelimit-Remaining"))
 	if err != nil || !hasReset {
 		return
 	}
-	g.spread(remaining, reset.Sub(now))
+	g.spread(remaining, reset.Sub(serverNow))
+}
+
+// serverClock is the server's time when it replied. x-ratelimit-reset and
+// an HTTP-date Retry-After are instants on the server's clock, so waits
+// are measured against its Date header: our own clock may be off by any
+// amount. Date has whole seconds, at or behind the server's time, so a
+// wait measured from it never ends early. Without Date, our clock is
+// used less skewMargin.
+func serverClock(h http.Header, now time.Time) time.Time {
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		return date
+	}
+	return now.Add(-skewMargin)
 }
 
 // retryDelay is what a 429 asks for: Retry-After, else the window reset,
-// else the fallback.
-func (g *gate) retryDelay(h http.Header, now time.Time) time.Duration {
+// else the fallback. serverNow is the server's clock.
+func (g *gate) retryDelay(h http.Header, serverNow time.Time) time.Duration {
 	if seconds, err := strconv.Atoi(h.Get("Retry-After")); err == nil && seconds >= 0 {
 		return time.Duration(seconds) * time.Second
 	}
 	if when, err := http.ParseTime(h.Get("Retry-After")); err == nil {
-		return when.Sub(now)
+		return when.Sub(serverNow)
 	}
 	if reset, ok := resetTime(h); ok {
-		return reset.Sub(now)
+		return reset.Sub(serverNow)
 	}
 	return g.fallback
 }
