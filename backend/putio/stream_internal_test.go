@@ -118,6 +118,7 @@ func TestUploadCutBeforeWindow(t *testing.T) {
 		_, err := f.Put(context.Background(), bytesReader(data), srcInfo("oneway.bin", int64(len(data))))
 
 		require.ErrorIs(t, err, errCannotRewind)
+		assert.ErrorContains(t, err, "raise --putio-upload-window", "the error says what to do")
 		assert.Empty(t, names(t, acct, ""))
 		assert.Zero(t, acct.Uploads(), "a session nobody can resume is terminated")
 	})
