@@ -79,10 +79,14 @@ type tusUpload struct {
 	job      *uploadJob
 	stream   *stream
 	location string
-	offset   int64       // the server's offset as last known
-	unsure   bool        // a request failed: ask the server for its offset
-	final    http.Header // the reply that completed the upload
-	made     *api.File   // the file, when found after a lost reply
+	offset   int64 // the server's offset as last known
+	unsure   bool  // a request failed: ask the server for its offset
+	// patchStart is where the last PATCH started; cut says its
+	// connection failed without a reply.
+	patchStart int64
+	cut        bool
+	final      http.Header // the reply that completed the upload
+	made       *api.File   // the file, when found after a lost reply
 }
 
 // upload sends in as leaf into the folder dirID and returns the new item,
