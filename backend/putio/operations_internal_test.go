@@ -494,7 +494,7 @@ func TestOptionNames(t *testing.T) {
 		got = append(got, o.Name)
 	}
 	assert.ElementsMatch(t, []string{"client_id", "client_secret", "token", "auth_url", "token_url",
-		"chunk_size", "hard_delete", "api_url", "upload_url", "encoding", "description"}, got)
+		"chunk_size", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
 	assert.Equal(t, "16Mi", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String())
 }
 

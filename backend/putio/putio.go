@@ -90,7 +90,7 @@ var regInfo = &fs.RegInfo{
 		Security:         "High",
 		Remote:           "TestPutio:",
 		// Every feature the Fs enables; a test keeps the list in step.
-		Features:  []string{"About", "CanHaveEmptyDirectories", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
+		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
 		Hashes:    []string{"crc32"},
 		Precision: int64(time.Second),
 	},
@@ -111,6 +111,11 @@ var regInfo = &fs.RegInfo{
 		Name:     "upload_url",
 		Help:     "The tus upload creation URL.\n\nChange it only to use a put.io emulator.",
 		Default:  defaultUploadURL,
+		Advanced: true,
+	}, {
+		Name:     "feed_url",
+		Help:     "The websocket URL of put.io's real-time change feed.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultFeedURL,
 		Advanced: true,
 	}, {
 		Name:     config.ConfigEncoding,
@@ -138,6 +143,7 @@ type Options struct {
 	HardDelete bool                 `config:"hard_delete"`
 	APIURL     string               `config:"api_url"`
 	UploadURL  string               `config:"upload_url"`
+	FeedURL    string               `config:"feed_url"`
 	Enc        encoder.MultiEncoder `config:"encoding"`
 }
 
@@ -150,10 +156,11 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	pacer      *fs.Pacer // retries and backoff
-	gate       *gate     // server-requested delays, shared per account
-	apiURL     string    // api_url without a trailing slash
-	pageSize   int       // files per listing page
+	pacer      *fs.Pacer  // retries and backoff
+	gate       *gate      // server-requested delays, shared per account
+	apiURL     string     // api_url without a trailing slash
+	pageSize   int        // files per listing page
+	feed       *feedState // change notification
 }
 
 // Object describes a put.io file.
@@ -216,7 +223,11 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
-	oauthClient, _, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	feedURL, err := checkFeedURL(opt.FeedURL)
+	if err != nil {
+		return nil, err
+	}
+	oauthClient, tokenSource, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
 	if err != nil {
 		return nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 	}
@@ -236,6 +247,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
+		feed:       newFeedState(feedURL, tokenSource),
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
@@ -308,6 +320,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 	if !item.IsDir() {
 		return "", false, nil
 	}
+	f.sawDir(pathID, leaf, item.ID.String())
 	return item.ID.String(), true, nil
 }
 
@@ -328,6 +341,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	f.sawDir(pathID, leaf, out.File.ID.String())
 	return out.File.ID.String(), nil
 }
 
@@ -413,6 +427,7 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	if item.IsDir() {
 		id := item.ID.String()
 		f.dirCache.Put(remote, id)
+		f.saw(id, remote, true)
 		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
 	}
 	return f.newObject(remote, item)
@@ -420,6 +435,7 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
+	f.saw(item.ID.String(), remote, false)
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
@@ -914,6 +930,7 @@ var (
 	_ fs.Abouter         = (*Fs)(nil)
 	_ fs.UserInfoer      = (*Fs)(nil)
 	_ fs.CleanUpper      = (*Fs)(nil)
+	_ fs.ChangeNotifier  = (*Fs)(nil)
 	_ fs.MergeDirser     = (*Fs)(nil)
 	_ fs.PublicLinker    = (*Fs)(nil)
 	_ fs.Commander       = (*Fs)(nil)
