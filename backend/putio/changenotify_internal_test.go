@@ -249,12 +249,19 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// captureLog collects rclone's log for the rest of the test.
+// captureLog collects rclone's log, from level INFO, for the rest of the
+// test.
 func captureLog(t *testing.T) *syncBuffer {
 	logs := &syncBuffer{}
 	previous := slog.Default().Handler()
 	fs.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	t.Cleanup(func() { fs.SetLogger(previous) })
+	ci := fs.GetConfig(context.Background())
+	level := ci.LogLevel
+	ci.LogLevel = fs.LogLevelDebug
+	t.Cleanup(func() {
+		ci.LogLevel = level
+		fs.SetLogger(previous)
+	})
 	return logs
 }
 
@@ -324,4 +331,54 @@ func TestFeedURLIsChecked(t *testing.T) {
 		_, err := newFsOn(srv, testRemote, "", configmap.Simple{"feed_url": bad})
 		assert.ErrorContains(t, err, "option feed_url", bad)
 	}
+}
+
+// A connection that falls silent (no heartbeat, no pong) is replaced.
+func TestChangeNotifyReplacesSilentConnection(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, acct := newTestFs(t, nil)
+	f.feed.heartbeat = 50 * time.Millisecond
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	srv.StallFeeds()
+	// The root is reported at the first connection's ack and first
+	// heartbeat, then at the second connection's ack, once subscribed.
+	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && n.count(" dir") >= 3 }, waitFor, 5*time.Millisecond)
+	assert.Contains(t, logs.String(), "feed connection lost (no heartbeat from put.io)")
+	_, err := acct.Put("after.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "after.txt file")
+	srv.DropFeeds() // the stalled one never notices the client left
+}
+
+// A refused websocket handshake (here 503) is retried with backoff.
+func TestChangeNotifyRetriesRefusedHandshake(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: feedRoute, Status: 503, Times: 2}))
+	startNotify(t, f, srv, &notified{})
+	waitConnected(t, srv, 1)
+	assert.Equal(t, 3, srv.Calls(feedRoute))
+}
+
+// Changes outside the Fs root are not reported; those inside are, relative
+// to the root.
+func TestChangeNotifyOutsideRoot(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	acct := srv.Account(srv.Token)
+	_, err := acct.Mkdir("inside")
+	require.NoError(t, err)
+	_, err = acct.Mkdir("outside")
+	require.NoError(t, err)
+	f, err := newFsOn(srv, testRemote, "inside", nil)
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f.(*Fs), srv, n)
+	waitConnected(t, srv, 1)
+	_, err = acct.Put("outside/x.txt", nil, time.Time{})
+	require.NoError(t, err)
+	_, err = acct.Put("inside/y.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "y.txt file")
+	assert.NotContains(t, n.String(), "x.txt", "events arrive in order, so x.txt's came first")
 }

@@ -238,3 +238,22 @@ func TestFeedRouteIsLogged(t *testing.T) {
 	assert.Equal(t, 101, srv.Log()[0].Status)
 	assert.True(t, strings.HasPrefix(srv.FeedURL(), "ws://127.0.0.1:"))
 }
+
+// A stalled connection stays open, silent, until DropFeeds ends it.
+func TestFeedStall(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedHeartbeat: time.Millisecond})
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	srv.StallFeeds()
+	api.mkdir(0, "unsent")
+	srv.DropFeeds()
+	for {
+		opcode, payload, err := feed.frame()
+		if err != nil {
+			assert.ErrorIs(t, err, io.EOF)
+			break
+		}
+		assert.NotContains(t, string(payload), "file_create", "opcode %d", opcode)
+	}
+	waitConnections(t, srv, 0)
+}
