@@ -14,7 +14,6 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/lib/oauthutil"
 	"golang.org/x/net/websocket"
 )
 
@@ -36,9 +35,8 @@ var errFeedSilent = errors.New("no heartbeat from put.io")
 // feedState is what ChangeNotify keeps: where each item was last seen, so
 // that an event naming only an id can be mapped to a path.
 type feedState struct {
-	url       *url.URL               // feed_url
-	token     *oauthutil.TokenSource // sent as the first message
-	indexing  atomic.Bool            // on from the first ChangeNotify
+	url       *url.URL    // feed_url
+	indexing  atomic.Bool // on from the first ChangeNotify
 	heartbeat time.Duration
 	retry     time.Duration // first reconnect delay
 
@@ -46,8 +44,8 @@ type feedState struct {
 	seen map[string]seenItem // item id → where it was last seen
 }
 
-func newFeedState(feedURL *url.URL, token *oauthutil.TokenSource) *feedState {
-	return &feedState{url: feedURL, token: token, heartbeat: feedHeartbeat, retry: feedRetryFirst, seen: map[string]seenItem{}}
+func newFeedState(feedURL *url.URL) *feedState {
+	return &feedState{url: feedURL, heartbeat: feedHeartbeat, retry: feedRetryFirst, seen: map[string]seenItem{}}
 }
 
 // ChangeNotify reports changes from put.io's real-time feed. The feed is
@@ -187,7 +185,7 @@ func (f *Fs) feedBackoff(failures int) time.Duration {
 // check against the API, since x/net/websocket hides the close code (4001
 // means unauthorized): a rejected token returns its authError.
 func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType), ready func()) error {
-	token, err := f.feed.token.Token()
+	token, err := f.tokens.Token()
 	if err != nil {
 		return fmt.Errorf("no login token: %w", err)
 	}

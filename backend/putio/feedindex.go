@@ -127,7 +127,7 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenI
 	if !ok || !parent.dir {
 		return seenItem{}, false
 	}
-	return seenItem{remote: path.Join(parent.remote, f.opt.Enc.ToStandardName(name)), dir: dir}, true
+	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
 }
 
 // getItem fetches one item by id.

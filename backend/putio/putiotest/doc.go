@@ -12,8 +12,9 @@
 // One handler serves the API under /v2, tus uploads under /files/, signed
 // downloads under /download/, put.io's real-time feed (a websocket at
 // /socket/sockjs/websocket, see Server.FeedURL) and an admin API under
-// /_emulator/ for other processes: GET calls, GET log, POST reset, POST and
-// DELETE faults (a Fault as JSON), POST tokens, POST feeds/drop. New gives the bare handler for any listener;
+// /_emulator/ for other processes: GET calls, GET log, GET upload-bytes,
+// POST reset, POST and DELETE faults (a Fault as JSON), POST tokens, POST
+// feeds/drop. New gives the bare handler for any listener;
 // cmd/putio-emulator serves it from the command line:
 //
 //	putio-emulator -addr 127.0.0.1:0 -data-dir /tmp/putio
@@ -26,6 +27,10 @@
 // used by Calls, Log and Fault.
 //
 // Each distinct token is its own account, created on first use, unless
-// Options.Strict is set. File bodies live on disk (Options.DataDir or a
+// Options.Strict is set. A token is first-party (ScopeFull) or a
+// third-party app token (ScopeApp), which put.io refuses on some routes;
+// the OAuth flow gives app tokens unless Options.FirstPartyClients lists
+// the client, and Account.NewToken adds tokens of either scope to an
+// account. File bodies live on disk (Options.DataDir or a
 // temporary directory), metadata in memory.
 package putiotest

@@ -160,13 +160,9 @@ func (e *Emulator) StallFeeds() {
 // account stays, unreachable.
 func (e *Emulator) RevokeToken(token string) {
 	e.mu.Lock()
-	delete(e.accounts, token)
-	if e.revoked == nil {
-		e.revoked = map[string]bool{}
-	}
-	e.revoked[token] = true
-	e.mu.Unlock()
-	e.feeds.each(token, func(c *feedConn) { c.close(closeUnauthorized) })
+	defer e.mu.Unlock()
+	e.revokeLocked(func(t string, _ *grant) bool { return t == token })
+	e.revoked[token] = true // also when it was never used
 }
 
 // feedAccount is the account a feed token opens, or nil if it is refused
@@ -174,14 +170,13 @@ func (e *Emulator) RevokeToken(token string) {
 func (e *Emulator) feedAccount(token string) *account {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	a, known := e.accounts[token]
-	if !known && (token == "" || e.opts.Strict || e.revoked[token]) {
+	if g, known := e.tokens[token]; known {
+		return g.acct
+	}
+	if token == "" || e.opts.Strict || e.revoked[token] {
 		return nil
 	}
-	if !known {
-		a = e.accountLocked(token)
-	}
-	return a
+	return e.grantLocked(token, ScopeFull, nil, "").acct
 }
 
 // serveFeed serves GET /socket/sockjs/websocket. Any Origin is accepted:

@@ -43,7 +43,7 @@ func (c *call) takeTrashLock() bool {
 }
 
 // deleteFiles serves POST /v2/files/delete: to the trash, or for good
-// with skip_trash.
+// with skip_trash or when the account's trash_enabled setting is off.
 func (e *Emulator) deleteFiles(c *call) {
 	c.trashLocked(func(v url.Values) (obj, error) {
 		ids, err := idsParam(v, "file_ids", "file_id")
@@ -56,7 +56,7 @@ func (e *Emulator) deleteFiles(c *call) {
 		}
 		for _, n := range nodes {
 			e.detach(n)
-			if flagParam(v, "skip_trash") {
+			if flagParam(v, "skip_trash") || !c.acct.settings.TrashEnabled {
 				e.changed(n, feedFileDelete)
 				e.purge(n)
 				continue
@@ -148,7 +148,7 @@ func (e *Emulator) trashPageReply(a *account, cur cursor) obj {
 	if more {
 		next := cur
 		next.After = maxID(nodes)
-		reply["cursor"] = next.encode()
+		reply["cursor"] = e.encodeCursor(next)
 	}
 	return reply
 }
@@ -167,7 +167,7 @@ func (e *Emulator) listTrash(c *call) {
 // continueTrash serves POST /v2/trash/list/continue.
 func (e *Emulator) continueTrash(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := continuation(v, "trash", c.acct)
+		cur, err := e.continuation(v, "trash", c.acct)
 		if err != nil {
 			return nil, err
 		}
