@@ -257,3 +257,20 @@ func TestFeedStall(t *testing.T) {
 	}
 	waitConnections(t, srv, 0)
 }
+
+// A finished transfer's file reaches the feed through the creation path,
+// with no call of its own.
+func TestFeedAnnouncesFinishedTransfer(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedFileObjects: true})
+	folder := api.mkdir(0, "tv")
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	id := num(api.addTransfer(testMagnet, folder), "id")
+	file, err := srv.Account(srv.Token).CompleteTransfer(id, []byte("episode"))
+	require.NoError(t, err)
+	msg := feed.next()
+	assert.Equal(t, "file_create", msg.Type)
+	assert.EqualValues(t, file.ID, msg.Value["id"])
+	assert.EqualValues(t, folder, msg.Value["parent_id"])
+	assert.EqualValues(t, 7, msg.Value["size"])
+}
