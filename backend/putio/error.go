@@ -17,6 +17,7 @@ import (
 const (
 	errTypeTrashLock    = "TRASH_LOCK_TIMEOUT"
 	errTypeNameExists   = "NAME_ALREADY_EXIST"
+	errTypeNameTooLong  = "NAME_TOO_LONG"
 	errTypeFileLost     = "FILE_LOST"          // gone for good
 	errTypeNotReachable = "FILE_NOT_REACHABLE" // temporarily unreachable
 )

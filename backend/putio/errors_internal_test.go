@@ -13,8 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const listRoute, continueRoute = "GET /v2/files/list", "POST /v2/files/list/continue"
-
 func TestCaptchaStopsAtOnceWithTheCaptchaURL(t *testing.T) {
 	f, srv, _ := seedFile(t)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests, ErrorType: "RATE_LIMIT_ERROR",

@@ -286,7 +286,7 @@ func (f *Fs) waitTransfers(ctx context.Context, transfers []putio.Transfer, inte
 func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 	var all []putio.Transfer
 	first := apiCall{method: http.MethodGet, path: "/v2/transfers/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer) error {
+	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer, _ int) error {
 		for _, t := range page {
 			all = append(all, t.Transfer)
 		}

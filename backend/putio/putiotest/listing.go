@@ -23,6 +23,8 @@ type cursor struct {
 	After   int64  `json:"a"`
 	PerPage int64  `json:"n"`
 	Types   string `json:"t,omitempty"`
+	Query   string `json:"q,omitempty"` // search words
+	Share   int64  `json:"s,omitempty"` // public share listed
 	Issued  int64  `json:"i,omitempty"` // Unix seconds, for Options.CursorExpiry
 }
 
