@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -221,3 +222,19 @@ func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A reply without a usable transfer is an error that names the call, never
+// a transfer with id 0.
+func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
+	f, srv, acct := transferFs(t, "")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", Status: http.StatusOK, Body: `{"status":"OK"}`}))
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = 2
+
+	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "add transfer sent an unusable reply")
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
+	assert.Empty(t, acct.Transfers())
+}
