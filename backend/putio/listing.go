@@ -51,7 +51,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 			return "", false, err
 		}
 		return item.ID.String(), true, nil
-	case hasStatus(err, http.StatusNotFound):
+	case hasStatus(err, http.StatusNotFound) || isGone(err):
 		return "", false, nil
 	}
 	return "", false, err
