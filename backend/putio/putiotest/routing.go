@@ -50,6 +50,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("POST /v2/files/touch", authed, e.touch),
 		newRoute("GET /v2/files/search", authed, e.searchFiles),
 		newRoute("POST /v2/files/search/continue", authed, e.continueSearch),
+		newRoute("GET /v2/files/search/{query}/page/{n}", authed, e.legacySearch),
 		newRoute("POST /v2/files/upload", authed, e.legacyUpload),
 		newRoute("GET /v2/files/{id}", authed, e.getFile),
 		newRoute("GET /v2/files/{id}/child", authed, e.child),
