@@ -101,7 +101,7 @@ func (form *multipartUpload) read(e *Emulator, p *multipart.Part, avail int64) e
 // storeUpload turns the form into a file (or a transfer). Call with e.mu
 // held.
 func (e *Emulator) storeUpload(a *account, form *multipartUpload) (obj, error) {
-	name, err := cleanName(strings.TrimSpace(firstOf(form.fields.Get("filename"), form.fileName)))
+	name, err := cleanName(firstOf(form.fields.Get("filename"), form.fileName))
 	if err != nil {
 		return nil, err
 	}

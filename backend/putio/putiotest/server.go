@@ -22,7 +22,7 @@ type Emulator struct {
 
 	mu        sync.Mutex // guards everything below
 	tokens    map[string]*grant
-	revoked   map[string]bool
+	revoked   map[string]*account // revoked tokens and their accounts
 	nodes     map[int64]*node
 	uploads   map[string]*upload
 	codes     map[string]*authCode // unused OAuth codes
@@ -52,7 +52,7 @@ func New(opts Options) (*Emulator, error) {
 		blobs:     blobs,
 		signKey:   []byte(randomHex(32)),
 		tokens:    map[string]*grant{},
-		revoked:   map[string]bool{},
+		revoked:   map[string]*account{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
 		codes:     map[string]*authCode{},

@@ -63,12 +63,9 @@ func (e *Emulator) TokenScope(token string) (Scope, bool) {
 }
 
 // NewToken issues a fresh token of the given scope for the account.
-func (acc *Account) NewToken(scope Scope) string {
+func (acc *Account) NewToken(scope Scope) (string, error) {
 	token := "token-" + randomHex(16)
-	if err := acc.AddToken(token, scope); err != nil {
-		panic(err) // a fresh random token is never taken
-	}
-	return token
+	return token, acc.AddToken(token, scope)
 }
 
 // AddToken registers token for the account with the given scope. A token
@@ -91,12 +88,13 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 }
 
 // revokeLocked revokes the tokens for which drop is true: they are
-// refused from then on, even where new tokens are accepted.
+// refused from then on, even where new tokens are accepted. Their accounts
+// stay reachable from Go (Emulator.Account).
 func (e *Emulator) revokeLocked(drop func(*grant) bool) {
 	for token, g := range e.tokens {
 		if drop(g) {
 			delete(e.tokens, token)
-			e.revoked[token] = true
+			e.revoked[token] = g.acct
 		}
 	}
 }
