@@ -174,3 +174,19 @@ func TestSharedWith(t *testing.T) {
 	// put.io answers 500, not 404, for a missing id (TS SDK live test).
 	strictError(t, api.get("/v2/files/999999/shared-with-v2", nil), 500, "InternalServerError")
 }
+
+func TestCanWrite(t *testing.T) {
+	srv, api := newAPI(t)
+	file := api.upload(0, "f", []byte("x"), nil)
+	foreign, _ := srv.Account("other").Put("theirs", []byte("x"), t0)
+	var got struct {
+		UserID int64  `json:"user_id"`
+		Status string `json:"status"`
+	}
+	strict(t, api.get("/v2/files/"+itoa(file)+"/can-write", nil), 200, &got)
+	if got.UserID != srv.Account(srv.Token).UserID() {
+		t.Fatalf("user_id %d", got.UserID)
+	}
+	strict(t, api.get("/v2/files/0/can-write", nil), 200, &got)
+	strictError(t, api.get("/v2/files/"+itoa(foreign.ID)+"/can-write", nil), 404, "NotFound")
+}

@@ -61,6 +61,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/files/{id}/stream", authed, e.fileDownload),
 		newRoute("HEAD /v2/files/{id}/stream", authed, e.fileDownload),
 		newRoute("GET /v2/files/{id}/shared-with-v2", authed, e.sharedWith),
+		newRoute("GET /v2/files/{id}/can-write", authed, e.canWrite),
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
 		newRoute("POST /files/", authed, e.tusCreate),

@@ -190,21 +190,21 @@ type wireURL struct {
 	Status string `json:"status"`
 }
 
+// wireTrashPage is a trash/list/continue reply, which the record gives as
+// {files, cursor}; the totals may come too.
 type wireTrashPage struct {
-	Files  []wireTrashFile `json:"files"`
-	Cursor *string         `json:"cursor"`
-	Status string          `json:"status"`
-	// Optional on continue, which the record gives as {files, cursor}.
-	Total     int   `json:"total,omitempty"`
-	TrashSize int64 `json:"trash_size,omitempty"`
-}
-
-type wireTrashList struct {
 	Files     []wireTrashFile `json:"files"`
 	Cursor    *string         `json:"cursor"`
 	Status    string          `json:"status"`
-	Total     int             `json:"total"`
-	TrashSize int64           `json:"trash_size"`
+	Total     *int            `json:"total,omitempty"`
+	TrashSize *int64          `json:"trash_size,omitempty"`
+}
+
+// wireTrashList is a trash/list reply: the totals must come.
+type wireTrashList struct {
+	wireTrashPage
+	Total     int   `json:"total"`
+	TrashSize int64 `json:"trash_size"`
 }
 
 type wireSettings struct {
