@@ -16,7 +16,6 @@ type route struct {
 	method string
 	segs   []string
 	auth   bool // needs a token (and counts against the rate limit)
-	full   bool // refuses third-party app tokens (401 invalid_scope)
 	tus    bool // a tus upload route: Tus-Resumable on every reply
 	handle func(*call)
 }
@@ -25,14 +24,6 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
 	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth,
 		tus: strings.HasPrefix(path, "/files/"), handle: handle}
-}
-
-// newFullRoute is newRoute for a route that put.io refuses to
-// third-party app tokens.
-func newFullRoute(name string, handle func(*call)) *route {
-	r := newRoute(name, true, handle)
-	r.full = true
-	return r
 }
 
 // routeTable lists every endpoint. Literal routes come before templated
@@ -77,16 +68,16 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/account/settings", authed, e.getSettings),
 		newRoute("POST /v2/account/settings", authed, e.saveSettings),
 		newRoute("GET /v2/events/list", authed, e.listEvents),
-		newFullRoute("POST /v2/events/delete", e.clearEvents),
-		newFullRoute("POST /v2/events/delete/{id}", e.deleteEvent),
+		newRoute("POST /v2/events/delete", authed, firstParty(e.clearEvents)),
+		newRoute("POST /v2/events/delete/{id}", authed, firstParty(e.deleteEvent)),
 		newRoute("GET /v2/oauth2/authenticate", open, e.oauthAuthenticate),
 		newRoute("GET /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("POST /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("GET /v2/oauth2/validate", open, e.oauthValidate),
-		newFullRoute("GET /v2/oauth/grants", e.listGrants),
-		newFullRoute("POST /v2/oauth/grants/logout", e.logoutGrant),
-		newFullRoute("POST /v2/oauth/grants/{id}/delete", e.deleteGrant),
-		newFullRoute("GET /v2/public_share/list", e.listShares),
+		newRoute("GET /v2/oauth/grants", authed, firstParty(e.listGrants)),
+		newRoute("POST /v2/oauth/grants/logout", authed, firstParty(e.logoutGrant)),
+		newRoute("POST /v2/oauth/grants/{id}/delete", authed, firstParty(e.deleteGrant)),
+		newRoute("GET /v2/public_share/list", authed, firstParty(e.listShares)),
 		newRoute("GET /v2/public_share", open, e.getPublicShare),
 		newRoute("GET /v2/public_share/files/list", open, e.listShareFiles),
 		newRoute("POST /v2/public_share/files/list/continue", open, e.continueShareFiles),
@@ -202,10 +193,6 @@ func (e *Emulator) serve(c *call, rt *route) {
 		return
 	}
 	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {
-		return
-	}
-	if rt.full && c.grant.scope != ScopeFull {
-		c.fail(http.StatusUnauthorized, "invalid_scope", "this route needs a first-party put.io token; third-party app tokens are refused here")
 		return
 	}
 	rt.handle(c)

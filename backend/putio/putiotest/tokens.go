@@ -3,6 +3,7 @@ package putiotest
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Scope is the kind of a token. put.io tells its own (first-party) apps'
@@ -27,6 +28,18 @@ type grant struct {
 	acct     *account
 	scope    Scope
 	clientID string
+}
+
+// firstParty wraps the handler of a route that put.io refuses to
+// third-party app tokens, with 401 invalid_scope.
+func firstParty(handle func(*call)) func(*call) {
+	return func(c *call) {
+		if c.grant == nil || c.grant.scope != ScopeFull {
+			c.fail(http.StatusUnauthorized, "invalid_scope", "this route needs a first-party put.io token; third-party app tokens are refused here")
+			return
+		}
+		handle(c)
+	}
 }
 
 // newAccountLocked creates an empty account.
