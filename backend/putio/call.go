@@ -78,16 +78,21 @@ func (f *Fs) send(req *http.Request) (*http.Response, error) {
 // callJSON does an API call with retries and decodes the reply into out.
 func (f *Fs) callJSON(ctx context.Context, call apiCall, out reply) error {
 	return f.retry(ctx, call.method+" "+call.path, func() error {
-		req, err := f.newRequest(ctx, call)
-		if err != nil {
-			return err
-		}
-		resp, err := f.send(req)
-		if err != nil {
-			return err
-		}
-		return decodeReply(resp, out)
+		return f.attemptJSON(ctx, call, out)
 	})
+}
+
+// attemptJSON does one try of an API call.
+func (f *Fs) attemptJSON(ctx context.Context, call apiCall, out reply) error {
+	req, err := f.newRequest(ctx, call)
+	if err != nil {
+		return err
+	}
+	resp, err := f.send(req)
+	if err != nil {
+		return err
+	}
+	return decodeReply(resp, out)
 }
 
 // decodeReply reads, closes and decodes a JSON reply, telling a truncated

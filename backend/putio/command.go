@@ -57,10 +57,10 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 	items := []TrashItem{}
 	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile) error {
+	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile, _ int) error {
 		for _, file := range files {
 			items = append(items, TrashItem{
-				ID: int64(file.ID), Name: f.opt.Enc.ToStandardName(file.Name), Size: file.Size,
+				ID: int64(file.ID), Name: f.standardName(file.Name), Size: file.Size,
 				IsDir: file.IsDir(), DeletedAt: file.DeletedAt.Time, ExpiresAt: file.ExpirationDate.Time,
 			})
 		}

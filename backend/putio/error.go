@@ -15,8 +15,9 @@ import (
 
 // Error types put.io uses that the backend acts on.
 const (
-	errTypeTrashLock  = "TRASH_LOCK_TIMEOUT"
-	errTypeNameExists = "NAME_ALREADY_EXIST"
+	errTypeTrashLock   = "TRASH_LOCK_TIMEOUT"
+	errTypeNameExists  = "NAME_ALREADY_EXIST"
+	errTypeNameTooLong = "NAME_TOO_LONG"
 )
 
 // errTruncated marks a reply body that ended early; the call is retried.

@@ -53,7 +53,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	if size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
-	name := f.opt.Enc.FromStandardName(leaf)
+	name := f.serverName(leaf)
 	modTime := src.ModTime(ctx)
 	location, err := f.createUpload(ctx, name, dirID, size, modTime)
 	if err != nil {

@@ -20,6 +20,7 @@ const adminPrefix = "/_emulator/"
 //	DELETE /_emulator/faults  remove all faults
 //	POST   /_emulator/tokens  body or query: token=..., scope=default|app, owner=<token>
 //	                          (registers it, on owner's account if given)
+//	POST   /_emulator/feeds/drop  cut every real-time feed connection
 func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix) {
 	case "GET calls":
@@ -36,6 +37,9 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, obj{"status": "OK"})
 	case "POST tokens":
 		e.adminToken(w, r)
+	case "POST feeds/drop":
+		e.DropFeeds()
+		writeJSON(w, http.StatusOK, obj{"status": "OK"})
 	default:
 		writeJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound, "NotFound", "no such admin route; see the putiotest package documentation"))
 	}

@@ -31,7 +31,7 @@ func (e *Emulator) authorize(c *call) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	g, known := e.tokens[c.token]
-	if !known && (e.opts.Strict || e.revoked[c.token] != nil) {
+	if !known && (e.opts.Strict || e.revoked[c.token]) {
 		c.fail(http.StatusUnauthorized, "invalid_grant", "the access token is not valid (revoked or never issued); authorize again to get a new one")
 		return false
 	}
@@ -158,7 +158,7 @@ func oauthError(kind, message string) obj {
 func (e *Emulator) oauthValidate(c *call) {
 	e.mu.Lock()
 	g, known := e.tokens[c.token]
-	if !known && !e.opts.Strict && e.revoked[c.token] == nil && c.token != "" {
+	if !known && !e.opts.Strict && !e.revoked[c.token] && c.token != "" {
 		g, known = e.grantLocked(c.token, ScopeFull, nil, ""), true
 	}
 	e.mu.Unlock()

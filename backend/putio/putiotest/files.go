@@ -135,6 +135,7 @@ func (e *Emulator) rename(c *call) {
 		n.setName(name)
 		n.updated = e.now()
 		n.parent.updated = n.updated
+		e.changed(n, feedFileUpdate)
 		return nil, nil
 	})
 }
@@ -201,6 +202,7 @@ func (e *Emulator) moveNode(n, parent *node, name string) error {
 	n.setName(name)
 	e.attach(parent, n)
 	n.updated = e.now()
+	e.changed(n, feedFileMove)
 	return nil
 }
 
@@ -262,6 +264,7 @@ func (e *Emulator) touch(c *call) {
 		}
 		for _, n := range nodes {
 			n.updated = t
+			e.changed(n, feedFileUpdate)
 		}
 		return nil, nil
 	})

@@ -39,7 +39,7 @@ func (e *Emulator) listGrants(c *call) {
 // revoked.
 func (e *Emulator) logoutGrant(c *call) {
 	c.locked(func(url.Values) (obj, error) {
-		e.revokeLocked(func(g *grant) bool { return g == c.grant })
+		e.revokeLocked(func(_ string, g *grant) bool { return g == c.grant })
 		return nil, nil
 	})
 }
@@ -54,7 +54,7 @@ func (e *Emulator) deleteGrant(c *call) {
 	c.locked(func(url.Values) (obj, error) {
 		app := itoa(id)
 		found := false
-		e.revokeLocked(func(g *grant) bool {
+		e.revokeLocked(func(_ string, g *grant) bool {
 			match := g.acct == c.acct && g.clientID == app
 			found = found || match
 			return match

@@ -49,6 +49,12 @@ type Options struct {
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
+	// FeedHeartbeat is the interval of the feed's ping frames (default
+	// 10 s, as on put.io; negative: none).
+	FeedHeartbeat time.Duration
+	// FeedFileObjects makes file events carry the whole File object; by
+	// default they carry only the id, the least the record promises.
+	FeedFileObjects bool
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)

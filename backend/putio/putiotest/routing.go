@@ -84,6 +84,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/public_share/files/{id}/url", open, e.shareFileURL),
 		newRoute("POST /v2/public_share/{id}", authed, e.createShare),
 		newRoute("DELETE /v2/public_share/{id}", authed, e.deleteShare),
+		newRoute("GET "+feedPath, open, e.serveFeed),
 	}
 }
 

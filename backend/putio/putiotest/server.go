@@ -22,7 +22,8 @@ type Emulator struct {
 
 	mu        sync.Mutex // guards everything below
 	tokens    map[string]*grant
-	revoked   map[string]*account // revoked tokens and their accounts
+	revoked   map[string]bool
+	retired   map[string]*account // the accounts of revoked tokens, for Account
 	nodes     map[int64]*node
 	uploads   map[string]*upload
 	codes     map[string]*authCode // unused OAuth codes
@@ -37,6 +38,7 @@ type Emulator struct {
 	faults   faultSet
 	counters counterSet
 	limiter  rateLimiter
+	feeds    feedHub // real-time feed connections
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -52,7 +54,8 @@ func New(opts Options) (*Emulator, error) {
 		blobs:     blobs,
 		signKey:   []byte(randomHex(32)),
 		tokens:    map[string]*grant{},
-		revoked:   map[string]*account{},
+		revoked:   map[string]bool{},
+		retired:   map[string]*account{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
 		codes:     map[string]*authCode{},
@@ -79,8 +82,9 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close removes the file bodies.
+// Close ends feed connections and removes the file bodies.
 func (e *Emulator) Close() error {
+	e.feeds.shutdown()
 	return e.blobs.close()
 }
 

@@ -55,7 +55,7 @@ func (e *Emulator) accountLocked(token string) *account {
 	if g, ok := e.tokens[token]; ok {
 		return g.acct
 	}
-	if a := e.revoked[token]; a != nil {
+	if a := e.retired[token]; a != nil {
 		return a
 	}
 	return e.grantLocked(token, ScopeFull, nil, "").acct
@@ -121,6 +121,7 @@ func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	e.nextID++
 	e.nodes[n.id] = n
 	e.attach(parent, n)
+	e.changed(n, feedFileCreate)
 	return n
 }
 

@@ -101,13 +101,16 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 }
 
 // revokeLocked revokes the tokens for which drop is true: they are
-// refused from then on, even where new tokens are accepted. Their accounts
-// stay reachable from Go (Emulator.Account).
-func (e *Emulator) revokeLocked(drop func(*grant) bool) {
+// refused from then on, even where new tokens are accepted, and their
+// feed connections close with 4001. Their accounts stay reachable from Go
+// (Emulator.Account).
+func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
 	for token, g := range e.tokens {
-		if drop(g) {
+		if drop(token, g) {
 			delete(e.tokens, token)
-			e.revoked[token] = g.acct
+			e.revoked[token] = true
+			e.retired[token] = g.acct
+			e.feeds.each(token, func(c *feedConn) { c.close(closeUnauthorized) })
 		}
 	}
 }

@@ -57,6 +57,7 @@ func (e *Emulator) deleteFiles(c *call) {
 		for _, n := range nodes {
 			e.detach(n)
 			if flagParam(v, "skip_trash") || !c.acct.settings.TrashEnabled {
+				e.changed(n, feedFileDelete)
 				e.purge(n)
 				continue
 			}
@@ -115,6 +116,7 @@ func listedAncestor(n *node, listed map[*node]bool) bool {
 func (e *Emulator) moveToTrash(n *node) {
 	n.trashed, n.deletedAt = true, e.now()
 	n.acct.trash = append(n.acct.trash, n)
+	e.changed(n, feedFileDelete)
 }
 
 func (a *account) trashSize() int64 {
@@ -209,6 +211,7 @@ func (e *Emulator) restoreTrash(c *call) {
 		}
 		n.setName(freeName(parent, n.name))
 		e.attach(parent, n)
+		e.changed(n, feedFileCreate)
 	})
 }
 
