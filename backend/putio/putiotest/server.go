@@ -27,6 +27,7 @@ type Emulator struct {
 	nodes     map[int64]*node
 	uploads   map[string]*upload
 	codes     map[string]*authCode // unused OAuth codes
+	oobCodes  map[string]*oobCode  // device codes
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
@@ -59,6 +60,7 @@ func New(opts Options) (*Emulator, error) {
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
 		codes:     map[string]*authCode{},
+		oobCodes:  map[string]*oobCode{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,
