@@ -57,7 +57,7 @@ Usage: putio-emulator [flags]
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	var tokens, appTokens, firstParty string
+	var tokens, appTokens, firstParty, users string
 	var omit string
 	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -69,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
 	fs.StringVar(&appTokens, "app-tokens", "", "comma-separated third-party app tokens, each its own account, or TOKEN=OWNER to join OWNER's account")
 	fs.StringVar(&firstParty, "first-party-clients", "", "comma-separated OAuth client ids whose tokens are first-party (default: every client gets app tokens)")
+	fs.StringVar(&users, "users", "", "comma-separated NAME:PASSWORD users for the password login, each its own account")
 	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
 	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies, kept in a subdirectory removed on exit (default: the system temporary directory)")
 	fs.Int64Var(&cfg.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
@@ -95,6 +96,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg.opts.Tokens = splitList(tokens)
 	cfg.opts.FirstPartyClients = splitList(firstParty)
 	cfg.sharedAppTokens = map[string]string{}
+	for _, entry := range splitList(users) {
+		name, password, ok := strings.Cut(entry, ":")
+		if !ok || name == "" || password == "" {
+			return config{}, fmt.Errorf("-users: %q is not NAME:PASSWORD", entry)
+		}
+		if cfg.opts.Users == nil {
+			cfg.opts.Users = map[string]string{}
+		}
+		cfg.opts.Users[name] = password
+	}
 	for _, entry := range splitList(appTokens) {
 		token, owner, shared := strings.Cut(entry, "=")
 		if !shared {

@@ -77,6 +77,8 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/oauth2/oob/code", open, e.newOOBCode),
 		newRoute("POST /v2/oauth2/oob/code", authed, firstParty(e.approveOOBCode)),
 		newRoute("GET /v2/oauth2/oob/code/{code}", open, e.pollOOBCode),
+		newRoute("PUT /v2/oauth2/authorizations/clients/{client}", open, e.passwordLogin),
+		newRoute("PUT /v2/oauth2/authorizations/clients/{client}/{fingerprint}", open, e.passwordLogin),
 		newRoute("GET /v2/oauth/grants", authed, firstParty(e.listGrants)),
 		newRoute("POST /v2/oauth/grants/logout", authed, firstParty(e.logoutGrant)),
 		newRoute("POST /v2/oauth/grants/{id}/delete", authed, firstParty(e.deleteGrant)),

@@ -28,6 +28,8 @@ type Emulator struct {
 	uploads   map[string]*upload
 	codes     map[string]*authCode // unused OAuth codes
 	oobCodes  map[string]*oobCode  // device codes
+	users     map[string]*account  // Options.Users by username
+	logins    map[loginKey]string  // tokens of password logins
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
@@ -61,6 +63,8 @@ func New(opts Options) (*Emulator, error) {
 		uploads:   map[string]*upload{},
 		codes:     map[string]*authCode{},
 		oobCodes:  map[string]*oobCode{},
+		users:     map[string]*account{},
+		logins:    map[loginKey]string{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,
