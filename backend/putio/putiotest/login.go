@@ -35,17 +35,24 @@ func (e *Emulator) passwordLogin(c *call) {
 		c.fail(http.StatusUnauthorized, "Unauthorized", "wrong username or password (send them as HTTP Basic credentials)")
 		return
 	}
+	token, userID := e.loginToken(user, client, c.vars["fingerprint"])
+	c.ok(obj{"access_token": token, "user_id": userID})
+}
+
+// loginToken is the token of a password login: the one this user, client
+// and fingerprint got before if it is still live, else a new one.
+func (e *Emulator) loginToken(user, client, fingerprint string) (string, int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	a := e.userAccountLocked(user)
-	key := loginKey{user, client, c.vars["fingerprint"]}
+	key := loginKey{user, client, fingerprint}
 	token, reused := e.logins[key]
 	if g, live := e.tokens[token]; !reused || !live || g.acct != a {
 		token = "token-" + randomHex(16)
 		e.grantLocked(token, e.clientScope(client), a, client)
 		e.logins[key] = token
 	}
-	c.ok(obj{"access_token": token, "user_id": a.userID})
+	return token, a.userID
 }
 
 // userAccountLocked is the account of an Options.Users user, made on first

@@ -87,7 +87,6 @@ func (e *Emulator) legacySearch(c *call) {
 	}
 	e.mu.Lock()
 	hits := searchHits(c.acct, query)
-	e.mu.Unlock()
 	var next any
 	if page > 0 {
 		start := min(int64(len(hits)), (page-1)*legacySearchPage)
@@ -97,5 +96,7 @@ func (e *Emulator) legacySearch(c *call) {
 		}
 		hits = hits[start:end]
 	}
-	c.ok(obj{"files": filesJSON(hits), "next": next})
+	files := filesJSON(hits)
+	e.mu.Unlock()
+	c.ok(obj{"files": files, "next": next})
 }

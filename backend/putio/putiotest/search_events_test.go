@@ -1,6 +1,8 @@
 package putiotest_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -115,5 +117,46 @@ func TestEvents(t *testing.T) {
 	strict(t, as(api, "other").get("/v2/events/list", nil), 200, &after)
 	if len(after.Events) != 1 || after.Events[0].FileName != "theirs" {
 		t.Fatalf("other account: %+v", after)
+	}
+}
+
+// The new read routes run against concurrent writes without races (run
+// with -race). Reads go in the background with plain HTTP, as the
+// helpers may only fail the test from its own goroutine.
+func TestReadsDuringWrites(t *testing.T) {
+	srv, api := newAPI(t)
+	dir := api.mkdir(0, "d")
+	visitor := share(t, api, dir, nil)
+	reads := []struct{ path, token string }{
+		{"/v2/files/search?query=f", srv.Token}, {"/v2/files/search/g/page/-1", srv.Token},
+		{"/v2/events/list", srv.Token}, {"/v2/account/info", srv.Token}, {"/v2/public_share/files/list", visitor.token},
+	}
+	statuses := make(chan int, 20*len(reads))
+	go func() {
+		defer close(statuses)
+		for range 20 {
+			for _, r := range reads {
+				req, _ := http.NewRequest("GET", srv.URL+r.path, nil)
+				req.Header.Set("Authorization", "Bearer "+r.token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					statuses <- 0
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}
+		}
+	}()
+	for i := range 20 {
+		id := api.upload(dir, "f"+itoa(int64(i)), []byte("x"), nil)
+		mustStatus(t, api.post("/v2/files/rename", url.Values{"file_id": {itoa(id)}, "name": {"g" + itoa(int64(i))}}), 200)
+		mustStatus(t, api.post("/v2/account/settings", url.Values{"subtitle_languages": {"eng"}, "theme": {"dark"}}), 200)
+	}
+	for status := range statuses {
+		if status != 200 {
+			t.Fatalf("a read during writes answered %d", status)
+		}
 	}
 }
