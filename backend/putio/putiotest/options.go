@@ -39,6 +39,20 @@ type Options struct {
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
 	MaxPatchSize int64
+	// DropPartialPatch forgets every byte of a PATCH whose body was cut
+	// short. By default the bytes that arrived are kept, as put.io's
+	// storage server does and tus recommends; both are plausible.
+	DropPartialPatch bool
+	// TusExtensions is what OPTIONS /files/ advertises in Tus-Extension
+	// (default "creation", "termination"). Listing "creation-with-upload"
+	// also makes a creation POST with a body store that body.
+	TusExtensions []string
+	// TusMaxSize, if > 0, is advertised as Tus-Max-Size and a creation
+	// with a larger Upload-Length is refused with 413.
+	TusMaxSize int64
+	// RefuseOptions answers OPTIONS /files/ with 405, as a server that
+	// does not support tus discovery might.
+	RefuseOptions bool
 	// ShuffleListing returns each page of a listing in a random order.
 	ShuffleListing bool
 	// Seed drives every random choice (listing shuffle, fault probability).
@@ -58,6 +72,9 @@ type Options struct {
 	// FeedFileObjects makes file events carry the whole File object; by
 	// default they carry only the id, the least the record promises.
 	FeedFileObjects bool
+	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
+	// transfers) works; an older one is refused with 400, as put.io does.
+	CursorExpiry time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)
@@ -70,8 +87,13 @@ type RateLimit struct {
 	Requests int
 	Window   time.Duration // default 1 minute
 	// Omit names response headers to leave out (e.g. "Retry-After",
-	// "X-Ratelimit-Reset"), to test a client's fall-backs.
+	// "X-Ratelimit-Reset"), or "retry_after" for the body field, to test
+	// a client's fall-backs.
 	Omit []string
+	// Captcha answers an over-budget request as put.io does when it wants
+	// a captcha solved: 429 with x-ratelimit-action: captcha-needed and an
+	// x-ratelimit-id; waiting does not clear it.
+	Captcha bool
 }
 
 const (
@@ -93,6 +115,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RateLimit.Window <= 0 {
 		o.RateLimit.Window = defaultRateWindow
+	}
+	if o.TusExtensions == nil {
+		o.TusExtensions = []string{"creation", "termination"}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -42,7 +42,7 @@ func (e *Emulator) searchFiles(c *call) {
 // continueSearch serves POST /v2/files/search/continue.
 func (e *Emulator) continueSearch(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := continuation(v, "search", c.acct)
+		cur, err := e.continuation(v, "search", c.acct)
 		if err != nil {
 			return nil, err
 		}

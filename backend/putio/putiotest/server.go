@@ -38,10 +38,11 @@ type Emulator struct {
 	nextEvent int64
 	rng       *rand.Rand
 
-	faults   faultSet
-	counters counterSet
-	limiter  rateLimiter
-	feeds    feedHub // real-time feed connections
+	faults    faultSet
+	counters  counterSet
+	limiter   rateLimiter
+	feeds     feedHub     // real-time feed connections
+	transfers transferSet // guarded by mu, but for its fetch bookkeeping
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -74,6 +75,7 @@ func New(opts Options) (*Emulator, error) {
 		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70757469)),
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
+	e.transfers.init()
 	for _, token := range opts.Tokens {
 		e.accountFor(token)
 	}
@@ -88,9 +90,11 @@ func New(opts Options) (*Emulator, error) {
 	return e, nil
 }
 
-// Close ends feed connections and removes the file bodies.
+// Close ends feed connections, stops transfer downloads and removes the
+// file bodies.
 func (e *Emulator) Close() error {
 	e.feeds.shutdown()
+	e.transfers.close()
 	return e.blobs.close()
 }
 

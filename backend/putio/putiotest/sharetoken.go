@@ -84,7 +84,7 @@ func (e *Emulator) listShareFiles(c *call) {
 // continueShareFiles serves POST /v2/public_share/files/list/continue.
 func (e *Emulator) continueShareFiles(c *call) {
 	c.sharedLocked(func(v url.Values, s *publicShare, top *node) (obj, error) {
-		cur, err := continuation(v, "share", s.acct)
+		cur, err := e.continuation(v, "share", s.acct)
 		if err == nil && cur.Share != s.id {
 			err = errBadRequest("INVALID_CURSOR", "the cursor belongs to another share; start the listing again")
 		}

@@ -148,7 +148,7 @@ func (e *Emulator) trashPageReply(a *account, cur cursor) obj {
 	if more {
 		next := cur
 		next.After = maxID(nodes)
-		reply["cursor"] = next.encode()
+		reply["cursor"] = e.encodeCursor(next)
 	}
 	return reply
 }
@@ -167,7 +167,7 @@ func (e *Emulator) listTrash(c *call) {
 // continueTrash serves POST /v2/trash/list/continue.
 func (e *Emulator) continueTrash(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := continuation(v, "trash", c.acct)
+		cur, err := e.continuation(v, "trash", c.acct)
 		if err != nil {
 			return nil, err
 		}
