@@ -124,16 +124,22 @@ func TestLegacyMultipartUpload(t *testing.T) {
 // A .torrent sent through the legacy form becomes a transfer, not a file.
 func TestLegacyUploadOfTorrent(t *testing.T) {
 	srv, api := newAPI(t)
-	r := api.legacyUpload(nil, "linux.torrent", []byte("d8:announce"), false)
+	dir := api.mkdir(0, "in")
+	r := api.legacyUpload(map[string]string{"parent_id": itoa(dir)}, "linux.torrent", []byte("d8:announce"), false)
 	var got struct {
 		Transfer map[string]any `json:"transfer"`
 		Status   string         `json:"status"`
 	}
 	strict(t, r, 200, &got)
-	if got.Transfer["name"] != "linux.torrent" || got.Transfer["type"] != "TORRENT" {
+	if got.Transfer["name"] != "linux" || got.Transfer["type"] != "TORRENT" || got.Transfer["source"] != "linux.torrent" ||
+		num(got.Transfer, "save_parent_id") != dir || got.Transfer["status"] != "WAITING" {
 		t.Fatalf("transfer %s", r.raw)
 	}
-	if files, _ := srv.Account(srv.Token).List(""); len(files) != 0 {
+	transfers := srv.Account(srv.Token).Transfers()
+	if len(transfers) != 1 || transfers[0].ID != num(got.Transfer, "id") {
+		t.Fatalf("transfers %+v", transfers)
+	}
+	if files, _ := srv.Account(srv.Token).List("in"); len(files) != 0 {
 		t.Fatalf("a torrent became a file: %+v", files)
 	}
 	if used, _ := srv.Account(srv.Token).Usage(); used != 0 {

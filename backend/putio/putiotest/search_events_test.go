@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -158,5 +159,64 @@ func TestReadsDuringWrites(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("a read during writes answered %d", status)
 		}
+	}
+}
+
+type wireTransferCompletedEvent struct {
+	CreatedAt    string `json:"created_at"`
+	ID           int64  `json:"id"`
+	Type         string `json:"type"`
+	UserID       int64  `json:"user_id"`
+	Source       string `json:"source"`
+	TransferName string `json:"transfer_name"`
+	FileID       int64  `json:"file_id"`
+	TransferSize int64  `json:"transfer_size"`
+}
+
+type wireTransferErrorEvent struct {
+	CreatedAt    string `json:"created_at"`
+	ID           int64  `json:"id"`
+	Type         string `json:"type"`
+	UserID       int64  `json:"user_id"`
+	Source       string `json:"source"`
+	TransferName string `json:"transfer_name"`
+}
+
+// Transfers that complete or fail are history too, in the TS SDK's shapes.
+func TestTransferEvents(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(srv.Token)
+	add := func(u string) int64 {
+		r := api.post("/v2/transfers/add", url.Values{"url": {u}})
+		mustStatus(t, r, 200)
+		return num(r.body["transfer"].(map[string]any), "id")
+	}
+	done := add("magnet:?xt=urn:btih:aaaa&dn=good")
+	failed := add("magnet:?xt=urn:btih:bbbb&dn=bad")
+	add("magnet:?xt=urn:btih:cccc&dn=pending")
+	file, err := acct.CompleteTransfer(done, []byte("12345"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acct.FailTransfer(failed, "no peers"); err != nil {
+		t.Fatal(err)
+	}
+	r := api.get("/v2/events/list", nil)
+	var list struct {
+		Events  []json.RawMessage `json:"events"`
+		HasMore bool              `json:"has_more"`
+		Status  string            `json:"status"`
+	}
+	strict(t, r, 200, &list)
+	if len(list.Events) != 2 {
+		t.Fatalf("events %s", r.raw)
+	}
+	var failedEvent wireTransferErrorEvent
+	decodeStrict(t, list.Events[0], &failedEvent)
+	var doneEvent wireTransferCompletedEvent
+	decodeStrict(t, list.Events[1], &doneEvent)
+	if failedEvent.Type != "transfer_error" || failedEvent.TransferName != "bad" || failedEvent.Source != "magnet:?xt=urn:btih:bbbb&dn=bad" ||
+		doneEvent.Type != "transfer_completed" || doneEvent.FileID != file.ID || doneEvent.TransferSize != 5 || doneEvent.TransferName != "good" {
+		t.Fatalf("events %+v %+v", failedEvent, doneEvent)
 	}
 }
