@@ -44,6 +44,8 @@ type result struct {
 	KeyCalls      int            `json:"key_route_calls"`
 	Routes        map[string]int `json:"routes"`
 	ProxyRefused  int64          `json:"proxy_refused"`
+	ProxyFailed   int64          `json:"proxy_failed"`          // requests cut off, e.g. by a kill
+	Interrupted   bool           `json:"interrupted,omitempty"` // a first attempt was killed on purpose
 	PatchRequests int            `json:"patch_requests"`
 }
 
@@ -86,7 +88,7 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm
 		r.CallsPerItem = float64(calls.Total) / float64(sc.Items)
 	}
 	r.KeyCalls = calls.Routes[r.KeyRoute]
-	r.ProxyRefused = proxy.Refused()
+	r.ProxyRefused, r.ProxyFailed, r.Interrupted = proxy.Refused(), proxy.Failed(), sc.KillAfter > 0
 	patches := proxy.Patches()
 	r.PatchRequests, r.PatchBytes = patches.Requests, patches.Bytes
 	if span := patches.Span(); sc.Bytes > 0 && sc.KillAfter == 0 && span > 0 && run.Err == nil {
@@ -288,6 +290,9 @@ func (rep report) problems() []string {
 		}
 		if r.Logged != "" {
 			out = append(out, fmt.Sprintf("%s / %s: exit 0, but logged: %s", r.Scenario, r.Backend, r.Logged))
+		}
+		if r.ProxyFailed > 0 && !r.Interrupted {
+			out = append(out, fmt.Sprintf("%s / %s: %d requests failed between the proxy and the emulator", r.Scenario, r.Backend, r.ProxyFailed))
 		}
 		if r.ProxyRefused > 0 {
 			out = append(out, fmt.Sprintf("%s / %s: the proxy refused %d requests to other hosts", r.Scenario, r.Backend, r.ProxyRefused))

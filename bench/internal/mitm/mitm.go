@@ -104,6 +104,7 @@ type Proxy struct {
 	inner   *http.Server               // requests inside the tunnels
 	tunnels *connListener
 	refused atomic.Int64
+	failed  atomic.Int64
 	patches patchMeter
 }
 
@@ -153,6 +154,11 @@ func (p *Proxy) URL() string { return "http://" + p.Addr }
 // Refused counts requests the proxy turned away: anything but CONNECT to
 // one of its hosts on port 443.
 func (p *Proxy) Refused() int64 { return p.refused.Load() }
+
+// Failed counts requests the proxy could not complete with the target,
+// typically because the client went away mid-request (a killed rclone).
+// They are counted, not logged, so that a planned kill stays quiet.
+func (p *Proxy) Failed() int64 { return p.failed.Load() }
 
 // Patches reports the tus PATCH traffic so far.
 func (p *Proxy) Patches() PatchStats { return p.patches.snapshot() }
@@ -207,6 +213,10 @@ func (p *Proxy) forwarder() http.Handler {
 			pr.SetURL(p.target)
 			pr.Out.Header.Set("X-Forwarded-Proto", "https")
 			pr.Out.Header.Set("X-Forwarded-Host", pr.In.Host)
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			p.failed.Add(1)
+			w.WriteHeader(http.StatusBadGateway)
 		},
 	}
 	if p.delay <= 0 {

@@ -134,3 +134,20 @@ func TestCountsPatchBodyBytes(t *testing.T) {
 	default:
 	}
 }
+
+func TestCountsRequestsCutOffFromTheTarget(t *testing.T) {
+	p, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close() // the target goes away without a reply
+		}
+	}), 0)
+	resp, err := client.Get("https://api.put.io/v2/files/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || p.Failed() != 1 {
+		t.Fatalf("status %d, Failed() = %d; want 502 and 1", resp.StatusCode, p.Failed())
+	}
+}
