@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func runOf(scenario, backend string, bytes int64, each ...figures) result {
@@ -75,5 +76,40 @@ func TestTargetTableSkipsScenariosNotSelected(t *testing.T) {
 	}
 	if row := strings.Join(tbl.rows[0], " | "); row != "4 × 128 MiB, --transfers 4, peak anon | 56 MiB | 280 MiB | - | ours / upstream 0.20 | ≤ 0.25 | yes" {
 		t.Fatalf("row = %s", row)
+	}
+}
+
+func TestMarkdownOpensWithTargetsAndTheNoiseNote(t *testing.T) {
+	rep := report{CPUs: 2, Runs: 3, Sizes: sizes{SmallFiles: 200}, Results: []result{
+		{Scenario: "upload-small-cwu", Backend: "upstream", Status: statusNA, Error: "emulator lacks the option"},
+		{Scenario: "upload-small-cwu", What: "copy", Backend: "ours", Status: statusNA, Error: "emulator lacks the option"},
+	}}
+	var md strings.Builder
+	rep.writeMarkdown(&md)
+	out := md.String()
+	for _, want := range []string{
+		"Absolute times are noisy",
+		"its -h has no option for creation-with-upload",
+		"| n/a (emulator lacks the option) | ≤ 0.60 | n/a |",
+		"| upload-small-cwu | copy | ours | n/a (emulator lacks the option) |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "API calls by route: upload-small-cwu") || strings.Contains(out, "Problems") {
+		t.Errorf("a scenario that did not run got a route table or a problem:\n%s", out)
+	}
+	if targets := strings.Index(out, "targets"); targets < 0 || targets > strings.Index(out, "Head to head") {
+		t.Error("the targets table does not come first")
+	}
+}
+
+func TestEnvDurationTakesZero(t *testing.T) {
+	for value, want := range map[string]time.Duration{"0": 0, "0s": 0, "45ms": 45 * time.Millisecond, "": standardLatency, "bad": standardLatency} {
+		t.Setenv("BENCH_TEST_LATENCY", value)
+		if got := envDuration("BENCH_TEST_LATENCY", standardLatency); got != want {
+			t.Errorf("envDuration(%q) = %s, want %s", value, got, want)
+		}
 	}
 }
