@@ -102,7 +102,7 @@ func parseFlags() config {
 	flag.IntVar(&cfg.sz.MemFiles, "mem-files", envInt("BENCH_MEM_FILES", 4), "files, and --transfers, of the memory scenario (env BENCH_MEM_FILES)")
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
 	flag.Int64Var(&cfg.sz.ResumeMiB, "resume-mib", envInt("BENCH_RESUME_MIB", int64(300)), "size of the file killed mid-upload and uploaded again (env BENCH_RESUME_MIB)")
-	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "PATCH MiB after which the first attempt is killed (env BENCH_KILL_MIB)")
+	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "upload MiB sent after which the first attempt is killed (env BENCH_KILL_MIB)")
 	cwuArgs := flag.String("emu-cwu-args", os.Getenv("BENCH_EMU_CWU_ARGS"), "emulator flags that make it offer tus creation-with-upload (default: found in its -h; env BENCH_EMU_CWU_ARGS)")
 	flag.Parse()
 	cfg.oursArgs = strings.Fields(*oursArgs)

@@ -42,8 +42,8 @@ func TestJudgeFloorAgainstPlainEntrant(t *testing.T) {
 func TestJudgeOwnValueRelativeToBytes(t *testing.T) {
 	tg := target{Scenario: "k", value: patchedShare, unit: "%.2f", Goal: 1.15, AtMost: true}
 	results := []result{
-		runOf("k", "upstream", 100, figures{PatchBytes: 150}),
-		runOf("k", "ours", 100, figures{PatchBytes: 110}, figures{PatchBytes: 120}, figures{PatchBytes: 105}),
+		runOf("k", "upstream", 100, figures{UploadBytes: 150}),
+		runOf("k", "ours", 100, figures{UploadBytes: 110}, figures{UploadBytes: 120}, figures{UploadBytes: 105}),
 	}
 	if v := tg.judge(results); v.Ours != "1.10" || v.Upstream != "1.50" || v.Judged != "ours 1.10" || v.Met != "yes" {
 		t.Fatalf("judge = %+v, want ours 1.10 judged on its own, met", v)

@@ -105,7 +105,7 @@ type Proxy struct {
 	tunnels *connListener
 	refused atomic.Int64
 	failed  atomic.Int64
-	patches patchMeter
+	uploads uploadMeter
 }
 
 // Config says where a Proxy forwards to and for which names.
@@ -141,7 +141,7 @@ func Start(ca *CA, cfg Config) (*Proxy, error) {
 	}
 	p.Addr = ln.Addr().String()
 	p.tunnels = newConnListener(ln.Addr())
-	p.inner = &http.Server{Handler: p.patches.meterPatches(p.forwarder()), ReadHeaderTimeout: time.Minute}
+	p.inner = &http.Server{Handler: p.uploads.meterUploads(p.forwarder()), ReadHeaderTimeout: time.Minute}
 	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveConnect), ReadHeaderTimeout: time.Minute}
 	go func() { _ = p.inner.Serve(p.tunnels) }()
 	go func() { _ = p.outer.Serve(ln) }()
@@ -160,12 +160,12 @@ func (p *Proxy) Refused() int64 { return p.refused.Load() }
 // They are counted, not logged, so that a planned kill stays quiet.
 func (p *Proxy) Failed() int64 { return p.failed.Load() }
 
-// Patches reports the tus PATCH traffic so far.
-func (p *Proxy) Patches() PatchStats { return p.patches.snapshot() }
+// Uploads reports the tus upload-body traffic so far.
+func (p *Proxy) Uploads() UploadStats { return p.uploads.snapshot() }
 
-// AfterPatchBytes returns a channel that is closed once at least n PATCH
+// AfterUploadBytes returns a channel that is closed once at least n tus
 // body bytes have crossed the proxy, e.g. to kill a client mid-upload.
-func (p *Proxy) AfterPatchBytes(n int64) <-chan struct{} { return p.patches.after(n) }
+func (p *Proxy) AfterUploadBytes(n int64) <-chan struct{} { return p.uploads.after(n) }
 
 // Close stops the proxy and every tunnel.
 func (p *Proxy) Close() error {
