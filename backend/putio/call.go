@@ -63,14 +63,17 @@ func (f *Fs) newRequest(ctx context.Context, call apiCall) (*http.Request, error
 // caller owns the open body; on failure it is already closed.
 func (f *Fs) send(req *http.Request) (*http.Response, error) {
 	resp, err := f.client.Do(req, nil) // nil: we decode the body ourselves
+	if err != nil {
+		err = f.translateError(err)
+	}
 	if resp != nil {
-		f.gate.observe(resp)
+		f.gate.observe(resp, err)
 	}
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
 		}
-		return nil, f.translateError(err)
+		return nil, err
 	}
 	return resp, nil
 }

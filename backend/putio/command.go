@@ -14,7 +14,7 @@ import (
 )
 
 // commandHelp describes the `rclone backend` commands.
-var commandHelp = []fs.CommandHelp{{
+var commandHelp = append([]fs.CommandHelp{{
 	Name:  "trash",
 	Short: "List the put.io trash.",
 	Long: `Lists the items in the put.io trash with their ids, which "restore" takes.
@@ -29,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}}
+}}, transferCommandHelp...)
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -48,6 +48,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.listTrash(ctx)
 	case "restore":
 		return nil, f.restoreTrash(ctx, arg)
+	case "transfer", "transfers", "transfer-cancel", "transfer-retry", "transfer-clean":
+		return f.transferCommand(ctx, name, arg, opt)
 	default:
 		return nil, fs.ErrorCommandNotFound
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -112,20 +113,43 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 
 // walkPages reads a paged listing: first opens it, continuePath takes the
 // cursor of each next page. The usable items of each page go to each as
-// the page arrives; malformed ones are reported, skipped and counted.
+// the page arrives; malformed ones are reported, skipped and counted. put.io
+// answers a bad or expired cursor with 400: the listing then starts over
+// once, handing on only items not yet seen, and fails if it happens again,
+// so that a listing never comes back silently incomplete.
 func walkPages[T any, P interface {
 	*T
 	Validate() error
+	Key() int64
 }](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func(items []T, skipped int) error) error {
 	call := first
 	var previous string
+	var seen []int64 // keys handed on, sorted once the listing restarts
+	restarted := false
 	for {
 		var out api.Page[T, P]
-		if err := f.callJSON(ctx, call, &out); err != nil {
+		err := f.callJSON(ctx, call, &out)
+		if call.path == continuePath && hasStatus(err, http.StatusBadRequest) {
+			if restarted {
+				return fmt.Errorf("putio: listing %s: put.io refused the continuation cursor again after the listing was restarted, so the listing is incomplete; try again later: %w", first.path, err)
+			}
+			fs.Logf(f, "listing %s: put.io refused the continuation cursor (%v); restarting the listing", first.path, err)
+			restarted, call, previous = true, first, ""
+			slices.Sort(seen)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
+		if restarted {
+			items = unseen[T, P](items, seen)
+		} else {
+			for i := range items {
+				seen = append(seen, P(&items[i]).Key())
+			}
+		}
 		if err := each(items, len(problems)); err != nil {
 			return err
 		}
@@ -133,7 +157,7 @@ func walkPages[T any, P interface {
 		switch {
 		case cursor == "":
 			return nil
-		case cursor == previous && len(out.Files) == 0:
+		case cursor == previous && len(out.Items()) == 0:
 			return fmt.Errorf("putio: listing %s: the server repeats an empty page; try again later", first.path)
 		}
 		previous = cursor
@@ -143,6 +167,20 @@ func walkPages[T any, P interface {
 			form:   url.Values{"cursor": {cursor}, "per_page": {strconv.Itoa(perPage)}},
 		}
 	}
+}
+
+// unseen drops the items whose keys are in sorted.
+func unseen[T any, P interface {
+	*T
+	Key() int64
+}](items []T, sorted []int64) []T {
+	fresh := items[:0]
+	for i := range items {
+		if _, found := slices.BinarySearch(sorted, P(&items[i]).Key()); !found {
+			fresh = append(fresh, items[i])
+		}
+	}
+	return fresh
 }
 
 // reportSkipped logs malformed items left out of a listing and counts
