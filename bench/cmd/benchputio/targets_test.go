@@ -39,6 +39,19 @@ func TestJudgeFloorAgainstPlainEntrant(t *testing.T) {
 	}
 }
 
+func TestJudgeContextRowHasNoVerdict(t *testing.T) {
+	tg := target{Scenario: "s", Against: plainEntrant, value: commandMiBps, unit: "%.0f MiB/s"}
+	results := []result{
+		runOf("s", "upstream", 512<<20, figures{WallSeconds: 4}),
+		runOf("s", "ours", 512<<20, figures{WallSeconds: 2}),
+		runOf("s", plainEntrant, 512<<20, figures{WallSeconds: 1}),
+	}
+	v := tg.judge(results)
+	if v.Ours != "256 MiB/s" || v.Reference != "512 MiB/s" || v.Judged != "ours / plain-patch 0.50" || v.Met != "-" || v.goal() != "-" {
+		t.Fatalf("judge = %+v (goal %s), want 256 of 512 MiB/s, 0.50, no verdict", v, v.goal())
+	}
+}
+
 func TestJudgeOwnValueRelativeToBytes(t *testing.T) {
 	tg := target{Scenario: "k", value: patchedShare, unit: "%.2f", Goal: 1.15, AtMost: true}
 	results := []result{
