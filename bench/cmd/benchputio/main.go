@@ -180,12 +180,13 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	start := time.Now()
+	source := sourceRevision(ctx, cfg) // now: main may move while this runs
 	results, err := b.runScenarios(ctx)
 	if err != nil {
 		return err
 	}
 	rep := report{
-		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: sourceRevision(ctx, cfg),
+		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: source,
 		OursArgs: strings.Join(cfg.oursArgs, " "), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(),
 		CPUs: runtime.NumCPU(), Versions: b.versions, Features: b.features, Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}

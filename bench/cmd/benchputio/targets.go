@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -102,6 +103,8 @@ func (t target) judge(results []result) verdict {
 		}
 		judged, label = judged/medians[t.Against], "ours / "+t.Against
 	}
+	// Judge what is shown: two decimals, far finer than the noise.
+	judged = math.Round(judged*100) / 100
 	v.Judged = fmt.Sprintf("%s %.2f", label, judged)
 	if t.Goal == 0 {
 		v.Met = "-"

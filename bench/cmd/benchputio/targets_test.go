@@ -37,6 +37,10 @@ func TestJudgeFloorAgainstPlainEntrant(t *testing.T) {
 	if v.Reference != "500 MiB/s" || v.Judged != "ours / plain-patch 0.90" || v.Met != "yes" {
 		t.Fatalf("judge = %+v, want 450/500 = 0.90, met (a floor)", v)
 	}
+	results[1].Each = []figures{{WireMiBPerSecond: 449.8}}
+	if v := tg.judge(results); v.Judged != "ours / plain-patch 0.90" || v.Met != "yes" {
+		t.Fatalf("judge = %+v, want the shown 0.90 judged, not 0.8996", v)
+	}
 }
 
 func TestJudgeContextRowHasNoVerdict(t *testing.T) {
