@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-
 func TestCaptchaStopsAtOnceWithTheCaptchaURL(t *testing.T) {
 	f, srv, _ := seedFile(t)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusTooManyRequests, ErrorType: "RATE_LIMIT_ERROR",

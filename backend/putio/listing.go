@@ -96,6 +96,8 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	f.fresh.added(pathID, leaf)
+	f.fresh.created(out.File.ID.String())
 	return out.File.ID.String(), nil
 }
 

@@ -112,6 +112,7 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
+	f.fresh.forget(dirID) // a copy or move adds a name we don't track
 	return srcObj, leaf, dirID, err
 }
 
@@ -287,6 +288,7 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
+	f.fresh.forget(dstDirID)
 	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func emulatorConfig(remoteName string, srv *putiotest.Server) []fstests.ExtraCon
 
 // SetUploadChunkSize is the fstests hook for multi-chunk uploads.
 func (f *Fs) SetUploadChunkSize(cs fs.SizeSuffix) (fs.SizeSuffix, error) {
-	if cs <= 0 {
+	if cs < 0 {
 		return f.opt.ChunkSize, fs.ErrorNotImplemented
 	}
 	old := f.opt.ChunkSize

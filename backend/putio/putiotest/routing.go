@@ -63,6 +63,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
 		newRoute("POST /files/", authed, e.tusCreate),
+		newRoute("OPTIONS /files/", authed, e.tusOptions),
 		newRoute("PATCH /files/{upload}", authed, e.tusPatch),
 		newRoute("HEAD /files/{upload}", authed, e.tusHead),
 		newRoute("DELETE /files/{upload}", authed, e.tusDelete),
