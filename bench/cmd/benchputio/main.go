@@ -59,10 +59,18 @@ type config struct {
 	latency                  time.Duration
 	runs                     int
 	sz                       sizes
+	render                   string // a results.json to print as markdown, instead of a run
 }
 
 func main() {
 	cfg := parseFlags()
+	if cfg.render != "" {
+		if err := renderSaved(cfg.render, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "benchputio:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if !netns.Inside() {
 		code, err := netns.Reexec()
 		if err != nil {
@@ -110,6 +118,7 @@ func parseFlags() config {
 	flag.Int64Var(&cfg.sz.ResumeMiB, "resume-mib", envInt("BENCH_RESUME_MIB", int64(300)), "size of the file killed mid-upload and uploaded again (env BENCH_RESUME_MIB)")
 	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "upload MiB sent after which the first attempt is killed (env BENCH_KILL_MIB)")
 	cwuArgs := flag.String("emu-cwu-args", os.Getenv("BENCH_EMU_CWU_ARGS"), "emulator flags that make it offer tus creation-with-upload (default: found in its -h; env BENCH_EMU_CWU_ARGS)")
+	flag.StringVar(&cfg.render, "render", "", "print the markdown report of a saved results.json and exit (no run)")
 	flag.Parse()
 	cfg.oursArgs = strings.Fields(*oursArgs)
 	cfg.cwuArgs = strings.Fields(*cwuArgs)

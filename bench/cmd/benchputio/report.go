@@ -344,6 +344,21 @@ func (rep report) writeMarkdown(w io.Writer) {
 	}
 }
 
+// renderSaved prints the markdown report of a results.json, so a saved
+// run can be shown again with the current tables and targets.
+func renderSaved(jsonFile string, w io.Writer) error {
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		return err
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("%s: %w", jsonFile, err)
+	}
+	rep.writeMarkdown(w)
+	return nil
+}
+
 // save writes results.json and results.md into dir.
 func (rep report) save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

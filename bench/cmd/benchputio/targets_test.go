@@ -130,3 +130,23 @@ func TestEnvDurationTakesZero(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderSavedMatchesTheRun(t *testing.T) {
+	rep := report{CPUs: 2, Runs: 1, Sizes: sizes{MemFiles: 4, MemMiB: 128}, Results: []result{
+		runOf("memory-transfers", "upstream", 0, figures{PeakAnonMiB: 280}),
+		runOf("memory-transfers", "ours", 0, figures{PeakAnonMiB: 56}),
+	}}
+	dir := t.TempDir()
+	if err := rep.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	var again strings.Builder
+	if err := renderSaved(dir+"/results.json", &again); err != nil {
+		t.Fatal(err)
+	}
+	var first strings.Builder
+	rep.writeMarkdown(&first)
+	if again.String() != first.String() {
+		t.Fatalf("rendered from JSON:\n%s\nwant what the run wrote:\n%s", again.String(), first.String())
+	}
+}
