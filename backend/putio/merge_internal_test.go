@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -47,8 +48,19 @@ func assertFile(t *testing.T, acct *putiotest.Account, p, origin string, mtime t
 }
 
 // MergeDirs keeps mod times, merges same-named subfolders recursively and
-// removes only folders it has emptied.
+// removes only folders it has emptied, also when replies are lost after
+// put.io did the work.
 func TestMergeDirsRecursiveKeepsModTimes(t *testing.T) {
+	for _, lost := range []putiotest.Fault{{},
+		{Route: moveRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 2},
+		{Route: touchRoute, AfterWork: true, Cut: putiotest.CutResponse, Times: 2},
+		{Route: deleteRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 2},
+	} {
+		t.Run(lost.Route+" "+faultName(lost), func(t *testing.T) { testMergeDirsRecursive(t, lost) })
+	}
+}
+
+func testMergeDirsRecursive(t *testing.T, lost putiotest.Fault) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	t1, t2, t3 := testModTime, testModTime.Add(time.Hour), testModTime.Add(2*time.Hour)
@@ -57,7 +69,9 @@ func TestMergeDirsRecursiveKeepsModTimes(t *testing.T) {
 		"two/c": t2, "two/sub/d": t2, "two/sub/deeper/e": t3,
 		"three/f": t3, "three/sub/deeper/g": t1,
 	}, "one", "two", "three")
-	srv.ResetCounters()
+	if lost.Route != "" {
+		require.NoError(t, srv.Inject(lost))
+	}
 
 	require.NoError(t, f.MergeDirs(ctx, dirs))
 
