@@ -92,20 +92,34 @@ func testMergeDirsRecursive(t *testing.T, lost putiotest.Fault) {
 	assert.ElementsMatch(t, []string{"two", "sub", "three", "sub", "deeper"}, trashed, "only emptied folders")
 }
 
-// A file whose name is taken in the destination stays, and so does its
-// folder: nothing is deleted with it.
+// A file whose name is taken in the destination stays, and so do its
+// folders: nothing is deleted with it. Everything else is merged, times
+// and all, the other folders included.
 func TestMergeDirsKeepsClashingFile(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
-	dirs := seedMerge(t, f, acct, map[string]time.Time{"one/x": testModTime, "two/x": testModTime, "two/y": testModTime}, "one", "two")
+	later := testModTime.Add(time.Hour)
+	dirs := seedMerge(t, f, acct, map[string]time.Time{
+		"one/x": testModTime, "one/sub/z": testModTime,
+		"two/x": later, "two/y": later, "two/sub/z": later, "two/sub/v": later,
+		"three/w": later,
+	}, "one", "two", "three")
 
 	err := f.MergeDirs(ctx, dirs)
 
 	require.ErrorContains(t, err, `"x"`)
+	require.ErrorContains(t, err, `"z"`)
 	assert.ElementsMatch(t, []string{"one", "two"}, names(t, acct, ""))
-	assertFile(t, acct, "two/x", "two/x", testModTime)
-	assertFile(t, acct, "one/y", "two/y", testModTime)
-	assert.Empty(t, acct.Trash())
+	assert.ElementsMatch(t, []string{"x", "sub"}, names(t, acct, "two"))
+	assert.ElementsMatch(t, []string{"z"}, names(t, acct, "two/sub"))
+	assertFile(t, acct, "two/x", "two/x", later)
+	assertFile(t, acct, "two/sub/z", "two/sub/z", later)
+	assertFile(t, acct, "one/x", "one/x", testModTime)
+	assertFile(t, acct, "one/y", "two/y", later)
+	assertFile(t, acct, "one/sub/v", "two/sub/v", later)
+	assertFile(t, acct, "one/w", "three/w", later)
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, "three", acct.Trash()[0].Name)
 }
 
 // A merged folder that is not empty after the move (a file arrived
