@@ -494,7 +494,7 @@ func TestOptionNames(t *testing.T) {
 		got = append(got, o.Name)
 	}
 	assert.ElementsMatch(t, []string{"client_id", "client_secret", "token", "auth_url", "token_url",
-		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "encoding", "description"}, got)
+		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
 	assert.Equal(t, "0", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String(), "no PATCH size limit")
 	assert.Equal(t, "4Mi", regInfo.Options.Get("upload_window").Default.(fs.SizeSuffix).String())
 }
