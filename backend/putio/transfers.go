@@ -312,42 +312,70 @@ func transferDone(t *putio.Transfer) bool {
 	return t.Status == "COMPLETED" || t.Status == "SEEDING"
 }
 
-// waitTransfers polls the transfers until each has finished, logging
-// progress; it fails, naming each, if any failed.
+// transferFinished reports a transfer that will not change any more.
+func transferFinished(t *putio.Transfer) bool {
+	return transferDone(t) || t.Status == "ERROR"
+}
+
+// waitTransfers polls every unfinished transfer each interval until all
+// have finished, logging progress as it changes; it fails, naming each,
+// if any failed.
 func (f *Fs) waitTransfers(ctx context.Context, transfers []putio.Transfer, interval time.Duration) ([]putio.Transfer, error) {
 	last := map[int64]string{}
-	var failures []string
-	for i := range transfers {
-		for {
+	for {
+		pending := 0
+		for i := range transfers {
 			t := &transfers[i]
 			if progress := fmt.Sprintf("%s %d%%", t.Status, t.PercentDone); last[t.ID] != progress {
 				fs.Logf(nil, "put.io transfer %d %q: %s", t.ID, t.Name, progress)
 				last[t.ID] = progress
 			}
-			if t.Status == "ERROR" {
-				failures = append(failures, fmt.Sprintf("transfer %d %q failed: %s", t.ID, t.Name, t.ErrorMessage))
-				break
+			if !transferFinished(t) {
+				pending++
 			}
-			if transferDone(t) {
-				break
-			}
-			if err := sleepCtx(ctx, interval); err != nil {
+		}
+		if pending == 0 {
+			return transfers, failedTransfers(transfers)
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return nil, err
+		}
+		for i := range transfers {
+			if err := f.refreshTransfer(ctx, &transfers[i]); err != nil {
 				return nil, err
 			}
-			next, err := f.getTransfer(ctx, t.ID)
-			if hasStatus(err, http.StatusNotFound) {
-				return nil, fmt.Errorf("putio: transfer %d %q was cancelled or removed while waiting for it", t.ID, t.Name)
-			}
-			if err != nil {
-				return nil, err
-			}
-			*t = next
 		}
 	}
-	if len(failures) > 0 {
-		return nil, fmt.Errorf("putio: %d of %d transfers failed: %s", len(failures), len(transfers), strings.Join(failures, "; "))
+}
+
+// refreshTransfer re-reads t unless it has finished.
+func (f *Fs) refreshTransfer(ctx context.Context, t *putio.Transfer) error {
+	if transferFinished(t) {
+		return nil
 	}
-	return transfers, nil
+	next, err := f.getTransfer(ctx, t.ID)
+	if hasStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("putio: transfer %d %q was cancelled or removed while waiting for it", t.ID, t.Name)
+	}
+	if err == nil {
+		*t = next
+	}
+	return err
+}
+
+// failedTransfers is an error naming each failed transfer with put.io's
+// message, or nil.
+func failedTransfers(transfers []putio.Transfer) error {
+	var failures []string
+	for _, t := range transfers {
+		if t.Status == "ERROR" {
+			failures = append(failures, fmt.Sprintf("transfer %d %q failed: %s", t.ID, t.Name, t.ErrorMessage))
+		}
+	}
+	if len(failures) == 0 {
+		return nil
+	}
+	return fmt.Errorf("putio: %d of %d transfers failed: %s", len(failures), len(transfers), strings.Join(failures, "; "))
 }
 
 // allTransfers reads every transfer, page by page.
