@@ -15,12 +15,16 @@ import (
 
 // The built-in backend's costs are in brackets in each test's comment.
 
-// Upload of a new file into a known folder: child lookup, tus POST, one
-// PATCH [4].
+// Upload of a new file into a folder that was there before: child lookup,
+// tus POST, one PATCH [4]. (In a folder this Fs made, the lookup is
+// skipped: TestPutIntoCreatedFolderSkipsLookup.)
 func TestBudgetPutNewFile(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("dir")
+	require.NoError(t, err)
 	require.NoError(t, f.Mkdir(ctx, "dir"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 
 	data := pattern(1000, 1)
@@ -46,6 +50,7 @@ func TestBudgetPutUnchecked(t *testing.T) {
 	ctx := context.Background()
 	f, srv, _ := newTestFs(t, nil)
 	require.NoError(t, f.Mkdir(ctx, "dir"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 	_, err := f.PutUnchecked(ctx, bytesReader(pattern(10, 2)), srcInfo("dir/u.bin", 10))
 	require.NoError(t, err)
@@ -57,6 +62,7 @@ func TestBudgetUpdate(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	o := seedObject(t, f, acct, "dir/file.txt", []byte("old"))
+	f.uploadCaps(ctx) // tus OPTIONS: once per remote, see TestTusOptionsOncePerRemote
 	srv.ResetCounters()
 
 	newData := pattern(2000, 3)

@@ -29,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}}, transferCommandHelp...)
+}, uploadsHelp}, transferCommandHelp...)
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -50,6 +50,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return nil, f.restoreTrash(ctx, arg)
 	case "transfer", "transfers", "transfer-cancel", "transfer-retry", "transfer-clean":
 		return f.transferCommand(ctx, name, arg, opt)
+	case "uploads":
+		return f.uploadsCommand(ctx, arg, opt)
 	default:
 		return nil, fs.ErrorCommandNotFound
 	}

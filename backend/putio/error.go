@@ -133,7 +133,8 @@ func shouldRetry(ctx context.Context, err error) bool {
 		return false
 	}
 	var auth *authError
-	if errors.As(err, &auth) {
+	var source *sourceError
+	if errors.As(err, &auth) || errors.As(err, &source) {
 		return false
 	}
 	if apiErr, ok := apiError(err); ok {

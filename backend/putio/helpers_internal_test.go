@@ -27,6 +27,7 @@ func newTestFs(t testing.TB, extra configmap.Simple, opts ...putiotest.Options) 
 	srv := putiotest.NewServer(t, opts...)
 	f, err := newFsOn(srv, testRemote, "", extra)
 	require.NoError(t, err)
+	f.(*Fs).cacheDir = t.TempDir() // upload sessions stay out of the user's cache
 	return f.(*Fs), srv, srv.Account(srv.Token)
 }
 
@@ -37,6 +38,7 @@ func newFsOn(srv *putiotest.Server, name, root string, extra configmap.Simple) (
 		"token":      `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
 		"api_url":    srv.URL,
 		"upload_url": srv.UploadURL(),
+		"feed_url":   srv.FeedURL(),
 	}
 	for k, v := range extra {
 		m[k] = v

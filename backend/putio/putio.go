@@ -35,7 +35,7 @@ const (
 
 	defaultAPIURL    = "https://api.put.io"
 	defaultUploadURL = "https://upload.put.io/files/"
-	defaultChunkSize = 16 * fs.Mebi
+	defaultWindow    = 4 * fs.Mebi
 	rootID           = "0"
 	// listPageSize is the largest page put.io is known to serve.
 	listPageSize = 1000
@@ -89,14 +89,24 @@ var regInfo = &fs.RegInfo{
 		Security:         "High",
 		Remote:           "TestPutio:",
 		// Every feature the Fs enables; a test keeps the list in step.
-		Features:  []string{"About", "CanHaveEmptyDirectories", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
+		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
 		Hashes:    []string{"crc32"},
 		Precision: int64(time.Second),
 	},
 	Options: append(oauthOptions(), []fs.Option{{
 		Name:    "chunk_size",
-		Help:    "Upload chunk size.\n\nEach upload sends the file in PATCH requests of this size and\nkeeps one chunk in memory per transfer.",
-		Default: defaultChunkSize,
+		Help:    "Largest upload request (tus PATCH); 0 for no limit.\n\nWith 0 a file goes up in one request, or in as few as the server\ntakes. Memory does not depend on it: see upload_window.",
+		Default: fs.SizeSuffix(0),
+	}, {
+		Name:     "upload_window",
+		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (a local file, another remote). Files up to this size\ntravel in the creation request when the server offers that.",
+		Default:  defaultWindow,
+		Advanced: true,
+	}, {
+		Name:     "resume_uploads",
+		Help:     "Resume interrupted uploads in a later run.\n\nThe upload URL of a file larger than upload_window is kept under\nrclone's cache directory until the upload ends, so that the next run\nsends only the bytes the server does not hold. See \"rclone backend\nuploads\".",
+		Default:  true,
+		Advanced: true,
 	}, {
 		Name:    "hard_delete",
 		Help:    "Delete files permanently rather than putting them into the trash.",
@@ -110,6 +120,11 @@ var regInfo = &fs.RegInfo{
 		Name:     "upload_url",
 		Help:     "The tus upload creation URL.\n\nChange it only to use a put.io emulator.",
 		Default:  defaultUploadURL,
+		Advanced: true,
+	}, {
+		Name:     "feed_url",
+		Help:     "The websocket URL of put.io's real-time change feed.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultFeedURL,
 		Advanced: true,
 	}, {
 		Name:     config.ConfigEncoding,
@@ -133,11 +148,14 @@ func oauthOptions() []fs.Option {
 
 // Options defines the configuration for this backend.
 type Options struct {
-	ChunkSize  fs.SizeSuffix        `config:"chunk_size"`
-	HardDelete bool                 `config:"hard_delete"`
-	APIURL     string               `config:"api_url"`
-	UploadURL  string               `config:"upload_url"`
-	Enc        encoder.MultiEncoder `config:"encoding"`
+	ChunkSize     fs.SizeSuffix        `config:"chunk_size"`
+	UploadWindow  fs.SizeSuffix        `config:"upload_window"`
+	ResumeUploads bool                 `config:"resume_uploads"`
+	HardDelete    bool                 `config:"hard_delete"`
+	APIURL        string               `config:"api_url"`
+	UploadURL     string               `config:"upload_url"`
+	FeedURL       string               `config:"feed_url"`
+	Enc           encoder.MultiEncoder `config:"encoding"`
 }
 
 // Fs represents a remote put.io folder.
@@ -149,12 +167,16 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	pacer      *fs.Pacer // retries and backoff
-	gate       *gate     // server-requested delays, shared per account
-	apiURL     string    // api_url without a trailing slash
-	pageSize   int       // files per listing page
+	pacer      *fs.Pacer      // retries and backoff
+	gate       *gate          // server-requested delays, shared per account
+	apiURL     string         // api_url without a trailing slash
+	pageSize   int            // files per listing page
+	uploads    *uploadService // what the upload service supports, per remote
+	cacheDir   string         // rclone's cache directory, for upload sessions
+	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID // who the token belongs to, once asked
+	feed       *feedState // change notification
 }
 
 // Object describes a put.io file.
@@ -198,8 +220,11 @@ func parseURLOption(name, value string) (*url.URL, error) {
 
 // checkOptions rejects option values the backend cannot work with.
 func checkOptions(opt *Options) (*url.URL, error) {
-	if opt.ChunkSize <= 0 {
-		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: it must be greater than 0", opt.ChunkSize)
+	if opt.ChunkSize < 0 {
+		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: give a size such as 64M, or 0 for no limit", opt.ChunkSize)
+	}
+	if opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
 		return nil, err
@@ -214,6 +239,10 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		return nil, err
 	}
 	baseURL, err := checkOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	feedURL, err := checkFeedURL(opt.FeedURL)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +268,10 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		pageSize:   listPageSize,
 		tokens:     tokens,
 		account:    &accountID{},
+		uploads:    uploadServiceFor(opt.UploadURL, name),
+		fresh:      &freshDirs{},
+		cacheDir:   config.GetCacheDir(),
+		feed:       newFeedState(feedURL),
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
@@ -282,6 +315,7 @@ func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
+	f.saw(item.ID.String(), remote, false)
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
@@ -299,6 +333,10 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 
 // Put uploads in to remote; an existing file there is updated.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), false)
+	if err == nil && f.fresh.cannotHold(dirID, leaf) {
+		return f.putInto(ctx, in, src, leaf, dirID) // nothing to look up
+	}
 	existing, err := f.NewObject(ctx, src.Remote())
 	switch {
 	case err == nil:
@@ -317,10 +355,16 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	item, err := f.upload(ctx, in, src, leaf, dirID)
+	return f.putInto(ctx, in, src, leaf, dirID)
+}
+
+// putInto uploads in as leaf into the folder dirID.
+func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string) (fs.Object, error) {
+	item, err := f.upload(ctx, in, src, leaf, dirID, 0)
 	if err != nil {
 		return nil, err
 	}
+	f.fresh.added(dirID, leaf)
 	return f.newObject(src.Remote(), item), nil
 }
 
@@ -333,6 +377,7 @@ func (f *Fs) Mkdir(ctx context.Context, dir string) error {
 // DirCacheFlush drops the cached folder ids.
 func (f *Fs) DirCacheFlush() {
 	f.dirCache.ResetRoot()
+	f.fresh.reset()
 }
 
 // touch sets an item's modification time; put.io keeps whole seconds.
@@ -494,7 +539,7 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err != nil {
 		return err
 	}
-	item, err := o.fs.upload(ctx, in, src, leaf, dirID)
+	item, err := o.fs.upload(ctx, in, src, leaf, dirID, o.info.ID)
 	if err != nil {
 		return err
 	}
@@ -524,6 +569,7 @@ var (
 	_ fs.Abouter         = (*Fs)(nil)
 	_ fs.UserInfoer      = (*Fs)(nil)
 	_ fs.CleanUpper      = (*Fs)(nil)
+	_ fs.ChangeNotifier  = (*Fs)(nil)
 	_ fs.MergeDirser     = (*Fs)(nil)
 	_ fs.PublicLinker    = (*Fs)(nil)
 	_ fs.Commander       = (*Fs)(nil)

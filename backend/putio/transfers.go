@@ -194,6 +194,7 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 	if err != nil {
 		return nil, err
 	}
+	f.fresh.forget(dirID) // transfers add names this Fs does not track
 	parent, _ := strconv.ParseInt(dirID, 10, 64)
 	known, err := f.transferIDSet(ctx)
 	if err != nil {
@@ -480,7 +481,7 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 // one whose path is base, and returns the item's.
 func (p *itemPaths) remember(base string, chain []api.File) string {
 	for i := len(chain) - 1; i >= 0; i-- {
-		base = path.Join(base, p.f.opt.Enc.ToStandardName(chain[i].Name))
+		base = path.Join(base, p.f.standardName(chain[i].Name))
 		p.known[int64(chain[i].ID)] = base
 	}
 	return base

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"strconv"
@@ -14,28 +13,36 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/lib/multipart"
-	"github.com/rclone/rclone/lib/pool"
 )
 
-// Uploads use put.io's tus service: one POST creates the upload, PATCHes of
-// chunk_size carry the bytes, and the file appears only when the last byte
-// arrives. A failed upload is terminated, so it leaves nothing behind.
+// Uploads use put.io's tus service. One POST creates the upload (with the
+// whole file in it when the service offers creation-with-upload and the
+// file fits the window); the bytes then go in one PATCH, read straight
+// from the source, or in as few as chunk_size and the server allow. The
+// file appears only when the last byte arrives. After a failure the
+// server's offset (HEAD) says where to go on; stream.go says where the
+// bytes come from, sessions.go how an upload outlives the process.
 
 const (
 	tusVersion = "1.0.0"
 	// terminateTimeout bounds the clean-up DELETE, which runs even when
 	// the upload's own context was cancelled.
 	terminateTimeout = 30 * time.Second
+	// minPatch is the PATCH size below which a 413 is taken as final.
+	minPatch = 64 * 1024
 )
 
-// errReplyLost is a final PATCH whose reply never came although the
-// server may hold every byte.
-var errReplyLost = errors.New("upload reply lost")
-
-// errResumeUpload is a PATCH the server did not take whole; the next
-// attempt resumes where the server is, if need be with smaller pieces.
-var errResumeUpload = errors.New("resuming upload")
+var (
+	// errReplyLost is a final request whose reply never came although the
+	// server may have made the file.
+	errReplyLost = errors.New("upload reply lost")
+	// errResumeUpload is a PATCH the server did not take whole; the next
+	// attempt resumes where the server is.
+	errResumeUpload = errors.New("resuming upload")
+	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
+	// failure, so it does not use up a low-level retry.
+	errPatchTooLarge = errors.New("PATCH too large")
+)
 
 // tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
 func tusMetadata(pairs ...[2]string) string {
@@ -46,52 +53,189 @@ func tusMetadata(pairs ...[2]string) string {
 	return strings.Join(encoded, ",")
 }
 
+// uploadJob says what is uploaded where.
+type uploadJob struct {
+	leaf, dirID string
+	name        string // leaf as put.io spells it
+	size        int64
+	modTime     time.Time
+	replacing   api.ID // Update: the version being replaced, 0 for Put
+}
+
+func (j *uploadJob) String() string { return j.leaf }
+
+func (j *uploadJob) metadata() string {
+	return tusMetadata(
+		[2]string{"name", j.name},
+		[2]string{"parent_id", j.dirID},
+		[2]string{"no-torrent", "true"},
+		[2]string{"updated-at", formatTime(j.modTime)},
+	)
+}
+
+// tusUpload is one upload in progress.
+type tusUpload struct {
+	f        *Fs
+	job      *uploadJob
+	stream   *stream
+	location string
+	offset   int64 // the server's offset as last known
+	unsure   bool  // a request failed: ask the server for its offset
+	// patchStart is where the last PATCH started; cut says its
+	// connection failed without a reply.
+	patchStart int64
+	cut        bool
+	final      http.Header // the reply that completed the upload
+	made       *api.File   // the file, when found after a lost reply
+}
+
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
-func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string) (*api.File, error) {
-	size := src.Size()
-	if size < 0 {
+func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID) (*api.File, error) {
+	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing}
+	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
-	name := f.serverName(leaf)
-	modTime := src.ModTime(ctx)
-	location, err := f.createUpload(ctx, name, dirID, size, modTime)
+	caps := f.uploadCaps(ctx)
+	if caps.maxSize > 0 && job.size > caps.maxSize {
+		return nil, fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", leaf, job.size, caps.maxSize)
+	}
+	u := &tusUpload{f: f, job: job, stream: &stream{
+		src: newSource(ctx, in, src),
+		win: newWindow(min(int64(f.opt.UploadWindow), job.size)),
+	}}
+	defer u.stream.src.close()
+	record, err := u.start(ctx, caps)
+	if err == nil && u.final == nil && u.made == nil {
+		err = u.send(ctx)
+	}
+	item, err := u.complete(ctx, err)
 	if err != nil {
+		u.abandon(ctx, record, err)
 		return nil, err
 	}
-	upload := &tusUpload{f: f, location: location, size: size, maxPatch: int64(f.opt.ChunkSize)}
-	final, sentCRC, err := upload.sendContent(ctx, in)
-	var item *api.File
-	switch {
-	case errors.Is(err, errReplyLost):
-		item, err = f.findCompleted(ctx, dirID, leaf, size, sentCRC)
-	case err == nil:
-		item, err = f.finishUpload(ctx, final, sentCRC)
-	}
-	if err != nil {
-		f.terminateUpload(ctx, location)
-		return nil, err
-	}
-	item.Name = name
+	record.forget()
+	item.Name = job.name
 	item.ParentID = parseID(dirID)
-	item.Size = size
-	item.UpdatedAt = api.Time{Time: modTime.UTC().Truncate(time.Second)}
+	item.Size = job.size
+	item.UpdatedAt = api.Time{Time: job.modTime.UTC().Truncate(time.Second)}
 	item.CreatedAt = api.Time{Time: time.Now().UTC().Truncate(time.Second)}
 	item.ContentType = fs.MimeTypeFromName(leaf)
 	return item, nil
 }
 
+// start resumes the session a previous run left for this file, or
+// creates the upload, with the file in it if the service allows.
+func (u *tusUpload) start(ctx context.Context, caps tusCaps) (*sessionRecord, error) {
+	record, resumed, err := u.f.resumeSession(ctx, u)
+	if err != nil || resumed {
+		return record, err
+	}
+	if caps.creationWithUpload && u.job.size > 0 && u.job.size <= int64(len(u.stream.win.buf)) {
+		return nil, u.createWithUpload(ctx)
+	}
+	u.location, err = u.f.createUpload(ctx, u.job)
+	if err == nil {
+		record.save(u.location)
+	}
+	return record, err
+}
+
+// complete identifies the file the upload made and checks its CRC-32.
+func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) {
+	switch {
+	case u.made != nil:
+		return u.made, nil
+	case errors.Is(err, errReplyLost):
+		item, findErr := u.f.identifyUpload(ctx, u.job, u.stream.src.sum())
+		if findErr != nil {
+			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
+		}
+		return item, nil
+	case err != nil:
+		return nil, err
+	}
+	return u.f.finishUpload(ctx, u.final, u.stream.src.sum())
+}
+
+// abandon ends a failed upload: a session on record is kept for the next
+// run when the failure may pass, anything else is terminated.
+func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err error) {
+	if u.location == "" {
+		return
+	}
+	if record != nil && mayPass(err) {
+		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.offset, u.job.size, err)
+		return
+	}
+	u.f.terminateUpload(ctx, u.location)
+	record.forget()
+}
+
+// mayPass reports a failure after which a later attempt can go on:
+// interruptions, the source's own failures and exhausted retries.
+func mayPass(err error) bool {
+	var srcErr *sourceError
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err)
+}
+
+// newUploadRequest builds one attempt of a request to the upload service,
+// with rclone's --header-upload headers.
+func (f *Fs) newUploadRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
+	req, err := f.newRequest(ctx, apiCall{method: method, path: target})
+	if err != nil {
+		return nil, err
+	}
+	for _, header := range fs.GetConfig(ctx).UploadHeaders {
+		req.Header.Set(header.Key, header.Value)
+	}
+	if method != http.MethodOptions {
+		req.Header.Set("Tus-Resumable", tusVersion)
+	}
+	if body != nil {
+		req.Body, req.ContentLength = body, length
+		if length == 0 {
+			req.Body = http.NoBody
+		}
+	}
+	return req, nil
+}
+
+// tusOnce sends one body-less request to the upload service: prepare adds
+// headers, check reads the successful reply, whose body is closed here.
+func (f *Fs) tusOnce(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
+	req, err := f.newUploadRequest(ctx, method, target, nil, 0)
+	if err != nil {
+		return err
+	}
+	if prepare != nil {
+		prepare(req)
+	}
+	resp, err := f.send(req)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if check == nil {
+		return nil
+	}
+	return check(resp)
+}
+
+// tusRequest is tusOnce with retries.
+func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
+	return f.retry(ctx, method+" upload", func() error {
+		return f.tusOnce(ctx, method, target, prepare, check)
+	})
+}
+
 // createUpload starts a tus upload and returns its absolute URL.
-func (f *Fs) createUpload(ctx context.Context, name, dirID string, size int64, modTime time.Time) (string, error) {
+func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 	var location string
 	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, func(req *http.Request) {
-		req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
-		req.Header.Set("Upload-Metadata", tusMetadata(
-			[2]string{"name", name},
-			[2]string{"parent_id", dirID},
-			[2]string{"no-torrent", "true"},
-			[2]string{"updated-at", formatTime(modTime)},
-		))
+		req.Header.Set("Upload-Length", strconv.FormatInt(job.size, 10))
+		req.Header.Set("Upload-Metadata", job.metadata())
 	}, func(resp *http.Response) (err error) {
 		location, err = resolveLocation(resp)
 		return err
@@ -99,28 +243,68 @@ func (f *Fs) createUpload(ctx context.Context, name, dirID string, size int64, m
 	return location, err
 }
 
-// tusRequest sends a body-less tus request with retries: prepare adds
-// headers, check reads the successful reply, whose body is closed here.
-func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	return f.retry(ctx, method+" upload", func() error {
-		req, err := f.newRequest(ctx, apiCall{method: method, path: target})
+// createWithUpload sends the whole file in the creation POST. When a
+// reply was lost the file may exist already, so it is looked for before
+// the POST is sent again.
+func (u *tusUpload) createWithUpload(ctx context.Context) error {
+	mayExist := false
+	return u.f.retry(ctx, "POST upload with data", func() error {
+		if mayExist {
+			if item, err := u.f.identifyUpload(ctx, u.job, u.stream.src.sum()); err == nil {
+				u.made = item
+				return nil
+			}
+		}
+		if err := u.stream.seek(0); err != nil {
+			return err
+		}
+		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, func(req *http.Request) {
+			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
+			req.Header.Set("Upload-Metadata", u.job.metadata())
+		})
+		if _, replied := apiError(err); err != nil && !replied {
+			mayExist = true
+		}
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Tus-Resumable", tusVersion)
-		if prepare != nil {
-			prepare(req)
-		}
-		resp, err := f.send(req)
-		if err != nil {
+		if u.location, err = resolveLocation(resp); err != nil {
 			return err
 		}
-		_ = resp.Body.Close()
-		if check == nil {
-			return nil
+		u.offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+		switch {
+		case err != nil || u.offset < 0 || u.offset > u.job.size:
+			u.offset, u.unsure = 0, true
+		case u.offset == u.job.size:
+			u.final = resp.Header
 		}
-		return check(resp)
+		return nil
 	})
+}
+
+// sendBody sends bytes [at, at+n) of the stream to target. The body is
+// detached before anything else happens, so the transport is done with
+// it whatever the outcome.
+func (u *tusUpload) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
+	body := u.stream.body(at, at+n)
+	req, err := u.f.newUploadRequest(ctx, method, target, body, n)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	prepare(req)
+	resp, err := u.f.send(req)
+	if srcErr := body.detach(); srcErr != nil {
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+		return nil, srcErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	_ = resp.Body.Close()
+	return resp, nil
 }
 
 // resolveLocation makes the Location of a creation reply absolute.
@@ -136,138 +320,6 @@ func resolveLocation(resp *http.Response) (string, error) {
 	return location.String(), nil
 }
 
-// tusUpload is one upload in progress.
-type tusUpload struct {
-	f        *Fs
-	location string
-	size     int64
-	maxPatch int64 // largest PATCH body to send; halved when the server says 413
-}
-
-// minPatch is the PATCH size below which a 413 is taken as final.
-const minPatch = 64 * 1024
-
-// sendContent PATCHes in chunk by chunk, holding one chunk in a pooled
-// buffer so a failed PATCH can be resent, and returns the final reply's
-// headers and the CRC-32 of what was sent.
-func (u *tusUpload) sendContent(ctx context.Context, in io.Reader) (final http.Header, sentCRC string, err error) {
-	crc := crc32.NewIEEE()
-	source := io.TeeReader(in, crc)
-	var offset int64
-	for {
-		n := min(int64(u.f.opt.ChunkSize), u.size-offset)
-		final, err = u.sendChunk(ctx, source, offset, n)
-		offset += n
-		if err != nil || offset >= u.size {
-			return final, fmt.Sprintf("%08x", crc.Sum32()), err
-		}
-	}
-}
-
-// sendChunk reads n bytes from source and PATCHes them at offset, in
-// pieces of at most maxPatch, resuming from the server's offset after a
-// cut connection or a 409.
-func (u *tusUpload) sendChunk(ctx context.Context, source io.Reader, offset, n int64) (http.Header, error) {
-	buf := multipart.NewRW()
-	defer func() { _ = buf.Close() }()
-	if _, err := io.CopyN(buf, source, n); err != nil {
-		return nil, fmt.Errorf("putio: reading the source at offset %d: %w", offset, err)
-	}
-	var sent int64 // bytes of this chunk the server already holds
-	for {
-		var final http.Header
-		err := u.f.retry(ctx, "upload chunk", func() error {
-			piece := min(n-sent, u.maxPatch)
-			header, got, err := u.patch(ctx, buf, offset+sent, sent, piece)
-			if err == nil {
-				final, sent = header, got-offset
-				return nil
-			}
-			return u.recover(ctx, err, offset, n, piece, &sent)
-		})
-		if err != nil || sent >= n {
-			return final, err
-		}
-	}
-}
-
-// recover decides how to go on after a failed PATCH: smaller pieces after
-// a 413, the server's offset after a cut or a 409, else give up.
-func (u *tusUpload) recover(ctx context.Context, err error, offset, n, piece int64, sent *int64) error {
-	if hasStatus(err, http.StatusRequestEntityTooLarge) && piece > minPatch {
-		u.maxPatch = max(piece/2, minPatch)
-		return fmt.Errorf("%w: the server refused %d bytes in one PATCH, sending %d", errResumeUpload, piece, u.maxPatch)
-	}
-	if !resumable(err) {
-		return err
-	}
-	server, headErr := u.f.uploadOffset(ctx, u.location)
-	switch {
-	case offset+n == u.size && (server == u.size || hasStatus(headErr, http.StatusNotFound)):
-		// The server may have made the file and lost only the reply.
-		return fmt.Errorf("%w: %v", errReplyLost, err)
-	case headErr != nil:
-		return fmt.Errorf("%w (and asking for the offset failed: %v)", err, headErr)
-	case server < offset || server > offset+n:
-		return fmt.Errorf("putio: upload server is at byte %d, outside the chunk %d-%d being sent: %v", server, offset, offset+n, err)
-	}
-	*sent = server - offset
-	return fmt.Errorf("%w at byte %d after: %v", errResumeUpload, server, err)
-}
-
-// resumable reports a PATCH failure after which asking the server for its
-// offset and continuing can work.
-func resumable(err error) bool {
-	return hasStatus(err, http.StatusConflict) || (!isRateLimited(err) && shouldRetry(context.Background(), err))
-}
-
-// patch sends piece bytes of the buffered chunk from position from in the
-// buffer, at upload offset at, and returns the server's new offset.
-func (u *tusUpload) patch(ctx context.Context, buf *pool.RW, at, from, piece int64) (http.Header, int64, error) {
-	if _, err := buf.Seek(from, io.SeekStart); err != nil {
-		return nil, 0, err
-	}
-	req, err := u.f.newRequest(ctx, apiCall{method: http.MethodPatch, path: u.location})
-	if err != nil {
-		return nil, 0, err
-	}
-	// NopCloser: the transport closes bodies, which would free the buffer.
-	req.Body = io.NopCloser(io.LimitReader(buf, piece))
-	req.ContentLength = piece
-	if piece == 0 {
-		req.Body = http.NoBody
-	}
-	req.Header.Set("Tus-Resumable", tusVersion)
-	req.Header.Set("Upload-Offset", strconv.FormatInt(at, 10))
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	resp, err := u.f.send(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	_ = resp.Body.Close()
-	got, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
-	if err != nil {
-		return resp.Header, at + piece, nil // no offset given: trust the 2xx
-	}
-	if got < at || got > at+piece || (got == at && piece > 0) {
-		return nil, 0, fmt.Errorf("%w: the server reports offset %d after a PATCH of bytes %d-%d", errResumeUpload, got, at, at+piece)
-	}
-	return resp.Header, got, nil
-}
-
-// uploadOffset asks the server how many bytes it holds.
-func (f *Fs) uploadOffset(ctx context.Context, location string) (int64, error) {
-	var offset int64
-	err := f.tusRequest(ctx, http.MethodHead, location, nil, func(resp *http.Response) (err error) {
-		offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
-		if err != nil || offset < 0 {
-			return fmt.Errorf("putio: upload server sent a bad Upload-Offset %q", resp.Header.Get("Upload-Offset"))
-		}
-		return nil
-	})
-	return offset, err
-}
-
 // finishUpload reads the new file's id from the final reply and checks the
 // server's CRC-32 against ours; a corrupt file is deleted.
 func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string) (*api.File, error) {
@@ -276,7 +328,7 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
 	}
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
-	serverCRC := strings.ToLower(strings.TrimSpace(final.Get("Putio-File-Crc32")))
+	serverCRC := api.NormalizeCRC32(final.Get("Putio-File-Crc32"))
 	if serverCRC == "" || serverCRC == sentCRC {
 		return item, nil
 	}
@@ -285,15 +337,30 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 	return nil, err
 }
 
-// findCompleted identifies the file an upload made when the final reply
-// was lost: the newest item named leaf, if its size and CRC-32 are what
-// was sent.
-func (f *Fs) findCompleted(ctx context.Context, dirID, leaf string, size int64, sentCRC string) (*api.File, error) {
-	item, err := f.getChild(ctx, dirID, leaf)
-	if err == nil && !item.IsDir() && item.Size == size && strings.EqualFold(item.CRC32, sentCRC) {
-		return &api.File{ID: item.ID, CRC32: sentCRC}, nil
+// identifyUpload finds the file an upload made when the reply naming it
+// was lost: in a listing of the folder, the newest file with the name,
+// size, CRC-32 and modification time sent, newer than the version it
+// replaces. A single child?name= answer could be an older duplicate.
+func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
+	var found *api.File
+	modTime := job.modTime.UTC().Truncate(time.Second)
+	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
+		for i := range items {
+			item := &items[i]
+			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
+				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) {
+				continue
+			}
+			if found == nil || item.ID > found.ID {
+				found = &api.File{ID: item.ID, CRC32: sentCRC}
+			}
+		}
+		return nil
+	})
+	if err == nil && found == nil {
+		err = errors.New("no file with its name, size, CRC-32 and time")
 	}
-	return nil, fmt.Errorf("putio: the final upload reply was lost and the uploaded file of %q could not be identified (lookup: %v)", leaf, err)
+	return found, err
 }
 
 // terminateUpload deletes an unfinished tus upload so nothing is left
@@ -302,7 +369,7 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
 	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
-	if hasStatus(err, http.StatusNotFound) {
+	if hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone) {
 		return
 	}
 	logIgnored(nil, "terminating the failed upload "+location, err)

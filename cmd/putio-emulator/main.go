@@ -40,7 +40,8 @@ type config struct {
 
 const usageHead = `putio-emulator serves a put.io API emulator: the API under /v2/, tus
 uploads under /files/, signed downloads under /download/ and an admin API
-under /_emulator/ (calls, log, reset, faults, tokens; see package putiotest).
+under /_emulator/ (calls, log, upload-bytes, reset, faults, tokens; see
+package putiotest).
 It prints "putio-emulator listening on URL" when ready; every token is
 accepted as its own account unless -strict.
 
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
 	var tokens, appTokens, firstParty string
 	var omit string
+	var tusExtensions string
 	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -78,11 +80,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.opts.URLExpiry, "url-expiry", 6*time.Hour, "lifetime of signed download URLs")
 	fs.DurationVar(&cfg.opts.UploadExpiry, "upload-expiry", 24*time.Hour, "idle time after which a tus upload is dropped")
 	fs.Int64Var(&cfg.opts.MaxPatchSize, "max-patch-size", 0, "largest tus PATCH body in bytes (0: no limit)")
+	fs.BoolVar(&cfg.opts.DropPartialPatch, "drop-partial-patch", false, "forget every byte of a tus PATCH whose body was cut short (default: keep what arrived)")
+	fs.StringVar(&tusExtensions, "tus-extensions", "creation,termination", "tus extensions OPTIONS advertises; with creation-with-upload a creation POST may carry the first bytes")
+	fs.Int64Var(&cfg.opts.TusMaxSize, "tus-max-size", 0, "Tus-Max-Size to advertise and enforce at creation, in bytes (0: none)")
+	fs.BoolVar(&cfg.opts.RefuseOptions, "refuse-options", false, "answer tus OPTIONS with 405")
 	fs.BoolVar(&cfg.opts.ShuffleListing, "shuffle-listing", false, "return each listing page in random order")
 	fs.Uint64Var(&cfg.opts.Seed, "seed", 0, "seed for random choices")
 	fs.DurationVar(&cfg.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
 	fs.DurationVar(&cfg.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
+	fs.BoolVar(&cfg.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
+	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
+	fs.BoolVar(&cfg.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -105,6 +114,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		cfg.sharedAppTokens[token] = owner
 	}
 	cfg.opts.RateLimit.Omit = splitList(omit)
+	cfg.opts.TusExtensions = splitList(tusExtensions)
+	if cfg.opts.TusExtensions == nil {
+		cfg.opts.TusExtensions = []string{} // advertise none, rather than the default
+	}
 	if cfg.opts.Strict && len(cfg.opts.Tokens)+len(cfg.opts.AppTokens)+len(cfg.sharedAppTokens) == 0 {
 		fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work")
 	}

@@ -26,9 +26,61 @@ const StatusCut = 0
 const maxLogEntries = 100_000
 
 type counterSet struct {
-	mu    sync.Mutex
-	calls map[string]int
-	log   []LogEntry
+	mu       sync.Mutex
+	calls    map[string]int
+	log      []LogEntry
+	received map[*account]int64 // upload body bytes received, per account
+}
+
+// addReceived counts n upload body bytes (PATCH or creation POST) that
+// reached the account, whether the server then kept them or not.
+func (s *counterSet) addReceived(a *account, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.received == nil {
+		s.received = map[*account]int64{}
+	}
+	s.received[a] += n
+}
+
+// UploadBytes is the number of upload body bytes (tus PATCH and
+// creation-with-upload POST) received from every account since the start
+// or the last ResetCounters, counting bytes of interrupted or dropped
+// requests too: what clients sent, not what was stored.
+func (e *Emulator) UploadBytes() int64 {
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	var total int64
+	for _, n := range e.counters.received {
+		total += n
+	}
+	return total
+}
+
+// UploadBytes is UploadBytes of this account alone.
+func (acc *Account) UploadBytes() int64 {
+	acc.e.counters.mu.Lock()
+	defer acc.e.counters.mu.Unlock()
+	return acc.e.counters.received[acc.a]
+}
+
+// uploadBytesByToken is UploadBytes per token, for the admin API.
+func (e *Emulator) uploadBytesByToken() map[string]int64 {
+	e.mu.Lock()
+	accounts := make(map[string]*account, len(e.tokens))
+	for token, g := range e.tokens {
+		accounts[token] = g.acct
+	}
+	e.mu.Unlock()
+	e.counters.mu.Lock()
+	defer e.counters.mu.Unlock()
+	out := map[string]int64{}
+	for token, a := range accounts {
+		if n := e.counters.received[a]; n > 0 {
+			out[token] = n
+		}
+	}
+	return out
 }
 
 // count counts a request to a route as it arrives, so that a client that
@@ -86,10 +138,12 @@ func (e *Emulator) Log() []LogEntry {
 	return slices.Clone(e.counters.log)
 }
 
-// ResetCounters zeroes the counters and empties the request log.
+// ResetCounters zeroes the call and byte counters and empties the
+// request log.
 func (e *Emulator) ResetCounters() {
 	e.counters.mu.Lock()
 	defer e.counters.mu.Unlock()
 	e.counters.calls = nil
 	e.counters.log = nil
+	e.counters.received = nil
 }

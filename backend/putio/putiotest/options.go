@@ -36,6 +36,20 @@ type Options struct {
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
 	MaxPatchSize int64
+	// DropPartialPatch forgets every byte of a PATCH whose body was cut
+	// short. By default the bytes that arrived are kept, as put.io's
+	// storage server does and tus recommends; both are plausible.
+	DropPartialPatch bool
+	// TusExtensions is what OPTIONS /files/ advertises in Tus-Extension
+	// (default "creation", "termination"). Listing "creation-with-upload"
+	// also makes a creation POST with a body store that body.
+	TusExtensions []string
+	// TusMaxSize, if > 0, is advertised as Tus-Max-Size and a creation
+	// with a larger Upload-Length is refused with 413.
+	TusMaxSize int64
+	// RefuseOptions answers OPTIONS /files/ with 405, as a server that
+	// does not support tus discovery might.
+	RefuseOptions bool
 	// ShuffleListing returns each page of a listing in a random order.
 	ShuffleListing bool
 	// Seed drives every random choice (listing shuffle, fault probability).
@@ -46,6 +60,9 @@ type Options struct {
 	// TrashHold is how long each trash operation keeps the trash lock, to
 	// make contention reproducible.
 	TrashHold time.Duration
+	// KeepPercentEscapes stores names as given, "%" and hex digits
+	// included, instead of percent-decoding them as put.io is seen to do.
+	KeepPercentEscapes bool
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
@@ -98,6 +115,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RateLimit.Window <= 0 {
 		o.RateLimit.Window = defaultRateWindow
+	}
+	if o.TusExtensions == nil {
+		o.TusExtensions = []string{"creation", "termination"}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

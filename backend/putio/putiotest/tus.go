@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,16 +41,56 @@ type upload struct {
 	lastActive atomic.Int64
 }
 
-// tusCreate serves POST /files/.
+// tusCreate serves POST /files/. With creation-with-upload advertised, a
+// body is taken as the first bytes of the upload, and a body that
+// completes it makes the file at once.
 func (e *Emulator) tusCreate(c *call) {
+	withBody := c.r.ContentLength > 0 || c.r.ContentLength < 0 && c.r.Header.Get("Content-Type") == tusContentType
+	if withBody && !e.advertises("creation-with-upload") {
+		c.fail(http.StatusBadRequest, "BadRequest", "this upload service does not take a body in the creation POST (creation-with-upload); send it in a PATCH")
+		return
+	}
+	if ct := c.r.Header.Get("Content-Type"); withBody && ct != tusContentType {
+		c.fail(http.StatusUnsupportedMediaType, "BadRequest", "Content-Type of a creation with upload must be "+tusContentType+", got "+strconv.Quote(ct))
+		return
+	}
 	up, err := e.newUpload(c)
 	if err != nil {
 		c.failErr(err)
 		return
 	}
 	c.w.Header().Set("Location", e.baseURL(c.r)+"/files/"+up.id)
-	c.w.Header().Set("Upload-Offset", "0")
+	if withBody {
+		up.busy.Lock()
+		defer up.busy.Unlock()
+		if !e.receiveAndFinish(c, up, 0) {
+			return
+		}
+	}
+	c.w.Header().Set("Upload-Offset", itoa(up.offset.Load()))
 	c.w.WriteHeader(http.StatusCreated)
+}
+
+// advertises reports whether OPTIONS lists the tus extension.
+func (e *Emulator) advertises(extension string) bool {
+	return slices.Contains(e.opts.TusExtensions, extension)
+}
+
+// tusOptions serves OPTIONS /files/: what this tus service supports.
+func (e *Emulator) tusOptions(c *call) {
+	if e.opts.RefuseOptions {
+		c.fail(http.StatusMethodNotAllowed, "MethodNotAllowed", "OPTIONS is not supported here")
+		return
+	}
+	h := c.w.Header()
+	h.Set("Tus-Version", tusVersion)
+	if len(e.opts.TusExtensions) > 0 {
+		h.Set("Tus-Extension", strings.Join(e.opts.TusExtensions, ","))
+	}
+	if e.opts.TusMaxSize > 0 {
+		h.Set("Tus-Max-Size", itoa(e.opts.TusMaxSize))
+	}
+	c.w.WriteHeader(http.StatusNoContent)
 }
 
 func (e *Emulator) newUpload(c *call) (*upload, error) {
@@ -60,12 +101,15 @@ func (e *Emulator) newUpload(c *call) (*upload, error) {
 	if err != nil || length < 0 {
 		return nil, errBadRequest("BadRequest", "Upload-Length must be the file size in bytes")
 	}
+	if e.opts.TusMaxSize > 0 && length > e.opts.TusMaxSize {
+		return nil, &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "Upload-Length " + itoa(length) + " is over this service's Tus-Max-Size of " + itoa(e.opts.TusMaxSize)}
+	}
 	meta, err := parseTusMetadata(c.r.Header.Get("Upload-Metadata"))
 	if err != nil {
 		return nil, err
 	}
 	up := &upload{id: randomHex(16), acct: c.acct, length: length, overwrite: meta["overwrite"] == "true", noTorrent: meta["no-torrent"] == "true"}
-	if up.name, err = cleanName(meta["name"]); err != nil {
+	if up.name, err = cleanName(e.givenName(meta["name"])); err != nil {
 		return nil, err
 	}
 	if up.parentID, err = intParam(urlValues(meta), "parent_id", 0); err != nil {
@@ -215,29 +259,44 @@ func (e *Emulator) tusPatch(c *call) {
 		return
 	}
 	defer up.busy.Unlock()
-	if err := e.patch(c, up); err != nil {
+	offset, err := strconv.ParseInt(c.r.Header.Get("Upload-Offset"), 10, 64)
+	if err != nil {
+		c.failErr(errBadRequest("BadRequest", "Upload-Offset must be a byte offset"))
+		return
+	}
+	if e.receiveAndFinish(c, up, offset) {
+		c.w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// receiveAndFinish stores the request body at offset and, when that
+// completes the upload, makes the file and names it in the reply headers.
+// It reports whether the caller should send its success status; on
+// failure the error reply has been sent.
+func (e *Emulator) receiveAndFinish(c *call, up *upload, offset int64) bool {
+	if err := e.patch(c, up, offset); err != nil {
 		c.w.Header().Set("Upload-Offset", itoa(up.offset.Load()))
 		c.failErr(err)
-		return
+		return false
 	}
 	c.w.Header().Set("Upload-Offset", itoa(up.offset.Load()))
 	if up.offset.Load() == up.length {
 		n, err := e.finishUpload(up)
 		if err != nil {
 			c.failErr(err)
-			return
+			return false
 		}
 		if n != nil {
 			c.w.Header().Set("Putio-File-Id", itoa(n.id))
 			c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
 		}
 	}
-	c.w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // patch appends the request body at the client's offset.
-func (e *Emulator) patch(c *call, up *upload) (err error) {
-	limit, err := e.patchLimit(c.r, up)
+func (e *Emulator) patch(c *call, up *upload, clientOffset int64) (err error) {
+	limit, err := e.patchLimit(c.r, up, clientOffset)
 	if err != nil {
 		return err
 	}
@@ -253,15 +312,20 @@ func (e *Emulator) patch(c *call, up *upload) (err error) {
 	offset, crc := up.offset.Load(), up.crc
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
-	n, err := io.CopyBuffer(uploadSink{up, f}, io.LimitReader(c.r.Body, limit), *buf)
+	n, err := io.CopyBuffer(uploadSink{e, up, f}, io.LimitReader(c.r.Body, limit), *buf)
 	up.lastActive.Store(e.opts.Now().UnixNano())
 	var storeErr *storageError
 	switch {
 	case errors.As(err, &storeErr):
 		return errStorage(storeErr.err)
 	case err != nil && !errors.Is(err, io.EOF):
-		// The client went away mid-body: the bytes received stay, as in tus.
-		return &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+		// The client went away mid-body: the bytes received stay, as in
+		// tus, unless this server drops interrupted PATCHes.
+		cut := &apiError{http.StatusBadRequest, "BadRequest", "reading the PATCH body: " + err.Error()}
+		if e.opts.DropPartialPatch {
+			return up.rollback(f, offset, crc, cut)
+		}
+		return cut
 	case n == limit && bodyHasMore(c.r.Body):
 		// A body without Content-Length ran past the limit: undo it all.
 		return up.rollback(f, offset, crc, errTooLarge)
@@ -290,11 +354,7 @@ var errTooLarge = &apiError{http.StatusRequestEntityTooLarge, "BadRequest", "the
 
 // patchLimit checks the client's offset and returns how many body bytes
 // the PATCH may carry.
-func (e *Emulator) patchLimit(r *http.Request, up *upload) (int64, error) {
-	offset, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
-	if err != nil {
-		return 0, errBadRequest("BadRequest", "Upload-Offset must be a byte offset")
-	}
+func (e *Emulator) patchLimit(r *http.Request, up *upload, offset int64) (int64, error) {
 	if offset != up.offset.Load() {
 		return 0, &apiError{http.StatusConflict, "OFFSET_MISMATCH", "Upload-Offset " + itoa(offset) + " does not match the server's " + itoa(up.offset.Load()) + "; ask with HEAD and resume from there"}
 	}
@@ -331,13 +391,16 @@ func (e *storageError) Error() string { return e.err.Error() }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
-// uploadSink appends to an upload's open body and keeps offset and CRC.
+// uploadSink appends to an upload's open body and keeps offset, CRC and
+// the byte counters.
 type uploadSink struct {
+	e    *Emulator
 	up   *upload
 	body *os.File
 }
 
 func (s uploadSink) Write(p []byte) (int, error) {
+	s.e.counters.addReceived(s.up.acct, int64(len(p)))
 	n, err := s.body.Write(p)
 	s.up.crc = crc32.Update(s.up.crc, crc32.IEEETable, p[:n])
 	s.up.offset.Add(int64(n))

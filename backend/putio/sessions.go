@@ -1,0 +1,283 @@
+package putio
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+)
+
+// An upload session outlives the process: when a large upload is created
+// its URL is written under rclone's cache directory, one small file per
+// session, and the next run of the same file to the same place resumes it
+// from the server's offset. The record's name comes from the remote,
+// folder, name, size and modification time; a fingerprint of the content
+// (CRC-32 of its first and last MiB) is checked before any byte is sent,
+// so another file at the same path starts afresh. The final CRC-32 still
+// covers the whole file, as the bytes the server holds are read through
+// (not sent) to compute it.
+
+const (
+	sessionDirName = "putio-uploads"
+	// sessionMaxAge is how long a record is kept; put.io's upload expiry
+	// is not on record, and a session it forgot is dropped on first use.
+	sessionMaxAge = 7 * 24 * time.Hour
+	// fingerprintSpan is how much of each end of the file is fingerprinted.
+	fingerprintSpan = 1 << 20
+)
+
+// sessionRecord is one upload session on disk.
+type sessionRecord struct {
+	path        string
+	Remote      string    `json:"remote"`
+	UploadURL   string    `json:"upload_url"`
+	FolderID    string    `json:"folder_id"`
+	Name        string    `json:"name"`
+	Size        int64     `json:"size"`
+	ModTime     time.Time `json:"mod_time"`
+	Fingerprint string    `json:"fingerprint"`
+	Location    string    `json:"location"`
+	Created     time.Time `json:"created"`
+}
+
+// sessionsDir is where this Fs keeps its records.
+func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirName) }
+
+// resumeSession finds the session a previous run left for this upload and,
+// if the server still has it, positions u at the server's offset. It
+// returns the record to keep up to date, nil when sessions are off or the
+// source can't be fingerprinted.
+func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
+	src := u.stream.src
+	if !f.opt.ResumeUploads || !src.canReopen() || u.job.size <= int64(f.opt.UploadWindow) {
+		return nil, false, nil
+	}
+	f.pruneSessionsOnce()
+	fp, err := fingerprint(ctx, src.obj)
+	if err != nil {
+		fs.Debugf(u.job, "no resumable session: can't fingerprint the source: %v", err)
+		return nil, false, nil
+	}
+	record = f.newSessionRecord(u.job, fp)
+	old, err := readSessionRecord(record.path)
+	if err != nil {
+		return record, false, nil // none, or unreadable: start afresh
+	}
+	if old.Fingerprint != fp || old.Location == "" {
+		fs.Infof(u.job, "the content changed since the interrupted upload; starting afresh")
+		f.abandonSession(ctx, old)
+		return record, false, nil
+	}
+	offset, err := f.uploadOffset(ctx, old.Location)
+	if hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone) {
+		fs.Debugf(u.job, "the interrupted upload has expired on the server; starting afresh")
+		record.forget()
+		return record, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if offset > u.job.size {
+		f.abandonSession(ctx, old)
+		return record, false, nil
+	}
+	if err := src.skip(offset); err != nil {
+		return nil, false, err
+	}
+	u.stream.win.reset(offset)
+	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
+	*record = *old
+	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
+	return record, true, nil
+}
+
+// newSessionRecord names the record of an upload.
+func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
+	r := &sessionRecord{Remote: f.name, UploadURL: f.opt.UploadURL, FolderID: job.dirID, Name: job.name,
+		Size: job.size, ModTime: job.modTime.UTC(), Fingerprint: fp}
+	key := strings.Join([]string{r.Remote, r.UploadURL, r.FolderID, r.Name, strconv.FormatInt(r.Size, 10), r.ModTime.Format(time.RFC3339Nano)}, "\x00")
+	sum := sha256.Sum256([]byte(key))
+	r.path = filepath.Join(f.sessionsDir(), hex.EncodeToString(sum[:16])+".json")
+	return r
+}
+
+// fingerprint is the CRC-32 of the first and the last MiB of obj.
+func fingerprint(ctx context.Context, obj fs.Object) (string, error) {
+	size := obj.Size()
+	head, err := crcOfRange(ctx, obj, 0, min(size, fingerprintSpan))
+	if err != nil {
+		return "", err
+	}
+	tailStart := max(size-fingerprintSpan, 0)
+	tail, err := crcOfRange(ctx, obj, tailStart, size-tailStart)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("crc32:%08x:%08x", head, tail), nil
+}
+
+func crcOfRange(ctx context.Context, obj fs.Object, start, n int64) (uint32, error) {
+	rc, err := obj.Open(ctx, &fs.RangeOption{Start: start, End: start + n - 1})
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = rc.Close() }()
+	crc := crc32.NewIEEE()
+	got, err := io.Copy(crc, io.LimitReader(rc, n))
+	if err == nil && got != n {
+		err = fmt.Errorf("read %d bytes of %d at %d", got, n, start)
+	}
+	return crc.Sum32(), err
+}
+
+// save writes the record with the upload's URL, atomically.
+func (r *sessionRecord) save(location string) {
+	if r == nil {
+		return
+	}
+	r.Location, r.Created = location, time.Now().UTC()
+	logIgnored(nil, "recording the upload session for a later run", r.write())
+}
+
+func (r *sessionRecord) write() error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(r.path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(r.path), ".session-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), r.path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// forget removes the record, if any.
+func (r *sessionRecord) forget() {
+	if r == nil {
+		return
+	}
+	if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		logIgnored(nil, "removing the upload session record", err)
+	}
+}
+
+func readSessionRecord(path string) (*sessionRecord, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &sessionRecord{path: path}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("session record %s is unreadable: %w", path, err)
+	}
+	return r, nil
+}
+
+// abandonSession terminates a session on the server and forgets it.
+func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
+	if r.Location != "" {
+		f.terminateUpload(ctx, r.Location)
+	}
+	r.forget()
+}
+
+var pruneOnce sync.Map // sessions dir → *sync.Once
+
+// pruneSessionsOnce removes stale and unreadable records, once per process
+// and directory.
+func (f *Fs) pruneSessionsOnce() {
+	once, _ := pruneOnce.LoadOrStore(f.sessionsDir(), &sync.Once{})
+	once.(*sync.Once).Do(func() {
+		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
+		for _, path := range paths {
+			r, err := readSessionRecord(path)
+			if err != nil || time.Since(r.Created) > sessionMaxAge {
+				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
+			}
+		}
+	})
+}
+
+// PendingUpload is one interrupted upload a later run can resume.
+type PendingUpload struct {
+	Name     string    `json:"name"`
+	FolderID string    `json:"folder_id"`
+	Size     int64     `json:"size"`
+	ModTime  time.Time `json:"mod_time"`
+	Created  time.Time `json:"created"`
+	Offset   int64     `json:"offset"` // bytes the server holds; -1 if it could not say
+	Status   string    `json:"status"` // "pending", "expired" or "abandoned"
+}
+
+// uploadsHelp describes the "uploads" backend command.
+var uploadsHelp = fs.CommandHelp{
+	Name:  "uploads",
+	Short: "List interrupted uploads that a later run can resume.",
+	Long: `Lists the upload sessions of this remote recorded under rclone's cache
+directory, with the bytes the server holds. Sessions the server has let go
+are forgotten. With -o abandon, the listed sessions are terminated on the
+server and forgotten; names given as arguments limit it to those files.
+
+    rclone backend uploads putio:
+    rclone backend uploads putio: -o abandon [name ...]
+`,
+	Opts: map[string]string{"abandon": "terminate the sessions on the server and forget them"},
+}
+
+// uploadsCommand runs "rclone backend uploads".
+func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]string) ([]PendingUpload, error) {
+	_, abandon := opt["abandon"]
+	paths, err := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	out := []PendingUpload{}
+	for _, path := range paths {
+		r, err := readSessionRecord(path)
+		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL || len(names) > 0 && !slices.Contains(names, f.standardName(r.Name)) {
+			continue
+		}
+		pending := PendingUpload{Name: f.standardName(r.Name), FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
+		offset, err := f.uploadOffset(ctx, r.Location)
+		switch {
+		case hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone):
+			pending.Status = "expired"
+			r.forget()
+		case err == nil:
+			pending.Offset = offset
+		}
+		if abandon && pending.Status == "pending" {
+			f.abandonSession(ctx, r)
+			pending.Status = "abandoned"
+		}
+		out = append(out, pending)
+	}
+	return out, nil
+}

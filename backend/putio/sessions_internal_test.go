@@ -1,0 +1,175 @@
+package putio
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	sessionFileSize = 6 << 20
+	sessionCut      = 2<<20 + 12345 // where the first run's connection is cut
+)
+
+var sessionOptions = configmap.Simple{"upload_window": "1Mi"}
+
+// interruptedRun uploads data as big.bin and is cut off after sessionCut
+// bytes with no retries left, as a run killed mid-upload would be.
+func interruptedRun(t *testing.T, f *Fs, srv *putiotest.Server, data []byte) {
+	t.Helper()
+	cutAt(t, srv, sessionCut)
+	_, err := f.Put(fewRetries(f, 1), bytesReader(data), newReopenable("big.bin", data))
+	require.Error(t, err)
+}
+
+// nextRun is a new Fs of the same remote sharing f's cache directory.
+func nextRun(t *testing.T, f *Fs, srv *putiotest.Server, extra configmap.Simple) *Fs {
+	t.Helper()
+	next, err := newFsOn(srv, f.name, "", extra)
+	require.NoError(t, err)
+	next.(*Fs).cacheDir = f.cacheDir
+	return next.(*Fs)
+}
+
+func sessionRecords(t *testing.T, f *Fs) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(f.sessionsDir(), "*"))
+	require.NoError(t, err)
+	return paths
+}
+
+// A run interrupted mid-upload leaves its session; the next run sends only
+// the bytes the server does not hold and forgets the session.
+func TestUploadResumesInNextRun(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 50)
+	interruptedRun(t, f, srv, data)
+	assert.Equal(t, 1, acct.Uploads(), "session kept for the next run")
+	assert.Len(t, sessionRecords(t, f), 1)
+
+	srv.ResetCounters()
+	next := nextRun(t, f, srv, sessionOptions)
+	_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+	assert.Empty(t, sessionRecords(t, f), "finished session forgotten")
+	assert.Zero(t, acct.Uploads())
+}
+
+// Different content at the same path, size and time never resumes the old
+// session: the fingerprint differs, so the old one is terminated.
+func TestUploadChangedContentStartsAfresh(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	interruptedRun(t, f, srv, pattern(sessionFileSize, 51))
+
+	srv.ResetCounters()
+	changed := pattern(sessionFileSize, 52)
+	next := nextRun(t, f, srv, sessionOptions)
+	_, err := next.Put(context.Background(), bytesReader(changed), newReopenable("big.bin", changed))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", changed)
+	assert.Equal(t, 1, srv.Calls("POST /files/"))
+	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"), "old session terminated")
+	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Zero(t, acct.Uploads())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A session the server has expired (404 on HEAD) is forgotten and the
+// upload starts again.
+func TestUploadExpiredSessionStartsAfresh(t *testing.T) {
+	var shift atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{Now: clock, UploadExpiry: time.Hour})
+	data := pattern(sessionFileSize, 53)
+	interruptedRun(t, f, srv, data)
+
+	shift.Store(int64(2 * time.Hour))
+	srv.ResetCounters()
+	next := nextRun(t, f, srv, sessionOptions)
+	_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Equal(t, 1, srv.Calls("POST /files/"))
+	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// resume_uploads = false: a failed upload is terminated and nothing is
+// recorded.
+func TestUploadSessionsOff(t *testing.T) {
+	f, srv, acct := newTestFs(t, configmap.Simple{"upload_window": "1Mi", "resume_uploads": "false"})
+	interruptedRun(t, f, srv, pattern(sessionFileSize, 54))
+	assert.Zero(t, acct.Uploads())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// "rclone backend uploads" lists pending sessions with the server's
+// offset, and -o abandon terminates them.
+func TestBackendUploadsCommand(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, sessionOptions)
+	interruptedRun(t, f, srv, pattern(sessionFileSize, 55))
+
+	out, err := f.Command(ctx, "uploads", nil, nil)
+	require.NoError(t, err)
+	pending := out.([]PendingUpload)
+	require.Len(t, pending, 1)
+	assert.Equal(t, PendingUpload{Name: "big.bin", FolderID: "0", Size: sessionFileSize, ModTime: testModTime,
+		Created: pending[0].Created, Offset: sessionCut, Status: "pending"}, pending[0])
+
+	out, err = f.Command(ctx, "uploads", []string{"big.bin"}, map[string]string{"abandon": ""})
+	require.NoError(t, err)
+	assert.Equal(t, "abandoned", out.([]PendingUpload)[0].Status)
+	assert.Zero(t, acct.Uploads(), "terminated on the server")
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// Stale and unreadable records are pruned.
+func TestUploadSessionRecordsPruned(t *testing.T) {
+	f, _, _ := newTestFs(t, sessionOptions)
+	require.NoError(t, os.MkdirAll(f.sessionsDir(), 0o700))
+	stale := &sessionRecord{path: filepath.Join(f.sessionsDir(), "stale.json"), Created: time.Now().Add(-sessionMaxAge - time.Hour)}
+	require.NoError(t, stale.write())
+	require.NoError(t, os.WriteFile(filepath.Join(f.sessionsDir(), "broken.json"), []byte("{"), 0o600))
+	fresh := &sessionRecord{path: filepath.Join(f.sessionsDir(), "fresh.json"), Created: time.Now()}
+	require.NoError(t, fresh.write())
+
+	f.pruneSessionsOnce()
+
+	assert.Equal(t, []string{fresh.path}, sessionRecords(t, f))
+}
+
+// A change the fingerprint misses (in the middle, among the bytes the
+// server holds) is caught by the whole-file CRC-32: the bad file is
+// removed, the session forgotten, and the next attempt starts afresh.
+func TestUploadWrongResumeCaughtByCRC(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 56)
+	interruptedRun(t, f, srv, data)
+	changed := append([]byte(nil), data...)
+	changed[3<<19] ^= 0xff // 1.5 MiB in: past the fingerprinted first MiB, before the cut
+
+	next := nextRun(t, f, srv, sessionOptions)
+	_, err := next.Put(context.Background(), bytesReader(changed), newReopenable("big.bin", changed))
+	require.ErrorContains(t, err, "corrupted")
+	assert.Empty(t, names(t, acct, ""))
+	assert.Empty(t, sessionRecords(t, f))
+
+	_, err = next.Put(context.Background(), bytesReader(changed), newReopenable("big.bin", changed))
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", changed)
+}

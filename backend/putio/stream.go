@@ -1,0 +1,244 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"sync"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
+)
+
+// An upload streams the file from its source into PATCH bodies. The last
+// upload_window bytes read stay in memory, so that after a cut connection
+// the bytes the server did not get can be sent again without the source;
+// further back, the source is opened again at the server's offset.
+
+// errCannotRewind is a resume point that neither the window nor the source
+// can serve: the upload stops and can go on in a later attempt.
+var errCannotRewind = errors.New("can't go back in the source")
+
+// errBodyDetached is what a PATCH body answers once its request is over.
+var errBodyDetached = errors.New("putio: upload body read after its request ended")
+
+// sourceError is a failure to read the file being uploaded; it is the
+// source's fault, so the upload is not retried.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return "putio: reading the source: " + e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// source reads the file being uploaded from any offset. Each byte is
+// counted once, the first time it is read: in rclone's accounting
+// (progress, --bwlimit, --max-transfer) and in the CRC-32 of the whole
+// file, however many times it is sent.
+type source struct {
+	ctx     context.Context
+	obj     fs.Object // nil: the source can't be opened again
+	wrap    accounting.WrapFn
+	plain   io.Reader     // the current reader, without accounting
+	counted io.Reader     // the same reader, accounted
+	opened  io.ReadCloser // a reader we opened ourselves
+	pos     int64         // offset of the next byte of plain
+	high    int64         // bytes [0, high) have been read at least once
+	crc     hash.Hash32   // of bytes [0, high)
+}
+
+// newSource reads in, the stream rclone hands Put for src.
+func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo) *source {
+	plain, wrap := accounting.UnWrap(in)
+	return &source{ctx: ctx, obj: fs.UnWrapObjectInfo(src), wrap: wrap, plain: plain, counted: in, crc: crc32.NewIEEE()}
+}
+
+// canReopen reports whether the source can be read again from any offset.
+func (s *source) canReopen() bool { return s.obj != nil }
+
+// sum is the CRC-32 of bytes [0, high), as put.io writes it.
+func (s *source) sum() string { return fmt.Sprintf("%08x", s.crc.Sum32()) }
+
+// Read reads on from pos, accounting only bytes never read before.
+func (s *source) Read(p []byte) (n int, err error) {
+	if s.pos < s.high {
+		n, err = s.plain.Read(p[:min(int64(len(p)), s.high-s.pos)])
+	} else {
+		n, err = s.counted.Read(p)
+		s.crc.Write(p[:n])
+		s.high += int64(n)
+	}
+	s.pos += int64(n)
+	return n, err
+}
+
+// skip reads through the source up to off without accounting the bytes,
+// which the server already holds, keeping them in the CRC-32.
+func (s *source) skip(off int64) error {
+	buf := make([]byte, 64*1024)
+	for s.pos < off {
+		n, err := s.plain.Read(buf[:min(int64(len(buf)), off-s.pos)])
+		if s.pos+int64(n) > s.high {
+			fresh := buf[max(s.high-s.pos, 0):n]
+			s.crc.Write(fresh)
+			s.high += int64(len(fresh))
+		}
+		s.pos += int64(n)
+		if err == io.EOF && s.pos < off {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return &sourceError{fmt.Errorf("skipping to byte %d: %w", off, err)}
+		}
+	}
+	return nil
+}
+
+// reopen opens the source again at off, which must not be past high.
+func (s *source) reopen(off int64) error {
+	if s.obj == nil {
+		return errCannotRewind
+	}
+	rc, err := s.obj.Open(s.ctx, &fs.SeekOption{Offset: off})
+	if err != nil {
+		return &sourceError{fmt.Errorf("opening again at byte %d: %w", off, err)}
+	}
+	s.close()
+	s.plain, s.counted, s.opened, s.pos = rc, s.wrap(rc), rc, off
+	return nil
+}
+
+// close closes the reader we opened, if any; rclone closes its own.
+func (s *source) close() {
+	if s.opened != nil {
+		logIgnored(nil, "closing the reopened source", s.opened.Close())
+		s.opened = nil
+	}
+}
+
+// window keeps the last bytes read from the source, for resending.
+type window struct {
+	buf []byte
+	end int64 // upload offset just past the newest byte held
+	n   int   // bytes held: [end-n, end)
+}
+
+func newWindow(size int64) *window { return &window{buf: make([]byte, size)} }
+
+func (w *window) start() int64 { return w.end - int64(w.n) }
+
+// add appends p, dropping the oldest bytes beyond the window's size.
+func (w *window) add(p []byte) {
+	if len(w.buf) == 0 {
+		w.end += int64(len(p))
+		return
+	}
+	if len(p) > len(w.buf) {
+		w.end += int64(len(p) - len(w.buf))
+		p = p[len(p)-len(w.buf):]
+	}
+	for len(p) > 0 {
+		i := int(w.end % int64(len(w.buf)))
+		k := copy(w.buf[i:], p)
+		p = p[k:]
+		w.end += int64(k)
+		w.n = min(w.n+k, len(w.buf))
+	}
+}
+
+// readAt copies held bytes from off, which must be in [start, end).
+func (w *window) readAt(p []byte, off int64) int {
+	p = p[:min(int64(len(p)), w.end-off)]
+	i := int(off % int64(len(w.buf)))
+	n := copy(p, w.buf[i:])
+	return n + copy(p[n:], w.buf)
+}
+
+// reset empties the window, with the source now at off.
+func (w *window) reset(off int64) { w.end, w.n = off, 0 }
+
+// stream is the source and window of one upload. The window always holds
+// the bytes just before the source's position.
+type stream struct {
+	src *source
+	win *window
+}
+
+// seek makes off the next byte a body will read: from the window if it
+// still holds it, else by opening the source again.
+func (s *stream) seek(off int64) error {
+	switch {
+	case off > s.win.end:
+		return fmt.Errorf("putio: the upload server holds %d bytes, more than the %d sent", off, s.win.end)
+	case off >= s.win.start():
+		return nil
+	}
+	if err := s.src.reopen(off); errors.Is(err, errCannotRewind) {
+		return fmt.Errorf("putio: the upload must go on from byte %d, before the last %d bytes sent that the upload window keeps, and this source can't be read again; run again or raise --putio-upload-window: %w",
+			off, len(s.win.buf), err)
+	} else if err != nil {
+		return err
+	}
+	s.win.reset(off)
+	return nil
+}
+
+// body returns a PATCH body of the bytes [off, end).
+func (s *stream) body(off, end int64) *patchBody {
+	return &patchBody{s: s, pos: off, end: end}
+}
+
+// patchBody is one request's body. Go's transport may go on reading a
+// body after the reply arrived (a server that answers early), so detach
+// fences the body off before the window or source are used again: the
+// transport never reads a buffer that we reuse.
+type patchBody struct {
+	mu       sync.Mutex
+	s        *stream
+	pos, end int64
+	detached bool
+	err      error // the source's failure, if any
+}
+
+func (b *patchBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.detached:
+		return 0, errBodyDetached
+	case b.err != nil:
+		return 0, b.err
+	case b.pos >= b.end:
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), b.end-b.pos)]
+	win := b.s.win
+	if b.pos < win.end {
+		n := win.readAt(p, b.pos)
+		b.pos += int64(n)
+		return n, nil
+	}
+	n, err := b.s.src.Read(p)
+	win.add(p[:n])
+	b.pos += int64(n)
+	if err == io.EOF && b.pos < b.end {
+		err = fmt.Errorf("the source ended at byte %d, before its size", b.pos)
+	}
+	if err != nil && err != io.EOF {
+		b.err = &sourceError{err}
+		return n, b.err
+	}
+	return n, nil
+}
+
+// Close is a no-op: the transport closes bodies, detach ends them.
+func (b *patchBody) Close() error { return nil }
+
+// detach ends the body for good and reports the source's failure.
+func (b *patchBody) detach() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.detached = true
+	return b.err
+}

@@ -1,0 +1,92 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rclone/rclone/fs"
+)
+
+// What upload.put.io answers to tus OPTIONS is not on record, so the
+// upload service is asked once per remote, when the first upload starts,
+// and anything short of a clear tus 1.0.0 answer means plain creation plus
+// PATCH, which every put.io client uses.
+
+// tusCaps is what the upload service said it supports.
+type tusCaps struct {
+	creationWithUpload bool
+	maxSize            int64 // Tus-Max-Size; 0: not given
+}
+
+// uploadService is what one remote learnt about its upload service.
+type uploadService struct {
+	mu    sync.Mutex
+	known bool
+	caps  tusCaps
+	// maxPatch is the PATCH size learnt from 413 replies; 0: none yet.
+	maxPatch atomic.Int64
+	// dropsCutPatches is set once the server kept nothing of a PATCH whose
+	// connection was cut: from then on a source that can't be read again
+	// goes in PATCHes the window can resend whole.
+	dropsCutPatches atomic.Bool
+}
+
+// uploadServices holds one uploadService per remote and upload URL, shared
+// by every Fs of the remote.
+var uploadServices sync.Map
+
+func uploadServiceFor(uploadURL, name string) *uploadService {
+	s, _ := uploadServices.LoadOrStore(uploadURL+"\x00"+name, &uploadService{})
+	return s.(*uploadService)
+}
+
+// uploadCaps asks the upload service what it supports the first time it
+// is called for the remote. A failure is remembered too, unless ctx ended.
+func (f *Fs) uploadCaps(ctx context.Context) tusCaps {
+	s := f.uploads
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.known {
+		s.caps = f.discoverTus(ctx)
+		s.known = ctx.Err() == nil
+	}
+	return s.caps
+}
+
+// discoverTus sends one OPTIONS request, not retried: it only informs.
+func (f *Fs) discoverTus(ctx context.Context) tusCaps {
+	var caps tusCaps
+	err := f.tusOnce(ctx, http.MethodOptions, f.opt.UploadURL, nil, func(resp *http.Response) error {
+		if !slices.Contains(headerList(resp.Header.Get("Tus-Version")), tusVersion) {
+			fs.Debugf(f, "tus OPTIONS names no version %s (%q): using creation and PATCH", tusVersion, resp.Header.Get("Tus-Version"))
+			return nil
+		}
+		caps.creationWithUpload = slices.Contains(headerList(resp.Header.Get("Tus-Extension")), "creation-with-upload")
+		if size, err := strconv.ParseInt(resp.Header.Get("Tus-Max-Size"), 10, 64); err == nil && size > 0 {
+			caps.maxSize = size
+		}
+		return nil
+	})
+	if err != nil {
+		fs.Debugf(f, "tus OPTIONS failed, using creation and PATCH: %v", err)
+		return tusCaps{}
+	}
+	fs.Debugf(f, "tus OPTIONS: creation-with-upload %v, max size %d", caps.creationWithUpload, caps.maxSize)
+	return caps
+}
+
+// headerList splits a comma-separated header value.
+func headerList(value string) []string {
+	var out []string
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const optionsRoute = "OPTIONS /files/"
+
+// The upload service is asked once per remote, by the first upload, and
+// every Fs of the remote shares the answer.
+func TestTusOptionsOncePerRemote(t *testing.T) {
+	ctx := context.Background()
+	f, srv, _ := newTestFs(t, noSessions)
+	assert.Zero(t, srv.Calls(optionsRoute), "not asked before an upload")
+	put(t, ctx, f, "a.txt", []byte("a"))
+	put(t, ctx, f, "b.txt", []byte("b"))
+	other, err := newFsOn(srv, testRemote, "sub", noSessions)
+	require.NoError(t, err)
+	put(t, ctx, other.(*Fs), "c.txt", []byte("c"))
+	assert.Equal(t, 1, srv.Calls(optionsRoute))
+}
+
+// With creation-with-upload a file that fits the window travels in the
+// creation POST alone; a bigger one still gets its PATCH.
+func TestTusCreationWithUpload(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, withOptions("upload_window", "64Ki"), putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload", "termination"}})
+	small := pattern(60<<10, 40)
+	o := put(t, ctx, f, "small.bin", small)
+	storedAs(t, acct, "small.bin", small)
+	assert.Equal(t, 1, srv.Calls("POST /files/"))
+	assert.Zero(t, srv.Calls(patchRoute))
+	stat, err := acct.Stat("small.bin")
+	require.NoError(t, err)
+	assert.Equal(t, stat.ID, int64(o.(*Object).info.ID), "object from the creation reply's putio-file-id")
+	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
+
+	big := pattern(100<<10, 41)
+	put(t, ctx, f, "big.bin", big)
+	storedAs(t, acct, "big.bin", big)
+	assert.Equal(t, 1, srv.Calls(patchRoute))
+}
+
+// A lost reply to a creation POST that carried the whole file must not
+// make a second copy: the file is looked for before the POST is resent.
+func TestTusCreationWithUploadReplyLost(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+	data := pattern(5000, 42)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
+
+	put(t, context.Background(), f, "once.bin", data)
+
+	assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "no duplicate")
+	assert.Equal(t, 1, srv.Calls("POST /files/"))
+	storedAs(t, acct, "once.bin", data)
+}
+
+// Tus-Max-Size refuses a file that is too big before a byte is sent.
+func TestTusMaxSizeRefusedUpFront(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusMaxSize: 1000})
+	_, err := f.Put(context.Background(), bytesReader(pattern(1001, 43)), srcInfo("big.bin", 1001))
+	require.ErrorContains(t, err, "Tus-Max-Size")
+	assert.Zero(t, srv.Calls("POST /files/"))
+	assert.Zero(t, srv.UploadBytes())
+	put(t, context.Background(), f, "ok.bin", pattern(1000, 43))
+	assert.Equal(t, []string{"ok.bin"}, names(t, acct, ""))
+}
+
+// OPTIONS refused, unanswered or answered without tus headers: plain
+// creation and PATCH, and the failure is not asked about again.
+func TestTusOptionsFallback(t *testing.T) {
+	for name, setup := range map[string]func(*putiotest.Server){
+		"refused": func(*putiotest.Server) {},
+		"no answer": func(s *putiotest.Server) {
+			_ = s.Inject(putiotest.Fault{Route: optionsRoute, Cut: putiotest.CutRequest})
+		},
+		"no headers": func(s *putiotest.Server) {
+			_ = s.Inject(putiotest.Fault{Route: optionsRoute, Status: http.StatusNoContent})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{RefuseOptions: name == "refused",
+				TusExtensions: []string{"creation", "creation-with-upload"}})
+			setup(srv)
+			ctx := context.Background()
+			put(t, ctx, f, "a.txt", []byte("hello"))
+			asked := srv.Calls(optionsRoute) // Go's transport may resend an unanswered OPTIONS once
+			put(t, ctx, f, "b.txt", []byte("world"))
+			assert.Equal(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+			assert.Equal(t, 2, srv.Calls(patchRoute), "creation plus PATCH")
+			assert.Equal(t, asked, srv.Calls(optionsRoute), "not asked again")
+			assert.LessOrEqual(t, asked, 2)
+		})
+	}
+}
