@@ -42,8 +42,9 @@ showing progress on stderr, and fails with put.io's message if one fails.
 	Name:  "transfers",
 	Short: "List put.io transfers as JSON.",
 	Long: `Lists every transfer with its id, name, status, percent done, size,
-folder, put.io's error message if it failed, and the resulting file once it
-is done. Paths are from the top of the put.io account.
+folder (path and id), put.io's error message if it failed, and the
+resulting file once it is done. Paths are from the top of the put.io
+account; a folder or file deleted since has an empty path.
 
     rclone backend transfers putio:
 `,
@@ -80,9 +81,11 @@ type TransferInfo struct {
 	Percent int    `json:"percent"`
 	Size    int64  `json:"size"`
 	Source  string `json:"source,omitempty"`
-	Folder  string `json:"folder"`          // path from the top of the account
-	Error   string `json:"error,omitempty"` // put.io's error_message
-	File    string `json:"file,omitempty"`  // the resulting item, once done
+	Folder  string `json:"folder"` // path from the top of the account; "" if gone
+	// FolderID is put.io's id of the folder, for a folder deleted since.
+	FolderID int64  `json:"folder_id"`
+	Error    string `json:"error,omitempty"` // put.io's error_message
+	File     string `json:"file,omitempty"`  // the resulting item, once done
 }
 
 // transferCommand runs one of the transfer commands.
@@ -427,17 +430,13 @@ func (f *Fs) describeTransfers(ctx context.Context, transfers []putio.Transfer) 
 	out := make([]TransferInfo, 0, len(transfers))
 	for _, t := range transfers {
 		info := TransferInfo{ID: t.ID, Name: t.Name, Status: t.Status, Percent: t.PercentDone,
-			Size: int64(t.Size), Source: t.Source, Error: t.ErrorMessage}
+			Size: int64(t.Size), Source: t.Source, FolderID: t.SaveParentID, Error: t.ErrorMessage}
 		var err error
-		if info.Folder, err = paths.of(ctx, t.SaveParentID); err != nil {
+		if info.Folder, err = paths.ofExisting(ctx, t.SaveParentID); err != nil {
 			return nil, fmt.Errorf("putio: finding the folder of transfer %d: %w", t.ID, err)
 		}
 		if t.FileID > 0 && transferDone(&t) {
-			info.File, err = paths.of(ctx, t.FileID)
-			if errors.Is(err, fs.ErrorObjectNotFound) {
-				err = nil // deleted or moved away since: nothing to point at
-			}
-			if err != nil {
+			if info.File, err = paths.ofExisting(ctx, t.FileID); err != nil {
 				return nil, fmt.Errorf("putio: finding the file of transfer %d: %w", t.ID, err)
 			}
 		}
@@ -475,6 +474,16 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("put.io reports folders nested over %d deep", maxDepth)
+}
+
+// ofExisting is of, with "" for an item deleted or moved away since: a
+// transfer whose folder is gone is still listed.
+func (p *itemPaths) ofExisting(ctx context.Context, id int64) (string, error) {
+	found, err := p.of(ctx, id)
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		return "", nil
+	}
+	return found, err
 }
 
 // remember records the paths of chain, an item and its ancestors up to

@@ -131,8 +131,10 @@ func TestTransfersListRetryCancelClean(t *testing.T) {
 	listed := runCommand(t, f, "transfers", nil, nil)
 
 	require.Len(t, listed, 3)
+	inID, err := acct.Stat("in")
+	require.NoError(t, err)
 	assert.Equal(t, TransferInfo{ID: ids[0], Name: "done.bin", Status: "COMPLETED", Percent: 100, Size: 4,
-		Source: "magnet:?xt=urn:btih:aa&dn=done.bin", Folder: "in", File: "in/done.bin"}, listed[0])
+		Source: "magnet:?xt=urn:btih:aa&dn=done.bin", Folder: "in", FolderID: inID.ID, File: "in/done.bin"}, listed[0])
 	assert.Equal(t, "ERROR", listed[1].Status)
 	assert.Equal(t, "Tracker unreachable", listed[1].Error)
 	assert.Empty(t, listed[2].File)
@@ -260,4 +262,21 @@ func TestTransferWaitOnSeveralNamesTheFailedOnes(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `1 of 2 transfers failed: transfer 1 "one" failed: Disk quota exceeded`)
 	assert.Equal(t, "COMPLETED", acct.Transfers()[1].Status)
+}
+
+// A transfer whose folder was deleted since is still listed, by folder id.
+func TestTransfersListsATransferWhoseFolderIsGone(t *testing.T) {
+	f, srv, acct := transferFs(t, "gone")
+	runCommand(t, f, "transfer", []string{testMagnet}, nil)
+	folder, err := acct.Stat("gone")
+	require.NoError(t, err)
+	top, err := newFsOn(srv, testRemote, "", nil)
+	require.NoError(t, err)
+	require.NoError(t, top.(*Fs).Purge(context.Background(), "gone"))
+
+	listed := runCommand(t, f, "transfers", nil, nil)
+
+	require.Len(t, listed, 1)
+	assert.Empty(t, listed[0].Folder)
+	assert.Equal(t, folder.ID, listed[0].FolderID)
 }
