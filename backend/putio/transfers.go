@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +92,9 @@ type TransferInfo struct {
 
 // transferCommand runs one of the transfer commands.
 func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt map[string]string) (any, error) {
+	if err := checkCommandOptions(name, opt); err != nil {
+		return nil, err
+	}
 	if name == "transfer" {
 		return f.startTransfers(ctx, arg, opt)
 	}
@@ -107,6 +112,27 @@ func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt
 		return nil, f.callService(ctx, "cancel transfers", func() error { return f.client.Transfers.Cancel(ctx, ids...) })
 	}
 	return f.retryTransfers(ctx, ids)
+}
+
+// checkCommandOptions refuses -o options the command does not take, so that a
+// misspelt "-o wait" does not silently skip the wait.
+func checkCommandOptions(command string, opt map[string]string) error {
+	var known []string
+	for _, help := range transferCommandHelp {
+		if help.Name == command {
+			known = slices.Sorted(maps.Keys(help.Opts))
+		}
+	}
+	for key := range opt {
+		if !slices.Contains(known, key) {
+			takes := "takes no options"
+			if len(known) > 0 {
+				takes = "takes -o " + strings.Join(known, ", -o ")
+			}
+			return fmt.Errorf("putio: %s: unknown option %q; it %s", command, key, takes)
+		}
+	}
+	return nil
 }
 
 // transferIDs parses the ids a command was given.

@@ -165,6 +165,8 @@ func TestTransferCommandsRefuseBadInput(t *testing.T) {
 		{"transfer", nil, nil, "at least one URL"},
 		{"transfer", []string{"./local.torrent"}, nil, "not an http(s) URL or a magnet link"},
 		{"transfer", []string{testMagnet}, map[string]string{"wait": "", "interval": "soon"}, "interval"},
+		{"transfer", []string{testMagnet}, map[string]string{"wiat": ""}, `unknown option "wiat"; it takes -o interval, -o wait`},
+		{"transfers", nil, map[string]string{"all": ""}, "takes no options"},
 		{"transfer-cancel", nil, nil, "needs transfer ids"},
 		{"transfer-retry", []string{"12x"}, nil, `"12x" is not a transfer id`},
 	} {
