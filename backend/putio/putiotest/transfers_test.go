@@ -315,3 +315,20 @@ func TestFetchedTransferReachesTheFeed(t *testing.T) {
 	assert.Equal(t, event{"file_create", num(fetched, "file_id")}, event{msg.Type, num(msg.Value, "id")})
 	assert.EqualValues(t, 7, msg.Value["size"])
 }
+
+// A fetch stops at the account's free space, however much the URL sends.
+func TestTransferFetchStopsAtTheQuota(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 1000})
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, bytes.Repeat([]byte("x"), 5000), &ready).URL + "/big.bin"
+
+	failed := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+
+	if failed["status"] != putiotest.StatusError || !strings.Contains(failed["error_message"].(string), "not enough disk space") {
+		t.Fatalf("over-quota transfer %v", failed)
+	}
+	if used, _ := srv.Account(srv.Token).Usage(); used != 0 {
+		t.Fatalf("%d bytes used after a refused fetch", used)
+	}
+}
