@@ -129,6 +129,44 @@ func otherClient(t *testing.T, srv *putiotest.Server) *Fs {
 	return other.(*Fs)
 }
 
+// mount is a VFS on f with a 1 h dir cache, as a media server's mount;
+// it returns a lister of the folder dir, in name order.
+func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []string {
+	t.Helper()
+	vfsOpt := vfscommon.Opt
+	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
+	vfsOpt.PollInterval = fs.Duration(time.Minute)
+	v := vfs.New(context.Background(), f, &vfsOpt)
+	t.Cleanup(v.Shutdown)
+	waitConnected(t, srv, 1)
+	return func() []string {
+		infos, err := v.ReadDir(dir)
+		require.NoError(t, err)
+		var names []string
+		for _, info := range infos {
+			names = append(names, info.Name())
+		}
+		slices.Sort(names)
+		return names
+	}
+}
+
+// The media-server case: a transfer started elsewhere finishes, and the
+// mount lists its file at once.
+func TestVFSSeesFinishedTransfer(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, f.Mkdir(context.Background(), "tv"))
+	listing := mount(t, f, srv, "tv")
+	require.Empty(t, listing())
+	other, err := newFsOn(srv, "other", "tv", nil)
+	require.NoError(t, err)
+	runCommand(t, other.(*Fs), "transfer", []string{testMagnet}, nil)
+	_, err = acct.CompleteTransfer(waitForTransfer(t, acct), []byte("episode"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return slices.Equal(listing(), []string{"Show S01E01.mkv"}) }, waitFor, 10*time.Millisecond,
+		"the mount lists %v", listing())
+}
+
 // A mount with a 1 h dir cache sees another client's upload, delete and
 // rename within the wait bound, with either event shape.
 func TestVFSSeesOtherClientsChanges(t *testing.T) {
@@ -137,22 +175,7 @@ func TestVFSSeesOtherClientsChanges(t *testing.T) {
 			f, srv, acct := newTestFs(t, nil, opts)
 			seedObject(t, f, acct, "media/old.mkv", []byte("old"))
 			seedObject(t, f, acct, "media/gone.mkv", []byte("gone"))
-			vfsOpt := vfscommon.Opt
-			vfsOpt.DirCacheTime = fs.Duration(time.Hour)
-			vfsOpt.PollInterval = fs.Duration(time.Minute)
-			v := vfs.New(context.Background(), f, &vfsOpt)
-			defer v.Shutdown()
-			waitConnected(t, srv, 1)
-			listing := func() []string {
-				infos, err := v.ReadDir("media")
-				require.NoError(t, err)
-				var names []string
-				for _, info := range infos {
-					names = append(names, info.Name())
-				}
-				slices.Sort(names)
-				return names
-			}
+			listing := mount(t, f, srv, "media")
 			require.Equal(t, []string{"gone.mkv", "old.mkv"}, listing())
 
 			ctx := context.Background()
