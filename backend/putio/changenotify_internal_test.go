@@ -88,18 +88,16 @@ func feedGoroutines() int {
 
 // startNotify runs ChangeNotify on f with a fast retry and returns the
 // interval channel; the test's end closes it and checks that the feed's
-// goroutines and connections are gone.
+// goroutines and connections are gone (tests here do not run in
+// parallel, so every feed goroutine is this test's).
 func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<- time.Duration {
 	t.Helper()
 	f.feed.retry = 10 * time.Millisecond
 	intervals := make(chan time.Duration)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ChangeNotify(ctx, n.notify, intervals)
-	closed := false
 	t.Cleanup(func() {
-		if !closed {
-			close(intervals)
-		}
+		close(intervals)
 		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond, "feed goroutines left")
 		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond, "feed connections left")
 		cancel()
@@ -137,7 +135,11 @@ func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []stri
 	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
 	vfsOpt.PollInterval = fs.Duration(time.Minute)
 	v := vfs.New(context.Background(), f, &vfsOpt)
-	t.Cleanup(v.Shutdown)
+	t.Cleanup(func() {
+		v.Shutdown()
+		require.Eventually(t, func() bool { return feedGoroutines() == 0 && srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond,
+			"the VFS is shut down, but the feed is not")
+	})
 	waitConnected(t, srv, 1)
 	return func() []string {
 		infos, err := v.ReadDir(dir)
