@@ -407,3 +407,17 @@ func TestChangeNotifyOutsideRoot(t *testing.T) {
 	waitNotified(t, n, "y.txt file")
 	assert.NotContains(t, n.String(), "x.txt", "events arrive in order, so x.txt's came first")
 }
+
+// A heartbeat sent as a text message (SockJS's "h") is not an event: it is
+// ignored, and it keeps the connection alive.
+func TestChangeNotifyIgnoresTextHeartbeats(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{FeedHeartbeat: 5 * time.Millisecond, FeedTextHeartbeat: true})
+	f.feed.heartbeat = 50 * time.Millisecond
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	_, err := acct.Put("a.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "a.txt file")
+	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
+}

@@ -90,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
 	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
+	fs.BoolVar(&cfg.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")
 	fs.BoolVar(&cfg.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {

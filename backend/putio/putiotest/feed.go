@@ -264,8 +264,7 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 			}
 		case <-heartbeat:
 			if !c.stalled.Load() {
-				_ = ws.SetWriteDeadline(time.Now().Add(feedWriteWait))
-				err = writeFrame(ws, websocket.PingFrame, nil)
+				err = e.heartbeat(ws)
 			}
 		case code := <-c.kick:
 			if code == stallNow {
@@ -284,6 +283,16 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 			return
 		}
 	}
+}
+
+// heartbeat sends one heartbeat, a ping or with Options.FeedTextHeartbeat
+// the text "h".
+func (e *Emulator) heartbeat(ws *websocket.Conn) error {
+	_ = ws.SetWriteDeadline(time.Now().Add(feedWriteWait))
+	if e.opts.FeedTextHeartbeat {
+		return websocket.Message.Send(ws, "h")
+	}
+	return writeFrame(ws, websocket.PingFrame, nil)
 }
 
 // renderEvent is the message for ev: the item's id, or with
