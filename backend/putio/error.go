@@ -18,6 +18,7 @@ const (
 	errTypeTrashLock    = "TRASH_LOCK_TIMEOUT"
 	errTypeNameExists   = "NAME_ALREADY_EXIST"
 	errTypeNameTooLong  = "NAME_TOO_LONG"
+	errTypeInvalidScope = "invalid_scope"      // a route closed to third-party apps
 	errTypeFileLost     = "FILE_LOST"          // gone for good
 	errTypeNotReachable = "FILE_NOT_REACHABLE" // temporarily unreachable
 )
@@ -72,6 +73,24 @@ func reconnectAdvice(remote string) string {
 
 func (e *authError) Unwrap() error { return e.cause }
 
+// scopeError is put.io refusing a route to third-party apps, which rclone
+// is: the token is fine, so logging in again would not help.
+type scopeError struct {
+	cause *api.Error
+}
+
+func (e *scopeError) Error() string {
+	return fmt.Sprintf("put.io does not let third-party apps such as rclone do this (%v); do it in the put.io web app", e.cause)
+}
+
+func (e *scopeError) Unwrap() error { return e.cause }
+
+// isScopeRefusal reports put.io refusing a route to third-party apps.
+func isScopeRefusal(err error) bool {
+	var scope *scopeError
+	return errors.As(err, &scope)
+}
+
 // translateError turns go-putio's error (whose Error method can panic on
 // short bodies and must never be called) into an *api.Error, keeping
 // network and context errors as they are.
@@ -84,6 +103,9 @@ func (f *Fs) translateError(err error) error {
 	if req := reply.Response.Request; req != nil {
 		apiErr.Method = req.Method
 		apiErr.Path = req.URL.Path
+	}
+	if apiErr.Status == http.StatusUnauthorized && apiErr.Type == errTypeInvalidScope {
+		return &scopeError{cause: apiErr}
 	}
 	if apiErr.Status == http.StatusUnauthorized {
 		return &authError{remote: f.name, cause: apiErr}

@@ -107,8 +107,12 @@ func TestAppTokensFlagRefusesBadEntries(t *testing.T) {
 			t.Errorf("-app-tokens %q accepted", bad)
 		}
 	}
-	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7"}, io.Discard)
-	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 {
+	if _, err := parseFlags([]string{"-users", "nopassword"}, io.Discard); err == nil {
+		t.Error("-users without a password accepted")
+	}
+	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7", "-users", "ann:pw,bob:x:y"}, io.Discard)
+	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 ||
+		cfg.opts.Users["ann"] != "pw" || cfg.opts.Users["bob"] != "x:y" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
 }
