@@ -63,14 +63,17 @@ func (f *Fs) newRequest(ctx context.Context, call apiCall) (*http.Request, error
 // caller owns the open body; on failure it is already closed.
 func (f *Fs) send(req *http.Request) (*http.Response, error) {
 	resp, err := f.client.Do(req, nil) // nil: we decode the body ourselves
+	if err != nil {
+		err = f.translateError(err)
+	}
 	if resp != nil {
-		f.gate.observe(resp)
+		f.gate.observe(resp, err)
 	}
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			_ = resp.Body.Close()
 		}
-		return nil, f.translateError(err)
+		return nil, err
 	}
 	return resp, nil
 }
@@ -78,16 +81,21 @@ func (f *Fs) send(req *http.Request) (*http.Response, error) {
 // callJSON does an API call with retries and decodes the reply into out.
 func (f *Fs) callJSON(ctx context.Context, call apiCall, out reply) error {
 	return f.retry(ctx, call.method+" "+call.path, func() error {
-		req, err := f.newRequest(ctx, call)
-		if err != nil {
-			return err
-		}
-		resp, err := f.send(req)
-		if err != nil {
-			return err
-		}
-		return decodeReply(resp, out)
+		return f.attemptJSON(ctx, call, out)
 	})
+}
+
+// attemptJSON does one try of an API call.
+func (f *Fs) attemptJSON(ctx context.Context, call apiCall, out reply) error {
+	req, err := f.newRequest(ctx, call)
+	if err != nil {
+		return err
+	}
+	resp, err := f.send(req)
+	if err != nil {
+		return err
+	}
+	return decodeReply(resp, out)
 }
 
 // decodeReply reads, closes and decodes a JSON reply, telling a truncated

@@ -14,7 +14,7 @@ import (
 )
 
 // commandHelp describes the `rclone backend` commands.
-var commandHelp = []fs.CommandHelp{{
+var commandHelp = append([]fs.CommandHelp{{
 	Name:  "trash",
 	Short: "List the put.io trash.",
 	Long: `Lists the items in the put.io trash with their ids, which "restore" takes.
@@ -29,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}, uploadsHelp}
+}, uploadsHelp}, transferCommandHelp...)
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -48,6 +48,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.listTrash(ctx)
 	case "restore":
 		return nil, f.restoreTrash(ctx, arg)
+	case "transfer", "transfers", "transfer-cancel", "transfer-retry", "transfer-clean":
+		return f.transferCommand(ctx, name, arg, opt)
 	case "uploads":
 		return f.uploadsCommand(ctx, arg, opt)
 	default:
@@ -59,10 +61,10 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 	items := []TrashItem{}
 	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile) error {
+	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile, _ int) error {
 		for _, file := range files {
 			items = append(items, TrashItem{
-				ID: int64(file.ID), Name: f.opt.Enc.ToStandardName(file.Name), Size: file.Size,
+				ID: int64(file.ID), Name: f.standardName(file.Name), Size: file.Size,
 				IsDir: file.IsDir(), DeletedAt: file.DeletedAt.Time, ExpiresAt: file.ExpirationDate.Time,
 			})
 		}

@@ -78,7 +78,7 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 		if err != nil {
 			return err
 		}
-		f.gate.observe(resp)
+		f.gate.observe(resp, nil)
 		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
 			return statusError(resp)
 		}

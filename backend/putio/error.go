@@ -15,9 +15,39 @@ import (
 
 // Error types put.io uses that the backend acts on.
 const (
-	errTypeTrashLock  = "TRASH_LOCK_TIMEOUT"
-	errTypeNameExists = "NAME_ALREADY_EXIST"
+	errTypeTrashLock    = "TRASH_LOCK_TIMEOUT"
+	errTypeNameExists   = "NAME_ALREADY_EXIST"
+	errTypeNameTooLong  = "NAME_TOO_LONG"
+	errTypeFileLost     = "FILE_LOST"          // gone for good
+	errTypeNotReachable = "FILE_NOT_REACHABLE" // temporarily unreachable
 )
+
+// captchaURL is where put.io asks a user to solve a captcha; the id comes
+// from the x-ratelimit-id header.
+const captchaURL = "https://app.put.io/captcha/"
+
+// captchaError is a 429 that waiting does not clear: put.io wants a
+// captcha solved in a browser first.
+type captchaError struct {
+	id    string
+	cause *api.Error
+}
+
+func (e *captchaError) Error() string {
+	where := captchaURL + e.id
+	if e.id == "" {
+		where = "https://app.put.io/ (put.io gave no captcha id)"
+	}
+	return fmt.Sprintf("put.io wants a captcha solved before it takes more requests (%v): open %s in a browser, solve it, then run the command again", e.cause, where)
+}
+
+func (e *captchaError) Unwrap() error { return e.cause }
+
+// isCaptcha reports a captcha-needed refusal.
+func isCaptcha(err error) bool {
+	var captcha *captchaError
+	return errors.As(err, &captcha)
+}
 
 // errTruncated marks a reply body that ended early; the call is retried.
 var errTruncated = errors.New("reply body ended early")
@@ -58,6 +88,9 @@ func (f *Fs) translateError(err error) error {
 	if apiErr.Status == http.StatusUnauthorized {
 		return &authError{remote: f.name, cause: apiErr}
 	}
+	if strings.EqualFold(reply.Response.Header.Get("X-Ratelimit-Action"), "captcha-needed") {
+		return &captchaError{id: reply.Response.Header.Get("X-Ratelimit-Id"), cause: apiErr}
+	}
 	return apiErr
 }
 
@@ -85,12 +118,17 @@ func isRateLimited(err error) bool {
 	return hasStatus(err, http.StatusTooManyRequests)
 }
 
+// isGone reports an item put.io has lost for good: 410 or FILE_LOST.
+func isGone(err error) bool {
+	return hasStatus(err, http.StatusGone) || hasType(err, errTypeFileLost)
+}
+
 // shouldRetry decides whether an attempt is worth repeating: 429, 5xx,
-// trash lock contention, truncated bodies, resumable upload offsets and
-// network errors are; other 4xx, a revoked token and a cancelled context
-// are not.
+// trash lock contention, FILE_NOT_REACHABLE, truncated bodies, resumable
+// upload offsets and network errors are; other 4xx, a lost file, a
+// captcha, a revoked token and a cancelled context are not.
 func shouldRetry(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil {
+	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) {
 		return false
 	}
 	var auth *authError
@@ -99,15 +137,17 @@ func shouldRetry(ctx context.Context, err error) bool {
 		return false
 	}
 	if apiErr, ok := apiError(err); ok {
-		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 || apiErr.Type == errTypeTrashLock
+		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 ||
+			apiErr.Type == errTypeTrashLock || apiErr.Type == errTypeNotReachable
 	}
 	return errors.Is(err, errTruncated) || errors.Is(err, errResumeUpload) || fserrors.ShouldRetry(err)
 }
 
-// notFoundAs maps a 404 to the rclone sentinel the caller expects, which
-// rclone compares by identity.
+// notFoundAs maps a 404, or an item lost for good (410, FILE_LOST), to
+// the rclone sentinel the caller expects, which rclone compares by
+// identity.
 func notFoundAs(err, notFound error) error {
-	if hasStatus(err, http.StatusNotFound) {
+	if hasStatus(err, http.StatusNotFound) || isGone(err) {
 		return notFound
 	}
 	return err

@@ -74,12 +74,16 @@ func (g *gate) wait(ctx context.Context) error {
 	}
 }
 
-// observe reads the rate-limit headers of any reply.
-func (g *gate) observe(resp *http.Response) {
+// observe reads the rate-limit headers of any reply, with err, the
+// reply's translated error if it failed. A captcha 429 holds nothing:
+// waiting does not clear it, and the call fails at once.
+func (g *gate) observe(resp *http.Response, err error) {
 	now := time.Now()
 	reset, hasReset := resetTime(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
-		g.blockUntil(now.Add(g.retryDelay(resp.Header, now)))
+		if !isCaptcha(err) {
+			g.blockUntil(now.Add(g.retryDelay(resp.Header, bodyRetryAfter(err), now)))
+		}
 		return
 	}
 	remaining, err := strconv.Atoi(resp.Header.Get("X-Ratelimit-Remaining"))
@@ -89,9 +93,19 @@ func (g *gate) observe(resp *http.Response) {
 	g.spread(remaining, reset.Sub(now))
 }
 
-// retryDelay is what a 429 asks for: Retry-After, else the window reset,
-// else the fallback.
-func (g *gate) retryDelay(h http.Header, now time.Time) time.Duration {
+// bodyRetryAfter is the retry_after a 429's body gave, 0 if none.
+func bodyRetryAfter(err error) time.Duration {
+	if apiErr, ok := apiError(err); ok {
+		return apiErr.RetryAfter
+	}
+	return 0
+}
+
+// retryDelay is what a 429 asks for. Headers win over the body: first
+// Retry-After, then the window reset, then the body's retry_after, else
+// the fallback. The headers are what put.io's rate limiter itself sets
+// (and what rclone has always obeyed); retry_after is a hint in the body.
+func (g *gate) retryDelay(h http.Header, bodyDelay time.Duration, now time.Time) time.Duration {
 	if seconds, err := strconv.Atoi(h.Get("Retry-After")); err == nil && seconds >= 0 {
 		return time.Duration(seconds) * time.Second
 	}
@@ -100,6 +114,9 @@ func (g *gate) retryDelay(h http.Header, now time.Time) time.Duration {
 	}
 	if reset, ok := resetTime(h); ok {
 		return reset.Sub(now)
+	}
+	if bodyDelay > 0 {
+		return bodyDelay
 	}
 	return g.fallback
 }

@@ -8,9 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +23,6 @@ import (
 	"github.com/rclone/rclone/fs/config/obscure"
 	"github.com/rclone/rclone/fs/fshttp"
 	"github.com/rclone/rclone/fs/hash"
-	"github.com/rclone/rclone/fs/list"
 	"github.com/rclone/rclone/lib/dircache"
 	"github.com/rclone/rclone/lib/encoder"
 	"github.com/rclone/rclone/lib/oauthutil"
@@ -42,6 +39,8 @@ const (
 	rootID           = "0"
 	// listPageSize is the largest page put.io is known to serve.
 	listPageSize = 1000
+	// maxNameBytes is put.io's name limit, in bytes of UTF-8.
+	maxNameBytes = 255
 )
 
 // oauthConfig is the put.io OAuth app; auth_url/token_url override it.
@@ -169,6 +168,8 @@ type Fs struct {
 	uploads    *uploadService // what the upload service supports, per remote
 	cacheDir   string         // rclone's cache directory, for upload sessions
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
+	tokens     *oauthutil.TokenSource
+	account    *accountID // who the token belongs to, once asked
 }
 
 // Object describes a put.io file.
@@ -212,8 +213,11 @@ func parseURLOption(name, value string) (*url.URL, error) {
 
 // checkOptions rejects option values the backend cannot work with.
 func checkOptions(opt *Options) (*url.URL, error) {
-	if opt.ChunkSize < 0 || opt.UploadWindow < 0 {
-		return nil, fmt.Errorf("putio: options chunk_size = %v and upload_window = %v must not be negative", opt.ChunkSize, opt.UploadWindow)
+	if opt.ChunkSize < 0 {
+		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: give a size such as 64M, or 0 for no limit", opt.ChunkSize)
+	}
+	if opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
 		return nil, err
@@ -231,7 +235,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
-	oauthClient, _, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
 	if err != nil {
 		return nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 	}
@@ -251,6 +255,8 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		gate:       gateFor(opt.APIURL, name),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
+		tokens:     tokens,
+		account:    &accountID{},
 		uploads:    uploadServiceFor(opt.UploadURL, name),
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
@@ -295,149 +301,6 @@ func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 	return nil, err
 }
 
-// itemPath is the API path of one item.
-func itemPath(id, suffix string) string {
-	return "/v2/files/" + id + suffix
-}
-
-// getChild looks up leaf in the folder dirID: one call, never a listing.
-func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
-	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodGet,
-		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {f.opt.Enc.FromStandardName(leaf)}},
-	}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return out.File, nil
-}
-
-// FindLeaf finds the folder leaf in the folder pathID.
-func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
-	item, err := f.getChild(ctx, pathID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	if !item.IsDir() {
-		return "", false, nil
-	}
-	return item.ID.String(), true, nil
-}
-
-// CreateDir makes the folder leaf in pathID. A name clash means another
-// writer got there first, so the existing folder is used.
-func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
-	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/files/create-folder",
-		form:   url.Values{"name": {f.opt.Enc.FromStandardName(leaf)}, "parent_id": {pathID}},
-	}, &out)
-	if hasType(err, errTypeNameExists) {
-		if id, found, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && found {
-			return id, nil
-		}
-	}
-	if err != nil {
-		return "", err
-	}
-	f.fresh.added(pathID, leaf)
-	f.fresh.created(out.File.ID.String())
-	return out.File.ID.String(), nil
-}
-
-// listPages calls page for each page of the folder dirID, one paced call
-// per page, so callers can stream them.
-func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func([]api.File) error) error {
-	first := apiCall{
-		method: http.MethodGet,
-		path:   "/v2/files/list",
-		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}},
-	}
-	err := walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, page)
-	return notFoundAs(err, fs.ErrorDirNotFound)
-}
-
-// walkPages reads a paged listing: first opens it, continuePath takes the
-// cursor of each next page. The usable items of each page go to each as
-// the page arrives; malformed ones are reported and skipped.
-func walkPages[T any, P interface {
-	*T
-	Validate() error
-}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func([]T) error) error {
-	call := first
-	var previous string
-	for {
-		var out api.Page[T, P]
-		if err := f.callJSON(ctx, call, &out); err != nil {
-			return err
-		}
-		items, problems := out.Usable()
-		reportSkipped(ctx, f, problems)
-		if err := each(items); err != nil {
-			return err
-		}
-		cursor := out.NextCursor()
-		switch {
-		case cursor == "":
-			return nil
-		case cursor == previous && len(out.Files) == 0:
-			return fmt.Errorf("putio: listing %s: the server repeats an empty page; try again later", first.path)
-		}
-		previous = cursor
-		call = apiCall{
-			method: http.MethodPost,
-			path:   continuePath,
-			form:   url.Values{"cursor": {cursor}, "per_page": {strconv.Itoa(perPage)}},
-		}
-	}
-}
-
-// reportSkipped logs malformed items left out of a listing and counts
-// them as errors, so that a sync does not delete on an incomplete view.
-func reportSkipped(ctx context.Context, f *Fs, problems []error) {
-	for _, err := range problems {
-		fs.Errorf(f, "skipping a malformed item put.io listed: %v", err)
-		_ = fs.CountError(ctx, err)
-	}
-}
-
-// List the objects and directories in dir into entries.
-func (f *Fs) List(ctx context.Context, dir string) (fs.DirEntries, error) {
-	return list.WithListP(ctx, dir, f)
-}
-
-// ListP lists dir, handing each page of entries to callback as it arrives.
-func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) error {
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
-		return err
-	}
-	return f.listPages(ctx, dirID, f.pageSize, func(items []api.File) error {
-		entries := make(fs.DirEntries, 0, len(items))
-		for i := range items {
-			entries = append(entries, f.entryFor(dir, &items[i]))
-		}
-		return callback(entries)
-	})
-}
-
-// entryFor turns a listed item into a directory or an object.
-func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
-	remote := path.Join(dir, f.opt.Enc.ToStandardName(item.Name))
-	if item.IsDir() {
-		id := item.ID.String()
-		f.dirCache.Put(remote, id)
-		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
-	}
-	return f.newObject(remote, item)
-}
-
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
 	return &Object{fs: f, remote: remote, info: *item}
@@ -453,19 +316,6 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 		return nil, fs.ErrorIsDir
 	}
 	return f.newObject(remote, item), nil
-}
-
-// findItem looks up a file or folder by path without creating anything.
-func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
-	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, false)
-	if errors.Is(err, fs.ErrorDirNotFound) {
-		return nil, fs.ErrorObjectNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	item, err := f.getChild(ctx, dirID, leaf)
-	return item, notFoundAs(err, fs.ErrorObjectNotFound)
 }
 
 // Put uploads in to remote; an existing file there is updated.
@@ -511,62 +361,6 @@ func (f *Fs) Mkdir(ctx context.Context, dir string) error {
 	return err
 }
 
-// deleteItems removes items by id, to the trash unless hard_delete is set.
-func (f *Fs) deleteItems(ctx context.Context, ids ...string) error {
-	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
-	if f.opt.HardDelete {
-		// A query flag, as the official SDK sends it.
-		call.query = url.Values{"skip_trash": {"1"}}
-	}
-	return f.callJSON(ctx, call, &api.Empty{})
-}
-
-// purgeCheck removes dir, refusing a non-empty one when check is set.
-func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
-		return err
-	}
-	if dirID == rootID {
-		return errors.New("putio: can't remove the root folder")
-	}
-	if check {
-		if err := f.checkEmpty(ctx, dirID); err != nil {
-			return err
-		}
-	}
-	if err := f.deleteItems(ctx, dirID); err != nil {
-		return notFoundAs(err, fs.ErrorDirNotFound)
-	}
-	f.dirCache.FlushDir(dir)
-	return nil
-}
-
-// checkEmpty fails unless dirID has no children; one item is enough to tell.
-func (f *Fs) checkEmpty(ctx context.Context, dirID string) error {
-	errStop := errors.New("stop")
-	err := f.listPages(ctx, dirID, 1, func(items []api.File) error {
-		if len(items) > 0 {
-			return fs.ErrorDirectoryNotEmpty
-		}
-		return errStop
-	})
-	if errors.Is(err, errStop) {
-		return nil
-	}
-	return err
-}
-
-// Rmdir removes the empty folder dir.
-func (f *Fs) Rmdir(ctx context.Context, dir string) error {
-	return f.purgeCheck(ctx, dir, true)
-}
-
-// Purge removes dir and everything in it with one call.
-func (f *Fs) Purge(ctx context.Context, dir string) error {
-	return f.purgeCheck(ctx, dir, false)
-}
-
 // DirCacheFlush drops the cached folder ids.
 func (f *Fs) DirCacheFlush() {
 	f.dirCache.ResetRoot()
@@ -586,149 +380,6 @@ func (f *Fs) touch(ctx context.Context, id string, modTime time.Time) error {
 // formatTime is the RFC 3339 form put.io accepts, in whole seconds.
 func formatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
-}
-
-// serverSideTarget checks src is one of our Objects on the same server
-// (else notOurs) and finds, creating it if needed, the folder of remote.
-func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string, notOurs error) (srcObj *Object, leaf, dirID string, err error) {
-	srcObj, ok := src.(*Object)
-	if !ok || srcObj.fs.opt.APIURL != f.opt.APIURL {
-		return nil, "", "", notOurs
-	}
-	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
-	f.fresh.forget(dirID) // a copy or move adds a name we don't track
-	return srcObj, leaf, dirID, err
-}
-
-// Copy src to remote server-side: a copy straight to the final name and a
-// touch to restore the modification time, which put.io resets.
-func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantCopy)
-	if err != nil {
-		return nil, err
-	}
-	item, err := f.copyItem(ctx, srcObj.id(), dirID, leaf)
-	if hasType(err, errTypeNameExists) {
-		item, err = f.copyViaTempName(ctx, srcObj.id(), dirID, leaf)
-	}
-	if err != nil {
-		return nil, err
-	}
-	dst := f.newObject(remote, item)
-	return dst, dst.setModTime(ctx, srcObj.ModTime(ctx))
-}
-
-// copyItem copies id into dirID as leaf and returns the new item. A reply
-// without the item is tolerated, as the copy exists by then: it is looked
-// up by name instead.
-func (f *Fs) copyItem(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
-	out := api.FileReply{AllowMissing: true}
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/files/copy",
-		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}},
-	}, &out)
-	if err != nil || out.File != nil {
-		return out.File, err
-	}
-	return f.getChild(ctx, dirID, leaf)
-}
-
-// copyViaTempName handles a copy refused for a name clash (real or the
-// spurious one put.io is known for): copy under a temporary name, and
-// only once that copy exists delete the file in the way and rename.
-func (f *Fs) copyViaTempName(ctx context.Context, id, dirID, leaf string) (*api.File, error) {
-	tempLeaf := leaf + ".rclone-copy-" + strconv.FormatInt(time.Now().UnixNano()%1e8, 36)
-	item, err := f.copyItem(ctx, id, dirID, tempLeaf)
-	if err != nil {
-		return nil, err
-	}
-	existing, err := f.getChild(ctx, dirID, leaf)
-	switch {
-	case err == nil && existing.ID.String() == id:
-		logIgnored(nil, "removing the temporary copy", f.deleteItems(ctx, item.ID.String()))
-		return nil, fmt.Errorf("putio: can't copy %q onto itself", leaf)
-	case err == nil && existing.IsDir():
-		return nil, fmt.Errorf("putio: can't copy over folder %q; the copy is kept as %q", leaf, tempLeaf)
-	case err == nil:
-		err = f.deleteItems(ctx, existing.ID.String())
-	case hasStatus(err, http.StatusNotFound):
-		err = nil
-	}
-	if err == nil {
-		err = f.rename(ctx, item.ID.String(), leaf)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("putio: copy kept as %q: %w", tempLeaf, err)
-	}
-	item.Name = f.opt.Enc.FromStandardName(leaf)
-	return item, nil
-}
-
-// rename gives the item id a new name in place.
-func (f *Fs) rename(ctx context.Context, id, leaf string) error {
-	return f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/files/rename",
-		form:   url.Values{"file_id": {id}, "name": {f.opt.Enc.FromStandardName(leaf)}},
-	}, &api.Empty{})
-}
-
-// moveItem moves and renames one item.
-func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
-	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.opt.Enc.FromStandardName(leaf)}})
-}
-
-// move calls files/move. Its per-item failures can come back with HTTP
-// 200, so the body is checked too.
-func (f *Fs) move(ctx context.Context, form url.Values) error {
-	var out api.MoveReply
-	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move", form: form}, &out)
-	if err != nil {
-		return err
-	}
-	return out.Err()
-}
-
-// Move src to remote server-side: one move and a touch, as put.io resets
-// the modification time. The item keeps its id.
-func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantMove)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.moveItem(ctx, srcObj.id(), dirID, leaf); err != nil {
-		return nil, err
-	}
-	item := srcObj.info
-	item.Name = f.opt.Enc.FromStandardName(leaf)
-	item.ParentID = parseID(dirID)
-	dst := f.newObject(remote, &item)
-	return dst, dst.setModTime(ctx, srcObj.ModTime(ctx))
-}
-
-// parseID turns a dircache id back into an api.ID.
-func parseID(id string) api.ID {
-	n, _ := strconv.ParseInt(id, 10, 64)
-	return api.ID(n)
-}
-
-// DirMove moves the folder srcRemote of src to dstRemote in one call.
-func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
-	srcFs, ok := src.(*Fs)
-	if !ok || srcFs.opt.APIURL != f.opt.APIURL {
-		return fs.ErrorCantDirMove
-	}
-	srcID, _, _, dstDirID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
-	if err != nil {
-		return err
-	}
-	f.fresh.forget(dstDirID)
-	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
-		return err
-	}
-	srcFs.dirCache.FlushDir(srcRemote)
-	return nil
 }
 
 // accountInfo fetches /account/info.
@@ -769,49 +420,6 @@ func (f *Fs) UserInfo(ctx context.Context) (map[string]string, error) {
 // CleanUp empties the trash.
 func (f *Fs) CleanUp(ctx context.Context) error {
 	return f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/trash/empty"}, &api.Empty{})
-}
-
-// MergeDirs moves the contents of dirs[1:] into dirs[0], one bulk move per
-// page of ids, then deletes the emptied folders.
-func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
-	if len(dirs) < 2 {
-		return nil
-	}
-	dstID := dirs[0].ID()
-	f.fresh.forget(dstID)
-	for _, dir := range dirs[1:] {
-		// Collect first: moving items out would shift a listing cursor.
-		var ids []string
-		err := f.listPages(ctx, dir.ID(), f.pageSize, func(items []api.File) error {
-			for i := range items {
-				ids = append(ids, items[i].ID.String())
-			}
-			return nil
-		})
-		if err == nil {
-			err = f.bulkMove(ctx, ids, dstID)
-		}
-		if err != nil {
-			return fmt.Errorf("putio: merging %q into %q: %w", dir, dirs[0], err)
-		}
-		if err := f.deleteItems(ctx, dir.ID()); err != nil {
-			return fmt.Errorf("putio: removing merged folder %q: %w", dir, err)
-		}
-	}
-	f.DirCacheFlush()
-	return nil
-}
-
-// bulkMove moves the items ids into dirID, listPageSize per call.
-func (f *Fs) bulkMove(ctx context.Context, ids []string, dirID string) error {
-	for len(ids) > 0 {
-		batch := ids[:min(len(ids), listPageSize)]
-		ids = ids[len(batch):]
-		if err := f.move(ctx, url.Values{"file_ids": {strings.Join(batch, ",")}, "parent_id": {dirID}}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Fs returns the parent Fs.

@@ -92,7 +92,7 @@ type tusUpload struct {
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID) (*api.File, error) {
-	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.opt.Enc.FromStandardName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing}
+	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing}
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
@@ -344,7 +344,7 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
-	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File) error {
+	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
 		for i := range items {
 			item := &items[i]
 			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||

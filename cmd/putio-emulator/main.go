@@ -33,6 +33,9 @@ type config struct {
 	addr    string
 	verbose bool
 	opts    putiotest.Options
+	// sharedAppTokens maps an app token to the token whose account it
+	// joins (-app-tokens x=owner).
+	sharedAppTokens map[string]string
 }
 
 const usageHead = `putio-emulator serves a put.io API emulator: the API under /v2/, tus
@@ -51,7 +54,7 @@ Usage: putio-emulator [flags]
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	var tokens string
+	var tokens, appTokens, firstParty string
 	var omit string
 	var tusExtensions string
 	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
@@ -62,13 +65,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free port)")
 	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
+	fs.StringVar(&appTokens, "app-tokens", "", "comma-separated third-party app tokens, each its own account, or TOKEN=OWNER to join OWNER's account")
+	fs.StringVar(&firstParty, "first-party-clients", "", "comma-separated OAuth client ids whose tokens are first-party (default: every client gets app tokens)")
 	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
 	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies, kept in a subdirectory removed on exit (default: the system temporary directory)")
 	fs.Int64Var(&cfg.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
 	fs.DurationVar(&cfg.opts.Latency, "latency", 0, "delay added to every request")
 	fs.IntVar(&cfg.opts.RateLimit.Requests, "rate-limit", 0, "requests per window and token (0: no limit)")
 	fs.DurationVar(&cfg.opts.RateLimit.Window, "rate-window", time.Minute, "rate limit window")
-	fs.StringVar(&omit, "rate-omit-headers", "", "comma-separated rate limit headers to leave out (e.g. Retry-After)")
+	fs.StringVar(&omit, "rate-omit-headers", "", "comma-separated rate limit headers to leave out (e.g. Retry-After; retry_after for the body field)")
+	fs.BoolVar(&cfg.opts.RateLimit.Captcha, "rate-captcha", false, "answer over-limit requests with put.io's captcha-needed 429")
+	fs.DurationVar(&cfg.opts.CursorExpiry, "cursor-expiry", 0, "lifetime of listing cursors; older ones get 400 (0: no expiry)")
 	fs.StringVar(&cfg.opts.PublicURL, "public-url", "", "base of absolute URLs handed out (default: from each request)")
 	fs.DurationVar(&cfg.opts.URLExpiry, "url-expiry", 6*time.Hour, "lifetime of signed download URLs")
 	fs.DurationVar(&cfg.opts.UploadExpiry, "upload-expiry", 24*time.Hour, "idle time after which a tus upload is dropped")
@@ -90,12 +97,25 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments %q; all settings are flags (see -h)", fs.Args())
 	}
 	cfg.opts.Tokens = splitList(tokens)
+	cfg.opts.FirstPartyClients = splitList(firstParty)
+	cfg.sharedAppTokens = map[string]string{}
+	for _, entry := range splitList(appTokens) {
+		token, owner, shared := strings.Cut(entry, "=")
+		if !shared {
+			cfg.opts.AppTokens = append(cfg.opts.AppTokens, token)
+			continue
+		}
+		if token == "" || owner == "" {
+			return config{}, fmt.Errorf("-app-tokens: %q is not TOKEN or TOKEN=OWNER", entry)
+		}
+		cfg.sharedAppTokens[token] = owner
+	}
 	cfg.opts.RateLimit.Omit = splitList(omit)
 	cfg.opts.TusExtensions = splitList(tusExtensions)
 	if cfg.opts.TusExtensions == nil {
 		cfg.opts.TusExtensions = []string{} // advertise none, rather than the default
 	}
-	if cfg.opts.Strict && len(cfg.opts.Tokens) == 0 {
+	if cfg.opts.Strict && len(cfg.opts.Tokens)+len(cfg.opts.AppTokens)+len(cfg.sharedAppTokens) == 0 {
 		fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work")
 	}
 	return cfg, nil
@@ -129,6 +149,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer emu.Close()
+	for token, owner := range cfg.sharedAppTokens {
+		if err := emu.Account(owner).AddToken(token, putiotest.ScopeApp); err != nil {
+			return fmt.Errorf("-app-tokens %s=%s: %w", token, owner, err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (choose another -addr)", cfg.addr, err)

@@ -82,6 +82,37 @@ func TestStrictTokensFlag(t *testing.T) {
 	}
 }
 
+// A first-party token, an app token of its own account and an app token
+// sharing the first one's account: public_share/list tells the scopes
+// apart, files/list the accounts.
+func TestAppTokensFlag(t *testing.T) {
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-strict", "-tokens", "full", "-app-tokens", "solo,shared=full")
+	defer stop()
+	for token, want := range map[string]int{"full": 200, "solo": 401, "shared": 401} {
+		if code := get(t, base+"/v2/public_share/list", token); code != want {
+			t.Errorf("public_share/list with %s: %d, want %d", token, code, want)
+		}
+		if code := get(t, base+"/v2/files/list", token); code != 200 {
+			t.Errorf("files/list with %s: %d", token, code)
+		}
+	}
+	if code := get(t, base+"/v2/files/list", "other"); code != 401 {
+		t.Errorf("unregistered token: %d", code)
+	}
+}
+
+func TestAppTokensFlagRefusesBadEntries(t *testing.T) {
+	for _, bad := range []string{"=owner", "x="} {
+		if _, err := parseFlags([]string{"-app-tokens", bad}, io.Discard); err == nil {
+			t.Errorf("-app-tokens %q accepted", bad)
+		}
+	}
+	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7"}, io.Discard)
+	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
 func TestFlagsReachOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -17,8 +19,10 @@ type Error struct {
 	Type    string // error_type (or OAuth's "error")
 	Message string // error_message
 	Excerpt string // start of the body when it was not a put.io error object
-	Method  string // request method, for the message
-	Path    string // request path without the query, for the message
+	// RetryAfter is the body's retry_after (put.io's 429s), 0 if absent.
+	RetryAfter time.Duration
+	Method     string // request method, for the message
+	Path       string // request path without the query, for the message
 }
 
 // Error gives a one-line description naming the call that failed.
@@ -47,9 +51,23 @@ func (e *Error) Error() string {
 // errorBody is put.io's error object; OAuth routes say "error" instead of
 // "error_type".
 type errorBody struct {
-	ErrorType    string `json:"error_type"`
-	ErrorMessage string `json:"error_message"`
-	OAuthError   string `json:"error"`
+	ErrorType    string  `json:"error_type"`
+	ErrorMessage string  `json:"error_message"`
+	OAuthError   string  `json:"error"`
+	RetryAfter   seconds `json:"retry_after"`
+}
+
+// seconds is a delay in seconds given as a number or a numeric string;
+// anything else reads as 0, so that an odd value never hides the error.
+type seconds time.Duration
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (s *seconds) UnmarshalJSON(data []byte) error {
+	text := strings.Trim(string(data), `"`)
+	if n, err := strconv.ParseFloat(text, 64); err == nil && n > 0 && n < 1e6 {
+		*s = seconds(n * float64(time.Second))
+	}
+	return nil
 }
 
 // ParseError decodes an error reply. It never fails: a body that is not a
@@ -60,6 +78,7 @@ func ParseError(status int, body []byte) *Error {
 	if json.Unmarshal(body, &parsed) == nil && (parsed.ErrorType != "" || parsed.ErrorMessage != "" || parsed.OAuthError != "") {
 		e.Type = firstNonEmpty(parsed.ErrorType, parsed.OAuthError)
 		e.Message = parsed.ErrorMessage
+		e.RetryAfter = time.Duration(parsed.RetryAfter)
 		return e
 	}
 	e.Excerpt = Excerpt(body)

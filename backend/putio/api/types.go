@@ -101,6 +101,9 @@ func (f *File) ModTime() time.Time {
 	return f.UpdatedAt.Time
 }
 
+// Key is the item's id, which tells listed items apart.
+func (f *File) Key() int64 { return int64(f.ID) }
+
 // Validate rejects items the backend could not use safely.
 func (f *File) Validate() error {
 	switch {
@@ -136,14 +139,16 @@ func (r *FileReply) Validate() error {
 	return r.File.Validate()
 }
 
-// Page is one page of a paged listing: /files/list, /trash/list and
-// their /continue calls.
+// Page is one page of a paged listing: /files/list, /trash/list,
+// /transfers/list and their /continue calls. File listings carry their
+// items in "files", the transfer listing in "transfers".
 type Page[T any, P interface {
 	*T
 	Validate() error
 }] struct {
-	Files  []T     `json:"files"`
-	Cursor *string `json:"cursor"`
+	Files     []T     `json:"files"`
+	Transfers []T     `json:"transfers"`
+	Cursor    *string `json:"cursor"`
 }
 
 // ListReply is a page of folder items.
@@ -158,15 +163,24 @@ func (r *Page[T, P]) Validate() error { return nil }
 // Usable returns the page's well-formed items and an error for each
 // malformed one, so one odd item does not hide a whole folder.
 func (r *Page[T, P]) Usable() (good []T, problems []error) {
-	good = r.Files[:0:0]
-	for i := range r.Files {
-		if err := P(&r.Files[i]).Validate(); err != nil {
+	items := r.Items()
+	good = items[:0:0]
+	for i := range items {
+		if err := P(&items[i]).Validate(); err != nil {
 			problems = append(problems, err)
 			continue
 		}
-		good = append(good, r.Files[i])
+		good = append(good, items[i])
 	}
 	return good, problems
+}
+
+// Items are the page's items as sent, whichever key carried them.
+func (r *Page[T, P]) Items() []T {
+	if r.Files == nil {
+		return r.Transfers
+	}
+	return r.Files
 }
 
 // NextCursor is the cursor of the next page, "" on the last one.

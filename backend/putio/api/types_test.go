@@ -129,3 +129,17 @@ func FuzzDecodeReplies(f *testing.F) {
 		}
 	})
 }
+
+func TestParseErrorReadsRetryAfter(t *testing.T) {
+	for body, want := range map[string]time.Duration{
+		`{"error_type":"RATE_LIMIT_ERROR","retry_after":3}`:      3 * time.Second,
+		`{"error_type":"RATE_LIMIT_ERROR","retry_after":"1.5"}`:  1500 * time.Millisecond,
+		`{"error_type":"RATE_LIMIT_ERROR","retry_after":"soon"}`: 0,
+		`{"error_type":"RATE_LIMIT_ERROR","retry_after":-4}`:     0,
+		`{"error_type":"RATE_LIMIT_ERROR"}`:                      0,
+	} {
+		e := ParseError(http.StatusTooManyRequests, []byte(body))
+		assert.Equal(t, want, e.RetryAfter, body)
+		assert.Equal(t, "RATE_LIMIT_ERROR", e.Type, "an odd retry_after keeps the error type: %s", body)
+	}
+}

@@ -3,6 +3,7 @@ package putiotest
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,21 +30,23 @@ func (e *Emulator) authorize(c *call) bool {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	a, known := e.accounts[c.token]
-	if !known && e.opts.Strict {
+	g, known := e.tokens[c.token]
+	if !known && (e.opts.Strict || e.revoked[c.token]) {
 		c.fail(http.StatusUnauthorized, "invalid_grant", "the access token is not valid (revoked or never issued); authorize again to get a new one")
 		return false
 	}
 	if !known {
-		a = e.accountLocked(c.token)
+		g = e.grantLocked(c.token, ScopeFull, nil, "")
 	}
-	c.acct = a
+	c.acct, c.grant = g.acct, g
 	return true
 }
 
 // oauthAuthenticate serves GET /v2/oauth2/authenticate: it approves at
 // once and redirects with a one-time code (or, for response_type=token,
-// the token in the fragment).
+// the token in the fragment). A request that carries a known token is the
+// signed-in user approving, so the new token joins that account; else a
+// fresh account is made.
 func (e *Emulator) oauthAuthenticate(c *call) {
 	q := c.r.URL.Query()
 	redirect, err := url.Parse(q.Get("redirect_uri"))
@@ -55,47 +58,70 @@ func (e *Emulator) oauthAuthenticate(c *call) {
 	if state := q.Get("state"); state != "" {
 		values.Set("state", state)
 	}
+	e.mu.Lock()
+	pending := &authCode{clientID: q.Get("client_id")}
+	if g, ok := e.tokens[c.token]; ok {
+		pending.acct = g.acct
+	}
+	e.mu.Unlock()
 	if q.Get("response_type") == "token" {
-		token := e.issueToken()
-		redirect.Fragment = url.Values{"access_token": {token}}.Encode()
+		redirect.Fragment = url.Values{"access_token": {e.issueToken(pending)}}.Encode()
 	} else {
-		values.Set("code", e.issueCode())
+		values.Set("code", e.issueCode(pending))
 	}
 	redirect.RawQuery = values.Encode()
 	http.Redirect(c.w, c.r, redirect.String(), http.StatusFound)
+}
+
+// authCode is an authorization code waiting to be exchanged.
+type authCode struct {
+	expires  time.Time
+	clientID string
+	acct     *account // nil: a fresh account
 }
 
 // codeLife is how long an authorization code can be exchanged; OAuth
 // codes are short-lived, and expiry also bounds the codes kept.
 const codeLife = 10 * time.Minute
 
-func (e *Emulator) issueCode() string {
+func (e *Emulator) issueCode(pending *authCode) string {
 	code := "code-" + randomHex(12)
 	now := e.opts.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for c, expires := range e.codes {
-		if now.After(expires) {
+	for c, old := range e.codes {
+		if now.After(old.expires) {
 			delete(e.codes, c)
 		}
 	}
-	e.codes[code] = now.Add(codeLife)
+	pending.expires = now.Add(codeLife)
+	e.codes[code] = pending
 	return code
 }
 
-// takeCode reports whether code is issued and unexpired, and uses it up.
-func (e *Emulator) takeCode(code string) bool {
+// takeCode returns an issued, unexpired code and uses it up.
+func (e *Emulator) takeCode(code string) *authCode {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	expires, issued := e.codes[code]
+	pending := e.codes[code]
 	delete(e.codes, code)
-	return issued && !e.opts.Now().After(expires)
+	if pending == nil || e.opts.Now().After(pending.expires) {
+		return nil
+	}
+	return pending
 }
 
-// issueToken creates a token with a fresh account.
-func (e *Emulator) issueToken() string {
+// issueToken creates the token an approved authorization gives: its scope
+// follows the client id (Options.FirstPartyClients).
+func (e *Emulator) issueToken(pending *authCode) string {
 	token := "token-" + randomHex(16)
-	e.accountFor(token)
+	scope := ScopeApp
+	if slices.Contains(e.opts.FirstPartyClients, pending.clientID) {
+		scope = ScopeFull
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.grantLocked(token, scope, pending.acct, pending.clientID)
 	return token
 }
 
@@ -110,11 +136,12 @@ func (e *Emulator) oauthAccessToken(c *call) {
 		c.json(http.StatusBadRequest, oauthError("invalid_request", "grant_type must be authorization_code, got "+strconv.Quote(grant)))
 		return
 	}
-	if !e.takeCode(v.Get("code")) {
+	pending := e.takeCode(v.Get("code"))
+	if pending == nil {
 		c.json(http.StatusBadRequest, oauthError("invalid_request", "the code is unknown, expired or already used; authorize again"))
 		return
 	}
-	c.json(http.StatusOK, obj{"access_token": e.issueToken()})
+	c.json(http.StatusOK, obj{"access_token": e.issueToken(pending)})
 }
 
 // oauthError is an error body of the OAuth endpoints, which carry "error".
@@ -125,17 +152,19 @@ func oauthError(kind, message string) obj {
 	return body
 }
 
-// oauthValidate serves GET /v2/oauth2/validate.
+// oauthValidate serves GET /v2/oauth2/validate. token_scope is "default"
+// for app tokens too: the record's values for it name no third-party
+// scope, and a strict client would refuse an invented one.
 func (e *Emulator) oauthValidate(c *call) {
 	e.mu.Lock()
-	a, known := e.accounts[c.token]
-	if !known && !e.opts.Strict && c.token != "" {
-		a, known = e.accountLocked(c.token), true
+	g, known := e.tokens[c.token]
+	if !known && !e.opts.Strict && !e.revoked[c.token] && c.token != "" {
+		g, known = e.grantLocked(c.token, ScopeFull, nil, ""), true
 	}
 	e.mu.Unlock()
 	if !known {
 		c.ok(obj{"result": false, "token_id": nil, "token_scope": nil, "user_id": nil})
 		return
 	}
-	c.ok(obj{"result": true, "token_id": a.userID, "token_scope": "default", "user_id": a.userID})
+	c.ok(obj{"result": true, "token_id": g.id, "token_scope": string(ScopeFull), "user_id": g.acct.userID})
 }

@@ -67,7 +67,10 @@ func (acc *Account) UploadBytes() int64 {
 // uploadBytesByToken is UploadBytes per token, for the admin API.
 func (e *Emulator) uploadBytesByToken() map[string]int64 {
 	e.mu.Lock()
-	accounts := maps.Clone(e.accounts)
+	accounts := make(map[string]*account, len(e.tokens))
+	for token, g := range e.tokens {
+		accounts[token] = g.acct
+	}
 	e.mu.Unlock()
 	e.counters.mu.Lock()
 	defer e.counters.mu.Unlock()

@@ -26,6 +26,10 @@
 // used by Calls, Log and Fault.
 //
 // Each distinct token is its own account, created on first use, unless
-// Options.Strict is set. File bodies live on disk (Options.DataDir or a
+// Options.Strict is set. A token is first-party (ScopeFull) or a
+// third-party app token (ScopeApp), which put.io refuses on some routes;
+// the OAuth flow gives app tokens unless Options.FirstPartyClients lists
+// the client, and Account.NewToken adds tokens of either scope to an
+// account. File bodies live on disk (Options.DataDir or a
 // temporary directory), metadata in memory.
 package putiotest

@@ -16,7 +16,8 @@ import (
 
 // Fault makes matching requests misbehave. A fault with a Status replies
 // at once with that status; otherwise the request is served, slowed by
-// Latency, cut (Cut) or with its body truncated (Truncate).
+// Latency, cut (Cut) or with its body truncated (Truncate). With AfterWork
+// the request is served in full first and only its reply is lost.
 type Fault struct {
 	// Route is a route name such as "POST /v2/files/delete"; empty or "*"
 	// matches every route (the admin API excepted), "unknown" requests that
@@ -45,6 +46,11 @@ type Fault struct {
 	// Truncate sends only the first half of the real reply body, with a
 	// matching Content-Length: a well-formed reply carrying broken JSON.
 	Truncate bool `json:"truncate,omitempty"`
+	// AfterWork serves the request in full (state changes included), then
+	// throws its reply away and sends the Status reply instead, or, with
+	// Cut "response", drops the connection without a byte of reply: the
+	// server did the work but the client never heard.
+	AfterWork bool `json:"after_work,omitempty"`
 
 	// Times limits the fault to the next N matching requests (0: all).
 	Times int `json:"times,omitempty"`
@@ -98,6 +104,10 @@ func (f Fault) validate() error {
 		return errors.New("fault probability must be between 0 and 1")
 	case f.Times < 0 || f.CutAfter < 0:
 		return errors.New("fault times and cut_after cannot be negative")
+	case f.AfterWork && (f.Status == 0) == (f.Cut != CutResponse):
+		return errors.New(`an after_work fault needs either a status or cut "response", not both`)
+	case f.AfterWork && (f.CutAfter != 0 || f.Truncate):
+		return errors.New("an after_work fault loses the whole reply; cut_after and truncate do not apply")
 	}
 	return nil
 }
@@ -186,6 +196,15 @@ func (e *Emulator) applyFault(c *call, routeName string) (done bool, finish func
 		return true, nil
 	}
 	switch {
+	case f.AfterWork:
+		reply := c.w
+		c.w = &silentWriter{header: http.Header{}}
+		return false, func() {
+			if f.Cut != "" {
+				panic(http.ErrAbortHandler)
+			}
+			writeFault(reply, f)
+		}
 	case f.Status != 0:
 		writeFault(c.w, f)
 		return true, nil

@@ -169,9 +169,51 @@ func TestFaultCutRequest(t *testing.T) {
 	}
 }
 
+// An after-work fault lets the request change state and loses only its
+// reply: a 502 in its place, or a connection dropped before any byte.
+func TestFaultAfterWork(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(api.token)
+	id := api.upload(0, "f", []byte("x"), nil)
+	dir := api.mkdir(0, "d")
+	mustInject(t, srv, putiotest.Fault{Route: "POST /v2/files/copy", AfterWork: true, Status: 502, Body: "<html>bad gateway</html>", ContentType: "text/html", Times: 1})
+	resp := api.send("POST", "/v2/files/copy", strings.NewReader(url.Values{"file_id": {itoa(id)}, "parent_id": {itoa(dir)}}.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 502 || string(body) != "<html>bad gateway</html>" {
+		t.Fatalf("after-work copy replied %d %q", resp.StatusCode, body)
+	}
+	if got, err := acct.ReadFile("d/f"); err != nil || string(got) != "x" {
+		t.Fatalf("the copy was not made: %q %v", got, err)
+	}
+	if log := srv.Log(); log[len(log)-1].Status != 502 {
+		t.Fatalf("after-work copy logged as %d", log[len(log)-1].Status)
+	}
+
+	mustInject(t, srv, putiotest.Fault{Route: "POST /v2/files/delete", AfterWork: true, Cut: putiotest.CutResponse, Times: 1})
+	req, _ := http.NewRequest("POST", srv.URL+"/v2/files/delete", strings.NewReader(url.Values{"file_ids": {itoa(id)}}.Encode()))
+	req.Header.Set("Authorization", "Bearer "+api.token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("cut delete got a reply: %d", resp.StatusCode)
+	}
+	if _, err := acct.Stat("f"); err == nil || len(acct.Trash()) != 1 || acct.Trash()[0].ID != id {
+		t.Fatalf("the delete was not done: trash %+v", acct.Trash())
+	}
+	if log := srv.Log(); log[len(log)-1].Status != putiotest.StatusCut {
+		t.Fatalf("cut delete logged as %d", log[len(log)-1].Status)
+	}
+	// The faults fired once each.
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+}
+
 func TestInjectValidates(t *testing.T) {
 	srv, _ := newAPI(t)
-	for _, f := range []putiotest.Fault{{Status: 42}, {Cut: "sideways"}, {Probability: 2}, {Times: -1}, {ErrorType: "TRASH_LOCK_TIMEOUT"}, {Body: "x"}} {
+	for _, f := range []putiotest.Fault{{Status: 42}, {Cut: "sideways"}, {Probability: 2}, {Times: -1}, {ErrorType: "TRASH_LOCK_TIMEOUT"}, {Body: "x"},
+		{AfterWork: true}, {AfterWork: true, Status: 502, Cut: putiotest.CutResponse}, {AfterWork: true, Cut: putiotest.CutRequest},
+		{AfterWork: true, Cut: putiotest.CutResponse, CutAfter: 10}, {AfterWork: true, Status: 502, Truncate: true}} {
 		if srv.Inject(f) == nil {
 			t.Errorf("Inject(%+v) accepted", f)
 		}
@@ -244,6 +286,7 @@ func TestAdminRoute(t *testing.T) {
 	mustStatus(t, api.get("/v2/files/list", nil), 200)
 	mustError(t, admin("POST", "faults", `{"status":"x"}`), 400, "BadRequest")
 	mustError(t, admin("POST", "faults", `{"cut":"both"}`), 400, "BadRequest")
+	mustError(t, admin("POST", "faults", `{"after_work":true}`), 400, "BadRequest")
 	mustError(t, admin("GET", "nothing", ""), 404, "NotFound")
 	mustStatus(t, admin("POST", "tokens?token=registered", ""), 200)
 	if srv.Account("registered").UserID() == srv.Account(srv.Token).UserID() {

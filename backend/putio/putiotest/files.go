@@ -135,6 +135,7 @@ func (e *Emulator) rename(c *call) {
 		n.setName(name)
 		n.updated = e.now()
 		n.parent.updated = n.updated
+		e.changed(n, feedFileUpdate)
 		return nil, nil
 	})
 }
@@ -201,6 +202,7 @@ func (e *Emulator) moveNode(n, parent *node, name string) error {
 	n.setName(name)
 	e.attach(parent, n)
 	n.updated = e.now()
+	e.changed(n, feedFileMove)
 	return nil
 }
 
@@ -262,6 +264,7 @@ func (e *Emulator) touch(c *call) {
 		}
 		for _, n := range nodes {
 			n.updated = t
+			e.changed(n, feedFileUpdate)
 		}
 		return nil, nil
 	})
@@ -292,29 +295,4 @@ func parseClientTime(s string) (time.Time, error) {
 		return time.Time{}, errBadRequest("BadRequest", strconv.Quote(s)+" is not an RFC 3339 time with a zone, such as 2024-05-01T12:00:00Z")
 	}
 	return t.UTC().Truncate(time.Second), nil
-}
-
-// accountInfo serves GET /v2/account/info.
-func (e *Emulator) accountInfo(c *call) {
-	c.locked(func(url.Values) (obj, error) {
-		a := c.acct
-		quota := e.opts.Quota
-		return obj{"info": obj{
-			"user_id":                  a.userID,
-			"username":                 a.username,
-			"mail":                     a.username + "@example.invalid",
-			"account_status":           "active",
-			"avatar_url":               "",
-			"trash_size":               a.trashSize(),
-			"monthly_bandwidth_usage":  0,
-			"files_will_be_deleted_at": nil,
-			"private_download_host_ip": nil,
-			"disk":                     obj{"size": quota, "used": a.used, "avail": a.avail(quota)},
-			"settings": obj{"trash_enabled": true, "default_download_folder": 0, "sort_by": "NAME_ASC",
-				"tunnel_route_name": nil, "use_private_download_ip": false},
-			"is_sub_account":         false,
-			"can_create_sub_account": false,
-			"warnings":               obj{},
-		}}, nil
-	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 const (
@@ -22,9 +23,14 @@ type cursor struct {
 	After   int64  `json:"a"`
 	PerPage int64  `json:"n"`
 	Types   string `json:"t,omitempty"`
+	Query   string `json:"q,omitempty"` // search words
+	Share   int64  `json:"s,omitempty"` // public share listed
+	Issued  int64  `json:"i,omitempty"` // Unix seconds, for Options.CursorExpiry
 }
 
-func (cur cursor) encode() string {
+// encodeCursor hands out cur, stamped with the time it was issued.
+func (e *Emulator) encodeCursor(cur cursor) string {
+	cur.Issued = e.opts.Now().Unix()
 	data, _ := json.Marshal(cur) // a struct of ints and strings always encodes
 	return base64.RawURLEncoding.EncodeToString(data)
 }
@@ -42,9 +48,13 @@ func decodeCursor(s, kind string, a *account) (cursor, error) {
 }
 
 // continuation reads the cursor of a list/continue call, with the page
-// size it may override.
-func continuation(v url.Values, kind string, a *account) (cursor, error) {
+// size it may override. With Options.CursorExpiry, an older cursor is
+// refused with 400, as put.io refuses bad or expired cursors.
+func (e *Emulator) continuation(v url.Values, kind string, a *account) (cursor, error) {
 	cur, err := decodeCursor(v.Get("cursor"), kind, a)
+	if err == nil && e.opts.CursorExpiry > 0 && e.opts.Now().Sub(time.Unix(cur.Issued, 0)) > e.opts.CursorExpiry {
+		err = errBadRequest("INVALID_CURSOR", "the cursor has expired; start the listing again")
+	}
 	if err == nil {
 		cur.PerPage, err = perPage(v, cur.PerPage)
 	}
@@ -87,7 +97,7 @@ func (e *Emulator) pageReply(items []*node, cur cursor) obj {
 	if more {
 		next := cur
 		next.After = maxID(nodes)
-		reply["cursor"] = next.encode()
+		reply["cursor"] = e.encodeCursor(next)
 	}
 	return reply
 }
@@ -164,7 +174,7 @@ func countAllowed(items []*node, types typeFilter) int {
 // continueFiles serves POST /v2/files/list/continue.
 func (e *Emulator) continueFiles(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := continuation(v, "files", c.acct)
+		cur, err := e.continuation(v, "files", c.acct)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,13 @@ import "time"
 type Options struct {
 	// Tokens are registered up front, each as its own account.
 	Tokens []string
+	// AppTokens are registered up front as third-party app tokens
+	// (ScopeApp), each its own account.
+	AppTokens []string
+	// FirstPartyClients are the OAuth client ids whose tokens are
+	// first-party (ScopeFull); the OAuth flow gives every other client,
+	// rclone's 4131 included, a third-party app token.
+	FirstPartyClients []string
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
@@ -56,6 +63,15 @@ type Options struct {
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
+	// FeedHeartbeat is the interval of the feed's ping frames (default
+	// 10 s, as on put.io; negative: none).
+	FeedHeartbeat time.Duration
+	// FeedFileObjects makes file events carry the whole File object; by
+	// default they carry only the id, the least the record promises.
+	FeedFileObjects bool
+	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
+	// transfers) works; an older one is refused with 400, as put.io does.
+	CursorExpiry time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)
@@ -68,8 +84,13 @@ type RateLimit struct {
 	Requests int
 	Window   time.Duration // default 1 minute
 	// Omit names response headers to leave out (e.g. "Retry-After",
-	// "X-Ratelimit-Reset"), to test a client's fall-backs.
+	// "X-Ratelimit-Reset"), or "retry_after" for the body field, to test
+	// a client's fall-backs.
 	Omit []string
+	// Captcha answers an over-budget request as put.io does when it wants
+	// a captcha solved: 429 with x-ratelimit-action: captcha-needed and an
+	// x-ratelimit-id; waiting does not clear it.
+	Captcha bool
 }
 
 const (

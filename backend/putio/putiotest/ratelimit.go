@@ -26,7 +26,10 @@ func (l *rateLimiter) init(cfg RateLimit, now func() time.Time) {
 	l.windows = map[string]*rateWindow{}
 	l.omit = map[string]bool{}
 	for _, h := range cfg.Omit {
-		l.omit[http.CanonicalHeaderKey(h)] = true
+		if h != "retry_after" {
+			h = http.CanonicalHeaderKey(h)
+		}
+		l.omit[h] = true
 	}
 }
 
@@ -54,10 +57,26 @@ func (l *rateLimiter) admit(c *call) bool {
 	if used <= l.cfg.Requests {
 		return true
 	}
-	wait := int64(reset.Sub(now)+time.Second-1) / int64(time.Second)
-	l.setHeader(c.w, "Retry-After", strconv.FormatInt(max(wait, 1), 10))
-	c.fail(http.StatusTooManyRequests, "TooManyRequests", "rate limit exceeded; wait for the time in Retry-After / x-ratelimit-reset")
+	if l.cfg.Captcha {
+		l.failCaptcha(c)
+		return false
+	}
+	wait := max(int64(reset.Sub(now)+time.Second-1)/int64(time.Second), 1)
+	l.setHeader(c.w, "Retry-After", strconv.FormatInt(wait, 10))
+	body := errorBody(http.StatusTooManyRequests, "TooManyRequests", "rate limit exceeded; wait for the time in Retry-After / x-ratelimit-reset")
+	if !l.omit["retry_after"] {
+		body["retry_after"] = wait
+	}
+	writeJSON(c.w, http.StatusTooManyRequests, body)
 	return false
+}
+
+// failCaptcha is put.io's 429 for a client that must solve a captcha at
+// https://app.put.io/captcha/<x-ratelimit-id>: no delay would help.
+func (l *rateLimiter) failCaptcha(c *call) {
+	c.w.Header().Set("X-Ratelimit-Action", "captcha-needed")
+	c.w.Header().Set("X-Ratelimit-Id", randomHex(8))
+	c.fail(http.StatusTooManyRequests, "RATE_LIMIT_ERROR", "too many requests; solve the captcha to continue")
 }
 
 func (l *rateLimiter) setHeader(w http.ResponseWriter, key, value string) {

@@ -16,6 +16,7 @@ type route struct {
 	method string
 	segs   []string
 	auth   bool // needs a token (and counts against the rate limit)
+	full   bool // refuses third-party app tokens (401 invalid_scope)
 	tus    bool // a tus upload route: Tus-Resumable on every reply
 	handle func(*call)
 }
@@ -24,6 +25,14 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
 	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth,
 		tus: strings.HasPrefix(path, "/files/"), handle: handle}
+}
+
+// newFullRoute is newRoute for a route that put.io refuses to
+// third-party app tokens.
+func newFullRoute(name string, handle func(*call)) *route {
+	r := newRoute(name, true, handle)
+	r.full = true
+	return r
 }
 
 // routeTable lists every endpoint. Literal routes come before templated
@@ -39,11 +48,18 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("POST /v2/files/copy", authed, e.copy),
 		newRoute("POST /v2/files/delete", authed, e.deleteFiles),
 		newRoute("POST /v2/files/touch", authed, e.touch),
+		newRoute("GET /v2/files/search", authed, e.searchFiles),
+		newRoute("POST /v2/files/search/continue", authed, e.continueSearch),
+		newRoute("POST /v2/files/upload", authed, e.legacyUpload),
 		newRoute("GET /v2/files/{id}", authed, e.getFile),
 		newRoute("GET /v2/files/{id}/child", authed, e.child),
 		newRoute("GET /v2/files/{id}/url", authed, e.fileURL),
 		newRoute("GET /v2/files/{id}/download", authed, e.fileDownload),
 		newRoute("GET /v2/files/{id}/download/{name}", authed, e.fileDownload),
+		newRoute("HEAD /v2/files/{id}/download", authed, e.fileDownload),
+		newRoute("GET /v2/files/{id}/stream", authed, e.fileDownload),
+		newRoute("HEAD /v2/files/{id}/stream", authed, e.fileDownload),
+		newRoute("GET /v2/files/{id}/shared-with-v2", authed, e.sharedWith),
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
 		newRoute("POST /files/", authed, e.tusCreate),
@@ -57,13 +73,37 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("POST /v2/trash/delete", authed, e.deleteTrash),
 		newRoute("POST /v2/trash/empty", authed, e.emptyTrash),
 		newRoute("GET /v2/account/info", authed, e.accountInfo),
+		newRoute("GET /v2/account/settings", authed, e.getSettings),
+		newRoute("POST /v2/account/settings", authed, e.saveSettings),
+		newRoute("GET /v2/events/list", authed, e.listEvents),
+		newFullRoute("POST /v2/events/delete", e.clearEvents),
+		newFullRoute("POST /v2/events/delete/{id}", e.deleteEvent),
+		newRoute("GET /v2/transfers/list", authed, e.listTransfers),
+		newRoute("POST /v2/transfers/list/continue", authed, e.continueTransfers),
+		newRoute("GET /v2/transfers/count", authed, e.countTransfers),
+		newRoute("POST /v2/transfers/info", authed, e.transferInfo),
+		newRoute("POST /v2/transfers/add", authed, e.addTransfer),
+		newRoute("POST /v2/transfers/add-multi", authed, e.addMultiple),
+		newRoute("POST /v2/transfers/cancel", authed, e.cancelTransfers),
+		newRoute("POST /v2/transfers/retry", authed, e.retryTransfer),
+		newRoute("POST /v2/transfers/clean", authed, e.cleanTransfers),
+		newRoute("POST /v2/transfers/remove", authed, e.removeTransfers),
+		newRoute("GET /v2/transfers/{id}", authed, e.getTransfer),
 		newRoute("GET /v2/oauth2/authenticate", open, e.oauthAuthenticate),
 		newRoute("GET /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("POST /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("GET /v2/oauth2/validate", open, e.oauthValidate),
-		newRoute("GET /v2/public_share/list", authed, e.listShares),
+		newFullRoute("GET /v2/oauth/grants", e.listGrants),
+		newFullRoute("POST /v2/oauth/grants/logout", e.logoutGrant),
+		newFullRoute("POST /v2/oauth/grants/{id}/delete", e.deleteGrant),
+		newFullRoute("GET /v2/public_share/list", e.listShares),
+		newRoute("GET /v2/public_share", open, e.getPublicShare),
+		newRoute("GET /v2/public_share/files/list", open, e.listShareFiles),
+		newRoute("POST /v2/public_share/files/list/continue", open, e.continueShareFiles),
+		newRoute("GET /v2/public_share/files/{id}/url", open, e.shareFileURL),
 		newRoute("POST /v2/public_share/{id}", authed, e.createShare),
 		newRoute("DELETE /v2/public_share/{id}", authed, e.deleteShare),
+		newRoute("GET "+feedPath, open, e.serveFeed),
 	}
 }
 
@@ -94,7 +134,7 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 	var vars map[string]string
 	for i, p := range pattern {
 		if strings.HasPrefix(p, "{") {
-			if segs[i] == "" {
+			if !varMatches(p, segs[i]) {
 				return nil, false
 			}
 			if vars == nil {
@@ -108,6 +148,16 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 	return vars, true
 }
 
+// varMatches reports whether a path segment can fill a {var}: any
+// non-empty word, but an {id} only digits, so that an unknown word such as
+// "search" under /v2/files/ is an unknown route, not a missing item.
+func varMatches(pattern, seg string) bool {
+	if pattern != "{id}" {
+		return seg != ""
+	}
+	return seg != "" && strings.Trim(seg, "0123456789") == ""
+}
+
 // call is one request on its way through a handler.
 type call struct {
 	e           *Emulator
@@ -115,6 +165,7 @@ type call struct {
 	r           *http.Request
 	vars        map[string]string
 	acct        *account
+	grant       *grant // the token's grant, once authorized
 	token       string
 	allowed     []string // methods the path takes when the request's is not one
 	paramsCache paramSet
@@ -162,6 +213,10 @@ func (e *Emulator) serve(c *call, rt *route) {
 		return
 	}
 	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {
+		return
+	}
+	if rt.full && c.grant.scope != ScopeFull {
+		c.fail(http.StatusUnauthorized, "invalid_scope", "this route needs a first-party put.io token; third-party app tokens are refused here")
 		return
 	}
 	rt.handle(c)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Emulator is the put.io emulator as an http.Handler. It serves the API
@@ -22,19 +21,24 @@ type Emulator struct {
 	signKey []byte
 
 	mu        sync.Mutex // guards everything below
-	accounts  map[string]*account
+	tokens    map[string]*grant
+	revoked   map[string]bool
 	nodes     map[int64]*node
 	uploads   map[string]*upload
-	codes     map[string]time.Time // unused OAuth codes and their expiry
+	codes     map[string]*authCode // unused OAuth codes
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
 	nextShare int64
+	nextGrant int64
+	nextEvent int64
 	rng       *rand.Rand
 
-	faults   faultSet
-	counters counterSet
-	limiter  rateLimiter
+	faults    faultSet
+	counters  counterSet
+	limiter   rateLimiter
+	feeds     feedHub     // real-time feed connections
+	transfers transferSet // guarded by mu, but for its fetch bookkeeping
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -49,26 +53,40 @@ func New(opts Options) (*Emulator, error) {
 		opts:      opts,
 		blobs:     blobs,
 		signKey:   []byte(randomHex(32)),
-		accounts:  map[string]*account{},
+		tokens:    map[string]*grant{},
+		revoked:   map[string]bool{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
-		codes:     map[string]time.Time{},
+		codes:     map[string]*authCode{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,
 		nextShare: 1,
+		nextGrant: 1,
+		nextEvent: 1,
 		rng:       rand.New(rand.NewPCG(opts.Seed, 0x70757469)),
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
+	e.transfers.init()
 	for _, token := range opts.Tokens {
 		e.accountFor(token)
+	}
+	for _, token := range opts.AppTokens {
+		e.mu.Lock()
+		if _, taken := e.tokens[token]; !taken {
+			e.grantLocked(token, ScopeApp, nil, "")
+		}
+		e.mu.Unlock()
 	}
 	e.routes = e.routeTable()
 	return e, nil
 }
 
-// Close removes the file bodies.
+// Close ends feed connections, stops transfer downloads and removes the
+// file bodies.
 func (e *Emulator) Close() error {
+	e.feeds.shutdown()
+	e.transfers.close()
 	return e.blobs.close()
 }
 

@@ -16,6 +16,8 @@ type account struct {
 	used      int64   // bytes of all files, trashed ones included
 	trash     []*node // top-level trashed items, oldest first
 	trashLock chan struct{}
+	settings  settings
+	events    []event // history, oldest first
 }
 
 // node is a file or folder. Trashed items keep their parent pointer so a
@@ -50,17 +52,10 @@ func (e *Emulator) accountFor(token string) *account {
 }
 
 func (e *Emulator) accountLocked(token string) *account {
-	if a, ok := e.accounts[token]; ok {
-		return a
+	if g, ok := e.tokens[token]; ok {
+		return g.acct
 	}
-	now := e.now()
-	a := &account{userID: e.nextUser, trashLock: make(chan struct{}, 1)}
-	a.username = "user" + itoa(a.userID)
-	a.root = &node{id: 0, acct: a, dir: true, created: now, updated: now}
-	a.root.setName("Your Files")
-	e.nextUser++
-	e.accounts[token] = a
-	return a
+	return e.grantLocked(token, ScopeFull, nil, "").acct
 }
 
 // lookup finds a live (not trashed) item of the account; id 0 is the root.
@@ -123,6 +118,7 @@ func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	e.nextID++
 	e.nodes[n.id] = n
 	e.attach(parent, n)
+	e.changed(n, feedFileCreate)
 	return n
 }
 

@@ -43,7 +43,7 @@ func (c *call) takeTrashLock() bool {
 }
 
 // deleteFiles serves POST /v2/files/delete: to the trash, or for good
-// with skip_trash.
+// with skip_trash or when the account's trash_enabled setting is off.
 func (e *Emulator) deleteFiles(c *call) {
 	c.trashLocked(func(v url.Values) (obj, error) {
 		ids, err := idsParam(v, "file_ids", "file_id")
@@ -56,7 +56,8 @@ func (e *Emulator) deleteFiles(c *call) {
 		}
 		for _, n := range nodes {
 			e.detach(n)
-			if flagParam(v, "skip_trash") {
+			if flagParam(v, "skip_trash") || !c.acct.settings.TrashEnabled {
+				e.changed(n, feedFileDelete)
 				e.purge(n)
 				continue
 			}
@@ -115,6 +116,7 @@ func listedAncestor(n *node, listed map[*node]bool) bool {
 func (e *Emulator) moveToTrash(n *node) {
 	n.trashed, n.deletedAt = true, e.now()
 	n.acct.trash = append(n.acct.trash, n)
+	e.changed(n, feedFileDelete)
 }
 
 func (a *account) trashSize() int64 {
@@ -146,7 +148,7 @@ func (e *Emulator) trashPageReply(a *account, cur cursor) obj {
 	if more {
 		next := cur
 		next.After = maxID(nodes)
-		reply["cursor"] = next.encode()
+		reply["cursor"] = e.encodeCursor(next)
 	}
 	return reply
 }
@@ -165,7 +167,7 @@ func (e *Emulator) listTrash(c *call) {
 // continueTrash serves POST /v2/trash/list/continue.
 func (e *Emulator) continueTrash(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		cur, err := continuation(v, "trash", c.acct)
+		cur, err := e.continuation(v, "trash", c.acct)
 		if err != nil {
 			return nil, err
 		}
@@ -209,6 +211,7 @@ func (e *Emulator) restoreTrash(c *call) {
 		}
 		n.setName(freeName(parent, n.name))
 		e.attach(parent, n)
+		e.changed(n, feedFileCreate)
 	})
 }
 

@@ -443,6 +443,7 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 		n.updated = up.updatedAt
 	}
 	up.acct.used += n.size
+	e.recordUploadLocked(n)
 	return n, nil
 }
 

@@ -100,6 +100,7 @@ type dataset struct {
 	small    tree // the nested small-file tree, current contents
 	smallOld tree // same names and sizes, older bytes and times
 	mem      tree // the --transfers memory set
+	resume   tree // one file, resume.bin, for the kill-and-rerun
 }
 
 func (d *dataset) path(parts ...string) string {
@@ -127,6 +128,9 @@ func makeDataset(dir string, sz sizes) (*dataset, error) {
 		memNames[i] = fmt.Sprintf("mem-%02d.bin", i)
 	}
 	if d.mem, err = writeTree(d.path("mem"), memNames, sz.MemMiB<<20, 9000, now); err != nil {
+		return nil, err
+	}
+	if d.resume, err = writeTree(d.path("resume"), []string{"resume.bin"}, sz.ResumeMiB<<20, 2, now); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -29,8 +29,13 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/netns"
 )
 
-// putioHosts are the names the built-in backend hard-codes.
-var putioHosts = []string{"api.put.io", "upload.put.io"}
+// The names the built-in backend hard-codes.
+const (
+	apiHost    = "api.put.io"
+	uploadHost = "upload.put.io"
+)
+
+var putioHosts = []string{apiHost, uploadHost}
 
 // sizes scale the scenarios; each has a BENCH_* environment override.
 type sizes struct {
@@ -40,11 +45,14 @@ type sizes struct {
 	Siblings   int   `json:"siblings"`
 	MemFiles   int   `json:"mem_files"`
 	MemMiB     int64 `json:"mem_mib"`
+	ResumeMiB  int64 `json:"resume_mib"`
+	KillMiB    int64 `json:"kill_mib"`
 }
 
 type config struct {
 	ours, upstream, emulator string
 	oursArgs                 []string
+	cwuArgs                  []string // emulator flags for featureCWU, if given
 	outDir                   string
 	only                     map[string]bool
 	timeout                  time.Duration
@@ -85,7 +93,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.outDir, "out", envString("BENCH_OUT", "bench/out"), "directory for results.json and results.md (env BENCH_OUT)")
 	flag.StringVar(&only, "only", os.Getenv("BENCH_ONLY"), "comma-separated scenario names to run (default all; env BENCH_ONLY)")
 	flag.DurationVar(&cfg.timeout, "timeout", envDuration("BENCH_TIMEOUT", 5*time.Minute), "limit for one rclone command (env BENCH_TIMEOUT)")
-	flag.DurationVar(&cfg.latency, "latency", envDuration("BENCH_LATENCY", 0), "delay the proxy adds to each request, standing in for the round trip to put.io (env BENCH_LATENCY)")
+	flag.DurationVar(&cfg.latency, "latency", envDuration("BENCH_LATENCY", standardLatency), "delay the proxy adds to each request, standing in for the round trip to put.io; 0 for none (env BENCH_LATENCY)")
 	flag.IntVar(&cfg.runs, "runs", envInt("BENCH_RUNS", 3), "runs of each scenario and backend; the table shows the median by wall time (env BENCH_RUNS)")
 	flag.Int64Var(&cfg.sz.LargeMiB, "large-mib", envInt("BENCH_LARGE_MIB", int64(512)), "size of the large upload/download file (env BENCH_LARGE_MIB)")
 	flag.IntVar(&cfg.sz.SmallFiles, "small-files", envInt("BENCH_SMALL_FILES", 200), "number of small files (env BENCH_SMALL_FILES)")
@@ -93,8 +101,16 @@ func parseFlags() config {
 	flag.IntVar(&cfg.sz.Siblings, "siblings", envInt("BENCH_SIBLINGS", 2000), "files beside each ancestor of the deep path (env BENCH_SIBLINGS)")
 	flag.IntVar(&cfg.sz.MemFiles, "mem-files", envInt("BENCH_MEM_FILES", 4), "files, and --transfers, of the memory scenario (env BENCH_MEM_FILES)")
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
+	flag.Int64Var(&cfg.sz.ResumeMiB, "resume-mib", envInt("BENCH_RESUME_MIB", int64(300)), "size of the file killed mid-upload and uploaded again (env BENCH_RESUME_MIB)")
+	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "PATCH MiB after which the first attempt is killed (env BENCH_KILL_MIB)")
+	cwuArgs := flag.String("emu-cwu-args", os.Getenv("BENCH_EMU_CWU_ARGS"), "emulator flags that make it offer tus creation-with-upload (default: found in its -h; env BENCH_EMU_CWU_ARGS)")
 	flag.Parse()
 	cfg.oursArgs = strings.Fields(*oursArgs)
+	cfg.cwuArgs = strings.Fields(*cwuArgs)
+	if cfg.sz.KillMiB >= cfg.sz.ResumeMiB {
+		fmt.Fprintf(os.Stderr, "benchputio: -kill-mib %d must be below -resume-mib %d\n", cfg.sz.KillMiB, cfg.sz.ResumeMiB)
+		os.Exit(2)
+	}
 	cfg.runs = max(cfg.runs, 1)
 	if only != "" {
 		cfg.only = map[string]bool{}
@@ -119,12 +135,21 @@ func envString(key, def string) string {
 	return def
 }
 
+// envDuration reads a duration; "0" is a valid setting (no latency).
 func envDuration(key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(key)); err == nil && d > 0 {
+	v := os.Getenv(key)
+	if v == "0" {
+		return 0
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
 		return d
 	}
 	return def
 }
+
+// standardLatency is the round trip the standard run adds to every
+// request: a client some way from put.io's servers.
+const standardLatency = 30 * time.Millisecond
 
 // bench is the state shared by every scenario run.
 type bench struct {
@@ -135,6 +160,7 @@ type bench struct {
 	data     *dataset
 	backends []backend
 	versions map[string]string
+	features map[string][]string // emulator feature -> its flags
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -155,7 +181,7 @@ func run(ctx context.Context, cfg config) error {
 	rep := report{
 		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: sourceRevision(ctx),
 		OursArgs: strings.Join(cfg.oursArgs, " "), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(),
-		CPUs: runtime.NumCPU(), Versions: b.versions, Results: results, Wall: time.Since(start).Round(time.Second).String(),
+		CPUs: runtime.NumCPU(), Versions: b.versions, Features: b.features, Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}
 	fmt.Println()
 	rep.writeText(os.Stdout)
@@ -194,87 +220,15 @@ func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 		b.versions[be.Name] = version(ctx, be.Bin)
 		fmt.Printf("%s: %s (%s)\n", be.Name, be.Bin, b.versions[be.Name])
 	}
+	if b.features, err = emulatorFeatures(ctx, cfg); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	if b.data, err = makeDataset(filepath.Join(work, "data"), cfg.sz); err != nil {
 		return nil, fmt.Errorf("make local data: %w", err)
 	}
 	fmt.Printf("local data written in %.1fs\n\n", time.Since(start).Seconds())
 	return b, nil
-}
-
-// runScenarios measures every selected scenario cfg.runs times per
-// backend, alternating backends so drift in the machine's load hits both,
-// and keeps the median run of each.
-func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
-	var results []result
-	for _, sc := range scenarios(b.cfg.sz, b.data) {
-		if b.cfg.only != nil && !b.cfg.only[sc.Name] {
-			continue
-		}
-		runs := map[string][]result{}
-		for range b.cfg.runs {
-			for _, be := range b.backends {
-				res := b.measure(ctx, sc, be)
-				fmt.Println(res.progressLine())
-				runs[be.Name] = append(runs[be.Name], res)
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-			}
-		}
-		for _, be := range b.backends {
-			results = append(results, medianRun(runs[be.Name]))
-		}
-	}
-	return results, nil
-}
-
-// measure runs one scenario with one backend on a fresh emulator.
-func (b *bench) measure(ctx context.Context, sc scenario, be backend) result {
-	res := result{Scenario: sc.Name, What: sc.What, Backend: be.Name, KeyRoute: sc.KeyRoute}
-	dir := filepath.Join(b.work, sc.Name+"-"+be.Name)
-	defer os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return res.failed("setup", err)
-	}
-	emuLog, err := os.Create(filepath.Join(dir, "emulator.log"))
-	if err != nil {
-		return res.failed("setup", err)
-	}
-	defer emuLog.Close()
-	token := "bench-" + sc.Name + "-" + be.Name
-	e, err := emu.Start(ctx, b.cfg.emulator, filepath.Join(dir, "emulator-data"), token, emuLog)
-	if err != nil {
-		return res.failed("start emulator", err)
-	}
-	defer e.Stop()
-	proxy, err := mitm.Start(b.ca, mitm.Config{Target: e.URL, Hosts: putioHosts, Delay: b.cfg.latency})
-	if err != nil {
-		return res.failed("start proxy", err)
-	}
-	defer proxy.Close()
-	w := &world{emu: e, data: b.data, dir: dir, sz: b.cfg.sz}
-	if sc.seed != nil {
-		if err := sc.seed(ctx, w); err != nil {
-			return res.failed("seed", err)
-		}
-	}
-	if err := e.ResetCounters(ctx); err != nil {
-		return res.failed("reset counters", err)
-	}
-	env := rcloneEnv{dir: dir, token: token, proxyURL: proxy.URL(), caFile: b.caFile, timeout: b.cfg.timeout}
-	r := runRclone(ctx, be, env, sc.args(w))
-	calls, err := e.Calls(ctx)
-	if err != nil {
-		return res.failed("read counters", err)
-	}
-	res.record(sc, r, calls, proxy.Refused())
-	if r.Err == nil {
-		if err := sc.check(ctx, w, r); err != nil {
-			res.Status, res.Error = statusWrong, err.Error()
-		}
-	}
-	return res
 }
 
 func version(ctx context.Context, bin string) string {
@@ -284,6 +238,34 @@ func version(ctx context.Context, bin string) string {
 	}
 	first, _, _ := strings.Cut(string(out), "\n")
 	return strings.TrimSpace(strings.TrimPrefix(first, "rclone "))
+}
+
+// featureCWU is an emulator that advertises and accepts tus
+// creation-with-upload (a small file's body in the creation POST).
+const featureCWU = "creation-with-upload"
+
+// emulatorFeatures finds the flags for each optional emulator feature in
+// its -h, so scenarios that need a newer emulator report n/a on an older
+// one instead of failing.
+func emulatorFeatures(ctx context.Context, cfg config) (map[string][]string, error) {
+	features := map[string][]string{}
+	if len(cfg.cwuArgs) > 0 {
+		features[featureCWU] = cfg.cwuArgs
+	} else {
+		flags, err := emu.Flags(ctx, cfg.emulator)
+		if err != nil {
+			return nil, err
+		}
+		if args, ok := emu.CreationWithUploadArgs(flags); ok {
+			features[featureCWU] = args
+		}
+	}
+	if args, ok := features[featureCWU]; ok {
+		fmt.Printf("emulator: %s with %s\n", featureCWU, strings.Join(args, " "))
+	} else {
+		fmt.Printf("emulator: no option for %s in its -h; those scenarios are n/a\n", featureCWU)
+	}
+	return features, nil
 }
 
 // reproduceCommand is the command line, with the size overrides that
@@ -310,6 +292,10 @@ func sourceRevision(ctx context.Context) string {
 	dirty, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--", "backend/putio", "backend/all", "cmd/rclone").Output()
 	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
 		rev += " with uncommitted backend changes"
+	}
+	if main, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "main").Output(); err == nil {
+		merged := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", "main", "HEAD").Run() == nil
+		rev += fmt.Sprintf(" (main at %s, merged: %v)", strings.TrimSpace(string(main)), merged)
 	}
 	return rev
 }

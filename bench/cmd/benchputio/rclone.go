@@ -22,6 +22,8 @@ type backend struct {
 	Name string // "ours" or "upstream"
 	Bin  string
 	Args []string // extra flags for every command
+	// plain marks the in-process baseline (plainEntrant), not an rclone.
+	plain bool
 }
 
 // rcloneRun is one measured rclone process.
@@ -33,6 +35,7 @@ type rcloneRun struct {
 	Stdout   string
 	Err      error  // exit status and the tail of stderr
 	Logged   string // the tail of stderr after a successful exit
+	Killed   bool   // ended by SIGKILL from kill, not by itself
 }
 
 // rcloneEnv is what a measured rclone needs: an account on the emulator
@@ -75,8 +78,9 @@ func (e rcloneEnv) environ() []string {
 const timeBin = "/usr/bin/time"
 
 // runRclone starts b with args, waits, and measures wall time and the peak
-// resident set of that process alone.
-func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string) rcloneRun {
+// resident set of that process alone. Closing kill (nil: never) ends
+// rclone with SIGKILL, as a crash or a power cut would.
+func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string, kill <-chan struct{}) rcloneRun {
 	r := rcloneRun{Args: env.command(append(args, b.Args...))}
 	confFile, statsFile := filepath.Join(env.dir, "rclone.conf"), filepath.Join(env.dir, "time.out")
 	if err := os.WriteFile(confFile, nil, 0o600); err != nil {
@@ -98,15 +102,19 @@ func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string) rcl
 	if err == nil {
 		stop := make(chan struct{})
 		peak := make(chan int64, 1)
+		killed := make(chan bool, 1)
 		go func() { peak <- peakAnon(cmd.Process.Pid, stop) }()
+		go func() { killed <- killOnSignal(cmd.Process.Pid, kill, stop) }()
 		err = cmd.Wait()
 		close(stop)
-		r.PeakAnon = <-peak
+		r.PeakAnon, r.Killed = <-peak, <-killed
 	}
 	r.Wall = time.Since(start)
 	r.Stdout = stdout.String()
 	r.MaxRSS = readMaxRSS(statsFile)
 	switch {
+	case r.Killed:
+		r.Err = nil // the kill was the plan; the caller checks the rest
 	case ctx.Err() == context.DeadlineExceeded:
 		r.Err = fmt.Errorf("timed out after %s: %s", env.timeout, lastLines(stderr.String(), 3))
 	case err != nil:
@@ -116,6 +124,17 @@ func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string) rcl
 		r.Logged = lastLines(stderr.String(), 3)
 	}
 	return r
+}
+
+// killOnSignal SIGKILLs the process group of pid (time and rclone) when
+// kill closes before stop, and reports whether it did.
+func killOnSignal(pid int, kill, stop <-chan struct{}) bool {
+	select {
+	case <-kill:
+		return syscall.Kill(-pid, syscall.SIGKILL) == nil
+	case <-stop:
+		return false
+	}
 }
 
 // readMaxRSS reads time's %M (KiB, last line) in bytes; 0 if missing.

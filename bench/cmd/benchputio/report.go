@@ -2,16 +2,18 @@ package main
 
 import (
 	"cmp"
-	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
-
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
+	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 )
 
 // Result statuses.
@@ -20,28 +22,44 @@ const (
 	statusFailed = "FAILED" // rclone exited non-zero or timed out
 	statusWrong  = "WRONG"  // rclone succeeded but the remote is not as asked
 	statusError  = "ERROR"  // the harness could not set the scenario up
+	statusNA     = "n/a"    // not run: the emulator lacks an option it needs
 )
 
 // result is one scenario run with one backend.
 type result struct {
-	Scenario     string         `json:"scenario"`
-	What         string         `json:"what"`
-	Backend      string         `json:"backend"`
-	Status       string         `json:"status"`
-	Error        string         `json:"error,omitempty"`
-	Logged       string         `json:"logged,omitempty"` // stderr after a successful exit
-	Command      []string       `json:"command,omitempty"`
-	WallSeconds  float64        `json:"wall_seconds"`
-	AllWalls     []float64      `json:"all_wall_seconds,omitempty"` // every run, in order
-	MiBPerSecond float64        `json:"mib_per_second,omitempty"`
-	MaxRSSMiB    float64        `json:"max_rss_mib"`
-	PeakAnonMiB  float64        `json:"peak_anon_mib"`
-	Calls        int            `json:"calls"`
-	CallsPerItem float64        `json:"calls_per_item,omitempty"`
-	KeyRoute     string         `json:"key_route,omitempty"`
-	KeyCalls     int            `json:"key_route_calls"`
-	Routes       map[string]int `json:"routes"`
-	ProxyRefused int64          `json:"proxy_refused"`
+	Scenario string   `json:"scenario"`
+	What     string   `json:"what"`
+	Backend  string   `json:"backend"`
+	Status   string   `json:"status"`
+	Error    string   `json:"error,omitempty"`
+	Logged   string   `json:"logged,omitempty"` // stderr after a successful exit
+	Command  []string `json:"command,omitempty"`
+	figures
+	Each          []figures      `json:"each_run,omitempty"` // every run, in order
+	Bytes         int64          `json:"bytes,omitempty"`    // the scenario moves
+	MiBPerSecond  float64        `json:"mib_per_second,omitempty"`
+	MaxRSSMiB     float64        `json:"max_rss_mib"`
+	CallsPerItem  float64        `json:"calls_per_item,omitempty"`
+	KeyRoute      string         `json:"key_route,omitempty"`
+	KeyCalls      int            `json:"key_route_calls"`
+	Routes        map[string]int `json:"routes"`
+	ProxyRefused  int64          `json:"proxy_refused"`
+	PatchRequests int            `json:"patch_requests"`
+}
+
+// figures are the numbers of one run that targets are judged on; a
+// result holds those of its median run and of every run.
+type figures struct {
+	WallSeconds float64 `json:"wall_seconds"`
+	PeakAnonMiB float64 `json:"peak_anon_mib"`
+	Calls       int     `json:"calls"`
+	// PatchBytes are tus PATCH body bytes that crossed the proxy, over
+	// every attempt of the run.
+	PatchBytes int64 `json:"patch_bytes"`
+	// WireMiBPerSecond is the scenario's bytes over the time from the
+	// first PATCH's arrival at the proxy to the last PATCH's reply: upload
+	// throughput without start-up and lookups.
+	WireMiBPerSecond float64 `json:"wire_mib_per_second,omitempty"`
 }
 
 func (r result) failed(stage string, err error) result {
@@ -49,7 +67,7 @@ func (r result) failed(stage string, err error) result {
 	return r
 }
 
-func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, refused int64) {
+func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm.Proxy) {
 	r.Status = statusOK
 	if run.Err != nil {
 		r.Status, r.Error = statusFailed, run.Err.Error()
@@ -58,6 +76,7 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, refused int
 	r.Command = run.Args
 	r.WallSeconds = run.Wall.Seconds()
 	r.MaxRSSMiB = float64(run.MaxRSS) / (1 << 20)
+	r.Bytes = sc.Bytes
 	r.PeakAnonMiB = float64(run.PeakAnon) / (1 << 20)
 	if sc.Bytes > 0 && run.Err == nil {
 		r.MiBPerSecond = float64(sc.Bytes) / (1 << 20) / run.Wall.Seconds()
@@ -67,28 +86,42 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, refused int
 		r.CallsPerItem = float64(calls.Total) / float64(sc.Items)
 	}
 	r.KeyCalls = calls.Routes[r.KeyRoute]
-	r.ProxyRefused = refused
+	r.ProxyRefused = proxy.Refused()
+	patches := proxy.Patches()
+	r.PatchRequests, r.PatchBytes = patches.Requests, patches.Bytes
+	if span := patches.Span(); sc.Bytes > 0 && sc.KillAfter == 0 && span > 0 && run.Err == nil {
+		r.WireMiBPerSecond = float64(sc.Bytes) / (1 << 20) / span.Seconds()
+	}
 }
 
 // medianRun picks the run with the median wall time (the slower of the two
 // middle ones for an even count), noting every run's time. A failed run
 // wins, so failures are never hidden by a lucky retry.
 func medianRun(runs []result) result {
-	walls := make([]float64, len(runs))
+	each := make([]figures, len(runs))
 	for i, r := range runs {
-		walls[i] = r.WallSeconds
+		each[i] = r.figures
 	}
 	for _, r := range runs {
 		if r.Status != statusOK {
-			r.AllWalls = walls
+			r.Each = each
 			return r
 		}
 	}
 	sorted := slices.Clone(runs)
 	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.WallSeconds, b.WallSeconds) })
 	median := sorted[len(sorted)/2]
-	median.AllWalls = walls
+	median.Each = each
 	return median
+}
+
+// walls are the wall times of every run.
+func (r result) walls() []float64 {
+	walls := make([]float64, len(r.Each))
+	for i, f := range r.Each {
+		walls[i] = f.WallSeconds
+	}
+	return walls
 }
 
 func (r result) progressLine() string {
@@ -102,17 +135,18 @@ func (r result) progressLine() string {
 
 // report is everything one benchmark run found.
 type report struct {
-	Date     string            `json:"date"`
-	Command  string            `json:"command"`
-	Source   string            `json:"source"` // git revision of the checkout
-	OursArgs string            `json:"ours_args,omitempty"`
-	CPUs     int               `json:"cpus"`
-	Versions map[string]string `json:"versions"`
-	Runs     int               `json:"runs"` // per scenario and backend; results hold the median
-	Sizes    sizes             `json:"sizes"`
-	Latency  string            `json:"latency"` // added by the proxy to each request
-	Wall     string            `json:"total_wall"`
-	Results  []result          `json:"results"`
+	Date     string              `json:"date"`
+	Command  string              `json:"command"`
+	Source   string              `json:"source"` // git revision of the checkout
+	OursArgs string              `json:"ours_args,omitempty"`
+	CPUs     int                 `json:"cpus"`
+	Versions map[string]string   `json:"versions"`
+	Features map[string][]string `json:"emulator_features"` // optional emulator features found, with their flags
+	Runs     int                 `json:"runs"`              // per scenario and backend; results hold the median
+	Sizes    sizes               `json:"sizes"`
+	Latency  string              `json:"latency"` // added by the proxy to each request
+	Wall     string              `json:"total_wall"`
+	Results  []result            `json:"results"`
 }
 
 // table is rendered both as aligned text and as markdown.
@@ -141,9 +175,15 @@ func (t table) writeMarkdown(w io.Writer) {
 }
 
 func (rep report) tables() []table {
-	tables := []table{rep.mainTable()}
+	var tables []table
+	if t, ok := rep.targetTable(); ok {
+		tables = append(tables, t)
+	}
+	tables = append(tables, rep.mainTable())
 	for _, name := range rep.scenarioNames() {
-		tables = append(tables, rep.routeTable(name))
+		if !rep.notRun(name) {
+			tables = append(tables, rep.routeTable(name))
+		}
 	}
 	return tables
 }
@@ -151,14 +191,18 @@ func (rep report) tables() []table {
 func (rep report) mainTable() table {
 	t := table{
 		title:  "Head to head (each row: a fresh emulator, same seeded state)",
-		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "key route calls"},
+		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "wire MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "PATCHed", "key route calls"},
 	}
 	for _, r := range rep.Results {
+		if r.Status == statusNA {
+			t.rows = append(t.rows, append([]string{r.Scenario, r.What, r.Backend, r.Status + " (" + r.Error + ")"}, slices.Repeat([]string{"-"}, len(t.header)-4)...))
+			continue
+		}
 		t.rows = append(t.rows, []string{
 			r.Scenario, r.What, r.Backend, r.Status,
-			fmt.Sprintf("%.2fs", r.WallSeconds), wallRange(r.AllWalls), optional("%.1f", r.MiBPerSecond),
-			fmt.Sprintf("%.0f MiB", r.MaxRSSMiB), fmt.Sprintf("%.0f MiB", r.PeakAnonMiB), fmt.Sprint(r.Calls), optional("%.2f", r.CallsPerItem),
-			fmt.Sprintf("%d × %s", r.KeyCalls, r.KeyRoute),
+			fmt.Sprintf("%.2fs", r.WallSeconds), wallRange(r.walls()), optional("%.1f", r.MiBPerSecond), optional("%.1f", r.WireMiBPerSecond),
+			optional("%.0f MiB", r.MaxRSSMiB), optional("%.0f MiB", r.PeakAnonMiB), fmt.Sprint(r.Calls), optional("%.2f", r.CallsPerItem),
+			patched(r), fmt.Sprintf("%d × %s", r.KeyCalls, r.KeyRoute),
 		})
 	}
 	return t
@@ -208,11 +252,24 @@ func (rep report) scenarioNames() []string {
 	return names
 }
 
+// notRun reports whether every result of scenario is n/a.
+func (rep report) notRun(scenario string) bool {
+	return !slices.ContainsFunc(rep.Results, func(r result) bool { return r.Scenario == scenario && r.Status != statusNA })
+}
+
 func wallRange(walls []float64) string {
 	if len(walls) < 2 {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f–%.2fs", slices.Min(walls), slices.Max(walls))
+}
+
+// patched is the PATCH traffic the proxy saw: MiB in how many requests.
+func patched(r result) string {
+	if r.PatchRequests == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MiB in %d", float64(r.PatchBytes)/(1<<20), r.PatchRequests)
 }
 
 func optional(format string, v float64) string {
@@ -226,7 +283,7 @@ func optional(format string, v float64) string {
 func (rep report) problems() []string {
 	var out []string
 	for _, r := range rep.Results {
-		if r.Status != statusOK {
+		if r.Status != statusOK && r.Status != statusNA {
 			out = append(out, fmt.Sprintf("%s / %s: %s: %s\n    command: %s", r.Scenario, r.Backend, r.Status, r.Error, strings.Join(r.Command, " ")))
 		}
 		if r.Logged != "" {
@@ -252,13 +309,22 @@ func (rep report) writeText(w io.Writer) {
 }
 
 func (rep report) writeMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "# putio benchmark, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
+	fmt.Fprintf(w, "# putio benchmark results, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
 		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
+	fmt.Fprintf(w, "The emulator, the TLS proxy and rclone share these %d CPUs, and other work on the machine may be using them too. "+
+		"Absolute times are noisy and vary between invocations; the ratios compare entrants within one invocation and are the figures to read. "+
+		"bench/README.md explains every column.\n\n", rep.CPUs)
 	for _, name := range []string{"upstream", "ours"} {
 		fmt.Fprintf(w, "- %s: %s\n", name, rep.Versions[name])
 	}
 	if rep.OursArgs != "" {
 		fmt.Fprintf(w, "- extra flags for ours: `%s`\n", rep.OursArgs)
+	}
+	for _, feature := range slices.Sorted(maps.Keys(rep.Features)) {
+		fmt.Fprintf(w, "- emulator with %s: `%s`\n", feature, strings.Join(rep.Features[feature], " "))
+	}
+	if _, ok := rep.Features[featureCWU]; !ok {
+		fmt.Fprintf(w, "- emulator: its -h has no option for %s, so those scenarios are n/a\n", featureCWU)
 	}
 	fmt.Fprintln(w)
 	for _, t := range rep.tables() {

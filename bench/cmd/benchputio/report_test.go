@@ -7,23 +7,23 @@ import (
 
 func TestMedianRunPicksMiddleAndKeepsAllWalls(t *testing.T) {
 	runs := []result{
-		{Status: statusOK, WallSeconds: 3, Calls: 30},
-		{Status: statusOK, WallSeconds: 1, Calls: 10},
-		{Status: statusOK, WallSeconds: 2, Calls: 20},
+		{Status: statusOK, figures: figures{WallSeconds: 3, Calls: 30}},
+		{Status: statusOK, figures: figures{WallSeconds: 1, Calls: 10}},
+		{Status: statusOK, figures: figures{WallSeconds: 2, Calls: 20}},
 	}
 	got := medianRun(runs)
 	if got.WallSeconds != 2 || got.Calls != 20 {
 		t.Fatalf("median is the %vs run with %d calls, want the 2s run", got.WallSeconds, got.Calls)
 	}
-	if len(got.AllWalls) != 3 || got.AllWalls[0] != 3 {
-		t.Fatalf("AllWalls = %v, want every run in order", got.AllWalls)
+	if walls := got.walls(); len(walls) != 3 || walls[0] != 3 || got.Each[1].Calls != 10 {
+		t.Fatalf("Each = %+v, want every run's figures in order", got.Each)
 	}
 }
 
 func TestMedianRunReportsAFailure(t *testing.T) {
-	runs := []result{{Status: statusOK, WallSeconds: 1}, {Status: statusFailed, WallSeconds: 9, Error: "boom"}, {Status: statusOK, WallSeconds: 2}}
-	if got := medianRun(runs); got.Status != statusFailed || len(got.AllWalls) != 3 {
-		t.Fatalf("got status %s with walls %v, want the failed run and all three walls", got.Status, got.AllWalls)
+	runs := []result{{Status: statusOK, figures: figures{WallSeconds: 1}}, {Status: statusFailed, figures: figures{WallSeconds: 9}, Error: "boom"}, {Status: statusOK, figures: figures{WallSeconds: 2}}}
+	if got := medianRun(runs); got.Status != statusFailed || len(got.Each) != 3 {
+		t.Fatalf("got status %s with runs %v, want the failed run and all three runs", got.Status, got.Each)
 	}
 }
 

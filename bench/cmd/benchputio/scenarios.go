@@ -30,9 +30,27 @@ type scenario struct {
 	Items    int    // files the command handles, for calls per item (0: n/a)
 	Bytes    int64  // bytes it transfers, for MiB/s (0: n/a)
 	KeyRoute string // the route this scenario is about, shown in the main table
-	seed     func(ctx context.Context, w *world) error
-	args     func(w *world) []string
-	check    func(ctx context.Context, w *world, r rcloneRun) error
+	// Emulator names an emulator feature the scenario needs (see
+	// emulatorFeatures); if the emulator lacks it, the scenario is n/a.
+	Emulator string
+	// KillAfter, if > 0, makes the scenario a crash and a retry: a first
+	// attempt is SIGKILLed once that many PATCH body bytes have crossed
+	// the proxy, then the same command runs again and that run is measured.
+	KillAfter int64
+	seed      func(ctx context.Context, w *world) error
+	args      func(w *world) []string
+	check     func(ctx context.Context, w *world, r rcloneRun) error
+	// plain, if set, names a local file and remote name for the
+	// plainEntrant baseline, which then runs beside both rclones.
+	plain func(w *world) (local, name string)
+}
+
+// withEmulator is sc on an emulator with feature, under its own name.
+func withEmulator(sc scenario, suffix, feature string) scenario {
+	sc.Name += "-" + suffix
+	sc.What += ", emulator offers " + feature
+	sc.Emulator = feature
+	return sc
 }
 
 // Route names as the emulator counts them.
@@ -43,6 +61,7 @@ const (
 	routeTusCreate = "POST /files/"
 	routeCopy      = "POST /v2/files/copy"
 	routeMove      = "POST /v2/files/move"
+	routePatch     = "PATCH /files/{upload}"
 )
 
 const remote = remoteName + ":"
@@ -52,15 +71,7 @@ const seedWorkers = 8
 
 func scenarios(sz sizes, d *dataset) []scenario {
 	leafFolders := (sz.SmallFiles + 9) / 10
-	return []scenario{{
-		Name:  "upload-large",
-		What:  fmt.Sprintf("copyto 1 × %d MiB", sz.LargeMiB),
-		Items: 1, Bytes: d.large.bytes(), KeyRoute: "PATCH /files/{upload}",
-		args: func(w *world) []string {
-			return []string{"copyto", w.data.path("large", "large.bin"), remote + "large.bin"}
-		},
-		check: wantTree("", d.large),
-	}, {
+	uploadSmall := scenario{
 		Name:  "upload-small",
 		What:  fmt.Sprintf("copy %d × %d KiB in %d folders, --transfers 4", sz.SmallFiles, sz.SmallKiB, leafFolders),
 		Items: sz.SmallFiles, KeyRoute: routeTusCreate,
@@ -68,7 +79,17 @@ func scenarios(sz sizes, d *dataset) []scenario {
 			return []string{"copy", w.data.path("small"), remote + "small", "--transfers", "4"}
 		},
 		check: wantTree("small", d.small),
-	}, {
+	}
+	return []scenario{{
+		Name:  "upload-large",
+		What:  fmt.Sprintf("copyto 1 × %d MiB", sz.LargeMiB),
+		Items: 1, Bytes: d.large.bytes(), KeyRoute: routePatch,
+		args: func(w *world) []string {
+			return []string{"copyto", w.data.path("large", "large.bin"), remote + "large.bin"}
+		},
+		check: wantTree("", d.large),
+		plain: func(w *world) (string, string) { return w.data.path("large", "large.bin"), "large.bin" },
+	}, uploadSmall, withEmulator(uploadSmall, "cwu", featureCWU), {
 		Name:  "update-small",
 		What:  fmt.Sprintf("copy over %d changed × %d KiB, --transfers 4", sz.SmallFiles, sz.SmallKiB),
 		Items: sz.SmallFiles, KeyRoute: routeTusCreate,
@@ -143,11 +164,20 @@ func scenarios(sz sizes, d *dataset) []scenario {
 	}, {
 		Name:  "memory-transfers",
 		What:  fmt.Sprintf("copy %d × %d MiB, --transfers %d", sz.MemFiles, sz.MemMiB, sz.MemFiles),
-		Items: sz.MemFiles, Bytes: d.mem.bytes(), KeyRoute: "PATCH /files/{upload}",
+		Items: sz.MemFiles, Bytes: d.mem.bytes(), KeyRoute: routePatch,
 		args: func(w *world) []string {
 			return []string{"copy", w.data.path("mem"), remote + "mem", "--transfers", fmt.Sprint(sz.MemFiles)}
 		},
 		check: wantTree("mem", d.mem),
+	}, {
+		Name:  "resume-after-kill",
+		What:  fmt.Sprintf("copyto 1 × %d MiB, SIGKILLed after %d MiB PATCHed, then rerun", sz.ResumeMiB, sz.KillMiB),
+		Items: 1, Bytes: d.resume.bytes(), KeyRoute: routePatch,
+		KillAfter: sz.KillMiB << 20,
+		args: func(w *world) []string {
+			return []string{"copyto", w.data.path("resume", "resume.bin"), remote + "resume.bin"}
+		},
+		check: wantTree("", d.resume),
 	}}
 }
 

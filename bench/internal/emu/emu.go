@@ -35,9 +35,11 @@ type Emulator struct {
 	dirIDs map[string]int64 // folder path -> id, filled by MkdirAll
 }
 
-// Start launches bin on a free loopback port with its own data directory.
-func Start(ctx context.Context, bin, dataDir, token string, stderr io.Writer) (*Emulator, error) {
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-data-dir", dataDir, "-seed", "1")
+// Start launches bin on a free loopback port with its own data directory
+// and any extra flags.
+func Start(ctx context.Context, bin, dataDir, token string, extra []string, stderr io.Writer) (*Emulator, error) {
+	args := append([]string{"-addr", "127.0.0.1:0", "-data-dir", dataDir, "-seed", "1"}, extra...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -123,33 +125,50 @@ func (e *Emulator) MkdirAll(ctx context.Context, dir string) (int64, error) {
 // Upload stores body as name in folder parentID with a tus create and one
 // PATCH.
 func (e *Emulator) Upload(ctx context.Context, parentID int64, name string, body io.Reader, size int64, modTime time.Time) error {
+	return TusUpload(ctx, e.client, e.URL+"/files/", e.Token, TusFile{ParentID: parentID, Name: name, Body: body, Size: size, ModTime: modTime})
+}
+
+// TusFile is one file for TusUpload.
+type TusFile struct {
+	ParentID int64
+	Name     string
+	Body     io.Reader // streamed as the PATCH body, never buffered
+	Size     int64
+	ModTime  time.Time
+}
+
+// TusUpload is the plainest tus client: one creation POST to createURL,
+// then the whole body in one streaming PATCH to the Location it returns.
+// The benchmark also runs it through the proxy as the baseline a backend's
+// single-stream upload is measured against.
+func TusUpload(ctx context.Context, client *http.Client, createURL, token string, f TusFile) error {
 	meta := []string{
-		"name " + b64(name),
-		"parent_id " + b64(itoa(parentID)),
-		"updated-at " + b64(modTime.UTC().Format(time.RFC3339)),
+		"name " + b64(f.Name),
+		"parent_id " + b64(itoa(f.ParentID)),
+		"updated-at " + b64(f.ModTime.UTC().Format(time.RFC3339)),
 	}
-	create, err := e.newRequest(ctx, http.MethodPost, e.URL+"/files/", nil)
+	create, err := newRequest(ctx, token, http.MethodPost, createURL, nil)
 	if err != nil {
 		return err
 	}
 	create.Header.Set("Tus-Resumable", "1.0.0")
-	create.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
+	create.Header.Set("Upload-Length", strconv.FormatInt(f.Size, 10))
 	create.Header.Set("Upload-Metadata", strings.Join(meta, ","))
-	resp, err := e.send(create, http.StatusCreated)
+	resp, err := send(client, create, http.StatusCreated)
 	if err != nil {
-		return fmt.Errorf("tus create %s: %w", name, err)
+		return fmt.Errorf("tus create %s: %w", f.Name, err)
 	}
 	location := resp.Header.Get("Location")
-	patch, err := e.newRequest(ctx, http.MethodPatch, location, body)
+	patch, err := newRequest(ctx, token, http.MethodPatch, location, f.Body)
 	if err != nil {
 		return err
 	}
-	patch.ContentLength = size
+	patch.ContentLength = f.Size
 	patch.Header.Set("Tus-Resumable", "1.0.0")
 	patch.Header.Set("Upload-Offset", "0")
 	patch.Header.Set("Content-Type", "application/offset+octet-stream")
-	if _, err := e.send(patch, http.StatusNoContent); err != nil {
-		return fmt.Errorf("tus patch %s: %w", name, err)
+	if _, err := send(client, patch, http.StatusNoContent); err != nil {
+		return fmt.Errorf("tus patch %s: %w", f.Name, err)
 	}
 	return nil
 }
@@ -229,7 +248,7 @@ func (e *Emulator) do(ctx context.Context, method, pathQuery string, form url.Va
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := e.newRequest(ctx, method, e.URL+pathQuery, body)
+	req, err := newRequest(ctx, e.Token, method, e.URL+pathQuery, body)
 	if err != nil {
 		return err
 	}
@@ -254,18 +273,18 @@ func (e *Emulator) do(ctx context.Context, method, pathQuery string, form url.Va
 	return json.Unmarshal(data, reply)
 }
 
-func (e *Emulator) newRequest(ctx context.Context, method, u string, body io.Reader) (*http.Request, error) {
+func newRequest(ctx context.Context, token, method, u string, body io.Reader) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+e.Token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	return req, nil
 }
 
 // send does req and wants status; the body is drained and closed.
-func (e *Emulator) send(req *http.Request, status int) (*http.Response, error) {
-	resp, err := e.client.Do(req)
+func send(client *http.Client, req *http.Request, status int) (*http.Response, error) {
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -104,6 +104,7 @@ type Proxy struct {
 	inner   *http.Server               // requests inside the tunnels
 	tunnels *connListener
 	refused atomic.Int64
+	patches patchMeter
 }
 
 // Config says where a Proxy forwards to and for which names.
@@ -139,7 +140,7 @@ func Start(ca *CA, cfg Config) (*Proxy, error) {
 	}
 	p.Addr = ln.Addr().String()
 	p.tunnels = newConnListener(ln.Addr())
-	p.inner = &http.Server{Handler: p.forwarder(), ReadHeaderTimeout: time.Minute}
+	p.inner = &http.Server{Handler: p.patches.meterPatches(p.forwarder()), ReadHeaderTimeout: time.Minute}
 	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveConnect), ReadHeaderTimeout: time.Minute}
 	go func() { _ = p.inner.Serve(p.tunnels) }()
 	go func() { _ = p.outer.Serve(ln) }()
@@ -152,6 +153,13 @@ func (p *Proxy) URL() string { return "http://" + p.Addr }
 // Refused counts requests the proxy turned away: anything but CONNECT to
 // one of its hosts on port 443.
 func (p *Proxy) Refused() int64 { return p.refused.Load() }
+
+// Patches reports the tus PATCH traffic so far.
+func (p *Proxy) Patches() PatchStats { return p.patches.snapshot() }
+
+// AfterPatchBytes returns a channel that is closed once at least n PATCH
+// body bytes have crossed the proxy, e.g. to kill a client mid-upload.
+func (p *Proxy) AfterPatchBytes(n int64) <-chan struct{} { return p.patches.after(n) }
 
 // Close stops the proxy and every tunnel.
 func (p *Proxy) Close() error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,49 @@ func TestDelayEachRequest(t *testing.T) {
 	resp.Body.Close()
 	if took := time.Since(start); took < delay {
 		t.Fatalf("request took %s, want at least the %s delay", took, delay)
+	}
+}
+
+func TestCountsPatchBodyBytes(t *testing.T) {
+	p, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}), 0)
+	half := p.AfterPatchBytes(1000)
+	for _, req := range []struct {
+		method string
+		size   int
+	}{{http.MethodPatch, 700}, {http.MethodPost, 5000}, {http.MethodPatch, 600}} {
+		r, err := http.NewRequest(req.method, "https://api.put.io/files/x", strings.NewReader(strings.Repeat("a", req.size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	select {
+	case <-half:
+	default:
+		t.Error("AfterPatchBytes(1000) not closed after 1300 PATCH bytes")
+	}
+	got := p.Patches()
+	if got.Requests != 2 || got.Bytes != 1300 || got.InFlight != 0 {
+		t.Errorf("Patches() = %d requests, %d bytes, %d in flight; want 2 PATCHes, 1300 bytes (the POST left out), none in flight", got.Requests, got.Bytes, got.InFlight)
+	}
+	if got.Span() <= 0 {
+		t.Errorf("Span() = %s, want the time between the first PATCH and the last reply", got.Span())
+	}
+	select {
+	case <-p.AfterPatchBytes(1300):
+	default:
+		t.Error("AfterPatchBytes for bytes already seen is not closed at once")
+	}
+	select {
+	case <-p.AfterPatchBytes(1301):
+		t.Error("AfterPatchBytes(1301) closed after 1300 bytes")
+	default:
 	}
 }

@@ -1,0 +1,64 @@
+package putio
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rclone/rclone/fs"
+)
+
+// accountID caches the put.io user id behind an Fs's token.
+type accountID struct {
+	mu sync.Mutex
+	id string // "" until known
+}
+
+// userID returns the user id of f's account, asking put.io once per Fs.
+func (f *Fs) userID(ctx context.Context) (string, error) {
+	f.account.mu.Lock()
+	defer f.account.mu.Unlock()
+	if f.account.id == "" {
+		info, err := f.accountInfo(ctx)
+		if err != nil {
+			return "", err
+		}
+		f.account.id = info.UserID.String()
+	}
+	return f.account.id, nil
+}
+
+// accessToken is f's current OAuth access token, "" if unknown.
+func (f *Fs) accessToken() string {
+	if f.tokens == nil {
+		return ""
+	}
+	token, err := f.tokens.Token()
+	if err != nil {
+		return ""
+	}
+	return token.AccessToken
+}
+
+// sameAccount reports whether src's item ids mean the same items with f's
+// token: the same server and the same put.io user. A token of another
+// account would act on that account's items, or on none. Equal tokens
+// need no call; otherwise each side's user id is asked for once. When in
+// doubt the answer is no, and rclone copies through the client instead.
+func (f *Fs) sameAccount(ctx context.Context, src *Fs) bool {
+	if src.apiURL != f.apiURL {
+		return false
+	}
+	if token := f.accessToken(); token != "" && token == src.accessToken() {
+		return true
+	}
+	mine, err := f.userID(ctx)
+	if err == nil {
+		var theirs string
+		theirs, err = src.userID(ctx)
+		if err == nil {
+			return mine == theirs
+		}
+	}
+	fs.Debugf(f, "can't tell whether %v is the same put.io account, so not server-side: %v", src, err)
+	return false
+}

@@ -1,0 +1,66 @@
+package putio
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const accountRoute = "GET /v2/account/info"
+
+// newFsWithToken is an Fs named name on srv logged in with token, whose
+// account the emulator makes on first use.
+func newFsWithToken(t *testing.T, srv *putiotest.Server, name, token string) *Fs {
+	t.Helper()
+	f, err := newFsOn(srv, name, "", configmap.Simple{"token": `{"access_token":"` + token + `","expiry":"0001-01-01T00:00:00Z"}`})
+	require.NoError(t, err)
+	return f.(*Fs)
+}
+
+// Server-side operations between two accounts on one server are refused
+// with the sentinel that makes rclone copy through the client; put.io is
+// asked nothing with the wrong token.
+func TestServerSideRefusedAcrossAccounts(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	other := newFsWithToken(t, srv, "OtherAccount", "other-"+srv.Token)
+	theirs := srv.Account("other-" + srv.Token)
+	_, err := theirs.Put("dir/theirs.txt", []byte("theirs"), testModTime)
+	require.NoError(t, err)
+	src, err := other.NewObject(ctx, "dir/theirs.txt")
+	require.NoError(t, err)
+	srv.ResetCounters()
+
+	_, err = f.Copy(ctx, src, "copied.txt")
+	assert.Equal(t, fs.ErrorCantCopy, err)
+	_, err = f.Move(ctx, src, "moved.txt")
+	assert.Equal(t, fs.ErrorCantMove, err)
+	assert.Equal(t, fs.ErrorCantDirMove, f.DirMove(ctx, other, "dir", "dir"))
+
+	assert.Zero(t, srv.Calls(copyRoute)+srv.Calls(moveRoute))
+	assert.Equal(t, 2, srv.Calls(accountRoute), "each account asked once")
+	assert.Equal(t, []string(nil), names(t, acct, ""))
+	assert.Equal(t, []string{"theirs.txt"}, names(t, theirs, "dir"))
+}
+
+// Two remotes with the same token copy server-side with no account call.
+func TestServerSideSameTokenNeedsNoAccountCall(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	other := newFsWithToken(t, srv, "SameAccount", srv.Token)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	src, err := other.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+
+	_, err = f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	assert.Zero(t, srv.Calls(accountRoute))
+	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+}

@@ -1,0 +1,134 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	listRoute     = "GET /v2/files/list"
+	continueRoute = "POST /v2/files/list/continue"
+	deleteRoute   = "POST /v2/files/delete"
+)
+
+// page is a listing reply holding the given items JSON and cursor.
+func page(items, cursor string) putiotest.Fault {
+	return putiotest.Fault{Status: http.StatusOK, Body: `{"files":[` + items + `],"cursor":` + cursor + `,"status":"OK"}`, Times: 1}
+}
+
+// onRoute is fault on route.
+func onRoute(route string, fault putiotest.Fault) putiotest.Fault {
+	fault.Route = route
+	return fault
+}
+
+// Rmdir deletes (recursively, on put.io) only a folder a listing proves
+// empty: a first page with no usable item is not proof.
+func TestRmdirNeedsProofOfEmptiness(t *testing.T) {
+	for name, faults := range map[string][]putiotest.Fault{
+		"empty page with a cursor": {
+			onRoute(listRoute, page("", `"next"`)),
+			onRoute(continueRoute, page(`{"id":999,"name":"keep.txt","size":1,"updated_at":"2020-01-01T00:00:00"}`, "null")),
+		},
+		"page of one malformed item": {
+			onRoute(listRoute, page(`{"id":0,"name":"keep.txt"}`, `"next"`)),
+		},
+		"malformed item on the last page": {
+			onRoute(listRoute, page(`{"id":999,"size":-1}`, "null")),
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			_, err := acct.Put("dir/keep.txt", []byte("precious"), testModTime)
+			require.NoError(t, err)
+			for _, fault := range faults {
+				require.NoError(t, srv.Inject(fault))
+			}
+
+			err = f.Rmdir(ctx, "dir")
+
+			assert.ErrorIs(t, err, fs.ErrorDirectoryNotEmpty)
+			assert.Zero(t, srv.Calls(deleteRoute))
+			data, err := acct.ReadFile("dir/keep.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "precious", string(data))
+			assert.Empty(t, acct.Trash())
+		})
+	}
+}
+
+// An empty page with a cursor followed by an empty last page is empty.
+func TestRmdirFollowsCursorToTheEnd(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("dir")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(onRoute(listRoute, page("", `"next"`))))
+	require.NoError(t, srv.Inject(onRoute(continueRoute, page("", "null"))))
+
+	require.NoError(t, f.Rmdir(ctx, "dir"))
+
+	assert.Equal(t, 1, srv.Calls(continueRoute))
+	_, err = acct.Stat("dir")
+	assert.Error(t, err)
+}
+
+// A delete whose reply is lost after put.io did it is a success, not
+// "not found" on the retry.
+func TestDeleteReplyLost(t *testing.T) {
+	for _, lost := range []putiotest.Fault{
+		{Route: deleteRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1},
+		{Route: deleteRoute, AfterWork: true, Cut: putiotest.CutResponse, Times: 1},
+	} {
+		t.Run("remove/"+faultName(lost), func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			o := seedObject(t, f, acct, "a.txt", []byte("x"))
+			require.NoError(t, srv.Inject(lost))
+
+			require.NoError(t, o.Remove(ctx))
+
+			assert.Equal(t, 2, srv.Calls(deleteRoute), "retried once")
+			assert.Equal(t, []string(nil), names(t, acct, ""))
+			require.Len(t, acct.Trash(), 1)
+			assert.Equal(t, "a.txt", acct.Trash()[0].Name)
+		})
+		t.Run("purge/"+faultName(lost), func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			_, err := acct.Put("dir/a.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(lost))
+
+			require.NoError(t, f.Purge(ctx, "dir"))
+
+			assert.Equal(t, 2, srv.Calls(deleteRoute))
+			require.Len(t, acct.Trash(), 1)
+			assert.Equal(t, "dir", acct.Trash()[0].Name)
+		})
+	}
+}
+
+// A "not found" with no lost reply before it still says not found.
+func TestRemoveMissingIsNotFound(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	o := seedObject(t, f, acct, "a.txt", []byte("x"))
+	require.NoError(t, o.Remove(ctx))
+	assert.ErrorIs(t, o.Remove(ctx), fs.ErrorObjectNotFound)
+}
+
+// faultName names a lost-reply fault for a subtest.
+func faultName(f putiotest.Fault) string {
+	if f.Cut != "" {
+		return "cut"
+	}
+	return http.StatusText(f.Status)
+}

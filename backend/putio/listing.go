@@ -1,0 +1,245 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/list"
+)
+
+// itemPath is the API path of one item.
+func itemPath(id, suffix string) string {
+	return "/v2/files/" + id + suffix
+}
+
+// getChild looks up leaf in the folder dirID: one call, never a listing.
+func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
+	var out api.FileReply
+	err := f.callJSON(ctx, apiCall{
+		method: http.MethodGet,
+		path:   itemPath(dirID, "/child"),
+		query:  url.Values{"name": {f.serverName(leaf)}},
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return out.File, nil
+}
+
+// FindLeaf finds the folder leaf in the folder pathID. /child answers with
+// one item, the newest of that name, so a file can hide a same-named
+// folder, and a name stored in another spelling is not found by ours:
+// then a listing settles it.
+func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
+	item, err := f.getChild(ctx, pathID, leaf)
+	switch {
+	case err == nil && item.IsDir():
+		return item.ID.String(), true, nil
+	case err == nil || hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf):
+		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
+			return item.IsDir() && f.isNamed(item, leaf)
+		})
+		if err != nil || item == nil {
+			return "", false, err
+		}
+		return item.ID.String(), true, nil
+	case hasStatus(err, http.StatusNotFound):
+		return "", false, nil
+	}
+	return "", false, err
+}
+
+// findListed returns the first item of the folder dirID that match
+// accepts, or nil if none does.
+func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File) bool) (*api.File, error) {
+	var found *api.File
+	err := f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
+		for i := range items {
+			if match(&items[i]) {
+				found = &items[i]
+				return errStopListing
+			}
+		}
+		return nil
+	})
+	if found != nil {
+		return found, nil
+	}
+	return nil, err
+}
+
+// errStopListing ends a listing early once it has found what it wanted.
+var errStopListing = errors.New("listing stopped")
+
+// CreateDir makes the folder leaf in pathID. A name clash means another
+// writer got there first, so the existing folder is used.
+func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
+	var out api.FileReply
+	err := f.callJSON(ctx, apiCall{
+		method: http.MethodPost,
+		path:   "/v2/files/create-folder",
+		form:   url.Values{"name": {f.serverName(leaf)}, "parent_id": {pathID}},
+	}, &out)
+	if hasType(err, errTypeNameExists) {
+		if id, found, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && found {
+			return id, nil
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	f.fresh.added(pathID, leaf)
+	f.fresh.created(out.File.ID.String())
+	return out.File.ID.String(), nil
+}
+
+// listPages calls page for each page of the folder dirID, one paced call
+// per page, so callers can stream them.
+func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func(items []api.File, skipped int) error) error {
+	first := apiCall{
+		method: http.MethodGet,
+		path:   "/v2/files/list",
+		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}},
+	}
+	err := walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, page)
+	return notFoundAs(err, fs.ErrorDirNotFound)
+}
+
+// walkPages reads a paged listing: first opens it, continuePath takes the
+// cursor of each next page. The usable items of each page go to each as
+// the page arrives; malformed ones are reported, skipped and counted. put.io
+// answers a bad or expired cursor with 400: the listing then starts over
+// once, handing on only items not yet seen, and fails if it happens again,
+// so that a listing never comes back silently incomplete.
+func walkPages[T any, P interface {
+	*T
+	Validate() error
+	Key() int64
+}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func(items []T, skipped int) error) error {
+	call := first
+	var previous string
+	var seen []int64 // keys handed on, sorted once the listing restarts
+	restarted := false
+	for {
+		var out api.Page[T, P]
+		err := f.callJSON(ctx, call, &out)
+		if call.path == continuePath && hasStatus(err, http.StatusBadRequest) {
+			if restarted {
+				return fmt.Errorf("putio: listing %s: put.io refused the continuation cursor again after the listing was restarted, so the listing is incomplete; try again later: %w", first.path, err)
+			}
+			fs.Logf(f, "listing %s: put.io refused the continuation cursor (%v); restarting the listing", first.path, err)
+			restarted, call, previous = true, first, ""
+			slices.Sort(seen)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		items, problems := out.Usable()
+		reportSkipped(ctx, f, problems)
+		if restarted {
+			items = unseen[T, P](items, seen)
+		} else {
+			for i := range items {
+				seen = append(seen, P(&items[i]).Key())
+			}
+		}
+		if err := each(items, len(problems)); err != nil {
+			return err
+		}
+		cursor := out.NextCursor()
+		switch {
+		case cursor == "":
+			return nil
+		case cursor == previous && len(out.Items()) == 0:
+			return fmt.Errorf("putio: listing %s: the server repeats an empty page; try again later", first.path)
+		}
+		previous = cursor
+		call = apiCall{
+			method: http.MethodPost,
+			path:   continuePath,
+			form:   url.Values{"cursor": {cursor}, "per_page": {strconv.Itoa(perPage)}},
+		}
+	}
+}
+
+// unseen drops the items whose keys are in sorted.
+func unseen[T any, P interface {
+	*T
+	Key() int64
+}](items []T, sorted []int64) []T {
+	fresh := items[:0]
+	for i := range items {
+		if _, found := slices.BinarySearch(sorted, P(&items[i]).Key()); !found {
+			fresh = append(fresh, items[i])
+		}
+	}
+	return fresh
+}
+
+// reportSkipped logs malformed items left out of a listing and counts
+// them as errors, so that a sync does not delete on an incomplete view.
+func reportSkipped(ctx context.Context, f *Fs, problems []error) {
+	for _, err := range problems {
+		fs.Errorf(f, "skipping a malformed item put.io listed: %v", err)
+		_ = fs.CountError(ctx, err)
+	}
+}
+
+// List the objects and directories in dir into entries.
+func (f *Fs) List(ctx context.Context, dir string) (fs.DirEntries, error) {
+	return list.WithListP(ctx, dir, f)
+}
+
+// ListP lists dir, handing each page of entries to callback as it arrives.
+func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) error {
+	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	if err != nil {
+		return err
+	}
+	return f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
+		entries := make(fs.DirEntries, 0, len(items))
+		for i := range items {
+			entries = append(entries, f.entryFor(dir, &items[i]))
+		}
+		return callback(entries)
+	})
+}
+
+// entryFor turns a listed item into a directory or an object.
+func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
+	remote := path.Join(dir, f.standardName(item.Name))
+	if item.IsDir() {
+		id := item.ID.String()
+		f.dirCache.Put(remote, id)
+		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
+	}
+	return f.newObject(remote, item)
+}
+
+// findItem looks up a file or folder by path without creating anything.
+func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, false)
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		return nil, fs.ErrorObjectNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	item, err := f.getChild(ctx, dirID, leaf)
+	if hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf) {
+		item, err = f.findListed(ctx, dirID, func(item *api.File) bool { return f.isNamed(item, leaf) })
+		if err == nil && item == nil {
+			err = fs.ErrorObjectNotFound
+		}
+	}
+	return item, notFoundAs(err, fs.ErrorObjectNotFound)
+}

@@ -1,0 +1,50 @@
+package putio
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A file uploaded after a same-named folder is what /child answers with;
+// the folder and everything in it stay reachable, and Mkdir below works.
+func TestFileDoesNotHideFolder(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/inner.txt", []byte("inner"), testModTime)
+	require.NoError(t, err)
+	_, err = acct.Put("dir", []byte("a file named like the folder"), testModTime)
+	require.NoError(t, err)
+	stat, err := acct.Stat("dir")
+	require.NoError(t, err)
+	require.False(t, stat.IsDir, "the emulator's /child answers with the newer file")
+
+	o, err := f.NewObject(ctx, "dir/inner.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "inner", string(readAll(t, ctx, o)))
+	require.NoError(t, f.Mkdir(ctx, "dir/sub"))
+	f.DirCacheFlush()
+	entries, err := f.List(ctx, "dir")
+	require.NoError(t, err)
+	var listed []string
+	for _, entry := range entries {
+		listed = append(listed, entry.Remote())
+	}
+	assert.ElementsMatch(t, []string{"dir/inner.txt", "dir/sub"}, listed)
+
+	rooted, err := newFsOn(srv, testRemote, "dir", nil)
+	require.NoError(t, err, "a root naming the folder is the folder, not the file")
+	entries, err = rooted.List(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 2)
+
+	// The file is still the object at that path.
+	file, err := f.NewObject(ctx, "dir")
+	require.NoError(t, err)
+	assert.Equal(t, "a file named like the folder", string(readAll(t, ctx, file)))
+	_, isDir := fs.DirEntry(file).(fs.Directory)
+	assert.False(t, isDir)
+}

@@ -1,0 +1,155 @@
+package putio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+	"golang.org/x/text/unicode/norm"
+)
+
+// MergeDirs moves the contents of dirs[1:] into dirs[0] and removes them.
+// A subfolder whose name dirs[0] already has is merged into that folder in
+// turn. Files keep their modification times, which put.io resets on a
+// move. A merged folder is removed only once a listing proves it empty
+// (files/delete is recursive): a file whose name is taken where it should
+// go, which put.io refuses to move, stays in place with its folder.
+func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
+	if len(dirs) < 2 {
+		return nil
+	}
+	defer f.DirCacheFlush()
+	f.fresh.reset() // merged names are untracked, and so are those of merged subfolders
+	for _, dir := range dirs[1:] {
+		if err := f.mergeInto(ctx, dirs[0].ID(), dir.ID()); err != nil {
+			return fmt.Errorf("putio: merging %q into %q: %w", dir, dirs[0], err)
+		}
+	}
+	return nil
+}
+
+// mergeInto moves everything in srcID into dstID, merging clashing
+// folders recursively, and removes srcID once it is empty.
+func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
+	// Collect first: moving items out would shift a listing cursor.
+	var items []api.File
+	err := f.listPages(ctx, srcID, f.pageSize, func(page []api.File, _ int) error {
+		items = append(items, page...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	clashes, err := f.bulkMove(ctx, items, dstID)
+	if err != nil {
+		return err
+	}
+	var moved, kept []api.File
+	for _, item := range items {
+		switch {
+		case !clashes[item.ID]:
+			moved = append(moved, item)
+		case item.IsDir():
+			if err := f.mergeFolder(ctx, dstID, item); err != nil {
+				return err
+			}
+		default:
+			kept = append(kept, item)
+		}
+	}
+	if err := f.restoreModTimes(ctx, moved); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		return fmt.Errorf("%d files stay where they are, as their names are taken in the destination and put.io refuses to move them there: %s", len(kept), f.itemNames(kept))
+	}
+	if err := f.checkEmpty(ctx, srcID); err != nil {
+		return fmt.Errorf("not removing the merged folder (id %s): %w", srcID, err)
+	}
+	return f.deleteItems(ctx, srcID)
+}
+
+// mergeFolder merges the folder src into dstID's folder of the same name.
+func (f *Fs) mergeFolder(ctx context.Context, dstID string, src api.File) error {
+	want := norm.NFC.String(src.Name)
+	target, err := f.findListed(ctx, dstID, func(item *api.File) bool {
+		return item.IsDir() && item.ID != src.ID && norm.NFC.String(item.Name) == want
+	})
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return fmt.Errorf("folder %q can't be moved: a file has its name in the destination", f.standardName(src.Name))
+	}
+	return f.mergeInto(ctx, target.ID.String(), src.ID.String())
+}
+
+// bulkMove moves items into dirID, listPageSize per call, and returns the
+// ids put.io refused for a name clash. Any other refusal is an error.
+func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (clashes map[api.ID]bool, err error) {
+	clashes = map[api.ID]bool{}
+	for start := 0; start < len(items); start += listPageSize {
+		batch := items[start:min(start+listPageSize, len(items))]
+		ids := make([]string, len(batch))
+		for i := range batch {
+			ids[i] = batch[i].ID.String()
+		}
+		var out api.MoveReply
+		err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
+			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dirID}}}, &out)
+		if err != nil {
+			return nil, err
+		}
+		for _, failure := range out.Errors {
+			if failure.ErrorType != errTypeNameExists {
+				return nil, (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+			}
+			clashes[failure.ID] = true
+		}
+	}
+	return clashes, nil
+}
+
+// restoreModTimes gives moved files back the modification times they had,
+// one touch per distinct time.
+func (f *Fs) restoreModTimes(ctx context.Context, moved []api.File) error {
+	byTime := map[time.Time][]string{}
+	var order []time.Time
+	for _, item := range moved {
+		if item.IsDir() {
+			continue // this backend does not set folder times
+		}
+		t := item.ModTime()
+		if byTime[t] == nil {
+			order = append(order, t)
+		}
+		byTime[t] = append(byTime[t], item.ID.String())
+	}
+	for _, t := range order {
+		ids := byTime[t]
+		for start := 0; start < len(ids); start += listPageSize {
+			batch := ids[start:min(start+listPageSize, len(ids))]
+			// The form put.io's own SDK sends for several files.
+			err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/touch",
+				form: url.Values{"file_ids": {strings.Join(batch, ",")}, "updated_at": {formatTime(t)}}}, &api.Empty{})
+			if err != nil {
+				return fmt.Errorf("files moved, but their modification times could not be restored: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// itemNames lists the rclone names of items, for messages.
+func (f *Fs) itemNames(items []api.File) string {
+	names := make([]string, len(items))
+	for i := range items {
+		names[i] = fmt.Sprintf("%q", f.standardName(items[i].Name))
+	}
+	return strings.Join(names, ", ")
+}

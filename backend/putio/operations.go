@@ -1,0 +1,297 @@
+package putio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+)
+
+// deleteItems removes items by id, to the trash unless hard_delete is set.
+// A "not found" after a try whose reply was lost means that try did it.
+func (f *Fs) deleteItems(ctx context.Context, ids ...string) error {
+	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
+	if f.opt.HardDelete {
+		// A query flag, as the official SDK sends it.
+		call.query = url.Values{"skip_trash": {"1"}}
+	}
+	replyLost, err := f.callMutation(ctx, call, &api.Empty{})
+	if replyLost && hasStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+// callMutation does a call that is not safe to repeat, with retries. It
+// also reports whether a try may have done the work although its reply
+// was lost (a 5xx, a cut connection, a broken body): a later "not found"
+// or "name taken" can then be the echo of that try's success.
+func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLost bool, err error) {
+	err = f.retry(ctx, call.method+" "+call.path, func() error {
+		err := f.attemptJSON(ctx, call, out)
+		replyLost = replyLost || mayHaveWorked(ctx, err)
+		return err
+	})
+	return replyLost, err
+}
+
+// mayHaveWorked reports whether a failed try may have reached the server
+// and done its work: anything but a put.io refusal (4xx, token) or our
+// own cancellation.
+func mayHaveWorked(ctx context.Context, err error) bool {
+	var auth *authError
+	switch apiErr, isAPI := apiError(err); {
+	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
+		return false
+	case isAPI:
+		return apiErr.Status >= http.StatusInternalServerError
+	}
+	return true
+}
+
+// purgeCheck removes dir, refusing a non-empty one when check is set.
+func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
+	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	if err != nil {
+		return err
+	}
+	if dirID == rootID {
+		return errors.New("putio: can't remove the root folder")
+	}
+	if check {
+		if err := f.checkEmpty(ctx, dirID); err != nil {
+			return err
+		}
+	}
+	if err := f.deleteItems(ctx, dirID); err != nil {
+		return notFoundAs(err, fs.ErrorDirNotFound)
+	}
+	f.dirCache.FlushDir(dir)
+	return nil
+}
+
+// checkEmpty fails unless dirID is proven to have no children, reading one
+// item per page. files/delete is recursive, so anything short of proof
+// keeps the folder: a malformed item is still an item, and an empty page
+// that carries a cursor is not the end of the listing.
+func (f *Fs) checkEmpty(ctx context.Context, dirID string) error {
+	return f.listPages(ctx, dirID, 1, func(items []api.File, skipped int) error {
+		if len(items)+skipped > 0 {
+			return fs.ErrorDirectoryNotEmpty
+		}
+		return nil
+	})
+}
+
+// Rmdir removes the empty folder dir.
+func (f *Fs) Rmdir(ctx context.Context, dir string) error {
+	return f.purgeCheck(ctx, dir, true)
+}
+
+// Purge removes dir and everything in it with one call.
+func (f *Fs) Purge(ctx context.Context, dir string) error {
+	return f.purgeCheck(ctx, dir, false)
+}
+
+// serverSideTarget checks src is one of our Objects in the same put.io
+// account (else notOurs) and finds, creating it if needed, the folder of
+// remote.
+func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string, notOurs error) (srcObj *Object, leaf, dirID string, err error) {
+	srcObj, ok := src.(*Object)
+	if !ok {
+		return nil, "", "", notOurs
+	}
+	if !f.sameAccount(ctx, srcObj.fs) {
+		return nil, "", "", notOurs
+	}
+	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
+	f.fresh.forget(dirID) // a copy or move adds a name we don't track
+	return srcObj, leaf, dirID, err
+}
+
+// Copy src to remote server-side: a copy straight to the final name and a
+// touch to restore the modification time, which put.io resets.
+func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantCopy)
+	if err != nil {
+		return nil, err
+	}
+	item, err := f.copyItem(ctx, srcObj, dirID, leaf)
+	if hasType(err, errTypeNameExists) {
+		item, err = f.copyViaTempName(ctx, srcObj, dirID, leaf)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dst := f.newObject(remote, item)
+	dst.restoreModTime(ctx, "copied", srcObj.ModTime(ctx))
+	return dst, nil
+}
+
+// copyItem copies src into dirID as leaf and returns the new item. A reply
+// without the item is tolerated, as the copy exists by then: it is looked
+// up by name instead. So is a name clash after a try whose reply was lost,
+// when the item in the way is that try's copy.
+func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
+	out := api.FileReply{AllowMissing: true}
+	replyLost, err := f.callMutation(ctx, apiCall{
+		method: http.MethodPost,
+		path:   "/v2/files/copy",
+		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {f.serverName(leaf)}},
+	}, &out)
+	if replyLost && hasType(err, errTypeNameExists) {
+		return f.findLostCopy(ctx, src, dirID, leaf, err)
+	}
+	if err != nil || out.File != nil {
+		return out.File, err
+	}
+	return f.getChild(ctx, dirID, leaf)
+}
+
+// findLostCopy returns the item named leaf if it is a copy of src (same
+// size and CRC-32, another id), else the clash error.
+func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, clash error) (*api.File, error) {
+	item, err := f.getChild(ctx, dirID, leaf)
+	switch {
+	case hasStatus(err, http.StatusNotFound):
+		return nil, clash
+	case err != nil:
+		return nil, err
+	case !item.IsDir() && item.ID != src.info.ID && item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32:
+		return item, nil
+	}
+	return nil, clash
+}
+
+// copyViaTempName handles a copy refused for a name clash (real or the
+// spurious one put.io is known for): copy under a temporary name, and
+// only once that copy exists delete the file in the way and rename. On
+// failure the temporary copy is removed again.
+func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
+	tempLeaf := f.tempName(leaf, ".rclone-copy-"+strconv.FormatInt(time.Now().UnixNano()%1e8, 36))
+	item, err := f.copyItem(ctx, src, dirID, tempLeaf)
+	if hasType(err, errTypeNameTooLong) {
+		return nil, fs.ErrorCantCopy // rclone downloads and uploads instead
+	}
+	if err != nil {
+		return nil, err
+	}
+	existing, err := f.getChild(ctx, dirID, leaf)
+	switch {
+	case err == nil && existing.ID == src.info.ID:
+		err = fmt.Errorf("putio: can't copy %q onto itself", leaf)
+	case err == nil && existing.IsDir():
+		err = fmt.Errorf("putio: can't copy over folder %q", leaf)
+	case err == nil:
+		err = f.deleteItems(ctx, existing.ID.String())
+	case hasStatus(err, http.StatusNotFound):
+		err = nil
+	}
+	if err == nil {
+		err = f.rename(ctx, item.ID.String(), leaf)
+	}
+	if err != nil {
+		logIgnored(nil, "removing the temporary copy "+tempLeaf, f.deleteItems(ctx, item.ID.String()))
+		return nil, err
+	}
+	item.Name = f.serverName(leaf)
+	return item, nil
+}
+
+// tempName is leaf with suffix, leaf shortened so that put.io's name limit
+// holds for the name sent.
+func (f *Fs) tempName(leaf, suffix string) string {
+	runes := []rune(leaf)
+	for len(runes) > 0 && len(f.serverName(string(runes)+suffix)) > maxNameBytes {
+		runes = runes[:len(runes)-1]
+	}
+	return string(runes) + suffix
+}
+
+// rename gives the item id a new name in place.
+func (f *Fs) rename(ctx context.Context, id, leaf string) error {
+	return f.callJSON(ctx, apiCall{
+		method: http.MethodPost,
+		path:   "/v2/files/rename",
+		form:   url.Values{"file_id": {id}, "name": {f.serverName(leaf)}},
+	}, &api.Empty{})
+}
+
+// moveItem moves and renames one item.
+func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
+	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.serverName(leaf)}})
+}
+
+// move calls files/move. Its per-item failures can come back with HTTP
+// 200, so the body is checked too.
+func (f *Fs) move(ctx context.Context, form url.Values) error {
+	var out api.MoveReply
+	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move", form: form}, &out)
+	if err != nil {
+		return err
+	}
+	return out.Err()
+}
+
+// Move src to remote server-side: one move and a touch, as put.io resets
+// the modification time. The item keeps its id.
+func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantMove)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.moveItem(ctx, srcObj.id(), dirID, leaf); err != nil {
+		return nil, err
+	}
+	item := srcObj.info
+	item.Name = f.serverName(leaf)
+	item.ParentID = parseID(dirID)
+	dst := f.newObject(remote, &item)
+	dst.restoreModTime(ctx, "moved", srcObj.ModTime(ctx))
+	return dst, nil
+}
+
+// restoreModTime puts back the modification time put.io reset on a copy
+// or move. The file is in place by then, so a failure is logged and
+// counted, not returned: an error would have rclone redo a finished move
+// or copy, with the source gone or a second copy made.
+func (o *Object) restoreModTime(ctx context.Context, done string, modTime time.Time) {
+	err := o.setModTime(ctx, modTime)
+	if err == nil {
+		return
+	}
+	o.info.UpdatedAt = api.Time{Time: time.Now().UTC().Truncate(time.Second)} // what put.io set
+	fs.Errorf(o, "%s, but its modification time could not be restored: %v", done, err)
+	_ = fs.CountError(ctx, err)
+}
+
+// parseID turns a dircache id back into an api.ID.
+func parseID(id string) api.ID {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	return api.ID(n)
+}
+
+// DirMove moves the folder srcRemote of src to dstRemote in one call.
+func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
+	srcFs, ok := src.(*Fs)
+	if !ok || !f.sameAccount(ctx, srcFs) {
+		return fs.ErrorCantDirMove
+	}
+	srcID, _, _, dstDirID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
+	if err != nil {
+		return err
+	}
+	f.fresh.forget(dstDirID)
+	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
+		return err
+	}
+	srcFs.dirCache.FlushDir(srcRemote)
+	return nil
+}

@@ -1,0 +1,115 @@
+package putiotest
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// event is one entry of an account's history (events/list): uploads and
+// finished or failed transfers, never moves, renames or deletes.
+type event struct {
+	id      int64
+	kind    string // "upload", "transfer_completed", "transfer_error", ...
+	created time.Time
+	fields  obj // the fields of its kind, e.g. file_id, file_name, file_size
+}
+
+// eventTimeLayout is events/list's timestamp: a space, not a T.
+const eventTimeLayout = "2006-01-02 15:04:05"
+
+// maxEvents bounds an account's history; the oldest go first.
+const maxEvents = 10_000
+
+// recordEventLocked adds an event to a's history. Call with e.mu held.
+func (e *Emulator) recordEventLocked(a *account, kind string, fields obj) {
+	ev := event{id: e.nextEvent, kind: kind, created: e.now(), fields: fields}
+	e.nextEvent++
+	if len(a.events) >= maxEvents {
+		a.events = a.events[1:]
+	}
+	a.events = append(a.events, ev)
+}
+
+// recordUploadLocked logs the upload of file n.
+func (e *Emulator) recordUploadLocked(n *node) {
+	e.recordEventLocked(n.acct, "upload", obj{"file_id": n.id, "file_name": n.name, "file_size": n.size})
+}
+
+func (ev event) json(a *account) obj {
+	out := obj{"id": ev.id, "type": ev.kind, "user_id": a.userID, "created_at": ev.created.UTC().Format(eventTimeLayout)}
+	for k, v := range ev.fields {
+		out[k] = v
+	}
+	return out
+}
+
+// listEvents serves GET /v2/events/list: newest first, before=<event id>
+// pages back, has_more says whether older events remain.
+func (e *Emulator) listEvents(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		n, err := eventsPerPage(v)
+		if err != nil {
+			return nil, err
+		}
+		before, err := intParam(v, "before", 0)
+		if err != nil || before < 0 {
+			return nil, errBadRequest("BadRequest", "before must be an event id")
+		}
+		events := []obj{}
+		more := false
+		for i := len(c.acct.events) - 1; i >= 0; i-- {
+			ev := c.acct.events[i]
+			if before > 0 && ev.id >= before {
+				continue
+			}
+			if int64(len(events)) == n {
+				more = true
+				break
+			}
+			events = append(events, ev.json(c.acct))
+		}
+		return obj{"events": events, "has_more": more}, nil
+	})
+}
+
+// eventsPerPage reads per_page: a positive number (default 100, at most
+// 1000); anything else is INVALID_PER_PAGE, as on put.io for 0.
+func eventsPerPage(v url.Values) (int64, error) {
+	s := strings.TrimSpace(v.Get("per_page"))
+	if s == "" {
+		return defaultPerPage, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errBadRequest("INVALID_PER_PAGE", "per_page must be a positive number, got "+strconv.Quote(s))
+	}
+	return min(n, maxPerPage), nil
+}
+
+// clearEvents serves POST /v2/events/delete: the whole history goes.
+func (e *Emulator) clearEvents(c *call) {
+	c.locked(func(url.Values) (obj, error) {
+		c.acct.events = nil
+		return nil, nil
+	})
+}
+
+// deleteEvent serves POST /v2/events/delete/{id}.
+func (e *Emulator) deleteEvent(c *call) {
+	id, ok := c.idVar()
+	if !ok {
+		return
+	}
+	c.locked(func(url.Values) (obj, error) {
+		for i, ev := range c.acct.events {
+			if ev.id == id {
+				c.acct.events = append(c.acct.events[:i], c.acct.events[i+1:]...)
+				return nil, nil
+			}
+		}
+		return nil, &apiError{http.StatusNotFound, "NotFound", "event " + itoa(id) + " not found"}
+	})
+}

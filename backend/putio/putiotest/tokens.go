@@ -1,0 +1,104 @@
+package putiotest
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Scope is the kind of a token. put.io tells its own (first-party) apps'
+// tokens from those of third-party apps, and refuses the latter on some
+// routes with 401 invalid_scope.
+type Scope string
+
+const (
+	// ScopeFull is a first-party token: every route.
+	ScopeFull Scope = "default"
+	// ScopeApp is a third-party app token, what the OAuth flow gives an
+	// app such as rclone (client id 4131). It is refused on
+	// public_share/list, events/delete, events/clear and the oauth/grants
+	// routes.
+	ScopeApp Scope = "app"
+)
+
+// grant is what a token stands for: an account, a scope and the OAuth
+// client it was issued to ("" for tokens registered from Go or flags).
+type grant struct {
+	id       int64
+	acct     *account
+	scope    Scope
+	clientID string
+}
+
+// newAccountLocked creates an empty account.
+func (e *Emulator) newAccountLocked() *account {
+	now := e.now()
+	a := &account{userID: e.nextUser, trashLock: make(chan struct{}, 1), settings: defaultSettings()}
+	a.username = "user" + itoa(a.userID)
+	a.root = &node{id: 0, acct: a, dir: true, created: now, updated: now}
+	a.root.setName("Your Files")
+	e.nextUser++
+	return a
+}
+
+// grantLocked registers token for account a (a new one if nil).
+func (e *Emulator) grantLocked(token string, scope Scope, a *account, clientID string) *grant {
+	if a == nil {
+		a = e.newAccountLocked()
+	}
+	g := &grant{id: e.nextGrant, acct: a, scope: scope, clientID: clientID}
+	e.nextGrant++
+	e.tokens[token] = g
+	return g
+}
+
+// TokenScope is the scope of a token, and whether the emulator knows it.
+func (e *Emulator) TokenScope(token string) (Scope, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, ok := e.tokens[token]
+	if !ok {
+		return "", false
+	}
+	return g.scope, true
+}
+
+// NewToken issues a fresh token of the given scope for the account.
+func (acc *Account) NewToken(scope Scope) string {
+	token := "token-" + randomHex(16)
+	if err := acc.AddToken(token, scope); err != nil {
+		panic(err) // a fresh random token is never taken
+	}
+	return token
+}
+
+// AddToken registers token for the account with the given scope. A token
+// of another account, or an unknown scope, is refused.
+func (acc *Account) AddToken(token string, scope Scope) error {
+	if scope != ScopeFull && scope != ScopeApp {
+		return fmt.Errorf("putiotest: unknown token scope %q (want %q or %q)", scope, ScopeFull, ScopeApp)
+	}
+	if token == "" {
+		return errors.New("putiotest: empty token")
+	}
+	e := acc.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if g, ok := e.tokens[token]; ok && g.acct != acc.a {
+		return fmt.Errorf("putiotest: token %q belongs to another account", token)
+	}
+	e.grantLocked(token, scope, acc.a, "")
+	return nil
+}
+
+// revokeLocked revokes the tokens for which drop is true: they are
+// refused from then on, even where new tokens are accepted, and their
+// feed connections close with 4001.
+func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
+	for token, g := range e.tokens {
+		if drop(token, g) {
+			delete(e.tokens, token)
+			e.revoked[token] = true
+			e.feeds.each(token, func(c *feedConn) { c.close(closeUnauthorized) })
+		}
+	}
+}

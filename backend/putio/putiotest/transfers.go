@@ -1,0 +1,222 @@
+package putiotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// put.io's transfer statuses (API reference, section 7).
+const (
+	StatusWaiting     = "WAITING"
+	StatusPreparing   = "PREPARING_DOWNLOAD"
+	StatusInQueue     = "IN_QUEUE"
+	StatusDownloading = "DOWNLOADING"
+	StatusCompleting  = "COMPLETING"
+	StatusCompleted   = "COMPLETED"
+	StatusError       = "ERROR"
+)
+
+// The schedule a transfer the emulator does not fetch follows on the
+// emulator clock: WAITING, then IN_QUEUE (URL) or PREPARING_DOWNLOAD
+// (torrent), then DOWNLOADING one percent a second up to 99, where it
+// stays until the test completes or fails it.
+const (
+	transferQueuedAfter      = 2 * time.Second
+	transferDownloadingAfter = 5 * time.Second
+	transferPercentEvery     = time.Second
+)
+
+// transfer is one put.io transfer, guarded by Emulator.mu.
+type transfer struct {
+	id       int64
+	acct     *account
+	source   string // the URL as added
+	name     string
+	kind     string // "URL" or "TORRENT"
+	parentID int64
+	callback string
+	fetch    bool // a loopback http(s) URL: the emulator downloads it
+
+	created, finished time.Time
+	status            string // terminal or fetch status; "" follows the schedule
+	size              int64
+	downloaded        atomic.Int64
+	fileID            int64
+	errorMessage      string
+	cancel            context.CancelFunc // stops a running fetch
+}
+
+// transferSet holds every account's transfers and the fetches running.
+type transferSet struct {
+	byID    map[int64]*transfer
+	next    int64
+	ctx     context.Context // ends at Close, stopping every fetch
+	stop    context.CancelFunc
+	running sync.WaitGroup
+}
+
+func (s *transferSet) init() {
+	s.byID, s.next = map[int64]*transfer{}, 1
+	s.ctx, s.stop = context.WithCancel(context.Background())
+}
+
+// close stops the fetches and waits for them.
+func (s *transferSet) close() {
+	s.stop()
+	s.running.Wait()
+}
+
+// of returns the account's transfers in id order.
+func (s *transferSet) of(a *account) []*transfer {
+	var out []*transfer
+	for _, t := range s.byID {
+		if t.acct == a {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// lookup finds a transfer of the account, or TRANSFER_NOT_FOUND.
+func (s *transferSet) lookup(a *account, id int64) (*transfer, error) {
+	t := s.byID[id]
+	if t == nil || t.acct != a {
+		return nil, &apiError{404, "TRANSFER_NOT_FOUND", "no transfer with id " + itoa(id)}
+	}
+	return t, nil
+}
+
+// currentStatus is the status now, following the schedule when the
+// transfer is neither fetched nor finished.
+func (e *Emulator) currentStatus(t *transfer) (status string, percent int64) {
+	if t.status != "" {
+		switch t.status {
+		case StatusCompleted:
+			return t.status, 100
+		case StatusDownloading:
+			if t.size > 0 {
+				return t.status, min(99, 100*t.downloaded.Load()/t.size)
+			}
+		}
+		return t.status, 0
+	}
+	elapsed := e.opts.Now().Sub(t.created)
+	switch {
+	case elapsed < transferQueuedAfter:
+		return StatusWaiting, 0
+	case elapsed < transferDownloadingAfter && t.kind == "TORRENT":
+		return StatusPreparing, 0
+	case elapsed < transferDownloadingAfter:
+		return StatusInQueue, 0
+	}
+	return StatusDownloading, min(99, int64((elapsed-transferDownloadingAfter)/transferPercentEvery))
+}
+
+func (t *transfer) finishedOK() bool { return t.status == StatusCompleted }
+
+// parseTransferURL checks a URL put.io would accept and derives the
+// transfer's kind, name and whether the emulator may fetch it.
+func parseTransferURL(raw string) (kind, name string, fetch bool, err error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", "", false, errBadRequest("EMPTY_URL", "url is required")
+	}
+	u, perr := url.Parse(raw)
+	switch {
+	case perr == nil && u.Scheme == "magnet":
+		if !strings.HasPrefix(strings.ToLower(u.Query().Get("xt")), "urn:btih:") {
+			return "", "", false, errBadRequest("NOT_TORRENT", "a magnet link needs xt=urn:btih:<hash>")
+		}
+		name = u.Query().Get("dn")
+		if name == "" {
+			name = strings.ToLower(u.Query().Get("xt")[len("urn:btih:"):])
+		}
+		return "TORRENT", name, false, nil
+	case perr == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+		name = path.Base(u.Path)
+		if name == "/" || name == "." || name == "" {
+			name = u.Hostname()
+		}
+		if strings.HasSuffix(strings.ToLower(u.Path), ".torrent") {
+			return "TORRENT", strings.TrimSuffix(name, path.Ext(name)), false, nil
+		}
+		return "URL", name, isLoopbackHost(u.Hostname()), nil
+	}
+	return "", "", false, errBadRequest("BadRequest", "url must be an http(s) URL or a magnet link, got "+quoteShort(raw))
+}
+
+func quoteShort(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// isLoopbackHost accepts only names that can only mean this machine; no
+// DNS lookup is made, so a name can never lead elsewhere.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newTransfer registers a transfer; the caller holds e.mu and, once the
+// lock is released, calls startFetch if it is fetched.
+func (e *Emulator) newTransfer(a *account, source string, parentID int64, callback string) (*transfer, error) {
+	kind, name, fetch, err := parseTransferURL(source)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.lookupFolder(a, parentID); err != nil {
+		return nil, err
+	}
+	for _, t := range e.transfers.of(a) {
+		if t.kind == "TORRENT" && t.source == source && !t.finishedOK() {
+			return nil, &apiError{400, "TRANSFER_ALREADY_ADDED", "this torrent is already a transfer (id " + itoa(t.id) + ")"}
+		}
+	}
+	t := &transfer{id: e.transfers.next, acct: a, source: source, name: name, kind: kind,
+		parentID: parentID, callback: callback, fetch: fetch, created: e.opts.Now()}
+	e.transfers.next++
+	e.transfers.byID[t.id] = t
+	return t, nil
+}
+
+// startFetch downloads a loopback transfer in the background.
+func (e *Emulator) startFetch(t *transfer) {
+	ctx, cancel := context.WithCancel(e.transfers.ctx)
+	t.cancel, t.status, t.errorMessage = cancel, StatusDownloading, ""
+	t.downloaded.Store(0)
+	e.transfers.running.Add(1)
+	go func() {
+		defer e.transfers.running.Done()
+		defer cancel()
+		e.fetch(ctx, t)
+	}()
+}
+
+// loopbackOnly refuses, at dial time, any address that is not loopback,
+// so neither a name nor a redirect can take a fetch off this machine.
+func loopbackOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("putiotest: transfers fetch only from loopback addresses, not %s", address)
+	}
+	return nil
+}
+
+// errTransferGone means the transfer was cancelled while it ran.
+var errTransferGone = errors.New("transfer was removed")

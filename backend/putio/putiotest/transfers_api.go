@@ -1,0 +1,319 @@
+package putiotest
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// transferJSON renders a transfer as put.io's Transfer object.
+func (e *Emulator) transferJSON(t *transfer) obj {
+	status, percent := e.currentStatus(t)
+	out := obj{
+		"id": t.id, "name": t.name, "status": status, "status_message": statusMessage(status, t),
+		"type": t.kind, "source": t.source, "save_parent_id": t.parentID,
+		"percent_done": percent, "completion_percent": percent,
+		"size": t.size, "downloaded": t.downloaded.Load(), "uploaded": 0,
+		"down_speed": 0, "up_speed": 0, "estimated_time": nil, "availability": nil,
+		"current_ratio": "0.00", "is_private": false, "peers_connected": 0, "links": []obj{},
+		"created_at": formatTime(t.created), "started_at": formatTime(t.created),
+		"finished_at": nil, "file_id": nil, "error_message": nil, "callback_url": nil,
+		"hash": nil, "magneturi": nil, "userfile_exists": false,
+	}
+	if !t.finished.IsZero() {
+		out["finished_at"] = formatTime(t.finished)
+	}
+	if t.fileID != 0 {
+		out["file_id"], out["userfile_exists"] = t.fileID, true
+	}
+	if t.errorMessage != "" {
+		out["error_message"] = t.errorMessage
+	}
+	if t.callback != "" {
+		out["callback_url"] = t.callback
+	}
+	if strings.HasPrefix(t.source, "magnet:") {
+		out["magneturi"] = t.source
+	}
+	return out
+}
+
+func statusMessage(status string, t *transfer) string {
+	switch status {
+	case StatusCompleted:
+		return "Completed"
+	case StatusError:
+		return t.errorMessage
+	case StatusDownloading:
+		return "Downloading"
+	}
+	return "Waiting"
+}
+
+func (e *Emulator) transfersJSON(list []*transfer) []obj {
+	out := make([]obj, len(list))
+	for i, t := range list {
+		out[i] = e.transferJSON(t)
+	}
+	return out
+}
+
+// transferPage renders up to cur.PerPage transfers after cur.After, with
+// the cursor of the next page (null at the end).
+func (e *Emulator) transferPage(a *account, cur cursor) obj {
+	all := e.transfers.of(a)
+	var page []*transfer
+	more := false
+	for _, t := range all {
+		if t.id <= cur.After {
+			continue
+		}
+		if int64(len(page)) == cur.PerPage {
+			more = true
+			break
+		}
+		page = append(page, t)
+	}
+	reply := obj{"transfers": e.transfersJSON(page), "cursor": nil, "total": len(all)}
+	if more {
+		next := cur
+		next.After = page[len(page)-1].id
+		reply["cursor"] = e.encodeCursor(next)
+	}
+	return reply
+}
+
+// listTransfers serves GET /v2/transfers/list.
+func (e *Emulator) listTransfers(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		n, err := perPage(v, defaultPerPage)
+		if err != nil {
+			return nil, err
+		}
+		return e.transferPage(c.acct, cursor{Kind: "transfers", User: c.acct.userID, PerPage: n}), nil
+	})
+}
+
+// continueTransfers serves POST /v2/transfers/list/continue.
+func (e *Emulator) continueTransfers(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		cur, err := e.continuation(v, "transfers", c.acct)
+		if err != nil {
+			return nil, err
+		}
+		return e.transferPage(c.acct, cur), nil
+	})
+}
+
+// countTransfers serves GET /v2/transfers/count.
+func (e *Emulator) countTransfers(c *call) {
+	c.locked(func(url.Values) (obj, error) {
+		return obj{"count": len(e.transfers.of(c.acct))}, nil
+	})
+}
+
+// getTransfer serves GET /v2/transfers/{id}.
+func (e *Emulator) getTransfer(c *call) {
+	c.locked(func(url.Values) (obj, error) {
+		id, err := intParam(url.Values{"id": {c.vars["id"]}}, "id", 0)
+		if err != nil {
+			return nil, err
+		}
+		t, err := e.transfers.lookup(c.acct, id)
+		if err != nil {
+			return nil, err
+		}
+		return obj{"transfer": e.transferJSON(t)}, nil
+	})
+}
+
+// addTransfer serves POST /v2/transfers/add.
+func (e *Emulator) addTransfer(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		parentID, err := intParam(v, "save_parent_id", 0)
+		if err != nil {
+			return nil, err
+		}
+		t, err := e.addOne(c.acct, v.Get("url"), parentID, v.Get("callback_url"))
+		if err != nil {
+			return nil, err
+		}
+		return obj{"transfer": t}, nil
+	})
+}
+
+// addOne adds a transfer and renders it as added (a fetch starts after).
+func (e *Emulator) addOne(a *account, source string, parentID int64, callback string) (obj, error) {
+	t, err := e.newTransfer(a, source, parentID, callback)
+	if err != nil {
+		return nil, err
+	}
+	added := e.transferJSON(t)
+	if t.fetch {
+		e.startFetch(t)
+	}
+	return added, nil
+}
+
+// addMultiple serves POST /v2/transfers/add-multi: urls is a JSON array
+// of {url, save_parent_id, callback_url}; failures go in errors[].
+func (e *Emulator) addMultiple(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		var items []struct {
+			URL          string `json:"url"`
+			SaveParentID int64  `json:"save_parent_id"`
+			CallbackURL  string `json:"callback_url"`
+		}
+		if err := json.Unmarshal([]byte(v.Get("urls")), &items); err != nil {
+			return nil, errBadRequest("BadRequest", "urls must be a JSON array of {url, save_parent_id, callback_url}")
+		}
+		added, failures := []obj{}, []obj{}
+		for _, item := range items {
+			t, err := e.addOne(c.acct, item.URL, item.SaveParentID, item.CallbackURL)
+			if ae, ok := err.(*apiError); ok {
+				failures = append(failures, obj{"url": item.URL, "error_type": ae.errorType, "status_code": ae.status})
+				continue
+			}
+			added = append(added, t)
+		}
+		return obj{"transfers": added, "errors": failures}, nil
+	})
+}
+
+// transferInfo serves POST /v2/transfers/info: what adding urls (one a
+// line) would give, without adding them.
+func (e *Emulator) transferInfo(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		ret := []obj{}
+		for _, line := range strings.Split(v.Get("urls"), "\n") {
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			kind, name, _, err := parseTransferURL(line)
+			item := obj{"url": line, "name": name, "type_name": kind, "file_size": 0, "human_size": "0 B"}
+			if ae, ok := err.(*apiError); ok {
+				item["error"] = ae.errorType
+			}
+			ret = append(ret, item)
+		}
+		return obj{"ret": ret, "disk_avail": c.acct.avail(e.opts.Quota)}, nil
+	})
+}
+
+// selected reads transfer_ids and looks every one up; one unknown id
+// fails the whole call, changing nothing.
+func (e *Emulator) selected(a *account, v url.Values) ([]*transfer, error) {
+	ids, err := idsParam(v, "transfer_ids")
+	if err != nil {
+		return nil, err
+	}
+	var out []*transfer
+	for _, id := range ids {
+		t, err := e.transfers.lookup(a, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// drop removes transfers from the list, stopping their fetches; files
+// they made stay.
+func (e *Emulator) drop(list []*transfer) []int64 {
+	ids := []int64{}
+	for _, t := range list {
+		if t.cancel != nil {
+			t.cancel()
+		}
+		delete(e.transfers.byID, t.id)
+		ids = append(ids, t.id)
+	}
+	return ids
+}
+
+// cancelTransfers serves POST /v2/transfers/cancel.
+func (e *Emulator) cancelTransfers(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		list, err := e.selected(c.acct, v)
+		if err != nil {
+			return nil, err
+		}
+		e.drop(list)
+		return nil, nil
+	})
+}
+
+// retryTransfer serves POST /v2/transfers/retry: a failed transfer starts
+// over.
+func (e *Emulator) retryTransfer(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		id, err := requiredInt(v, "id")
+		if err != nil {
+			return nil, err
+		}
+		t, err := e.transfers.lookup(c.acct, id)
+		if err != nil {
+			return nil, err
+		}
+		if t.status != StatusError {
+			status, _ := e.currentStatus(t)
+			return nil, errBadRequest("TRANSFER_INVALID", "only a failed transfer can be retried; transfer "+itoa(id)+" is "+status)
+		}
+		t.status, t.errorMessage, t.finished, t.created = "", "", time.Time{}, e.opts.Now()
+		if t.fetch {
+			e.startFetch(t)
+		}
+		return obj{"transfer": e.transferJSON(t)}, nil
+	})
+}
+
+// finishedTransfers are the completed transfers among list.
+func finishedTransfers(list []*transfer) []*transfer {
+	var out []*transfer
+	for _, t := range list {
+		if t.finishedOK() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// cleanTransfers serves POST /v2/transfers/clean: completed transfers
+// (all, or those of transfer_ids) leave the list; failed ones stay.
+func (e *Emulator) cleanTransfers(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		list := e.transfers.of(c.acct)
+		if v.Get("transfer_ids") != "" {
+			var err error
+			if list, err = e.selected(c.acct, v); err != nil {
+				return nil, err
+			}
+		}
+		return obj{"deleted_ids": e.drop(finishedTransfers(list))}, nil
+	})
+}
+
+// removeTransfers serves POST /v2/transfers/remove: transfer_ids, or
+// filter=all|completed.
+func (e *Emulator) removeTransfers(c *call) {
+	c.locked(func(v url.Values) (obj, error) {
+		var list []*transfer
+		var err error
+		switch filter := v.Get("filter"); {
+		case v.Get("transfer_ids") != "":
+			list, err = e.selected(c.acct, v)
+		case filter == "all":
+			list = e.transfers.of(c.acct)
+		case filter == "completed":
+			list = finishedTransfers(e.transfers.of(c.acct))
+		default:
+			err = errBadRequest("BadRequest", "give transfer_ids or filter=all|completed")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return obj{"deleted_ids": e.drop(list)}, nil
+	})
+}

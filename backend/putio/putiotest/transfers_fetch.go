@@ -1,0 +1,202 @@
+package putiotest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"time"
+)
+
+// fetchClient downloads loopback transfers; its dialer refuses every other
+// address.
+var fetchClient = &http.Client{Transport: &http.Transport{
+	DialContext: (&net.Dialer{Timeout: 10 * time.Second, Control: loopbackOnly}).DialContext,
+}}
+
+// fetch downloads t.source and files it, or fails the transfer with the
+// reason, as put.io shows in error_message.
+func (e *Emulator) fetch(ctx context.Context, t *transfer) {
+	name, blob, size, crc, err := e.fetchBody(ctx, t)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.transfers.byID[t.id] != t {
+		e.blobs.remove(blob) // cancelled meanwhile
+		return
+	}
+	t.cancel = nil
+	if err == nil {
+		t.name = name
+		_, err = e.fileTransfer(t, blob, size, crc)
+	}
+	if err != nil {
+		e.blobs.remove(blob)
+		e.failTransfer(t, err.Error())
+	}
+}
+
+// fetchBody fetches the URL of t into a new blob.
+func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob string, size int64, crc uint32, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.source, nil)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	resp, err := fetchClient.Do(req)
+	if err != nil {
+		return "", "", 0, 0, fmt.Errorf("could not fetch the URL: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", "", 0, 0, fmt.Errorf("the URL answered HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	name = t.name
+	if _, params, perr := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); perr == nil && params["filename"] != "" {
+		name = params["filename"]
+	}
+	e.mu.Lock()
+	t.size = max(resp.ContentLength, 0)
+	e.mu.Unlock()
+	blob, size, crc, err = e.blobs.write(&countingReader{r: resp.Body, n: &t.downloaded})
+	if err != nil {
+		return "", "", 0, 0, fmt.Errorf("download broke off: %v", err)
+	}
+	return name, blob, size, crc, nil
+}
+
+// countingReader reports progress as the body arrives.
+type countingReader struct {
+	r io.Reader
+	n interface{ Add(int64) int64 }
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// fileTransfer turns a finished download into a file in the transfer's
+// folder, through the same node creation uploads use. The caller holds
+// e.mu; on error the blob is the caller's to remove.
+func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32) (*node, error) {
+	parent, err := e.lookupFolder(t.acct, t.parentID)
+	if err != nil {
+		return nil, fmt.Errorf("the destination folder is gone")
+	}
+	if avail := t.acct.avail(e.opts.Quota); size > avail {
+		return nil, fmt.Errorf("not enough disk space: need %d bytes, %d available", size, avail)
+	}
+	n := e.newNode(parent, t.name, false)
+	n.blob, n.size, n.crc = blob, size, crc
+	if size == 0 {
+		e.blobs.remove(blob)
+		n.blob = ""
+	}
+	t.acct.used += size
+	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
+	t.downloaded.Store(size)
+	return n, nil
+}
+
+// failTransfer ends t in ERROR with message; the caller holds e.mu.
+func (e *Emulator) failTransfer(t *transfer, message string) {
+	if t.cancel != nil {
+		t.cancel()
+		t.cancel = nil
+	}
+	t.status, t.errorMessage, t.finished = StatusError, message, e.opts.Now()
+}
+
+// Transfer is a snapshot of a put.io transfer, for tests.
+type Transfer struct {
+	ID           int64
+	Name         string
+	Source       string
+	Type         string // URL or TORRENT
+	Status       string
+	PercentDone  int64
+	Size         int64
+	SaveParentID int64
+	FileID       int64 // the resulting item once COMPLETED, else 0
+	ErrorMessage string
+}
+
+func (e *Emulator) transferSnapshot(t *transfer) Transfer {
+	status, percent := e.currentStatus(t)
+	return Transfer{ID: t.id, Name: t.name, Source: t.source, Type: t.kind, Status: status, PercentDone: percent,
+		Size: t.size, SaveParentID: t.parentID, FileID: t.fileID, ErrorMessage: t.errorMessage}
+}
+
+// Transfers lists the account's transfers in id order.
+func (acc *Account) Transfers() []Transfer {
+	acc.e.mu.Lock()
+	defer acc.e.mu.Unlock()
+	var out []Transfer
+	for _, t := range acc.e.transfers.of(acc.a) {
+		out = append(out, acc.e.transferSnapshot(t))
+	}
+	return out
+}
+
+// heldTransfer finds a transfer a test may finish: one of the account's
+// that is neither fetched by the emulator nor finished.
+func (acc *Account) heldTransfer(id int64) (*transfer, error) {
+	t, err := acc.e.transfers.lookup(acc.a, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case t.status != "":
+		return nil, fmt.Errorf("putiotest: transfer %d is %s; only a transfer the emulator does not fetch, and not yet finished, can be completed or failed", id, t.status)
+	}
+	return t, nil
+}
+
+// CompleteTransfer finishes a transfer the emulator does not fetch (a
+// magnet, a torrent or a non-loopback URL): data becomes a file named
+// after the transfer in its folder. It fails as put.io would if the
+// folder is gone or the disk full, leaving the transfer in ERROR.
+func (acc *Account) CompleteTransfer(id int64, data []byte) (File, error) {
+	blob, size, crc, err := acc.e.blobs.write(bytes.NewReader(data))
+	if err != nil {
+		return File{}, err
+	}
+	acc.e.mu.Lock()
+	defer acc.e.mu.Unlock()
+	t, err := acc.heldTransfer(id)
+	var n *node
+	if err == nil {
+		t.size = size
+		if n, err = acc.e.fileTransfer(t, blob, size, crc); err != nil {
+			acc.e.failTransfer(t, err.Error())
+		}
+	}
+	if err != nil {
+		acc.e.blobs.remove(blob)
+		return File{}, err
+	}
+	return snapshot(n), nil
+}
+
+// FailTransfer ends a transfer the emulator does not fetch in ERROR with
+// put.io's error_message.
+func (acc *Account) FailTransfer(id int64, message string) error {
+	acc.e.mu.Lock()
+	defer acc.e.mu.Unlock()
+	t, err := acc.heldTransfer(id)
+	if err == nil {
+		acc.e.failTransfer(t, message)
+	}
+	return err
+}
+
+// generated is n bytes of a fixed pattern, for transfers completed by size.
+func generated(n int64) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte('a' + i%26)
+	}
+	return data
+}

@@ -1,0 +1,299 @@
+package putiotest_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+)
+
+const testMagnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Buck+Bunny"
+
+// transfer reads a transfer object from a reply.
+func (r reply) transfer() map[string]any { t, _ := r.body["transfer"].(map[string]any); return t }
+
+func (c *apiClient) addTransfer(source string, parent int64) map[string]any {
+	c.t.Helper()
+	r := c.post("/v2/transfers/add", url.Values{"url": {source}, "save_parent_id": {itoa(parent)}})
+	mustStatus(c.t, r, 200)
+	return r.transfer()
+}
+
+func (c *apiClient) getTransfer(id int64) map[string]any {
+	c.t.Helper()
+	r := c.get("/v2/transfers/"+itoa(id), nil)
+	mustStatus(c.t, r, 200)
+	return r.transfer()
+}
+
+// waitTransfer polls until the transfer leaves the fetch statuses.
+func (c *apiClient) waitTransfer(id int64) map[string]any {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tr := c.getTransfer(id)
+		if s := tr["status"]; s == putiotest.StatusCompleted || s == putiotest.StatusError {
+			return tr
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.t.Fatalf("transfer %d did not finish", id)
+	return nil
+}
+
+// contentServer serves body at /files/<name> once ready is set, 404 before.
+func contentServer(t *testing.T, body []byte, ready *atomic.Bool) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestTransferOfLoopbackURLFetchesIntoFolder(t *testing.T) {
+	srv, api := newAPI(t)
+	body := bytes.Repeat([]byte("transfer body "), 5000)
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, body, &ready).URL + "/files/movie.mkv"
+	folder := api.mkdir(0, "incoming")
+
+	added := api.addTransfer(source, folder)
+	if added["status"] != putiotest.StatusWaiting && added["status"] != putiotest.StatusDownloading || added["type"] != "URL" {
+		t.Fatalf("added transfer %v", added)
+	}
+	done := api.waitTransfer(num(added, "id"))
+
+	if done["status"] != putiotest.StatusCompleted || num(done, "percent_done") != 100 || num(done, "size") != int64(len(body)) || done["error_message"] != nil {
+		t.Fatalf("finished transfer %v", done)
+	}
+	got, err := srv.Account(srv.Token).ReadFile("incoming/movie.mkv")
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("fetched file: %v, %d bytes, want %d", err, len(got), len(body))
+	}
+	file := api.get("/v2/files/"+itoa(num(done, "file_id")), nil).file()
+	if file["name"] != "movie.mkv" || num(file, "parent_id") != folder {
+		t.Fatalf("file_id names %v", file)
+	}
+}
+
+func TestTransferFetchFailureAndRetry(t *testing.T) {
+	_, api := newAPI(t)
+	var ready atomic.Bool
+	source := contentServer(t, []byte("late"), &ready).URL + "/late.txt"
+
+	failed := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+	if failed["status"] != putiotest.StatusError || !strings.Contains(failed["error_message"].(string), "404") {
+		t.Fatalf("failed transfer %v", failed)
+	}
+	ready.Store(true)
+	r := api.post("/v2/transfers/retry", url.Values{"id": {itoa(num(failed, "id"))}})
+	mustStatus(t, r, 200)
+	done := api.waitTransfer(num(failed, "id"))
+	if done["status"] != putiotest.StatusCompleted || done["error_message"] != nil {
+		t.Fatalf("retried transfer %v", done)
+	}
+	mustError(t, api.post("/v2/transfers/retry", url.Values{"id": {itoa(num(done, "id"))}}), 400, "TRANSFER_INVALID")
+}
+
+func TestHeldTransferFollowsTheClock(t *testing.T) {
+	clock := newClock()
+	srv, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	acct := srv.Account(srv.Token)
+	folder := api.mkdir(0, "tv")
+	id := num(api.addTransfer(testMagnet, folder), "id")
+
+	for _, step := range []struct {
+		advance time.Duration
+		status  string
+		percent int64
+	}{
+		{0, putiotest.StatusWaiting, 0},
+		{3 * time.Second, putiotest.StatusPreparing, 0},
+		{3 * time.Second, putiotest.StatusDownloading, 1},
+		{time.Hour, putiotest.StatusDownloading, 99},
+	} {
+		clock.Advance(step.advance)
+		tr := api.getTransfer(id)
+		if tr["status"] != step.status || num(tr, "percent_done") != step.percent || tr["type"] != "TORRENT" {
+			t.Fatalf("after %v: %v", step.advance, tr)
+		}
+	}
+	file, err := acct.CompleteTransfer(id, []byte("episode"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := api.getTransfer(id)
+	if tr["status"] != putiotest.StatusCompleted || num(tr, "file_id") != file.ID || file.Name != "Big Buck Bunny" || file.ParentID != folder {
+		t.Fatalf("completed: %v, file %+v", tr, file)
+	}
+	if _, err := acct.CompleteTransfer(id, nil); err == nil {
+		t.Fatal("a finished transfer completed twice")
+	}
+}
+
+func TestNonLoopbackURLIsNeverFetched(t *testing.T) {
+	clock := newClock()
+	srv, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	// A routable address: were it dialled, the transfer would end in ERROR.
+	id := num(api.addTransfer("http://192.0.2.1/file.bin", 0), "id")
+	clock.Advance(time.Minute)
+	time.Sleep(50 * time.Millisecond)
+	if tr := api.getTransfer(id); tr["status"] != putiotest.StatusDownloading {
+		t.Fatalf("non-loopback transfer %v", tr)
+	}
+	acct := srv.Account(srv.Token)
+	if err := acct.FailTransfer(id, "Could not download the file"); err != nil {
+		t.Fatal(err)
+	}
+	if tr := api.getTransfer(id); tr["status"] != putiotest.StatusError || tr["error_message"] != "Could not download the file" {
+		t.Fatalf("failed transfer %v", tr)
+	}
+}
+
+func TestTransferAddRefusals(t *testing.T) {
+	_, api := newAPI(t)
+	mustError(t, api.post("/v2/transfers/add", url.Values{"url": {""}}), 400, "EMPTY_URL")
+	mustError(t, api.post("/v2/transfers/add", url.Values{"url": {"ftp://example.com/a"}}), 400, "BadRequest")
+	mustError(t, api.post("/v2/transfers/add", url.Values{"url": {"magnet:?dn=x"}}), 400, "NOT_TORRENT")
+	mustError(t, api.post("/v2/transfers/add", url.Values{"url": {testMagnet}, "save_parent_id": {"999"}}), 404, "NotFound")
+	api.addTransfer(testMagnet, 0)
+	mustError(t, api.post("/v2/transfers/add", url.Values{"url": {testMagnet}}), 400, "TRANSFER_ALREADY_ADDED")
+	mustError(t, api.get("/v2/transfers/999", nil), 404, "TRANSFER_NOT_FOUND")
+
+	r := api.post("/v2/transfers/add-multi", url.Values{"urls": {`[{"url":"magnet:?xt=urn:btih:aa"},{"url":""}]`}})
+	mustStatus(t, r, 200)
+	added, _ := r.body["transfers"].([]any)
+	failures, _ := r.body["errors"].([]any)
+	if len(added) != 1 || len(failures) != 1 || failures[0].(map[string]any)["error_type"] != "EMPTY_URL" {
+		t.Fatalf("add-multi %s", r.raw)
+	}
+}
+
+func TestTransferListPagingCountCancelClean(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(srv.Token)
+	var ids []int64
+	for _, hash := range []string{"aa", "bb", "cc"} {
+		ids = append(ids, num(api.addTransfer("magnet:?xt=urn:btih:"+hash, 0), "id"))
+	}
+	if _, err := acct.CompleteTransfer(ids[0], []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	var listed []int64
+	r := api.get("/v2/transfers/list", url.Values{"per_page": {"2"}})
+	for {
+		mustStatus(t, r, 200)
+		for _, tr := range r.body["transfers"].([]any) {
+			listed = append(listed, num(tr.(map[string]any), "id"))
+		}
+		cursor, _ := r.body["cursor"].(string)
+		if cursor == "" {
+			break
+		}
+		r = api.post("/v2/transfers/list/continue", url.Values{"cursor": {cursor}})
+	}
+	if len(listed) != 3 || listed[0] != ids[0] || listed[2] != ids[2] {
+		t.Fatalf("listed %v, want %v", listed, ids)
+	}
+	mustError(t, api.post("/v2/transfers/list/continue", url.Values{"cursor": {"garbage"}}), 400, "INVALID_CURSOR")
+
+	mustError(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(ids[1]) + ",999"}}), 404, "TRANSFER_NOT_FOUND")
+	mustStatus(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(ids[1])}}), 200)
+	r = api.post("/v2/transfers/clean", nil)
+	mustStatus(t, r, 200)
+	if deleted := r.body["deleted_ids"].([]any); len(deleted) != 1 || int64(deleted[0].(float64)) != ids[0] {
+		t.Fatalf("clean deleted %s", r.raw)
+	}
+	if count := api.get("/v2/transfers/count", nil); num(count.body, "count") != 1 {
+		t.Fatalf("count %s", count.raw)
+	}
+	if left := acct.Transfers(); len(left) != 1 || left[0].ID != ids[2] {
+		t.Fatalf("left %+v", left)
+	}
+	if names := len(mustList(t, acct, "")); names != 1 {
+		t.Fatalf("the completed transfer's file should stay after clean; root has %d items", names)
+	}
+	mustStatus(t, api.post("/v2/transfers/remove", url.Values{"filter": {"all"}}), 200)
+	if left := acct.Transfers(); len(left) != 0 {
+		t.Fatalf("after remove all: %+v", left)
+	}
+}
+
+func mustList(t *testing.T, acct *putiotest.Account, dir string) []putiotest.File {
+	t.Helper()
+	items, err := acct.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func TestCursorExpiry(t *testing.T) {
+	clock := newClock()
+	_, api := newAPI(t, putiotest.Options{Now: clock.Now, CursorExpiry: time.Minute})
+	api.mkdir(0, "a")
+	api.mkdir(0, "b")
+	r := api.get("/v2/files/list", url.Values{"per_page": {"1"}})
+	cursor := r.body["cursor"].(string)
+	mustStatus(t, api.post("/v2/files/list/continue", url.Values{"cursor": {cursor}}), 200)
+	clock.Advance(2 * time.Minute)
+	mustError(t, api.post("/v2/files/list/continue", url.Values{"cursor": {cursor}}), 400, "INVALID_CURSOR")
+}
+
+func TestRateLimitCaptchaAndRetryAfterBody(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{RateLimit: putiotest.RateLimit{Requests: 1}})
+	api.get("/v2/files/0", nil)
+	r := api.get("/v2/files/0", nil)
+	mustError(t, r, 429, "TooManyRequests")
+	if num(r.body, "retry_after") < 1 || r.header.Get("Retry-After") != itoa(num(r.body, "retry_after")) {
+		t.Fatalf("retry_after %s, header %v", r.raw, r.header)
+	}
+
+	_, captcha := newAPI(t, putiotest.Options{RateLimit: putiotest.RateLimit{Requests: 1, Captcha: true}})
+	captcha.get("/v2/files/0", nil)
+	r = captcha.get("/v2/files/0", nil)
+	mustError(t, r, 429, "RATE_LIMIT_ERROR")
+	if r.header.Get("X-Ratelimit-Action") != "captcha-needed" || r.header.Get("X-Ratelimit-Id") == "" || r.header.Get("Retry-After") != "" {
+		t.Fatalf("captcha headers %v", r.header)
+	}
+}
+
+func TestAdminCompletesAndFailsTransfers(t *testing.T) {
+	srv, api := newAPI(t)
+	first := num(api.addTransfer("magnet:?xt=urn:btih:aa&dn=one.bin", 0), "id")
+	second := num(api.addTransfer("magnet:?xt=urn:btih:bb", 0), "id")
+	admin := func(form url.Values) int {
+		resp, err := http.PostForm(srv.URL+"/_emulator/transfers", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := admin(url.Values{"token": {srv.Token}, "id": {itoa(first)}, "action": {"complete"}, "size": {"1000"}}); code != 200 {
+		t.Fatalf("complete: %d", code)
+	}
+	if code := admin(url.Values{"token": {srv.Token}, "id": {itoa(second)}, "action": {"fail"}, "message": {"no peers"}}); code != 200 {
+		t.Fatalf("fail: %d", code)
+	}
+	if code := admin(url.Values{"token": {srv.Token}, "id": {itoa(second)}, "action": {"explode"}}); code != 400 {
+		t.Fatalf("unknown action: %d", code)
+	}
+	if f, err := srv.Account(srv.Token).Stat("one.bin"); err != nil || f.Size != 1000 {
+		t.Fatalf("completed file %+v, %v", f, err)
+	}
+	if tr := api.getTransfer(second); tr["error_message"] != "no peers" {
+		t.Fatalf("failed transfer %v", tr)
+	}
+}

@@ -1,0 +1,199 @@
+package putio
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const testMagnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Show+S01E01.mkv"
+
+// fastWait is the wait option with a short poll interval.
+var fastWait = map[string]string{"wait": "", "interval": "20ms"}
+
+// serveBytes serves body on a loopback port for the emulator to fetch.
+func serveBytes(t *testing.T, body []byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// transferFs is an Fs rooted at root on a fresh emulator.
+func transferFs(t *testing.T, root string) (*Fs, *putiotest.Server, *putiotest.Account) {
+	t.Helper()
+	srv := putiotest.NewServer(t)
+	f, err := newFsOn(srv, testRemote, root, nil)
+	require.NoError(t, err)
+	return f.(*Fs), srv, srv.Account(srv.Token)
+}
+
+func runCommand(t *testing.T, f *Fs, name string, arg []string, opt map[string]string) []TransferInfo {
+	t.Helper()
+	out, err := f.Command(context.Background(), name, arg, opt)
+	require.NoError(t, err)
+	infos, _ := out.([]TransferInfo)
+	return infos
+}
+
+func TestTransferWaitFetchesIntoANewFolder(t *testing.T) {
+	f, _, acct := transferFs(t, "incoming/new")
+	body := bytes.Repeat([]byte("0123456789"), 30000)
+	source := serveBytes(t, body) + "/dl/movie.mkv"
+
+	infos := runCommand(t, f, "transfer", []string{source}, fastWait)
+
+	require.Len(t, infos, 1)
+	assert.Equal(t, "COMPLETED", infos[0].Status)
+	assert.Equal(t, 100, infos[0].Percent)
+	assert.Equal(t, int64(len(body)), infos[0].Size)
+	assert.Equal(t, "incoming/new", infos[0].Folder)
+	assert.Equal(t, "incoming/new/movie.mkv", infos[0].File)
+	got, err := acct.ReadFile("incoming/new/movie.mkv")
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(body, got), "fetched bytes differ")
+	o, err := f.NewObject(context.Background(), "movie.mkv")
+	require.NoError(t, err)
+	assert.Equal(t, body, readAll(t, context.Background(), o))
+}
+
+func TestTransferWithoutWaitPrintsTheAddedTransfers(t *testing.T) {
+	f, srv, acct := transferFs(t, "tv")
+
+	infos := runCommand(t, f, "transfer", []string{testMagnet, "https://example.com/a.iso"}, nil)
+
+	require.Len(t, infos, 2)
+	assert.Equal(t, "WAITING", infos[0].Status)
+	assert.Equal(t, "Show S01E01.mkv", infos[0].Name)
+	assert.Equal(t, "tv", infos[1].Folder)
+	assert.Len(t, acct.Transfers(), 2)
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"))
+}
+
+// waitForTransfer returns the id of the account's first transfer once
+// there is one.
+func waitForTransfer(t *testing.T, acct *putiotest.Account) int64 {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(acct.Transfers()) > 0 }, 5*time.Second, 5*time.Millisecond)
+	return acct.Transfers()[0].ID
+}
+
+func TestTransferWaitFailsWithPutiosMessage(t *testing.T) {
+	f, _, acct := transferFs(t, "")
+	go func() {
+		id := waitForTransfer(t, acct)
+		assert.NoError(t, acct.FailTransfer(id, "No peers found for this torrent"))
+	}()
+
+	_, err := f.Command(context.Background(), "transfer", []string{testMagnet}, fastWait)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "No peers found for this torrent")
+	assert.Contains(t, err.Error(), "Show S01E01.mkv")
+}
+
+func TestTransferWaitEndsWhenTheTestCompletesIt(t *testing.T) {
+	f, _, acct := transferFs(t, "incoming")
+	go func() {
+		id := waitForTransfer(t, acct)
+		_, err := acct.CompleteTransfer(id, []byte("episode one"))
+		assert.NoError(t, err)
+	}()
+
+	infos := runCommand(t, f, "transfer", []string{testMagnet}, fastWait)
+
+	require.Len(t, infos, 1)
+	assert.Equal(t, "incoming/Show S01E01.mkv", infos[0].File)
+}
+
+func TestTransfersListRetryCancelClean(t *testing.T) {
+	f, srv, acct := transferFs(t, "in")
+	f.pageSize = 1 // every transfer on its own page
+	runCommand(t, f, "transfer", []string{"magnet:?xt=urn:btih:aa&dn=done.bin", "magnet:?xt=urn:btih:bb&dn=bad", "magnet:?xt=urn:btih:cc&dn=busy"}, nil)
+	ids := []int64{acct.Transfers()[0].ID, acct.Transfers()[1].ID, acct.Transfers()[2].ID}
+	_, err := acct.CompleteTransfer(ids[0], []byte("done"))
+	require.NoError(t, err)
+	require.NoError(t, acct.FailTransfer(ids[1], "Tracker unreachable"))
+
+	listed := runCommand(t, f, "transfers", nil, nil)
+
+	require.Len(t, listed, 3)
+	assert.Equal(t, TransferInfo{ID: ids[0], Name: "done.bin", Status: "COMPLETED", Percent: 100, Size: 4,
+		Source: "magnet:?xt=urn:btih:aa&dn=done.bin", Folder: "in", File: "in/done.bin"}, listed[0])
+	assert.Equal(t, "ERROR", listed[1].Status)
+	assert.Equal(t, "Tracker unreachable", listed[1].Error)
+	assert.Empty(t, listed[2].File)
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/list/continue"))
+
+	retried := runCommand(t, f, "transfer-retry", []string{itoa(ids[1])}, nil)
+	require.Len(t, retried, 1)
+	assert.Equal(t, "WAITING", retried[0].Status)
+	assert.Empty(t, retried[0].Error)
+
+	runCommand(t, f, "transfer-cancel", []string{itoa(ids[2])}, nil)
+	runCommand(t, f, "transfer-clean", nil, nil)
+	left := acct.Transfers()
+	require.Len(t, left, 1, "clean removed the completed one, cancel the busy one")
+	assert.Equal(t, ids[1], left[0].ID)
+	_, err = acct.Stat("in/done.bin")
+	assert.NoError(t, err, "clean keeps the files")
+}
+
+func TestTransferCommandsRefuseBadInput(t *testing.T) {
+	f, srv, _ := transferFs(t, "")
+	for _, c := range []struct {
+		name string
+		arg  []string
+		opt  map[string]string
+		want string
+	}{
+		{"transfer", nil, nil, "at least one URL"},
+		{"transfer", []string{"./local.torrent"}, nil, "not an http(s) URL or a magnet link"},
+		{"transfer", []string{testMagnet}, map[string]string{"wait": "", "interval": "soon"}, "interval"},
+		{"transfer-cancel", nil, nil, "needs transfer ids"},
+		{"transfer-retry", []string{"12x"}, nil, `"12x" is not a transfer id`},
+	} {
+		_, err := f.Command(context.Background(), c.name, c.arg, c.opt)
+		require.Error(t, err, c.name)
+		assert.Contains(t, err.Error(), c.want)
+	}
+	assert.Zero(t, srv.Calls("POST /v2/transfers/add"), "nothing was added")
+
+	_, err := f.Command(context.Background(), "transfer-retry", []string{"999"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "TRANSFER_NOT_FOUND")
+}
+
+func TestTransferAddIsRetriedThroughThePacer(t *testing.T) {
+	f, srv, _ := transferFs(t, "")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", Status: http.StatusServiceUnavailable, Times: 1}))
+
+	infos := runCommand(t, f, "transfer", []string{testMagnet}, nil)
+
+	require.Len(t, infos, 1)
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"))
+}
+
+func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
+	f, srv, _ := transferFs(t, "")
+	f.pageSize = 1
+	runCommand(t, f, "transfer", []string{"magnet:?xt=urn:btih:aa", "magnet:?xt=urn:btih:bb", "magnet:?xt=urn:btih:cc"}, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/list/continue", Status: http.StatusBadRequest,
+		ErrorType: "INVALID_CURSOR", Times: 1}))
+
+	listed := runCommand(t, f, "transfers", nil, nil)
+
+	require.Len(t, listed, 3, "every transfer once, none twice")
+	assert.NotEqual(t, listed[0].ID, listed[1].ID)
+	assert.Equal(t, 2, srv.Calls("GET /v2/transfers/list"), "restarted once")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

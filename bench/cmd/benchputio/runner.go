@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
+	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
+)
+
+// plainEntrant is the in-process baseline that a scenario with a plain
+// upload also runs: one tus creation and one streaming PATCH, net/http
+// only, through the same proxy.
+const plainEntrant = "plain-patch"
+
+// entrants are what runs one scenario: both rclones, and the baseline
+// where the scenario defines one.
+func (b *bench) entrants(sc scenario) []backend {
+	if sc.plain == nil {
+		return b.backends
+	}
+	return append(append([]backend(nil), b.backends...), backend{Name: plainEntrant, plain: true})
+}
+
+// runScenarios measures every selected scenario cfg.runs times per
+// entrant, alternating entrants so drift in the machine's load hits all,
+// and keeps the median run of each.
+func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
+	var results []result
+	for _, sc := range scenarios(b.cfg.sz, b.data) {
+		if b.cfg.only != nil && !b.cfg.only[sc.Name] {
+			continue
+		}
+		if _, ok := b.features[sc.Emulator]; sc.Emulator != "" && !ok {
+			for _, be := range b.entrants(sc) {
+				res := result{Scenario: sc.Name, What: sc.What, Backend: be.Name, Status: statusNA, Error: "emulator lacks the option"}
+				fmt.Println(res.progressLine())
+				results = append(results, res)
+			}
+			continue
+		}
+		runs := map[string][]result{}
+		for range b.cfg.runs {
+			for _, be := range b.entrants(sc) {
+				res := b.measure(ctx, sc, be)
+				fmt.Println(res.progressLine())
+				runs[be.Name] = append(runs[be.Name], res)
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+			}
+		}
+		for _, be := range b.entrants(sc) {
+			results = append(results, medianRun(runs[be.Name]))
+		}
+	}
+	return results, nil
+}
+
+// measure runs one scenario with one entrant on a fresh emulator and proxy.
+func (b *bench) measure(ctx context.Context, sc scenario, be backend) result {
+	res := result{Scenario: sc.Name, What: sc.What, Backend: be.Name, KeyRoute: sc.KeyRoute}
+	dir := filepath.Join(b.work, sc.Name+"-"+be.Name)
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res.failed("setup", err)
+	}
+	emuLog, err := os.Create(filepath.Join(dir, "emulator.log"))
+	if err != nil {
+		return res.failed("setup", err)
+	}
+	defer emuLog.Close()
+	token := "bench-" + sc.Name + "-" + be.Name
+	e, err := emu.Start(ctx, b.cfg.emulator, filepath.Join(dir, "emulator-data"), token, b.features[sc.Emulator], emuLog)
+	if err != nil {
+		return res.failed("start emulator", err)
+	}
+	defer e.Stop()
+	proxy, err := mitm.Start(b.ca, mitm.Config{Target: e.URL, Hosts: putioHosts, Delay: b.cfg.latency})
+	if err != nil {
+		return res.failed("start proxy", err)
+	}
+	defer proxy.Close()
+	w := &world{emu: e, data: b.data, dir: dir, sz: b.cfg.sz}
+	if sc.seed != nil {
+		if err := sc.seed(ctx, w); err != nil {
+			return res.failed("seed", err)
+		}
+	}
+	if err := e.ResetCounters(ctx); err != nil {
+		return res.failed("reset counters", err)
+	}
+	env := rcloneEnv{dir: dir, token: token, proxyURL: proxy.URL(), caFile: b.caFile, timeout: b.cfg.timeout}
+	r, err := b.execute(ctx, sc, be, w, env, proxy)
+	if err != nil {
+		return res.failed("interrupt", err)
+	}
+	calls, err := e.Calls(ctx)
+	if err != nil {
+		return res.failed("read counters", err)
+	}
+	res.record(sc, r, calls, proxy)
+	if r.Err == nil {
+		if err := sc.check(ctx, w, r); err != nil {
+			res.Status, res.Error = statusWrong, err.Error()
+		}
+	}
+	return res
+}
+
+// execute runs the scenario's command once, or, for an interrupted
+// scenario, kills a first attempt part-way and measures the rerun.
+func (b *bench) execute(ctx context.Context, sc scenario, be backend, w *world, env rcloneEnv, proxy *mitm.Proxy) (rcloneRun, error) {
+	if be.plain {
+		local, name := sc.plain(w)
+		return b.plainUpload(ctx, env, local, name), nil
+	}
+	if sc.KillAfter > 0 {
+		first := runRclone(ctx, be, env, sc.args(w), proxy.AfterPatchBytes(sc.KillAfter))
+		if !first.Killed {
+			return first, fmt.Errorf("the first attempt ended by itself before %d PATCH bytes (%v)", sc.KillAfter, first.Err)
+		}
+		if err := waitPatchesAnswered(ctx, proxy); err != nil {
+			return first, err
+		}
+	}
+	return runRclone(ctx, be, env, sc.args(w), nil), nil
+}
+
+// waitPatchesAnswered waits until the server has finished with the PATCH a
+// killed client left behind, so the rerun meets a settled upload.
+func waitPatchesAnswered(ctx context.Context, proxy *mitm.Proxy) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for proxy.Patches().InFlight > 0 {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("a PATCH of the killed attempt is still open after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// plainUpload is the baseline: the file in one creation and one streaming
+// PATCH, over the same proxy, TLS and latency as rclone.
+func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) rcloneRun {
+	r := rcloneRun{Args: []string{"(in-process)", "tus POST https://upload.put.io/files/ + 1 PATCH of", local}}
+	client, err := b.proxiedClient(env.proxyURL)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer client.CloseIdleConnections()
+	f, err := os.Open(local)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	ctx, cancel := context.WithTimeout(ctx, env.timeout)
+	defer cancel()
+	start := time.Now()
+	r.Err = emu.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
+		emu.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
+	r.Wall = time.Since(start)
+	return r
+}
+
+// proxiedClient reaches the put.io names only through the proxy and
+// trusts only the run's throwaway CA.
+func (b *bench) proxiedClient(proxyURL string) (*http.Client, error) {
+	u, err := url.Parse(proxyURL)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b.ca.CertPEM()) {
+		return nil, fmt.Errorf("cannot load the bench CA")
+	}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:           http.ProxyURL(u),
+		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+	}}, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+)
+
+// target is one figure issue 7 sets a goal for, judged from a run's
+// results.
+type target struct {
+	Figure   string
+	Scenario string
+	// Against is the entrant ours is divided by ("upstream" or
+	// plainEntrant); empty judges ours's own value.
+	Against string
+	value   func(bytes int64, f figures) float64 // bytes: of the scenario
+	unit    string                               // format of one value, e.g. "%.2f s"
+	Goal    float64
+	AtMost  bool // the goal is a ceiling, else a floor
+}
+
+func wall(_ int64, f figures) float64         { return f.WallSeconds }
+func peakAnonMiB(_ int64, f figures) float64  { return f.PeakAnonMiB }
+func requests(_ int64, f figures) float64     { return float64(f.Calls) }
+func wireMiBps(_ int64, f figures) float64    { return f.WireMiBPerSecond }
+func patchedShare(n int64, f figures) float64 { return float64(f.PatchBytes) / float64(max(n, 1)) }
+
+// targets are issue 7's goals for the standard run.
+func targets(sz sizes) []target {
+	small := fmt.Sprintf("%d small files in %d new folders", sz.SmallFiles, (sz.SmallFiles+9)/10)
+	var out []target
+	out = append(out,
+		target{Figure: fmt.Sprintf("one %d MiB upload, wall", sz.LargeMiB), Scenario: "upload-large", Against: "upstream", value: wall, unit: "%.2f s", Goal: 0.8, AtMost: true},
+		target{Figure: "single-stream upload MiB/s on the wire, against one plain streaming PATCH", Scenario: "upload-large", Against: plainEntrant, value: wireMiBps, unit: "%.0f MiB/s", Goal: 0.9},
+		target{Figure: fmt.Sprintf("%d × %d MiB, --transfers %d, peak anon", sz.MemFiles, sz.MemMiB, sz.MemFiles), Scenario: "memory-transfers", Against: "upstream", value: peakAnonMiB, unit: "%.0f MiB", Goal: 0.25, AtMost: true},
+	)
+	for _, variant := range []struct{ scenario, label string }{{"upload-small", ""}, {"upload-small-cwu", ", creation-with-upload offered"}} {
+		out = append(out,
+			target{Figure: small + variant.label + ", requests", Scenario: variant.scenario, Against: "upstream", value: requests, unit: "%.0f", Goal: 0.6, AtMost: true},
+			target{Figure: small + variant.label + ", wall", Scenario: variant.scenario, Against: "upstream", value: wall, unit: "%.2f s", Goal: 0.5, AtMost: true},
+		)
+	}
+	return append(out, target{
+		Figure:   fmt.Sprintf("kill after %d MiB of a %d MiB upload, rerun: bytes PATCHed (both runs) / file size", sz.KillMiB, sz.ResumeMiB),
+		Scenario: "resume-after-kill", value: patchedShare, unit: "%.2f", Goal: 1.15, AtMost: true,
+	})
+}
+
+// verdict is a target judged against a report.
+type verdict struct {
+	target
+	Ours, Upstream, Reference string // formatted medians, "-" if absent
+	Judged                    string // the value compared with Goal, or why there is none
+	Met                       string // "yes", "no" or "n/a"
+}
+
+// judge evaluates t on results: the median of each figure over every run
+// of an entrant, the ratio to the reference entrant if there is one.
+func (t target) judge(results []result) verdict {
+	v := verdict{target: t, Ours: "-", Upstream: "-", Reference: "-", Met: "n/a"}
+	medians := map[string]float64{}
+	var missing string
+	for _, name := range []string{"ours", "upstream", t.Against} {
+		if name == "" {
+			continue
+		}
+		i := slices.IndexFunc(results, func(r result) bool { return r.Scenario == t.Scenario && r.Backend == name })
+		switch {
+		case i < 0:
+			missing = cmpOr(missing, "not run")
+		case results[i].Status == statusNA:
+			missing = cmpOr(missing, results[i].Error)
+		case results[i].Status != statusOK:
+			missing = cmpOr(missing, fmt.Sprintf("%s %s: %s", name, results[i].Status, results[i].Error))
+		default:
+			medians[name] = medianOf(results[i], t.value)
+		}
+	}
+	show := func(name string) string {
+		if m, ok := medians[name]; ok {
+			return fmt.Sprintf(t.unit, m)
+		}
+		return "-"
+	}
+	v.Ours, v.Upstream = show("ours"), show("upstream")
+	if t.Against == plainEntrant {
+		v.Reference = show(plainEntrant)
+	}
+	if missing != "" {
+		v.Judged = "n/a (" + missing + ")"
+		return v
+	}
+	judged, label := medians["ours"], "ours"
+	if t.Against != "" {
+		if medians[t.Against] == 0 {
+			v.Judged = "n/a (" + t.Against + " measured 0)"
+			return v
+		}
+		judged, label = judged/medians[t.Against], "ours / "+t.Against
+	}
+	v.Judged = fmt.Sprintf("%s %.2f", label, judged)
+	v.Met = "no"
+	if (t.AtMost && judged <= t.Goal) || (!t.AtMost && judged >= t.Goal) {
+		v.Met = "yes"
+	}
+	return v
+}
+
+func (t target) goal() string {
+	if t.AtMost {
+		return fmt.Sprintf("≤ %.2f", t.Goal)
+	}
+	return fmt.Sprintf("≥ %.2f", t.Goal)
+}
+
+// medianOf is the median of value over every run of r (the upper middle
+// one for an even count).
+func medianOf(r result, value func(int64, figures) float64) float64 {
+	runs := r.Each
+	if len(runs) == 0 {
+		runs = []figures{r.figures}
+	}
+	values := make([]float64, len(runs))
+	for i, f := range runs {
+		values[i] = value(r.Bytes, f)
+	}
+	slices.Sort(values)
+	return values[len(values)/2]
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// targetTable judges every target whose scenario ran or was n/a.
+func (rep report) targetTable() (table, bool) {
+	t := table{
+		title:  "Issue 7 targets (median of each figure over the runs; ratios are what to compare, absolute times are noisy)",
+		header: []string{"figure", "ours", "built-in", "plain PATCH", "judged", "goal", "met"},
+	}
+	for _, tg := range targets(rep.Sizes) {
+		if !slices.ContainsFunc(rep.Results, func(r result) bool { return r.Scenario == tg.Scenario }) {
+			continue
+		}
+		v := tg.judge(rep.Results)
+		t.rows = append(t.rows, []string{v.Figure, v.Ours, v.Upstream, v.Reference, v.Judged, v.goal(), v.Met})
+	}
+	return t, len(t.rows) > 0
+}
