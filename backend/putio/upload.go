@@ -328,7 +328,7 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
 	}
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
-	serverCRC := strings.ToLower(strings.TrimSpace(final.Get("Putio-File-Crc32")))
+	serverCRC := api.NormalizeCRC32(final.Get("Putio-File-Crc32"))
 	if serverCRC == "" || serverCRC == sentCRC {
 		return item, nil
 	}
