@@ -188,3 +188,22 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestTusFlagsReachOptions(t *testing.T) {
+	cfg, err := parseFlags([]string{"-drop-partial-patch", "-tus-extensions", "creation, creation-with-upload", "-tus-max-size", "77", "-refuse-options"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.opts
+	if !o.DropPartialPatch || strings.Join(o.TusExtensions, ",") != "creation,creation-with-upload" || o.TusMaxSize != 77 || !o.RefuseOptions {
+		t.Fatalf("options %+v", o)
+	}
+	cfg, err = parseFlags([]string{"-tus-extensions", ""}, io.Discard)
+	if err != nil || cfg.opts.TusExtensions == nil || len(cfg.opts.TusExtensions) != 0 {
+		t.Fatalf("-tus-extensions \"\" gives %#v (%v), want none advertised", cfg.opts.TusExtensions, err)
+	}
+	cfg, _ = parseFlags(nil, io.Discard)
+	if strings.Join(cfg.opts.TusExtensions, ",") != "creation,termination" {
+		t.Fatalf("default extensions %v", cfg.opts.TusExtensions)
+	}
+}
