@@ -38,6 +38,7 @@ func newFsOn(srv *putiotest.Server, name, root string, extra configmap.Simple) (
 		"token":      `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`,
 		"api_url":    srv.URL,
 		"upload_url": srv.UploadURL(),
+		"feed_url":   srv.FeedURL(),
 	}
 	for k, v := range extra {
 		m[k] = v

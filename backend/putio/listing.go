@@ -42,6 +42,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 	item, err := f.getChild(ctx, pathID, leaf)
 	switch {
 	case err == nil && item.IsDir():
+		f.sawDir(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case err == nil || hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf):
 		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
@@ -50,6 +51,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		if err != nil || item == nil {
 			return "", false, err
 		}
+		f.sawDir(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case hasStatus(err, http.StatusNotFound):
 		return "", false, nil
@@ -98,6 +100,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	}
 	f.fresh.added(pathID, leaf)
 	f.fresh.created(out.File.ID.String())
+	f.sawDir(pathID, leaf, out.File.ID.String())
 	return out.File.ID.String(), nil
 }
 
@@ -220,6 +223,7 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	if item.IsDir() {
 		id := item.ID.String()
 		f.dirCache.Put(remote, id)
+		f.saw(id, remote, true)
 		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
 	}
 	return f.newObject(remote, item)

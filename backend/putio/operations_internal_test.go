@@ -494,7 +494,7 @@ func TestOptionNames(t *testing.T) {
 		got = append(got, o.Name)
 	}
 	assert.ElementsMatch(t, []string{"client_id", "client_secret", "token", "auth_url", "token_url",
-		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "encoding", "description"}, got)
+		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
 	assert.Equal(t, "0", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String(), "no PATCH size limit")
 	assert.Equal(t, "4Mi", regInfo.Options.Get("upload_window").Default.(fs.SizeSuffix).String())
 }
@@ -507,6 +507,7 @@ func TestCopyOntoItself(t *testing.T) {
 	_, err := f.Copy(ctx, src, "a.txt")
 	require.ErrorContains(t, err, "onto itself")
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
 	assert.Equal(t, "hello", string(readAll(t, ctx, src)))
 }
 

@@ -89,7 +89,7 @@ var regInfo = &fs.RegInfo{
 		Security:         "High",
 		Remote:           "TestPutio:",
 		// Every feature the Fs enables; a test keeps the list in step.
-		Features:  []string{"About", "CanHaveEmptyDirectories", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
+		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
 		Hashes:    []string{"crc32"},
 		Precision: int64(time.Second),
 	},
@@ -122,6 +122,11 @@ var regInfo = &fs.RegInfo{
 		Default:  defaultUploadURL,
 		Advanced: true,
 	}, {
+		Name:     "feed_url",
+		Help:     "The websocket URL of put.io's real-time change feed.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultFeedURL,
+		Advanced: true,
+	}, {
 		Name:     config.ConfigEncoding,
 		Help:     config.ConfigEncodingHelp,
 		Advanced: true,
@@ -149,6 +154,7 @@ type Options struct {
 	HardDelete    bool                 `config:"hard_delete"`
 	APIURL        string               `config:"api_url"`
 	UploadURL     string               `config:"upload_url"`
+	FeedURL       string               `config:"feed_url"`
 	Enc           encoder.MultiEncoder `config:"encoding"`
 }
 
@@ -170,6 +176,7 @@ type Fs struct {
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID // who the token belongs to, once asked
+	feed       *feedState // change notification
 }
 
 // Object describes a put.io file.
@@ -213,8 +220,11 @@ func parseURLOption(name, value string) (*url.URL, error) {
 
 // checkOptions rejects option values the backend cannot work with.
 func checkOptions(opt *Options) (*url.URL, error) {
-	if opt.ChunkSize < 0 || opt.UploadWindow < 0 {
-		return nil, fmt.Errorf("putio: options chunk_size = %v and upload_window = %v must not be negative", opt.ChunkSize, opt.UploadWindow)
+	if opt.ChunkSize < 0 {
+		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: give a size such as 64M, or 0 for no limit", opt.ChunkSize)
+	}
+	if opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
 		return nil, err
@@ -229,6 +239,10 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		return nil, err
 	}
 	baseURL, err := checkOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	feedURL, err := checkFeedURL(opt.FeedURL)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +271,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		uploads:    uploadServiceFor(opt.UploadURL, name),
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
+		feed:       newFeedState(feedURL),
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
@@ -300,6 +315,7 @@ func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
+	f.saw(item.ID.String(), remote, false)
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
@@ -553,6 +569,7 @@ var (
 	_ fs.Abouter         = (*Fs)(nil)
 	_ fs.UserInfoer      = (*Fs)(nil)
 	_ fs.CleanUpper      = (*Fs)(nil)
+	_ fs.ChangeNotifier  = (*Fs)(nil)
 	_ fs.MergeDirser     = (*Fs)(nil)
 	_ fs.PublicLinker    = (*Fs)(nil)
 	_ fs.Commander       = (*Fs)(nil)

@@ -24,7 +24,6 @@ const minTestChunkSize = 256 * fs.Kibi
 //   - FsListR*, FromRoot/ListR: no recursive listing in the API.
 //   - FsOpenWriterAt, FsOpenChunkWriter: tus uploads are sequential.
 //   - FsPutStream, FsPutChunked/*/Streamed: tus needs the length up front.
-//   - FsChangeNotify: no change feed that reports deletes and moves.
 //   - FsNewObjectCaseInsensitive: put.io names are case-sensitive.
 //   - FsCopy/Metadata, FsMove/Metadata, ObjectSetMetadata, FsMkdirMetadata,
 //     FsDirSetModTime, FsDirectory: metadata is read-only and folder times
@@ -81,6 +80,7 @@ func emulatorConfig(remoteName string, srv *putiotest.Server) []fstests.ExtraCon
 		{Name: name, Key: "token", Value: `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`},
 		{Name: name, Key: "api_url", Value: srv.URL},
 		{Name: name, Key: "upload_url", Value: srv.UploadURL()},
+		{Name: name, Key: "feed_url", Value: srv.FeedURL()},
 	}
 }
 

@@ -10,10 +10,11 @@
 //		ErrorType: "TRASH_LOCK_TIMEOUT", Times: 1})
 //
 // One handler serves the API under /v2, tus uploads under /files/, signed
-// downloads under /download/ and an admin API under /_emulator/ for other
-// processes: GET calls, GET log, GET upload-bytes, POST reset, POST and
-// DELETE faults (a Fault as JSON), POST tokens. New gives the bare handler
-// for any listener;
+// downloads under /download/, put.io's real-time feed (a websocket at
+// /socket/sockjs/websocket, see Server.FeedURL) and an admin API under
+// /_emulator/ for other processes: GET calls, GET log, GET upload-bytes,
+// POST reset, POST and DELETE faults (a Fault as JSON), POST tokens, POST
+// feeds/drop. New gives the bare handler for any listener;
 // cmd/putio-emulator serves it from the command line:
 //
 //	putio-emulator -addr 127.0.0.1:0 -data-dir /tmp/putio

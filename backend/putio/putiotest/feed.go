@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -32,6 +33,7 @@ const (
 	feedQueue            = 1024             // events a connection may fall behind by
 	feedTokenWait        = 30 * time.Second // for the first message
 	dropNow              = 0                // close code meaning "cut the TCP connection"
+	stallNow             = -1               // close code meaning "fall silent"
 )
 
 // feedEvent is one change: what happened to which item. The value is
@@ -51,10 +53,12 @@ type feedHub struct {
 
 // feedConn is one client's connection.
 type feedConn struct {
-	token  string
-	acct   *account
-	events chan feedEvent
-	kick   chan int // a close code, or dropNow
+	token    string
+	acct     *account
+	events   chan feedEvent
+	kick     chan int // a close code, dropNow or stallNow
+	stalled  atomic.Bool
+	released chan struct{} // closed when the sender is done
 }
 
 // changed publishes a change of n to the feed connections of its account.
@@ -144,6 +148,13 @@ func (e *Emulator) DropFeeds() {
 	e.feeds.each("", func(c *feedConn) { c.close(dropNow) })
 }
 
+// StallFeeds makes every feed connection fall silent, as a half-open
+// connection does: no events, no heartbeats, no answer to pings, until
+// DropFeeds or Close ends it.
+func (e *Emulator) StallFeeds() {
+	e.feeds.each("", func(c *feedConn) { c.close(stallNow) })
+}
+
 // RevokeToken withdraws a token, as logging out of an app does: API calls
 // with it get 401 and its feed connections close with code 4001. Its
 // account stays, unreachable.
@@ -200,7 +211,8 @@ func (e *Emulator) feedSession(ws *websocket.Conn) {
 		closeFeed(ws, closeUnauthorized, "unauthorized")
 		return
 	}
-	c := &feedConn{token: token, acct: acct, events: make(chan feedEvent, feedQueue), kick: make(chan int, 1)}
+	c := &feedConn{token: token, acct: acct, events: make(chan feedEvent, feedQueue), kick: make(chan int, 1),
+		released: make(chan struct{})}
 	if !e.feeds.add(c) {
 		closeFeed(ws, closeGoingAway, "shutting down")
 		return
@@ -209,17 +221,22 @@ func (e *Emulator) feedSession(ws *websocket.Conn) {
 	clientGone := make(chan struct{})
 	go func() {
 		defer close(clientGone)
-		discardMessages(ws) // x/net/websocket answers pings while reading
+		discardMessages(ws, c) // x/net/websocket answers pings while reading
 	}()
 	e.sendFeed(ws, c, clientGone)
+	close(c.released)
 	<-clientGone
 }
 
 // discardMessages reads until the connection ends; clients have nothing
-// to say after the token.
-func discardMessages(ws *websocket.Conn) {
+// to say after the token. A stalled connection stops reading, so pings go
+// unanswered, until the sender is done.
+func discardMessages(ws *websocket.Conn, c *feedConn) {
 	var ignored []byte
 	for websocket.Message.Receive(ws, &ignored) == nil {
+	}
+	if c.stalled.Load() {
+		<-c.released
 	}
 }
 
@@ -240,10 +257,19 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 		var err error
 		select {
 		case ev := <-c.events:
-			err = websocket.Message.Send(ws, string(e.renderEvent(ev)))
+			if !c.stalled.Load() {
+				err = websocket.Message.Send(ws, string(e.renderEvent(ev)))
+			}
 		case <-heartbeat:
-			err = writeFrame(ws, websocket.PingFrame, nil)
+			if !c.stalled.Load() {
+				err = writeFrame(ws, websocket.PingFrame, nil)
+			}
 		case code := <-c.kick:
+			if code == stallNow {
+				c.stalled.Store(true)
+				_ = ws.SetReadDeadline(time.Now()) // stop the reader, and so the pongs
+				continue
+			}
 			closeFeed(ws, code, "")
 			return
 		case <-clientGone:

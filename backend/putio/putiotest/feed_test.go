@@ -238,3 +238,39 @@ func TestFeedRouteIsLogged(t *testing.T) {
 	assert.Equal(t, 101, srv.Log()[0].Status)
 	assert.True(t, strings.HasPrefix(srv.FeedURL(), "ws://127.0.0.1:"))
 }
+
+// A stalled connection stays open, silent, until DropFeeds ends it.
+func TestFeedStall(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedHeartbeat: time.Millisecond})
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	srv.StallFeeds()
+	api.mkdir(0, "unsent")
+	srv.DropFeeds()
+	for {
+		opcode, payload, err := feed.frame()
+		if err != nil {
+			assert.ErrorIs(t, err, io.EOF)
+			break
+		}
+		assert.NotContains(t, string(payload), "file_create", "opcode %d", opcode)
+	}
+	waitConnections(t, srv, 0)
+}
+
+// A finished transfer's file reaches the feed through the creation path,
+// with no call of its own.
+func TestFeedAnnouncesFinishedTransfer(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedFileObjects: true})
+	folder := api.mkdir(0, "tv")
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	id := num(api.addTransfer(testMagnet, folder), "id")
+	file, err := srv.Account(srv.Token).CompleteTransfer(id, []byte("episode"))
+	require.NoError(t, err)
+	msg := feed.next()
+	assert.Equal(t, "file_create", msg.Type)
+	assert.EqualValues(t, file.ID, msg.Value["id"])
+	assert.EqualValues(t, folder, msg.Value["parent_id"])
+	assert.EqualValues(t, 7, msg.Value["size"])
+}

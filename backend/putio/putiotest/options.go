@@ -60,6 +60,9 @@ type Options struct {
 	// TrashHold is how long each trash operation keeps the trash lock, to
 	// make contention reproducible.
 	TrashHold time.Duration
+	// KeepPercentEscapes stores names as given, "%" and hex digits
+	// included, instead of percent-decoding them as put.io is seen to do.
+	KeepPercentEscapes bool
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool

@@ -179,6 +179,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Trace-Id", randomHex(8)) // as on put.io, whose JS SDK reads it
+	// The server's own clock, which x-ratelimit-reset is an instant on.
+	w.Header().Set("Date", e.opts.Now().UTC().Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w}
 	c := &call{e: e, w: rec, r: r, token: requestToken(r)}
 	rt, vars, allowed := e.match(r.Method, r.URL.Path)

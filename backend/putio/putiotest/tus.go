@@ -109,7 +109,7 @@ func (e *Emulator) newUpload(c *call) (*upload, error) {
 		return nil, err
 	}
 	up := &upload{id: randomHex(16), acct: c.acct, length: length, overwrite: meta["overwrite"] == "true", noTorrent: meta["no-torrent"] == "true"}
-	if up.name, err = cleanName(meta["name"]); err != nil {
+	if up.name, err = cleanName(e.givenName(meta["name"])); err != nil {
 		return nil, err
 	}
 	if up.parentID, err = intParam(urlValues(meta), "parent_id", 0); err != nil {

@@ -1,0 +1,281 @@
+package putio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+	"golang.org/x/net/websocket"
+)
+
+// Timing of the feed. put.io sends a heartbeat about every 10 s; we ping
+// as often, so a connection that stays silent for three of them is dead
+// whichever side's heartbeat is missing.
+const (
+	feedHeartbeat  = 10 * time.Second
+	feedSilence    = 3 // heartbeats without a byte before we reconnect
+	feedRetryFirst = time.Second
+	feedRetryMax   = 2 * time.Minute
+	feedStable     = time.Minute // a connection this old resets the backoff
+	feedReadyWait  = 5 * time.Second
+)
+
+// errFeedSilent ends a connection nothing arrives on.
+var errFeedSilent = errors.New("no heartbeat from put.io")
+
+// feedState is what ChangeNotify keeps: where each item was last seen, so
+// that an event naming only an id can be mapped to a path.
+type feedState struct {
+	url       *url.URL    // feed_url
+	indexing  atomic.Bool // on from the first ChangeNotify
+	heartbeat time.Duration
+	retry     time.Duration // first reconnect delay
+
+	mu   sync.Mutex
+	seen map[string]seenItem // item id → where it was last seen
+}
+
+func newFeedState(feedURL *url.URL) *feedState {
+	return &feedState{url: feedURL, heartbeat: feedHeartbeat, retry: feedRetryFirst, seen: map[string]seenItem{}}
+}
+
+// ChangeNotify reports changes from put.io's real-time feed. The feed is
+// opened at once, and ChangeNotify waits briefly (feedReadyWait) for put.io
+// to take the token, so that changes made right after it returns are not
+// missed. Then the first interval from the channel decides: 0 closes the
+// feed, any other value keeps it (put.io pushes: the value itself does not
+// matter); later values turn it off and on. Closing the channel or
+// cancelling ctx stops it and releases the connection.
+func (f *Fs) ChangeNotify(ctx context.Context, notify func(string, fs.EntryType), intervals <-chan time.Duration) {
+	f.feed.indexing.Store(true)
+	notify = serialized(notify)
+	run := f.startFeed(ctx, notify)
+	run.awaitReady(ctx)
+	go f.watchFeed(ctx, notify, intervals, run)
+}
+
+// serialized makes notify safe to call from the reader and the keep-alive
+// goroutines: callers need not expect concurrent calls.
+func serialized(notify func(string, fs.EntryType)) func(string, fs.EntryType) {
+	var mu sync.Mutex
+	return func(remote string, entryType fs.EntryType) {
+		mu.Lock()
+		defer mu.Unlock()
+		notify(remote, entryType)
+	}
+}
+
+// feedRun is the feed running in the background.
+type feedRun struct {
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when it has stopped
+	ready     chan struct{} // closed once subscribed, or once a try failed
+	readyOnce sync.Once
+}
+
+func (f *Fs) startFeed(ctx context.Context, notify func(string, fs.EntryType)) *feedRun {
+	ctx, cancel := context.WithCancel(ctx)
+	run := &feedRun{cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
+	go func() {
+		defer close(run.done)
+		f.runFeed(ctx, notify, run.markReady)
+	}()
+	return run
+}
+
+func (r *feedRun) markReady() { r.readyOnce.Do(func() { close(r.ready) }) }
+
+// stop ends the feed and waits until its goroutines are gone.
+func (r *feedRun) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func (r *feedRun) awaitReady(ctx context.Context) {
+	timer := time.NewTimer(feedReadyWait)
+	defer timer.Stop()
+	select {
+	case <-r.ready:
+	case <-r.done:
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}
+
+// watchFeed turns the feed off and on as the intervals say.
+func (f *Fs) watchFeed(ctx context.Context, notify func(string, fs.EntryType), intervals <-chan time.Duration, run *feedRun) {
+	ended := run.done
+	halt := func() {
+		if run != nil {
+			run.stop()
+			run, ended = nil, nil
+		}
+	}
+	defer halt()
+	for {
+		select {
+		case interval, ok := <-intervals:
+			switch {
+			case !ok:
+				return
+			case interval <= 0:
+				halt()
+			case run == nil:
+				run = f.startFeed(ctx, notify)
+				ended = run.done
+			}
+		case <-ended: // gave up for good; a new interval tries again
+			halt()
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// runFeed keeps a connection open, reconnecting with backoff, until ctx
+// ends or put.io rejects the token.
+func (f *Fs) runFeed(ctx context.Context, notify func(string, fs.EntryType), ready func()) {
+	for failures := 0; ; failures++ {
+		started := time.Now()
+		err := f.feedSession(ctx, notify, ready)
+		ready() // a failed try need not be waited for
+		if ctx.Err() != nil {
+			return
+		}
+		var auth *authError
+		if errors.As(err, &auth) {
+			fs.Errorf(f, "change notification stopped: %v", err)
+			return
+		}
+		if time.Since(started) > feedStable {
+			failures = 0
+		}
+		delay := f.feedBackoff(failures)
+		fs.Infof(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// feedBackoff doubles from the first delay up to feedRetryMax, with
+// jitter so that many clients do not reconnect in step.
+func (f *Fs) feedBackoff(failures int) time.Duration {
+	delay := min(f.feed.retry<<min(failures, 16), feedRetryMax)
+	return delay/2 + rand.N(delay/2+1)
+}
+
+// feedSession runs one connection: the token, then a ping whose answer
+// (or any byte) shows put.io has read the token, then events until the
+// connection ends. Once put.io has the token, the tree is resynced, as
+// nothing is replayed. A connection put.io closes is followed by a token
+// check against the API, since x/net/websocket hides the close code (4001
+// means unauthorized): a rejected token returns its authError.
+func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType), ready func()) error {
+	token, err := f.tokens.Token()
+	if err != nil {
+		return fmt.Errorf("no login token: %w", err)
+	}
+	ws, live, err := f.dialFeed(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ws.Close() }()
+	if err := websocket.Message.Send(ws, token.AccessToken); err != nil {
+		return err
+	}
+	ack := live.nextRead()
+	if err := sendPing(ws); err != nil {
+		return err
+	}
+	fs.Debugf(f, "change notification: connected to %s", f.feed.url.Redacted())
+	read := make(chan error, 1)
+	go func() { read <- f.readFeed(ctx, ws, notify) }()
+	resync := func() { f.resync(notify) }
+	err = f.keepAlive(ctx, ws, live, read, ack, func() { resync(); ready() }, resync)
+	if errors.Is(err, io.EOF) {
+		if _, infoErr := f.accountInfo(ctx); infoErr != nil {
+			var auth *authError
+			if errors.As(infoErr, &auth) {
+				return infoErr
+			}
+		}
+	}
+	return err
+}
+
+// keepAlive pings and watches for silence until the reader ends; it
+// always leaves the reader finished. It calls acked when ack closes, and
+// firstBeat at the first heartbeat: put.io does not say when the token
+// has taken effect, so the tree is resynced once more then.
+func (f *Fs) keepAlive(ctx context.Context, ws *websocket.Conn, live *liveConn, read <-chan error, ack <-chan struct{}, acked, firstBeat func()) error {
+	ticker := time.NewTicker(f.feed.heartbeat)
+	defer ticker.Stop()
+	for {
+		var err error
+		select {
+		case err := <-read:
+			return err
+		case <-ack:
+			ack = nil
+			acked()
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-ticker.C:
+			if firstBeat != nil {
+				firstBeat()
+				firstBeat = nil
+			}
+			if live.silentFor() > feedSilence*f.feed.heartbeat {
+				err = errFeedSilent
+			} else {
+				err = sendPing(ws)
+			}
+		}
+		if err != nil {
+			_ = ws.Close()
+			<-read
+			return err
+		}
+	}
+}
+
+// resync reports the root and every folder seen as changed: the feed does
+// not replay what happened while it was not connected.
+func (f *Fs) resync(notify func(string, fs.EntryType)) {
+	notify("", fs.EntryDirectory)
+	for _, dir := range f.knownDirs() {
+		notify(dir, fs.EntryDirectory)
+	}
+}
+
+// readFeed handles messages until the connection fails.
+func (f *Fs) readFeed(ctx context.Context, ws *websocket.Conn, notify func(string, fs.EntryType)) error {
+	for {
+		var data []byte
+		if err := websocket.Message.Receive(ws, &data); err != nil {
+			return err
+		}
+		var msg api.FeedMessage
+		if err := json.Unmarshal(data, &msg); err != nil {
+			fs.Debugf(f, "change notification: ignoring a message that is not an event (%v): %q", err, api.Excerpt(data))
+			continue
+		}
+		if msg.IsFileEvent() {
+			f.fileEvent(ctx, msg, notify)
+		}
+	}
+}

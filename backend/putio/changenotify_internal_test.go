@@ -1,0 +1,384 @@
+package putio
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/vfs"
+	"github.com/rclone/rclone/vfs/vfscommon"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// waitFor bounds every wait for the feed; nothing is timed below it.
+const waitFor = 5 * time.Second
+
+const feedRoute = "GET /socket/sockjs/websocket"
+
+// feedModes are the two plausible shapes of a file event: the id alone,
+// and the whole File object.
+var feedModes = map[string]putiotest.Options{
+	"IDOnly":      {},
+	"FileObjects": {FeedFileObjects: true},
+}
+
+// notified collects what ChangeNotify reports.
+type notified struct {
+	mu   sync.Mutex
+	seen []string // "path type"
+}
+
+func (n *notified) notify(remote string, entryType fs.EntryType) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	kind := "file"
+	if entryType == fs.EntryDirectory {
+		kind = "dir"
+	}
+	n.seen = append(n.seen, remote+" "+kind)
+}
+
+func (n *notified) has(want string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Contains(n.seen, want)
+}
+
+func (n *notified) count(want string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	count := 0
+	for _, s := range n.seen {
+		if s == want {
+			count++
+		}
+	}
+	return count
+}
+
+func (n *notified) String() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return strings.Join(n.seen, ", ")
+}
+
+// feedGoroutines counts the goroutines running the backend's feed code.
+func feedGoroutines() int {
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	count := 0
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if strings.Contains(g, "putio.(*Fs).watchFeed") || strings.Contains(g, "putio.(*Fs).runFeed") ||
+			strings.Contains(g, "putio.(*Fs).readFeed") {
+			count++
+		}
+	}
+	return count
+}
+
+// startNotify runs ChangeNotify on f with a fast retry and returns the
+// interval channel; the test's end closes it and checks that the feed's
+// goroutines and connections are gone.
+func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<- time.Duration {
+	t.Helper()
+	f.feed.retry = 10 * time.Millisecond
+	intervals := make(chan time.Duration)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.ChangeNotify(ctx, n.notify, intervals)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			close(intervals)
+		}
+		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond, "feed goroutines left")
+		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond, "feed connections left")
+		cancel()
+	})
+	intervals <- time.Minute
+	return intervals
+}
+
+func waitConnected(t *testing.T, srv *putiotest.Server, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return srv.FeedConnections() == n }, waitFor, 5*time.Millisecond,
+		"want %d feed connections, have %d", n, srv.FeedConnections())
+}
+
+func waitNotified(t *testing.T, n *notified, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		require.Eventually(t, func() bool { return n.has(w) }, waitFor, 5*time.Millisecond, "no %q in %s", w, n)
+	}
+}
+
+// otherClient is a second Fs on the same account, as another device.
+func otherClient(t *testing.T, srv *putiotest.Server) *Fs {
+	t.Helper()
+	other, err := newFsOn(srv, "other", "", nil)
+	require.NoError(t, err)
+	return other.(*Fs)
+}
+
+// A mount with a 1 h dir cache sees another client's upload, delete and
+// rename within the wait bound, with either event shape.
+func TestVFSSeesOtherClientsChanges(t *testing.T) {
+	for mode, opts := range feedModes {
+		t.Run(mode, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, nil, opts)
+			seedObject(t, f, acct, "media/old.mkv", []byte("old"))
+			seedObject(t, f, acct, "media/gone.mkv", []byte("gone"))
+			vfsOpt := vfscommon.Opt
+			vfsOpt.DirCacheTime = fs.Duration(time.Hour)
+			vfsOpt.PollInterval = fs.Duration(time.Minute)
+			v := vfs.New(context.Background(), f, &vfsOpt)
+			defer v.Shutdown()
+			waitConnected(t, srv, 1)
+			listing := func() []string {
+				infos, err := v.ReadDir("media")
+				require.NoError(t, err)
+				var names []string
+				for _, info := range infos {
+					names = append(names, info.Name())
+				}
+				slices.Sort(names)
+				return names
+			}
+			require.Equal(t, []string{"gone.mkv", "old.mkv"}, listing())
+
+			ctx := context.Background()
+			other := otherClient(t, srv)
+			put(t, ctx, other, "media/new.mkv", []byte("new"))
+			gone, err := other.NewObject(ctx, "media/gone.mkv")
+			require.NoError(t, err)
+			require.NoError(t, gone.Remove(ctx))
+			old, err := other.NewObject(ctx, "media/old.mkv")
+			require.NoError(t, err)
+			_, err = other.Move(ctx, old, "media/renamed.mkv")
+			require.NoError(t, err)
+
+			want := []string{"new.mkv", "renamed.mkv"}
+			require.Eventually(t, func() bool { return slices.Equal(listing(), want) }, waitFor, 10*time.Millisecond,
+				"the mount lists %v, not %v", listing(), want)
+		})
+	}
+}
+
+// Each event is reported at the paths the item left and reached, with
+// its type; an item the Fs never saw is reported through its parent.
+func TestChangeNotifyPathsAndTypes(t *testing.T) {
+	for mode, opts := range feedModes {
+		t.Run(mode, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, nil, opts)
+			_, err := acct.Put("a/seen.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			_, err = acct.Mkdir("a/sub")
+			require.NoError(t, err)
+			n := &notified{}
+			startNotify(t, f, srv, n)
+			waitConnected(t, srv, 1)
+			ctx := context.Background()
+			_, err = f.List(ctx, "")
+			require.NoError(t, err)
+			_, err = f.List(ctx, "a")
+			require.NoError(t, err)
+
+			other := otherClient(t, srv)
+			put(t, ctx, other, "a/new.txt", []byte("new"))
+			require.NoError(t, other.Mkdir(ctx, "a/newdir"))
+			seen, err := other.NewObject(ctx, "a/seen.txt")
+			require.NoError(t, err)
+			_, err = other.Move(ctx, seen, "moved.txt")
+			require.NoError(t, err)
+			require.NoError(t, other.DirMove(ctx, other, "a/sub", "a/sub2"))
+			waitNotified(t, n, "a/new.txt file", "a/newdir dir",
+				"a/seen.txt file", "moved.txt file", "a/sub dir", "a/sub2 dir")
+
+			require.NoError(t, other.Rmdir(ctx, "a/newdir"))
+			require.Eventually(t, func() bool { return n.count("a/newdir dir") == 2 }, waitFor, 5*time.Millisecond,
+				"created, then removed: %s", n)
+		})
+	}
+}
+
+// After a dropped connection the feed reconnects, reports the root and
+// every folder seen as changed (nothing is replayed), and goes on.
+func TestChangeNotifySurvivesDroppedConnection(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("a")
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	_, err = f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Equal(t, 1, n.count(" dir"), "the root, on connecting")
+
+	srv.DropFeeds()
+	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && srv.FeedConnections() == 1 }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return n.count(" dir") == 2 && n.has("a dir") }, waitFor, 5*time.Millisecond, "resync: %s", n)
+	_, err = acct.Put("after.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "after.txt file")
+}
+
+// syncBuffer is a log sink safe for the feed's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// captureLog collects rclone's log, from level INFO, for the rest of the
+// test.
+func captureLog(t *testing.T) *syncBuffer {
+	logs := &syncBuffer{}
+	previous := slog.Default().Handler()
+	fs.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ci := fs.GetConfig(context.Background())
+	level := ci.LogLevel
+	ci.LogLevel = fs.LogLevelDebug
+	t.Cleanup(func() {
+		ci.LogLevel = level
+		fs.SetLogger(previous)
+	})
+	return logs
+}
+
+// A revoked token stops the feed with one clear log line: one connection,
+// one token check, no retry loop.
+func TestChangeNotifyStopsOnRevokedToken(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, _ := newTestFs(t, nil, putiotest.Options{Strict: true})
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	srv.RevokeToken(srv.Token)
+	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond,
+		"only watchFeed waits, for a new interval")
+	assert.Contains(t, logs.String(), `change notification stopped: put.io rejected the login token`)
+	assert.Contains(t, logs.String(), `rclone config reconnect `+testRemote+`:`)
+	assert.Equal(t, 1, srv.Calls(feedRoute))
+	assert.Equal(t, 1, srv.Calls("GET /v2/account/info"), "the token is checked once")
+}
+
+// A token put.io refuses at connection time is caught the same way.
+func TestChangeNotifyUnknownTokenStops(t *testing.T) {
+	logs := captureLog(t)
+	srv := putiotest.NewServer(t, putiotest.Options{Strict: true})
+	f, err := newFsOn(srv, testRemote, "", configmap.Simple{"token": `{"access_token":"never-issued"}`})
+	require.NoError(t, err) // the root needs no call
+	startNotify(t, f.(*Fs), srv, &notified{})
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "change notification stopped") }, waitFor, 5*time.Millisecond)
+	assert.Equal(t, 1, srv.Calls(feedRoute))
+}
+
+// Interval 0 closes the connection; a new interval opens it again.
+func TestChangeNotifyIntervalZeroCloses(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	n := &notified{}
+	intervals := startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	intervals <- 0
+	waitConnected(t, srv, 0)
+	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond, "only watchFeed is left")
+	_, err := acct.Put("unseen.txt", nil, time.Time{})
+	require.NoError(t, err)
+	intervals <- time.Second
+	waitConnected(t, srv, 1)
+	_, err = acct.Put("seen.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "seen.txt file")
+	assert.False(t, n.has("unseen.txt file"), "no replay")
+}
+
+// Cancelling the context stops everything too.
+func TestChangeNotifyContextCancel(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	intervals := make(chan time.Duration, 1)
+	intervals <- time.Second
+	f.ChangeNotify(ctx, (&notified{}).notify, intervals)
+	waitConnected(t, srv, 1)
+	cancel()
+	waitConnected(t, srv, 0)
+	require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond)
+}
+
+func TestFeedURLIsChecked(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	for _, bad := range []string{"https://socket.put.io/socket/sockjs/websocket", "wss://", "::", "ws:///path"} {
+		_, err := newFsOn(srv, testRemote, "", configmap.Simple{"feed_url": bad})
+		assert.ErrorContains(t, err, "option feed_url", bad)
+	}
+}
+
+// A connection that falls silent (no heartbeat, no pong) is replaced.
+func TestChangeNotifyReplacesSilentConnection(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, acct := newTestFs(t, nil)
+	f.feed.heartbeat = 50 * time.Millisecond
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	srv.StallFeeds()
+	// The root is reported at the first connection's ack and first
+	// heartbeat, then at the second connection's ack, once subscribed.
+	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && n.count(" dir") >= 3 }, waitFor, 5*time.Millisecond)
+	assert.Contains(t, logs.String(), "feed connection lost (no heartbeat from put.io)")
+	_, err := acct.Put("after.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "after.txt file")
+	srv.DropFeeds() // the stalled one never notices the client left
+}
+
+// A refused websocket handshake (here 503) is retried with backoff.
+func TestChangeNotifyRetriesRefusedHandshake(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: feedRoute, Status: 503, Times: 2}))
+	startNotify(t, f, srv, &notified{})
+	waitConnected(t, srv, 1)
+	assert.Equal(t, 3, srv.Calls(feedRoute))
+}
+
+// Changes outside the Fs root are not reported; those inside are, relative
+// to the root.
+func TestChangeNotifyOutsideRoot(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	acct := srv.Account(srv.Token)
+	_, err := acct.Mkdir("inside")
+	require.NoError(t, err)
+	_, err = acct.Mkdir("outside")
+	require.NoError(t, err)
+	f, err := newFsOn(srv, testRemote, "inside", nil)
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f.(*Fs), srv, n)
+	waitConnected(t, srv, 1)
+	_, err = acct.Put("outside/x.txt", nil, time.Time{})
+	require.NoError(t, err)
+	_, err = acct.Put("inside/y.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "y.txt file")
+	assert.NotContains(t, n.String(), "x.txt", "events arrive in order, so x.txt's came first")
+}

@@ -1,0 +1,138 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"path"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs"
+)
+
+// The feed names items by id. These map an id to the path the Fs knows
+// it by: folders through the dir cache, anything else through where it
+// was last seen in a listing, a lookup or our own change.
+
+// seenItem is an item's path relative to the Fs root, and its type.
+type seenItem struct {
+	remote string
+	dir    bool
+}
+
+func (s seenItem) entryType() fs.EntryType {
+	if s.dir {
+		return fs.EntryDirectory
+	}
+	return fs.EntryObject
+}
+
+// saw records where an item is, while change notification is on.
+func (f *Fs) saw(id, remote string, dir bool) {
+	if !f.feed.indexing.Load() {
+		return
+	}
+	f.feed.mu.Lock()
+	f.feed.seen[id] = seenItem{remote: remote, dir: dir}
+	f.feed.mu.Unlock()
+}
+
+// sawDir records the folder leaf found or made in parentID, so that a
+// reconnect reports it too.
+func (f *Fs) sawDir(parentID, leaf, id string) {
+	if !f.feed.indexing.Load() {
+		return
+	}
+	if parent, ok := f.dirCache.GetInv(parentID); ok {
+		f.saw(id, path.Join(parent, leaf), true)
+	}
+}
+
+func (f *Fs) forget(id string) {
+	f.feed.mu.Lock()
+	delete(f.feed.seen, id)
+	f.feed.mu.Unlock()
+}
+
+// locate finds a known item: folders through the dir cache, which is
+// authoritative for them, anything else through what was seen.
+func (f *Fs) locate(id string) (seenItem, bool) {
+	if remote, ok := f.dirCache.GetInv(id); ok {
+		return seenItem{remote: remote, dir: true}, true
+	}
+	f.feed.mu.Lock()
+	defer f.feed.mu.Unlock()
+	item, ok := f.feed.seen[id]
+	return item, ok
+}
+
+// knownDirs lists the folders seen; a reconnect reports them all changed.
+func (f *Fs) knownDirs() []string {
+	f.feed.mu.Lock()
+	defer f.feed.mu.Unlock()
+	var dirs []string
+	for _, item := range f.feed.seen {
+		if item.dir {
+			dirs = append(dirs, item.remote)
+		}
+	}
+	return dirs
+}
+
+// fileEvent reports where an item was, if it was seen, and where it is
+// now, if that is inside the root in a folder the dir cache knows.
+func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, notify func(string, fs.EntryType)) {
+	item, err := api.ParseFeedItem(msg.Value)
+	if err != nil {
+		fs.Debugf(f, "change notification: ignoring a %s event: %v", msg.Type, err)
+		return
+	}
+	id := item.ID.String()
+	if was, ok := f.locate(id); ok {
+		notify(was.remote, was.entryType())
+		if was.dir && was.remote != "" && msg.Type != api.FeedFileCreate {
+			f.dirCache.FlushDir(was.remote) // the folder's path, or its subfolders', may be stale
+		}
+	}
+	if msg.Type == api.FeedFileDelete {
+		f.forget(id)
+		return
+	}
+	now, ok := f.whereNow(ctx, id, item)
+	if !ok {
+		f.forget(id)
+		return
+	}
+	f.saw(id, now.remote, now.dir)
+	notify(now.remote, now.entryType())
+}
+
+// whereNow finds where the item is: from the event when it says, else
+// from the API. It is not found outside the root or in a folder never
+// looked at, which nothing caches.
+func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenItem, bool) {
+	parentID, name, dir := "", "", false
+	if item.Placed() {
+		parentID, name, dir = item.ParentID.String(), *item.Name, item.IsDir()
+	} else {
+		file, err := f.getItem(ctx, id)
+		if err != nil {
+			if !hasStatus(err, http.StatusNotFound) {
+				fs.Errorf(f, "change notification: can't tell where item %s is: %v", id, err)
+			}
+			return seenItem{}, false
+		}
+		parentID, name, dir = file.ParentID.String(), file.Name, file.IsDir()
+	}
+	parent, ok := f.locate(parentID)
+	if !ok || !parent.dir {
+		return seenItem{}, false
+	}
+	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
+}
+
+// getItem fetches one item by id.
+func (f *Fs) getItem(ctx context.Context, id string) (*api.File, error) {
+	var out api.FileReply
+	err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(id, "")}, &out)
+	return out.File, err
+}
