@@ -73,6 +73,7 @@ var matrixFaults = []matrixFault{
 	{name: "500", arm: once(putiotest.Fault{Status: http.StatusInternalServerError})},
 	{name: "502", arm: once(putiotest.Fault{Status: http.StatusBadGateway})},
 	{name: "503", arm: once(putiotest.Fault{Status: http.StatusServiceUnavailable})},
+	{name: "502 after the work was done", arm: once(putiotest.Fault{AfterWork: true, Status: http.StatusBadGateway})},
 	{name: "connection cut mid-request", arm: once(putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 3})},
 	{name: "connection cut mid-response", arm: once(putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 10})},
 	{name: "truncated JSON", arm: once(putiotest.Fault{Truncate: true})},
@@ -172,6 +173,7 @@ var pendingCells = map[string]string{
 	"open and read/non-JSON body":  shortDownload,
 	"open and read/truncated JSON": shortDownload,
 
+	"link/502 after the work was done": lostShareReply,
 	"link/connection cut mid-response": lostShareReply,
 	"link/truncated JSON":              lostShareReply,
 
