@@ -24,9 +24,13 @@ bench: build
 	$(GO) build -o $(BIN)/benchputio ./bench/cmd/benchputio
 	$(BIN)/benchputio
 
+# RACE_PKGS run under the race detector (about 3 minutes), the rest without.
+RACE_PKGS := ./backend/putio ./backend/putio/putiotest
+
 # test: lint, then every test; e2e/ builds bin/ itself, once per run.
 test: lint
-	$(GO) test -count=1 -timeout 45m $(PKGS)
+	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 45m $$($(GO) list $(PKGS) | grep -v -x $(foreach p,$(RACE_PKGS),-e '.*/$(patsubst ./%,%,$(p))'))
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -42,9 +42,10 @@ func TestBrokenConfigIsReportedNotPanicked(t *testing.T) {
 	t.Parallel()
 	r := newRemote(t, startEmulator(t))
 	for name, option := range map[string]string{
-		"api_url not a URL": "RCLONE_CONFIG_E2E_API_URL=not-a-url",
-		"token not JSON":    "RCLONE_CONFIG_E2E_TOKEN=not-json",
-		"zero chunk size":   "RCLONE_CONFIG_E2E_CHUNK_SIZE=0",
+		"api_url not a URL":  "RCLONE_CONFIG_E2E_API_URL=not-a-url",
+		"token not JSON":     "RCLONE_CONFIG_E2E_TOKEN=not-json",
+		"upload_url not tus": "RCLONE_CONFIG_E2E_UPLOAD_URL=ftp://upload.example/files/",
+		"chunk size off":     "RCLONE_CONFIG_E2E_CHUNK_SIZE=off",
 	} {
 		broken := &remote{emu: r.emu, token: r.token, env: append(append([]string{}, r.env...), option)}
 		res := broken.run(t, "lsd", path(""))

@@ -128,7 +128,8 @@ func isGone(err error) bool {
 // upload offsets and network errors are; other 4xx, a lost file, a
 // captcha, a revoked token and a cancelled context are not.
 func shouldRetry(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) {
+	var maybeAdded *errMaybeAdded
+	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) || errors.As(err, &maybeAdded) {
 		return false
 	}
 	var auth *authError

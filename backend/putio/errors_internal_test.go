@@ -114,6 +114,10 @@ func TestLostFilesAreNotFoundForGood(t *testing.T) {
 			_, err = f.List(context.Background(), "")
 			assert.ErrorIs(t, err, fs.ErrorDirNotFound)
 			assert.Equal(t, 1, srv.Calls(listRoute), "not retried")
+
+			// A lost folder on the way down a path is not there either.
+			_, err = f.List(context.Background(), "lost/dir")
+			assert.ErrorIs(t, err, fs.ErrorDirNotFound)
 		})
 	}
 }

@@ -16,14 +16,15 @@ import (
 // FuzzEncodingRoundTrip checks every name survives the default encoding
 // and that what is sent to put.io never carries what it refuses or rewrites.
 func FuzzEncodingRoundTrip(f *testing.F) {
-	for _, seed := range []string{"plain.txt", "a/b", `back\slash`, ".", "..", "test%46.txt", "\x00nul", "ctl\x01\x1f\x7f", "\xff\xfe bad utf8", "日本語", " lead", "trail "} {
+	for _, seed := range []string{"plain.txt", "a/b", `back\slash`, ".", "..", "test%46.txt", "100% Pure.txt", "‛％41%", "％%‛‛%4", "\x00nul", "ctl\x01\x1f\x7f", "\xff\xfe bad utf8", "日本語", " lead", "trail "} {
 		f.Add(seed)
 	}
+	fsys := &Fs{opt: Options{Enc: defaultEncoding}}
 	f.Fuzz(func(t *testing.T, raw string) {
 		// rclone hands backends names in its standard encoding.
 		name := encoder.Standard.Encode(raw)
-		sent := defaultEncoding.FromStandardName(name)
-		if back := defaultEncoding.ToStandardName(sent); back != name {
+		sent := fsys.serverName(name)
+		if back := fsys.standardName(sent); back != name {
 			t.Fatalf("round trip changed %q -> %q -> %q", name, sent, back)
 		}
 		if name == "" {
@@ -35,10 +36,23 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 		if sent == "." || sent == ".." {
 			t.Fatalf("encoded %q is a dot name", name)
 		}
-		if strings.ContainsAny(sent, "/\\%\x00\x7f") || strings.ContainsFunc(sent, func(r rune) bool { return r < 0x20 }) {
+		if strings.ContainsAny(sent, "/\\\x00\x7f") || strings.ContainsFunc(sent, func(r rune) bool { return r < 0x20 }) {
 			t.Fatalf("encoded %q still has a character put.io refuses or rewrites: %q", name, sent)
 		}
+		if hasPercentEscape(sent) {
+			t.Fatalf("encoded %q has a %%xx escape put.io would decode: %q", name, sent)
+		}
 	})
+}
+
+// hasPercentEscape reports whether s has "%" and two hex digits anywhere.
+func hasPercentEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && startsWithHexPair(s[i+1:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // FuzzTranslateError feeds arbitrary error replies through the error

@@ -53,7 +53,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		}
 		f.sawDir(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
-	case hasStatus(err, http.StatusNotFound):
+	case hasStatus(err, http.StatusNotFound) || isGone(err):
 		return "", false, nil
 	}
 	return "", false, err

@@ -2,9 +2,12 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/hash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,4 +50,21 @@ func TestFileDoesNotHideFolder(t *testing.T) {
 	assert.Equal(t, "a file named like the folder", string(readAll(t, ctx, file)))
 	_, isDir := fs.DirEntry(file).(fs.Directory)
 	assert.False(t, isDir)
+}
+
+// A CRC-32 put.io sends without leading zeros or in upper case is the
+// hash rclone computes, not a mismatch.
+func TestCRC32IsNormalised(t *testing.T) {
+	ctx := context.Background()
+	f, srv, _ := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK,
+		Body: `{"files":[{"id":5,"name":"a","size":1,"crc32":"6A1512F","updated_at":"2020-01-01T00:00:00"}],"cursor":null,"status":"OK"}`}))
+
+	entries, err := f.List(ctx, "")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	sum, err := entries[0].(fs.Object).Hash(ctx, hash.CRC32)
+	require.NoError(t, err)
+	assert.Equal(t, "06a1512f", sum)
 }

@@ -2,14 +2,54 @@ package putio
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/lib/encoder"
 	"golang.org/x/text/unicode/norm"
 )
 
 // serverName is the name put.io is sent for the rclone name leaf.
+//
+// put.io percent-decodes the names it is given ("test%46.txt" would be
+// stored as "testF.txt"; see docs/architecture.md), so a "%" followed by
+// two hex digits must not reach it. The encoding's fullwidth "％" is kept
+// only there: every other "%" is sent as it is, so that names such as
+// "100% Pure.txt", made by the web app, a torrent or another client, are
+// reached by path. Reading a name back undoes both, with no special case.
 func (f *Fs) serverName(leaf string) string {
-	return f.opt.Enc.FromStandardName(leaf)
+	name := f.opt.Enc.FromStandardName(leaf)
+	if !f.opt.Enc.Has(encoder.EncodePercent) || !strings.ContainsRune(name, fullwidthPercent) {
+		return name
+	}
+	var b strings.Builder
+	quotes := 0 // QuoteRunes just before: an odd count quotes the next rune
+	for i, r := range name {
+		rest := name[i+utf8.RuneLen(r):]
+		if r == fullwidthPercent && quotes%2 == 0 && !startsWithHexPair(rest) {
+			r = '%'
+		}
+		if r == encoder.QuoteRune {
+			quotes++
+		} else {
+			quotes = 0
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fullwidthPercent is what lib/encoder's EncodePercent puts for "%".
+const fullwidthPercent = '％'
+
+// startsWithHexPair reports whether s begins with two hex digits, which
+// put.io would decode together with a "%" before them.
+func startsWithHexPair(s string) bool {
+	return len(s) >= 2 && isHexDigit(s[0]) && isHexDigit(s[1])
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // standardName is the rclone name of an item put.io calls name.

@@ -15,10 +15,21 @@ import (
 )
 
 // deleteItems removes items by id, to the trash unless hard_delete is set.
-// A "not found" after a try whose reply was lost means that try did it.
 func (f *Fs) deleteItems(ctx context.Context, ids ...string) error {
+	return f.delete(ctx, ids, f.opt.HardDelete)
+}
+
+// discardTemp deletes for good a temporary copy the backend made itself,
+// so that it does not linger in the trash either.
+func (f *Fs) discardTemp(ctx context.Context, id string) error {
+	return f.delete(ctx, []string{id}, true)
+}
+
+// delete removes items by id, past the trash if skipTrash. A "not found"
+// after a try whose reply was lost means that try did it.
+func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
-	if f.opt.HardDelete {
+	if skipTrash {
 		// A query flag, as the official SDK sends it.
 		call.query = url.Values{"skip_trash": {"1"}}
 	}
@@ -173,7 +184,7 @@ func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, 
 // copyViaTempName handles a copy refused for a name clash (real or the
 // spurious one put.io is known for): copy under a temporary name, and
 // only once that copy exists delete the file in the way and rename. On
-// failure the temporary copy is removed again.
+// failure the temporary copy is deleted again, past the trash.
 func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
 	tempLeaf := f.tempName(leaf, ".rclone-copy-"+strconv.FormatInt(time.Now().UnixNano()%1e8, 36))
 	item, err := f.copyItem(ctx, src, dirID, tempLeaf)
@@ -198,7 +209,7 @@ func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf strin
 		err = f.rename(ctx, item.ID.String(), leaf)
 	}
 	if err != nil {
-		logIgnored(nil, "removing the temporary copy "+tempLeaf, f.deleteItems(ctx, item.ID.String()))
+		logIgnored(nil, "removing the temporary copy "+tempLeaf, f.discardTemp(ctx, item.ID.String()))
 		return nil, err
 	}
 	item.Name = f.serverName(leaf)

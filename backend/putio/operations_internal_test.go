@@ -507,6 +507,7 @@ func TestCopyOntoItself(t *testing.T) {
 	_, err := f.Copy(ctx, src, "a.txt")
 	require.ErrorContains(t, err, "onto itself")
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
 	assert.Equal(t, "hello", string(readAll(t, ctx, src)))
 }
 

@@ -31,6 +31,9 @@ const (
 	// with 5xx, network errors and other transient failures.
 	minSleep = 100 * time.Millisecond
 	maxSleep = 2 * time.Second
+	// skewMargin is added to waits for a reset time when the server sent
+	// no Date to measure them against.
+	skewMargin = time.Second
 	// noticeDelay is the rate-limit wait long enough to tell the user about.
 	noticeDelay = 10 * time.Second
 )
@@ -79,10 +82,11 @@ func (g *gate) wait(ctx context.Context) error {
 // waiting does not clear it, and the call fails at once.
 func (g *gate) observe(resp *http.Response, err error) {
 	now := time.Now()
+	serverNow := serverClock(resp.Header, now)
 	reset, hasReset := resetTime(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if !isCaptcha(err) {
-			g.blockUntil(now.Add(g.retryDelay(resp.Header, bodyRetryAfter(err), now)))
+			g.blockUntil(now.Add(g.retryDelay(resp.Header, bodyRetryAfter(err), serverNow)))
 		}
 		return
 	}
@@ -90,7 +94,20 @@ func (g *gate) observe(resp *http.Response, err error) {
 	if err != nil || !hasReset {
 		return
 	}
-	g.spread(remaining, reset.Sub(now))
+	g.spread(remaining, reset.Sub(serverNow))
+}
+
+// serverClock is the server's time when it replied. x-ratelimit-reset and
+// an HTTP-date Retry-After are instants on the server's clock, so waits
+// are measured against its Date header: our own clock may be off by any
+// amount. Date has whole seconds, at or behind the server's time, so a
+// wait measured from it never ends early. Without Date, our clock is
+// used less skewMargin.
+func serverClock(h http.Header, now time.Time) time.Time {
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		return date
+	}
+	return now.Add(-skewMargin)
 }
 
 // bodyRetryAfter is the retry_after a 429's body gave, 0 if none.
@@ -103,17 +120,18 @@ func bodyRetryAfter(err error) time.Duration {
 
 // retryDelay is what a 429 asks for. Headers win over the body: first
 // Retry-After, then the window reset, then the body's retry_after, else
-// the fallback. The headers are what put.io's rate limiter itself sets
-// (and what rclone has always obeyed); retry_after is a hint in the body.
-func (g *gate) retryDelay(h http.Header, bodyDelay time.Duration, now time.Time) time.Duration {
+// the fallback; serverNow is the server's clock. The headers are what
+// put.io's rate limiter itself sets (and what rclone has always obeyed);
+// retry_after is a hint in the body.
+func (g *gate) retryDelay(h http.Header, bodyDelay time.Duration, serverNow time.Time) time.Duration {
 	if seconds, err := strconv.Atoi(h.Get("Retry-After")); err == nil && seconds >= 0 {
 		return time.Duration(seconds) * time.Second
 	}
 	if when, err := http.ParseTime(h.Get("Retry-After")); err == nil {
-		return when.Sub(now)
+		return when.Sub(serverNow)
 	}
 	if reset, ok := resetTime(h); ok {
-		return reset.Sub(now)
+		return reset.Sub(serverNow)
 	}
 	if bodyDelay > 0 {
 		return bodyDelay

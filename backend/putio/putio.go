@@ -220,8 +220,11 @@ func parseURLOption(name, value string) (*url.URL, error) {
 
 // checkOptions rejects option values the backend cannot work with.
 func checkOptions(opt *Options) (*url.URL, error) {
-	if opt.ChunkSize < 0 || opt.UploadWindow < 0 {
-		return nil, fmt.Errorf("putio: options chunk_size = %v and upload_window = %v must not be negative", opt.ChunkSize, opt.UploadWindow)
+	if opt.ChunkSize < 0 {
+		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: give a size such as 64M, or 0 for no limit", opt.ChunkSize)
+	}
+	if opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
 		return nil, err

@@ -174,7 +174,10 @@ func (s *stream) seek(off int64) error {
 	case off >= s.win.start():
 		return nil
 	}
-	if err := s.src.reopen(off); err != nil {
+	if err := s.src.reopen(off); errors.Is(err, errCannotRewind) {
+		return fmt.Errorf("putio: the upload must go on from byte %d, before the last %d bytes sent that the upload window keeps, and this source can't be read again; run again or raise --putio-upload-window: %w",
+			off, len(s.win.buf), err)
+	} else if err != nil {
 		return err
 	}
 	s.win.reset(off)

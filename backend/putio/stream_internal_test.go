@@ -118,6 +118,7 @@ func TestUploadCutBeforeWindow(t *testing.T) {
 		_, err := f.Put(context.Background(), bytesReader(data), srcInfo("oneway.bin", int64(len(data))))
 
 		require.ErrorIs(t, err, errCannotRewind)
+		assert.ErrorContains(t, err, "raise --putio-upload-window", "the error says what to do")
 		assert.Empty(t, names(t, acct, ""))
 		assert.Zero(t, acct.Uploads(), "a session nobody can resume is terminated")
 	})
@@ -237,4 +238,47 @@ func TestUploadHeadersOnEveryUploadRequest(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"OPTIONS": true, "POST": true, "PATCH": true, "HEAD": true, "DELETE": true}, methods)
+}
+
+// --max-transfer (hard cut-off) stops an upload as its bytes are read, in
+// the middle of the one PATCH: the server gets about the limit, not the
+// file, and the failure is not retried.
+func TestUploadStopsAtMaxTransfer(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx, ci := fs.AddConfig(accounting.WithStatsGroup(context.Background(), "putio-"+t.Name()))
+	ci.MaxTransfer = 1 << 20
+	ci.CutoffMode = fs.CutoffModeHard
+	data := pattern(8<<20, 28)
+	src := srcInfo("limited.bin", int64(len(data)))
+	tr := accounting.Stats(ctx).NewTransfer(src, nil)
+	in := tr.Account(ctx, io.NopCloser(bytesReader(data)))
+
+	_, err := f.Put(ctx, in, src)
+	tr.Done(ctx, err)
+
+	require.ErrorIs(t, err, accounting.ErrorMaxTransferLimitReached)
+	assert.Equal(t, 1, srv.Calls(patchRoute), "not retried")
+	assert.LessOrEqual(t, srv.UploadBytes(), int64(1<<20), "bytes sent past the limit")
+	assert.Empty(t, names(t, acct, ""))
+	assert.Zero(t, acct.Uploads())
+}
+
+// Once the server is seen to drop a cut PATCH, a source that can't be read
+// again goes in window-sized PATCHes, so the next cut costs no failure.
+func TestUploadLearnsServerDropsCutPatches(t *testing.T) {
+	f, srv, acct := newTestFs(t, withOptions("upload_window", "256Ki"), putiotest.Options{DropPartialPatch: true})
+	data := pattern(1<<20, 29)
+	cutAt(t, srv, 512<<10)
+	_, err := f.Put(context.Background(), bytesReader(data), srcInfo("first.bin", int64(len(data))))
+	require.ErrorIs(t, err, errCannotRewind)
+
+	srv.ResetCounters()
+	cutAt(t, srv, 100<<10)
+	put(t, context.Background(), f, "second.bin", data)
+
+	storedAs(t, acct, "second.bin", data)
+	assert.Equal(t, 5, srv.Calls(patchRoute), "four 256 KiB PATCHes and one resent after the cut")
+	_, err = f.Put(context.Background(), bytesReader(data), newReopenable("third.bin", data))
+	require.NoError(t, err)
+	assert.Equal(t, 5+1, srv.Calls(patchRoute), "sources that can be read again still go in one PATCH")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/lib/pacer"
 )
 
 // defaultPollInterval is how often "transfer -o wait" asks for progress.
@@ -128,21 +129,23 @@ func transferIDs(command string, arg []string) ([]int64, error) {
 // transfer commands make few calls); a failed reply, 429s included, comes
 // with the error and is observed.
 func (f *Fs) callService(ctx context.Context, what string, call func() error) error {
-	return f.retry(ctx, what, func() error {
-		err := call()
-		var reply *putio.ErrorResponse
-		if errors.As(err, &reply) {
-			err = f.translateError(err)
-			f.gate.observe(reply.Response, err)
-			return err
-		}
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
-			return fmt.Errorf("put.io %s sent a malformed reply: %w", what, err)
-		}
+	return f.retry(ctx, what, func() error { return f.serviceError(what, call()) })
+}
+
+// serviceError translates the error of one go-putio service call.
+func (f *Fs) serviceError(what string, err error) error {
+	var reply *putio.ErrorResponse
+	if errors.As(err, &reply) {
+		err = f.translateError(err)
+		f.gate.observe(reply.Response, err)
 		return err
-	})
+	}
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
+		return fmt.Errorf("put.io %s sent a malformed reply: %w", what, err)
+	}
+	return err
 }
 
 // transferReply checks a transfer a service call returned.
@@ -193,17 +196,17 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 	}
 	f.fresh.forget(dirID) // transfers add names this Fs does not track
 	parent, _ := strconv.ParseInt(dirID, 10, 64)
+	known, err := f.transferIDSet(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var added []putio.Transfer
 	for _, u := range urls {
-		var t putio.Transfer
-		err := f.callService(ctx, "add transfer", func() (err error) {
-			t, err = f.client.Transfers.Add(ctx, u, parent, "")
-			t, err = transferReply("add transfer", t, err)
-			return err
-		})
+		t, err := f.addTransfer(ctx, u, parent, known)
 		if err != nil {
 			return nil, fmt.Errorf("putio: adding a transfer of %q failed%s: %w", u, addedSoFar(added), err)
 		}
+		known[t.ID] = true
 		added = append(added, t)
 	}
 	if _, wait := opt["wait"]; wait {
@@ -212,6 +215,71 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 		}
 	}
 	return f.describeTransfers(ctx, added)
+}
+
+// errMaybeAdded wraps a failed add that may have reached put.io and made
+// the transfer (a 5xx, a lost or broken reply): the pacer must not resend
+// it, as that could start the same download twice.
+type errMaybeAdded struct{ err error }
+
+func (e *errMaybeAdded) Error() string { return e.err.Error() }
+func (e *errMaybeAdded) Unwrap() error { return e.err }
+
+// addTransfer adds one transfer of source into the folder parent. After a
+// try that may have worked, the transfers are searched for one of source
+// in parent that is not in known (those that existed before), and the add
+// is sent again only if there is none.
+func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, error) {
+	tries := max(fs.GetConfig(ctx).LowLevelRetries, 1)
+	for try := 1; ; try++ {
+		var t putio.Transfer
+		err := f.retry(ctx, "add transfer", func() (err error) {
+			t, err = f.client.Transfers.Add(ctx, source, parent, "")
+			if err = f.serviceError("add transfer", err); err == nil {
+				t, err = transferReply("add transfer", t, err)
+			}
+			if mayHaveWorked(ctx, err) {
+				return &errMaybeAdded{err}
+			}
+			return err
+		})
+		var unsure *errMaybeAdded
+		if !errors.As(err, &unsure) {
+			return t, err
+		}
+		if try >= tries {
+			return t, unsure.err
+		}
+		fs.Debugf(f, "adding a transfer of %q may have worked (%v): looking for it before trying again", source, unsure.err)
+		if err := sleepCtx(ctx, backoffCalculator{}.Calculate(pacer.State{ConsecutiveRetries: try})); err != nil {
+			return t, err
+		}
+		if made, found, err := f.findAddedTransfer(ctx, source, parent, known); err != nil || found {
+			return made, err
+		}
+	}
+}
+
+// findAddedTransfer looks for a transfer of source into parent that is
+// not in known.
+func (f *Fs) findAddedTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, bool, error) {
+	all, err := f.allTransfers(ctx)
+	for _, t := range all {
+		if !known[t.ID] && t.SaveParentID == parent && (t.Source == source || t.MagnetURI == source) {
+			return t, true, nil
+		}
+	}
+	return putio.Transfer{}, false, err
+}
+
+// transferIDSet is the ids of every transfer there is now.
+func (f *Fs) transferIDSet(ctx context.Context) (map[int64]bool, error) {
+	all, err := f.allTransfers(ctx)
+	ids := make(map[int64]bool, len(all))
+	for _, t := range all {
+		ids[t.ID] = true
+	}
+	return ids, err
 }
 
 // addedSoFar names the transfers already added when a later one fails.
@@ -283,8 +351,8 @@ func (f *Fs) waitTransfers(ctx context.Context, transfers []putio.Transfer, inte
 	return transfers, nil
 }
 
-// listTransfers reads every transfer, page by page.
-func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
+// allTransfers reads every transfer, page by page.
+func (f *Fs) allTransfers(ctx context.Context) ([]putio.Transfer, error) {
 	var all []putio.Transfer
 	first := apiCall{method: http.MethodGet, path: "/v2/transfers/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
 	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer, _ int) error {
@@ -293,6 +361,12 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 		}
 		return nil
 	})
+	return all, err
+}
+
+// listTransfers describes every transfer.
+func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
+	all, err := f.allTransfers(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -182,10 +183,34 @@ func TestTransferAddIsRetriedThroughThePacer(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"))
 }
 
+// put.io may make the transfer and lose the reply: the add is not sent
+// again, so the same download does not start twice.
+func TestTransferAddSurvivesALostReply(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"503 after the work":      {Status: http.StatusServiceUnavailable},
+		"connection cut after it": {Cut: putiotest.CutResponse},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := transferFs(t, "in")
+			runCommand(t, f, "transfer", []string{"https://example.com/old.iso"}, nil) // there before
+			fault.Route, fault.AfterWork, fault.Times = "POST /v2/transfers/add", true, 1
+			require.NoError(t, srv.Inject(fault))
+
+			infos := runCommand(t, f, "transfer", []string{"https://example.com/new.iso"}, nil)
+
+			require.Len(t, infos, 1)
+			assert.Equal(t, "new.iso", infos[0].Name)
+			assert.Len(t, acct.Transfers(), 2, "one transfer of new.iso, not two")
+			assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "not sent again")
+		})
+	}
+}
+
 func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 	f, srv, _ := transferFs(t, "")
 	f.pageSize = 1
 	runCommand(t, f, "transfer", []string{"magnet:?xt=urn:btih:aa", "magnet:?xt=urn:btih:bb", "magnet:?xt=urn:btih:cc"}, nil)
+	srv.ResetCounters()
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/list/continue", Status: http.StatusBadRequest,
 		ErrorType: "INVALID_CURSOR", Times: 1}))
 
@@ -197,3 +222,19 @@ func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A reply without a usable transfer is an error that names the call, never
+// a transfer with id 0.
+func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
+	f, srv, acct := transferFs(t, "")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", Status: http.StatusOK, Body: `{"status":"OK"}`}))
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = 2
+
+	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "add transfer sent an unusable reply")
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
+	assert.Empty(t, acct.Transfers())
+}

@@ -30,6 +30,10 @@ type uploadService struct {
 	caps  tusCaps
 	// maxPatch is the PATCH size learnt from 413 replies; 0: none yet.
 	maxPatch atomic.Int64
+	// dropsCutPatches is set once the server kept nothing of a PATCH whose
+	// connection was cut: from then on a source that can't be read again
+	// goes in PATCHes the window can resend whole.
+	dropsCutPatches atomic.Bool
 }
 
 // uploadServices holds one uploadService per remote and upload URL, shared

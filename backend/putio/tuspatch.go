@@ -37,7 +37,10 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 	if limit := u.patchLimit(); limit > 0 {
 		piece = min(piece, limit)
 	}
+	u.patchStart = u.offset
 	header, got, err := u.patch(ctx, piece)
+	_, replied := apiError(err)
+	u.cut = err != nil && !replied
 	switch {
 	case err == nil:
 		u.offset = got
@@ -62,10 +65,22 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 // taught this remote, whichever is smaller; 0 for no limit.
 func (u *tusUpload) patchLimit() int64 {
 	limit := int64(u.f.opt.ChunkSize)
-	if learnt := u.f.uploads.maxPatch.Load(); learnt > 0 && (limit == 0 || learnt < limit) {
-		limit = learnt
+	for _, bound := range []int64{u.f.uploads.maxPatch.Load(), u.resendablePatch()} {
+		if bound > 0 && (limit == 0 || bound < limit) {
+			limit = bound
+		}
 	}
 	return limit
+}
+
+// resendablePatch is the window's size when the server drops cut PATCHes
+// and the source can't be read again, so that a cut costs no failure; 0
+// otherwise.
+func (u *tusUpload) resendablePatch() int64 {
+	if u.f.uploads.dropsCutPatches.Load() && !u.stream.src.canReopen() {
+		return max(int64(len(u.stream.win.buf)), minPatch)
+	}
+	return 0
 }
 
 // resync asks the server for its offset after a failed request. A server
@@ -82,6 +97,9 @@ func (u *tusUpload) resync(ctx context.Context) error {
 		return fmt.Errorf("putio: the upload session ended on the server (expired?) at byte %d: %w", u.offset, err)
 	case err != nil:
 		return err
+	}
+	if u.cut && offset == u.patchStart && u.stream.win.end > offset && !u.f.uploads.dropsCutPatches.Swap(true) {
+		fs.Debugf(u.job, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false
 	return nil

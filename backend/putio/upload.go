@@ -79,10 +79,14 @@ type tusUpload struct {
 	job      *uploadJob
 	stream   *stream
 	location string
-	offset   int64       // the server's offset as last known
-	unsure   bool        // a request failed: ask the server for its offset
-	final    http.Header // the reply that completed the upload
-	made     *api.File   // the file, when found after a lost reply
+	offset   int64 // the server's offset as last known
+	unsure   bool  // a request failed: ask the server for its offset
+	// patchStart is where the last PATCH started; cut says its
+	// connection failed without a reply.
+	patchStart int64
+	cut        bool
+	final      http.Header // the reply that completed the upload
+	made       *api.File   // the file, when found after a lost reply
 }
 
 // upload sends in as leaf into the folder dirID and returns the new item,
@@ -324,7 +328,7 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
 	}
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
-	serverCRC := strings.ToLower(strings.TrimSpace(final.Get("Putio-File-Crc32")))
+	serverCRC := api.NormalizeCRC32(final.Get("Putio-File-Crc32"))
 	if serverCRC == "" || serverCRC == sentCRC {
 		return item, nil
 	}

@@ -49,7 +49,8 @@ func TestUpdateSourceFailsMidway(t *testing.T) {
 	err := o.Update(context.Background(), source, srcInfo("dir/file.txt", 5000))
 
 	require.ErrorContains(t, err, "source died")
-	assert.Equal(t, 3, srv.Calls(patchRoute), "two whole chunks, then one the source cut short, not retried")
+	// The third PATCH may die in the client's write buffer, unseen.
+	assert.Contains(t, []int{2, 3}, srv.Calls(patchRoute), "two whole chunks, then one the source cut short, not retried")
 	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"))
 	assertOldIntact(t, acct)
 	assert.Equal(t, "old bytes", string(readAll(t, context.Background(), o)), "object still reads the old version")

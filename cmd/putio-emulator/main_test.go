@@ -107,8 +107,12 @@ func TestAppTokensFlagRefusesBadEntries(t *testing.T) {
 			t.Errorf("-app-tokens %q accepted", bad)
 		}
 	}
-	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7"}, io.Discard)
-	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 {
+	if _, err := parseFlags([]string{"-users", "nopassword"}, io.Discard); err == nil {
+		t.Error("-users without a password accepted")
+	}
+	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7", "-users", "ann:pw,bob:x:y"}, io.Discard)
+	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 ||
+		cfg.opts.Users["ann"] != "pw" || cfg.opts.Users["bob"] != "x:y" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
 }
@@ -116,7 +120,7 @@ func TestAppTokensFlagRefusesBadEntries(t *testing.T) {
 func TestFlagsReachOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
-		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict",
+		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict", "-keep-percent-escapes",
 		"-feed-heartbeat", "3s", "-feed-file-objects", "-feed-text-heartbeat"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +128,7 @@ func TestFlagsReachOptions(t *testing.T) {
 	o := cfg.opts
 	if o.Quota != 1000 || o.RateLimit.Requests != 5 || o.RateLimit.Window != 2*time.Second || len(o.RateLimit.Omit) != 2 ||
 		o.Latency != 3*time.Millisecond || o.PublicURL != "https://x" || o.URLExpiry != time.Minute || o.UploadExpiry != 2*time.Minute ||
-		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict ||
+		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict || !o.KeepPercentEscapes ||
 		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat {
 		t.Fatalf("options %+v", o)
 	}

@@ -104,8 +104,10 @@ func (f *File) ModTime() time.Time {
 // Key is the item's id, which tells listed items apart.
 func (f *File) Key() int64 { return int64(f.ID) }
 
-// Validate rejects items the backend could not use safely.
+// Validate rejects items the backend could not use safely, and puts the
+// CRC-32 in the form it is compared in.
 func (f *File) Validate() error {
+	f.CRC32 = NormalizeCRC32(f.CRC32)
 	switch {
 	case f.ID <= 0:
 		return fmt.Errorf("item %q has invalid id %d", f.Name, f.ID)
@@ -115,6 +117,22 @@ func (f *File) Validate() error {
 		return fmt.Errorf("item %q has negative size %d", f.Name, f.Size)
 	}
 	return nil
+}
+
+// NormalizeCRC32 writes a CRC-32 as rclone compares it: 8 lower-case hex
+// digits. put.io sends that form, but the same number without its leading
+// zeros or in upper case must compare equal, not look like corruption.
+// Anything that is not a hex number of at most 8 digits is kept as it is.
+func NormalizeCRC32(crc string) string {
+	crc = strings.TrimSpace(crc)
+	if crc == "" || len(crc) > 8 {
+		return crc
+	}
+	n, err := strconv.ParseUint(crc, 16, 32)
+	if err != nil {
+		return crc
+	}
+	return fmt.Sprintf("%08x", n)
 }
 
 // ErrMissingFile is returned when a reply that must carry an item has none.

@@ -47,11 +47,11 @@ func (e *Emulator) movable(a *account, v url.Values, name string) (*node, error)
 }
 
 // optionalName is the cleaned name parameter, or def when it is absent.
-func optionalName(v url.Values, def string) (string, error) {
+func (e *Emulator) optionalName(v url.Values, def string) (string, error) {
 	if !v.Has("name") {
 		return def, nil
 	}
-	return cleanName(v.Get("name"))
+	return cleanName(e.givenName(v.Get("name")))
 }
 
 // getFile serves GET /v2/files/{id}.
@@ -85,7 +85,7 @@ func (e *Emulator) child(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		n := childNamed(parent, name)
+		n := childNamed(parent, e.givenName(name))
 		if n == nil {
 			return nil, errNotFound("child " + strconv.Quote(name) + " of folder " + itoa(id))
 		}
@@ -103,7 +103,7 @@ func (e *Emulator) createFolder(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		name, err := cleanName(v.Get("name"))
+		name, err := cleanName(e.givenName(v.Get("name")))
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +125,7 @@ func (e *Emulator) rename(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		name, err := cleanName(v.Get("name"))
+		name, err := cleanName(e.givenName(v.Get("name")))
 		if err != nil {
 			return nil, err
 		}
@@ -157,7 +157,7 @@ func (e *Emulator) move(c *call) {
 			if err != nil {
 				return nil, err
 			}
-			name, err := optionalName(v, n.name)
+			name, err := e.optionalName(v, n.name)
 			if err != nil {
 				return nil, err
 			}
@@ -221,7 +221,7 @@ func (e *Emulator) copy(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		name, err := optionalName(v, src.name)
+		name, err := e.optionalName(v, src.name)
 		if err != nil {
 			return nil, err
 		}
@@ -295,4 +295,19 @@ func parseClientTime(s string) (time.Time, error) {
 		return time.Time{}, errBadRequest("BadRequest", strconv.Quote(s)+" is not an RFC 3339 time with a zone, such as 2024-05-01T12:00:00Z")
 	}
 	return t.UTC().Truncate(time.Second), nil
+}
+
+// canWrite serves GET /v2/files/{id}/can-write: the account may write to
+// each of its own live items.
+func (e *Emulator) canWrite(c *call) {
+	id, ok := c.idVar()
+	if !ok {
+		return
+	}
+	c.locked(func(url.Values) (obj, error) {
+		if e.lookup(c.acct, id) == nil {
+			return nil, errNotFound("file " + itoa(id))
+		}
+		return obj{"user_id": c.acct.userID}, nil
+	})
 }

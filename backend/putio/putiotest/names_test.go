@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 )
 
 var badNames = []struct {
@@ -61,7 +63,8 @@ func TestNameRulesAccepted(t *testing.T) {
 		{strings.Repeat("x", 255), strings.Repeat("x", 255)},
 		{`back\slash`, "back-slash"},
 		{"tab\tand\x01ctl", "tab\tand\x01ctl"},
-		{"percent%46.txt", "percent%46.txt"},
+		{"percent%46.txt", "percentF.txt"},
+		{"100% Pure.txt", "100% Pure.txt"},
 		{" lead and trail ", " lead and trail "},
 	} {
 		r := api.post("/v2/files/create-folder", url.Values{"name": {tc.give}, "parent_id": {"0"}})
@@ -151,4 +154,64 @@ func TestChildLookup(t *testing.T) {
 	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"missing"}}), 404, "NotFound")
 	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"CAFÉ.TXT"}}), 404, "NotFound")
 	mustError(t, api.get("/v2/files/0/child", nil), 400, "EMPTY_NAME")
+}
+
+// Names given in requests are percent-decoded where "%" is followed by two
+// hex digits, on every route that takes a name; other "%" stay. With
+// KeepPercentEscapes names are stored as given.
+func TestPercentEscapesInNames(t *testing.T) {
+	cases := []struct{ give, decoded string }{
+		{"test%46.txt", "testF.txt"},
+		{"100% Pure.txt", "100% Pure.txt"},
+		{"50% off", "50% off"},
+		{"%zz%4", "%zz%4"},
+		{"a%2fb%2Fc", "a/b/c"}, // decoded after transport, so "/" is refused below
+		{"bad%ff.txt", "bad\ufffd.txt"},
+		{"%e2%82%ac", "\u20ac"},
+		{"%2546", "%46"},
+	}
+	for _, keep := range []bool{false, true} {
+		_, api := newAPI(t, putiotest.Options{KeepPercentEscapes: keep})
+		dir := api.mkdir(0, "dir")
+		src := api.upload(0, "src", []byte("x"), nil)
+		for i, tc := range cases {
+			want := tc.decoded
+			if keep {
+				want = tc.give
+			}
+			name := func(route string) string { return route + itoa(int64(i)) + tc.give }
+			stored := func(route string) string { return route + itoa(int64(i)) + want }
+			routes := map[string]func() reply{
+				"mkdir": func() reply {
+					return api.post("/v2/files/create-folder", url.Values{"name": {name("mkdir")}, "parent_id": {itoa(dir)}})
+				},
+				"copy": func() reply {
+					return api.post("/v2/files/copy", url.Values{"file_id": {itoa(src)}, "parent_id": {itoa(dir)}, "name": {name("copy")}})
+				},
+				"tus": func() reply {
+					h := map[string][]string{"Upload-Length": {"0"}, "Upload-Metadata": {tusMeta(map[string]string{"name": name("tus"), "parent_id": itoa(dir)})}}
+					return api.read(api.send("POST", api.srv.UploadURL(), nil, h))
+				},
+			}
+			for route, do := range routes {
+				r := do()
+				if strings.Contains(want, "/") {
+					mustError(t, r, 400, "SLASH_IN_NAME")
+					continue
+				}
+				if r.status >= 300 {
+					t.Fatalf("keep=%v %s %q: %d %s", keep, route, tc.give, r.status, r.raw)
+				}
+				if route == "tus" {
+					mustStatus(t, api.tusPatch(r.header.Get("Location"), 0, nil), 204)
+				}
+				// The name is found by the same spelling it was given in.
+				got := api.get("/v2/files/"+itoa(dir)+"/child", url.Values{"name": {name(route)}})
+				mustStatus(t, got, 200)
+				if got.file()["name"] != stored(route) {
+					t.Errorf("keep=%v %s %q stored as %q, want %q", keep, route, tc.give, got.file()["name"], stored(route))
+				}
+			}
+		}
+	}
 }

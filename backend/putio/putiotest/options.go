@@ -14,6 +14,9 @@ type Options struct {
 	// first-party (ScopeFull); the OAuth flow gives every other client,
 	// rclone's 4131 included, a third-party app token.
 	FirstPartyClients []string
+	// Users maps usernames to passwords for the password login
+	// (PUT /v2/oauth2/authorizations/clients/...), each user one account.
+	Users map[string]string
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
@@ -60,6 +63,9 @@ type Options struct {
 	// TrashHold is how long each trash operation keeps the trash lock, to
 	// make contention reproducible.
 	TrashHold time.Duration
+	// KeepPercentEscapes stores names as given, "%" and hex digits
+	// included, instead of percent-decoding them as put.io is seen to do.
+	KeepPercentEscapes bool
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool

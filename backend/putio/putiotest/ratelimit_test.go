@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -46,5 +47,20 @@ func TestRateLimitOmitHeaders(t *testing.T) {
 	}
 	if r.header.Get("X-Ratelimit-Limit") != "1" {
 		t.Fatalf("headers %v", r.header)
+	}
+}
+
+// Every reply's Date is the emulator's clock, the one x-ratelimit-reset
+// is an instant on, faulted replies included.
+func TestDateHeaderFollowsClock(t *testing.T) {
+	clock := newClock()
+	srv, api := newAPI(t, putiotest.Options{Now: clock.Now})
+	if got := api.get("/v2/files/list", nil).header.Get("Date"); got != t0.UTC().Format(http.TimeFormat) {
+		t.Fatalf("Date %q, want %q", got, t0.UTC().Format(http.TimeFormat))
+	}
+	clock.Advance(time.Hour)
+	mustInject(t, srv, putiotest.Fault{Status: 429, Times: 1})
+	if got := api.get("/v2/files/list", nil).header.Get("Date"); got != t0.Add(time.Hour).UTC().Format(http.TimeFormat) {
+		t.Fatalf("faulted reply's Date %q", got)
 	}
 }

@@ -98,6 +98,7 @@ func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32
 	t.acct.used += size
 	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
 	t.downloaded.Store(size)
+	e.recordTransferLocked(t)
 	return n, nil
 }
 
@@ -108,6 +109,7 @@ func (e *Emulator) failTransfer(t *transfer, message string) {
 		t.cancel = nil
 	}
 	t.status, t.errorMessage, t.finished = StatusError, message, e.opts.Now()
+	e.recordTransferLocked(t)
 }
 
 // Transfer is a snapshot of a put.io transfer, for tests.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const testMagnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Buck+Bunny"
@@ -296,4 +298,27 @@ func TestAdminCompletesAndFailsTransfers(t *testing.T) {
 	if tr := api.getTransfer(second); tr["error_message"] != "no peers" {
 		t.Fatalf("failed transfer %v", tr)
 	}
+}
+
+// A finished transfer's file reaches the feed, whether the emulator
+// fetched it or the test completed it, with its size once complete.
+func TestFinishedTransfersReachTheFeed(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedFileObjects: true})
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, []byte("fetched"), &ready).URL + "/f.txt"
+
+	fetched := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+	msg := feed.next()
+	assert.Equal(t, event{"file_create", num(fetched, "file_id")}, event{msg.Type, num(msg.Value, "id")})
+	assert.EqualValues(t, 7, msg.Value["size"])
+
+	held := num(api.addTransfer(testMagnet, 0), "id")
+	file, err := srv.Account(srv.Token).CompleteTransfer(held, []byte("completed"))
+	require.NoError(t, err)
+	msg = feed.next()
+	assert.Equal(t, event{"file_create", file.ID}, event{msg.Type, num(msg.Value, "id")})
+	assert.Equal(t, "Big Buck Bunny", msg.Value["name"])
 }

@@ -1,0 +1,128 @@
+package putio
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/lib/encoder"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// percentRules are the emulator's two readings of what put.io does with
+// "%xx" in names it is given: decode (the default) or keep.
+var percentRules = map[string]putiotest.Options{"decode": {}, "keep": {KeepPercentEscapes: true}}
+
+// Names with "%" made elsewhere are reached by path, and overwriting one
+// makes no duplicate, whichever way put.io reads "%xx".
+func TestPercentNamesMadeElsewhere(t *testing.T) {
+	for rule, opts := range percentRules {
+		t.Run(rule, func(t *testing.T) {
+			ctx := context.Background()
+			f, _, acct := newTestFs(t, nil, opts)
+			for p, data := range map[string]string{
+				"pct/100% Pure.txt":      "pure",
+				"pct/50% off/inner.txt":  "inner",
+				"pct/raw%46.txt":         "raw",  // a torrent's name, "%46" and all
+				"pct/old\uff05 name.txt": "old",  // "％": an earlier encoding of "%"
+				"pct/a%zz":               "a%zz", // "%" before non-hex
+			} {
+				_, err := acct.Put(p, []byte(data), testModTime)
+				require.NoError(t, err)
+			}
+
+			for remote, data := range map[string]string{
+				"pct/100% Pure.txt": "pure", "pct/50% off/inner.txt": "inner",
+				"pct/raw%46.txt": "raw", "pct/old% name.txt": "old", "pct/a%zz": "a%zz",
+			} {
+				o, err := f.NewObject(ctx, remote)
+				require.NoError(t, err, remote)
+				assert.Equal(t, data, string(readAll(t, ctx, o)), remote)
+			}
+			entries, err := f.List(ctx, "pct/50% off")
+			require.NoError(t, err)
+			require.Len(t, entries, 1)
+			assert.Equal(t, "pct/50% off/inner.txt", entries[0].Remote())
+
+			// copyto onto it replaces it in place.
+			put(t, ctx, f, "pct/100% Pure.txt", []byte("new"))
+			src := put(t, ctx, f, "src.txt", []byte("copied"))
+			_, err = f.Copy(ctx, src, "pct/a%zz")
+			require.NoError(t, err)
+			assert.ElementsMatch(t, []string{"100% Pure.txt", "50% off", "raw%46.txt", "old\uff05 name.txt", "a%zz"}, names(t, acct, "pct"))
+			got, err := acct.ReadFile("pct/100% Pure.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "new", string(got))
+			got, err = acct.ReadFile("pct/a%zz")
+			require.NoError(t, err)
+			assert.Equal(t, "copied", string(got))
+		})
+	}
+}
+
+// Names with "%xx" that rclone writes arrive intact: put.io is sent "％xx",
+// which it cannot decode, and rclone reads "%xx" back.
+func TestPercentEscapeNamesArriveIntact(t *testing.T) {
+	for rule, opts := range percentRules {
+		t.Run(rule, func(t *testing.T) {
+			ctx := context.Background()
+			f, _, acct := newTestFs(t, nil, opts)
+			put(t, ctx, f, "dir%41/test%46.txt", []byte("x"))
+			src := put(t, ctx, f, "a.txt", []byte("y"))
+			_, err := f.Copy(ctx, src, "dir%41/copy%2F.txt")
+			require.NoError(t, err)
+			_, err = f.Move(ctx, src, "dir%41/moved%20.txt")
+			require.NoError(t, err)
+
+			assert.Equal(t, []string{"dir\uff0541"}, names(t, acct, ""))
+			assert.ElementsMatch(t, []string{"test\uff0546.txt", "copy\uff052F.txt", "moved\uff0520.txt"}, names(t, acct, "dir\uff0541"))
+			entries, err := f.List(ctx, "dir%41")
+			require.NoError(t, err)
+			var listed []string
+			for _, entry := range entries {
+				listed = append(listed, entry.Remote())
+			}
+			assert.ElementsMatch(t, []string{"dir%41/test%46.txt", "dir%41/copy%2F.txt", "dir%41/moved%20.txt"}, listed)
+			o, err := f.NewObject(ctx, "dir%41/test%46.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "x", string(readAll(t, ctx, o)))
+		})
+	}
+}
+
+// serverName sends "%" as it is except before two hex digits, and keeps a
+// literal "％" quoted; standardName undoes it all. (FuzzEncodingRoundTrip
+// tries the rest.)
+func TestServerName(t *testing.T) {
+	f := &Fs{opt: Options{Enc: defaultEncoding}}
+	for leaf, sent := range map[string]string{
+		"100% Pure.txt": "100% Pure.txt",
+		"test%46.txt":   "test\uff0546.txt",
+		"%":             "%",
+		"%4":            "%4",
+		"%4g%41":        "%4g\uff0541",
+		"\uff05 lit":    "\u201b\uff05 lit",
+		"\uff0541":      "\u201b\uff0541",
+	} {
+		assert.Equal(t, sent, f.serverName(leaf), leaf)
+		assert.Equal(t, leaf, f.standardName(sent), sent)
+	}
+	plain := &Fs{opt: Options{Enc: defaultEncoding &^ encoder.EncodePercent}}
+	assert.Equal(t, "\uff05 x%41", plain.serverName("\uff05 x%41"), "without EncodePercent nothing changes")
+}
+
+// The names the built-in backend skips in Update are stored like any
+// other, by Put and by Update alike: put.io is not known to refuse them.
+func TestSystemFileNamesAreStored(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	for _, name := range []string{"desktop.ini", "Thumbs.db", ".DS_Store", "Icon\r"} {
+		o := put(t, ctx, f, "dir/"+name, []byte("first"))
+		require.NoError(t, o.Update(ctx, bytesReader([]byte("second")), srcInfo("dir/"+name, 6)))
+		got, err := f.NewObject(ctx, "dir/"+name)
+		require.NoError(t, err, name)
+		assert.Equal(t, "second", string(readAll(t, ctx, got)), name)
+	}
+	assert.Len(t, names(t, acct, "dir"), 4, "one file each")
+}
