@@ -47,6 +47,11 @@ func TestContractFilesShapes(t *testing.T) {
 	strict(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(got.File.ID)}}), 200, &del)
 	strictError(t, api.get("/v2/files/999999", nil), 404, "NotFound")
 	strictError(t, api.get("/v2/files/nosuchword", nil), 404, "NotFound")
+	strict(t, api.post("/v2/files/set-sort-by", url.Values{"file_id": {itoa(dir)}, "sort_by": {"NAME_DESC"}}), 200, &wireOK{})
+	strict(t, api.get("/v2/files/"+itoa(dir), nil), 200, &got)
+	strict(t, api.post("/v2/files/remove-sort-by-settings", nil), 200, &wireOK{})
+	strictError(t, api.post("/v2/files/copy-to-disk", url.Values{"file_ids": {itoa(dir)}}), 400, "NAME_ALREADY_EXIST") // the root holds "dir"
+	strict(t, api.get("/v2/files/list/items-shared-with-you", nil), 200, &wireList{})
 }
 
 func TestContractTrashShapes(t *testing.T) {

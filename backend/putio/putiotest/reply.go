@@ -119,6 +119,9 @@ func fileJSON(n *node) obj {
 	}
 	if n.dir {
 		f["content_type"], f["file_type"] = folderContentType, "FOLDER"
+		if n.sortBy != "" {
+			f["sort_by"] = n.sortBy
+		}
 		f["extension"], f["crc32"] = nil, nil
 		return f
 	}

@@ -38,7 +38,8 @@ type node struct {
 
 	trashed   bool // top of a trashed subtree
 	deletedAt time.Time
-	copyTried bool // for Options.SpuriousCopyConflict
+	copyTried bool   // for Options.SpuriousCopyConflict
+	sortBy    string // a folder's files/set-sort-by preference; "" for none
 }
 
 // now is the emulator clock at put.io's one-second precision.

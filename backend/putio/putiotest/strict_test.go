@@ -145,6 +145,7 @@ type wireFile struct {
 	FolderType        string  `json:"folder_type"`
 	SHA1              *string `json:"sha1,omitempty"`
 	StartFrom         float64 `json:"start_from,omitempty"`
+	SortBy            string  `json:"sort_by,omitempty"`
 }
 
 type wireTrashFile struct {
