@@ -52,6 +52,10 @@ func TestContractFilesShapes(t *testing.T) {
 	strict(t, api.post("/v2/files/remove-sort-by-settings", nil), 200, &wireOK{})
 	strictError(t, api.post("/v2/files/copy-to-disk", url.Values{"file_ids": {itoa(dir)}}), 400, "NAME_ALREADY_EXIST") // the root holds "dir"
 	strict(t, api.get("/v2/files/list/items-shared-with-you", nil), 200, &wireList{})
+	zip := api.upload(dir, "c.zip", []byte("PK"), nil)
+	strict(t, api.post("/v2/files/extract", url.Values{"user_file_ids": {itoa(zip)}}), 200, &wireExtractions{})
+	strict(t, api.get("/v2/files/extract", nil), 200, &wireExtractions{})
+	strictError(t, api.read(api.send("DELETE", "/v2/files/extract/999", nil, nil)), 404, "NotFound")
 }
 
 func TestContractTrashShapes(t *testing.T) {

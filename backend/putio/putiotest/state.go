@@ -18,6 +18,9 @@ type account struct {
 	trashLock chan struct{}
 	settings  settings
 	events    []event // history, oldest first
+
+	extractions   []*extraction // oldest first
+	extractionSeq int64
 }
 
 // node is a file or folder. Trashed items keep their parent pointer so a
