@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -198,5 +199,49 @@ func TestDeleteExtraction(t *testing.T) {
 	}
 	if _, err := acct.Get(files[0].ID); err != nil {
 		t.Fatalf("the extracted file went with its extraction: %v", err)
+	}
+}
+
+func TestAdminDrivesExtractions(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(srv.Token)
+	zip := api.upload(0, "a.zip", []byte("PK"), nil)
+	rar := api.upload(0, "b.rar", []byte("Rar!"), nil)
+	xs := api.extract(url.Values{"user_file_ids": {itoa(zip) + "," + itoa(rar)}}).Extractions
+	admin := func(form url.Values) int {
+		resp, err := http.PostForm(srv.URL+"/_emulator/extractions", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want int
+	}{
+		{"complete", url.Values{"id": {itoa(xs[0].ID)}, "action": {"complete"}, "file": {"x.bin", "y.bin"}, "size": {"7"}}, 200},
+		{"password", url.Values{"id": {itoa(xs[1].ID)}, "action": {"password"}}, 200},
+		{"unknown action", url.Values{"id": {itoa(xs[1].ID)}, "action": {"explode"}}, 400},
+		{"finished", url.Values{"id": {itoa(xs[0].ID)}, "action": {"fail"}}, 400},
+		{"missing id", url.Values{"id": {"999"}, "action": {"fail"}}, 400},
+		{"bad size", url.Values{"id": {itoa(xs[1].ID)}, "action": {"complete"}, "size": {"-1"}}, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("token", srv.Token)
+			if code := admin(tc.form); code != tc.want {
+				t.Fatalf("status %d, want %d", code, tc.want)
+			}
+		})
+	}
+	if code := admin(url.Values{"id": {itoa(xs[1].ID)}, "action": {"fail"}}); code != 400 {
+		t.Fatalf("no token: %d", code)
+	}
+	if f, err := acct.Stat("y.bin"); err != nil || f.Size != 7 {
+		t.Fatalf("extracted file %+v, %v", f, err)
+	}
+	if got := acct.Extractions(); got[0].Status != putiotest.ExtractExtracted || got[1].Status != putiotest.ExtractPassword {
+		t.Fatalf("statuses %+v", got)
 	}
 }
