@@ -198,17 +198,20 @@ func (acc *Account) heldExtraction(id int64) (*extraction, error) {
 	return nil, fmt.Errorf("putiotest: no extraction %d in this account", id)
 }
 
-// CompleteExtraction finishes an extraction: files (name → bytes) appear
-// in the archive's folder and the extraction is EXTRACTED. It fails as
+// CompleteExtraction finishes an extraction: files (name → bytes, names
+// cleaned as uploads' are) appear in the archive's folder and the extraction is EXTRACTED. It fails as
 // put.io would, leaving the extraction in ERROR, if the archive's folder is
 // gone or the disk full.
 func (acc *Account) CompleteExtraction(id int64, files map[string][]byte) ([]File, error) {
+	cleaned := make(map[string][]byte, len(files))
 	names := make([]string, 0, len(files))
-	for name := range files {
-		if _, err := cleanName(name); err != nil {
+	for name, data := range files {
+		clean, err := cleanName(name)
+		if err != nil {
 			return nil, fmt.Errorf("putiotest: extracted file name %q: %w", name, err)
 		}
-		names = append(names, name)
+		cleaned[clean] = data
+		names = append(names, clean)
 	}
 	sort.Strings(names)
 	acc.e.mu.Lock()
@@ -220,7 +223,7 @@ func (acc *Account) CompleteExtraction(id int64, files map[string][]byte) ([]Fil
 	if x.status == ExtractPassword {
 		return nil, fmt.Errorf("putiotest: extraction %d waits for the client to send a password", id)
 	}
-	if err := acc.e.unpack(x, names, files); err != nil {
+	if err := acc.e.unpack(x, names, cleaned); err != nil {
 		x.status, x.message = ExtractError, err.Error()
 		return nil, err
 	}

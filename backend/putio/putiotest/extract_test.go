@@ -72,23 +72,27 @@ func TestExtractionLifecycle(t *testing.T) {
 	if again := api.extract(url.Values{"user_file_ids": {itoa(zip)}}); again.Extractions[0].ID != x.ID {
 		t.Fatalf("a running extraction was started twice: %+v", again)
 	}
-	files, err := acct.CompleteExtraction(x.ID, map[string][]byte{"b.txt": []byte("bee"), "a.txt": []byte("ay")})
+	files, err := acct.CompleteExtraction(x.ID, map[string][]byte{`b\.txt`: []byte("bee"), "a.txt": []byte("ay")})
 	if err != nil || len(files) != 2 || files[0].Name != "a.txt" || files[0].ParentID != dir {
 		t.Fatalf("complete: %+v, %v", files, err)
 	}
-	if data, _ := acct.ReadFile("dir/b.txt"); string(data) != "bee" {
+	if data, _ := acct.ReadFile("dir/b-.txt"); string(data) != "bee" {
 		t.Fatalf("extracted bytes %q", data)
 	}
 	var list wireExtractions
 	strict(t, api.get("/v2/files/extract", nil), 200, &list)
 	done := list.Extractions[0]
-	if done.Status != "EXTRACTED" || len(done.Files) != 2 || done.Files[1].Name != "b.txt" || *done.Files[1].CRC32 == "" {
+	if done.Status != "EXTRACTED" || len(done.Files) != 2 || done.Files[1].Name != "b-.txt" || *done.Files[1].CRC32 == "" {
 		t.Fatalf("extracted %+v", done)
 	}
 	if _, err := acct.CompleteExtraction(x.ID, nil); err == nil {
 		t.Fatal("an extracted extraction completed twice")
 	}
-	if next := api.extract(url.Values{"user_file_ids": {itoa(zip)}}); next.Extractions[0].ID == x.ID {
+	y := api.extract(url.Values{"user_file_ids": {itoa(zip)}}).Extractions[0]
+	if _, err := acct.CompleteExtraction(y.ID, map[string][]byte{"a/b": nil}); err == nil {
+		t.Fatal("extracted a name with a slash")
+	}
+	if y.ID == x.ID {
 		t.Fatal("a finished extraction was answered instead of a new one")
 	}
 }

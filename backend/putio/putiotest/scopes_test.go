@@ -120,6 +120,10 @@ func TestAppTokenScopeRules(t *testing.T) {
 		{"GET", "/v2/account/settings", 200},
 		{"POST", "/v2/public_share/" + itoa(file), 200},
 		{"GET", "/v2/files/search?query=f", 200},
+		{"GET", "/v2/files/extract", 200},
+		{"GET", "/v2/files/list/items-shared-with-you", 200},
+		{"POST", "/v2/files/set-sort-by?file_id=0&sort_by=NAME_ASC", 200},
+		{"POST", "/v2/files/remove-sort-by-settings", 200},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			r := app.read(app.send(c.method, c.path, nil, nil))
