@@ -22,11 +22,16 @@ func itemPath(id, suffix string) string {
 
 // getChild looks up leaf in the folder dirID: one call, never a listing.
 func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
+	return f.getChildNamed(ctx, dirID, f.serverName(leaf))
+}
+
+// getChildNamed is getChild for a name as put.io spells it.
+func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
 	var out api.FileReply
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodGet,
 		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {f.serverName(leaf)}},
+		query:  url.Values{"name": {name}},
 	}, &out)
 	if err != nil {
 		return nil, err
