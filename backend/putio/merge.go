@@ -100,19 +100,35 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (clas
 			ids[i] = batch[i].ID.String()
 		}
 		var out api.MoveReply
-		err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
+		replyLost, err := f.callMutation(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
 			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dirID}}}, &out)
 		if err != nil {
 			return nil, err
 		}
 		for _, failure := range out.Errors {
+			err := (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+			if replyLost && mayBeEcho(err) && f.movedBefore(ctx, batch, failure.ID, dirID) {
+				continue
+			}
 			if failure.ErrorType != errTypeNameExists {
-				return nil, (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+				return nil, err
 			}
 			clashes[failure.ID] = true
 		}
 	}
 	return clashes, nil
+}
+
+// movedBefore reports whether the item id of batch is in dirID under its
+// name: a try whose reply was lost moved it, and the repeat, refused for
+// it, is no clash.
+func (f *Fs) movedBefore(ctx context.Context, batch []api.File, id api.ID, dirID string) bool {
+	for i := range batch {
+		if batch[i].ID == id {
+			return f.isAt(ctx, id, dirID, batch[i].Name)
+		}
+	}
+	return false
 }
 
 // restoreModTimes gives moved files back the modification times they had,

@@ -226,11 +226,16 @@ func mayBeEcho(err error) bool {
 // confirmAt returns nil if the item named name in dirID is id, else
 // failure.
 func (f *Fs) confirmAt(ctx context.Context, id api.ID, dirID, name string, failure error) error {
-	item, err := f.getChildNamed(ctx, dirID, name)
-	if err == nil && item.ID == id {
+	if f.isAt(ctx, id, dirID, name) {
 		return nil
 	}
 	return failure
+}
+
+// isAt reports whether the item named name in dirID is id.
+func (f *Fs) isAt(ctx context.Context, id api.ID, dirID, name string) bool {
+	item, err := f.getChildNamed(ctx, dirID, name)
+	return err == nil && item.ID == id
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets
