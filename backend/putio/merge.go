@@ -137,10 +137,10 @@ func (f *Fs) restoreModTimes(ctx context.Context, moved []api.File) error {
 	byTime := map[time.Time][]string{}
 	var order []time.Time
 	for _, item := range moved {
-		if item.IsDir() {
-			continue // this backend does not set folder times
-		}
 		t := item.ModTime()
+		if item.IsDir() || t.IsZero() {
+			continue // no folder times; no year 1 for an item put.io gave no time
+		}
 		if byTime[t] == nil {
 			order = append(order, t)
 		}

@@ -99,3 +99,56 @@ func TestMergeDirsMoveReplyLost(t *testing.T) {
 		})
 	}
 }
+
+// untimed is the JSON of item as put.io might list it with neither
+// updated_at nor created_at.
+func untimed(item putiotest.File) string {
+	return fmt.Sprintf(`{"id":%d,"name":%q,"size":%d,"parent_id":%d}`, item.ID, item.Name, item.Size, item.ParentID)
+}
+
+// A file put.io gave no time keeps the time put.io sets on a server-side
+// copy or move: no touch writes year 1.
+func TestServerSideZeroTimeNotWritten(t *testing.T) {
+	for _, op := range []string{"copy", "move"} {
+		t.Run(op, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			item, err := acct.Put("a.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}/child", Status: http.StatusOK,
+				Body: `{"file":` + untimed(item) + `,"status":"OK"}`, Times: 1}))
+			src, err := f.NewObject(ctx, "a.txt")
+			require.NoError(t, err)
+			require.True(t, src.ModTime(ctx).IsZero())
+
+			if op == "copy" {
+				_, err = f.Copy(ctx, src, "b.txt")
+			} else {
+				_, err = f.Move(ctx, src, "b.txt")
+			}
+
+			require.NoError(t, err)
+			assert.Zero(t, srv.Calls(touchRoute))
+			stat, err := acct.Stat("b.txt")
+			require.NoError(t, err)
+			assert.Greater(t, stat.UpdatedAt.Year(), 2000)
+		})
+	}
+}
+
+// The same for a merge.
+func TestMergeDirsZeroTimeNotWritten(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	dirs := seedMerge(t, f, acct, map[string]time.Time{"one/a": testModTime, "two/b": testModTime}, "one", "two")
+	b, err := acct.Stat("two/b")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(onRoute(listRoute, page(untimed(b), "null"))))
+
+	require.NoError(t, f.MergeDirs(ctx, dirs))
+
+	assert.Zero(t, srv.Calls(touchRoute))
+	stat, err := acct.Stat("one/b")
+	require.NoError(t, err)
+	assert.Greater(t, stat.UpdatedAt.Year(), 2000)
+}

@@ -261,6 +261,9 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 // counted, not returned: an error would have rclone redo a finished move
 // or copy, with the source gone or a second copy made.
 func (o *Object) restoreModTime(ctx context.Context, done string, modTime time.Time) {
+	if modTime.IsZero() {
+		return // put.io gave the source no time: writing year 1 would be worse than its reset
+	}
 	err := o.setModTime(ctx, modTime)
 	if err == nil {
 		return
