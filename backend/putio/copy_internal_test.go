@@ -254,3 +254,37 @@ func TestCopySucceedsWhenTouchFails(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
 	assert.Equal(t, "x", string(readAll(t, ctx, dst)))
 }
+
+// When the outcome of a copy over an existing file can't be settled (the
+// copy's rename keeps losing its replies, or putting the old file back is
+// refused), nothing is deleted: the new and the old bytes are both still
+// there, and the error says so.
+func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"copy rename replies lost":   {Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
+		"old file can't be put back": {Route: renameRoute, Status: http.StatusForbidden},
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts, setServer := injectAfter(putiotest.Options{}, 1, fault) // every rename after the first
+			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"}, opts)
+			ctx := fewRetries(f, 2)
+			src := seedObject(t, f, acct, "a.txt", []byte("new"))
+			_, err := acct.Put("b.txt", []byte("old"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+			setServer(srv)
+
+			_, err = f.Copy(ctx, src, "b.txt")
+
+			require.ErrorContains(t, err, "nothing deleted")
+			var contents []string
+			for _, name := range names(t, acct, "") {
+				data, err := acct.ReadFile(name)
+				require.NoError(t, err)
+				contents = append(contents, string(data))
+			}
+			assert.ElementsMatch(t, []string{"new", "new", "old"}, contents, "the source, the copy and the old file")
+			assert.Empty(t, acct.Trash())
+		})
+	}
+}

@@ -123,11 +123,11 @@ func (r *replacement) restoreOld(ctx context.Context) error {
 
 // kept is the error for a replacement that stopped with both files kept.
 func (r *replacement) kept(cause error, state string) error {
-	where := fmt.Sprintf("the new copy may be %q (id %s)", r.tempLeaf, r.copy)
+	where := fmt.Sprintf("the new copy is id %s (named %q unless in place)", r.copy, r.tempLeaf)
 	if r.old != nil {
-		where += fmt.Sprintf(", the old file %q (id %s)", r.asideLeaf, r.old.ID)
+		where += fmt.Sprintf(", the old file id %s (named %q)", r.old.ID, r.asideLeaf)
 	}
-	return fmt.Errorf("putio: copying to %q stopped and kept every file: %s; %s: %w", r.leaf, state, where, cause)
+	return fmt.Errorf("putio: copying to %q stopped with nothing deleted, as %s; %s; check the folder and remove what you don't want: %w", r.leaf, state, where, cause)
 }
 
 // tempName is leaf with suffix, leaf shortened so that put.io's name limit
