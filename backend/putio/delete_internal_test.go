@@ -156,7 +156,10 @@ func TestRemoveMissingIsNotFound(t *testing.T) {
 
 // faultName names a lost-reply fault for a subtest.
 func faultName(f putiotest.Fault) string {
-	if f.Cut != "" {
+	switch {
+	case f.Route == "":
+		return "no fault"
+	case f.Cut != "":
 		return "cut"
 	}
 	return http.StatusText(f.Status)

@@ -97,6 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.opts.RefuseSameName, "refuse-same-name", false, "fail a rename or move of an item to the name it already has with NAME_ALREADY_EXIST")
 	fs.BoolVar(&cfg.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
 	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
+	fs.BoolVar(&cfg.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")
 	fs.BoolVar(&cfg.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {

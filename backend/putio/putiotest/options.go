@@ -77,6 +77,9 @@ type Options struct {
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration
+	// FeedTextHeartbeat sends each heartbeat as a text message "h" (SockJS's
+	// heartbeat frame) instead of a ping: the record does not say which.
+	FeedTextHeartbeat bool
 	// FeedFileObjects makes file events carry the whole File object; by
 	// default they carry only the id, the least the record promises.
 	FeedFileObjects bool

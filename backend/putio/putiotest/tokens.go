@@ -16,8 +16,8 @@ const (
 	ScopeFull Scope = "default"
 	// ScopeApp is a third-party app token, what the OAuth flow gives an
 	// app such as rclone (client id 4131). It is refused on
-	// public_share/list, events/delete, events/clear and the oauth/grants
-	// routes.
+	// public_share/list, events/delete (clearing the history or deleting
+	// one event), the oauth/grants routes and the device-flow approval.
 	ScopeApp Scope = "app"
 )
 

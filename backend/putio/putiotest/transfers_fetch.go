@@ -58,10 +58,17 @@ func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob strin
 	}
 	e.mu.Lock()
 	t.size = max(resp.ContentLength, 0)
+	avail := t.acct.avail(e.opts.Quota)
 	e.mu.Unlock()
-	blob, size, crc, err = e.blobs.write(&countingReader{r: resp.Body, n: &t.downloaded})
+	// Read at most one byte past the free space: an endless body ends there.
+	body := io.LimitReader(resp.Body, avail+1)
+	blob, size, crc, err = e.blobs.write(&countingReader{r: body, n: &t.downloaded})
 	if err != nil {
 		return "", "", 0, 0, fmt.Errorf("download broke off: %v", err)
+	}
+	if size > avail {
+		e.blobs.remove(blob)
+		return "", "", 0, 0, fmt.Errorf("not enough disk space: the file is over the %d bytes available", avail)
 	}
 	return name, blob, size, crc, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const testMagnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Buck+Bunny"
@@ -300,9 +299,9 @@ func TestAdminCompletesAndFailsTransfers(t *testing.T) {
 	}
 }
 
-// A finished transfer's file reaches the feed, whether the emulator
-// fetched it or the test completed it, with its size once complete.
-func TestFinishedTransfersReachTheFeed(t *testing.T) {
+// A fetched transfer's file reaches the feed once complete (a transfer
+// the test completes: TestFeedAnnouncesFinishedTransfer).
+func TestFetchedTransferReachesTheFeed(t *testing.T) {
 	srv, api := newAPI(t, putiotest.Options{FeedFileObjects: true})
 	feed := dialFeed(t, srv, srv.Token)
 	waitConnections(t, srv, 1)
@@ -311,14 +310,25 @@ func TestFinishedTransfersReachTheFeed(t *testing.T) {
 	source := contentServer(t, []byte("fetched"), &ready).URL + "/f.txt"
 
 	fetched := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+
 	msg := feed.next()
 	assert.Equal(t, event{"file_create", num(fetched, "file_id")}, event{msg.Type, num(msg.Value, "id")})
 	assert.EqualValues(t, 7, msg.Value["size"])
+}
 
-	held := num(api.addTransfer(testMagnet, 0), "id")
-	file, err := srv.Account(srv.Token).CompleteTransfer(held, []byte("completed"))
-	require.NoError(t, err)
-	msg = feed.next()
-	assert.Equal(t, event{"file_create", file.ID}, event{msg.Type, num(msg.Value, "id")})
-	assert.Equal(t, "Big Buck Bunny", msg.Value["name"])
+// A fetch stops at the account's free space, however much the URL sends.
+func TestTransferFetchStopsAtTheQuota(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 1000})
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, bytes.Repeat([]byte("x"), 5000), &ready).URL + "/big.bin"
+
+	failed := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+
+	if failed["status"] != putiotest.StatusError || !strings.Contains(failed["error_message"].(string), "not enough disk space") {
+		t.Fatalf("over-quota transfer %v", failed)
+	}
+	if used, _ := srv.Account(srv.Token).Usage(); used != 0 {
+		t.Fatalf("%d bytes used after a refused fetch", used)
+	}
 }

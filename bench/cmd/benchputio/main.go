@@ -333,9 +333,17 @@ func checkoutRevision(ctx context.Context) string {
 	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
 		rev += " with uncommitted backend changes"
 	}
-	if main, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "main").Output(); err == nil {
-		merged := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", "main", "HEAD").Run() == nil
-		rev += fmt.Sprintf(" (main at %s, merged: %v)", strings.TrimSpace(string(main)), merged)
+	// The newest main commit the checkout holds is what was measured; main
+	// itself may have moved on since the last merge.
+	base, errBase := exec.CommandContext(ctx, "git", "merge-base", "HEAD", "main").Output()
+	main, errMain := exec.CommandContext(ctx, "git", "rev-parse", "main").Output()
+	if errBase == nil && errMain == nil {
+		held, now := strings.TrimSpace(string(base)), strings.TrimSpace(string(main))
+		rev += " (holds main " + held[:min(7, len(held))]
+		if held != now {
+			rev += "; main is now at " + now[:min(7, len(now))]
+		}
+		rev += ")"
 	}
 	return rev
 }

@@ -80,7 +80,7 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm
 	r.MaxRSSMiB = float64(run.MaxRSS) / (1 << 20)
 	r.Bytes = sc.Bytes
 	r.PeakAnonMiB = float64(run.PeakAnon) / (1 << 20)
-	if sc.Bytes > 0 && run.Err == nil {
+	if sc.Bytes > 0 && sc.KillAfter == 0 && run.Err == nil {
 		r.MiBPerSecond = float64(sc.Bytes) / (1 << 20) / run.Wall.Seconds()
 	}
 	r.Calls, r.Routes = calls.Total, calls.Routes

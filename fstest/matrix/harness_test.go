@@ -1,0 +1,51 @@
+package matrix
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseOutcome(t *testing.T) {
+	events := `{"Action":"run","Test":"TestA"}
+{"Action":"output","Test":"TestA","Output":"    run.go:198: Remote \"x\"\n"}
+{"Action":"output","Test":"TestA","Output":"    a_test.go:12: needs DirSetModTime\n"}
+{"Action":"skip","Test":"TestA"}
+{"Action":"pass","Test":"TestB/sub"}
+{"Action":"pass","Test":"TestB"}
+{"Action":"output","Test":"TestC","Output":"--- FAIL: TestC (0.00s)\n"}
+{"Action":"fail","Test":"TestC"}
+{"Action":"fail"}
+`
+	got := parseOutcome(strings.NewReader(events))
+	want := outcome{
+		passed:  []string{"TestB/sub", "TestB"},
+		failed:  []string{"TestC"},
+		skipped: map[string]string{"TestA": "needs DirSetModTime"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseOutcome = %+v, want %+v", got, want)
+	}
+}
+
+func TestSkipProblems(t *testing.T) {
+	want := map[string]string{"TestKept": "only on local", "TestGone": "x"}
+	got := map[string]string{"TestKept": "This test only on local", "TestNew": "why"}
+	problems := skipProblems(got, want)
+	if len(problems) != 2 || !strings.Contains(problems[0], "TestNew skipped") || !strings.Contains(problems[1], "TestGone no longer skips") {
+		t.Errorf("skipProblems = %q", problems)
+	}
+	if p := skipProblems(map[string]string{"TestKept": "other"}, map[string]string{"TestKept": "only on local"}); len(p) != 1 || !strings.Contains(p[0], "expected") {
+		t.Errorf("a changed reason gives %q", p)
+	}
+}
+
+func TestGodebugBlock(t *testing.T) {
+	gomod := "module m\n\ngo 1.26.0\n\ngodebug (\n\tmultipathtcp=0\n)\n\nrequire x v1\n"
+	if got, want := godebugBlock(gomod), "godebug (\n\tmultipathtcp=0\n)\n\n"; got != want {
+		t.Errorf("godebugBlock = %q, want %q", got, want)
+	}
+	if got := godebugBlock("module m\n"); got != "" {
+		t.Errorf("no block gives %q", got)
+	}
+}
