@@ -26,10 +26,15 @@ bench: build
 
 # RACE_PKGS run under the race detector (about 3 minutes), the rest without.
 RACE_PKGS := ./backend/putio ./backend/putio/putiotest
+# rclone's own FsChangeNotify test reads the maps its callback fills with no
+# lock, so -race flags the test itself once notifications arrive from a
+# goroutine (they do, from the feed): that one subtest runs without -race.
+UNRACY := TestIntegration.*/FsMkdir/FsChangeNotify
 
 # test: lint, then every test; e2e/ builds bin/ itself, once per run.
 test: lint
-	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+	$(GO) test -count=1 -race -timeout 30m -skip '$(UNRACY)' $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 10m -run '$(UNRACY)' ./backend/putio
 	$(GO) test -count=1 -timeout 45m $$($(GO) list $(PKGS) | grep -v -x $(foreach p,$(RACE_PKGS),-e '.*/$(patsubst ./%,%,$(p))'))
 
 lint:

@@ -125,6 +125,7 @@ func endpoints(emu *emulator) map[string]string {
 	return map[string]string{
 		"api_url":    emu.URL,
 		"upload_url": emu.URL + "/files/",
+		"feed_url":   "ws" + strings.TrimPrefix(emu.URL, "http") + "/socket/sockjs/websocket",
 		"auth_url":   emu.URL + "/v2/oauth2/authenticate",
 		"token_url":  emu.URL + "/v2/oauth2/access_token",
 	}

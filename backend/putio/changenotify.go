@@ -194,11 +194,12 @@ func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType),
 		return err
 	}
 	defer func() { _ = ws.Close() }()
+	_ = ws.SetWriteDeadline(time.Now().Add(f.feed.heartbeat))
 	if err := websocket.Message.Send(ws, token.AccessToken); err != nil {
 		return err
 	}
 	ack := live.nextRead()
-	if err := sendPing(ws); err != nil {
+	if err := sendPing(ws, f.feed.heartbeat); err != nil {
 		return err
 	}
 	fs.Debugf(f, "change notification: connected to %s", f.feed.url.Redacted())
@@ -242,7 +243,7 @@ func (f *Fs) keepAlive(ctx context.Context, ws *websocket.Conn, live *liveConn, 
 			if live.silentFor() > feedSilence*f.feed.heartbeat {
 				err = errFeedSilent
 			} else {
-				err = sendPing(ws)
+				err = sendPing(ws, f.feed.heartbeat)
 			}
 		}
 		if err != nil {

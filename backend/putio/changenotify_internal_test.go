@@ -88,18 +88,16 @@ func feedGoroutines() int {
 
 // startNotify runs ChangeNotify on f with a fast retry and returns the
 // interval channel; the test's end closes it and checks that the feed's
-// goroutines and connections are gone.
+// goroutines and connections are gone (tests here do not run in
+// parallel, so every feed goroutine is this test's).
 func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<- time.Duration {
 	t.Helper()
 	f.feed.retry = 10 * time.Millisecond
 	intervals := make(chan time.Duration)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ChangeNotify(ctx, n.notify, intervals)
-	closed := false
 	t.Cleanup(func() {
-		if !closed {
-			close(intervals)
-		}
+		close(intervals)
 		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond, "feed goroutines left")
 		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond, "feed connections left")
 		cancel()
@@ -129,6 +127,48 @@ func otherClient(t *testing.T, srv *putiotest.Server) *Fs {
 	return other.(*Fs)
 }
 
+// mount is a VFS on f with a 1 h dir cache, as a media server's mount;
+// it returns a lister of the folder dir, in name order.
+func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []string {
+	t.Helper()
+	vfsOpt := vfscommon.Opt
+	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
+	vfsOpt.PollInterval = fs.Duration(time.Minute)
+	v := vfs.New(context.Background(), f, &vfsOpt)
+	t.Cleanup(func() {
+		v.Shutdown()
+		require.Eventually(t, func() bool { return feedGoroutines() == 0 && srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond,
+			"the VFS is shut down, but the feed is not")
+	})
+	waitConnected(t, srv, 1)
+	return func() []string {
+		infos, err := v.ReadDir(dir)
+		require.NoError(t, err)
+		var names []string
+		for _, info := range infos {
+			names = append(names, info.Name())
+		}
+		slices.Sort(names)
+		return names
+	}
+}
+
+// The media-server case: a transfer started elsewhere finishes, and the
+// mount lists its file at once.
+func TestVFSSeesFinishedTransfer(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, f.Mkdir(context.Background(), "tv"))
+	listing := mount(t, f, srv, "tv")
+	require.Empty(t, listing())
+	other, err := newFsOn(srv, "other", "tv", nil)
+	require.NoError(t, err)
+	runCommand(t, other.(*Fs), "transfer", []string{testMagnet}, nil)
+	_, err = acct.CompleteTransfer(waitForTransfers(t, acct, 1)[0], []byte("episode"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return slices.Equal(listing(), []string{"Show S01E01.mkv"}) }, waitFor, 10*time.Millisecond,
+		"the mount lists %v", listing())
+}
+
 // A mount with a 1 h dir cache sees another client's upload, delete and
 // rename within the wait bound, with either event shape.
 func TestVFSSeesOtherClientsChanges(t *testing.T) {
@@ -137,22 +177,7 @@ func TestVFSSeesOtherClientsChanges(t *testing.T) {
 			f, srv, acct := newTestFs(t, nil, opts)
 			seedObject(t, f, acct, "media/old.mkv", []byte("old"))
 			seedObject(t, f, acct, "media/gone.mkv", []byte("gone"))
-			vfsOpt := vfscommon.Opt
-			vfsOpt.DirCacheTime = fs.Duration(time.Hour)
-			vfsOpt.PollInterval = fs.Duration(time.Minute)
-			v := vfs.New(context.Background(), f, &vfsOpt)
-			defer v.Shutdown()
-			waitConnected(t, srv, 1)
-			listing := func() []string {
-				infos, err := v.ReadDir("media")
-				require.NoError(t, err)
-				var names []string
-				for _, info := range infos {
-					names = append(names, info.Name())
-				}
-				slices.Sort(names)
-				return names
-			}
+			listing := mount(t, f, srv, "media")
 			require.Equal(t, []string{"gone.mkv", "old.mkv"}, listing())
 
 			ctx := context.Background()
@@ -381,4 +406,18 @@ func TestChangeNotifyOutsideRoot(t *testing.T) {
 	require.NoError(t, err)
 	waitNotified(t, n, "y.txt file")
 	assert.NotContains(t, n.String(), "x.txt", "events arrive in order, so x.txt's came first")
+}
+
+// A heartbeat sent as a text message (SockJS's "h") is not an event: it is
+// ignored, and it keeps the connection alive.
+func TestChangeNotifyIgnoresTextHeartbeats(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{FeedHeartbeat: 5 * time.Millisecond, FeedTextHeartbeat: true})
+	f.feed.heartbeat = 50 * time.Millisecond
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	_, err := acct.Put("a.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "a.txt file")
+	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
 }

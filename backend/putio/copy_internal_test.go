@@ -9,6 +9,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,33 +136,29 @@ func TestCopyViaTempNameFailureRemovesTempCopy(t *testing.T) {
 	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
 }
 
-// A move whose touch fails has still moved the file: it says so in the
-// log and returns the moved object.
-func TestMoveSucceedsWhenTouchFails(t *testing.T) {
-	ctx := context.Background()
-	f, srv, acct := newTestFs(t, nil)
-	src := seedObject(t, f, acct, "a.txt", []byte("x"))
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: touchRoute, Status: http.StatusForbidden}))
+// A move or copy whose touch fails has still moved or copied the file:
+// it returns the object, and the failure is logged and counted.
+func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
+	for name, op := range map[string]func(f *Fs, ctx context.Context, src fs.Object) (fs.Object, error){
+		"move": func(f *Fs, ctx context.Context, src fs.Object) (fs.Object, error) { return f.Move(ctx, src, "b.txt") },
+		"copy": func(f *Fs, ctx context.Context, src fs.Object) (fs.Object, error) { return f.Copy(ctx, src, "b.txt") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := accounting.WithStatsGroup(context.Background(), "touch-fails-"+name)
+			accounting.Start(ctx) // installs the error counter
+			f, srv, acct := newTestFs(t, nil)
+			src := seedObject(t, f, acct, "a.txt", []byte("x"))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: touchRoute, Status: http.StatusForbidden}))
 
-	dst, err := f.Move(ctx, src, "b.txt")
+			dst, err := op(f, ctx, src)
 
-	require.NoError(t, err)
-	assert.Equal(t, "b.txt", dst.Remote())
-	assert.Equal(t, src.(fs.IDer).ID(), dst.(fs.IDer).ID())
-	assert.Equal(t, []string{"b.txt"}, names(t, acct, ""))
-	assert.NotEqual(t, testModTime, dst.ModTime(ctx), "the object does not claim the time it could not set")
-}
-
-// The same for a copy: the copy exists, so it is returned.
-func TestCopySucceedsWhenTouchFails(t *testing.T) {
-	ctx := context.Background()
-	f, srv, acct := newTestFs(t, nil)
-	src := seedObject(t, f, acct, "a.txt", []byte("x"))
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: touchRoute, Status: http.StatusForbidden}))
-
-	dst, err := f.Copy(ctx, src, "b.txt")
-
-	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
-	assert.Equal(t, "x", string(readAll(t, ctx, dst)))
+			require.NoError(t, err)
+			assert.Equal(t, "b.txt", dst.Remote())
+			assert.Equal(t, "x", string(readAll(t, ctx, dst)))
+			assert.NotEqual(t, testModTime, dst.ModTime(ctx), "the object does not claim the time it could not set")
+			assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
+			want := map[string][]string{"move": {"b.txt"}, "copy": {"a.txt", "b.txt"}}[name]
+			assert.ElementsMatch(t, want, names(t, acct, ""))
+		})
+	}
 }

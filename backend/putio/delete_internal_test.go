@@ -7,6 +7,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -60,6 +61,34 @@ func TestRmdirNeedsProofOfEmptiness(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "precious", string(data))
 			assert.Empty(t, acct.Trash())
+		})
+	}
+}
+
+// A listing reply that carries no item list is no proof of emptiness,
+// even with hard_delete, and it does not end a listing early either.
+func TestRmdirRefusesListingWithoutItems(t *testing.T) {
+	for _, body := range []string{`{"status":"OK"}`, `null`, `{"parent":{"id":5,"name":"dir"},"cursor":null,"status":"OK"}`} {
+		t.Run(body, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"})
+			ctx := fewRetries(f, 1)
+			_, err := acct.Put("dir/keep.txt", []byte("precious"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusOK, Body: body}))
+
+			require.Error(t, f.Rmdir(ctx, "dir"))
+			assert.Zero(t, srv.Calls(deleteRoute))
+			data, err := acct.ReadFile("dir/keep.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "precious", string(data))
+
+			srv.ClearFaults()
+			require.NoError(t, srv.Inject(onRoute(continueRoute, putiotest.Fault{Status: http.StatusOK, Body: body, Times: 1})))
+			_, err = acct.Put("dir/more.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			f.pageSize = 1
+			_, err = f.List(ctx, "dir")
+			assert.Error(t, err, "a listing cut short by an item-less page")
 		})
 	}
 }
@@ -127,7 +156,10 @@ func TestRemoveMissingIsNotFound(t *testing.T) {
 
 // faultName names a lost-reply fault for a subtest.
 func faultName(f putiotest.Fault) string {
-	if f.Cut != "" {
+	switch {
+	case f.Route == "":
+		return "no fault"
+	case f.Cut != "":
 		return "cut"
 	}
 	return http.StatusText(f.Status)

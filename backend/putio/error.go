@@ -18,6 +18,7 @@ const (
 	errTypeTrashLock    = "TRASH_LOCK_TIMEOUT"
 	errTypeNameExists   = "NAME_ALREADY_EXIST"
 	errTypeNameTooLong  = "NAME_TOO_LONG"
+	errTypeInvalidScope = "invalid_scope"      // a route closed to third-party apps
 	errTypeFileLost     = "FILE_LOST"          // gone for good
 	errTypeNotReachable = "FILE_NOT_REACHABLE" // temporarily unreachable
 )
@@ -42,6 +43,10 @@ func (e *captchaError) Error() string {
 }
 
 func (e *captchaError) Unwrap() error { return e.cause }
+
+// Fatal tells rclone to stop the whole run (no --retries either): every
+// request fails the same way until the captcha is solved.
+func (e *captchaError) Fatal() bool { return true }
 
 // isCaptcha reports a captcha-needed refusal.
 func isCaptcha(err error) bool {
@@ -72,6 +77,24 @@ func reconnectAdvice(remote string) string {
 
 func (e *authError) Unwrap() error { return e.cause }
 
+// scopeError is put.io refusing a route to third-party apps, which rclone
+// is: the token is fine, so logging in again would not help.
+type scopeError struct {
+	cause *api.Error
+}
+
+func (e *scopeError) Error() string {
+	return fmt.Sprintf("put.io does not let third-party apps such as rclone do this (%v); do it in the put.io web app", e.cause)
+}
+
+func (e *scopeError) Unwrap() error { return e.cause }
+
+// isScopeRefusal reports put.io refusing a route to third-party apps.
+func isScopeRefusal(err error) bool {
+	var scope *scopeError
+	return errors.As(err, &scope)
+}
+
 // translateError turns go-putio's error (whose Error method can panic on
 // short bodies and must never be called) into an *api.Error, keeping
 // network and context errors as they are.
@@ -84,6 +107,9 @@ func (f *Fs) translateError(err error) error {
 	if req := reply.Response.Request; req != nil {
 		apiErr.Method = req.Method
 		apiErr.Path = req.URL.Path
+	}
+	if apiErr.Status == http.StatusUnauthorized && apiErr.Type == errTypeInvalidScope {
+		return &scopeError{cause: apiErr}
 	}
 	if apiErr.Status == http.StatusUnauthorized {
 		return &authError{remote: f.name, cause: apiErr}
@@ -128,7 +154,8 @@ func isGone(err error) bool {
 // upload offsets and network errors are; other 4xx, a lost file, a
 // captcha, a revoked token and a cancelled context are not.
 func shouldRetry(ctx context.Context, err error) bool {
-	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) {
+	var maybeAdded *errMaybeAdded
+	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) || errors.As(err, &maybeAdded) {
 		return false
 	}
 	var auth *authError

@@ -139,8 +139,10 @@ func feedTLSConfig(ctx context.Context, host string) *tls.Config {
 }
 
 // sendPing writes a ping frame; the pong, like any byte, proves the
-// connection alive.
-func sendPing(ws *websocket.Conn) error {
+// connection alive. A write that cannot finish within wait fails, so a
+// connection whose peer stopped reading cannot hold us up.
+func sendPing(ws *websocket.Conn, wait time.Duration) error {
+	_ = ws.SetWriteDeadline(time.Now().Add(wait))
 	ws.PayloadType = websocket.PingFrame
 	defer func() { ws.PayloadType = websocket.TextFrame }()
 	_, err := ws.Write(nil)

@@ -13,7 +13,11 @@ import (
 func TestPutIntoCreatedFolderSkipsLookup(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, noSessions)
+	f.uploadCaps(ctx)
+	srv.ResetCounters()
 	put(t, ctx, f, "new/a.txt", []byte("a"))
+	assert.Equal(t, map[string]int{childRoute: 1, "POST /v2/files/create-folder": 1, "POST /files/": 1, patchRoute: 1}, srv.AllCalls(),
+		"the first file of a new folder: one lookup of the folder, no lookup of the file")
 	srv.ResetCounters()
 
 	put(t, ctx, f, "new/b.txt", []byte("b"))

@@ -27,6 +27,11 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 		if back := fsys.standardName(sent); back != name {
 			t.Fatalf("round trip changed %q -> %q -> %q", name, sent, back)
 		}
+		for _, other := range fsys.otherSpellings(name) {
+			if back := fsys.standardName(other); back != name {
+				t.Fatalf("other spelling %q of %q reads back as %q", other, name, back)
+			}
+		}
 		if name == "" {
 			return
 		}

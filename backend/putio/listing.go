@@ -22,11 +22,16 @@ func itemPath(id, suffix string) string {
 
 // getChild looks up leaf in the folder dirID: one call, never a listing.
 func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
+	return f.getChildNamed(ctx, dirID, f.serverName(leaf))
+}
+
+// getChildNamed looks up the item put.io calls name in the folder dirID.
+func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
 	var out api.FileReply
 	err := f.callJSON(ctx, apiCall{
 		method: http.MethodGet,
 		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {f.serverName(leaf)}},
+		query:  url.Values{"name": {name}},
 	}, &out)
 	if err != nil {
 		return nil, err
@@ -34,17 +39,39 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 	return out.File, nil
 }
 
+// getChildSpelledOtherwise looks leaf up under the other names put.io may
+// hold it by (see otherSpellings), after the lookup by serverName(leaf)
+// found nothing: a few lookups, never a listing, so a new name costs
+// little. An answer counts only if it is called leaf and accept takes it,
+// as put.io may decode a spelling into another name. notFound is returned
+// if none is.
+func (f *Fs) getChildSpelledOtherwise(ctx context.Context, dirID, leaf string, accept func(*api.File) bool, notFound error) (*api.File, error) {
+	for _, name := range f.otherSpellings(leaf) {
+		item, err := f.getChildNamed(ctx, dirID, name)
+		switch {
+		case hasStatus(err, http.StatusNotFound):
+		case err != nil:
+			return nil, err
+		case f.isNamed(item, leaf) && accept(item):
+			return item, nil
+		}
+	}
+	return nil, notFound
+}
+
 // FindLeaf finds the folder leaf in the folder pathID. /child answers with
 // one item, the newest of that name, so a file can hide a same-named
-// folder, and a name stored in another spelling is not found by ours:
-// then a listing settles it.
+// folder: then a listing settles it.
 func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
 	item, err := f.getChild(ctx, pathID, leaf)
+	if hasStatus(err, http.StatusNotFound) {
+		item, err = f.getChildSpelledOtherwise(ctx, pathID, leaf, (*api.File).IsDir, err)
+	}
 	switch {
 	case err == nil && item.IsDir():
 		f.sawDir(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
-	case err == nil || hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf):
+	case err == nil:
 		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
 			return item.IsDir() && f.isNamed(item, leaf)
 		})
@@ -53,7 +80,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		}
 		f.sawDir(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
-	case hasStatus(err, http.StatusNotFound):
+	case hasStatus(err, http.StatusNotFound) || isGone(err):
 		return "", false, nil
 	}
 	return "", false, err
@@ -239,11 +266,8 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
 		return nil, err
 	}
 	item, err := f.getChild(ctx, dirID, leaf)
-	if hasStatus(err, http.StatusNotFound) && hasOtherSpellings(leaf) {
-		item, err = f.findListed(ctx, dirID, func(item *api.File) bool { return f.isNamed(item, leaf) })
-		if err == nil && item == nil {
-			err = fs.ErrorObjectNotFound
-		}
+	if hasStatus(err, http.StatusNotFound) {
+		item, err = f.getChildSpelledOtherwise(ctx, dirID, leaf, func(*api.File) bool { return true }, err)
 	}
 	return item, notFoundAs(err, fs.ErrorObjectNotFound)
 }

@@ -68,3 +68,37 @@ func TestCRC32IsNormalised(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "06a1512f", sum)
 }
+
+// Calls that are safe to repeat on put.io are simply retried when their
+// reply is lost after the work: one folder made, one item moved.
+func TestRepeatableCallsSurviveLostReplies(t *testing.T) {
+	for name, tc := range map[string]struct {
+		route string
+		do    func(t *testing.T, ctx context.Context, f *Fs, src fs.Object) error
+		want  []string
+	}{
+		"mkdir": {"POST /v2/files/create-folder", func(t *testing.T, ctx context.Context, f *Fs, _ fs.Object) error {
+			return f.Mkdir(ctx, "made")
+		}, []string{"a.txt", "made"}},
+		"move": {"POST /v2/files/move", func(t *testing.T, ctx context.Context, f *Fs, src fs.Object) error {
+			_, err := f.Move(ctx, src, "b.txt")
+			return err
+		}, []string{"b.txt"}},
+		"dirmove": {"POST /v2/files/move", func(t *testing.T, ctx context.Context, f *Fs, _ fs.Object) error {
+			require.NoError(t, f.Mkdir(ctx, "d"))
+			return f.DirMove(ctx, f, "d", "e")
+		}, []string{"a.txt", "e"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			src := seedObject(t, f, acct, "a.txt", []byte("x"))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: tc.route, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+
+			require.NoError(t, tc.do(t, ctx, f, src))
+
+			assert.ElementsMatch(t, tc.want, names(t, acct, ""))
+			assert.Empty(t, acct.Trash())
+		})
+	}
+}

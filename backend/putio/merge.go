@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -25,12 +26,13 @@ func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
 	}
 	defer f.DirCacheFlush()
 	f.fresh.reset() // merged names are untracked, and so are those of merged subfolders
+	var errs []error
 	for _, dir := range dirs[1:] {
 		if err := f.mergeInto(ctx, dirs[0].ID(), dir.ID()); err != nil {
-			return fmt.Errorf("putio: merging %q into %q: %w", dir, dirs[0], err)
+			errs = append(errs, fmt.Errorf("putio: merging %q into %q: %w", dir, dirs[0], err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // mergeInto moves everything in srcID into dstID, merging clashing
@@ -45,28 +47,33 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 	if err != nil {
 		return err
 	}
-	clashes, err := f.bulkMove(ctx, items, dstID)
-	if err != nil {
-		return err
-	}
-	var moved, kept []api.File
-	for _, item := range items {
-		switch {
-		case !clashes[item.ID]:
+	refused, done, err := f.bulkMove(ctx, items, dstID)
+	var moved, folders, kept []api.File
+	for _, item := range items[:done] {
+		switch reason, isRefused := refused[item.ID]; {
+		case !isRefused:
 			moved = append(moved, item)
+		case reason != errTypeNameExists:
+			// the error already says why
 		case item.IsDir():
-			if err := f.mergeFolder(ctx, dstID, item); err != nil {
-				return err
-			}
+			folders = append(folders, item)
 		default:
 			kept = append(kept, item)
 		}
 	}
-	if err := f.restoreModTimes(ctx, moved); err != nil {
+	// Restore times first, whatever else fails.
+	if err := errors.Join(err, f.restoreModTimes(ctx, moved)); err != nil {
 		return err
 	}
+	var errs []error
+	for _, folder := range folders {
+		errs = append(errs, f.mergeFolder(ctx, dstID, folder))
+	}
 	if len(kept) > 0 {
-		return fmt.Errorf("%d files stay where they are, as their names are taken in the destination and put.io refuses to move them there: %s", len(kept), f.itemNames(kept))
+		errs = append(errs, fmt.Errorf("%d files stay where they are, as their names are taken in the destination and put.io refuses to move them there: %s", len(kept), f.itemNames(kept)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if err := f.checkEmpty(ctx, srcID); err != nil {
 		return fmt.Errorf("not removing the merged folder (id %s): %w", srcID, err)
@@ -89,12 +96,13 @@ func (f *Fs) mergeFolder(ctx context.Context, dstID string, src api.File) error 
 	return f.mergeInto(ctx, target.ID.String(), src.ID.String())
 }
 
-// bulkMove moves items into dirID, listPageSize per call, and returns the
-// ids put.io refused for a name clash. Any other refusal is an error.
-func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (clashes map[api.ID]bool, err error) {
-	clashes = map[api.ID]bool{}
-	for start := 0; start < len(items); start += listPageSize {
-		batch := items[start:min(start+listPageSize, len(items))]
+// bulkMove moves items into dirID, listPageSize per call. It returns the
+// error types of the items put.io refused and how many items the calls
+// made covered; a refusal other than a name clash is also an error.
+func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (refused map[api.ID]string, done int, err error) {
+	refused = map[api.ID]string{}
+	for ; done < len(items); done += listPageSize {
+		batch := items[done:min(done+listPageSize, len(items))]
 		ids := make([]string, len(batch))
 		for i := range batch {
 			ids[i] = batch[i].ID.String()
@@ -103,16 +111,19 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (clas
 		err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
 			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dirID}}}, &out)
 		if err != nil {
-			return nil, err
+			return refused, done, err
 		}
 		for _, failure := range out.Errors {
-			if failure.ErrorType != errTypeNameExists {
-				return nil, (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+			refused[failure.ID] = failure.ErrorType
+			if failure.ErrorType != errTypeNameExists && err == nil {
+				err = (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
 			}
-			clashes[failure.ID] = true
+		}
+		if err != nil {
+			return refused, min(done+listPageSize, len(items)), err
 		}
 	}
-	return clashes, nil
+	return refused, len(items), nil
 }
 
 // restoreModTimes gives moved files back the modification times they had,

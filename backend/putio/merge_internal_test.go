@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -47,8 +48,19 @@ func assertFile(t *testing.T, acct *putiotest.Account, p, origin string, mtime t
 }
 
 // MergeDirs keeps mod times, merges same-named subfolders recursively and
-// removes only folders it has emptied.
+// removes only folders it has emptied, also when replies are lost after
+// put.io did the work.
 func TestMergeDirsRecursiveKeepsModTimes(t *testing.T) {
+	for _, lost := range []putiotest.Fault{{},
+		{Route: moveRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 2},
+		{Route: touchRoute, AfterWork: true, Cut: putiotest.CutResponse, Times: 2},
+		{Route: deleteRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 2},
+	} {
+		t.Run(lost.Route+" "+faultName(lost), func(t *testing.T) { testMergeDirsRecursive(t, lost) })
+	}
+}
+
+func testMergeDirsRecursive(t *testing.T, lost putiotest.Fault) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	t1, t2, t3 := testModTime, testModTime.Add(time.Hour), testModTime.Add(2*time.Hour)
@@ -57,7 +69,9 @@ func TestMergeDirsRecursiveKeepsModTimes(t *testing.T) {
 		"two/c": t2, "two/sub/d": t2, "two/sub/deeper/e": t3,
 		"three/f": t3, "three/sub/deeper/g": t1,
 	}, "one", "two", "three")
-	srv.ResetCounters()
+	if lost.Route != "" {
+		require.NoError(t, srv.Inject(lost))
+	}
 
 	require.NoError(t, f.MergeDirs(ctx, dirs))
 
@@ -78,20 +92,34 @@ func TestMergeDirsRecursiveKeepsModTimes(t *testing.T) {
 	assert.ElementsMatch(t, []string{"two", "sub", "three", "sub", "deeper"}, trashed, "only emptied folders")
 }
 
-// A file whose name is taken in the destination stays, and so does its
-// folder: nothing is deleted with it.
+// A file whose name is taken in the destination stays, and so do its
+// folders: nothing is deleted with it. Everything else is merged, times
+// and all, the other folders included.
 func TestMergeDirsKeepsClashingFile(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
-	dirs := seedMerge(t, f, acct, map[string]time.Time{"one/x": testModTime, "two/x": testModTime, "two/y": testModTime}, "one", "two")
+	later := testModTime.Add(time.Hour)
+	dirs := seedMerge(t, f, acct, map[string]time.Time{
+		"one/x": testModTime, "one/sub/z": testModTime,
+		"two/x": later, "two/y": later, "two/sub/z": later, "two/sub/v": later,
+		"three/w": later,
+	}, "one", "two", "three")
 
 	err := f.MergeDirs(ctx, dirs)
 
 	require.ErrorContains(t, err, `"x"`)
+	require.ErrorContains(t, err, `"z"`)
 	assert.ElementsMatch(t, []string{"one", "two"}, names(t, acct, ""))
-	assertFile(t, acct, "two/x", "two/x", testModTime)
-	assertFile(t, acct, "one/y", "two/y", testModTime)
-	assert.Empty(t, acct.Trash())
+	assert.ElementsMatch(t, []string{"x", "sub"}, names(t, acct, "two"))
+	assert.ElementsMatch(t, []string{"z"}, names(t, acct, "two/sub"))
+	assertFile(t, acct, "two/x", "two/x", later)
+	assertFile(t, acct, "two/sub/z", "two/sub/z", later)
+	assertFile(t, acct, "one/x", "one/x", testModTime)
+	assertFile(t, acct, "one/y", "two/y", later)
+	assertFile(t, acct, "one/sub/v", "two/sub/v", later)
+	assertFile(t, acct, "one/w", "three/w", later)
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, "three", acct.Trash()[0].Name)
 }
 
 // A merged folder that is not empty after the move (a file arrived

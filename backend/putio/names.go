@@ -1,6 +1,7 @@
 package putio
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -18,6 +19,17 @@ import (
 // "100% Pure.txt", made by the web app, a torrent or another client, are
 // reached by path. Reading a name back undoes both, with no special case.
 func (f *Fs) serverName(leaf string) string {
+	return f.restorePercents(leaf, startsWithHexPair)
+}
+
+// withPlainPercents is leaf encoded with every "%" sent as it is.
+func (f *Fs) withPlainPercents(leaf string) string {
+	return f.restorePercents(leaf, func(string) bool { return false })
+}
+
+// restorePercents encodes leaf, then puts back "%" for each "％" the
+// encoding made for one, unless keepEscaped says so of the text after it.
+func (f *Fs) restorePercents(leaf string, keepEscaped func(rest string) bool) string {
 	name := f.opt.Enc.FromStandardName(leaf)
 	if !f.opt.Enc.Has(encoder.EncodePercent) || !strings.ContainsRune(name, fullwidthPercent) {
 		return name
@@ -26,7 +38,7 @@ func (f *Fs) serverName(leaf string) string {
 	quotes := 0 // QuoteRunes just before: an odd count quotes the next rune
 	for i, r := range name {
 		rest := name[i+utf8.RuneLen(r):]
-		if r == fullwidthPercent && quotes%2 == 0 && !startsWithHexPair(rest) {
+		if r == fullwidthPercent && quotes%2 == 0 && !keepEscaped(rest) {
 			r = '%'
 		}
 		if r == encoder.QuoteRune {
@@ -57,11 +69,22 @@ func (f *Fs) standardName(name string) string {
 	return f.opt.Enc.ToStandardName(name)
 }
 
-// hasOtherSpellings reports whether an item listed as leaf may be stored
-// under a name other than serverName(leaf), so that /child does not find
-// it: a name with "%" made elsewhere, or by an older version.
-func hasOtherSpellings(leaf string) bool {
-	return strings.Contains(leaf, "%")
+// otherSpellings are the names other than serverName(leaf) that put.io
+// may hold the rclone name leaf by: with "％" for every "%", as earlier
+// versions of this backend sent, and with every "%" as it is, as a
+// torrent or a server that keeps "%xx" would have it.
+func (f *Fs) otherSpellings(leaf string) []string {
+	if !strings.Contains(leaf, "%") {
+		return nil
+	}
+	canonical := f.serverName(leaf)
+	var names []string
+	for _, name := range []string{f.opt.Enc.FromStandardName(leaf), f.withPlainPercents(leaf)} {
+		if name != canonical && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // isNamed reports whether the listed item is called leaf in rclone, with

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/lib/encoder"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,7 @@ func TestPercentNamesMadeElsewhere(t *testing.T) {
 				"pct/100% Pure.txt":      "pure",
 				"pct/50% off/inner.txt":  "inner",
 				"pct/raw%46.txt":         "raw",  // a torrent's name, "%46" and all
+				"pct/rawF.txt":           "F",    // what "raw%46.txt" decodes to
 				"pct/old\uff05 name.txt": "old",  // "％": an earlier encoding of "%"
 				"pct/a%zz":               "a%zz", // "%" before non-hex
 			} {
@@ -32,14 +34,31 @@ func TestPercentNamesMadeElsewhere(t *testing.T) {
 				require.NoError(t, err)
 			}
 
-			for remote, data := range map[string]string{
+			reachable := map[string]string{
 				"pct/100% Pure.txt": "pure", "pct/50% off/inner.txt": "inner",
-				"pct/raw%46.txt": "raw", "pct/old% name.txt": "old", "pct/a%zz": "a%zz",
-			} {
+				"pct/old% name.txt": "old", "pct/a%zz": "a%zz", "pct/rawF.txt": "F",
+			}
+			if rule == "keep" {
+				reachable["pct/raw%46.txt"] = "raw"
+			} else {
+				// A server that decodes lookups cannot be asked for a literal
+				// "%46" (it looks up "rawF.txt", which must not be taken for
+				// it); the file is still listed and copied from a listing.
+				_, err := f.NewObject(ctx, "pct/raw%46.txt")
+				assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+			}
+			for remote, data := range reachable {
 				o, err := f.NewObject(ctx, remote)
 				require.NoError(t, err, remote)
 				assert.Equal(t, data, string(readAll(t, ctx, o)), remote)
 			}
+			listed, err := f.List(ctx, "pct")
+			require.NoError(t, err)
+			var listedNames []string
+			for _, entry := range listed {
+				listedNames = append(listedNames, entry.Remote())
+			}
+			assert.Contains(t, listedNames, "pct/raw%46.txt")
 			entries, err := f.List(ctx, "pct/50% off")
 			require.NoError(t, err)
 			require.Len(t, entries, 1)
@@ -50,7 +69,7 @@ func TestPercentNamesMadeElsewhere(t *testing.T) {
 			src := put(t, ctx, f, "src.txt", []byte("copied"))
 			_, err = f.Copy(ctx, src, "pct/a%zz")
 			require.NoError(t, err)
-			assert.ElementsMatch(t, []string{"100% Pure.txt", "50% off", "raw%46.txt", "old\uff05 name.txt", "a%zz"}, names(t, acct, "pct"))
+			assert.ElementsMatch(t, []string{"100% Pure.txt", "50% off", "raw%46.txt", "rawF.txt", "old\uff05 name.txt", "a%zz"}, names(t, acct, "pct"))
 			got, err := acct.ReadFile("pct/100% Pure.txt")
 			require.NoError(t, err)
 			assert.Equal(t, "new", string(got))
@@ -108,6 +127,10 @@ func TestServerName(t *testing.T) {
 		assert.Equal(t, sent, f.serverName(leaf), leaf)
 		assert.Equal(t, leaf, f.standardName(sent), sent)
 	}
+	assert.Equal(t, []string{"100\uff05 Pure.txt"}, f.otherSpellings("100% Pure.txt"), "an earlier version's spelling")
+	assert.Equal(t, []string{"a%41"}, f.otherSpellings("a%41"), "a torrent's spelling")
+	assert.Equal(t, []string{"\uff05 a\uff0541", "% a%41"}, f.otherSpellings("% a%41"))
+	assert.Empty(t, f.otherSpellings("plain.txt"))
 	plain := &Fs{opt: Options{Enc: defaultEncoding &^ encoder.EncodePercent}}
 	assert.Equal(t, "\uff05 x%41", plain.serverName("\uff05 x%41"), "without EncodePercent nothing changes")
 }
@@ -125,4 +148,23 @@ func TestSystemFileNamesAreStored(t *testing.T) {
 		assert.Equal(t, "second", string(readAll(t, ctx, got)), name)
 	}
 	assert.Len(t, names(t, acct, "dir"), 4, "one file each")
+}
+
+// Looking up a new name with "%" costs a few lookups, never a listing,
+// so writing many such files into a large folder stays linear.
+func TestPercentNewNameNeedsNoListing(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 5 {
+		_, err := acct.Put("big/f"+string(rune('a'+i)), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Mkdir(ctx, "big"))
+	srv.ResetCounters()
+
+	put(t, ctx, f, "big/new 100%41 50% off.txt", []byte("x"))
+	require.NoError(t, f.Mkdir(ctx, "big/new%20dir"))
+
+	assert.Zero(t, srv.Calls(listRoute)+srv.Calls(continueRoute))
+	assert.LessOrEqual(t, srv.Calls("GET /v2/files/{id}/child"), 6)
 }

@@ -338,6 +338,32 @@ func TestPublicLink(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
 }
 
+// rclone's OAuth app gets a third-party token, and put.io refuses those the
+// share list: links are still made, and unlink says where it can be done
+// instead of sending the user to log in again.
+func TestPublicLinkWithAppToken(t *testing.T) {
+	ctx := context.Background()
+	srv := putiotest.NewServer(t)
+	acct := srv.Account(srv.Token)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	app, err := acct.NewToken(putiotest.ScopeApp)
+	require.NoError(t, err)
+	f, err := newFsOn(srv, testRemote, "", configmap.Simple{"token": `{"access_token":"` + app + `","expiry":"0001-01-01T00:00:00Z"}`})
+	require.NoError(t, err)
+
+	link, err := f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(link, publicShareBase), link)
+	assert.Equal(t, 1, srv.Calls("POST /v2/public_share/{id}"))
+
+	_, err = f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "put.io web app")
+	assert.NotContains(t, err.Error(), "reconnect")
+	assert.Zero(t, srv.Calls("DELETE /v2/public_share/{id}"))
+}
+
 // --expire asks put.io for that expiry when the share is created.
 func TestPublicLinkExpire(t *testing.T) {
 	ctx := context.Background()

@@ -331,18 +331,23 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 	return f.newObject(remote, item), nil
 }
 
-// Put uploads in to remote; an existing file there is updated.
+// Put uploads in to remote; an existing file there is updated. The folder
+// is found or made first: one this Fs has just made needs no lookup of
+// the file.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
-	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), false)
-	if err == nil && f.fresh.cannotHold(dirID, leaf) {
-		return f.putInto(ctx, in, src, leaf, dirID) // nothing to look up
+	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
+	if err != nil {
+		return nil, err
+	}
+	if f.fresh.cannotHold(dirID, leaf) {
+		return f.putInto(ctx, in, src, leaf, dirID)
 	}
 	existing, err := f.NewObject(ctx, src.Remote())
 	switch {
 	case err == nil:
 		return existing, existing.Update(ctx, in, src, options...)
 	case errors.Is(err, fs.ErrorObjectNotFound):
-		return f.PutUnchecked(ctx, in, src, options...)
+		return f.putInto(ctx, in, src, leaf, dirID)
 	default:
 		return nil, err
 	}

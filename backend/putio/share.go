@@ -3,6 +3,7 @@ package putio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -17,17 +18,24 @@ import (
 const publicShareBase = "https://app.put.io/public-share/"
 
 // PublicLink makes (or, with unlink, removes) a put.io public share of the
-// file or folder at remote. An existing share is reused.
+// file or folder at remote. An existing share is reused where put.io lets
+// the token list shares: it refuses that to third-party apps, which is
+// what rclone's own OAuth app is, and then every link is a new share and
+// links can't be removed here.
 func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, unlink bool) (string, error) {
 	id, err := f.itemID(ctx, remote)
 	if err != nil {
 		return "", err
 	}
 	shares, err := f.sharesOf(ctx, id)
-	if err != nil {
+	switch {
+	case isScopeRefusal(err) && unlink:
+		return "", fmt.Errorf("putio: can't remove the public link of %q: put.io does not let third-party apps such as rclone list public links; remove it in the put.io web app", remote)
+	case isScopeRefusal(err):
+		fs.Debugf(remote, "put.io does not let this token list public links, so a new one is made: %v", err)
+	case err != nil:
 		return "", err
-	}
-	if unlink {
+	case unlink:
 		return "", f.deleteShares(ctx, shares)
 	}
 	share, err := f.shareFor(ctx, id, shares, expire)
@@ -100,7 +108,7 @@ func (f *Fs) deleteShares(ctx context.Context, shares []api.PublicShare) error {
 }
 
 // warnExpiry says so when put.io's own expiry differs from --expire: the
-// API takes no expiry, put.io decides it.
+// record does not say put.io honours the expiry it is sent.
 func warnExpiry(remote string, expire fs.Duration, share *api.PublicShare) {
 	if expire == fs.DurationOff || share.ExpirationDate.IsZero() {
 		return

@@ -282,3 +282,65 @@ func TestUploadLearnsServerDropsCutPatches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5+1, srv.Calls(patchRoute), "sources that can be read again still go in one PATCH")
 }
+
+// probeReader calls probe once, when its position first passes at.
+type probeReader struct {
+	r     io.Reader
+	pos   int64
+	at    int64
+	probe func()
+}
+
+func (p *probeReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if p.pos < p.at && p.pos+int64(n) >= p.at {
+		p.probe()
+	}
+	p.pos += int64(n)
+	return n, err
+}
+
+// Bytes are counted as they are read and go out as they are read: when
+// rclone's accounting has seen 28 MiB of a 32 MiB file, the server already
+// has most of them (all but what sits in socket buffers), in one PATCH.
+func TestUploadBytesGoAsTheyAreCounted(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx := accounting.WithStatsGroup(context.Background(), "putio-"+t.Name())
+	stats := accounting.Stats(ctx)
+	data := pattern(32<<20, 31)
+	src := srcInfo("progress.bin", int64(len(data)))
+	var counted, received int64
+	probe := &probeReader{r: bytesReader(data), at: 28 << 20, probe: func() {
+		counted, received = stats.GetBytes(), srv.UploadBytes()
+	}}
+	tr := stats.NewTransfer(src, nil)
+	in := tr.Account(ctx, io.NopCloser(probe))
+
+	_, err := f.Put(ctx, in, src)
+	tr.Done(ctx, err)
+
+	require.NoError(t, err)
+	storedAs(t, acct, "progress.bin", data)
+	assert.InDelta(t, 28<<20, counted, 1<<20, "accounted as read")
+	assert.Greater(t, received, int64(16<<20), "the server had only %d bytes when 28 MiB were read", received)
+	assert.Equal(t, 1, srv.Calls(patchRoute))
+}
+
+// The window holds exactly the last bytes added, across wrap-arounds and
+// adds larger than itself.
+func TestWindowHoldsTheLastBytes(t *testing.T) {
+	data := pattern(10000, 45)
+	w := newWindow(1000)
+	var added int
+	for _, n := range []int{1, 999, 500, 1700, 3, 997, 2500, 300} {
+		w.add(data[added : added+n])
+		added += n
+		require.Equal(t, int64(added), w.end)
+		require.Equal(t, int64(max(added-1000, 0)), w.start())
+		for _, off := range []int64{w.start(), w.start() + 1, (w.start() + w.end) / 2, w.end - 1} {
+			got := make([]byte, w.end-off)
+			require.Equal(t, len(got), w.readAt(got, off))
+			require.Equal(t, data[off:w.end], got, "after %d bytes, at %d", added, off)
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/lib/pacer"
 )
 
 // defaultPollInterval is how often "transfer -o wait" asks for progress.
@@ -41,8 +44,9 @@ showing progress on stderr, and fails with put.io's message if one fails.
 	Name:  "transfers",
 	Short: "List put.io transfers as JSON.",
 	Long: `Lists every transfer with its id, name, status, percent done, size,
-folder, put.io's error message if it failed, and the resulting file once it
-is done. Paths are from the top of the put.io account.
+folder (path and id), put.io's error message if it failed, and the
+resulting file once it is done. Paths are from the top of the put.io
+account; a folder or file deleted since has an empty path.
 
     rclone backend transfers putio:
 `,
@@ -79,13 +83,18 @@ type TransferInfo struct {
 	Percent int    `json:"percent"`
 	Size    int64  `json:"size"`
 	Source  string `json:"source,omitempty"`
-	Folder  string `json:"folder"`          // path from the top of the account
-	Error   string `json:"error,omitempty"` // put.io's error_message
-	File    string `json:"file,omitempty"`  // the resulting item, once done
+	Folder  string `json:"folder"` // path from the top of the account; "" if gone
+	// FolderID is put.io's id of the folder, for a folder deleted since.
+	FolderID int64  `json:"folder_id"`
+	Error    string `json:"error,omitempty"` // put.io's error_message
+	File     string `json:"file,omitempty"`  // the resulting item, once done
 }
 
 // transferCommand runs one of the transfer commands.
 func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt map[string]string) (any, error) {
+	if err := checkCommandOptions(name, opt); err != nil {
+		return nil, err
+	}
 	if name == "transfer" {
 		return f.startTransfers(ctx, arg, opt)
 	}
@@ -103,6 +112,27 @@ func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt
 		return nil, f.callService(ctx, "cancel transfers", func() error { return f.client.Transfers.Cancel(ctx, ids...) })
 	}
 	return f.retryTransfers(ctx, ids)
+}
+
+// checkCommandOptions refuses -o options the command does not take, so that a
+// misspelt "-o wait" does not silently skip the wait.
+func checkCommandOptions(command string, opt map[string]string) error {
+	var known []string
+	for _, help := range transferCommandHelp {
+		if help.Name == command {
+			known = slices.Sorted(maps.Keys(help.Opts))
+		}
+	}
+	for key := range opt {
+		if !slices.Contains(known, key) {
+			takes := "takes no options"
+			if len(known) > 0 {
+				takes = "takes -o " + strings.Join(known, ", -o ")
+			}
+			return fmt.Errorf("putio: %s: unknown option %q; it %s", command, key, takes)
+		}
+	}
+	return nil
 }
 
 // transferIDs parses the ids a command was given.
@@ -128,21 +158,23 @@ func transferIDs(command string, arg []string) ([]int64, error) {
 // transfer commands make few calls); a failed reply, 429s included, comes
 // with the error and is observed.
 func (f *Fs) callService(ctx context.Context, what string, call func() error) error {
-	return f.retry(ctx, what, func() error {
-		err := call()
-		var reply *putio.ErrorResponse
-		if errors.As(err, &reply) {
-			err = f.translateError(err)
-			f.gate.observe(reply.Response, err)
-			return err
-		}
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
-			return fmt.Errorf("put.io %s sent a malformed reply: %w", what, err)
-		}
+	return f.retry(ctx, what, func() error { return f.serviceError(what, call()) })
+}
+
+// serviceError translates the error of one go-putio service call.
+func (f *Fs) serviceError(what string, err error) error {
+	var reply *putio.ErrorResponse
+	if errors.As(err, &reply) {
+		err = f.translateError(err)
+		f.gate.observe(reply.Response, err)
 		return err
-	})
+	}
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
+		return fmt.Errorf("put.io %s sent a malformed reply: %w", what, err)
+	}
+	return err
 }
 
 // transferReply checks a transfer a service call returned.
@@ -193,17 +225,17 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 	}
 	f.fresh.forget(dirID) // transfers add names this Fs does not track
 	parent, _ := strconv.ParseInt(dirID, 10, 64)
+	known, err := f.transferIDSet(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var added []putio.Transfer
 	for _, u := range urls {
-		var t putio.Transfer
-		err := f.callService(ctx, "add transfer", func() (err error) {
-			t, err = f.client.Transfers.Add(ctx, u, parent, "")
-			t, err = transferReply("add transfer", t, err)
-			return err
-		})
+		t, err := f.addTransfer(ctx, u, parent, known)
 		if err != nil {
 			return nil, fmt.Errorf("putio: adding a transfer of %q failed%s: %w", u, addedSoFar(added), err)
 		}
+		known[t.ID] = true
 		added = append(added, t)
 	}
 	if _, wait := opt["wait"]; wait {
@@ -212,6 +244,71 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 		}
 	}
 	return f.describeTransfers(ctx, added)
+}
+
+// errMaybeAdded wraps a failed add that may have reached put.io and made
+// the transfer (a 5xx, a lost or broken reply): the pacer must not resend
+// it, as that could start the same download twice.
+type errMaybeAdded struct{ err error }
+
+func (e *errMaybeAdded) Error() string { return e.err.Error() }
+func (e *errMaybeAdded) Unwrap() error { return e.err }
+
+// addTransfer adds one transfer of source into the folder parent. After a
+// try that may have worked, the transfers are searched for one of source
+// in parent that is not in known (those that existed before), and the add
+// is sent again only if there is none.
+func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, error) {
+	tries := max(fs.GetConfig(ctx).LowLevelRetries, 1)
+	for try := 1; ; try++ {
+		var t putio.Transfer
+		err := f.retry(ctx, "add transfer", func() (err error) {
+			t, err = f.client.Transfers.Add(ctx, source, parent, "")
+			if err = f.serviceError("add transfer", err); err == nil {
+				t, err = transferReply("add transfer", t, err)
+			}
+			if mayHaveWorked(ctx, err) {
+				return &errMaybeAdded{err}
+			}
+			return err
+		})
+		var unsure *errMaybeAdded
+		if !errors.As(err, &unsure) {
+			return t, err
+		}
+		if try >= tries {
+			return t, unsure.err
+		}
+		fs.Debugf(f, "adding a transfer of %q may have worked (%v): looking for it before trying again", source, unsure.err)
+		if err := sleepCtx(ctx, backoffCalculator{}.Calculate(pacer.State{ConsecutiveRetries: try})); err != nil {
+			return t, err
+		}
+		if made, found, err := f.findAddedTransfer(ctx, source, parent, known); err != nil || found {
+			return made, err
+		}
+	}
+}
+
+// findAddedTransfer looks for a transfer of source into parent that is
+// not in known.
+func (f *Fs) findAddedTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, bool, error) {
+	all, err := f.allTransfers(ctx)
+	for _, t := range all {
+		if !known[t.ID] && t.SaveParentID == parent && (t.Source == source || t.MagnetURI == source) {
+			return t, true, nil
+		}
+	}
+	return putio.Transfer{}, false, err
+}
+
+// transferIDSet is the ids of every transfer there is now.
+func (f *Fs) transferIDSet(ctx context.Context) (map[int64]bool, error) {
+	all, err := f.allTransfers(ctx)
+	ids := make(map[int64]bool, len(all))
+	for _, t := range all {
+		ids[t.ID] = true
+	}
+	return ids, err
 }
 
 // addedSoFar names the transfers already added when a later one fails.
@@ -245,46 +342,74 @@ func transferDone(t *putio.Transfer) bool {
 	return t.Status == "COMPLETED" || t.Status == "SEEDING"
 }
 
-// waitTransfers polls the transfers until each has finished, logging
-// progress; it fails, naming each, if any failed.
+// transferFinished reports a transfer that will not change any more.
+func transferFinished(t *putio.Transfer) bool {
+	return transferDone(t) || t.Status == "ERROR"
+}
+
+// waitTransfers polls every unfinished transfer each interval until all
+// have finished, logging progress as it changes; it fails, naming each,
+// if any failed.
 func (f *Fs) waitTransfers(ctx context.Context, transfers []putio.Transfer, interval time.Duration) ([]putio.Transfer, error) {
 	last := map[int64]string{}
-	var failures []string
-	for i := range transfers {
-		for {
+	for {
+		pending := 0
+		for i := range transfers {
 			t := &transfers[i]
 			if progress := fmt.Sprintf("%s %d%%", t.Status, t.PercentDone); last[t.ID] != progress {
 				fs.Logf(nil, "put.io transfer %d %q: %s", t.ID, t.Name, progress)
 				last[t.ID] = progress
 			}
-			if t.Status == "ERROR" {
-				failures = append(failures, fmt.Sprintf("transfer %d %q failed: %s", t.ID, t.Name, t.ErrorMessage))
-				break
+			if !transferFinished(t) {
+				pending++
 			}
-			if transferDone(t) {
-				break
-			}
-			if err := sleepCtx(ctx, interval); err != nil {
+		}
+		if pending == 0 {
+			return transfers, failedTransfers(transfers)
+		}
+		if err := sleepCtx(ctx, interval); err != nil {
+			return nil, err
+		}
+		for i := range transfers {
+			if err := f.refreshTransfer(ctx, &transfers[i]); err != nil {
 				return nil, err
 			}
-			next, err := f.getTransfer(ctx, t.ID)
-			if hasStatus(err, http.StatusNotFound) {
-				return nil, fmt.Errorf("putio: transfer %d %q was cancelled or removed while waiting for it", t.ID, t.Name)
-			}
-			if err != nil {
-				return nil, err
-			}
-			*t = next
 		}
 	}
-	if len(failures) > 0 {
-		return nil, fmt.Errorf("putio: %d of %d transfers failed: %s", len(failures), len(transfers), strings.Join(failures, "; "))
-	}
-	return transfers, nil
 }
 
-// listTransfers reads every transfer, page by page.
-func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
+// refreshTransfer re-reads t unless it has finished.
+func (f *Fs) refreshTransfer(ctx context.Context, t *putio.Transfer) error {
+	if transferFinished(t) {
+		return nil
+	}
+	next, err := f.getTransfer(ctx, t.ID)
+	if hasStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("putio: transfer %d %q was cancelled or removed while waiting for it", t.ID, t.Name)
+	}
+	if err == nil {
+		*t = next
+	}
+	return err
+}
+
+// failedTransfers is an error naming each failed transfer with put.io's
+// message, or nil.
+func failedTransfers(transfers []putio.Transfer) error {
+	var failures []string
+	for _, t := range transfers {
+		if t.Status == "ERROR" {
+			failures = append(failures, fmt.Sprintf("transfer %d %q failed: %s", t.ID, t.Name, t.ErrorMessage))
+		}
+	}
+	if len(failures) == 0 {
+		return nil
+	}
+	return fmt.Errorf("putio: %d of %d transfers failed: %s", len(failures), len(transfers), strings.Join(failures, "; "))
+}
+
+// allTransfers reads every transfer, page by page.
+func (f *Fs) allTransfers(ctx context.Context) ([]putio.Transfer, error) {
 	var all []putio.Transfer
 	first := apiCall{method: http.MethodGet, path: "/v2/transfers/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
 	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer, _ int) error {
@@ -293,6 +418,12 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 		}
 		return nil
 	})
+	return all, err
+}
+
+// listTransfers describes every transfer.
+func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
+	all, err := f.allTransfers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -325,17 +456,13 @@ func (f *Fs) describeTransfers(ctx context.Context, transfers []putio.Transfer) 
 	out := make([]TransferInfo, 0, len(transfers))
 	for _, t := range transfers {
 		info := TransferInfo{ID: t.ID, Name: t.Name, Status: t.Status, Percent: t.PercentDone,
-			Size: int64(t.Size), Source: t.Source, Error: t.ErrorMessage}
+			Size: int64(t.Size), Source: t.Source, FolderID: t.SaveParentID, Error: t.ErrorMessage}
 		var err error
-		if info.Folder, err = paths.of(ctx, t.SaveParentID); err != nil {
+		if info.Folder, err = paths.ofExisting(ctx, t.SaveParentID); err != nil {
 			return nil, fmt.Errorf("putio: finding the folder of transfer %d: %w", t.ID, err)
 		}
 		if t.FileID > 0 && transferDone(&t) {
-			info.File, err = paths.of(ctx, t.FileID)
-			if errors.Is(err, fs.ErrorObjectNotFound) {
-				err = nil // deleted or moved away since: nothing to point at
-			}
-			if err != nil {
+			if info.File, err = paths.ofExisting(ctx, t.FileID); err != nil {
 				return nil, fmt.Errorf("putio: finding the file of transfer %d: %w", t.ID, err)
 			}
 		}
@@ -373,6 +500,16 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("put.io reports folders nested over %d deep", maxDepth)
+}
+
+// ofExisting is of, with "" for an item deleted or moved away since: a
+// transfer whose folder is gone is still listed.
+func (p *itemPaths) ofExisting(ctx context.Context, id int64) (string, error) {
+	found, err := p.of(ctx, id)
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		return "", nil
+	}
+	return found, err
 }
 
 // remember records the paths of chain, an item and its ancestors up to

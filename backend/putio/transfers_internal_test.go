@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,18 +79,22 @@ func TestTransferWithoutWaitPrintsTheAddedTransfers(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"))
 }
 
-// waitForTransfer returns the id of the account's first transfer once
-// there is one.
-func waitForTransfer(t *testing.T, acct *putiotest.Account) int64 {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(acct.Transfers()) > 0 }, 5*time.Second, 5*time.Millisecond)
-	return acct.Transfers()[0].ID
+// waitForTransfers returns the ids of the account's transfers once there
+// are n. It runs on the goroutine that plays put.io, so it only asserts.
+func waitForTransfers(t *testing.T, acct *putiotest.Account, n int) []int64 {
+	ids := make([]int64, n) // zeros if they never come: the assertion has failed the test
+	if assert.Eventually(t, func() bool { return len(acct.Transfers()) == n }, 5*time.Second, 5*time.Millisecond) {
+		for i, tr := range acct.Transfers() {
+			ids[i] = tr.ID
+		}
+	}
+	return ids
 }
 
 func TestTransferWaitFailsWithPutiosMessage(t *testing.T) {
 	f, _, acct := transferFs(t, "")
 	go func() {
-		id := waitForTransfer(t, acct)
+		id := waitForTransfers(t, acct, 1)[0]
 		assert.NoError(t, acct.FailTransfer(id, "No peers found for this torrent"))
 	}()
 
@@ -103,7 +108,7 @@ func TestTransferWaitFailsWithPutiosMessage(t *testing.T) {
 func TestTransferWaitEndsWhenTheTestCompletesIt(t *testing.T) {
 	f, _, acct := transferFs(t, "incoming")
 	go func() {
-		id := waitForTransfer(t, acct)
+		id := waitForTransfers(t, acct, 1)[0]
 		_, err := acct.CompleteTransfer(id, []byte("episode one"))
 		assert.NoError(t, err)
 	}()
@@ -126,8 +131,10 @@ func TestTransfersListRetryCancelClean(t *testing.T) {
 	listed := runCommand(t, f, "transfers", nil, nil)
 
 	require.Len(t, listed, 3)
+	inID, err := acct.Stat("in")
+	require.NoError(t, err)
 	assert.Equal(t, TransferInfo{ID: ids[0], Name: "done.bin", Status: "COMPLETED", Percent: 100, Size: 4,
-		Source: "magnet:?xt=urn:btih:aa&dn=done.bin", Folder: "in", File: "in/done.bin"}, listed[0])
+		Source: "magnet:?xt=urn:btih:aa&dn=done.bin", Folder: "in", FolderID: inID.ID, File: "in/done.bin"}, listed[0])
 	assert.Equal(t, "ERROR", listed[1].Status)
 	assert.Equal(t, "Tracker unreachable", listed[1].Error)
 	assert.Empty(t, listed[2].File)
@@ -158,6 +165,8 @@ func TestTransferCommandsRefuseBadInput(t *testing.T) {
 		{"transfer", nil, nil, "at least one URL"},
 		{"transfer", []string{"./local.torrent"}, nil, "not an http(s) URL or a magnet link"},
 		{"transfer", []string{testMagnet}, map[string]string{"wait": "", "interval": "soon"}, "interval"},
+		{"transfer", []string{testMagnet}, map[string]string{"wiat": ""}, `unknown option "wiat"; it takes -o interval, -o wait`},
+		{"transfers", nil, map[string]string{"all": ""}, "takes no options"},
 		{"transfer-cancel", nil, nil, "needs transfer ids"},
 		{"transfer-retry", []string{"12x"}, nil, `"12x" is not a transfer id`},
 	} {
@@ -182,10 +191,34 @@ func TestTransferAddIsRetriedThroughThePacer(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"))
 }
 
+// put.io may make the transfer and lose the reply: the add is not sent
+// again, so the same download does not start twice.
+func TestTransferAddSurvivesALostReply(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"503 after the work":      {Status: http.StatusServiceUnavailable},
+		"connection cut after it": {Cut: putiotest.CutResponse},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := transferFs(t, "in")
+			runCommand(t, f, "transfer", []string{"https://example.com/old.iso"}, nil) // there before
+			fault.Route, fault.AfterWork, fault.Times = "POST /v2/transfers/add", true, 1
+			require.NoError(t, srv.Inject(fault))
+
+			infos := runCommand(t, f, "transfer", []string{"https://example.com/new.iso"}, nil)
+
+			require.Len(t, infos, 1)
+			assert.Equal(t, "new.iso", infos[0].Name)
+			assert.Len(t, acct.Transfers(), 2, "one transfer of new.iso, not two")
+			assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "not sent again")
+		})
+	}
+}
+
 func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 	f, srv, _ := transferFs(t, "")
 	f.pageSize = 1
 	runCommand(t, f, "transfer", []string{"magnet:?xt=urn:btih:aa", "magnet:?xt=urn:btih:bb", "magnet:?xt=urn:btih:cc"}, nil)
+	srv.ResetCounters()
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/list/continue", Status: http.StatusBadRequest,
 		ErrorType: "INVALID_CURSOR", Times: 1}))
 
@@ -197,3 +230,55 @@ func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A reply without a usable transfer is an error that names the call, never
+// a transfer with id 0.
+func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
+	f, srv, acct := transferFs(t, "")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", Status: http.StatusOK, Body: `{"status":"OK"}`}))
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = 2
+
+	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "add transfer sent an unusable reply")
+	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
+	assert.Empty(t, acct.Transfers())
+}
+
+// Waiting on several transfers waits for all of them and names each that
+// failed.
+func TestTransferWaitOnSeveralNamesTheFailedOnes(t *testing.T) {
+	f, _, acct := transferFs(t, "")
+	go func() {
+		ids := waitForTransfers(t, acct, 2)
+		_, err := acct.CompleteTransfer(ids[1], []byte("fine"))
+		assert.NoError(t, err)
+		time.Sleep(100 * time.Millisecond)
+		assert.NoError(t, acct.FailTransfer(ids[0], "Disk quota exceeded"))
+	}()
+
+	_, err := f.Command(context.Background(), "transfer", []string{"magnet:?xt=urn:btih:aa&dn=one", "magnet:?xt=urn:btih:bb&dn=two"}, fastWait)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `1 of 2 transfers failed: transfer 1 "one" failed: Disk quota exceeded`)
+	assert.Equal(t, "COMPLETED", acct.Transfers()[1].Status)
+}
+
+// A transfer whose folder was deleted since is still listed, by folder id.
+func TestTransfersListsATransferWhoseFolderIsGone(t *testing.T) {
+	f, srv, acct := transferFs(t, "gone")
+	runCommand(t, f, "transfer", []string{testMagnet}, nil)
+	folder, err := acct.Stat("gone")
+	require.NoError(t, err)
+	top, err := newFsOn(srv, testRemote, "", nil)
+	require.NoError(t, err)
+	require.NoError(t, top.(*Fs).Purge(context.Background(), "gone"))
+
+	listed := runCommand(t, f, "transfers", nil, nil)
+
+	require.Len(t, listed, 1)
+	assert.Empty(t, listed[0].Folder)
+	assert.Equal(t, folder.ID, listed[0].FolderID)
+}

@@ -99,3 +99,21 @@ func TestTusOptionsFallback(t *testing.T) {
 		})
 	}
 }
+
+// A creation reply lost after put.io acted on it: the upload is created
+// again and completes once. The first session's address never reached
+// us, so it can't be ended; it holds no byte and expires on the server
+// (tus offers no way to find it). This test pins that down.
+func TestLostCreationReplyLeavesOnlyAnEmptySession(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Cut: putiotest.CutRequest, Times: 1}))
+	data := pattern(3000, 44)
+
+	put(t, context.Background(), f, "f.bin", data)
+
+	storedAs(t, acct, "f.bin", data)
+	assert.Equal(t, []string{"f.bin"}, names(t, acct, ""))
+	assert.Equal(t, 2, srv.Calls("POST /files/"))
+	assert.Equal(t, 1, acct.Uploads(), "the unreachable first session")
+	assert.Equal(t, int64(len(data)), srv.UploadBytes(), "no byte went to it")
+}

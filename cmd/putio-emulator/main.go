@@ -43,7 +43,11 @@ uploads under /files/, signed downloads under /download/ and an admin API
 under /_emulator/ (calls, log, upload-bytes, reset, faults, tokens; see
 package putiotest).
 It prints "putio-emulator listening on URL" when ready; every token is
-accepted as its own account unless -strict.
+accepted as its own account unless -strict. Tokens are first-party unless
+given with -app-tokens or issued by the OAuth flow to a client not listed in
+-first-party-clients (rclone's 4131 gets app tokens, as on put.io); app
+tokens get 401 invalid_scope on public_share/list, events/delete and the
+oauth/grants routes.
 
 Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
 and any token.
@@ -54,7 +58,7 @@ Usage: putio-emulator [flags]
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	var tokens, appTokens, firstParty string
+	var tokens, appTokens, firstParty, users string
 	var omit string
 	var tusExtensions string
 	fs := flag.NewFlagSet("putio-emulator", flag.ContinueOnError)
@@ -67,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&tokens, "tokens", "", "comma-separated tokens to register, each its own account")
 	fs.StringVar(&appTokens, "app-tokens", "", "comma-separated third-party app tokens, each its own account, or TOKEN=OWNER to join OWNER's account")
 	fs.StringVar(&firstParty, "first-party-clients", "", "comma-separated OAuth client ids whose tokens are first-party (default: every client gets app tokens)")
+	fs.StringVar(&users, "users", "", "comma-separated NAME:PASSWORD users for the password login, each its own account")
 	fs.BoolVar(&cfg.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
 	fs.StringVar(&cfg.opts.DataDir, "data-dir", "", "directory for file bodies, kept in a subdirectory removed on exit (default: the system temporary directory)")
 	fs.Int64Var(&cfg.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
@@ -91,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
 	fs.BoolVar(&cfg.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
 	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
+	fs.BoolVar(&cfg.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")
 	fs.BoolVar(&cfg.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -102,6 +108,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg.opts.Tokens = splitList(tokens)
 	cfg.opts.FirstPartyClients = splitList(firstParty)
 	cfg.sharedAppTokens = map[string]string{}
+	for _, entry := range splitList(users) {
+		name, password, ok := strings.Cut(entry, ":")
+		if !ok || name == "" || password == "" {
+			return config{}, fmt.Errorf("-users: %q is not NAME:PASSWORD", entry)
+		}
+		if cfg.opts.Users == nil {
+			cfg.opts.Users = map[string]string{}
+		}
+		cfg.opts.Users[name] = password
+	}
 	for _, entry := range splitList(appTokens) {
 		token, owner, shared := strings.Cut(entry, "=")
 		if !shared {

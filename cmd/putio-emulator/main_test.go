@@ -107,8 +107,12 @@ func TestAppTokensFlagRefusesBadEntries(t *testing.T) {
 			t.Errorf("-app-tokens %q accepted", bad)
 		}
 	}
-	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7"}, io.Discard)
-	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 {
+	if _, err := parseFlags([]string{"-users", "nopassword"}, io.Discard); err == nil {
+		t.Error("-users without a password accepted")
+	}
+	cfg, err := parseFlags([]string{"-app-tokens", "a, b=c", "-first-party-clients", "1,7", "-users", "ann:pw,bob:x:y"}, io.Discard)
+	if err != nil || len(cfg.opts.AppTokens) != 1 || cfg.sharedAppTokens["b"] != "c" || len(cfg.opts.FirstPartyClients) != 2 ||
+		cfg.opts.Users["ann"] != "pw" || cfg.opts.Users["bob"] != "x:y" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
 }
@@ -117,7 +121,7 @@ func TestFlagsReachOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
 		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict", "-keep-percent-escapes",
-		"-feed-heartbeat", "3s", "-feed-file-objects"}, io.Discard)
+		"-feed-heartbeat", "3s", "-feed-file-objects", "-feed-text-heartbeat"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +129,7 @@ func TestFlagsReachOptions(t *testing.T) {
 	if o.Quota != 1000 || o.RateLimit.Requests != 5 || o.RateLimit.Window != 2*time.Second || len(o.RateLimit.Omit) != 2 ||
 		o.Latency != 3*time.Millisecond || o.PublicURL != "https://x" || o.URLExpiry != time.Minute || o.UploadExpiry != 2*time.Minute ||
 		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict || !o.KeepPercentEscapes ||
-		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects {
+		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat {
 		t.Fatalf("options %+v", o)
 	}
 }
@@ -182,5 +186,24 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestTusFlagsReachOptions(t *testing.T) {
+	cfg, err := parseFlags([]string{"-drop-partial-patch", "-tus-extensions", "creation, creation-with-upload", "-tus-max-size", "77", "-refuse-options"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.opts
+	if !o.DropPartialPatch || strings.Join(o.TusExtensions, ",") != "creation,creation-with-upload" || o.TusMaxSize != 77 || !o.RefuseOptions {
+		t.Fatalf("options %+v", o)
+	}
+	cfg, err = parseFlags([]string{"-tus-extensions", ""}, io.Discard)
+	if err != nil || cfg.opts.TusExtensions == nil || len(cfg.opts.TusExtensions) != 0 {
+		t.Fatalf("-tus-extensions \"\" gives %#v (%v), want none advertised", cfg.opts.TusExtensions, err)
+	}
+	cfg, _ = parseFlags(nil, io.Discard)
+	if strings.Join(cfg.opts.TusExtensions, ",") != "creation,termination" {
+		t.Fatalf("default extensions %v", cfg.opts.TusExtensions)
 	}
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/putdotio/go-putio"
@@ -36,7 +35,3 @@ func ValidateTransfer(t *putio.Transfer) error {
 
 // TransferListReply is a page of transfers.
 type TransferListReply = Page[Transfer, *Transfer]
-
-// ErrMissingTransfer is returned when a reply that must carry a transfer
-// has none.
-var ErrMissingTransfer = errors.New("reply carries no transfer")

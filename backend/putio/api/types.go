@@ -175,8 +175,17 @@ type ListReply = Page[File, *File]
 // TrashListReply is a page of trashed items.
 type TrashListReply = Page[TrashFile, *TrashFile]
 
-// Validate accepts any page; Usable sorts its items.
-func (r *Page[T, P]) Validate() error { return nil }
+// Validate refuses a page that carries no item list at all: read as an
+// empty page, it would end a listing early, and an early end can make a
+// folder look empty to Rmdir (whose delete is recursive) or make a sync
+// delete what it did not see. An empty list ([]) is fine; Usable sorts
+// the items.
+func (r *Page[T, P]) Validate() error {
+	if r.Files == nil && r.Transfers == nil {
+		return errors.New("the listing reply has no list of items")
+	}
+	return nil
+}
 
 // Usable returns the page's well-formed items and an error for each
 // malformed one, so one odd item does not hide a whole folder.

@@ -48,7 +48,8 @@ type Account struct {
 }
 
 // Account returns the account of a token, creating it if it is new (also
-// in strict mode, so tests can register tokens this way).
+// in strict mode, so tests can register tokens this way). A revoked token
+// still names its account here, and stays revoked.
 func (e *Emulator) Account(token string) *Account {
 	return &Account{e: e, a: e.accountFor(token)}
 }

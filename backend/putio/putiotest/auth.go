@@ -115,14 +115,18 @@ func (e *Emulator) takeCode(code string) *authCode {
 // follows the client id (Options.FirstPartyClients).
 func (e *Emulator) issueToken(pending *authCode) string {
 	token := "token-" + randomHex(16)
-	scope := ScopeApp
-	if slices.Contains(e.opts.FirstPartyClients, pending.clientID) {
-		scope = ScopeFull
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.grantLocked(token, scope, pending.acct, pending.clientID)
+	e.grantLocked(token, e.clientScope(pending.clientID), pending.acct, pending.clientID)
 	return token
+}
+
+// clientScope is the scope of tokens issued to an OAuth client.
+func (e *Emulator) clientScope(clientID string) Scope {
+	if slices.Contains(e.opts.FirstPartyClients, clientID) {
+		return ScopeFull
+	}
+	return ScopeApp
 }
 
 // oauthAccessToken serves GET and POST /v2/oauth2/access_token: a code is

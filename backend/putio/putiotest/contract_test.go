@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	putio "github.com/putdotio/go-putio"
@@ -176,4 +177,54 @@ func TestContractGoPutioTus(t *testing.T) {
 	if _, err := c.Upload.GetOffset(ctx, resp.Header.Get("Location")); !errors.Is(err, putio.ErrUnexpected) {
 		t.Fatalf("GetOffset after termination: %v", err)
 	}
+}
+
+// go-putio's events, settings and (legacy) search services.
+func TestContractGoPutioEventsSettingsSearch(t *testing.T) {
+	srv, api := newAPI(t)
+	ctx := context.Background()
+	c := goPutio(t, srv)
+	dir := api.mkdir(0, "dir")
+	for i := range 60 {
+		api.upload(dir, fmt.Sprintf("match-%02d.txt", i), []byte("x"), nil)
+	}
+
+	events, err := c.Events.List(ctx)
+	if err != nil || len(events) != 60 || events[0].Type != "upload" || events[0].FileID == 0 || events[0].CreatedAt == nil || events[0].CreatedAt.IsZero() {
+		t.Fatalf("Events.List: %d %+v %v", len(events), events, err)
+	}
+	if err := c.Events.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if events, err := c.Events.List(ctx); err != nil || len(events) != 0 {
+		t.Fatalf("after Delete: %d %v", len(events), err)
+	}
+
+	mustStatus(t, api.post("/v2/account/settings", url.Values{"callback_url": {"https://example.com/cb"}, "default_download_folder": {itoa(dir)}}), 200)
+	settings, err := c.Account.Settings(ctx)
+	if err != nil || settings.CallbackURL != "https://example.com/cb" || settings.DefaultDownloadFolder != dir {
+		t.Fatalf("Account.Settings: %+v %v", settings, err)
+	}
+
+	all, err := c.Files.Search(ctx, "match", -1)
+	if err != nil || len(all.Files) != 60 || all.Next != "" {
+		t.Fatalf("Search all: %d %q %v", len(all.Files), all.Next, err)
+	}
+	first, err := c.Files.Search(ctx, "match", 1)
+	if err != nil || len(first.Files) != 50 || first.Next == "" {
+		t.Fatalf("Search page 1: %d %q %v", len(first.Files), first.Next, err)
+	}
+	second, err := c.Files.Search(ctx, "match", 2)
+	if err != nil || len(second.Files) != 10 || second.Next != "" || second.Files[9].Name != "match-59.txt" {
+		t.Fatalf("Search page 2: %d %q %v", len(second.Files), second.Next, err)
+	}
+	resp := api.send("GET", first.Next, nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("next URL %s: %d", first.Next, resp.StatusCode)
+	}
+	if _, err := c.Files.Search(ctx, strings.Repeat("q", 300), 1); !isPutioError(err, 400, "SEARCH_TOO_LONG_QUERY") {
+		t.Fatalf("long query: %v", err)
+	}
+	mustError(t, api.get("/v2/files/search/match/page/0", nil), 400, "BadRequest")
 }

@@ -38,6 +38,18 @@ func (e *Emulator) recordUploadLocked(n *node) {
 	e.recordEventLocked(n.acct, "upload", obj{"file_id": n.id, "file_name": n.name, "file_size": n.size})
 }
 
+// recordTransferLocked logs a transfer that completed or failed, with the
+// fields of the TS SDK's transfer_completed and transfer_error events.
+func (e *Emulator) recordTransferLocked(t *transfer) {
+	fields := obj{"source": t.source, "transfer_name": t.name}
+	kind := "transfer_error"
+	if t.status == StatusCompleted {
+		kind = "transfer_completed"
+		fields["file_id"], fields["transfer_size"] = t.fileID, t.size
+	}
+	e.recordEventLocked(t.acct, kind, fields)
+}
+
 func (ev event) json(a *account) obj {
 	out := obj{"id": ev.id, "type": ev.kind, "user_id": a.userID, "created_at": ev.created.UTC().Format(eventTimeLayout)}
 	for k, v := range ev.fields {

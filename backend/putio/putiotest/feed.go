@@ -32,6 +32,7 @@ const (
 	defaultFeedHeartbeat = 10 * time.Second
 	feedQueue            = 1024             // events a connection may fall behind by
 	feedTokenWait        = 30 * time.Second // for the first message
+	feedWriteWait        = 10 * time.Second // for one message to a client that stopped reading
 	dropNow              = 0                // close code meaning "cut the TCP connection"
 	stallNow             = -1               // close code meaning "fall silent"
 )
@@ -258,11 +259,12 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 		select {
 		case ev := <-c.events:
 			if !c.stalled.Load() {
+				_ = ws.SetWriteDeadline(time.Now().Add(feedWriteWait))
 				err = websocket.Message.Send(ws, string(e.renderEvent(ev)))
 			}
 		case <-heartbeat:
 			if !c.stalled.Load() {
-				err = writeFrame(ws, websocket.PingFrame, nil)
+				err = e.heartbeat(ws)
 			}
 		case code := <-c.kick:
 			if code == stallNow {
@@ -281,6 +283,16 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 			return
 		}
 	}
+}
+
+// heartbeat sends one heartbeat, a ping or with Options.FeedTextHeartbeat
+// the text "h".
+func (e *Emulator) heartbeat(ws *websocket.Conn) error {
+	_ = ws.SetWriteDeadline(time.Now().Add(feedWriteWait))
+	if e.opts.FeedTextHeartbeat {
+		return websocket.Message.Send(ws, "h")
+	}
+	return writeFrame(ws, websocket.PingFrame, nil)
 }
 
 // renderEvent is the message for ev: the item's id, or with
@@ -309,6 +321,7 @@ func writeFrame(ws *websocket.Conn, opcode byte, payload []byte) error {
 // close frame of its own.
 func closeFeed(ws *websocket.Conn, code int, reason string) {
 	if code != dropNow {
+		_ = ws.SetWriteDeadline(time.Now().Add(feedWriteWait))
 		payload := binary.BigEndian.AppendUint16(nil, uint16(code))
 		_ = writeFrame(ws, websocket.CloseFrame, append(payload, reason...))
 	}

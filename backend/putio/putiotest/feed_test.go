@@ -274,3 +274,12 @@ func TestFeedAnnouncesFinishedTransfer(t *testing.T) {
 	assert.EqualValues(t, folder, msg.Value["parent_id"])
 	assert.EqualValues(t, 7, msg.Value["size"])
 }
+
+func TestFeedTextHeartbeat(t *testing.T) {
+	srv := putiotest.NewServer(t, putiotest.Options{FeedHeartbeat: 10 * time.Millisecond, FeedTextHeartbeat: true})
+	feed := dialFeed(t, srv, srv.Token)
+	opcode, payload, err := feed.frame()
+	require.NoError(t, err)
+	assert.Equal(t, byte(websocket.TextFrame), opcode)
+	assert.Equal(t, "h", string(payload))
+}

@@ -296,3 +296,18 @@ func parseClientTime(s string) (time.Time, error) {
 	}
 	return t.UTC().Truncate(time.Second), nil
 }
+
+// canWrite serves GET /v2/files/{id}/can-write: the account may write to
+// each of its own live items.
+func (e *Emulator) canWrite(c *call) {
+	id, ok := c.idVar()
+	if !ok {
+		return
+	}
+	c.locked(func(url.Values) (obj, error) {
+		if e.lookup(c.acct, id) == nil {
+			return nil, errNotFound("file " + itoa(id))
+		}
+		return obj{"user_id": c.acct.userID}, nil
+	})
+}

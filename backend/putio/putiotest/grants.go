@@ -25,11 +25,7 @@ func (e *Emulator) listGrants(c *call) {
 		slices.SortFunc(ids, cmp.Compare)
 		apps := make([]obj, len(ids))
 		for i, id := range ids {
-			name, ok := appNames[id]
-			if !ok {
-				name = "app " + itoa(id)
-			}
-			apps[i] = obj{"id": id, "name": name, "description": "", "website": "", "has_icon": false}
+			apps[i] = appJSON(id)
 		}
 		return obj{"apps": apps}, nil
 	})
@@ -64,4 +60,13 @@ func (e *Emulator) deleteGrant(c *call) {
 		}
 		return nil, nil
 	})
+}
+
+// appJSON is an OAuth app as the grants and device-flow routes show it.
+func appJSON(id int64) obj {
+	name, ok := appNames[id]
+	if !ok {
+		name = "app " + itoa(id)
+	}
+	return obj{"id": id, "name": name, "description": "", "website": "", "has_icon": false}
 }

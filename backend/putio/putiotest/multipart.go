@@ -101,7 +101,7 @@ func (form *multipartUpload) read(e *Emulator, p *multipart.Part, avail int64) e
 // storeUpload turns the form into a file (or a transfer). Call with e.mu
 // held.
 func (e *Emulator) storeUpload(a *account, form *multipartUpload) (obj, error) {
-	name, err := cleanName(strings.TrimSpace(firstOf(form.fields.Get("filename"), form.fileName)))
+	name, err := cleanName(firstOf(form.fields.Get("filename"), form.fileName))
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +143,16 @@ func (e *Emulator) uploadFolder(a *account, fields url.Values) (*node, error) {
 	return a.root, nil
 }
 
-// torrentTransferLocked answers a .torrent upload. The emulator does not
-// run transfers, so this is the transfer as put.io first reports it,
-// waiting, with no file yet; it is not kept.
+// torrentTransferLocked turns a .torrent upload into a transfer, as
+// put.io does: a TORRENT transfer named after the file, whose source is
+// the file's name. It follows the emulator's schedule for transfers it
+// does not fetch until a test completes or fails it.
 func (e *Emulator) torrentTransferLocked(a *account, name string, parent *node) obj {
-	return obj{"id": 0, "name": name, "type": "TORRENT", "status": "WAITING", "save_parent_id": parent.id,
-		"file_id": nil, "percent_done": 0, "user_id": a.userID, "created_at": formatTime(e.now())}
+	t := &transfer{id: e.transfers.next, acct: a, source: name, name: name[:len(name)-len(".torrent")],
+		kind: "TORRENT", parentID: parent.id, created: e.opts.Now()}
+	e.transfers.next++
+	e.transfers.byID[t.id] = t
+	return e.transferJSON(t)
 }
 
 func firstOf(values ...string) string {

@@ -14,6 +14,9 @@ type Options struct {
 	// first-party (ScopeFull); the OAuth flow gives every other client,
 	// rclone's 4131 included, a third-party app token.
 	FirstPartyClients []string
+	// Users maps usernames to passwords for the password login
+	// (PUT /v2/oauth2/authorizations/clients/...), each user one account.
+	Users map[string]string
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
@@ -69,6 +72,9 @@ type Options struct {
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration
+	// FeedTextHeartbeat sends each heartbeat as a text message "h" (SockJS's
+	// heartbeat frame) instead of a ping: the record does not say which.
+	FeedTextHeartbeat bool
 	// FeedFileObjects makes file events carry the whole File object; by
 	// default they carry only the id, the least the record promises.
 	FeedFileObjects bool

@@ -124,16 +124,22 @@ func TestLegacyMultipartUpload(t *testing.T) {
 // A .torrent sent through the legacy form becomes a transfer, not a file.
 func TestLegacyUploadOfTorrent(t *testing.T) {
 	srv, api := newAPI(t)
-	r := api.legacyUpload(nil, "linux.torrent", []byte("d8:announce"), false)
+	dir := api.mkdir(0, "in")
+	r := api.legacyUpload(map[string]string{"parent_id": itoa(dir)}, "linux.torrent", []byte("d8:announce"), false)
 	var got struct {
 		Transfer map[string]any `json:"transfer"`
 		Status   string         `json:"status"`
 	}
 	strict(t, r, 200, &got)
-	if got.Transfer["name"] != "linux.torrent" || got.Transfer["type"] != "TORRENT" {
+	if got.Transfer["name"] != "linux" || got.Transfer["type"] != "TORRENT" || got.Transfer["source"] != "linux.torrent" ||
+		num(got.Transfer, "save_parent_id") != dir || got.Transfer["status"] != "WAITING" {
 		t.Fatalf("transfer %s", r.raw)
 	}
-	if files, _ := srv.Account(srv.Token).List(""); len(files) != 0 {
+	transfers := srv.Account(srv.Token).Transfers()
+	if len(transfers) != 1 || transfers[0].ID != num(got.Transfer, "id") {
+		t.Fatalf("transfers %+v", transfers)
+	}
+	if files, _ := srv.Account(srv.Token).List("in"); len(files) != 0 {
 		t.Fatalf("a torrent became a file: %+v", files)
 	}
 	if used, _ := srv.Account(srv.Token).Usage(); used != 0 {
@@ -173,4 +179,20 @@ func TestSharedWith(t *testing.T) {
 	}
 	// put.io answers 500, not 404, for a missing id (TS SDK live test).
 	strictError(t, api.get("/v2/files/999999/shared-with-v2", nil), 500, "InternalServerError")
+}
+
+func TestCanWrite(t *testing.T) {
+	srv, api := newAPI(t)
+	file := api.upload(0, "f", []byte("x"), nil)
+	foreign, _ := srv.Account("other").Put("theirs", []byte("x"), t0)
+	var got struct {
+		UserID int64  `json:"user_id"`
+		Status string `json:"status"`
+	}
+	strict(t, api.get("/v2/files/"+itoa(file)+"/can-write", nil), 200, &got)
+	if got.UserID != srv.Account(srv.Token).UserID() {
+		t.Fatalf("user_id %d", got.UserID)
+	}
+	strict(t, api.get("/v2/files/0/can-write", nil), 200, &got)
+	strictError(t, api.get("/v2/files/"+itoa(foreign.ID)+"/can-write", nil), 404, "NotFound")
 }

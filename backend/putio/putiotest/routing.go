@@ -16,7 +16,6 @@ type route struct {
 	method string
 	segs   []string
 	auth   bool // needs a token (and counts against the rate limit)
-	full   bool // refuses third-party app tokens (401 invalid_scope)
 	tus    bool // a tus upload route: Tus-Resumable on every reply
 	handle func(*call)
 }
@@ -25,14 +24,6 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
 	return &route{name: name, method: method, segs: strings.Split(path, "/"), auth: auth,
 		tus: strings.HasPrefix(path, "/files/"), handle: handle}
-}
-
-// newFullRoute is newRoute for a route that put.io refuses to
-// third-party app tokens.
-func newFullRoute(name string, handle func(*call)) *route {
-	r := newRoute(name, true, handle)
-	r.full = true
-	return r
 }
 
 // routeTable lists every endpoint. Literal routes come before templated
@@ -50,6 +41,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("POST /v2/files/touch", authed, e.touch),
 		newRoute("GET /v2/files/search", authed, e.searchFiles),
 		newRoute("POST /v2/files/search/continue", authed, e.continueSearch),
+		newRoute("GET /v2/files/search/{query}/page/{n}", authed, e.legacySearch),
 		newRoute("POST /v2/files/upload", authed, e.legacyUpload),
 		newRoute("GET /v2/files/{id}", authed, e.getFile),
 		newRoute("GET /v2/files/{id}/child", authed, e.child),
@@ -60,6 +52,7 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/files/{id}/stream", authed, e.fileDownload),
 		newRoute("HEAD /v2/files/{id}/stream", authed, e.fileDownload),
 		newRoute("GET /v2/files/{id}/shared-with-v2", authed, e.sharedWith),
+		newRoute("GET /v2/files/{id}/can-write", authed, e.canWrite),
 		newRoute("GET /download/{id}", open, e.download),
 		newRoute("HEAD /download/{id}", open, e.download),
 		newRoute("POST /files/", authed, e.tusCreate),
@@ -76,8 +69,8 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/account/settings", authed, e.getSettings),
 		newRoute("POST /v2/account/settings", authed, e.saveSettings),
 		newRoute("GET /v2/events/list", authed, e.listEvents),
-		newFullRoute("POST /v2/events/delete", e.clearEvents),
-		newFullRoute("POST /v2/events/delete/{id}", e.deleteEvent),
+		newRoute("POST /v2/events/delete", authed, firstParty(e.clearEvents)),
+		newRoute("POST /v2/events/delete/{id}", authed, firstParty(e.deleteEvent)),
 		newRoute("GET /v2/transfers/list", authed, e.listTransfers),
 		newRoute("POST /v2/transfers/list/continue", authed, e.continueTransfers),
 		newRoute("GET /v2/transfers/count", authed, e.countTransfers),
@@ -93,10 +86,15 @@ func (e *Emulator) routeTable() []*route {
 		newRoute("GET /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("POST /v2/oauth2/access_token", open, e.oauthAccessToken),
 		newRoute("GET /v2/oauth2/validate", open, e.oauthValidate),
-		newFullRoute("GET /v2/oauth/grants", e.listGrants),
-		newFullRoute("POST /v2/oauth/grants/logout", e.logoutGrant),
-		newFullRoute("POST /v2/oauth/grants/{id}/delete", e.deleteGrant),
-		newFullRoute("GET /v2/public_share/list", e.listShares),
+		newRoute("GET /v2/oauth2/oob/code", open, e.newOOBCode),
+		newRoute("POST /v2/oauth2/oob/code", authed, firstParty(e.approveOOBCode)),
+		newRoute("GET /v2/oauth2/oob/code/{code}", open, e.pollOOBCode),
+		newRoute("PUT /v2/oauth2/authorizations/clients/{client}", open, e.passwordLogin),
+		newRoute("PUT /v2/oauth2/authorizations/clients/{client}/{fingerprint}", open, e.passwordLogin),
+		newRoute("GET /v2/oauth/grants", authed, firstParty(e.listGrants)),
+		newRoute("POST /v2/oauth/grants/logout", authed, firstParty(e.logoutGrant)),
+		newRoute("POST /v2/oauth/grants/{id}/delete", authed, firstParty(e.deleteGrant)),
+		newRoute("GET /v2/public_share/list", authed, firstParty(e.listShares)),
 		newRoute("GET /v2/public_share", open, e.getPublicShare),
 		newRoute("GET /v2/public_share/files/list", open, e.listShareFiles),
 		newRoute("POST /v2/public_share/files/list/continue", open, e.continueShareFiles),
@@ -215,10 +213,6 @@ func (e *Emulator) serve(c *call, rt *route) {
 		return
 	}
 	if rt.auth && (!e.authorize(c) || !e.limiter.admit(c)) {
-		return
-	}
-	if rt.full && c.grant.scope != ScopeFull {
-		c.fail(http.StatusUnauthorized, "invalid_scope", "this route needs a first-party put.io token; third-party app tokens are refused here")
 		return
 	}
 	rt.handle(c)

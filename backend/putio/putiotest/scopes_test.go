@@ -98,8 +98,11 @@ func TestOAuthSignedInJoinsAccount(t *testing.T) {
 // takes from them (trash works with app tokens, per the TS live tests).
 func TestAppTokenScopeRules(t *testing.T) {
 	srv, full := newAPI(t)
-	acct := srv.Account(srv.Token)
-	app := as(full, acct.NewToken(putiotest.ScopeApp))
+	appToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := as(full, appToken)
 	file := full.upload(0, "f.txt", []byte("x"), nil)
 	for _, c := range []struct {
 		method, path string
@@ -172,7 +175,13 @@ func TestGoAPITokens(t *testing.T) {
 // accepted; the account's other tokens keep working.
 func TestLogoutRevokes(t *testing.T) {
 	srv, api := newAPI(t)
-	other := as(api, srv.Account(srv.Token).NewToken(putiotest.ScopeFull))
+	otherToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := as(api, otherToken)
+	api.mkdir(0, "kept")
+	before := srv.Account(srv.Token).UserID()
 	mustStatus(t, api.post("/v2/oauth/grants/logout", nil), 200)
 	strictError(t, api.get("/v2/files/list", nil), 401, "invalid_grant")
 	if v := api.get("/v2/oauth2/validate", nil); v.body["result"] != false {
@@ -181,6 +190,15 @@ func TestLogoutRevokes(t *testing.T) {
 	mustStatus(t, other.get("/v2/files/list", nil), 200)
 	if _, ok := srv.TokenScope(srv.Token); ok {
 		t.Fatal("revoked token still known")
+	}
+	// From Go, the revoked token still names its account, and asking does
+	// not bring it back.
+	if files, _ := srv.Account(srv.Token).List(""); srv.Account(srv.Token).UserID() != before || len(files) != 1 {
+		t.Fatalf("account after logout: %+v", files)
+	}
+	mustError(t, api.get("/v2/files/list", nil), 401, "invalid_grant")
+	if _, err := srv.Account(srv.Token).NewToken(putiotest.Scope("root")); err == nil {
+		t.Fatal("NewToken took an unknown scope")
 	}
 }
 

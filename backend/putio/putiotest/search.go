@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -65,4 +66,37 @@ func searchHits(a *account, query string) []*node {
 	}
 	slices.SortFunc(hits, func(x, y *node) int { return cmp.Compare(x.id, y.id) })
 	return hits
+}
+
+// legacySearchPage is the page size of the legacy search.
+const legacySearchPage = 50
+
+// legacySearch serves GET /v2/files/search/{query}/page/{n}, the form
+// go-putio's Files.Search uses: 50 hits a page, page -1 for all, next the
+// URL of the following page (null after the last).
+func (e *Emulator) legacySearch(c *call) {
+	page, err := strconv.ParseInt(c.vars["n"], 10, 64)
+	if err != nil || page == 0 || page < -1 {
+		c.badRequest("BadRequest", "the page must be a number from 1, or -1 for all results")
+		return
+	}
+	query := c.vars["query"]
+	if utf8.RuneCountInString(query) > maxSearchQuery {
+		c.badRequest("SEARCH_TOO_LONG_QUERY", "the search query is longer than "+itoa(maxSearchQuery)+" characters")
+		return
+	}
+	e.mu.Lock()
+	hits := searchHits(c.acct, query)
+	var next any
+	if page > 0 {
+		start := min(int64(len(hits)), (page-1)*legacySearchPage)
+		end := min(int64(len(hits)), start+legacySearchPage)
+		if end < int64(len(hits)) {
+			next = e.baseURL(c.r) + "/v2/files/search/" + url.PathEscape(query) + "/page/" + itoa(page+1)
+		}
+		hits = hits[start:end]
+	}
+	files := filesJSON(hits)
+	e.mu.Unlock()
+	c.ok(obj{"files": files, "next": next})
 }

@@ -1,6 +1,9 @@
 package putiotest_test
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -115,5 +118,105 @@ func TestEvents(t *testing.T) {
 	strict(t, as(api, "other").get("/v2/events/list", nil), 200, &after)
 	if len(after.Events) != 1 || after.Events[0].FileName != "theirs" {
 		t.Fatalf("other account: %+v", after)
+	}
+}
+
+// The new read routes run against concurrent writes without races (run
+// with -race). Reads go in the background with plain HTTP, as the
+// helpers may only fail the test from its own goroutine.
+func TestReadsDuringWrites(t *testing.T) {
+	srv, api := newAPI(t)
+	dir := api.mkdir(0, "d")
+	visitor := share(t, api, dir, nil)
+	reads := []struct{ path, token string }{
+		{"/v2/files/search?query=f", srv.Token}, {"/v2/files/search/g/page/-1", srv.Token},
+		{"/v2/events/list", srv.Token}, {"/v2/account/info", srv.Token}, {"/v2/public_share/files/list", visitor.token},
+	}
+	statuses := make(chan int, 20*len(reads))
+	go func() {
+		defer close(statuses)
+		for range 20 {
+			for _, r := range reads {
+				req, _ := http.NewRequest("GET", srv.URL+r.path, nil)
+				req.Header.Set("Authorization", "Bearer "+r.token)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					statuses <- 0
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}
+		}
+	}()
+	for i := range 20 {
+		id := api.upload(dir, "f"+itoa(int64(i)), []byte("x"), nil)
+		mustStatus(t, api.post("/v2/files/rename", url.Values{"file_id": {itoa(id)}, "name": {"g" + itoa(int64(i))}}), 200)
+		mustStatus(t, api.post("/v2/account/settings", url.Values{"subtitle_languages": {"eng"}, "theme": {"dark"}}), 200)
+	}
+	for status := range statuses {
+		if status != 200 {
+			t.Fatalf("a read during writes answered %d", status)
+		}
+	}
+}
+
+type wireTransferCompletedEvent struct {
+	CreatedAt    string `json:"created_at"`
+	ID           int64  `json:"id"`
+	Type         string `json:"type"`
+	UserID       int64  `json:"user_id"`
+	Source       string `json:"source"`
+	TransferName string `json:"transfer_name"`
+	FileID       int64  `json:"file_id"`
+	TransferSize int64  `json:"transfer_size"`
+}
+
+type wireTransferErrorEvent struct {
+	CreatedAt    string `json:"created_at"`
+	ID           int64  `json:"id"`
+	Type         string `json:"type"`
+	UserID       int64  `json:"user_id"`
+	Source       string `json:"source"`
+	TransferName string `json:"transfer_name"`
+}
+
+// Transfers that complete or fail are history too, in the TS SDK's shapes.
+func TestTransferEvents(t *testing.T) {
+	srv, api := newAPI(t)
+	acct := srv.Account(srv.Token)
+	add := func(u string) int64 {
+		r := api.post("/v2/transfers/add", url.Values{"url": {u}})
+		mustStatus(t, r, 200)
+		return num(r.body["transfer"].(map[string]any), "id")
+	}
+	done := add("magnet:?xt=urn:btih:aaaa&dn=good")
+	failed := add("magnet:?xt=urn:btih:bbbb&dn=bad")
+	add("magnet:?xt=urn:btih:cccc&dn=pending")
+	file, err := acct.CompleteTransfer(done, []byte("12345"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acct.FailTransfer(failed, "no peers"); err != nil {
+		t.Fatal(err)
+	}
+	r := api.get("/v2/events/list", nil)
+	var list struct {
+		Events  []json.RawMessage `json:"events"`
+		HasMore bool              `json:"has_more"`
+		Status  string            `json:"status"`
+	}
+	strict(t, r, 200, &list)
+	if len(list.Events) != 2 {
+		t.Fatalf("events %s", r.raw)
+	}
+	var failedEvent wireTransferErrorEvent
+	decodeStrict(t, list.Events[0], &failedEvent)
+	var doneEvent wireTransferCompletedEvent
+	decodeStrict(t, list.Events[1], &doneEvent)
+	if failedEvent.Type != "transfer_error" || failedEvent.TransferName != "bad" || failedEvent.Source != "magnet:?xt=urn:btih:bbbb&dn=bad" ||
+		doneEvent.Type != "transfer_completed" || doneEvent.FileID != file.ID || doneEvent.TransferSize != 5 || doneEvent.TransferName != "good" {
+		t.Fatalf("events %+v %+v", failedEvent, doneEvent)
 	}
 }

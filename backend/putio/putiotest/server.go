@@ -23,9 +23,13 @@ type Emulator struct {
 	mu        sync.Mutex // guards everything below
 	tokens    map[string]*grant
 	revoked   map[string]bool
+	retired   map[string]*account // the accounts of revoked tokens, for Account
 	nodes     map[int64]*node
 	uploads   map[string]*upload
 	codes     map[string]*authCode // unused OAuth codes
+	oobCodes  map[string]*oobCode  // device codes
+	users     map[string]*account  // Options.Users by username
+	logins    map[loginKey]string  // tokens of password logins
 	shares    map[int64]*publicShare
 	nextID    int64
 	nextUser  int64
@@ -55,9 +59,13 @@ func New(opts Options) (*Emulator, error) {
 		signKey:   []byte(randomHex(32)),
 		tokens:    map[string]*grant{},
 		revoked:   map[string]bool{},
+		retired:   map[string]*account{},
 		nodes:     map[int64]*node{},
 		uploads:   map[string]*upload{},
 		codes:     map[string]*authCode{},
+		oobCodes:  map[string]*oobCode{},
+		users:     map[string]*account{},
+		logins:    map[loginKey]string{},
 		shares:    map[int64]*publicShare{},
 		nextID:    1,
 		nextUser:  1,

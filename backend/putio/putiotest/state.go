@@ -55,6 +55,9 @@ func (e *Emulator) accountLocked(token string) *account {
 	if g, ok := e.tokens[token]; ok {
 		return g.acct
 	}
+	if a := e.retired[token]; a != nil {
+		return a
+	}
 	return e.grantLocked(token, ScopeFull, nil, "").acct
 }
 

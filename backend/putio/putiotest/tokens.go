@@ -3,6 +3,7 @@ package putiotest
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Scope is the kind of a token. put.io tells its own (first-party) apps'
@@ -15,8 +16,8 @@ const (
 	ScopeFull Scope = "default"
 	// ScopeApp is a third-party app token, what the OAuth flow gives an
 	// app such as rclone (client id 4131). It is refused on
-	// public_share/list, events/delete, events/clear and the oauth/grants
-	// routes.
+	// public_share/list, events/delete (clearing the history or deleting
+	// one event), the oauth/grants routes and the device-flow approval.
 	ScopeApp Scope = "app"
 )
 
@@ -27,6 +28,18 @@ type grant struct {
 	acct     *account
 	scope    Scope
 	clientID string
+}
+
+// firstParty wraps the handler of a route that put.io refuses to
+// third-party app tokens, with 401 invalid_scope.
+func firstParty(handle func(*call)) func(*call) {
+	return func(c *call) {
+		if c.grant == nil || c.grant.scope != ScopeFull {
+			c.fail(http.StatusUnauthorized, "invalid_scope", "this route needs a first-party put.io token; third-party app tokens are refused here")
+			return
+		}
+		handle(c)
+	}
 }
 
 // newAccountLocked creates an empty account.
@@ -63,12 +76,9 @@ func (e *Emulator) TokenScope(token string) (Scope, bool) {
 }
 
 // NewToken issues a fresh token of the given scope for the account.
-func (acc *Account) NewToken(scope Scope) string {
+func (acc *Account) NewToken(scope Scope) (string, error) {
 	token := "token-" + randomHex(16)
-	if err := acc.AddToken(token, scope); err != nil {
-		panic(err) // a fresh random token is never taken
-	}
-	return token
+	return token, acc.AddToken(token, scope)
 }
 
 // AddToken registers token for the account with the given scope. A token
@@ -92,12 +102,14 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 
 // revokeLocked revokes the tokens for which drop is true: they are
 // refused from then on, even where new tokens are accepted, and their
-// feed connections close with 4001.
+// feed connections close with 4001. Their accounts stay reachable from Go
+// (Emulator.Account).
 func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
 	for token, g := range e.tokens {
 		if drop(token, g) {
 			delete(e.tokens, token)
 			e.revoked[token] = true
+			e.retired[token] = g.acct
 			e.feeds.each(token, func(c *feedConn) { c.close(closeUnauthorized) })
 		}
 	}

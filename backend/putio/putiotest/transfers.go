@@ -2,7 +2,6 @@ package putiotest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -217,6 +216,3 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 	}
 	return nil
 }
-
-// errTransferGone means the transfer was cancelled while it ran.
-var errTransferGone = errors.New("transfer was removed")

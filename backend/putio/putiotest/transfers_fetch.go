@@ -58,10 +58,17 @@ func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob strin
 	}
 	e.mu.Lock()
 	t.size = max(resp.ContentLength, 0)
+	avail := t.acct.avail(e.opts.Quota)
 	e.mu.Unlock()
-	blob, size, crc, err = e.blobs.write(&countingReader{r: resp.Body, n: &t.downloaded})
+	// Read at most one byte past the free space: an endless body ends there.
+	body := io.LimitReader(resp.Body, avail+1)
+	blob, size, crc, err = e.blobs.write(&countingReader{r: body, n: &t.downloaded})
 	if err != nil {
 		return "", "", 0, 0, fmt.Errorf("download broke off: %v", err)
+	}
+	if size > avail {
+		e.blobs.remove(blob)
+		return "", "", 0, 0, fmt.Errorf("not enough disk space: the file is over the %d bytes available", avail)
 	}
 	return name, blob, size, crc, nil
 }
@@ -98,6 +105,7 @@ func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32
 	t.acct.used += size
 	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
 	t.downloaded.Store(size)
+	e.recordTransferLocked(t)
 	return n, nil
 }
 
@@ -108,6 +116,7 @@ func (e *Emulator) failTransfer(t *transfer, message string) {
 		t.cancel = nil
 	}
 	t.status, t.errorMessage, t.finished = StatusError, message, e.opts.Now()
+	e.recordTransferLocked(t)
 }
 
 // Transfer is a snapshot of a put.io transfer, for tests.

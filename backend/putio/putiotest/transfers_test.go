@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/stretchr/testify/assert"
 )
 
 const testMagnet = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Big+Buck+Bunny"
@@ -295,5 +296,39 @@ func TestAdminCompletesAndFailsTransfers(t *testing.T) {
 	}
 	if tr := api.getTransfer(second); tr["error_message"] != "no peers" {
 		t.Fatalf("failed transfer %v", tr)
+	}
+}
+
+// A fetched transfer's file reaches the feed once complete (a transfer
+// the test completes: TestFeedAnnouncesFinishedTransfer).
+func TestFetchedTransferReachesTheFeed(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{FeedFileObjects: true})
+	feed := dialFeed(t, srv, srv.Token)
+	waitConnections(t, srv, 1)
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, []byte("fetched"), &ready).URL + "/f.txt"
+
+	fetched := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+
+	msg := feed.next()
+	assert.Equal(t, event{"file_create", num(fetched, "file_id")}, event{msg.Type, num(msg.Value, "id")})
+	assert.EqualValues(t, 7, msg.Value["size"])
+}
+
+// A fetch stops at the account's free space, however much the URL sends.
+func TestTransferFetchStopsAtTheQuota(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 1000})
+	var ready atomic.Bool
+	ready.Store(true)
+	source := contentServer(t, bytes.Repeat([]byte("x"), 5000), &ready).URL + "/big.bin"
+
+	failed := api.waitTransfer(num(api.addTransfer(source, 0), "id"))
+
+	if failed["status"] != putiotest.StatusError || !strings.Contains(failed["error_message"].(string), "not enough disk space") {
+		t.Fatalf("over-quota transfer %v", failed)
+	}
+	if used, _ := srv.Account(srv.Token).Usage(); used != 0 {
+		t.Fatalf("%d bytes used after a refused fetch", used)
 	}
 }

@@ -412,14 +412,17 @@ func (s uploadSink) Write(p []byte) (int, error) {
 
 // finishUpload turns a complete upload into a put.io file, atomically.
 // With overwrite, same-named files in the folder go to the trash. A
-// torrent without no-torrent becomes a transfer on put.io; the emulator
-// has no transfers, so it gives no file (nil) and keeps nothing.
+// torrent without no-torrent becomes a transfer, as on put.io: no file
+// (nil), and the bytes are not kept.
 func (e *Emulator) finishUpload(up *upload) (*node, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.uploads, up.id)
 	if up.becomesTransfer() {
 		e.blobs.remove(up.body)
+		if parent, err := e.lookupFolder(up.acct, up.parentID); err == nil {
+			e.torrentTransferLocked(up.acct, up.name, parent)
+		}
 		return nil, nil
 	}
 	parent, err := e.lookupFolder(up.acct, up.parentID)

@@ -275,7 +275,8 @@ func TestTusChunkedBodyTooLong(t *testing.T) {
 }
 
 // Without no-torrent=true put.io turns an uploaded .torrent into a
-// transfer, not a file: the last PATCH names no file and none appears.
+// transfer, not a file: the last PATCH names no file and none appears,
+// but a TORRENT transfer named after it does.
 func TestTusTorrentNeedsNoTorrent(t *testing.T) {
 	srv, api := newAPI(t)
 	acct := srv.Account(api.token)
@@ -292,6 +293,9 @@ func TestTusTorrentNeedsNoTorrent(t *testing.T) {
 	}
 	if used, _ := acct.Usage(); used != 0 {
 		t.Fatalf("used %d", used)
+	}
+	if tr := acct.Transfers(); len(tr) != 2 || tr[0].Name != "a" || tr[1].Name != "B" || tr[0].Type != "TORRENT" || tr[0].Source != "a.torrent" {
+		t.Fatalf("transfers %+v", tr)
 	}
 	api.upload(0, "c.torrent", []byte("d8e"), nil) // sends no-torrent=true
 	if _, err := acct.Stat("c.torrent"); err != nil {

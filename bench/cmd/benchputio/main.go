@@ -59,10 +59,18 @@ type config struct {
 	latency                  time.Duration
 	runs                     int
 	sz                       sizes
+	render                   string // a results.json to print as markdown, instead of a run
 }
 
 func main() {
 	cfg := parseFlags()
+	if cfg.render != "" {
+		if err := renderSaved(cfg.render, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "benchputio:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if !netns.Inside() {
 		code, err := netns.Reexec()
 		if err != nil {
@@ -83,12 +91,18 @@ func main() {
 	}
 }
 
+// The binaries make bench builds from this checkout.
+const (
+	defaultOurs     = "bin/rclone"
+	defaultEmulator = "bin/putio-emulator"
+)
+
 func parseFlags() config {
 	var cfg config
 	var only string
-	flag.StringVar(&cfg.ours, "ours", "bin/rclone", "rclone built with our putio backend")
+	flag.StringVar(&cfg.ours, "ours", defaultOurs, "rclone built with our putio backend")
 	flag.StringVar(&cfg.upstream, "upstream", "bin/rclone-upstream", "stock rclone with the built-in putio backend")
-	flag.StringVar(&cfg.emulator, "emulator", "bin/putio-emulator", "put.io emulator binary")
+	flag.StringVar(&cfg.emulator, "emulator", defaultEmulator, "put.io emulator binary")
 	oursArgs := flag.String("ours-args", os.Getenv("BENCH_OURS_ARGS"), "extra flags for our rclone only, e.g. \"--putio-chunk-size 48M\" (env BENCH_OURS_ARGS)")
 	flag.StringVar(&cfg.outDir, "out", envString("BENCH_OUT", "bench/out"), "directory for results.json and results.md (env BENCH_OUT)")
 	flag.StringVar(&only, "only", os.Getenv("BENCH_ONLY"), "comma-separated scenario names to run (default all; env BENCH_ONLY)")
@@ -102,8 +116,9 @@ func parseFlags() config {
 	flag.IntVar(&cfg.sz.MemFiles, "mem-files", envInt("BENCH_MEM_FILES", 4), "files, and --transfers, of the memory scenario (env BENCH_MEM_FILES)")
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
 	flag.Int64Var(&cfg.sz.ResumeMiB, "resume-mib", envInt("BENCH_RESUME_MIB", int64(300)), "size of the file killed mid-upload and uploaded again (env BENCH_RESUME_MIB)")
-	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "PATCH MiB after which the first attempt is killed (env BENCH_KILL_MIB)")
+	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "upload MiB sent after which the first attempt is killed (env BENCH_KILL_MIB)")
 	cwuArgs := flag.String("emu-cwu-args", os.Getenv("BENCH_EMU_CWU_ARGS"), "emulator flags that make it offer tus creation-with-upload (default: found in its -h; env BENCH_EMU_CWU_ARGS)")
+	flag.StringVar(&cfg.render, "render", "", "print the markdown report of a saved results.json and exit (no run)")
 	flag.Parse()
 	cfg.oursArgs = strings.Fields(*oursArgs)
 	cfg.cwuArgs = strings.Fields(*cwuArgs)
@@ -174,12 +189,13 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	start := time.Now()
+	source := sourceRevision(ctx, cfg) // now: main may move while this runs
 	results, err := b.runScenarios(ctx)
 	if err != nil {
 		return err
 	}
 	rep := report{
-		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: sourceRevision(ctx),
+		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: source,
 		OursArgs: strings.Join(cfg.oursArgs, " "), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(),
 		CPUs: runtime.NumCPU(), Versions: b.versions, Features: b.features, Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}
@@ -269,21 +285,45 @@ func emulatorFeatures(ctx context.Context, cfg config) (map[string][]string, err
 }
 
 // reproduceCommand is the command line, with the size overrides that
-// differ from the defaults, for RESULTS.md.
+// differ from the defaults, for RESULTS.md: make bench, or the harness
+// itself if it was given flags.
 func reproduceCommand() string {
-	var env []string
+	var words []string
 	for _, kv := range os.Environ() {
 		key, value, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(key, "BENCH_") {
-			env = append(env, key+"="+shellQuote(value))
+			words = append(words, key+"="+shellQuote(value))
 		}
 	}
-	return strings.TrimSpace(strings.Join(env, " ") + " make bench")
+	if len(os.Args) < 2 {
+		return strings.Join(append(words, "make bench"), " ")
+	}
+	words = append(words, "bin/benchputio")
+	for _, arg := range os.Args[1:] {
+		words = append(words, shellQuote(arg))
+	}
+	return strings.Join(words, " ")
 }
 
 // sourceRevision names the commit bin/rclone was most likely built from,
-// and says if the backend had uncommitted changes.
-func sourceRevision(ctx context.Context) string {
+// and says if the backend had uncommitted changes; binaries given with
+// -ours or -emulator are named as such, since the checkout says nothing
+// about them.
+func sourceRevision(ctx context.Context, cfg config) string {
+	var given []string
+	if cfg.ours != defaultOurs {
+		given = append(given, "-ours "+cfg.ours)
+	}
+	if cfg.emulator != defaultEmulator {
+		given = append(given, "-emulator "+cfg.emulator)
+	}
+	if len(given) > 0 {
+		return "given binaries (" + strings.Join(given, ", ") + "), harness at " + checkoutRevision(ctx)
+	}
+	return checkoutRevision(ctx)
+}
+
+func checkoutRevision(ctx context.Context) string {
 	head, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown"
@@ -293,9 +333,17 @@ func sourceRevision(ctx context.Context) string {
 	if err == nil && len(strings.TrimSpace(string(dirty))) > 0 {
 		rev += " with uncommitted backend changes"
 	}
-	if main, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "main").Output(); err == nil {
-		merged := exec.CommandContext(ctx, "git", "merge-base", "--is-ancestor", "main", "HEAD").Run() == nil
-		rev += fmt.Sprintf(" (main at %s, merged: %v)", strings.TrimSpace(string(main)), merged)
+	// The newest main commit the checkout holds is what was measured; main
+	// itself may have moved on since the last merge.
+	base, errBase := exec.CommandContext(ctx, "git", "merge-base", "HEAD", "main").Output()
+	main, errMain := exec.CommandContext(ctx, "git", "rev-parse", "main").Output()
+	if errBase == nil && errMain == nil {
+		held, now := strings.TrimSpace(string(base)), strings.TrimSpace(string(main))
+		rev += " (holds main " + held[:min(7, len(held))]
+		if held != now {
+			rev += "; main is now at " + now[:min(7, len(now))]
+		}
+		rev += ")"
 	}
 	return rev
 }

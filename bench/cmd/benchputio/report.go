@@ -35,16 +35,18 @@ type result struct {
 	Logged   string   `json:"logged,omitempty"` // stderr after a successful exit
 	Command  []string `json:"command,omitempty"`
 	figures
-	Each          []figures      `json:"each_run,omitempty"` // every run, in order
-	Bytes         int64          `json:"bytes,omitempty"`    // the scenario moves
-	MiBPerSecond  float64        `json:"mib_per_second,omitempty"`
-	MaxRSSMiB     float64        `json:"max_rss_mib"`
-	CallsPerItem  float64        `json:"calls_per_item,omitempty"`
-	KeyRoute      string         `json:"key_route,omitempty"`
-	KeyCalls      int            `json:"key_route_calls"`
-	Routes        map[string]int `json:"routes"`
-	ProxyRefused  int64          `json:"proxy_refused"`
-	PatchRequests int            `json:"patch_requests"`
+	Each           []figures      `json:"each_run,omitempty"` // every run, in order
+	Bytes          int64          `json:"bytes,omitempty"`    // the scenario moves
+	MiBPerSecond   float64        `json:"mib_per_second,omitempty"`
+	MaxRSSMiB      float64        `json:"max_rss_mib"`
+	CallsPerItem   float64        `json:"calls_per_item,omitempty"`
+	KeyRoute       string         `json:"key_route,omitempty"`
+	KeyCalls       int            `json:"key_route_calls"`
+	Routes         map[string]int `json:"routes"`
+	ProxyRefused   int64          `json:"proxy_refused"`
+	ProxyFailed    int64          `json:"proxy_failed"`          // requests cut off, e.g. by a kill
+	Interrupted    bool           `json:"interrupted,omitempty"` // a first attempt was killed on purpose
+	UploadRequests int            `json:"upload_requests"`
 }
 
 // figures are the numbers of one run that targets are judged on; a
@@ -53,12 +55,12 @@ type figures struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	PeakAnonMiB float64 `json:"peak_anon_mib"`
 	Calls       int     `json:"calls"`
-	// PatchBytes are tus PATCH body bytes that crossed the proxy, over
-	// every attempt of the run.
-	PatchBytes int64 `json:"patch_bytes"`
+	// UploadBytes are tus body bytes (PATCH, creation-with-upload POST)
+	// that crossed the proxy, over every attempt of the run.
+	UploadBytes int64 `json:"upload_bytes"`
 	// WireMiBPerSecond is the scenario's bytes over the time from the
-	// first PATCH's arrival at the proxy to the last PATCH's reply: upload
-	// throughput without start-up and lookups.
+	// first upload request's arrival at the proxy to the last one's
+	// reply: upload throughput without start-up and lookups.
 	WireMiBPerSecond float64 `json:"wire_mib_per_second,omitempty"`
 }
 
@@ -78,7 +80,7 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm
 	r.MaxRSSMiB = float64(run.MaxRSS) / (1 << 20)
 	r.Bytes = sc.Bytes
 	r.PeakAnonMiB = float64(run.PeakAnon) / (1 << 20)
-	if sc.Bytes > 0 && run.Err == nil {
+	if sc.Bytes > 0 && sc.KillAfter == 0 && run.Err == nil {
 		r.MiBPerSecond = float64(sc.Bytes) / (1 << 20) / run.Wall.Seconds()
 	}
 	r.Calls, r.Routes = calls.Total, calls.Routes
@@ -86,10 +88,10 @@ func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm
 		r.CallsPerItem = float64(calls.Total) / float64(sc.Items)
 	}
 	r.KeyCalls = calls.Routes[r.KeyRoute]
-	r.ProxyRefused = proxy.Refused()
-	patches := proxy.Patches()
-	r.PatchRequests, r.PatchBytes = patches.Requests, patches.Bytes
-	if span := patches.Span(); sc.Bytes > 0 && sc.KillAfter == 0 && span > 0 && run.Err == nil {
+	r.ProxyRefused, r.ProxyFailed, r.Interrupted = proxy.Refused(), proxy.Failed(), sc.KillAfter > 0
+	uploads := proxy.Uploads()
+	r.UploadRequests, r.UploadBytes = uploads.Requests, uploads.Bytes
+	if span := uploads.Span(); sc.Bytes > 0 && sc.KillAfter == 0 && span > 0 && run.Err == nil {
 		r.WireMiBPerSecond = float64(sc.Bytes) / (1 << 20) / span.Seconds()
 	}
 }
@@ -191,7 +193,7 @@ func (rep report) tables() []table {
 func (rep report) mainTable() table {
 	t := table{
 		title:  "Head to head (each row: a fresh emulator, same seeded state)",
-		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "wire MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "PATCHed", "key route calls"},
+		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "wire MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "upload bodies", "key route calls"},
 	}
 	for _, r := range rep.Results {
 		if r.Status == statusNA {
@@ -264,12 +266,12 @@ func wallRange(walls []float64) string {
 	return fmt.Sprintf("%.2f–%.2fs", slices.Min(walls), slices.Max(walls))
 }
 
-// patched is the PATCH traffic the proxy saw: MiB in how many requests.
+// patched is the upload traffic the proxy saw: MiB in how many requests.
 func patched(r result) string {
-	if r.PatchRequests == 0 {
+	if r.UploadRequests == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f MiB in %d", float64(r.PatchBytes)/(1<<20), r.PatchRequests)
+	return fmt.Sprintf("%.1f MiB in %d", float64(r.UploadBytes)/(1<<20), r.UploadRequests)
 }
 
 func optional(format string, v float64) string {
@@ -288,6 +290,9 @@ func (rep report) problems() []string {
 		}
 		if r.Logged != "" {
 			out = append(out, fmt.Sprintf("%s / %s: exit 0, but logged: %s", r.Scenario, r.Backend, r.Logged))
+		}
+		if r.ProxyFailed > 0 && !r.Interrupted {
+			out = append(out, fmt.Sprintf("%s / %s: %d requests failed between the proxy and the emulator", r.Scenario, r.Backend, r.ProxyFailed))
 		}
 		if r.ProxyRefused > 0 {
 			out = append(out, fmt.Sprintf("%s / %s: the proxy refused %d requests to other hosts", r.Scenario, r.Backend, r.ProxyRefused))
@@ -337,6 +342,21 @@ func (rep report) writeMarkdown(w io.Writer) {
 		}
 		fmt.Fprintln(w, "```")
 	}
+}
+
+// renderSaved prints the markdown report of a results.json, so a saved
+// run can be shown again with the current tables and targets.
+func renderSaved(jsonFile string, w io.Writer) error {
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		return err
+	}
+	var rep report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("%s: %w", jsonFile, err)
+	}
+	rep.writeMarkdown(w)
+	return nil
 }
 
 // save writes results.json and results.md into dir.

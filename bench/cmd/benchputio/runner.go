@@ -123,24 +123,24 @@ func (b *bench) execute(ctx context.Context, sc scenario, be backend, w *world, 
 		return b.plainUpload(ctx, env, local, name), nil
 	}
 	if sc.KillAfter > 0 {
-		first := runRclone(ctx, be, env, sc.args(w), proxy.AfterPatchBytes(sc.KillAfter))
+		first := runRclone(ctx, be, env, sc.args(w), proxy.AfterUploadBytes(sc.KillAfter))
 		if !first.Killed {
-			return first, fmt.Errorf("the first attempt ended by itself before %d PATCH bytes (%v)", sc.KillAfter, first.Err)
+			return first, fmt.Errorf("the first attempt ended by itself before sending %d upload bytes (%v)", sc.KillAfter, first.Err)
 		}
-		if err := waitPatchesAnswered(ctx, proxy); err != nil {
+		if err := waitUploadsAnswered(ctx, proxy); err != nil {
 			return first, err
 		}
 	}
 	return runRclone(ctx, be, env, sc.args(w), nil), nil
 }
 
-// waitPatchesAnswered waits until the server has finished with the PATCH a
-// killed client left behind, so the rerun meets a settled upload.
-func waitPatchesAnswered(ctx context.Context, proxy *mitm.Proxy) error {
+// waitUploadsAnswered waits until the server has finished with the upload
+// request a killed client left behind, so the rerun meets a settled upload.
+func waitUploadsAnswered(ctx context.Context, proxy *mitm.Proxy) error {
 	deadline := time.Now().Add(10 * time.Second)
-	for proxy.Patches().InFlight > 0 {
+	for proxy.Uploads().InFlight > 0 {
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("a PATCH of the killed attempt is still open after 10s")
+			return fmt.Errorf("an upload request of the killed attempt is still open after 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

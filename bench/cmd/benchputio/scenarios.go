@@ -34,7 +34,7 @@ type scenario struct {
 	// emulatorFeatures); if the emulator lacks it, the scenario is n/a.
 	Emulator string
 	// KillAfter, if > 0, makes the scenario a crash and a retry: a first
-	// attempt is SIGKILLed once that many PATCH body bytes have crossed
+	// attempt is SIGKILLed once that many tus body bytes have crossed
 	// the proxy, then the same command runs again and that run is measured.
 	KillAfter int64
 	seed      func(ctx context.Context, w *world) error
@@ -171,7 +171,7 @@ func scenarios(sz sizes, d *dataset) []scenario {
 		check: wantTree("mem", d.mem),
 	}, {
 		Name:  "resume-after-kill",
-		What:  fmt.Sprintf("copyto 1 × %d MiB, SIGKILLed after %d MiB PATCHed, then rerun", sz.ResumeMiB, sz.KillMiB),
+		What:  fmt.Sprintf("copyto 1 × %d MiB, SIGKILLed after %d MiB sent, then rerun", sz.ResumeMiB, sz.KillMiB),
 		Items: 1, Bytes: d.resume.bytes(), KeyRoute: routePatch,
 		KillAfter: sz.KillMiB << 20,
 		args: func(w *world) []string {

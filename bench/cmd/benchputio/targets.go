@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -15,15 +16,18 @@ type target struct {
 	Against string
 	value   func(bytes int64, f figures) float64 // bytes: of the scenario
 	unit    string                               // format of one value, e.g. "%.2f s"
-	Goal    float64
-	AtMost  bool // the goal is a ceiling, else a floor
+	Goal    float64                              // 0: shown for context, not judged
+	AtMost  bool                                 // the goal is a ceiling, else a floor
 }
 
-func wall(_ int64, f figures) float64         { return f.WallSeconds }
-func peakAnonMiB(_ int64, f figures) float64  { return f.PeakAnonMiB }
-func requests(_ int64, f figures) float64     { return float64(f.Calls) }
-func wireMiBps(_ int64, f figures) float64    { return f.WireMiBPerSecond }
-func patchedShare(n int64, f figures) float64 { return float64(f.PatchBytes) / float64(max(n, 1)) }
+func wall(_ int64, f figures) float64        { return f.WallSeconds }
+func peakAnonMiB(_ int64, f figures) float64 { return f.PeakAnonMiB }
+func requests(_ int64, f figures) float64    { return float64(f.Calls) }
+func wireMiBps(_ int64, f figures) float64   { return f.WireMiBPerSecond }
+func commandMiBps(n int64, f figures) float64 {
+	return float64(n) / (1 << 20) / max(f.WallSeconds, 1e-9)
+}
+func patchedShare(n int64, f figures) float64 { return float64(f.UploadBytes) / float64(max(n, 1)) }
 
 // targets are issue 7's goals for the standard run.
 func targets(sz sizes) []target {
@@ -32,6 +36,7 @@ func targets(sz sizes) []target {
 	out = append(out,
 		target{Figure: fmt.Sprintf("one %d MiB upload, wall", sz.LargeMiB), Scenario: "upload-large", Against: "upstream", value: wall, unit: "%.2f s", Goal: 0.8, AtMost: true},
 		target{Figure: "single-stream upload MiB/s on the wire, against one plain streaming PATCH", Scenario: "upload-large", Against: plainEntrant, value: wireMiBps, unit: "%.0f MiB/s", Goal: 0.9},
+		target{Figure: "the same over the whole command (start-up, lookups, creation included)", Scenario: "upload-large", Against: plainEntrant, value: commandMiBps, unit: "%.0f MiB/s"},
 		target{Figure: fmt.Sprintf("%d × %d MiB, --transfers %d, peak anon", sz.MemFiles, sz.MemMiB, sz.MemFiles), Scenario: "memory-transfers", Against: "upstream", value: peakAnonMiB, unit: "%.0f MiB", Goal: 0.25, AtMost: true},
 	)
 	for _, variant := range []struct{ scenario, label string }{{"upload-small", ""}, {"upload-small-cwu", ", creation-with-upload offered"}} {
@@ -41,7 +46,7 @@ func targets(sz sizes) []target {
 		)
 	}
 	return append(out, target{
-		Figure:   fmt.Sprintf("kill after %d MiB of a %d MiB upload, rerun: bytes PATCHed (both runs) / file size", sz.KillMiB, sz.ResumeMiB),
+		Figure:   fmt.Sprintf("kill after %d MiB of a %d MiB upload, rerun: upload bytes sent (both runs) / file size", sz.KillMiB, sz.ResumeMiB),
 		Scenario: "resume-after-kill", value: patchedShare, unit: "%.2f", Goal: 1.15, AtMost: true,
 	})
 }
@@ -98,7 +103,13 @@ func (t target) judge(results []result) verdict {
 		}
 		judged, label = judged/medians[t.Against], "ours / "+t.Against
 	}
+	// Judge what is shown: two decimals, far finer than the noise.
+	judged = math.Round(judged*100) / 100
 	v.Judged = fmt.Sprintf("%s %.2f", label, judged)
+	if t.Goal == 0 {
+		v.Met = "-"
+		return v
+	}
 	v.Met = "no"
 	if (t.AtMost && judged <= t.Goal) || (!t.AtMost && judged >= t.Goal) {
 		v.Met = "yes"
@@ -107,6 +118,9 @@ func (t target) judge(results []result) verdict {
 }
 
 func (t target) goal() string {
+	if t.Goal == 0 {
+		return "-"
+	}
 	if t.AtMost {
 		return fmt.Sprintf("≤ %.2f", t.Goal)
 	}

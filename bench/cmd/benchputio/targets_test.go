@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func runOf(scenario, backend string, bytes int64, each ...figures) result {
@@ -36,13 +37,30 @@ func TestJudgeFloorAgainstPlainEntrant(t *testing.T) {
 	if v.Reference != "500 MiB/s" || v.Judged != "ours / plain-patch 0.90" || v.Met != "yes" {
 		t.Fatalf("judge = %+v, want 450/500 = 0.90, met (a floor)", v)
 	}
+	results[1].Each = []figures{{WireMiBPerSecond: 449.8}}
+	if v := tg.judge(results); v.Judged != "ours / plain-patch 0.90" || v.Met != "yes" {
+		t.Fatalf("judge = %+v, want the shown 0.90 judged, not 0.8996", v)
+	}
+}
+
+func TestJudgeContextRowHasNoVerdict(t *testing.T) {
+	tg := target{Scenario: "s", Against: plainEntrant, value: commandMiBps, unit: "%.0f MiB/s"}
+	results := []result{
+		runOf("s", "upstream", 512<<20, figures{WallSeconds: 4}),
+		runOf("s", "ours", 512<<20, figures{WallSeconds: 2}),
+		runOf("s", plainEntrant, 512<<20, figures{WallSeconds: 1}),
+	}
+	v := tg.judge(results)
+	if v.Ours != "256 MiB/s" || v.Reference != "512 MiB/s" || v.Judged != "ours / plain-patch 0.50" || v.Met != "-" || v.goal() != "-" {
+		t.Fatalf("judge = %+v (goal %s), want 256 of 512 MiB/s, 0.50, no verdict", v, v.goal())
+	}
 }
 
 func TestJudgeOwnValueRelativeToBytes(t *testing.T) {
 	tg := target{Scenario: "k", value: patchedShare, unit: "%.2f", Goal: 1.15, AtMost: true}
 	results := []result{
-		runOf("k", "upstream", 100, figures{PatchBytes: 150}),
-		runOf("k", "ours", 100, figures{PatchBytes: 110}, figures{PatchBytes: 120}, figures{PatchBytes: 105}),
+		runOf("k", "upstream", 100, figures{UploadBytes: 150}),
+		runOf("k", "ours", 100, figures{UploadBytes: 110}, figures{UploadBytes: 120}, figures{UploadBytes: 105}),
 	}
 	if v := tg.judge(results); v.Ours != "1.10" || v.Upstream != "1.50" || v.Judged != "ours 1.10" || v.Met != "yes" {
 		t.Fatalf("judge = %+v, want ours 1.10 judged on its own, met", v)
@@ -75,5 +93,60 @@ func TestTargetTableSkipsScenariosNotSelected(t *testing.T) {
 	}
 	if row := strings.Join(tbl.rows[0], " | "); row != "4 × 128 MiB, --transfers 4, peak anon | 56 MiB | 280 MiB | - | ours / upstream 0.20 | ≤ 0.25 | yes" {
 		t.Fatalf("row = %s", row)
+	}
+}
+
+func TestMarkdownOpensWithTargetsAndTheNoiseNote(t *testing.T) {
+	rep := report{CPUs: 2, Runs: 3, Sizes: sizes{SmallFiles: 200}, Results: []result{
+		{Scenario: "upload-small-cwu", Backend: "upstream", Status: statusNA, Error: "emulator lacks the option"},
+		{Scenario: "upload-small-cwu", What: "copy", Backend: "ours", Status: statusNA, Error: "emulator lacks the option"},
+	}}
+	var md strings.Builder
+	rep.writeMarkdown(&md)
+	out := md.String()
+	for _, want := range []string{
+		"Absolute times are noisy",
+		"its -h has no option for creation-with-upload",
+		"| n/a (emulator lacks the option) | ≤ 0.60 | n/a |",
+		"| upload-small-cwu | copy | ours | n/a (emulator lacks the option) |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "API calls by route: upload-small-cwu") || strings.Contains(out, "Problems") {
+		t.Errorf("a scenario that did not run got a route table or a problem:\n%s", out)
+	}
+	if targets := strings.Index(out, "targets"); targets < 0 || targets > strings.Index(out, "Head to head") {
+		t.Error("the targets table does not come first")
+	}
+}
+
+func TestEnvDurationTakesZero(t *testing.T) {
+	for value, want := range map[string]time.Duration{"0": 0, "0s": 0, "45ms": 45 * time.Millisecond, "": standardLatency, "bad": standardLatency} {
+		t.Setenv("BENCH_TEST_LATENCY", value)
+		if got := envDuration("BENCH_TEST_LATENCY", standardLatency); got != want {
+			t.Errorf("envDuration(%q) = %s, want %s", value, got, want)
+		}
+	}
+}
+
+func TestRenderSavedMatchesTheRun(t *testing.T) {
+	rep := report{CPUs: 2, Runs: 1, Sizes: sizes{MemFiles: 4, MemMiB: 128}, Results: []result{
+		runOf("memory-transfers", "upstream", 0, figures{PeakAnonMiB: 280}),
+		runOf("memory-transfers", "ours", 0, figures{PeakAnonMiB: 56}),
+	}}
+	dir := t.TempDir()
+	if err := rep.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	var again strings.Builder
+	if err := renderSaved(dir+"/results.json", &again); err != nil {
+		t.Fatal(err)
+	}
+	var first strings.Builder
+	rep.writeMarkdown(&first)
+	if again.String() != first.String() {
+		t.Fatalf("rendered from JSON:\n%s\nwant what the run wrote:\n%s", again.String(), first.String())
 	}
 }

@@ -104,7 +104,8 @@ type Proxy struct {
 	inner   *http.Server               // requests inside the tunnels
 	tunnels *connListener
 	refused atomic.Int64
-	patches patchMeter
+	failed  atomic.Int64
+	uploads uploadMeter
 }
 
 // Config says where a Proxy forwards to and for which names.
@@ -140,7 +141,7 @@ func Start(ca *CA, cfg Config) (*Proxy, error) {
 	}
 	p.Addr = ln.Addr().String()
 	p.tunnels = newConnListener(ln.Addr())
-	p.inner = &http.Server{Handler: p.patches.meterPatches(p.forwarder()), ReadHeaderTimeout: time.Minute}
+	p.inner = &http.Server{Handler: p.uploads.meterUploads(p.forwarder()), ReadHeaderTimeout: time.Minute}
 	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveConnect), ReadHeaderTimeout: time.Minute}
 	go func() { _ = p.inner.Serve(p.tunnels) }()
 	go func() { _ = p.outer.Serve(ln) }()
@@ -154,12 +155,17 @@ func (p *Proxy) URL() string { return "http://" + p.Addr }
 // one of its hosts on port 443.
 func (p *Proxy) Refused() int64 { return p.refused.Load() }
 
-// Patches reports the tus PATCH traffic so far.
-func (p *Proxy) Patches() PatchStats { return p.patches.snapshot() }
+// Failed counts requests the proxy could not complete with the target,
+// typically because the client went away mid-request (a killed rclone).
+// They are counted, not logged, so that a planned kill stays quiet.
+func (p *Proxy) Failed() int64 { return p.failed.Load() }
 
-// AfterPatchBytes returns a channel that is closed once at least n PATCH
+// Uploads reports the tus upload-body traffic so far.
+func (p *Proxy) Uploads() UploadStats { return p.uploads.snapshot() }
+
+// AfterUploadBytes returns a channel that is closed once at least n tus
 // body bytes have crossed the proxy, e.g. to kill a client mid-upload.
-func (p *Proxy) AfterPatchBytes(n int64) <-chan struct{} { return p.patches.after(n) }
+func (p *Proxy) AfterUploadBytes(n int64) <-chan struct{} { return p.uploads.after(n) }
 
 // Close stops the proxy and every tunnel.
 func (p *Proxy) Close() error {
@@ -207,6 +213,10 @@ func (p *Proxy) forwarder() http.Handler {
 			pr.SetURL(p.target)
 			pr.Out.Header.Set("X-Forwarded-Proto", "https")
 			pr.Out.Header.Set("X-Forwarded-Host", pr.In.Host)
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			p.failed.Add(1)
+			w.WriteHeader(http.StatusBadGateway)
 		},
 	}
 	if p.delay <= 0 {

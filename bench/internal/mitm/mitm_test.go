@@ -91,20 +91,21 @@ func TestDelayEachRequest(t *testing.T) {
 	}
 }
 
-func TestCountsPatchBodyBytes(t *testing.T) {
+func TestCountsUploadBodyBytes(t *testing.T) {
 	p, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
 	}), 0)
-	half := p.AfterPatchBytes(1000)
+	half := p.AfterUploadBytes(1000)
 	for _, req := range []struct {
-		method string
-		size   int
-	}{{http.MethodPatch, 700}, {http.MethodPost, 5000}, {http.MethodPatch, 600}} {
+		method, contentType string
+		size                int
+	}{{http.MethodPatch, "application/offset+octet-stream", 700}, {http.MethodPost, "application/x-www-form-urlencoded", 5000}, {http.MethodPost, "application/offset+octet-stream", 100}, {http.MethodPatch, "application/offset+octet-stream", 500}} {
 		r, err := http.NewRequest(req.method, "https://api.put.io/files/x", strings.NewReader(strings.Repeat("a", req.size)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.Header.Set("Content-Type", req.contentType)
 		resp, err := client.Do(r)
 		if err != nil {
 			t.Fatal(err)
@@ -114,23 +115,40 @@ func TestCountsPatchBodyBytes(t *testing.T) {
 	select {
 	case <-half:
 	default:
-		t.Error("AfterPatchBytes(1000) not closed after 1300 PATCH bytes")
+		t.Error("AfterUploadBytes(1000) not closed after 1300 upload bytes")
 	}
-	got := p.Patches()
-	if got.Requests != 2 || got.Bytes != 1300 || got.InFlight != 0 {
-		t.Errorf("Patches() = %d requests, %d bytes, %d in flight; want 2 PATCHes, 1300 bytes (the POST left out), none in flight", got.Requests, got.Bytes, got.InFlight)
+	got := p.Uploads()
+	if got.Requests != 3 || got.Bytes != 1300 || got.InFlight != 0 {
+		t.Errorf("Uploads() = %d requests, %d bytes, %d in flight; want 2 PATCHes and a creation-with-upload POST, 1300 bytes (the form POST left out), none in flight", got.Requests, got.Bytes, got.InFlight)
 	}
 	if got.Span() <= 0 {
-		t.Errorf("Span() = %s, want the time between the first PATCH and the last reply", got.Span())
+		t.Errorf("Span() = %s, want the time between the first upload request and the last reply", got.Span())
 	}
 	select {
-	case <-p.AfterPatchBytes(1300):
+	case <-p.AfterUploadBytes(1300):
 	default:
-		t.Error("AfterPatchBytes for bytes already seen is not closed at once")
+		t.Error("AfterUploadBytes for bytes already seen is not closed at once")
 	}
 	select {
-	case <-p.AfterPatchBytes(1301):
-		t.Error("AfterPatchBytes(1301) closed after 1300 bytes")
+	case <-p.AfterUploadBytes(1301):
+		t.Error("AfterUploadBytes(1301) closed after 1300 bytes")
 	default:
+	}
+}
+
+func TestCountsRequestsCutOffFromTheTarget(t *testing.T) {
+	p, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close() // the target goes away without a reply
+		}
+	}), 0)
+	resp, err := client.Get("https://api.put.io/v2/files/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || p.Failed() != 1 {
+		t.Fatalf("status %d, Failed() = %d; want 502 and 1", resp.StatusCode, p.Failed())
 	}
 }

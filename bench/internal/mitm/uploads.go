@@ -7,30 +7,32 @@ import (
 	"time"
 )
 
-// PatchStats is what the proxy saw of tus PATCH requests: body bytes that
-// crossed it and the span from the first PATCH's arrival to the last one's
-// reply. Measured on the wire, it needs no help from the server.
-type PatchStats struct {
+// UploadStats is what the proxy saw of tus upload bodies (every PATCH,
+// and a creation POST that carries bytes under creation-with-upload): body
+// bytes that crossed it and the span from the first such request's
+// arrival to the last one's reply. Measured on the wire, it needs no help
+// from the server.
+type UploadStats struct {
 	Requests int
-	InFlight int // PATCHes not yet answered
+	InFlight int // requests not yet answered
 	Bytes    int64
-	First    time.Time // arrival of the first PATCH
-	Last     time.Time // end of the last PATCH's reply
+	First    time.Time // arrival of the first request
+	Last     time.Time // end of the last request's reply
 }
 
-// Span is the time from the first PATCH to the end of the last one.
-func (s PatchStats) Span() time.Duration {
+// Span is the time from the first request to the end of the last one.
+func (s UploadStats) Span() time.Duration {
 	if s.First.IsZero() || s.Last.Before(s.First) {
 		return 0
 	}
 	return s.Last.Sub(s.First)
 }
 
-// patchMeter accumulates PatchStats and wakes waiters once enough bytes
+// uploadMeter accumulates UploadStats and wakes waiters once enough bytes
 // have gone by.
-type patchMeter struct {
+type uploadMeter struct {
 	mu      sync.Mutex
-	stats   PatchStats
+	stats   UploadStats
 	waiters []byteWaiter
 }
 
@@ -39,13 +41,13 @@ type byteWaiter struct {
 	ch    chan struct{}
 }
 
-func (m *patchMeter) snapshot() PatchStats {
+func (m *uploadMeter) snapshot() UploadStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.stats
 }
 
-func (m *patchMeter) started(now time.Time) {
+func (m *uploadMeter) started(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Requests++
@@ -55,7 +57,7 @@ func (m *patchMeter) started(now time.Time) {
 	}
 }
 
-func (m *patchMeter) finished(now time.Time) {
+func (m *uploadMeter) finished(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.InFlight--
@@ -64,7 +66,7 @@ func (m *patchMeter) finished(now time.Time) {
 	}
 }
 
-func (m *patchMeter) add(n int64) {
+func (m *uploadMeter) add(n int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Bytes += n
@@ -80,7 +82,7 @@ func (m *patchMeter) add(n int64) {
 }
 
 // after returns a channel closed once at least n body bytes have passed.
-func (m *patchMeter) after(n int64) <-chan struct{} {
+func (m *uploadMeter) after(n int64) <-chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := make(chan struct{})
@@ -92,11 +94,15 @@ func (m *patchMeter) after(n int64) <-chan struct{} {
 	return ch
 }
 
-// meterPatches counts the body bytes of PATCH requests as the target reads
-// them, so a client killed mid-body is counted for what it really sent.
-func (m *patchMeter) meterPatches(next http.Handler) http.Handler {
+// tusBodyType marks a request body as upload bytes, in a PATCH and in a
+// creation-with-upload POST alike.
+const tusBodyType = "application/offset+octet-stream"
+
+// meterUploads counts the body bytes of tus upload requests as the target
+// reads them, so a client killed mid-body is counted for what it sent.
+func (m *uploadMeter) meterUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPatch {
+		if r.Method != http.MethodPatch && r.Header.Get("Content-Type") != tusBodyType {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -109,7 +115,7 @@ func (m *patchMeter) meterPatches(next http.Handler) http.Handler {
 
 type countingBody struct {
 	io.ReadCloser
-	m *patchMeter
+	m *uploadMeter
 }
 
 func (b countingBody) Read(p []byte) (int, error) {
