@@ -183,6 +183,19 @@ func TestCaptchaMessageFromRclone(t *testing.T) {
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("a captcha should stop rclone at once; it took %v", took)
 	}
+
+	// A copy that meets a captcha mid-run stops too, without its --retries.
+	plain := startEmulator(t)
+	r = newRemote(t, plain)
+	plain.inject(t, map[string]any{"route": "POST /files/", "status": 429, "error_type": "RATE_LIMIT_ERROR",
+		"headers": map[string]string{"X-Ratelimit-Action": "captcha-needed", "X-Ratelimit-Id": "e2e"}})
+	res = r.run(t, "copy", localTree(t, map[string][]byte{"a.txt": []byte("a")}), path("dst"))
+	if res.code == 0 || !strings.Contains(res.stderr, "https://app.put.io/captcha/e2e") || strings.Contains(res.stderr, "Attempt 2/") {
+		t.Errorf("copy should stop at the captcha, without retrying the run:\n%s", res)
+	}
+	if n := plain.calls(t, "POST /files/"); n != 1 {
+		t.Errorf("the upload was tried %d times, want once", n)
+	}
 }
 
 func TestBackendHelpShowsEveryCommandWithItsOptions(t *testing.T) {

@@ -5,19 +5,22 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 const (
-	copyRoute  = "POST /v2/files/copy"
-	moveRoute  = "POST /v2/files/move"
-	touchRoute = "POST /v2/files/touch"
+	copyRoute   = "POST /v2/files/copy"
+	moveRoute   = "POST /v2/files/move"
+	touchRoute  = "POST /v2/files/touch"
+	renameRoute = "POST /v2/files/rename"
 )
 
 // assertOnlyFile checks dir holds exactly one item, named name, with data
@@ -33,6 +36,43 @@ func assertOnlyFile(t *testing.T, acct *putiotest.Account, dir, name, data strin
 	require.NoError(t, err)
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
 	return stat
+}
+
+// assertOnlyFileNamed checks the file at p (in the root) has data and the
+// test mod time.
+func assertOnlyFileNamed(t *testing.T, acct *putiotest.Account, p, data string) putiotest.File {
+	t.Helper()
+	got, err := acct.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, data, string(got))
+	stat, err := acct.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, testModTime, stat.UpdatedAt.UTC(), "mod time of %s", p)
+	return stat
+}
+
+// injectAfter returns opts for a server that injects fault once n calls
+// of fault.Route have been served after setServer is given the server, to
+// hit a later call of a route. The fault is injected before the nth reply
+// leaves, so the next call meets it.
+func injectAfter(opts putiotest.Options, n int, fault putiotest.Fault) (_ putiotest.Options, setServer func(*putiotest.Server)) {
+	var srv atomic.Pointer[putiotest.Server]
+	var served atomic.Int64
+	opts.OnRequest = func(entry putiotest.LogEntry) {
+		s := srv.Load()
+		if s == nil || entry.Route != fault.Route {
+			return
+		}
+		if served.Add(1) == int64(n) {
+			_ = s.Inject(fault)
+		}
+	}
+	return opts, func(s *putiotest.Server) {
+		srv.Store(s)
+		if n == 0 {
+			_ = s.Inject(fault)
+		}
+	}
 }
 
 // A copy whose reply is lost after put.io made it is found, not made
@@ -55,27 +95,35 @@ func TestCopyReplyLost(t *testing.T) {
 
 // Copying over an existing file, every step of which loses its reply
 // once after doing its work, ends with one file of the new bytes, the old
-// one in the trash and no temporary name.
+// one in the trash and no temporary name: whether put.io takes a repeated
+// rename to the name an item already has or refuses it as a clash.
 func TestCopyOverExistingRepliesLost(t *testing.T) {
-	for _, route := range []string{copyRoute, deleteRoute, "POST /v2/files/rename", touchRoute} {
-		t.Run(route, func(t *testing.T) {
-			ctx := context.Background()
-			f, srv, acct := newTestFs(t, nil)
-			src := seedObject(t, f, acct, "a.txt", []byte("new"))
-			old, err := acct.Put("dst/a.txt", []byte("old"), testModTime)
-			require.NoError(t, err)
-			// The first copy is refused for the name; the fault hits the next call.
-			require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
-			require.NoError(t, srv.Inject(putiotest.Fault{Route: route, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	for _, refuseSameName := range []bool{false, true} {
+		for _, step := range []struct {
+			route string
+			after int // calls of route served before the one that loses its reply
+		}{{copyRoute, 0}, {renameRoute, 0}, {renameRoute, 1}, {deleteRoute, 0}, {touchRoute, 0}} {
+			t.Run(fmt.Sprintf("%s#%d/refuseSameName=%v", step.route, step.after+1, refuseSameName), func(t *testing.T) {
+				ctx := context.Background()
+				lost := putiotest.Fault{Route: step.route, AfterWork: true, Status: http.StatusBadGateway, Times: 1}
+				opts, setServer := injectAfter(putiotest.Options{RefuseSameName: refuseSameName}, step.after, lost)
+				f, srv, acct := newTestFs(t, nil, opts)
+				src := seedObject(t, f, acct, "a.txt", []byte("new"))
+				old, err := acct.Put("dst/a.txt", []byte("old"), testModTime)
+				require.NoError(t, err)
+				// The first copy is refused for the name; the fault hits a later call.
+				require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+				setServer(srv)
 
-			_, err = f.Copy(ctx, src, "dst/a.txt")
+				_, err = f.Copy(ctx, src, "dst/a.txt")
 
-			require.NoError(t, err)
-			assertOnlyFile(t, acct, "dst", "a.txt", "new")
-			trash := acct.Trash()
-			require.Len(t, trash, 1)
-			assert.Equal(t, old.ID, trash[0].ID)
-		})
+				require.NoError(t, err)
+				assertOnlyFile(t, acct, "dst", "a.txt", "new")
+				trash := acct.Trash()
+				require.Len(t, trash, 1)
+				assert.Equal(t, old.ID, trash[0].ID)
+			})
+		}
 	}
 }
 
@@ -115,25 +163,66 @@ func TestCopyTempNameTooLongFallsBack(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
 }
 
-// When the step after the temporary copy fails, the temporary copy goes
-// and the file in the way stays.
-func TestCopyViaTempNameFailureRemovesTempCopy(t *testing.T) {
+// When a rename of a copy over an existing file is refused (the one that
+// moves the old file aside, or the one that moves the copy into place),
+// the old file is back at its name with its bytes, id and mod time, and
+// the temporary copy is gone, with hard_delete too: nothing else was
+// deleted.
+func TestCopyOverExistingRenameRefused(t *testing.T) {
+	for after := range 2 {
+		t.Run(fmt.Sprintf("rename#%d", after+1), func(t *testing.T) {
+			ctx := context.Background()
+			refused := putiotest.Fault{Route: renameRoute, Status: http.StatusForbidden, Times: 1}
+			opts, setServer := injectAfter(putiotest.Options{}, after, refused)
+			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"}, opts)
+			src := seedObject(t, f, acct, "a.txt", []byte("new"))
+			old, err := acct.Put("b.txt", []byte("old"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+			setServer(srv)
+
+			_, err = f.Copy(ctx, src, "b.txt")
+
+			require.Error(t, err)
+			assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+			stat := assertOnlyFileNamed(t, acct, "b.txt", "old")
+			assert.Equal(t, old.ID, stat.ID)
+			assert.Empty(t, acct.Trash(), "nothing deleted but the temporary copy")
+		})
+	}
+}
+
+// When the old file can't be deleted once the copy is in place, the copy
+// stands and the old file is kept under its temporary name.
+func TestCopyOverExistingDeleteRefusedKeepsOld(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
 	src := seedObject(t, f, acct, "a.txt", []byte("new"))
-	_, err := acct.Put("b.txt", []byte("old"), testModTime)
+	old, err := acct.Put("b.txt", []byte("old"), testModTime)
 	require.NoError(t, err)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: deleteRoute, Status: http.StatusForbidden, Times: 1}))
 
 	_, err = f.Copy(ctx, src, "b.txt")
 
-	require.Error(t, err)
-	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
-	got, err := acct.ReadFile("b.txt")
+	require.NoError(t, err)
+	assertOnlyFileNamed(t, acct, "b.txt", "new")
+	all := names(t, acct, "")
+	require.Len(t, all, 3)
+	var aside string
+	for _, name := range all {
+		if strings.HasPrefix(name, "b.txt.rclone-old-") {
+			aside = name
+		}
+	}
+	require.NotEmpty(t, aside, "the old file kept, in %q", all)
+	got, err := acct.ReadFile(aside)
 	require.NoError(t, err)
 	assert.Equal(t, "old", string(got))
-	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
+	stat, err := acct.Stat(aside)
+	require.NoError(t, err)
+	assert.Equal(t, old.ID, stat.ID)
+	assert.Empty(t, acct.Trash())
 }
 
 // A move or copy whose touch fails has still moved or copied the file:
@@ -159,6 +248,40 @@ func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
 			assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
 			want := map[string][]string{"move": {"b.txt"}, "copy": {"a.txt", "b.txt"}}[name]
 			assert.ElementsMatch(t, want, names(t, acct, ""))
+		})
+	}
+}
+
+// When the outcome of a copy over an existing file can't be settled (the
+// copy's rename keeps losing its replies, or putting the old file back is
+// refused), nothing is deleted: the new and the old bytes are both still
+// there, and the error says so.
+func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"copy rename replies lost":   {Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
+		"old file can't be put back": {Route: renameRoute, Status: http.StatusForbidden},
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts, setServer := injectAfter(putiotest.Options{}, 1, fault) // every rename after the first
+			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"}, opts)
+			ctx := fewRetries(f, 2)
+			src := seedObject(t, f, acct, "a.txt", []byte("new"))
+			_, err := acct.Put("b.txt", []byte("old"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+			setServer(srv)
+
+			_, err = f.Copy(ctx, src, "b.txt")
+
+			require.ErrorContains(t, err, "nothing deleted")
+			var contents []string
+			for _, name := range names(t, acct, "") {
+				data, err := acct.ReadFile(name)
+				require.NoError(t, err)
+				contents = append(contents, string(data))
+			}
+			assert.ElementsMatch(t, []string{"new", "new", "old"}, contents, "the source, the copy and the old file")
+			assert.Empty(t, acct.Trash())
 		})
 	}
 }

@@ -44,6 +44,10 @@ func (e *captchaError) Error() string {
 
 func (e *captchaError) Unwrap() error { return e.cause }
 
+// Fatal tells rclone to stop the whole run (no --retries either): every
+// request fails the same way until the captcha is solved.
+func (e *captchaError) Fatal() bool { return true }
+
 // isCaptcha reports a captcha-needed refusal.
 func isCaptcha(err error) bool {
 	var captcha *captchaError

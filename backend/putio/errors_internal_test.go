@@ -9,6 +9,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,6 +29,7 @@ func TestCaptchaStopsAtOnceWithTheCaptchaURL(t *testing.T) {
 	assert.Contains(t, err.Error(), "browser")
 	assert.Contains(t, err.Error(), "run the command again")
 	assert.True(t, f.gate.blockedUntil.Before(time.Now()), "the gate holds nothing for a captcha")
+	assert.True(t, fserrors.IsFatalError(err), "a sync stops at once, without --retries")
 }
 
 func TestCaptchaModeOfTheEmulatorsRateLimit(t *testing.T) {

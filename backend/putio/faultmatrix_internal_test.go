@@ -27,7 +27,7 @@ import (
 // tree must be as it was. In both cases nothing may be left behind: no
 // temporary names, no unfinished uploads, no trash entries the operation
 // should not make. docs/reliability.md shows the expected outcomes
-// (fault_matrix_doc_internal_test.go keeps it in step).
+// (faultmatrix_doc_internal_test.go keeps it in step).
 
 var (
 	originalData = pattern(3000, 1)
@@ -66,10 +66,9 @@ type matrixOp struct {
 	after []string
 	trash []string
 	check func(c *cell) // more checks after success
-	// refused, if set, is the outcome without a fault; expect overrides
-	// the outcome under the named faults.
+	// refused, if set, is the outcome without a fault (faultOutcomes
+	// may override it under a fault).
 	refused outcome
-	expect  map[string]outcome
 }
 
 const (

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strconv"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -148,15 +147,17 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 // the page arrives; malformed ones are reported, skipped and counted. put.io
 // answers a bad or expired cursor with 400: the listing then starts over
 // once, handing on only items not yet seen, and fails if it happens again,
-// so that a listing never comes back silently incomplete.
+// so that a listing never comes back silently incomplete. A server that
+// goes round in circles (a cursor it gave before, or a page of nothing but
+// items already listed) fails the listing rather than spin forever.
 func walkPages[T any, P interface {
 	*T
 	Validate() error
 	Key() int64
 }](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, each func(items []T, skipped int) error) error {
 	call := first
-	var previous string
-	var seen []int64 // keys handed on, sorted once the listing restarts
+	cursors := map[string]bool{} // given since the listing (re)started
+	seen := map[int64]bool{}     // keys handed on
 	restarted := false
 	for {
 		var out api.Page[T, P]
@@ -166,8 +167,7 @@ func walkPages[T any, P interface {
 				return fmt.Errorf("putio: listing %s: put.io refused the continuation cursor again after the listing was restarted, so the listing is incomplete; try again later: %w", first.path, err)
 			}
 			fs.Logf(f, "listing %s: put.io refused the continuation cursor (%v); restarting the listing", first.path, err)
-			restarted, call, previous = true, first, ""
-			slices.Sort(seen)
+			restarted, call, cursors = true, first, map[string]bool{}
 			continue
 		}
 		if err != nil {
@@ -175,12 +175,9 @@ func walkPages[T any, P interface {
 		}
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
-		if restarted {
-			items = unseen[T, P](items, seen)
-		} else {
-			for i := range items {
-				seen = append(seen, P(&items[i]).Key())
-			}
+		items, repeated := unseen[T, P](items, seen)
+		if repeated && len(items) == 0 && !restarted {
+			return fmt.Errorf("putio: listing %s: the server sent a page of items it had already listed; try again later", first.path)
 		}
 		if err := each(items, len(problems)); err != nil {
 			return err
@@ -189,10 +186,10 @@ func walkPages[T any, P interface {
 		switch {
 		case cursor == "":
 			return nil
-		case cursor == previous && len(out.Items()) == 0:
-			return fmt.Errorf("putio: listing %s: the server repeats an empty page; try again later", first.path)
+		case cursors[cursor]:
+			return fmt.Errorf("putio: listing %s: the server repeats a page it sent before (cursor %q), so the listing would never end; try again later", first.path, cursor)
 		}
-		previous = cursor
+		cursors[cursor] = true
 		call = apiCall{
 			method: http.MethodPost,
 			path:   continuePath,
@@ -201,18 +198,23 @@ func walkPages[T any, P interface {
 	}
 }
 
-// unseen drops the items whose keys are in sorted.
+// unseen drops the items whose keys are in seen, adds the others to it,
+// and reports whether it dropped any.
 func unseen[T any, P interface {
 	*T
 	Key() int64
-}](items []T, sorted []int64) []T {
-	fresh := items[:0]
+}](items []T, seen map[int64]bool) (fresh []T, dropped bool) {
+	fresh = items[:0]
 	for i := range items {
-		if _, found := slices.BinarySearch(sorted, P(&items[i]).Key()); !found {
-			fresh = append(fresh, items[i])
+		key := P(&items[i]).Key()
+		if seen[key] {
+			dropped = true
+			continue
 		}
+		seen[key] = true
+		fresh = append(fresh, items[i])
 	}
-	return fresh
+	return fresh, dropped
 }
 
 // reportSkipped logs malformed items left out of a listing and counts

@@ -108,15 +108,19 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (refu
 			ids[i] = batch[i].ID.String()
 		}
 		var out api.MoveReply
-		err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
+		replyLost, err := f.callMutation(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
 			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dirID}}}, &out)
 		if err != nil {
 			return refused, done, err
 		}
 		for _, failure := range out.Errors {
+			failed := (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+			if replyLost && mayBeEcho(failed) && f.movedBefore(ctx, batch, failure.ID, dirID) {
+				continue
+			}
 			refused[failure.ID] = failure.ErrorType
 			if failure.ErrorType != errTypeNameExists && err == nil {
-				err = (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
+				err = failed
 			}
 		}
 		if err != nil {
@@ -126,16 +130,28 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (refu
 	return refused, len(items), nil
 }
 
+// movedBefore reports whether the item id of batch is in dirID under its
+// name: a try whose reply was lost moved it, and the repeat, refused for
+// it, is no clash.
+func (f *Fs) movedBefore(ctx context.Context, batch []api.File, id api.ID, dirID string) bool {
+	for i := range batch {
+		if batch[i].ID == id {
+			return f.isAt(ctx, id, dirID, batch[i].Name)
+		}
+	}
+	return false
+}
+
 // restoreModTimes gives moved files back the modification times they had,
 // one touch per distinct time.
 func (f *Fs) restoreModTimes(ctx context.Context, moved []api.File) error {
 	byTime := map[time.Time][]string{}
 	var order []time.Time
 	for _, item := range moved {
-		if item.IsDir() {
-			continue // this backend does not set folder times
-		}
 		t := item.ModTime()
+		if item.IsDir() || t.IsZero() {
+			continue // no folder times; no year 1 for an item put.io gave no time
+		}
 		if byTime[t] == nil {
 			order = append(order, t)
 		}

@@ -3,7 +3,6 @@ package putio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -181,74 +180,62 @@ func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, 
 	return nil, clash
 }
 
-// copyViaTempName handles a copy refused for a name clash (real or the
-// spurious one put.io is known for): copy under a temporary name, and
-// only once that copy exists delete the file in the way and rename. On
-// failure the temporary copy is deleted again, past the trash.
-func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
-	tempLeaf := f.tempName(leaf, ".rclone-copy-"+strconv.FormatInt(time.Now().UnixNano()%1e8, 36))
-	item, err := f.copyItem(ctx, src, dirID, tempLeaf)
-	if hasType(err, errTypeNameTooLong) {
-		return nil, fs.ErrorCantCopy // rclone downloads and uploads instead
-	}
-	if err != nil {
-		return nil, err
-	}
-	existing, err := f.getChild(ctx, dirID, leaf)
-	switch {
-	case err == nil && existing.ID == src.info.ID:
-		err = fmt.Errorf("putio: can't copy %q onto itself", leaf)
-	case err == nil && existing.IsDir():
-		err = fmt.Errorf("putio: can't copy over folder %q", leaf)
-	case err == nil:
-		err = f.deleteItems(ctx, existing.ID.String())
-	case hasStatus(err, http.StatusNotFound):
-		err = nil
-	}
-	if err == nil {
-		err = f.rename(ctx, item.ID.String(), leaf)
-	}
-	if err != nil {
-		logIgnored(nil, "removing the temporary copy "+tempLeaf, f.discardTemp(ctx, item.ID.String()))
-		return nil, err
-	}
-	item.Name = f.serverName(leaf)
-	return item, nil
-}
-
-// tempName is leaf with suffix, leaf shortened so that put.io's name limit
-// holds for the name sent.
-func (f *Fs) tempName(leaf, suffix string) string {
-	runes := []rune(leaf)
-	for len(runes) > 0 && len(f.serverName(string(runes)+suffix)) > maxNameBytes {
-		runes = runes[:len(runes)-1]
-	}
-	return string(runes) + suffix
-}
-
-// rename gives the item id a new name in place.
-func (f *Fs) rename(ctx context.Context, id, leaf string) error {
-	return f.callJSON(ctx, apiCall{
+// rename gives the item id in dirID the name leaf. A name clash after a
+// try whose reply was lost is that try's success if leaf is now id.
+func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
+	name := f.serverName(leaf)
+	replyLost, err := f.callMutation(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
-		form:   url.Values{"file_id": {id}, "name": {f.serverName(leaf)}},
+		form:   url.Values{"file_id": {id.String()}, "name": {name}},
 	}, &api.Empty{})
-}
-
-// moveItem moves and renames one item.
-func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
-	return f.move(ctx, url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {f.serverName(leaf)}})
-}
-
-// move calls files/move. Its per-item failures can come back with HTTP
-// 200, so the body is checked too.
-func (f *Fs) move(ctx context.Context, form url.Values) error {
-	var out api.MoveReply
-	err := f.callJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move", form: form}, &out)
-	if err != nil {
-		return err
+	if replyLost && hasType(err, errTypeNameExists) {
+		return f.confirmAt(ctx, id, dirID, name, err)
 	}
-	return out.Err()
+	return err
+}
+
+// moveItem moves and renames one item. files/move can report a failure
+// with HTTP 200, so the body is checked too. A name clash, or a "not
+// found" for the item, after a try whose reply was lost is that try's
+// success if the item is now at the target.
+func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
+	name := f.serverName(leaf)
+	var out api.MoveReply
+	replyLost, err := f.callMutation(ctx, apiCall{
+		method: http.MethodPost,
+		path:   "/v2/files/move",
+		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
+	}, &out)
+	if err == nil {
+		err = out.Err()
+	}
+	if replyLost && mayBeEcho(err) {
+		return f.confirmAt(ctx, parseID(id), dirID, name, err)
+	}
+	return err
+}
+
+// mayBeEcho reports the failures a repeated rename or move meets when
+// its lost first try did the work: the name is taken (by the item
+// itself), or the item is no longer where the repeat looks for it.
+func mayBeEcho(err error) bool {
+	return hasType(err, errTypeNameExists) || hasStatus(err, http.StatusNotFound)
+}
+
+// confirmAt returns nil if the item named name in dirID is id, else
+// failure.
+func (f *Fs) confirmAt(ctx context.Context, id api.ID, dirID, name string, failure error) error {
+	if f.isAt(ctx, id, dirID, name) {
+		return nil
+	}
+	return failure
+}
+
+// isAt reports whether the item named name in dirID is id.
+func (f *Fs) isAt(ctx context.Context, id api.ID, dirID, name string) bool {
+	item, err := f.getChildNamed(ctx, dirID, name)
+	return err == nil && item.ID == id
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets
@@ -274,6 +261,9 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 // counted, not returned: an error would have rclone redo a finished move
 // or copy, with the source gone or a second copy made.
 func (o *Object) restoreModTime(ctx context.Context, done string, modTime time.Time) {
+	if modTime.IsZero() {
+		return // put.io gave the source no time: writing year 1 would be worse than its reset
+	}
 	err := o.setModTime(ctx, modTime)
 	if err == nil {
 		return

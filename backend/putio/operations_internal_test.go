@@ -545,6 +545,40 @@ func TestListStopsOnRepeatedCursor(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK, Body: stuck}))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/list/continue", Status: http.StatusOK, Body: stuck}))
 	_, err := f.List(context.Background(), "")
-	require.ErrorContains(t, err, "repeats an empty page")
+	require.ErrorContains(t, err, "repeats a page")
 	assert.Equal(t, 1, srv.Calls("POST /v2/files/list/continue"))
+}
+
+// Nor does one whose cursors go round in circles over pages with items,
+// or one that hands out new cursors for pages of items already listed.
+func TestListStopsOnCycle(t *testing.T) {
+	item := func(id int) string {
+		return fmt.Sprintf(`{"id":%d,"name":"f%d","size":1,"updated_at":"2020-01-01T00:00:00"}`, id, id)
+	}
+	for name, test := range map[string]struct {
+		pages []putiotest.Fault // after the first, on the continue route
+		want  string
+	}{
+		"cursor cycle":            {[]putiotest.Fault{page(item(2), `"B"`), page(item(3), `"A"`), page(item(2), `"B"`)}, "repeats a page"},
+		"same items, new cursors": {[]putiotest.Fault{page(item(2), `"B"`), page(item(1)+","+item(2), `"C"`)}, "already listed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f, srv, _ := newTestFs(t, nil)
+			require.NoError(t, srv.Inject(onRoute(listRoute, page(item(1), `"A"`))))
+			for _, p := range test.pages {
+				require.NoError(t, srv.Inject(onRoute(continueRoute, p)))
+			}
+			// Then the cycle goes on for as long as anyone asks.
+			last := test.pages[len(test.pages)-1]
+			last.Times = 0
+			require.NoError(t, srv.Inject(onRoute(continueRoute, last)))
+
+			_, err := f.List(ctx, "")
+
+			require.ErrorContains(t, err, test.want)
+			assert.NoError(t, ctx.Err(), "failed at once, not by timing out")
+		})
+	}
 }

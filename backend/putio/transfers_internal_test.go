@@ -5,15 +5,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/vfs"
-	"github.com/rclone/rclone/vfs/vfscommon"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -284,42 +281,4 @@ func TestTransfersListsATransferWhoseFolderIsGone(t *testing.T) {
 	require.Len(t, listed, 1)
 	assert.Empty(t, listed[0].Folder)
 	assert.Equal(t, folder.ID, listed[0].FolderID)
-}
-
-// The media-server case: a mount with a 1 h dir cache sees a transfer's
-// file once put.io finishes it, through the change feed.
-func TestVFSSeesAFinishedTransfer(t *testing.T) {
-	f, srv, acct := newTestFs(t, nil)
-	seedObject(t, f, acct, "incoming/old.mkv", []byte("old"))
-	vfsOpt := vfscommon.Opt
-	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
-	vfsOpt.PollInterval = fs.Duration(time.Minute)
-	v := vfs.New(context.Background(), f, &vfsOpt)
-	defer v.Shutdown()
-	waitConnected(t, srv, 1)
-	listing := func() []string { return vfsNames(t, v, "incoming") }
-	require.Equal(t, []string{"old.mkv"}, listing())
-
-	incoming, err := newFsOn(srv, "other", "incoming", nil)
-	require.NoError(t, err)
-	runCommand(t, incoming.(*Fs), "transfer", []string{testMagnet}, nil)
-	_, err = acct.CompleteTransfer(acct.Transfers()[0].ID, []byte("episode"))
-	require.NoError(t, err)
-
-	want := []string{"Show S01E01.mkv", "old.mkv"}
-	require.Eventually(t, func() bool { return slices.Equal(listing(), want) }, waitFor, 10*time.Millisecond,
-		"the mount lists %v, not %v", listing(), want)
-}
-
-// vfsNames lists the names in dir of the mount v, sorted. It only
-// asserts, as require.Eventually calls it on another goroutine.
-func vfsNames(t *testing.T, v *vfs.VFS, dir string) []string {
-	infos, err := v.ReadDir(dir)
-	assert.NoError(t, err)
-	var names []string
-	for _, info := range infos {
-		names = append(names, info.Name())
-	}
-	slices.Sort(names)
-	return names
 }

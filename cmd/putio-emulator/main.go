@@ -94,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
 	fs.DurationVar(&cfg.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&cfg.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
+	fs.BoolVar(&cfg.opts.RefuseSameName, "refuse-same-name", false, "fail a rename or move of an item to the name it already has with NAME_ALREADY_EXIST")
 	fs.BoolVar(&cfg.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
 	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
 	fs.BoolVar(&cfg.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")

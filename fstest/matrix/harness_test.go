@@ -49,3 +49,10 @@ func TestGodebugBlock(t *testing.T) {
 		t.Errorf("no block gives %q", got)
 	}
 }
+
+func TestRetryPattern(t *testing.T) {
+	got := retryPattern([]string{"TestA/sub", "TestA", "TestB.x", "TestB.x/y"})
+	if want := `^(TestA|TestB\.x)$`; got != want {
+		t.Errorf("retryPattern = %q, want %q", got, want)
+	}
+}

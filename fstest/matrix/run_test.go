@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -110,8 +111,9 @@ func (o outcome) String() string {
 
 // runSuite runs one suite's binary from its package's source folder (some
 // tests read testdata/ by relative path) against a fresh emulator, and
-// returns its outcome with the path of its full output.
-func runSuite(t *testing.T, s suite, rcloneCopy, binDir string, opts putiotest.Options) (outcome, string, error) {
+// returns its outcome with the path of its full output. run, if set, is a
+// -test.run pattern.
+func runSuite(t *testing.T, s suite, rcloneCopy, binDir string, opts putiotest.Options, run string) (outcome, string, error) {
 	srv := putiotest.NewServer(t, opts)
 	scratch := t.TempDir()
 	logPath := filepath.Join(scratch, s.name+".log")
@@ -126,8 +128,12 @@ func runSuite(t *testing.T, s suite, rcloneCopy, binDir string, opts putiotest.O
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
 		defer cancel()
 	}
-	cmd := exec.CommandContext(ctx, "go", "tool", "test2json", "-t", "-p", s.pkg,
-		s.binary(binDir), "-test.v=test2json", "-test.count=1", "-test.timeout=30m", "-remote", remoteName+":")
+	args := []string{"tool", "test2json", "-t", "-p", s.pkg,
+		s.binary(binDir), "-test.v=test2json", "-test.count=1", "-test.timeout=30m", "-remote", remoteName + ":"}
+	if run != "" {
+		args = append(args, "-test.run", run)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = filepath.Join(rcloneCopy, s.pkg)
 	cmd.Env = suiteEnv(configFile(t, srv), scratch)
 	cmd.Stdout, cmd.Stderr = log, log
@@ -170,4 +176,16 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// retryPattern is a -test.run pattern for the top-level tests of failed.
+func retryPattern(failed []string) string {
+	var names []string
+	for _, name := range failed {
+		top, _, _ := strings.Cut(name, "/")
+		if !slices.Contains(names, regexp.QuoteMeta(top)) {
+			names = append(names, regexp.QuoteMeta(top))
+		}
+	}
+	return "^(" + strings.Join(names, "|") + ")$"
 }

@@ -129,7 +129,7 @@ func (e *Emulator) rename(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkFree(n.parent, name, n); err != nil {
+		if err := checkFree(n.parent, name, e.renamed(n)); err != nil {
 			return nil, err
 		}
 		n.setName(name)
@@ -190,12 +190,21 @@ func (e *Emulator) moveEach(a *account, ids []int64, parent *node) []obj {
 	return failures
 }
 
+// renamed is the item a rename or move of n may find under its own name
+// without a clash: n itself, or none with Options.RefuseSameName.
+func (e *Emulator) renamed(n *node) *node {
+	if e.opts.RefuseSameName {
+		return nil
+	}
+	return n
+}
+
 // moveNode re-parents n under the name; updated_at resets, as on put.io.
 func (e *Emulator) moveNode(n, parent *node, name string) error {
 	if isAncestor(n, parent) {
 		return errBadRequest("BadRequest", "cannot move a folder into itself or its own subfolder")
 	}
-	if err := checkFree(parent, name, n); err != nil {
+	if err := checkFree(parent, name, e.renamed(n)); err != nil {
 		return err
 	}
 	e.detach(n)

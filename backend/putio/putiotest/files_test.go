@@ -142,6 +142,26 @@ func TestSpuriousCopyConflict(t *testing.T) {
 	mustStatus(t, api.post("/v2/files/copy", form), 200)
 }
 
+// A rename or move of an item to the name it has is a no-op by default
+// and a clash with RefuseSameName; a move to another folder is not.
+func TestRefuseSameName(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		_, api := newAPI(t, putiotest.Options{RefuseSameName: refuse})
+		id := api.upload(0, "f", []byte("x"), nil)
+		dir := api.mkdir(0, "dir")
+		rename := api.post("/v2/files/rename", url.Values{"file_id": {itoa(id)}, "name": {"f"}})
+		move := api.post("/v2/files/move", url.Values{"file_id": {itoa(id)}, "parent_id": {"0"}, "name": {"f"}})
+		if refuse {
+			mustError(t, rename, 400, "NAME_ALREADY_EXIST")
+			mustError(t, move, 400, "NAME_ALREADY_EXIST")
+		} else {
+			mustStatus(t, rename, 200)
+			mustStatus(t, move, 200)
+		}
+		mustStatus(t, api.post("/v2/files/move", url.Values{"file_id": {itoa(id)}, "parent_id": {itoa(dir)}}), 200)
+	}
+}
+
 // A folder's updated_at moves when a direct child is added, removed or
 // renamed, not for deeper changes or for touches.
 func TestFolderUpdatedAt(t *testing.T) {

@@ -69,6 +69,11 @@ type Options struct {
 	// SpuriousCopyConflict makes the first copy of each file fail with
 	// NAME_ALREADY_EXIST, as put.io sometimes does.
 	SpuriousCopyConflict bool
+	// RefuseSameName makes a rename, or a move into the folder an item is
+	// already in, to the name it already has fail with NAME_ALREADY_EXIST:
+	// the item is taken for a clash with itself. The record is silent; by
+	// default such a repeat succeeds and changes nothing.
+	RefuseSameName bool
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration

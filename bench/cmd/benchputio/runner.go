@@ -65,10 +65,20 @@ func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
 }
 
 // measure runs one scenario with one entrant on a fresh emulator and proxy.
-func (b *bench) measure(ctx context.Context, sc scenario, be backend) result {
-	res := result{Scenario: sc.Name, What: sc.What, Backend: be.Name, KeyRoute: sc.KeyRoute}
+// A run that did not end ok carries the tail of the emulator's log, which
+// goes with the scratch directory.
+func (b *bench) measure(ctx context.Context, sc scenario, be backend) (res result) {
 	dir := filepath.Join(b.work, sc.Name+"-"+be.Name)
 	defer os.RemoveAll(dir)
+	defer func() {
+		if res.Status == statusOK {
+			return
+		}
+		if log, err := os.ReadFile(filepath.Join(dir, "emulator.log")); err == nil && len(log) > 0 {
+			res.Error += " | emulator log: " + lastLines(string(log), 3)
+		}
+	}()
+	res = result{Scenario: sc.Name, What: sc.What, Backend: be.Name, KeyRoute: sc.KeyRoute}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return res.failed("setup", err)
 	}
