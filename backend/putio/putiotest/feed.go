@@ -153,7 +153,13 @@ func (e *Emulator) DropFeeds() {
 // connection does: no events, no heartbeats, no answer to pings, until
 // DropFeeds or Close ends it.
 func (e *Emulator) StallFeeds() {
-	e.feeds.each("", func(c *feedConn) { c.close(stallNow) })
+	e.feeds.each("", func(c *feedConn) {
+		// Silent from now on, not from when the sender reads its kick; and
+		// one stall kick at most, so a later close code always has room.
+		if c.stalled.CompareAndSwap(false, true) {
+			c.close(stallNow)
+		}
+	})
 }
 
 // RevokeToken withdraws a token, as logging out of an app does: API calls
@@ -212,7 +218,7 @@ func (e *Emulator) feedSession(ws *websocket.Conn) {
 		closeFeed(ws, closeUnauthorized, "unauthorized")
 		return
 	}
-	c := &feedConn{token: token, acct: acct, events: make(chan feedEvent, feedQueue), kick: make(chan int, 1),
+	c := &feedConn{token: token, acct: acct, events: make(chan feedEvent, feedQueue), kick: make(chan int, 2),
 		released: make(chan struct{})}
 	if !e.feeds.add(c) {
 		closeFeed(ws, closeGoingAway, "shutting down")
@@ -268,7 +274,6 @@ func (e *Emulator) sendFeed(ws *websocket.Conn, c *feedConn, clientGone <-chan s
 			}
 		case code := <-c.kick:
 			if code == stallNow {
-				c.stalled.Store(true)
 				_ = ws.SetReadDeadline(time.Now()) // stop the reader, and so the pongs
 				continue
 			}
