@@ -292,18 +292,6 @@ func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known
 	}
 }
 
-// findAddedTransfer looks for a transfer of source into parent that is
-// not in known.
-func (f *Fs) findAddedTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, bool, error) {
-	all, err := f.allTransfers(ctx)
-	for _, t := range all {
-		if !known[t.ID] && t.SaveParentID == parent && sameSource(&t, source) {
-			return t.Transfer, true, nil
-		}
-	}
-	return putio.Transfer{}, false, err
-}
-
 // transferIDSet is the ids of every transfer there is now.
 func (f *Fs) transferIDSet(ctx context.Context) (map[int64]bool, error) {
 	all, err := f.allTransfers(ctx)

@@ -17,6 +17,18 @@ import (
 // transferring; extra.existing_id names that transfer.
 const errTypeAlreadyAdded = "TRANSFER_ALREADY_ADDED"
 
+// findAddedTransfer looks for a transfer of source into parent that is
+// not in known.
+func (f *Fs) findAddedTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, bool, error) {
+	all, err := f.allTransfers(ctx)
+	for _, t := range all {
+		if !known[t.ID] && t.SaveParentID == parent && sameSource(&t, source) {
+			return t.Transfer, true, nil
+		}
+	}
+	return putio.Transfer{}, false, err
+}
+
 // sameSource reports whether t is a transfer of source, as put.io may
 // have stored it: a magnet by its info hash, a URL after normalising.
 func sameSource(t *api.Transfer, source string) bool {
