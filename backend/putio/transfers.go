@@ -272,6 +272,9 @@ func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known
 			}
 			return err
 		})
+		if hasType(err, errTypeAlreadyAdded) {
+			return f.alreadyAdded(ctx, err, try > 1, parent, known)
+		}
 		var unsure *errMaybeAdded
 		if !errors.As(err, &unsure) {
 			return t, err
@@ -287,18 +290,6 @@ func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known
 			return made, err
 		}
 	}
-}
-
-// findAddedTransfer looks for a transfer of source into parent that is
-// not in known.
-func (f *Fs) findAddedTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, bool, error) {
-	all, err := f.allTransfers(ctx)
-	for _, t := range all {
-		if !known[t.ID] && t.SaveParentID == parent && (t.Source == source || t.MagnetURI == source) {
-			return t, true, nil
-		}
-	}
-	return putio.Transfer{}, false, err
 }
 
 // transferIDSet is the ids of every transfer there is now.
@@ -409,13 +400,11 @@ func failedTransfers(transfers []putio.Transfer) error {
 }
 
 // allTransfers reads every transfer, page by page.
-func (f *Fs) allTransfers(ctx context.Context) ([]putio.Transfer, error) {
-	var all []putio.Transfer
+func (f *Fs) allTransfers(ctx context.Context) ([]api.Transfer, error) {
+	var all []api.Transfer
 	first := apiCall{method: http.MethodGet, path: "/v2/transfers/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
 	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer, _ int) error {
-		for _, t := range page {
-			all = append(all, t.Transfer)
-		}
+		all = append(all, page...)
 		return nil
 	})
 	return all, err
@@ -427,7 +416,11 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.describeTransfers(ctx, all)
+	transfers := make([]putio.Transfer, len(all))
+	for i, t := range all {
+		transfers[i] = t.Transfer
+	}
+	return f.describeTransfers(ctx, transfers)
 }
 
 // retryTransfers restarts failed transfers.

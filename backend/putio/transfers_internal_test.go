@@ -29,9 +29,9 @@ func serveBytes(t *testing.T, body []byte) string {
 }
 
 // transferFs is an Fs rooted at root on a fresh emulator.
-func transferFs(t *testing.T, root string) (*Fs, *putiotest.Server, *putiotest.Account) {
+func transferFs(t *testing.T, root string, opts ...putiotest.Options) (*Fs, *putiotest.Server, *putiotest.Account) {
 	t.Helper()
-	srv := putiotest.NewServer(t)
+	srv := putiotest.NewServer(t, opts...)
 	f, err := newFsOn(srv, testRemote, root, nil)
 	require.NoError(t, err)
 	return f.(*Fs), srv, srv.Account(srv.Token)

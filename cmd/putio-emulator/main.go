@@ -99,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
 	fs.BoolVar(&cfg.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")
 	fs.BoolVar(&cfg.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
+	fs.BoolVar(&cfg.opts.TransferSourceNormalize, "transfer-source-normalize", false, "store magnet links as magnet:?xt=urn:btih:<lowercase hex>, as put.io may")
 	fs.BoolVar(&cfg.verbose, "verbose", false, "log each request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

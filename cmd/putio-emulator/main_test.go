@@ -121,7 +121,8 @@ func TestFlagsReachOptions(t *testing.T) {
 	cfg, err := parseFlags([]string{"-quota", "1000", "-rate-limit", "5", "-rate-window", "2s", "-rate-omit-headers", "Retry-After, X-Ratelimit-Reset",
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
 		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict", "-refuse-same-name", "-keep-percent-escapes",
-		"-feed-heartbeat", "3s", "-feed-file-objects", "-feed-text-heartbeat"}, io.Discard)
+		"-feed-heartbeat", "3s", "-feed-file-objects", "-feed-text-heartbeat",
+		"-transfer-source-normalize"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestFlagsReachOptions(t *testing.T) {
 	if o.Quota != 1000 || o.RateLimit.Requests != 5 || o.RateLimit.Window != 2*time.Second || len(o.RateLimit.Omit) != 2 ||
 		o.Latency != 3*time.Millisecond || o.PublicURL != "https://x" || o.URLExpiry != time.Minute || o.UploadExpiry != 2*time.Minute ||
 		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict || !o.RefuseSameName || !o.KeepPercentEscapes ||
-		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat {
+		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat || !o.TransferSourceNormalize {
 		t.Fatalf("options %+v", o)
 	}
 }

@@ -23,6 +23,20 @@ type Error struct {
 	RetryAfter time.Duration
 	Method     string // request method, for the message
 	Path       string // request path without the query, for the message
+	// Extra is the body's "extra" object, such as existing_id with
+	// TRANSFER_ALREADY_ADDED; nil if absent or not an object.
+	Extra map[string]json.RawMessage
+}
+
+// ExtraID reads an id from Extra, given as a number or a numeric string;
+// it is 0 if absent or anything else.
+func (e *Error) ExtraID(key string) int64 {
+	text := strings.Trim(string(e.Extra[key]), `"`)
+	id, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
 }
 
 // Error gives a one-line description naming the call that failed.
@@ -55,6 +69,8 @@ type errorBody struct {
 	ErrorMessage string  `json:"error_message"`
 	OAuthError   string  `json:"error"`
 	RetryAfter   seconds `json:"retry_after"`
+	// Extra is decoded on its own, so that an odd one never hides the error.
+	Extra json.RawMessage `json:"extra"`
 }
 
 // seconds is a delay in seconds given as a number or a numeric string;
@@ -79,6 +95,7 @@ func ParseError(status int, body []byte) *Error {
 		e.Type = firstNonEmpty(parsed.ErrorType, parsed.OAuthError)
 		e.Message = parsed.ErrorMessage
 		e.RetryAfter = time.Duration(parsed.RetryAfter)
+		_ = json.Unmarshal(parsed.Extra, &e.Extra) // a non-object leaves it nil
 		return e
 	}
 	e.Excerpt = Excerpt(body)

@@ -11,6 +11,8 @@ import (
 // List cannot do) and go-putio's TransfersService calls share one type.
 type Transfer struct {
 	putio.Transfer
+	// Hash is a torrent's info hash, which go-putio does not decode.
+	Hash string `json:"hash"`
 }
 
 // Key is the transfer's id, which tells listed transfers apart.

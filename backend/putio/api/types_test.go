@@ -144,6 +144,23 @@ func TestParseErrorReadsRetryAfter(t *testing.T) {
 	}
 }
 
+func TestParseErrorReadsExtraIDs(t *testing.T) {
+	for body, want := range map[string]int64{
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":{"existing_id":42}}`:   42,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":{"existing_id":"42"}}`: 42,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":{"existing_id":"x"}}`:  0,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":{"existing_id":-1}}`:   0,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":{"existing_id":null}}`: 0,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":[]}`:                   0,
+		`{"error_type":"TRANSFER_ALREADY_ADDED","extra":"existing_id"}`:        0,
+		`{"error_type":"TRANSFER_ALREADY_ADDED"}`:                              0,
+	} {
+		e := ParseError(http.StatusBadRequest, []byte(body))
+		assert.Equal(t, want, e.ExtraID("existing_id"), body)
+		assert.Equal(t, "TRANSFER_ALREADY_ADDED", e.Type, "an odd extra keeps the error type: %s", body)
+	}
+}
+
 // A CRC-32 compares as 8 lower-case hex digits whatever form it came in.
 func TestNormalizeCRC32(t *testing.T) {
 	for in, want := range map[string]string{

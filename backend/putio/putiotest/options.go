@@ -83,6 +83,10 @@ type Options struct {
 	// FeedFileObjects makes file events carry the whole File object; by
 	// default they carry only the id, the least the record promises.
 	FeedFileObjects bool
+	// TransferSourceNormalize stores a magnet link reduced to
+	// magnet:?xt=urn:btih:<lowercase hex hash>, as put.io may: the record
+	// does not say whether source and magneturi echo the link as added.
+	TransferSourceNormalize bool
 	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
 	// transfers) works; an older one is refused with 400, as put.io does.
 	CursorExpiry time.Duration

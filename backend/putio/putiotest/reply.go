@@ -2,6 +2,7 @@ package putiotest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"path"
 	"strconv"
@@ -75,11 +76,17 @@ func (c *call) badRequest(errorType, message string) {
 
 // failErr sends an apiError, the error type of state changes.
 func (c *call) failErr(err error) {
-	if ae, ok := err.(*apiError); ok {
-		c.fail(ae.status, ae.errorType, ae.message)
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		c.fail(http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
-	c.fail(http.StatusInternalServerError, "InternalError", err.Error())
+	body := errorBody(ae.status, ae.errorType, ae.message)
+	var detailed *extraError
+	if errors.As(err, &detailed) {
+		body["extra"] = detailed.extra
+	}
+	writeJSON(c.w, ae.status, body)
 }
 
 // apiError is a failure with its put.io status and error type.
@@ -90,6 +97,14 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.errorType + ": " + e.message }
+
+// extraError is an apiError whose reply fills put.io's "extra" object.
+type extraError struct {
+	*apiError
+	extra obj
+}
+
+func (e *extraError) Unwrap() error { return e.apiError }
 
 func errNotFound(what string) error {
 	return &apiError{http.StatusNotFound, "NotFound", what + " not found"}

@@ -2,6 +2,8 @@ package putiotest
 
 import (
 	"context"
+	"encoding/base32"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -39,7 +41,8 @@ const (
 type transfer struct {
 	id       int64
 	acct     *account
-	source   string // the URL as added
+	source   string // the URL as added (see Options.TransferSourceNormalize)
+	hash     string // a magnet's btih info hash in lowercase hex, else ""
 	name     string
 	kind     string // "URL" or "TORRENT"
 	parentID int64
@@ -172,6 +175,24 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// magnetHash is the btih info hash of a magnet link in lowercase hex (a
+// base32 hash converted), or "" for anything else.
+func magnetHash(source string) string {
+	u, err := url.Parse(source)
+	if err != nil || u.Scheme != "magnet" {
+		return ""
+	}
+	xt := u.Query().Get("xt")
+	if len(xt) <= len("urn:btih:") || !strings.EqualFold(xt[:len("urn:btih:")], "urn:btih:") {
+		return ""
+	}
+	hash := xt[len("urn:btih:"):]
+	if raw, err := base32.StdEncoding.DecodeString(strings.ToUpper(hash)); err == nil && len(hash) == 32 {
+		return hex.EncodeToString(raw)
+	}
+	return strings.ToLower(hash)
+}
+
 // newTransfer registers a transfer; the caller holds e.mu and, once the
 // lock is released, calls startFetch if it is fetched.
 func (e *Emulator) newTransfer(a *account, source string, parentID int64, callback string) (*transfer, error) {
@@ -182,12 +203,17 @@ func (e *Emulator) newTransfer(a *account, source string, parentID int64, callba
 	if _, err := e.lookupFolder(a, parentID); err != nil {
 		return nil, err
 	}
+	hash := magnetHash(source)
+	if hash != "" && e.opts.TransferSourceNormalize {
+		source = "magnet:?xt=urn:btih:" + hash
+	}
 	for _, t := range e.transfers.of(a) {
-		if t.kind == "TORRENT" && t.source == source && !t.finishedOK() {
-			return nil, &apiError{400, "TRANSFER_ALREADY_ADDED", "this torrent is already a transfer (id " + itoa(t.id) + ")"}
+		if t.kind == "TORRENT" && (t.source == source || hash != "" && t.hash == hash) && !t.finishedOK() {
+			return nil, &extraError{&apiError{400, "TRANSFER_ALREADY_ADDED", "this torrent is already a transfer (id " + itoa(t.id) + ")"},
+				obj{"existing_id": t.id}}
 		}
 	}
-	t := &transfer{id: e.transfers.next, acct: a, source: source, name: name, kind: kind,
+	t := &transfer{id: e.transfers.next, acct: a, source: source, hash: hash, name: name, kind: kind,
 		parentID: parentID, callback: callback, fetch: fetch, created: e.opts.Now()}
 	e.transfers.next++
 	e.transfers.byID[t.id] = t

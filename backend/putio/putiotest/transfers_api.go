@@ -2,6 +2,7 @@ package putiotest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ func (e *Emulator) transferJSON(t *transfer) obj {
 		"created_at": formatTime(t.created), "started_at": formatTime(t.created),
 		"finished_at": nil, "file_id": nil, "error_message": nil, "callback_url": nil,
 		"hash": nil, "magneturi": nil, "userfile_exists": false,
+	}
+	if t.hash != "" {
+		out["hash"] = t.hash
 	}
 	if !t.finished.IsZero() {
 		out["finished_at"] = formatTime(t.finished)
@@ -171,7 +175,8 @@ func (e *Emulator) addMultiple(c *call) {
 		added, failures := []obj{}, []obj{}
 		for _, item := range items {
 			t, err := e.addOne(c.acct, item.URL, item.SaveParentID, item.CallbackURL)
-			if ae, ok := err.(*apiError); ok {
+			var ae *apiError
+			if errors.As(err, &ae) {
 				failures = append(failures, obj{"url": item.URL, "error_type": ae.errorType, "status_code": ae.status})
 				continue
 			}

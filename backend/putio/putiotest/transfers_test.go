@@ -332,3 +332,37 @@ func TestTransferFetchStopsAtTheQuota(t *testing.T) {
 		t.Fatalf("%d bytes used after a refused fetch", used)
 	}
 }
+
+// testMagnetBase32 is testMagnet's hash in base32, with other parameters.
+const testMagnetBase32 = "magnet:?tr=udp%3A%2F%2Ftracker.example%3A80&xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH"
+
+func TestTransferAlreadyAddedNamesTheExistingOne(t *testing.T) {
+	_, api := newAPI(t)
+	first := api.addTransfer(testMagnet, 0)
+	if first["hash"] != "0123456789abcdef0123456789abcdef01234567" || first["source"] != testMagnet || first["magneturi"] != testMagnet {
+		t.Fatalf("added %v", first)
+	}
+	for _, again := range []string{testMagnet, testMagnetBase32} {
+		r := api.post("/v2/transfers/add", url.Values{"url": {again}})
+		mustError(t, r, 400, "TRANSFER_ALREADY_ADDED")
+		if extra, _ := r.body["extra"].(map[string]any); extra["existing_id"] != first["id"] {
+			t.Fatalf("adding %q again: extra %v, want existing_id %v", again, r.body["extra"], first["id"])
+		}
+	}
+}
+
+func TestTransferSourceNormalize(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{TransferSourceNormalize: true})
+	const reduced = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567"
+	added := api.addTransfer(testMagnetBase32, 0)
+	listed := api.get("/v2/transfers/list", nil).body["transfers"].([]any)[0].(map[string]any)
+	for _, tr := range []map[string]any{added, listed} {
+		if tr["source"] != reduced || tr["magneturi"] != reduced || tr["hash"] != "0123456789abcdef0123456789abcdef01234567" {
+			t.Fatalf("transfer %v, want source and magneturi %q", tr, reduced)
+		}
+	}
+	plain := "http://example.com/a%20b.iso"
+	if got := api.addTransfer(plain, 0); got["source"] != plain || got["hash"] != nil {
+		t.Fatalf("a URL is kept as given: %v", got)
+	}
+}
