@@ -421,3 +421,56 @@ func TestChangeNotifyIgnoresTextHeartbeats(t *testing.T) {
 	waitNotified(t, n, "a.txt file")
 	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
 }
+
+// A moved folder takes its subfolders along: a change inside one after
+// the move is reported at the new path, whether this Fs or another
+// client moved it.
+func TestChangeNotifyAfterDirMove(t *testing.T) {
+	for mode, opts := range feedModes {
+		for _, mover := range []string{"self", "other"} {
+			t.Run(mode+"/"+mover, func(t *testing.T) {
+				f, srv, acct := newTestFs(t, nil, opts)
+				_, err := acct.Mkdir("a/sub/deeper")
+				require.NoError(t, err)
+				n := &notified{}
+				startNotify(t, f, srv, n)
+				waitConnected(t, srv, 1)
+				ctx := context.Background()
+				for _, dir := range []string{"", "a", "a/sub"} {
+					_, err = f.List(ctx, dir)
+					require.NoError(t, err)
+				}
+				other := otherClient(t, srv)
+				movingFs := map[string]*Fs{"self": f, "other": other}[mover]
+				require.NoError(t, movingFs.DirMove(ctx, movingFs, "a", "b"))
+				waitNotified(t, n, "a dir", "b dir")
+
+				put(t, ctx, other, "b/sub/new.txt", []byte("new"))
+				put(t, ctx, other, "b/sub/deeper/low.txt", []byte("low"))
+				waitNotified(t, n, "b/sub/new.txt file", "b/sub/deeper/low.txt file")
+				assert.NotContains(t, n.String(), "a/sub", "nothing under the old path")
+			})
+		}
+	}
+}
+
+// A deleted folder's subfolders are forgotten: a reconnect does not
+// report them.
+func TestChangeNotifyForgetsDeletedFolder(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("a/sub")
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	ctx := context.Background()
+	for _, dir := range []string{"", "a"} {
+		_, err = f.List(ctx, dir)
+		require.NoError(t, err)
+	}
+	require.ElementsMatch(t, []string{"a", "a/sub"}, f.knownDirs())
+	require.NoError(t, otherClient(t, srv).Purge(ctx, "a"))
+	waitNotified(t, n, "a dir")
+	require.Eventually(t, func() bool { return len(f.knownDirs()) == 0 }, waitFor, 5*time.Millisecond,
+		"still known: %v", f.knownDirs())
+}
