@@ -147,7 +147,7 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenI
 	} else {
 		file, err := f.getItem(ctx, id)
 		if err != nil {
-			if !hasStatus(err, http.StatusNotFound) {
+			if !hasStatus(err, http.StatusNotFound) && ctx.Err() == nil {
 				fs.Errorf(f, "change notification: can't tell where item %s is: %v", id, err)
 			}
 			return seenItem{}, false
