@@ -27,6 +27,7 @@ const (
 	feedRetryMax   = 2 * time.Minute
 	feedStable     = time.Minute // a connection this old resets the backoff
 	feedReadyWait  = 5 * time.Second
+	feedQueue      = 1024 // events waiting for their paths before a resync replaces them
 )
 
 // errFeedSilent ends a connection nothing arrives on.
@@ -38,14 +39,16 @@ type feedState struct {
 	url       *url.URL    // feed_url
 	indexing  atomic.Bool // on from the first ChangeNotify
 	heartbeat time.Duration
-	retry     time.Duration // first reconnect delay
+	retry     time.Duration  // first reconnect delay
+	queue     int            // feedQueue; at least 1
+	watchers  sync.WaitGroup // running watchFeed calls, each of which stops its feed before it ends
 
 	mu   sync.Mutex
 	seen map[string]seenItem // item id → where it was last seen
 }
 
 func newFeedState(feedURL *url.URL) *feedState {
-	return &feedState{url: feedURL, heartbeat: feedHeartbeat, retry: feedRetryFirst, seen: map[string]seenItem{}}
+	return &feedState{url: feedURL, heartbeat: feedHeartbeat, retry: feedRetryFirst, queue: feedQueue, seen: map[string]seenItem{}}
 }
 
 // ChangeNotify reports changes from put.io's real-time feed. The feed is
@@ -60,10 +63,10 @@ func (f *Fs) ChangeNotify(ctx context.Context, notify func(string, fs.EntryType)
 	notify = serialized(notify)
 	run := f.startFeed(ctx, notify)
 	run.awaitReady(ctx)
-	go f.watchFeed(ctx, notify, intervals, run)
+	f.feed.watchers.Go(func() { f.watchFeed(ctx, notify, intervals, run) })
 }
 
-// serialized makes notify safe to call from the reader and the keep-alive
+// serialized makes notify safe to call from the worker and the keep-alive
 // goroutines: callers need not expect concurrent calls.
 func serialized(notify func(string, fs.EntryType)) func(string, fs.EntryType) {
 	var mu sync.Mutex
@@ -183,7 +186,8 @@ func (f *Fs) feedBackoff(failures int) time.Duration {
 // connection ends. Once put.io has the token, the tree is resynced, as
 // nothing is replayed. A connection put.io closes is followed by a token
 // check against the API, since x/net/websocket hides the close code (4001
-// means unauthorized): a rejected token returns its authError.
+// means unauthorized): a rejected token returns its authError. A reader
+// decodes and queues events; a worker looks up their paths.
 func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType), ready func()) error {
 	token, err := f.tokens.Token()
 	if err != nil {
@@ -203,8 +207,16 @@ func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType),
 		return err
 	}
 	fs.Debugf(f, "change notification: connected to %s", f.feed.url.Redacted())
+	jobs := make(chan feedJob, f.feed.queue)
+	workCtx, stopWork := context.WithCancel(ctx)
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		f.resolveFeed(workCtx, jobs, notify)
+	}()
+	defer func() { stopWork(); <-worked }() // the reconnect resyncs what it had left
 	read := make(chan error, 1)
-	go func() { read <- f.readFeed(ctx, ws, notify) }()
+	go func() { read <- f.readFeed(ws, jobs) }()
 	resync := func() { f.resync(notify) }
 	err = f.keepAlive(ctx, ws, live, read, ack, func() { resync(); ready() }, resync)
 	if errors.Is(err, io.EOF) {
@@ -263,8 +275,19 @@ func (f *Fs) resync(notify func(string, fs.EntryType)) {
 	}
 }
 
-// readFeed handles messages until the connection fails.
-func (f *Fs) readFeed(ctx context.Context, ws *websocket.Conn, notify func(string, fs.EntryType)) error {
+// feedJob is an event waiting for its path or, with lost set, word that
+// events were dropped.
+type feedJob struct {
+	msg  api.FeedMessage
+	lost bool
+}
+
+// readFeed decodes messages and queues the file events until the
+// connection fails; then it closes jobs. It never waits on the worker, so
+// heartbeats and pongs are read however slow the lookups are: a reader
+// held up would make a healthy connection look dead.
+func (f *Fs) readFeed(ws *websocket.Conn, jobs chan feedJob) error {
+	defer close(jobs)
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(ws, &data); err != nil {
@@ -276,7 +299,43 @@ func (f *Fs) readFeed(ctx context.Context, ws *websocket.Conn, notify func(strin
 			continue
 		}
 		if msg.IsFileEvent() {
-			f.fileEvent(ctx, msg, notify)
+			queueJob(jobs, feedJob{msg: msg})
 		}
+	}
+}
+
+// queueJob hands job to the worker without waiting. When the queue is
+// full the backlog is dropped for one resync, which reports the root and
+// every folder seen, so nothing in it goes unreported. Only the reader
+// sends, so once drained the queue has room.
+func queueJob(jobs chan feedJob, job feedJob) {
+	select {
+	case jobs <- job:
+		return
+	default:
+	}
+	for drained := false; !drained; {
+		select {
+		case <-jobs:
+		default:
+			drained = true
+		}
+	}
+	jobs <- feedJob{lost: true}
+}
+
+// resolveFeed reports the queued events, looking up paths as needed,
+// until jobs is closed or ctx ends.
+func (f *Fs) resolveFeed(ctx context.Context, jobs <-chan feedJob, notify func(string, fs.EntryType)) {
+	for job := range jobs {
+		if ctx.Err() != nil {
+			return
+		}
+		if job.lost {
+			fs.Infof(f, "change notification: fell behind put.io's feed; reporting every folder as changed")
+			f.resync(notify)
+			continue
+		}
+		f.fileEvent(ctx, job.msg, notify)
 	}
 }

@@ -3,6 +3,7 @@ package putio
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -79,7 +80,7 @@ func feedGoroutines() int {
 	count := 0
 	for _, g := range strings.Split(stacks, "\n\n") {
 		if strings.Contains(g, "putio.(*Fs).watchFeed") || strings.Contains(g, "putio.(*Fs).runFeed") ||
-			strings.Contains(g, "putio.(*Fs).readFeed") {
+			strings.Contains(g, "putio.(*Fs).readFeed") || strings.Contains(g, "putio.(*Fs).resolveFeed") {
 			count++
 		}
 	}
@@ -99,6 +100,7 @@ func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<-
 	t.Cleanup(func() {
 		close(intervals)
 		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond, "feed goroutines left")
+		f.feed.watchers.Wait() // done already; this orders their last log lines before the test's end
 		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond, "feed connections left")
 		cancel()
 	})
@@ -419,5 +421,110 @@ func TestChangeNotifyIgnoresTextHeartbeats(t *testing.T) {
 	_, err := acct.Put("a.txt", nil, time.Time{})
 	require.NoError(t, err)
 	waitNotified(t, n, "a.txt file")
+	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
+}
+
+// A moved folder takes its subfolders along: a change inside one after
+// the move is reported at the new path, whether this Fs or another
+// client moved it.
+func TestChangeNotifyAfterDirMove(t *testing.T) {
+	for mode, opts := range feedModes {
+		for _, mover := range []string{"self", "other"} {
+			t.Run(mode+"/"+mover, func(t *testing.T) {
+				f, srv, acct := newTestFs(t, nil, opts)
+				_, err := acct.Mkdir("a/sub/deeper")
+				require.NoError(t, err)
+				n := &notified{}
+				startNotify(t, f, srv, n)
+				waitConnected(t, srv, 1)
+				ctx := context.Background()
+				for _, dir := range []string{"", "a", "a/sub"} {
+					_, err = f.List(ctx, dir)
+					require.NoError(t, err)
+				}
+				other := otherClient(t, srv)
+				movingFs := map[string]*Fs{"self": f, "other": other}[mover]
+				require.NoError(t, movingFs.DirMove(ctx, movingFs, "a", "b"))
+				waitNotified(t, n, "a dir", "b dir")
+
+				put(t, ctx, other, "b/sub/new.txt", []byte("new"))
+				put(t, ctx, other, "b/sub/deeper/low.txt", []byte("low"))
+				waitNotified(t, n, "b/sub/new.txt file", "b/sub/deeper/low.txt file")
+				assert.NotContains(t, n.String(), "a/sub", "nothing under the old path")
+			})
+		}
+	}
+}
+
+// A deleted folder's subfolders are forgotten: a reconnect does not
+// report them.
+func TestChangeNotifyForgetsDeletedFolder(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Mkdir("a/sub")
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	ctx := context.Background()
+	for _, dir := range []string{"", "a"} {
+		_, err = f.List(ctx, dir)
+		require.NoError(t, err)
+	}
+	require.ElementsMatch(t, []string{"a", "a/sub"}, f.knownDirs())
+	require.NoError(t, otherClient(t, srv).Purge(ctx, "a"))
+	waitNotified(t, n, "a dir")
+	require.Eventually(t, func() bool { return len(f.knownDirs()) == 0 }, waitFor, 5*time.Millisecond,
+		"still known: %v", f.knownDirs())
+}
+
+// A lookup held up by a rate limit does not stop the socket being read:
+// the connection stays, and the event is reported once the hold ends.
+func TestChangeNotifyKeepsConnectionThroughRateLimitHold(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, acct := newTestFs(t, nil)
+	f.feed.heartbeat = 50 * time.Millisecond
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: 429, Times: 1,
+		Headers: map[string]string{"Retry-After": "1"}}))
+	_, err := acct.Put("held.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "held.txt file")
+	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}"), "held once, then answered")
+	_, err = acct.Put("after.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "after.txt file")
+	assert.NotContains(t, logs.String(), "feed connection lost")
+	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
+}
+
+// A burst the lookups cannot keep up with is dropped for one resync
+// rather than queued without bound or blocking the reader; the feed then
+// goes on over the same connection.
+func TestChangeNotifyFallingBehindResyncs(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, acct := newTestFs(t, nil)
+	f.feed.queue = 2
+	_, err := acct.Mkdir("a")
+	require.NoError(t, err)
+	n := &notified{}
+	startNotify(t, f, srv, n)
+	waitConnected(t, srv, 1)
+	_, err = f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return n.count(" dir") == 1 }, waitFor, 5*time.Millisecond, "the root, on connecting")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Latency: 300 * time.Millisecond, Times: 2}))
+	for i := range 8 {
+		_, err = acct.Put(fmt.Sprintf("burst%d.txt", i), nil, time.Time{})
+		require.NoError(t, err)
+	}
+	waitNotified(t, n, "a dir")
+	require.GreaterOrEqual(t, n.count(" dir"), 2, "a resync: %s", n)
+	assert.Contains(t, logs.String(), "change notification: fell behind put.io's feed")
+	assert.Less(t, strings.Count(n.String(), "burst"), 8, "the backlog was dropped: %s", n)
+	_, err = acct.Put("after.txt", nil, time.Time{})
+	require.NoError(t, err)
+	waitNotified(t, n, "after.txt file")
 	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path"
+	"strings"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
@@ -26,14 +27,18 @@ func (s seenItem) entryType() fs.EntryType {
 	return fs.EntryObject
 }
 
-// saw records where an item is, while change notification is on.
+// saw records where an item is, while change notification is on. A
+// folder seen at a new path takes what was seen inside it along.
 func (f *Fs) saw(id, remote string, dir bool) {
 	if !f.feed.indexing.Load() {
 		return
 	}
 	f.feed.mu.Lock()
+	defer f.feed.mu.Unlock()
+	if was, ok := f.feed.seen[id]; ok && was.dir && was.remote != remote {
+		f.feed.moveSeenUnder(was.remote, remote, true)
+	}
 	f.feed.seen[id] = seenItem{remote: remote, dir: dir}
-	f.feed.mu.Unlock()
 }
 
 // sawDir records the folder leaf found or made in parentID, so that a
@@ -47,10 +52,36 @@ func (f *Fs) sawDir(parentID, leaf, id string) {
 	}
 }
 
+// forget drops an item that is gone, and, if it is a folder, what was
+// seen inside it.
 func (f *Fs) forget(id string) {
 	f.feed.mu.Lock()
+	defer f.feed.mu.Unlock()
+	if was, ok := f.feed.seen[id]; ok && was.dir {
+		f.feed.moveSeenUnder(was.remote, "", false)
+	}
 	delete(f.feed.seen, id)
-	f.feed.mu.Unlock()
+}
+
+// moveSeenUnder re-prefixes the items seen inside the folder from, as it
+// is now at to; with keep false they are dropped instead. Call it with mu
+// held. Without it a moved folder's subfolders would be reported under
+// its old path once the dir cache has let go of them.
+func (s *feedState) moveSeenUnder(from, to string, keep bool) {
+	if from == "" {
+		return // the root does not move
+	}
+	prefix := from + "/"
+	for id, item := range s.seen {
+		rest, inside := strings.CutPrefix(item.remote, prefix)
+		switch {
+		case !inside:
+		case keep:
+			s.seen[id] = seenItem{remote: path.Join(to, rest), dir: item.dir}
+		default:
+			delete(s.seen, id)
+		}
+	}
 }
 
 // locate finds a known item: folders through the dir cache, which is
@@ -116,7 +147,7 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenI
 	} else {
 		file, err := f.getItem(ctx, id)
 		if err != nil {
-			if !hasStatus(err, http.StatusNotFound) {
+			if !hasStatus(err, http.StatusNotFound) && ctx.Err() == nil {
 				fs.Errorf(f, "change notification: can't tell where item %s is: %v", id, err)
 			}
 			return seenItem{}, false
