@@ -117,3 +117,33 @@ func TestLostCreationReplyLeavesOnlyAnEmptySession(t *testing.T) {
 	assert.Equal(t, 1, acct.Uploads(), "the unreachable first session")
 	assert.Equal(t, int64(len(data)), srv.UploadBytes(), "no byte went to it")
 }
+
+// A 5xx to a creation POST that carried the whole file may come after
+// put.io made the file: it is looked for before the POST is resent, so
+// neither Put nor Update leaves a duplicate.
+func TestTusCreationWithUpload5xxAfterWork(t *testing.T) {
+	fault := putiotest.Fault{Route: "POST /files/", AfterWork: true, Status: http.StatusBadGateway, Times: 1}
+	t.Run("put", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+		data := pattern(5000, 45)
+		require.NoError(t, srv.Inject(fault))
+
+		put(t, context.Background(), f, "once.bin", data)
+
+		assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "no duplicate")
+		assert.Equal(t, 1, srv.Calls("POST /files/"))
+		storedAs(t, acct, "once.bin", data)
+	})
+	t.Run("update", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+		o := seedOld(t, f, acct)
+		data := pattern(5000, 46)
+		require.NoError(t, srv.Inject(fault))
+
+		require.NoError(t, o.Update(context.Background(), bytesReader(data), srcInfo("dir/file.txt", int64(len(data)))))
+
+		assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "no extra version")
+		assert.Equal(t, 1, srv.Calls("POST /files/"))
+		storedAs(t, acct, "dir/file.txt", data)
+	})
+}

@@ -243,9 +243,9 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 	return location, err
 }
 
-// createWithUpload sends the whole file in the creation POST. When a
-// reply was lost the file may exist already, so it is looked for before
-// the POST is sent again.
+// createWithUpload sends the whole file in the creation POST. When a try
+// may have made the file (its reply lost, or a 5xx that can come after
+// the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	mayExist := false
 	return u.f.retry(ctx, "POST upload with data", func() error {
@@ -262,9 +262,7 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
 			req.Header.Set("Upload-Metadata", u.job.metadata())
 		})
-		if _, replied := apiError(err); err != nil && !replied {
-			mayExist = true
-		}
+		mayExist = mayExist || mayHaveWorked(ctx, err)
 		if err != nil {
 			return err
 		}
