@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -105,6 +106,35 @@ func TestUploadExpiredSessionStartsAfresh(t *testing.T) {
 	storedAs(t, acct, "big.bin", data)
 	assert.Equal(t, 1, srv.Calls("POST /files/"))
 	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A session whose HEAD put.io refuses for good (403, which tus lists for
+// a missing upload) is terminated and forgotten, and the upload starts
+// afresh instead of failing on every run; a transient failure keeps it.
+func TestUploadRefusedSessionStartsAfresh(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 57)
+	interruptedRun(t, f, srv, data)
+	next := nextRun(t, f, srv, sessionOptions)
+
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", Status: http.StatusServiceUnavailable}))
+	_, err := next.Put(fewRetries(next, 1), bytesReader(data), newReopenable("big.bin", data))
+	require.Error(t, err, "a transient failure is reported")
+	assert.Len(t, sessionRecords(t, f), 1, "and keeps the session")
+	srv.ClearFaults()
+
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", Status: http.StatusForbidden, Times: 1}))
+	srv.ResetCounters()
+	_, err = next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Equal(t, []string{"big.bin"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "a new session")
+	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"), "the refused one terminated")
+	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Zero(t, acct.Uploads())
 	assert.Empty(t, sessionRecords(t, f))
 }
 
