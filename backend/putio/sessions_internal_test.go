@@ -138,6 +138,38 @@ func TestUploadRefusedSessionStartsAfresh(t *testing.T) {
 	assert.Empty(t, sessionRecords(t, f))
 }
 
+// A captcha or a revoked token mid-upload keeps the session: once the
+// captcha is solved or the remote reconnected, the next run goes on from
+// the server's offset instead of byte 0.
+func TestUploadRefusedLoginKeepsSession(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"captcha": {Route: patchRoute, Status: http.StatusTooManyRequests, Times: 1,
+			Headers: map[string]string{"X-Ratelimit-Action": "captcha-needed", "X-Ratelimit-Id": "abc123"}},
+		"revoked token": {Route: patchRoute, Status: http.StatusUnauthorized, ErrorType: "invalid_grant", Times: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, sessionOptions)
+			data := pattern(sessionFileSize, 58)
+			interruptedRun(t, f, srv, data)
+			next := nextRun(t, f, srv, sessionOptions)
+			require.NoError(t, srv.Inject(fault))
+			_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+			require.Error(t, err)
+			assert.Equal(t, 1, acct.Uploads(), "session kept on the server")
+			assert.Len(t, sessionRecords(t, f), 1, "and on record")
+
+			srv.ResetCounters()
+			_, err = nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+			require.NoError(t, err)
+			storedAs(t, acct, "big.bin", data)
+			assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+			assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+			assert.Empty(t, sessionRecords(t, f))
+		})
+	}
+}
+
 // resume_uploads = false: a failed upload is terminated and nothing is
 // recorded.
 func TestUploadSessionsOff(t *testing.T) {
