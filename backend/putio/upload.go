@@ -155,7 +155,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.final, u.stream.src.sum())
+	return u.f.finishUpload(ctx, u.job, u.final, u.stream.src.sum())
 }
 
 // abandon ends a failed upload: a session on record is kept for the next
@@ -323,7 +323,7 @@ func resolveLocation(resp *http.Response) (string, error) {
 
 // finishUpload reads the new file's id from the final reply and checks the
 // server's CRC-32 against ours; a corrupt file is deleted.
-func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string) (*api.File, error) {
+func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header, sentCRC string) (*api.File, error) {
 	id, err := strconv.ParseInt(final.Get("Putio-File-Id"), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
@@ -334,8 +334,27 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 		return item, nil
 	}
 	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
-	logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, item.ID.String()))
+	f.deleteCorrupt(ctx, job, item.ID)
 	return nil, err
+}
+
+// deleteCorrupt deletes the file a corrupt upload made, once it is sure
+// the id the reply named is that file: never the version being
+// replaced, a folder, or an item of another name or place.
+func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
+	if id == job.replacing {
+		fs.Errorf(job, "the corrupt upload's reply names the version it replaces (id %v); leaving it alone", id)
+		return
+	}
+	made, err := f.getItem(ctx, id.String())
+	switch {
+	case err != nil:
+		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
+	case made == nil || made.IsDir() || made.Name != job.name || made.ParentID.String() != job.dirID:
+		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
+	default:
+		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
+	}
 }
 
 // identifyUpload finds the file an upload made when the reply naming it
