@@ -3,7 +3,9 @@ package putio
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/stretchr/testify/assert"
@@ -146,4 +148,27 @@ func TestTusCreationWithUpload5xxAfterWork(t *testing.T) {
 		assert.Equal(t, 1, srv.Calls("POST /files/"))
 		storedAs(t, acct, "dir/file.txt", data)
 	})
+}
+
+// A creation POST that failed before put.io made the file is not taken
+// for done because an older identical file sits at the same name (a Put
+// that found nothing there, say in a folder thought fresh): files created
+// before the upload began are never its file.
+func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
+	var shift atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Now: clock, TusExtensions: []string{"creation", "creation-with-upload"}})
+	data := pattern(5000, 47)
+	shift.Store(int64(-time.Hour))
+	older, err := acct.Put("twin.bin", data, testModTime)
+	require.NoError(t, err)
+	shift.Store(0)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Status: http.StatusBadGateway, Times: 1}))
+
+	item, err := f.upload(context.Background(), bytesReader(data), srcInfo("twin.bin", int64(len(data))), "twin.bin", rootID, 0)
+
+	require.NoError(t, err)
+	assert.NotEqual(t, older.ID, int64(item.ID), "the older file is not the upload's")
+	assert.Equal(t, 2, srv.Calls("POST /files/"), "sent again")
+	assert.Equal(t, []string{"twin.bin", "twin.bin"}, names(t, acct, ""))
 }

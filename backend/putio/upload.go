@@ -60,6 +60,9 @@ type uploadJob struct {
 	size        int64
 	modTime     time.Time
 	replacing   api.ID // Update: the version being replaced, 0 for Put
+	// started is when the upload began, at or before the server's clock:
+	// a file created earlier is not the upload's.
+	started time.Time
 }
 
 func (j *uploadJob) String() string { return j.leaf }
@@ -92,7 +95,8 @@ type tusUpload struct {
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID) (*api.File, error) {
-	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing}
+	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing,
+		started: f.gate.serverNow().Truncate(time.Second)}
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
@@ -360,7 +364,8 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 // identifyUpload finds the file an upload made when the reply naming it
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
-// replaces. A single child?name= answer could be an older duplicate.
+// replaces and not created before the upload began. A single child?name=
+// answer could be an older duplicate.
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
@@ -368,7 +373,8 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		for i := range items {
 			item := &items[i]
 			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
-				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) {
+				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
+				!item.CreatedAt.IsZero() && item.CreatedAt.Before(job.started) {
 				continue
 			}
 			if found == nil || item.ID > found.ID {
