@@ -172,3 +172,49 @@ func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /files/"), "sent again")
 	assert.Equal(t, []string{"twin.bin", "twin.bin"}, names(t, acct, ""))
 }
+
+// An upload that arrives while the OPTIONS request is in flight waits for its answer only as long as
+// its own context allows; all share the one request.
+func TestTusOptionsGatedAndShared(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Latency: time.Second, Times: 1}))
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.Put(context.Background(), bytesReader([]byte("a")), srcInfo("a.txt", 1))
+		first <- err
+	}()
+	for srv.Calls(optionsRoute) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := f.Put(ctx, bytesReader([]byte("b")), srcInfo("b.txt", 1))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	f.uploads.mu.Lock()
+	assert.False(t, f.uploads.known, "the upload that timed out waited for the OPTIONS request in flight")
+	f.uploads.mu.Unlock()
+	put(t, context.Background(), f, "c.txt", []byte("c"))
+	require.NoError(t, <-first)
+
+	assert.ElementsMatch(t, []string{"a.txt", "c.txt"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls(optionsRoute), "one OPTIONS for all")
+}
+
+// An OPTIONS request never goes out while the gate is shut: a context
+// that ends first gets no request, and the next upload asks.
+func TestTusOptionsWaitsForTheGate(t *testing.T) {
+	f, srv, _ := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+	f.gate.blockUntil(time.Now().Add(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+
+	assert.Equal(t, tusCaps{}, f.uploadCaps(ctx))
+	assert.Zero(t, srv.Calls(optionsRoute), "sent through a shut gate")
+
+	f.gate.mu.Lock()
+	f.gate.blockedUntil = time.Time{}
+	f.gate.mu.Unlock()
+	assert.True(t, f.uploadCaps(context.Background()).creationWithUpload, "asked again once the gate opened")
+	assert.Equal(t, 1, srv.Calls(optionsRoute))
+}
