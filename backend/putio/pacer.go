@@ -45,6 +45,20 @@ type gate struct {
 
 	mu           sync.Mutex
 	blockedUntil time.Time
+	// skew is the server's clock less ours, from the last Date header.
+	skew     time.Duration
+	skewSeen bool
+}
+
+// serverNow is a time at or before the server's clock now: ours corrected
+// by the last Date header, less skewMargin when none came yet.
+func (g *gate) serverNow() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.skewSeen {
+		return time.Now().Add(-skewMargin)
+	}
+	return time.Now().Add(g.skew)
 }
 
 func newGate() *gate {
@@ -83,6 +97,11 @@ func (g *gate) wait(ctx context.Context) error {
 func (g *gate) observe(resp *http.Response, err error) {
 	now := time.Now()
 	serverNow := serverClock(resp.Header, now)
+	if date, dateErr := http.ParseTime(resp.Header.Get("Date")); dateErr == nil {
+		g.mu.Lock()
+		g.skew, g.skewSeen = date.Sub(now), true
+		g.mu.Unlock()
+	}
 	reset, hasReset := resetTime(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if !isCaptcha(err) {

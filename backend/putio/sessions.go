@@ -83,12 +83,16 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		return record, false, nil
 	}
 	offset, err := f.uploadOffset(ctx, old.Location)
-	if hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone) {
+	switch {
+	case hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone):
 		fs.Debugf(u.job, "the interrupted upload has expired on the server; starting afresh")
 		record.forget()
 		return record, false, nil
-	}
-	if err != nil {
+	case sessionRefused(err):
+		fs.Logf(u.job, "the upload service refuses the interrupted upload (%v); starting afresh", err)
+		f.abandonSession(ctx, old)
+		return record, false, nil
+	case err != nil:
 		return nil, false, err
 	}
 	if offset > u.job.size {
@@ -103,6 +107,16 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	*record = *old
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
 	return record, true, nil
+}
+
+// sessionRefused reports a refusal of a session that asking again won't
+// change: a 4xx that is neither transient nor about the login or a
+// captcha, which a fresh upload would meet too.
+func sessionRefused(err error) bool {
+	var auth *authError
+	apiErr, ok := apiError(err)
+	return ok && apiErr.Status >= 400 && apiErr.Status < 500 && !shouldRetry(context.Background(), err) &&
+		!isCaptcha(err) && !isScopeRefusal(err) && !errors.As(err, &auth)
 }
 
 // newSessionRecord names the record of an upload.

@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -106,6 +107,67 @@ func TestUploadExpiredSessionStartsAfresh(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls("POST /files/"))
 	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
 	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A session whose HEAD put.io refuses for good (403, which tus lists for
+// a missing upload) is terminated and forgotten, and the upload starts
+// afresh instead of failing on every run; a transient failure keeps it.
+func TestUploadRefusedSessionStartsAfresh(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 57)
+	interruptedRun(t, f, srv, data)
+	next := nextRun(t, f, srv, sessionOptions)
+
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", Status: http.StatusServiceUnavailable}))
+	_, err := next.Put(fewRetries(next, 1), bytesReader(data), newReopenable("big.bin", data))
+	require.Error(t, err, "a transient failure is reported")
+	assert.Len(t, sessionRecords(t, f), 1, "and keeps the session")
+	srv.ClearFaults()
+
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", Status: http.StatusForbidden, Times: 1}))
+	srv.ResetCounters()
+	_, err = next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Equal(t, []string{"big.bin"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "a new session")
+	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"), "the refused one terminated")
+	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Zero(t, acct.Uploads())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A captcha or a revoked token mid-upload keeps the session: once the
+// captcha is solved or the remote reconnected, the next run goes on from
+// the server's offset instead of byte 0.
+func TestUploadRefusedLoginKeepsSession(t *testing.T) {
+	for name, fault := range map[string]putiotest.Fault{
+		"captcha": {Route: patchRoute, Status: http.StatusTooManyRequests, Times: 1,
+			Headers: map[string]string{"X-Ratelimit-Action": "captcha-needed", "X-Ratelimit-Id": "abc123"}},
+		"revoked token": {Route: patchRoute, Status: http.StatusUnauthorized, ErrorType: "invalid_grant", Times: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, sessionOptions)
+			data := pattern(sessionFileSize, 58)
+			interruptedRun(t, f, srv, data)
+			next := nextRun(t, f, srv, sessionOptions)
+			require.NoError(t, srv.Inject(fault))
+			_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+			require.Error(t, err)
+			assert.Equal(t, 1, acct.Uploads(), "session kept on the server")
+			assert.Len(t, sessionRecords(t, f), 1, "and on record")
+
+			srv.ResetCounters()
+			_, err = nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+			require.NoError(t, err)
+			storedAs(t, acct, "big.bin", data)
+			assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+			assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+			assert.Empty(t, sessionRecords(t, f))
+		})
+	}
 }
 
 // resume_uploads = false: a failed upload is terminated and nothing is

@@ -28,6 +28,9 @@ type uploadService struct {
 	mu    sync.Mutex
 	known bool
 	caps  tusCaps
+	// probing is closed when the OPTIONS request in flight ends; nil when
+	// none is.
+	probing chan struct{}
 	// maxPatch is the PATCH size learnt from 413 replies; 0: none yet.
 	maxPatch atomic.Int64
 	// dropsCutPatches is set once the server kept nothing of a PATCH whose
@@ -47,19 +50,43 @@ func uploadServiceFor(uploadURL, name string) *uploadService {
 
 // uploadCaps asks the upload service what it supports the first time it
 // is called for the remote. A failure is remembered too, unless ctx ended.
+// One request is in flight at a time; other uploads wait for its answer
+// as long as their own contexts allow, and ask again if it gave none.
 func (f *Fs) uploadCaps(ctx context.Context) tusCaps {
 	s := f.uploads
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.known {
-		s.caps = f.discoverTus(ctx)
-		s.known = ctx.Err() == nil
+	for {
+		s.mu.Lock()
+		if s.known {
+			defer s.mu.Unlock()
+			return s.caps
+		}
+		if wait := s.probing; wait != nil {
+			s.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return tusCaps{}
+			}
+		}
+		done := make(chan struct{})
+		s.probing = done
+		s.mu.Unlock()
+		caps := f.discoverTus(ctx)
+		s.mu.Lock()
+		s.caps, s.known, s.probing = caps, ctx.Err() == nil, nil
+		s.mu.Unlock()
+		close(done)
+		return caps
 	}
-	return s.caps
 }
 
-// discoverTus sends one OPTIONS request, not retried: it only informs.
+// discoverTus sends one OPTIONS request once the gate opens, not retried:
+// it only informs.
 func (f *Fs) discoverTus(ctx context.Context) tusCaps {
+	if err := f.gate.wait(ctx); err != nil {
+		return tusCaps{}
+	}
 	var caps tusCaps
 	err := f.tusOnce(ctx, http.MethodOptions, f.opt.UploadURL, nil, func(resp *http.Response) error {
 		if !slices.Contains(headerList(resp.Header.Get("Tus-Version")), tusVersion) {

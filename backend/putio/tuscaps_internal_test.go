@@ -3,7 +3,9 @@ package putio
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/stretchr/testify/assert"
@@ -116,4 +118,103 @@ func TestLostCreationReplyLeavesOnlyAnEmptySession(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /files/"))
 	assert.Equal(t, 1, acct.Uploads(), "the unreachable first session")
 	assert.Equal(t, int64(len(data)), srv.UploadBytes(), "no byte went to it")
+}
+
+// A 5xx to a creation POST that carried the whole file may come after
+// put.io made the file: it is looked for before the POST is resent, so
+// neither Put nor Update leaves a duplicate.
+func TestTusCreationWithUpload5xxAfterWork(t *testing.T) {
+	fault := putiotest.Fault{Route: "POST /files/", AfterWork: true, Status: http.StatusBadGateway, Times: 1}
+	t.Run("put", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+		data := pattern(5000, 45)
+		require.NoError(t, srv.Inject(fault))
+
+		put(t, context.Background(), f, "once.bin", data)
+
+		assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "no duplicate")
+		assert.Equal(t, 1, srv.Calls("POST /files/"))
+		storedAs(t, acct, "once.bin", data)
+	})
+	t.Run("update", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+		o := seedOld(t, f, acct)
+		data := pattern(5000, 46)
+		require.NoError(t, srv.Inject(fault))
+
+		require.NoError(t, o.Update(context.Background(), bytesReader(data), srcInfo("dir/file.txt", int64(len(data)))))
+
+		assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "no extra version")
+		assert.Equal(t, 1, srv.Calls("POST /files/"))
+		storedAs(t, acct, "dir/file.txt", data)
+	})
+}
+
+// A creation POST that failed before put.io made the file is not taken
+// for done because an older identical file sits at the same name (a Put
+// that found nothing there, say in a folder thought fresh): files created
+// before the upload began are never its file.
+func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
+	var shift atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Now: clock, TusExtensions: []string{"creation", "creation-with-upload"}})
+	data := pattern(5000, 47)
+	shift.Store(int64(-time.Hour))
+	older, err := acct.Put("twin.bin", data, testModTime)
+	require.NoError(t, err)
+	shift.Store(0)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Status: http.StatusBadGateway, Times: 1}))
+
+	item, err := f.upload(context.Background(), bytesReader(data), srcInfo("twin.bin", int64(len(data))), "twin.bin", rootID, 0)
+
+	require.NoError(t, err)
+	assert.NotEqual(t, older.ID, int64(item.ID), "the older file is not the upload's")
+	assert.Equal(t, 2, srv.Calls("POST /files/"), "sent again")
+	assert.Equal(t, []string{"twin.bin", "twin.bin"}, names(t, acct, ""))
+}
+
+// An upload that arrives while the OPTIONS request is in flight waits for its answer only as long as
+// its own context allows; all share the one request.
+func TestTusOptionsGatedAndShared(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Latency: time.Second, Times: 1}))
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.Put(context.Background(), bytesReader([]byte("a")), srcInfo("a.txt", 1))
+		first <- err
+	}()
+	for srv.Calls(optionsRoute) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := f.Put(ctx, bytesReader([]byte("b")), srcInfo("b.txt", 1))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	f.uploads.mu.Lock()
+	assert.False(t, f.uploads.known, "the upload that timed out waited for the OPTIONS request in flight")
+	f.uploads.mu.Unlock()
+	put(t, context.Background(), f, "c.txt", []byte("c"))
+	require.NoError(t, <-first)
+
+	assert.ElementsMatch(t, []string{"a.txt", "c.txt"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls(optionsRoute), "one OPTIONS for all")
+}
+
+// An OPTIONS request never goes out while the gate is shut: a context
+// that ends first gets no request, and the next upload asks.
+func TestTusOptionsWaitsForTheGate(t *testing.T) {
+	f, srv, _ := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+	f.gate.blockUntil(time.Now().Add(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+
+	assert.Equal(t, tusCaps{}, f.uploadCaps(ctx))
+	assert.Zero(t, srv.Calls(optionsRoute), "sent through a shut gate")
+
+	f.gate.mu.Lock()
+	f.gate.blockedUntil = time.Time{}
+	f.gate.mu.Unlock()
+	assert.True(t, f.uploadCaps(context.Background()).creationWithUpload, "asked again once the gate opened")
+	assert.Equal(t, 1, srv.Calls(optionsRoute))
 }

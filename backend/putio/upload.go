@@ -60,6 +60,9 @@ type uploadJob struct {
 	size        int64
 	modTime     time.Time
 	replacing   api.ID // Update: the version being replaced, 0 for Put
+	// started is when the upload began, at or before the server's clock:
+	// a file created earlier is not the upload's.
+	started time.Time
 }
 
 func (j *uploadJob) String() string { return j.leaf }
@@ -92,7 +95,8 @@ type tusUpload struct {
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID) (*api.File, error) {
-	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing}
+	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing,
+		started: f.gate.serverNow().Truncate(time.Second)}
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
@@ -155,7 +159,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.final, u.stream.src.sum())
+	return u.f.finishUpload(ctx, u.job, u.final, u.stream.src.sum())
 }
 
 // abandon ends a failed upload: a session on record is kept for the next
@@ -173,11 +177,14 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 }
 
 // mayPass reports a failure after which a later attempt can go on:
-// interruptions, the source's own failures and exhausted retries.
+// interruptions, the source's own failures, exhausted retries, and a
+// captcha or revoked token, which the user clears without the session.
 func mayPass(err error) bool {
 	var srcErr *sourceError
+	var auth *authError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err)
+		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
+		isCaptcha(err) || errors.As(err, &auth)
 }
 
 // newUploadRequest builds one attempt of a request to the upload service,
@@ -243,9 +250,9 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 	return location, err
 }
 
-// createWithUpload sends the whole file in the creation POST. When a
-// reply was lost the file may exist already, so it is looked for before
-// the POST is sent again.
+// createWithUpload sends the whole file in the creation POST. When a try
+// may have made the file (its reply lost, or a 5xx that can come after
+// the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	mayExist := false
 	return u.f.retry(ctx, "POST upload with data", func() error {
@@ -262,9 +269,7 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
 			req.Header.Set("Upload-Metadata", u.job.metadata())
 		})
-		if _, replied := apiError(err); err != nil && !replied {
-			mayExist = true
-		}
+		mayExist = mayExist || mayHaveWorked(ctx, err)
 		if err != nil {
 			return err
 		}
@@ -322,7 +327,7 @@ func resolveLocation(resp *http.Response) (string, error) {
 
 // finishUpload reads the new file's id from the final reply and checks the
 // server's CRC-32 against ours; a corrupt file is deleted.
-func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string) (*api.File, error) {
+func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header, sentCRC string) (*api.File, error) {
 	id, err := strconv.ParseInt(final.Get("Putio-File-Id"), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
@@ -333,14 +338,34 @@ func (f *Fs) finishUpload(ctx context.Context, final http.Header, sentCRC string
 		return item, nil
 	}
 	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
-	logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, item.ID.String()))
+	f.deleteCorrupt(ctx, job, item.ID)
 	return nil, err
+}
+
+// deleteCorrupt deletes the file a corrupt upload made, once it is sure
+// the id the reply named is that file: never the version being
+// replaced, a folder, or an item of another name or place.
+func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
+	if id == job.replacing {
+		fs.Errorf(job, "the corrupt upload's reply names the version it replaces (id %v); leaving it alone", id)
+		return
+	}
+	made, err := f.getItem(ctx, id.String())
+	switch {
+	case err != nil:
+		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
+	case made == nil || made.IsDir() || made.Name != job.name || made.ParentID.String() != job.dirID:
+		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
+	default:
+		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
+	}
 }
 
 // identifyUpload finds the file an upload made when the reply naming it
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
-// replaces. A single child?name= answer could be an older duplicate.
+// replaces and not created before the upload began. A single child?name=
+// answer could be an older duplicate.
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
@@ -348,7 +373,8 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		for i := range items {
 			item := &items[i]
 			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
-				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) {
+				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
+				!item.CreatedAt.IsZero() && item.CreatedAt.Before(job.started) {
 				continue
 			}
 			if found == nil || item.ID > found.ID {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -49,8 +51,13 @@ func TestUpdateSourceFailsMidway(t *testing.T) {
 	err := o.Update(context.Background(), source, srcInfo("dir/file.txt", 5000))
 
 	require.ErrorContains(t, err, "source died")
-	// The third PATCH may die in the client's write buffer, unseen.
-	assert.Contains(t, []int{2, 3}, srv.Calls(patchRoute), "two whole chunks, then one the source cut short, not retried")
+	// The third PATCH may die in the client's write buffer, unseen, or
+	// reach the server's count only after Update returned: the bytes the
+	// server got say what was sent.
+	assert.LessOrEqual(t, srv.Calls(patchRoute), 3, "two whole chunks, then one the source cut short, not retried")
+	assert.GreaterOrEqual(t, srv.UploadBytes(), int64(2048), "two whole chunks")
+	assert.LessOrEqual(t, srv.UploadBytes(), int64(2500), "nothing past what the source gave")
+	assert.Zero(t, srv.Calls("HEAD /files/{upload}"), "not resumed")
 	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"))
 	assertOldIntact(t, acct)
 	assert.Equal(t, "old bytes", string(readAll(t, context.Background(), o)), "object still reads the old version")
@@ -171,18 +178,66 @@ func TestUploadUnknownSize(t *testing.T) {
 // and deletes the file the server made.
 func TestUploadCRCMismatchDeletesFile(t *testing.T) {
 	f, srv, acct := newTestFs(t, nil)
-	made, err := acct.Put("made-by-server.bin", []byte("corrupt"), testModTime)
+	marker, err := acct.Put("marker.txt", nil, testModTime)
 	require.NoError(t, err)
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{
-		"Upload-Offset": "5", "Putio-File-Id": fmt.Sprint(made.ID), "Putio-File-Crc32": "deadbeef",
-	}}))
+	fault := corruptFinalReply(marker.ID + 1) // the emulator's next id: the upload's file
+	fault.AfterWork = true
+	require.NoError(t, srv.Inject(fault))
 
 	_, err = f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("hello.txt", 5))
 
 	require.ErrorContains(t, err, "upload corrupted")
-	_, err = acct.Stat("made-by-server.bin")
-	assert.Error(t, err, "corrupt file deleted")
+	assert.Equal(t, []string{"marker.txt"}, names(t, acct, ""), "corrupt file deleted")
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, "hello.txt", acct.Trash()[0].Name)
 	assert.Zero(t, acct.Uploads())
+}
+
+// corruptFinalReply answers the final PATCH of a 5-byte upload with a
+// CRC-32 that is not the one sent, naming the file id.
+func corruptFinalReply(id int64) putiotest.Fault {
+	return putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{
+		"Upload-Offset": "5", "Putio-File-Id": fmt.Sprint(id), "Putio-File-Crc32": "deadbeef",
+	}}
+}
+
+// A corrupt upload's reply naming anything but the uploaded file (the
+// version being replaced, a folder, another file) deletes nothing.
+func TestUploadCRCMismatchDeletesOnlyTheUpload(t *testing.T) {
+	t.Run("the version replaced", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions)
+		o := seedOld(t, f, acct)
+		oldID, err := strconv.ParseInt(o.(fs.IDer).ID(), 10, 64)
+		require.NoError(t, err)
+		require.NoError(t, srv.Inject(corruptFinalReply(oldID)))
+
+		err = o.Update(context.Background(), bytesReader([]byte("hello")), srcInfo("dir/file.txt", 5))
+
+		require.ErrorContains(t, err, "upload corrupted")
+		assertOldIntact(t, acct)
+	})
+	for name, other := range map[string]string{"a folder": "folder/", "another file": "other.txt"} {
+		t.Run(name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions)
+			var id int64
+			if dir, ok := strings.CutSuffix(other, "/"); ok {
+				item, err := acct.Mkdir(dir)
+				require.NoError(t, err)
+				id = item.ID
+			} else {
+				item, err := acct.Put(other, []byte("keep"), testModTime)
+				require.NoError(t, err)
+				id = item.ID
+			}
+			require.NoError(t, srv.Inject(corruptFinalReply(id)))
+
+			_, err := f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("hello.txt", 5))
+
+			require.ErrorContains(t, err, "upload corrupted")
+			assert.Equal(t, []string{strings.TrimSuffix(other, "/")}, names(t, acct, ""), "nothing deleted")
+			assert.Empty(t, acct.Trash())
+		})
+	}
 }
 
 // A final reply without a usable file id is an error, not a bogus object.
