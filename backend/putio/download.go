@@ -62,7 +62,7 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 		}
 		body, err = o.fs.download(ctx, signed, options)
 	}
-	return body, err
+	return body, goneAs(err, fs.ErrorObjectNotFound)
 }
 
 // download GETs a signed URL without our token, with retries.

@@ -40,7 +40,7 @@ func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, 
 	}
 	share, err := f.shareFor(ctx, id, shares, expire)
 	if err != nil {
-		return "", err
+		return "", goneAs(err, fs.ErrorObjectNotFound)
 	}
 	warnExpiry(remote, expire, share)
 	return publicShareBase + share.Token, nil
