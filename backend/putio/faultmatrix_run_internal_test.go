@@ -170,9 +170,6 @@ var pendingCells = map[string]string{
 	"purge/non-JSON body":  nonJSONDelete,
 	"rmdir/non-JSON body":  nonJSONDelete,
 
-	"open and read/non-JSON body":  shortDownload,
-	"open and read/truncated JSON": shortDownload,
-
 	"link/502 after the work was done": lostShareReply,
 	"link/connection cut mid-response": lostShareReply,
 	"link/truncated JSON":              lostShareReply,
@@ -181,7 +178,6 @@ var pendingCells = map[string]string{
 // Why the pending cells fail.
 const (
 	nonJSONDelete  = "a 200 reply to files/delete that is not JSON is taken as success, and nothing was deleted"
-	shortDownload  = "a download shorter than the file's known size reads as the whole file"
 	lostShareReply = "public_share/{id} is retried after its reply was lost, making a second share"
 )
 
