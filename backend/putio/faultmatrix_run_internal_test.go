@@ -166,10 +166,6 @@ func expected(op matrixOp, fault string) outcome {
 // runs with its correct outcome and must still fail; once it passes, the
 // test says to remove it here.
 var pendingCells = map[string]string{
-	"delete/non-JSON body": nonJSONDelete,
-	"purge/non-JSON body":  nonJSONDelete,
-	"rmdir/non-JSON body":  nonJSONDelete,
-
 	"link/502 after the work was done": lostShareReply,
 	"link/connection cut mid-response": lostShareReply,
 	"link/truncated JSON":              lostShareReply,
@@ -177,7 +173,6 @@ var pendingCells = map[string]string{
 
 // Why the pending cells fail.
 const (
-	nonJSONDelete  = "a 200 reply to files/delete that is not JSON is taken as success, and nothing was deleted"
 	lostShareReply = "public_share/{id} is retried after its reply was lost, making a second share"
 )
 
