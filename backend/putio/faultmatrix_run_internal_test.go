@@ -165,16 +165,7 @@ func expected(op matrixOp, fault string) outcome {
 // pendingCells fail today because of defects being fixed elsewhere. Each
 // runs with its correct outcome and must still fail; once it passes, the
 // test says to remove it here.
-var pendingCells = map[string]string{
-	"link/502 after the work was done": lostShareReply,
-	"link/connection cut mid-response": lostShareReply,
-	"link/truncated JSON":              lostShareReply,
-}
-
-// Why the pending cells fail.
-const (
-	lostShareReply = "public_share/{id} is retried after its reply was lost, making a second share"
-)
+var pendingCells = map[string]string{}
 
 // tempMarker is in every temporary name the backend gives an item.
 const tempMarker = ".rclone-"
