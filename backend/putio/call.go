@@ -104,9 +104,6 @@ func decodeReply(resp *http.Response, out reply) error {
 	defer func() { _ = resp.Body.Close() }()
 	where := resp.Request.Method + " " + resp.Request.URL.Path
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplySize))
-	if _, unused := out.(*api.Empty); unused {
-		return nil // the call succeeded; its body carries nothing we need
-	}
 	if err != nil {
 		return fmt.Errorf("put.io %s: %w: %v", where, errTruncated, err)
 	}

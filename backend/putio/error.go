@@ -180,6 +180,16 @@ func notFoundAs(err, notFound error) error {
 	return err
 }
 
+// goneAs maps an item put.io lost for good (410, FILE_LOST) to the rclone
+// sentinel the caller expects; unlike notFoundAs it leaves a 404 alone,
+// which for a copy or move can also be the echo of a lost reply.
+func goneAs(err, notFound error) error {
+	if isGone(err) {
+		return notFound
+	}
+	return err
+}
+
 // logIgnored logs a clean-up error that must not mask the main one.
 func logIgnored(o any, what string, err error) {
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/fserrors"
@@ -167,4 +168,15 @@ func TestRefusedCursorTwiceFailsClearly(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls(listRoute), "restarted once, not more")
 	assert.Equal(t, 2, delivered, "the restart handed on no item twice")
 	assert.False(t, errors.Is(err, fs.ErrorDirNotFound))
+}
+
+// A lost item reads as rclone's sentinel, by identity; a 404 does not, as
+// copy and move treat it as the possible echo of a lost reply.
+func TestGoneAs(t *testing.T) {
+	lost := &api.Error{Status: http.StatusGone, Type: errTypeFileLost}
+	assert.Same(t, fs.ErrorObjectNotFound, goneAs(lost, fs.ErrorObjectNotFound))
+	assert.Same(t, fs.ErrorDirNotFound, goneAs(lost, fs.ErrorDirNotFound))
+	missing := &api.Error{Status: http.StatusNotFound}
+	assert.Same(t, error(missing), goneAs(missing, fs.ErrorObjectNotFound))
+	assert.NoError(t, goneAs(nil, fs.ErrorObjectNotFound))
 }

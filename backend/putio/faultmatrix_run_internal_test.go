@@ -165,32 +165,7 @@ func expected(op matrixOp, fault string) outcome {
 // pendingCells fail today because of defects being fixed elsewhere. Each
 // runs with its correct outcome and must still fail; once it passes, the
 // test says to remove it here.
-var pendingCells = map[string]string{
-	"delete/non-JSON body": nonJSONDelete,
-	"purge/non-JSON body":  nonJSONDelete,
-	"rmdir/non-JSON body":  nonJSONDelete,
-
-	"open and read/non-JSON body":  shortDownload,
-	"open and read/truncated JSON": shortDownload,
-
-	"link/502 after the work was done": lostShareReply,
-	"link/connection cut mid-response": lostShareReply,
-	"link/truncated JSON":              lostShareReply,
-
-	"server-side copy/410 FILE_LOST": rawFileLost,
-	"server-side move/410 FILE_LOST": rawFileLost,
-	"dirmove/410 FILE_LOST":          rawFileLost,
-	"link/410 FILE_LOST":             rawFileLost,
-	"open and read/410 FILE_LOST":    rawFileLost,
-}
-
-// Why the pending cells fail.
-const (
-	nonJSONDelete  = "a 200 reply to files/delete that is not JSON is taken as success, and nothing was deleted"
-	shortDownload  = "a download shorter than the file's known size reads as the whole file"
-	lostShareReply = "public_share/{id} is retried after its reply was lost, making a second share"
-	rawFileLost    = "410 FILE_LOST reads as not found on lookups, listings and deletes only; here it is passed on raw"
-)
+var pendingCells = map[string]string{}
 
 // tempMarker is in every temporary name the backend gives an item.
 const tempMarker = ".rclone-"

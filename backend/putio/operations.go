@@ -138,7 +138,7 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 		item, err = f.copyViaTempName(ctx, srcObj, dirID, leaf)
 	}
 	if err != nil {
-		return nil, err
+		return nil, goneAs(err, fs.ErrorObjectNotFound)
 	}
 	dst := f.newObject(remote, item)
 	dst.restoreModTime(ctx, "copied", srcObj.ModTime(ctx))
@@ -246,7 +246,7 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 		return nil, err
 	}
 	if err := f.moveItem(ctx, srcObj.id(), dirID, leaf); err != nil {
-		return nil, err
+		return nil, goneAs(err, fs.ErrorObjectNotFound)
 	}
 	item := srcObj.info
 	item.Name = f.serverName(leaf)
@@ -291,7 +291,7 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	}
 	f.fresh.forget(dstDirID)
 	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
-		return err
+		return goneAs(err, fs.ErrorDirNotFound)
 	}
 	srcFs.dirCache.FlushDir(srcRemote)
 	return nil

@@ -343,14 +343,7 @@ func TestPublicLink(t *testing.T) {
 // instead of sending the user to log in again.
 func TestPublicLinkWithAppToken(t *testing.T) {
 	ctx := context.Background()
-	srv := putiotest.NewServer(t)
-	acct := srv.Account(srv.Token)
-	_, err := acct.Put("a.txt", []byte("x"), testModTime)
-	require.NoError(t, err)
-	app, err := acct.NewToken(putiotest.ScopeApp)
-	require.NoError(t, err)
-	f, err := newFsOn(srv, testRemote, "", configmap.Simple{"token": `{"access_token":"` + app + `","expiry":"0001-01-01T00:00:00Z"}`})
-	require.NoError(t, err)
+	f, srv := newAppTokenFs(t)
 
 	link, err := f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, false)
 	require.NoError(t, err)

@@ -38,9 +38,9 @@ func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, 
 	case unlink:
 		return "", f.deleteShares(ctx, shares)
 	}
-	share, err := f.shareFor(ctx, id, shares, expire)
+	share, err := f.shareFor(ctx, id, shares, !isScopeRefusal(err), expire)
 	if err != nil {
-		return "", err
+		return "", goneAs(err, fs.ErrorObjectNotFound)
 	}
 	warnExpiry(remote, expire, share)
 	return publicShareBase + share.Token, nil
@@ -62,22 +62,32 @@ func (f *Fs) itemID(ctx context.Context, remote string) (api.ID, error) {
 // sharesOf lists the account's public shares of item id.
 func (f *Fs) sharesOf(ctx context.Context, id api.ID) ([]api.PublicShare, error) {
 	var out api.PublicShareListReply
-	if err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: "/v2/public_share/list"}, &out); err != nil {
+	if err := f.callJSON(ctx, shareListCall, &out); err != nil {
 		return nil, err
 	}
+	return sharesIn(out, id), nil
+}
+
+var shareListCall = apiCall{method: http.MethodGet, path: "/v2/public_share/list"}
+
+// sharesIn picks the shares of item id from a share list.
+func sharesIn(list api.PublicShareListReply, id api.ID) []api.PublicShare {
 	var mine []api.PublicShare
-	for _, share := range out.PublicShares {
+	for _, share := range list.PublicShares {
 		if share.FileID() == id && share.Token != "" {
 			mine = append(mine, share)
 		}
 	}
-	return mine, nil
+	return mine
 }
 
 // shareFor returns the first existing share or creates one. A new share
 // asks for the --expire expiry; the record does not say put.io honours
-// expiration_date, so warnExpiry still checks what it answered.
-func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, expire fs.Duration) (*api.PublicShare, error) {
+// expiration_date, so warnExpiry still checks what it answered. A try
+// whose reply was lost may have made the share, so where the token may
+// list shares (listable) the list is read again before the next try; a
+// third-party token may not, and then a lost reply can cost a second share.
+func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, listable bool, expire fs.Duration) (*api.PublicShare, error) {
 	if len(shares) > 0 {
 		return &shares[0], nil
 	}
@@ -85,12 +95,29 @@ func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, 
 	if expire != fs.DurationOff {
 		call.form = url.Values{"expiration_date": {formatTime(time.Now().Add(time.Duration(expire)))}}
 	}
-	var out api.PublicShareReply
-	err := f.callJSON(ctx, call, &out)
+	var share *api.PublicShare
+	replyLost := false
+	err := f.retry(ctx, call.method+" "+call.path, func() error {
+		if replyLost && listable {
+			var list api.PublicShareListReply
+			if err := f.attemptJSON(ctx, shareListCall, &list); err != nil {
+				return err
+			}
+			if made := sharesIn(list, id); len(made) > 0 {
+				share = &made[0]
+				return nil
+			}
+		}
+		var out api.PublicShareReply
+		err := f.attemptJSON(ctx, call, &out)
+		replyLost = replyLost || mayHaveWorked(ctx, err)
+		share = out.PublicShare
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return out.PublicShare, nil
+	return share, nil
 }
 
 // deleteShares removes shares by their share id.

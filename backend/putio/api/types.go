@@ -287,8 +287,19 @@ func (r *MoveReply) Err() error {
 		Message: fmt.Sprintf("moving %q (id %d) failed", first.Name, first.ID)}
 }
 
-// Empty is a reply whose payload the backend does not need.
+// Empty is a reply whose payload the backend does not need. It must still
+// be a JSON object, as put.io's success replies are ({"status":"OK"}): a
+// 200 carrying anything else (a proxy's page) did not come from put.io,
+// and may mean the work was not done.
 type Empty struct{}
+
+// UnmarshalJSON accepts any JSON object.
+func (*Empty) UnmarshalJSON(data []byte) error {
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return nil
+}
 
 // Validate accepts any body.
 func (Empty) Validate() error { return nil }

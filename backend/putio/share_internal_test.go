@@ -1,0 +1,64 @@
+package putio
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// newAppTokenFs is an Fs on a third-party app token, as rclone's own
+// OAuth app gets, over an account holding a.txt.
+func newAppTokenFs(t *testing.T) (fs.Fs, *putiotest.Server) {
+	srv := putiotest.NewServer(t)
+	acct := srv.Account(srv.Token)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	app, err := acct.NewToken(putiotest.ScopeApp)
+	require.NoError(t, err)
+	f, err := newFsOn(srv, testRemote, "", configmap.Simple{"token": `{"access_token":"` + app + `","expiry":"0001-01-01T00:00:00Z"}`})
+	require.NoError(t, err)
+	return f, srv
+}
+
+// lostShareReply arms a 502 sent after put.io made the share.
+func lostShareReply(t *testing.T, srv *putiotest.Server) {
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/public_share/{id}", Times: 1, AfterWork: true, Status: http.StatusBadGateway}))
+	srv.ResetCounters()
+}
+
+// After a lost reply the share list is read again, and the share the lost
+// try made is the link: no second share.
+func TestPublicLinkLostReplyReusesShare(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	item, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	lostShareReply(t, srv)
+
+	link, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	shares, err := f.sharesOf(ctx, api.ID(item.ID))
+	require.NoError(t, err)
+	require.Len(t, shares, 1)
+	assert.Equal(t, publicShareBase+shares[0].Token, link)
+	assert.Equal(t, 1, srv.Calls("POST /v2/public_share/{id}"))
+}
+
+// A third-party token may not list shares, so after a lost reply the only
+// way to a link is a second share (docs/content/putio.md says so).
+func TestPublicLinkLostReplyWithAppToken(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newAppTokenFs(t)
+	lostShareReply(t, srv)
+
+	_, err := f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Calls("POST /v2/public_share/{id}"), "a second share is made")
+}
