@@ -74,7 +74,10 @@ func scanFor(r io.Reader, re *regexp.Regexp) string {
 // the emulator's authorize page, back to the listener with the code.
 func openInBrowser(t *testing.T, link string) {
 	t.Helper()
-	resp, err := httpClient.Get(link)
+	// Each rclone run has a listener of its own on the same port: a
+	// connection kept alive from an earlier run would reach a dead one.
+	browser := &http.Client{Timeout: httpClient.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := browser.Get(link)
 	if err != nil {
 		t.Fatalf("opening %s: %v", link, err)
 	}
