@@ -52,6 +52,25 @@ func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLo
 	return replyLost, err
 }
 
+// retryLookingFirst retries attempt through the pacer, as retry does, for
+// a call that makes something (a share, a file). Once a try has failed in
+// a way that may still have made it (mayHaveWorked), each later try first
+// asks look whether it is there, and ends the call if it is, so that a
+// lost reply never costs a second one.
+func (f *Fs) retryLookingFirst(ctx context.Context, what string, look func() (found bool, err error), attempt func() error) error {
+	mayExist := false
+	return f.retry(ctx, what, func() error {
+		if mayExist {
+			if found, err := look(); err != nil || found {
+				return err
+			}
+		}
+		err := attempt()
+		mayExist = mayExist || mayHaveWorked(ctx, err)
+		return err
+	})
+}
+
 // mayHaveWorked reports whether a failed try may have reached the server
 // and done its work: anything but a put.io refusal (4xx, token) or our
 // own cancellation.

@@ -96,21 +96,22 @@ func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, 
 		call.form = url.Values{"expiration_date": {formatTime(time.Now().Add(time.Duration(expire)))}}
 	}
 	var share *api.PublicShare
-	replyLost := false
-	err := f.retry(ctx, call.method+" "+call.path, func() error {
-		if replyLost && listable {
-			var list api.PublicShareListReply
-			if err := f.attemptJSON(ctx, shareListCall, &list); err != nil {
-				return err
-			}
-			if made := sharesIn(list, id); len(made) > 0 {
-				share = &made[0]
-				return nil
-			}
+	err := f.retryLookingFirst(ctx, call.method+" "+call.path, func() (bool, error) {
+		if !listable {
+			return false, nil
 		}
+		var list api.PublicShareListReply
+		if err := f.attemptJSON(ctx, shareListCall, &list); err != nil {
+			return false, err
+		}
+		made := sharesIn(list, id)
+		if len(made) > 0 {
+			share = &made[0]
+		}
+		return len(made) > 0, nil
+	}, func() error {
 		var out api.PublicShareReply
 		err := f.attemptJSON(ctx, call, &out)
-		replyLost = replyLost || mayHaveWorked(ctx, err)
 		share = out.PublicShare
 		return err
 	})

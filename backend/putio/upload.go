@@ -254,14 +254,14 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 // may have made the file (its reply lost, or a 5xx that can come after
 // the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
-	mayExist := false
-	return u.f.retry(ctx, "POST upload with data", func() error {
-		if mayExist {
-			if item, err := u.f.identifyUpload(ctx, u.job, u.stream.src.sum()); err == nil {
-				u.made = item
-				return nil
-			}
+	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
+		item, err := u.f.identifyUpload(ctx, u.job, u.stream.src.sum())
+		if err != nil || item == nil {
+			return false, nil // not found, or unsure: send again
 		}
+		u.made = item
+		return true, nil
+	}, func() error {
 		if err := u.stream.seek(0); err != nil {
 			return err
 		}
@@ -269,7 +269,6 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
 			req.Header.Set("Upload-Metadata", u.job.metadata())
 		})
-		mayExist = mayExist || mayHaveWorked(ctx, err)
 		if err != nil {
 			return err
 		}
