@@ -99,7 +99,7 @@ var regInfo = &fs.RegInfo{
 		Default: fs.SizeSuffix(0),
 	}, {
 		Name:     "upload_window",
-		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (a local file, another remote). Files up to this size\ntravel in the creation request when the server offers that.",
+		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (another remote). A local file needs no window: it is\nread again from where the server is. With chunk_size at most this\nsize, a source that can't be reopened survives any cut. Files up to\nthis size travel in the creation request when the server offers that.",
 		Default:  defaultWindow,
 		Advanced: true,
 	}, {
@@ -335,19 +335,20 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 // is found or made first: one this Fs has just made needs no lookup of
 // the file.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	takeOverSource(in, src) // before any lookup: see stream.go
 	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
 	}
 	if f.fresh.cannotHold(dirID, leaf) {
-		return f.putInto(ctx, in, src, leaf, dirID)
+		return f.putInto(ctx, in, src, leaf, dirID, options)
 	}
 	existing, err := f.NewObject(ctx, src.Remote())
 	switch {
 	case err == nil:
 		return existing, existing.Update(ctx, in, src, options...)
 	case errors.Is(err, fs.ErrorObjectNotFound):
-		return f.putInto(ctx, in, src, leaf, dirID)
+		return f.putInto(ctx, in, src, leaf, dirID, options)
 	default:
 		return nil, err
 	}
@@ -356,16 +357,17 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 // PutUnchecked uploads in to remote without looking for an existing file;
 // put.io then keeps both.
 func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	takeOverSource(in, src) // before any lookup: see stream.go
 	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
 	}
-	return f.putInto(ctx, in, src, leaf, dirID)
+	return f.putInto(ctx, in, src, leaf, dirID, options)
 }
 
 // putInto uploads in as leaf into the folder dirID.
-func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string) (fs.Object, error) {
-	item, err := f.upload(ctx, in, src, leaf, dirID, 0)
+func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, options []fs.OpenOption) (fs.Object, error) {
+	item, err := f.upload(ctx, in, src, leaf, dirID, 0, options)
 	if err != nil {
 		return nil, err
 	}
@@ -538,13 +540,14 @@ var metadataInfo = &fs.MetadataInfo{
 // names) and only once it is complete and verified is the old one deleted,
 // by id so the new version cannot be hit.
 func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
+	takeOverSource(in, src) // before any lookup: see stream.go
 	// The folder comes from the path, not from parent_id, which a reply
 	// could leave out (reading as 0, the root).
 	leaf, dirID, err := o.fs.dirCache.FindPath(ctx, o.remote, false)
 	if err != nil {
 		return err
 	}
-	item, err := o.fs.upload(ctx, in, src, leaf, dirID, o.info.ID)
+	item, err := o.fs.upload(ctx, in, src, leaf, dirID, o.info.ID, options)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,10 @@ import (
 // An upload streams the file from its source into PATCH bodies. The last
 // upload_window bytes read stay in memory, so that after a cut connection
 // the bytes the server did not get can be sent again without the source;
-// further back, the source is opened again at the server's offset.
+// further back, the source is opened again at the server's offset. A
+// local file needs no window: opening it again costs no request, so it
+// is read again from the server's offset after any cut, and rclone's
+// read-ahead of it is dropped for our own reading (see takeOverSource).
 
 // errCannotRewind is a resume point that neither the window nor the source
 // can serve: the upload stops and can go on in a later attempt.
@@ -39,6 +42,8 @@ func (e *sourceError) Unwrap() error { return e.err }
 type source struct {
 	ctx     context.Context
 	obj     fs.Object // nil: the source can't be opened again
+	local   bool      // obj is a local file, cheap to open again
+	hashes  []fs.OpenOption
 	wrap    accounting.WrapFn
 	plain   io.Reader     // the current reader, without accounting
 	counted io.Reader     // the same reader, accounted
@@ -48,10 +53,64 @@ type source struct {
 	crc     hash.Hash32   // of bytes [0, high)
 }
 
-// newSource reads in, the stream rclone hands Put for src.
-func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo) *source {
+// newSource reads the file rclone hands Put as in, for src, or the same
+// file opened again once takeOverSource has stopped rclone's read-ahead
+// of in. Put's options carry the hashes rclone asks of the source, which
+// a local file then computes and keeps while we read it, sparing rclone's
+// check after the upload a second reading.
+func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []fs.OpenOption) (*source, error) {
 	plain, wrap := accounting.UnWrap(in)
-	return &source{ctx: ctx, obj: fs.UnWrapObjectInfo(src), wrap: wrap, plain: plain, counted: in, crc: crc32.NewIEEE()}
+	obj := sourceObject(src)
+	s := &source{ctx: ctx, obj: obj, local: isLocal(obj), wrap: wrap, plain: plain, counted: in, crc: crc32.NewIEEE()}
+	for _, option := range options {
+		if hashes, ok := option.(*fs.HashesOption); ok {
+			s.hashes = append(s.hashes, hashes)
+		}
+	}
+	if takeOverSource(in, src) {
+		if err := s.reopen(0); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// sourceObject is the object src describes when it can be opened again for
+// the bytes rclone streams: their sizes must agree, because a wrapping
+// backend's ObjectInfo may describe other bytes than the stream it hands
+// on (transformed, encrypted), and reading those would upload the wrong
+// file with a CRC-32 that matches what was sent.
+func sourceObject(src fs.ObjectInfo) fs.Object {
+	obj := fs.UnWrapObjectInfo(src)
+	if obj == nil || obj.Size() != src.Size() {
+		return nil
+	}
+	return obj
+}
+
+// isLocal reports a local file, which opening again costs no request.
+func isLocal(obj fs.Object) bool {
+	return obj != nil && obj.Fs() != nil && obj.Fs().Features().IsLocal
+}
+
+// takeOverSource stops rclone's read-ahead of in when the upload can read
+// the file itself, and reports whether it did. rclone buffers each
+// transfer's stream (--buffer-size, 16 × 1 MiB by default, filled at once)
+// and copies every byte once more; for a local file both buy nothing, so
+// the upload opens the file itself and reads it through the same
+// accounting (progress, --bwlimit, --max-transfer). Only local files: a
+// remote source would be fetched twice, the read-ahead hides its latency.
+// The bytes read ahead are dropped unused: the file is read from byte 0
+// again. Abandon leaves in for rclone to close, and calling this again is
+// harmless, so Put calls it first, before any lookup lets the read-ahead
+// fill.
+func takeOverSource(in io.Reader, src fs.ObjectInfo) bool {
+	acc, ok := in.(*accounting.Account)
+	if !ok || acc.GetAsyncReader() == nil || !isLocal(sourceObject(src)) {
+		return false
+	}
+	acc.Abandon()
+	return true
 }
 
 // canReopen reports whether the source can be read again from any offset.
@@ -100,7 +159,7 @@ func (s *source) reopen(off int64) error {
 	if s.obj == nil {
 		return errCannotRewind
 	}
-	rc, err := s.obj.Open(s.ctx, &fs.SeekOption{Offset: off})
+	rc, err := s.obj.Open(s.ctx, append([]fs.OpenOption{&fs.SeekOption{Offset: off}}, s.hashes...)...)
 	if err != nil {
 		return &sourceError{fmt.Errorf("opening again at byte %d: %w", off, err)}
 	}

@@ -165,7 +165,7 @@ func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
 	shift.Store(0)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Status: http.StatusBadGateway, Times: 1}))
 
-	item, err := f.upload(context.Background(), bytesReader(data), srcInfo("twin.bin", int64(len(data))), "twin.bin", rootID, 0)
+	item, err := f.upload(context.Background(), bytesReader(data), srcInfo("twin.bin", int64(len(data))), "twin.bin", rootID, 0, nil)
 
 	require.NoError(t, err)
 	assert.NotEqual(t, older.ID, int64(item.ID), "the older file is not the upload's")

@@ -94,7 +94,7 @@ type tusUpload struct {
 
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
-func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID) (*api.File, error) {
+func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID, options []fs.OpenOption) (*api.File, error) {
 	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing,
 		started: f.gate.serverNow().Truncate(time.Second)}
 	if job.size < 0 {
@@ -104,11 +104,12 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	if caps.maxSize > 0 && job.size > caps.maxSize {
 		return nil, fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", leaf, job.size, caps.maxSize)
 	}
-	u := &tusUpload{f: f, job: job, stream: &stream{
-		src: newSource(ctx, in, src),
-		win: newWindow(min(int64(f.opt.UploadWindow), job.size)),
-	}}
-	defer u.stream.src.close()
+	source, err := newSource(ctx, in, src, options)
+	if err != nil {
+		return nil, err
+	}
+	defer source.close()
+	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: newWindow(f.windowFor(source, job.size))}}
 	record, err := u.start(ctx, caps)
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
@@ -128,6 +129,15 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	return item, nil
 }
 
+// windowFor is the resend window of an upload of size bytes from source:
+// none for a local file, which is read again instead.
+func (f *Fs) windowFor(source *source, size int64) int64 {
+	if source.local {
+		return 0
+	}
+	return min(int64(f.opt.UploadWindow), size)
+}
+
 // start resumes the session a previous run left for this file, or
 // creates the upload, with the file in it if the service allows.
 func (u *tusUpload) start(ctx context.Context, caps tusCaps) (*sessionRecord, error) {
@@ -135,7 +145,7 @@ func (u *tusUpload) start(ctx context.Context, caps tusCaps) (*sessionRecord, er
 	if err != nil || resumed {
 		return record, err
 	}
-	if caps.creationWithUpload && u.job.size > 0 && u.job.size <= int64(len(u.stream.win.buf)) {
+	if caps.creationWithUpload && u.job.size > 0 && u.job.size <= int64(u.f.opt.UploadWindow) {
 		return nil, u.createWithUpload(ctx)
 	}
 	u.location, err = u.f.createUpload(ctx, u.job)

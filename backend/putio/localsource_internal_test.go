@@ -1,0 +1,175 @@
+package putio
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/backend/local"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/hash"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// localFile is a file of rclone's local backend, counting how often it is
+// opened and keeping the options of its first opening.
+type localFile struct {
+	fs.Object
+	opens    atomic.Int32
+	mu       sync.Mutex
+	firstOpt []fs.OpenOption
+}
+
+func (o *localFile) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
+	if o.opens.Add(1) == 1 {
+		o.mu.Lock()
+		o.firstOpt = options
+		o.mu.Unlock()
+	}
+	return o.Object.Open(ctx, options...)
+}
+
+// newLocalFile writes data to name in a fresh local folder and returns it
+// as rclone's local backend sees it.
+func newLocalFile(t *testing.T, name string, data []byte) *localFile {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
+	lfs, err := local.NewFs(context.Background(), "local", dir, configmap.Simple{})
+	require.NoError(t, err)
+	require.True(t, lfs.Features().IsLocal)
+	obj, err := lfs.NewObject(context.Background(), name)
+	require.NoError(t, err)
+	return &localFile{Object: obj}
+}
+
+// resized is a wrapping backend's ObjectInfo whose size is not its
+// object's: the stream rclone hands on holds other bytes than the object.
+type resized struct {
+	fs.Object
+	size int64
+}
+
+func (r *resized) Size() int64       { return r.size }
+func (r *resized) UnWrap() fs.Object { return r.Object }
+
+// countingReader counts the bytes read from it, from any goroutine.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// rcloneCopy puts raw as rclone's copy does: accounted and read ahead
+// (--buffer-size), closed after Put. It returns the bytes accounted and
+// how many of raw's bytes were read.
+func rcloneCopy(t *testing.T, f *Fs, raw []byte, src fs.ObjectInfo) (accounted, readOfRaw int64, err error) {
+	t.Helper()
+	ctx := freshStatsGroup(t)
+	stats := accounting.Stats(ctx)
+	tr := stats.NewTransfer(src, nil)
+	counted := &countingReader{r: bytesReader(raw)}
+	in := tr.Account(ctx, io.NopCloser(counted)).WithBuffer()
+	require.True(t, in.HasBuffer(), "rclone reads ahead")
+	_, err = f.Put(ctx, in, src, &fs.HashesOption{Hashes: hash.NewHashSet(hash.CRC32)})
+	require.NoError(t, in.Close())
+	tr.Done(ctx, err)
+	return stats.GetBytes(), counted.n.Load(), err
+}
+
+// A local file is read by the upload itself: rclone's read-ahead stops
+// before it has read much, each byte is accounted once, and the hash
+// rclone asks of the source goes to the local file, which keeps it for
+// rclone's check after the upload.
+func TestUploadReadsLocalFileItself(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	data := pattern(6<<20, 61)
+	src := newLocalFile(t, "local.bin", data)
+
+	accounted, readAhead, err := rcloneCopy(t, f, data, src)
+
+	require.NoError(t, err)
+	storedAs(t, acct, "local.bin", data)
+	assert.Equal(t, int64(len(data)), accounted, "each byte accounted once")
+	assert.Less(t, readAhead, int64(1<<20), "rclone's read-ahead went on")
+	assert.Equal(t, int32(1), src.opens.Load(), "the file is opened once")
+	assert.Contains(t, src.firstOpt, fs.OpenOption(&fs.HashesOption{Hashes: hash.NewHashSet(hash.CRC32)}))
+	assert.Equal(t, int64(len(data)), srv.UploadBytes())
+}
+
+// A source whose ObjectInfo size is not its object's is never opened: the
+// upload sends the stream, and a resend it can't serve from the window
+// ends the attempt.
+func TestUploadNeverReopensAnObjectOfOtherSize(t *testing.T) {
+	data := pattern(3<<20, 62)
+	src := &resized{Object: newLocalFile(t, "other.bin", pattern(2<<20, 63)), size: int64(len(data))}
+	t.Run("uploads the stream", func(t *testing.T) {
+		f, _, acct := newTestFs(t, noSessions)
+		accounted, _, err := rcloneCopy(t, f, data, src)
+		require.NoError(t, err)
+		storedAs(t, acct, "other.bin", data)
+		assert.Equal(t, int64(len(data)), accounted)
+	})
+	t.Run("can't resend from it", func(t *testing.T) {
+		f, srv, _ := newTestFs(t, withOptions("upload_window", "256Ki"), putiotest.Options{DropPartialPatch: true})
+		cutAt(t, srv, 2<<20)
+		_, _, err := rcloneCopy(t, f, data, src)
+		require.ErrorIs(t, err, errCannotRewind)
+	})
+	assert.Zero(t, src.Object.(*localFile).opens.Load(), "never opened")
+}
+
+// A local file has no resend window: it is read again from the server's
+// offset after a cut, whether or not the server kept the bytes it got.
+func TestUploadLocalFileResendsByReopening(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "server keeps", true: "server drops"}[drop], func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{DropPartialPatch: drop})
+			data := pattern(3<<20, 64)
+			src := newLocalFile(t, "again.bin", data)
+			cutAt(t, srv, 2<<20)
+
+			accounted, _, err := rcloneCopy(t, f, data, src)
+
+			require.NoError(t, err)
+			storedAs(t, acct, "again.bin", data)
+			assert.Equal(t, int32(2), src.opens.Load(), "opened to upload, then again at the server's offset")
+			assert.Equal(t, int64(len(data)), accounted, "resent bytes are not accounted again")
+			resent := int64(0)
+			if drop {
+				resent = 2 << 20
+			}
+			assert.Equal(t, int64(len(data))+resent, srv.UploadBytes())
+		})
+	}
+}
+
+// A local file's upload holds no window: it allocates far less than
+// upload_window.
+func TestUploadLocalFileNeedsNoWindow(t *testing.T) {
+	f, _, acct := newTestFs(t, withOptions("upload_window", "16Mi"))
+	data := pattern(24<<20, 65)
+	src := newLocalFile(t, "nowindow.bin", data)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := f.Put(context.Background(), bytesReader(data), src)
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	storedAs(t, acct, "nowindow.bin", data)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "allocated for a 24 MiB upload with a 16 MiB window")
+}
