@@ -335,7 +335,7 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 // is found or made first: one this Fs has just made needs no lookup of
 // the file.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
-	takeOverSource(in, src) // before any lookup: see stream.go
+	f.beforeUpload(ctx, in, src)
 	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
@@ -357,7 +357,7 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 // PutUnchecked uploads in to remote without looking for an existing file;
 // put.io then keeps both.
 func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
-	takeOverSource(in, src) // before any lookup: see stream.go
+	f.beforeUpload(ctx, in, src)
 	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
@@ -540,7 +540,7 @@ var metadataInfo = &fs.MetadataInfo{
 // names) and only once it is complete and verified is the old one deleted,
 // by id so the new version cannot be hit.
 func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
-	takeOverSource(in, src) // before any lookup: see stream.go
+	o.fs.beforeUpload(ctx, in, src)
 	// The folder comes from the path, not from parent_id, which a reply
 	// could leave out (reading as 0, the root).
 	leaf, dirID, err := o.fs.dirCache.FindPath(ctx, o.remote, false)

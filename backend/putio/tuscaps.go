@@ -81,6 +81,20 @@ func (f *Fs) uploadCaps(ctx context.Context) tusCaps {
 	}
 }
 
+// learnUploadCaps starts asking the upload service, unless that is known
+// or under way, without waiting for the answer: Put calls it first, so
+// the OPTIONS request, and with it the connection to the upload host,
+// overlaps the lookups that come before the upload.
+func (f *Fs) learnUploadCaps(ctx context.Context) {
+	s := f.uploads
+	s.mu.Lock()
+	idle := !s.known && s.probing == nil
+	s.mu.Unlock()
+	if idle {
+		go f.uploadCaps(ctx)
+	}
+}
+
 // discoverTus sends one OPTIONS request once the gate opens, not retried:
 // it only informs.
 func (f *Fs) discoverTus(ctx context.Context) tusCaps {

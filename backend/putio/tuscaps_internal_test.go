@@ -28,6 +28,27 @@ func TestTusOptionsOncePerRemote(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls(optionsRoute))
 }
 
+// The upload service is asked while Put still looks for the file, not
+// after: the OPTIONS round trip overlaps the lookup.
+func TestTusOptionsOverlapTheLookup(t *testing.T) {
+	f, srv, _ := newTestFs(t, noSessions)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Latency: 300 * time.Millisecond, Times: 1}))
+
+	put(t, context.Background(), f, "a.txt", []byte("a"))
+
+	var lookupEnd, asked time.Time
+	for _, entry := range srv.Log() {
+		switch entry.Route {
+		case childRoute:
+			lookupEnd = entry.Time.Add(entry.Duration)
+		case optionsRoute:
+			asked = entry.Time
+		}
+	}
+	require.False(t, lookupEnd.IsZero() || asked.IsZero(), "a lookup and an OPTIONS request")
+	assert.True(t, asked.Before(lookupEnd), "OPTIONS asked %v after the lookup ended", asked.Sub(lookupEnd))
+}
+
 // With creation-with-upload a file that fits the window travels in the
 // creation POST alone; a bigger one still gets its PATCH.
 func TestTusCreationWithUpload(t *testing.T) {
@@ -92,12 +113,15 @@ func TestTusOptionsFallback(t *testing.T) {
 			setup(srv)
 			ctx := context.Background()
 			put(t, ctx, f, "a.txt", []byte("hello"))
-			asked := srv.Calls(optionsRoute) // Go's transport may resend an unanswered OPTIONS once
+			// Sent once, but Go's transport resends an unanswered OPTIONS
+			// on each kept-alive connection it reuses, and the lookup the
+			// OPTIONS overlaps may have one open beside the first.
+			asked := srv.Calls(optionsRoute)
 			put(t, ctx, f, "b.txt", []byte("world"))
 			assert.Equal(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
 			assert.Equal(t, 2, srv.Calls(patchRoute), "creation plus PATCH")
 			assert.Equal(t, asked, srv.Calls(optionsRoute), "not asked again")
-			assert.LessOrEqual(t, asked, 2)
+			assert.LessOrEqual(t, asked, 3)
 		})
 	}
 }

@@ -92,6 +92,14 @@ type tusUpload struct {
 	made       *api.File   // the file, when found after a lost reply
 }
 
+// beforeUpload is what Put and Update do first, before any lookup: stop
+// rclone's read-ahead of a file the upload reads itself, and start
+// learning what the upload service supports.
+func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) {
+	takeOverSource(in, src)
+	f.learnUploadCaps(ctx)
+}
+
 // upload sends in as leaf into the folder dirID and returns the new item,
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID, options []fs.OpenOption) (*api.File, error) {
