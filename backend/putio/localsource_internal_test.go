@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/backend/local"
@@ -21,12 +22,26 @@ import (
 )
 
 // localFile is a file of rclone's local backend, counting how often it is
-// opened and keeping the options of its first opening.
+// opened and asked for its CRC-32, and keeping the options of its first
+// opening.
 type localFile struct {
 	fs.Object
 	opens    atomic.Int32
+	crcAsked atomic.Int32
 	mu       sync.Mutex
 	firstOpt []fs.OpenOption
+	// beforeCRC, if set, runs when the CRC-32 is asked for.
+	beforeCRC func()
+}
+
+func (o *localFile) Hash(ctx context.Context, ty hash.Type) (string, error) {
+	if ty == hash.CRC32 {
+		o.crcAsked.Add(1)
+		if o.beforeCRC != nil {
+			o.beforeCRC()
+		}
+	}
+	return o.Object.Hash(ctx, ty)
 }
 
 func (o *localFile) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
@@ -42,7 +57,11 @@ func (o *localFile) Open(ctx context.Context, options ...fs.OpenOption) (io.Read
 // as rclone's local backend sees it.
 func newLocalFile(t *testing.T, name string, data []byte) *localFile {
 	t.Helper()
-	dir := t.TempDir()
+	return newLocalFileIn(t, t.TempDir(), name, data)
+}
+
+func newLocalFileIn(t *testing.T, dir, name string, data []byte) *localFile {
+	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o600))
 	lfs, err := local.NewFs(context.Background(), "local", dir, configmap.Simple{})
 	require.NoError(t, err)
@@ -94,7 +113,8 @@ func rcloneCopy(t *testing.T, f *Fs, raw []byte, src fs.ObjectInfo) (accounted, 
 // A local file is read by the upload itself: rclone's read-ahead stops
 // before it has read much, each byte is accounted once, and the hash
 // rclone asks of the source goes to the local file, which keeps it for
-// rclone's check after the upload.
+// rclone's check after the upload; the upload checks the server's CRC-32
+// against that one instead of computing its own.
 func TestUploadReadsLocalFileItself(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
 	data := pattern(6<<20, 61)
@@ -108,6 +128,7 @@ func TestUploadReadsLocalFileItself(t *testing.T) {
 	assert.Less(t, readAhead, int64(1<<20), "rclone's read-ahead went on")
 	assert.Equal(t, int32(1), src.opens.Load(), "the file is opened once")
 	assert.Contains(t, src.firstOpt, fs.OpenOption(&fs.HashesOption{Hashes: hash.NewHashSet(hash.CRC32)}))
+	assert.Equal(t, int32(1), src.crcAsked.Load(), "the file's CRC-32 checks the upload")
 	assert.Equal(t, int64(len(data)), srv.UploadBytes())
 }
 
@@ -148,6 +169,7 @@ func TestUploadLocalFileResendsByReopening(t *testing.T) {
 			require.NoError(t, err)
 			storedAs(t, acct, "again.bin", data)
 			assert.Equal(t, int32(2), src.opens.Load(), "opened to upload, then again at the server's offset")
+			assert.Equal(t, int32(1), src.crcAsked.Load(), "the file's CRC-32 checks the upload")
 			assert.Equal(t, int64(len(data)), accounted, "resent bytes are not accounted again")
 			resent := int64(0)
 			if drop {
@@ -172,4 +194,44 @@ func TestUploadLocalFileNeedsNoWindow(t *testing.T) {
 	require.NoError(t, err)
 	storedAs(t, acct, "nowindow.bin", data)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "allocated for a 24 MiB upload with a 16 MiB window")
+}
+
+// A local file rclone asked no CRC-32 of is checked with the CRC-32 of
+// the bytes sent, so it is not read a second time for it.
+func TestUploadLocalFileWithoutHashRequest(t *testing.T) {
+	f, _, acct := newTestFs(t, noSessions)
+	data := pattern(3<<20, 66)
+	src := newLocalFile(t, "nohash.bin", data)
+	ctx := freshStatsGroup(t)
+	tr := accounting.Stats(ctx).NewTransfer(src, nil)
+	in := tr.Account(ctx, io.NopCloser(bytesReader(data))).WithBuffer()
+
+	_, err := f.Put(ctx, in, src)
+	require.NoError(t, in.Close())
+	tr.Done(ctx, err)
+
+	require.NoError(t, err)
+	storedAs(t, acct, "nohash.bin", data)
+	assert.Equal(t, int32(1), src.opens.Load())
+	assert.Zero(t, src.crcAsked.Load())
+}
+
+// A local file that changed while it was uploaded is caught by the
+// check, which uses the file's CRC-32: the server's copy is deleted.
+func TestUploadLocalFileChangedDuringUpload(t *testing.T) {
+	f, _, acct := newTestFs(t, noSessions)
+	dir := t.TempDir()
+	data := pattern(3<<20, 67)
+	src := newLocalFileIn(t, dir, "changing.bin", data)
+	src.beforeCRC = func() {
+		changed := pattern(len(data), 68)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "changing.bin"), changed, 0o600))
+		later := testModTime.Add(time.Hour)
+		require.NoError(t, os.Chtimes(filepath.Join(dir, "changing.bin"), later, later))
+	}
+
+	_, _, err := rcloneCopy(t, f, data, src)
+
+	require.ErrorContains(t, err, "upload corrupted")
+	assert.Empty(t, names(t, acct, ""), "the copy of the old content deleted")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
+	rhash "github.com/rclone/rclone/fs/hash"
 )
 
 // An upload streams the file from its source into PATCH bodies. The last
@@ -50,7 +51,10 @@ type source struct {
 	opened  io.ReadCloser // a reader we opened ourselves
 	pos     int64         // offset of the next byte of plain
 	high    int64         // bytes [0, high) have been read at least once
-	crc     hash.Hash32   // of bytes [0, high)
+	crc     hash.Hash32   // of bytes [0, high), unless fileCRC
+	// fileCRC: the local file computes its CRC-32 as we read it, because
+	// rclone asked for it, so computing it a second time is spared.
+	fileCRC bool
 }
 
 // newSource reads the file rclone hands Put as in, for src, or the same
@@ -71,6 +75,7 @@ func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []f
 		if err := s.reopen(0); err != nil {
 			return nil, err
 		}
+		s.fileCRC = asksCRC(s.hashes)
 	}
 	return s, nil
 }
@@ -113,20 +118,66 @@ func takeOverSource(in io.Reader, src fs.ObjectInfo) bool {
 	return true
 }
 
+// asksCRC reports whether the hash options ask for CRC-32.
+func asksCRC(options []fs.OpenOption) bool {
+	for _, option := range options {
+		if option.(*fs.HashesOption).Hashes.Contains(rhash.CRC32) {
+			return true
+		}
+	}
+	return false
+}
+
 // canReopen reports whether the source can be read again from any offset.
 func (s *source) canReopen() bool { return s.obj != nil }
 
-// sum is the CRC-32 of bytes [0, high), as put.io writes it.
-func (s *source) sum() string { return fmt.Sprintf("%08x", s.crc.Sum32()) }
+// sum is the CRC-32 of the file, as put.io writes it: of bytes [0, high),
+// or the local file's own. The local backend keeps the CRC-32 it computed
+// when a reader that read the whole file is closed, so sum closes ours
+// (reading on opens the file again); else, or if the file changed since,
+// the local backend reads the file again.
+func (s *source) sum() (string, error) {
+	if !s.fileCRC {
+		return fmt.Sprintf("%08x", s.crc.Sum32()), nil
+	}
+	s.close()
+	s.plain, s.counted = nil, nil
+	sum, err := s.obj.Hash(s.ctx, rhash.CRC32)
+	if err == nil && len(sum) != 8 {
+		err = fmt.Errorf("the local backend gave %q", sum)
+	}
+	if err != nil {
+		return "", &sourceError{fmt.Errorf("getting the CRC-32 of the file: %w", err)}
+	}
+	return sum, nil
+}
+
+// ready opens the source again at pos when sum closed it.
+func (s *source) ready() error {
+	if s.plain != nil {
+		return nil
+	}
+	return s.reopen(s.pos)
+}
+
+// fresh adds bytes read for the first time to the CRC-32.
+func (s *source) fresh(p []byte) {
+	if !s.fileCRC {
+		s.crc.Write(p)
+	}
+	s.high += int64(len(p))
+}
 
 // Read reads on from pos, accounting only bytes never read before.
 func (s *source) Read(p []byte) (n int, err error) {
+	if err := s.ready(); err != nil {
+		return 0, err
+	}
 	if s.pos < s.high {
 		n, err = s.plain.Read(p[:min(int64(len(p)), s.high-s.pos)])
 	} else {
 		n, err = s.counted.Read(p)
-		s.crc.Write(p[:n])
-		s.high += int64(n)
+		s.fresh(p[:n])
 	}
 	s.pos += int64(n)
 	return n, err
@@ -135,13 +186,14 @@ func (s *source) Read(p []byte) (n int, err error) {
 // skip reads through the source up to off without accounting the bytes,
 // which the server already holds, keeping them in the CRC-32.
 func (s *source) skip(off int64) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
 	buf := make([]byte, 64*1024)
 	for s.pos < off {
 		n, err := s.plain.Read(buf[:min(int64(len(buf)), off-s.pos)])
 		if s.pos+int64(n) > s.high {
-			fresh := buf[max(s.high-s.pos, 0):n]
-			s.crc.Write(fresh)
-			s.high += int64(len(fresh))
+			s.fresh(buf[max(s.high-s.pos, 0):n])
 		}
 		s.pos += int64(n)
 		if err == io.EOF && s.pos < off {

@@ -169,7 +169,11 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case u.made != nil:
 		return u.made, nil
 	case errors.Is(err, errReplyLost):
-		item, findErr := u.f.identifyUpload(ctx, u.job, u.stream.src.sum())
+		sum, sumErr := u.stream.src.sum()
+		if sumErr != nil {
+			return nil, sumErr
+		}
+		item, findErr := u.f.identifyUpload(ctx, u.job, sum)
 		if findErr != nil {
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
@@ -177,7 +181,11 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.job, u.final, u.stream.src.sum())
+	sum, err := u.stream.src.sum()
+	if err != nil {
+		return nil, err
+	}
+	return u.f.finishUpload(ctx, u.job, u.final, sum)
 }
 
 // abandon ends a failed upload: a session on record is kept for the next
@@ -273,7 +281,11 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 // the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
-		item, err := u.f.identifyUpload(ctx, u.job, u.stream.src.sum())
+		sum, err := u.stream.src.sum()
+		if err != nil {
+			return false, err
+		}
+		item, err := u.f.identifyUpload(ctx, u.job, sum)
 		if err != nil || item == nil {
 			return false, nil // not found, or unsure: send again
 		}
