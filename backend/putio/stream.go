@@ -42,9 +42,9 @@ func (e *sourceError) Unwrap() error { return e.err }
 // file, however many times it is sent.
 type source struct {
 	ctx     context.Context
-	obj     fs.Object // nil: the source can't be opened again
-	local   bool      // obj is a local file, cheap to open again
-	hashes  []fs.OpenOption
+	obj     fs.Object       // nil: the source can't be opened again
+	local   bool            // obj is a local file, cheap to open again
+	hashes  []fs.OpenOption // Put's hash requests, passed on when obj is opened
 	wrap    accounting.WrapFn
 	plain   io.Reader     // the current reader, without accounting
 	counted io.Reader     // the same reader, accounted
@@ -121,7 +121,7 @@ func takeOverSource(in io.Reader, src fs.ObjectInfo) bool {
 // asksCRC reports whether the hash options ask for CRC-32.
 func asksCRC(options []fs.OpenOption) bool {
 	for _, option := range options {
-		if option.(*fs.HashesOption).Hashes.Contains(rhash.CRC32) {
+		if hashes, ok := option.(*fs.HashesOption); ok && hashes.Hashes.Contains(rhash.CRC32) {
 			return true
 		}
 	}
