@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -118,18 +117,10 @@ func (e *Emulator) checkFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	switch f.Route {
-	case "", "*", unknownRoute:
+	if f.Route == "" || f.Route == "*" || e.isRoute(f.Route) {
 		return nil
 	}
-	names := make([]string, len(e.routes))
-	for i, rt := range e.routes {
-		if rt.name == f.Route {
-			return nil
-		}
-		names[i] = rt.name
-	}
-	return fmt.Errorf("fault route %q names no route; use one of: %s", f.Route, strings.Join(names, ", "))
+	return fmt.Errorf("fault route %q names no route; use one of: %s", f.Route, e.routeNames())
 }
 
 type armedFault struct {

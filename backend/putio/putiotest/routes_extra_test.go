@@ -196,3 +196,42 @@ func TestCanWrite(t *testing.T) {
 	strict(t, api.get("/v2/files/0/can-write", nil), 200, &got)
 	strictError(t, api.get("/v2/files/"+itoa(foreign.ID)+"/can-write", nil), 404, "NotFound")
 }
+
+// What ServeMux would answer differently (a 405, a redirect, GET serving
+// HEAD, a tree under a trailing slash) is an unknown route, as before.
+func TestRouterAnswersLikePutio(t *testing.T) {
+	srv, api := newAPI(t)
+	file := api.upload(0, "f", []byte("x"), nil)
+	for _, c := range []struct{ method, path, hint string }{
+		{"HEAD", "/v2/files/" + itoa(file), ""},
+		{"POST", "/v2/files/" + itoa(file), "use GET"},
+		{"GET", "/v2/files/extract/1", "use DELETE"},
+		{"POST", "/files", "see the put.io API"},
+		{"POST", "/files/u/more", "see the put.io API"},
+		{"GET", "/files/u", "use PATCH or HEAD or DELETE"},
+		{"GET", "/v2//files/list", "see the put.io API"},
+		{"GET", "/v2/files/list/", "see the put.io API"},
+		{"GET", "/v2/files/../files/list", "see the put.io API"},
+		{"GET", "/v2/public_share/5", "use POST or DELETE"},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			r := api.read(api.send(c.method, c.path, nil, nil))
+			if r.status != 404 || r.header.Get("Location") != "" {
+				t.Fatalf("%d, Location %q", r.status, r.header.Get("Location"))
+			}
+			if c.method == "HEAD" {
+				return
+			}
+			strictError(t, r, 404, "NotFound")
+			if msg := r.body["error_message"].(string); !strings.Contains(msg, "no such API route") || !strings.Contains(msg, c.hint) {
+				t.Fatalf("message %q, want the hint %q", msg, c.hint)
+			}
+		})
+	}
+	if n := srv.Calls("unknown"); n != 10 {
+		t.Fatalf("unknown counted %d", n)
+	}
+	if n := srv.Calls("GET /v2/files/{id}"); n != 0 {
+		t.Fatalf("GET /v2/files/{id} counted %d", n)
+	}
+}

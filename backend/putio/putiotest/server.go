@@ -17,6 +17,7 @@ import (
 type Emulator struct {
 	opts    Options
 	routes  []*route
+	router  *http.ServeMux // matches requests to routes
 	blobs   *blobStore
 	signKey []byte
 
@@ -87,6 +88,7 @@ func New(opts Options) (*Emulator, error) {
 		e.mu.Unlock()
 	}
 	e.routes = e.routeTable()
+	e.router = newRouter(e.routes)
 	return e, nil
 }
 

@@ -207,9 +207,9 @@ func (e *Emulator) findUpload(c *call) *upload {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expireUploads()
-	up := e.uploads[c.vars["upload"]]
+	up := e.uploads[c.r.PathValue("upload")]
 	if up == nil || up.acct != c.acct {
-		c.notFound("upload " + strconv.Quote(c.vars["upload"]) + " (unknown, finished, expired or terminated; start a new upload)")
+		c.notFound("upload " + strconv.Quote(c.r.PathValue("upload")) + " (unknown, finished, expired or terminated; start a new upload)")
 		return nil
 	}
 	return up
