@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -106,8 +107,13 @@ func (s *counterSet) addToLog(entry LogEntry) {
 }
 
 // Calls is the number of requests to a route (by route name, e.g.
-// "GET /v2/files/{id}/child") since the start or the last ResetCounters.
+// "GET /v2/files/{id}/child", or "unknown") since the start or the last
+// ResetCounters. It panics on a name that is no route, as a misspelt one
+// would otherwise count zero and pass a test that expects none.
 func (e *Emulator) Calls(routeName string) int {
+	if !e.isRoute(routeName) {
+		panic(fmt.Sprintf("putiotest: Calls(%q): no such route; use one of: %s", routeName, e.routeNames()))
+	}
 	e.counters.mu.Lock()
 	defer e.counters.mu.Unlock()
 	return e.counters.calls[routeName]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -341,5 +342,29 @@ func TestCallsCountedOnArrival(t *testing.T) {
 	<-done
 	if srv.Calls("GET /v2/files/{id}") != 1 || len(srv.Log()) != 1 {
 		t.Fatalf("calls %v, log %v", srv.AllCalls(), srv.Log())
+	}
+}
+
+// Calls, like Inject, refuses a name that is no route: a misspelt one
+// would count zero and pass a test that expects no calls.
+func TestCallsRefusesUnknownRoutes(t *testing.T) {
+	srv, api := newAPI(t)
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+	if n := srv.Calls("GET /v2/files/list"); n != 1 {
+		t.Fatalf("GET /v2/files/list counted %d", n)
+	}
+	if n := srv.Calls("unknown"); n != 0 {
+		t.Fatalf("unknown counted %d", n)
+	}
+	for _, name := range []string{"GET /v2/files/lst", "GET /v2/files/{file_id}", "", "*"} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, strconv.Quote(name)) || !strings.Contains(msg, "GET /v2/files/list") {
+					t.Errorf("Calls(%q) did not refuse the name: panic %q", name, msg)
+				}
+			}()
+			srv.Calls(name)
+		}()
 	}
 }
