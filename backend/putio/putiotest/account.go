@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -123,16 +124,10 @@ func (acc *Account) PutReader(path string, r io.Reader, modTime time.Time) (File
 		e.blobs.remove(blob)
 		return File{}, err
 	}
-	n := e.newNode(dir, parts[len(parts)-1], false)
-	n.blob, n.size, n.crc = blob, size, crc
-	if size == 0 {
-		e.blobs.remove(blob)
-		n.blob = ""
-	}
+	n := e.newFile(dir, parts[len(parts)-1], blob, size, crc)
 	if !modTime.IsZero() {
 		n.updated = modTime.UTC().Truncate(time.Second)
 	}
-	acc.a.used += size
 	return snapshot(n), nil
 }
 
@@ -231,15 +226,22 @@ func (acc *Account) Walk(path string) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	var visit func(n *node, prefix string)
-	visit = func(n *node, prefix string) {
-		for _, c := range n.children {
-			out = append(out, prefix+c.name)
-			visit(c, prefix+c.name+"/")
+	walk(top, func(n *node) {
+		if n != top {
+			out = append(out, relativePath(top, n))
 		}
-	}
-	visit(top, "")
+	})
 	return out, nil
+}
+
+// relativePath is the slash-separated path of n under its ancestor top.
+func relativePath(top, n *node) string {
+	var names []string
+	for x := n; x != top; x = x.parent {
+		names = append(names, x.name)
+	}
+	slices.Reverse(names)
+	return strings.Join(names, "/")
 }
 
 // Usage is the bytes the account holds (trash included) and its quota.

@@ -253,14 +253,7 @@ func (e *Emulator) unpack(x *extraction, names []string, files map[string][]byte
 		if err != nil {
 			return err
 		}
-		n := e.newNode(parent, name, false)
-		n.blob, n.size, n.crc = blob, size, crc
-		if size == 0 {
-			e.blobs.remove(blob)
-			n.blob = ""
-		}
-		a.used += size
-		x.files = append(x.files, n)
+		x.files = append(x.files, e.newFile(parent, name, blob, size, crc))
 	}
 	x.status, x.message = ExtractExtracted, ""
 	return nil

@@ -96,13 +96,7 @@ func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32
 	if avail := t.acct.avail(e.opts.Quota); size > avail {
 		return nil, fmt.Errorf("not enough disk space: need %d bytes, %d available", size, avail)
 	}
-	n := e.newNode(parent, t.name, false)
-	n.blob, n.size, n.crc = blob, size, crc
-	if size == 0 {
-		e.blobs.remove(blob)
-		n.blob = ""
-	}
-	t.acct.used += size
+	n := e.newFile(parent, t.name, blob, size, crc)
 	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
 	t.downloaded.Store(size)
 	e.recordTransferLocked(t)

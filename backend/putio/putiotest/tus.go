@@ -436,16 +436,10 @@ func (e *Emulator) finishUpload(up *upload) (*node, error) {
 	if up.overwrite {
 		e.trashSameNamedFiles(parent, up.name)
 	}
-	n := e.newNode(parent, up.name, false)
-	n.blob, n.size, n.crc = up.body, up.length, up.crc
-	if up.length == 0 {
-		e.blobs.remove(n.blob)
-		n.blob = ""
-	}
+	n := e.newFile(parent, up.name, up.body, up.length, up.crc)
 	if !up.updatedAt.IsZero() {
 		n.updated = up.updatedAt
 	}
-	up.acct.used += n.size
 	e.recordUploadLocked(n)
 	return n, nil
 }
