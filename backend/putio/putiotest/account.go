@@ -43,20 +43,22 @@ func snapshot(n *node) File {
 var ErrNotExist = errors.New("putiotest: no such file or folder")
 
 // Account is the state of one token's account, read and seeded from Go.
+// Its methods take the emulator's lock; the account's fields are guarded
+// by it.
 type Account struct {
-	e *Emulator
-	a *account
+	emu *Emulator
+	*account
 }
 
 // Account returns the account of a token, creating it if it is new (also
 // in strict mode, so tests can register tokens this way). A revoked token
 // still names its account here, and stays revoked.
 func (e *Emulator) Account(token string) *Account {
-	return &Account{e: e, a: e.accountFor(token)}
+	return &Account{emu: e, account: e.accountFor(token)}
 }
 
 // UserID is the account's user id.
-func (acc *Account) UserID() int64 { return acc.a.userID }
+func (acc *Account) UserID() int64 { return acc.userID }
 
 func splitPath(p string) []string {
 	var parts []string
@@ -71,7 +73,7 @@ func splitPath(p string) []string {
 // resolve finds a live item by slash-separated path ("" is the root);
 // with duplicate names the newest wins, as with child?name=.
 func (acc *Account) resolve(p string) (*node, error) {
-	n := acc.a.root
+	n := acc.root
 	for _, part := range splitPath(p) {
 		if !n.dir {
 			return nil, fmt.Errorf("%w: %q (%q is a file)", ErrNotExist, p, n.name)
@@ -85,11 +87,11 @@ func (acc *Account) resolve(p string) (*node, error) {
 
 // mkdirAll returns the folder at p, creating missing folders.
 func (acc *Account) mkdirAll(p string) (*node, error) {
-	n := acc.a.root
+	n := acc.root
 	for _, part := range splitPath(p) {
 		c := childNamed(n, part)
 		if c == nil {
-			c = acc.e.newNode(n, part, true)
+			c = acc.emu.newNode(n, part, true)
 		}
 		if !c.dir {
 			return nil, fmt.Errorf("putiotest: %q is a file, not a folder", part)
@@ -112,11 +114,11 @@ func (acc *Account) PutReader(path string, r io.Reader, modTime time.Time) (File
 	if len(parts) == 0 {
 		return File{}, errors.New("putiotest: Put needs a file name")
 	}
-	blob, size, crc, err := acc.e.blobs.write(r)
+	blob, size, crc, err := acc.emu.blobs.write(r)
 	if err != nil {
 		return File{}, err
 	}
-	e := acc.e
+	e := acc.emu
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	dir, err := acc.mkdirAll(strings.Join(parts[:len(parts)-1], "/"))
@@ -134,8 +136,8 @@ func (acc *Account) PutReader(path string, r io.Reader, modTime time.Time) (File
 // Mkdir creates the folder at path and its parents; existing folders are
 // kept.
 func (acc *Account) Mkdir(path string) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.mkdirAll(path)
 	if err != nil {
 		return File{}, err
@@ -145,8 +147,8 @@ func (acc *Account) Mkdir(path string) (File, error) {
 
 // Stat describes the item at path.
 func (acc *Account) Stat(path string) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.resolve(path)
 	if err != nil {
 		return File{}, err
@@ -156,13 +158,13 @@ func (acc *Account) Stat(path string) (File, error) {
 
 // Get describes the item with an id, in the trash or not.
 func (acc *Account) Get(id int64) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	if id == 0 {
-		return snapshot(acc.a.root), nil
+		return snapshot(acc.root), nil
 	}
-	n := acc.e.nodes[id]
-	if n == nil || n.acct != acc.a {
+	n := acc.emu.nodes[id]
+	if n == nil || n.acct != acc.account {
 		return File{}, fmt.Errorf("%w: id %d", ErrNotExist, id)
 	}
 	return snapshot(n), nil
@@ -170,16 +172,16 @@ func (acc *Account) Get(id int64) (File, error) {
 
 // ReadFile returns the body of the file at path.
 func (acc *Account) ReadFile(path string) ([]byte, error) {
-	acc.e.mu.Lock()
+	acc.emu.mu.Lock()
 	n, err := acc.resolve(path)
 	if err == nil && n.dir {
 		err = fmt.Errorf("putiotest: %q is a folder", path)
 	}
 	var body io.ReadSeekCloser
 	if err == nil {
-		body, err = acc.e.blobs.open(n.blob)
+		body, err = acc.emu.blobs.open(n.blob)
 	}
-	acc.e.mu.Unlock()
+	acc.emu.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +191,8 @@ func (acc *Account) ReadFile(path string) ([]byte, error) {
 
 // List returns the children of the folder at path, in id order.
 func (acc *Account) List(path string) ([]File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.resolve(path)
 	if err != nil {
 		return nil, err
@@ -211,16 +213,16 @@ func snapshots(nodes []*node) []File {
 
 // Trash returns the top-level items in the trash, oldest deletion first.
 func (acc *Account) Trash() []File {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
-	return snapshots(acc.a.trash)
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
+	return snapshots(acc.trash)
 }
 
 // Walk returns every live item under path (itself excluded) as
 // slash-separated paths relative to it, in depth-first id order.
 func (acc *Account) Walk(path string) ([]string, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	top, err := acc.resolve(path)
 	if err != nil {
 		return nil, err
@@ -246,18 +248,18 @@ func relativePath(top, n *node) string {
 
 // Usage is the bytes the account holds (trash included) and its quota.
 func (acc *Account) Usage() (used, quota int64) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
-	return acc.a.used, acc.e.opts.Quota
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
+	return acc.used, acc.emu.opts.Quota
 }
 
 // Uploads is the number of unfinished tus uploads of the account.
 func (acc *Account) Uploads() int {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	count := 0
-	for _, up := range acc.e.uploads {
-		if up.acct == acc.a {
+	for _, up := range acc.emu.uploads {
+		if up.acct == acc.account {
 			count++
 		}
 	}

@@ -129,9 +129,10 @@ type armedFault struct {
 	rng  *rand.Rand
 }
 
-// faultSet holds the injected faults, first match wins.
+// faultSet holds the injected faults, first match wins. Its lock is its
+// own, never held with another.
 type faultSet struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards faults and each one's left and rng
 	faults []*armedFault
 }
 
@@ -141,17 +142,23 @@ func (e *Emulator) Inject(f Fault) error {
 	if err := e.checkFault(f); err != nil {
 		return err
 	}
-	e.faults.mu.Lock()
-	defer e.faults.mu.Unlock()
-	e.faults.faults = append(e.faults.faults, &armedFault{Fault: f, left: f.Times, rng: rand.New(rand.NewPCG(f.Seed, 0x6661756c74))})
+	e.faults.add(f)
 	return nil
 }
 
 // ClearFaults removes every injected fault.
-func (e *Emulator) ClearFaults() {
-	e.faults.mu.Lock()
-	e.faults.faults = nil
-	e.faults.mu.Unlock()
+func (e *Emulator) ClearFaults() { e.faults.clear() }
+
+func (s *faultSet) add(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &armedFault{Fault: f, left: f.Times, rng: rand.New(rand.NewPCG(f.Seed, 0x6661756c74))})
+}
+
+func (s *faultSet) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
 }
 
 // pick returns the fault that fires for a request, if any.

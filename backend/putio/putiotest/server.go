@@ -14,14 +14,27 @@ import (
 // Emulator is the put.io emulator as an http.Handler. It serves the API
 // (/v2/...), tus uploads (/files/...), signed downloads (/download/...) and
 // the admin API (/_emulator/...) from one handler.
+//
+// Locking: mu guards the put.io state (accounts and their items, tokens,
+// uploads, shares, transfers). The request counters, faults, rate limiter
+// and feed connections each have a lock of their own, held only inside
+// their own methods; of those, only the feed's is taken with mu held
+// (changes are published as they happen). An upload's busy lock is taken
+// before mu.
 type Emulator struct {
+	// Fixed by New.
 	opts    Options
 	routes  []*route
 	router  *http.ServeMux // matches requests to routes
-	blobs   *blobStore
+	blobs   *blobStore     // the file system's to guard
 	signKey []byte
 
-	mu        sync.Mutex // guards everything below
+	counters counterSet
+	faults   faultSet
+	limiter  rateLimiter
+	feeds    feedHub // real-time feed connections
+
+	mu        sync.Mutex // guards the fields below
 	tokens    map[string]*grant
 	revoked   map[string]bool
 	retired   map[string]*account // the accounts of revoked tokens, for Account
@@ -38,12 +51,7 @@ type Emulator struct {
 	nextGrant int64
 	nextEvent int64
 	rng       *rand.Rand
-
-	faults    faultSet
-	counters  counterSet
-	limiter   rateLimiter
-	feeds     feedHub     // real-time feed connections
-	transfers transferSet // guarded by mu, but for its fetch bookkeeping
+	transfers transferSet // but for its fetch bookkeeping
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file

@@ -90,13 +90,13 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 	if token == "" {
 		return errors.New("putiotest: empty token")
 	}
-	e := acc.e
+	e := acc.emu
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if g, ok := e.tokens[token]; ok && g.acct != acc.a {
+	if g, ok := e.tokens[token]; ok && g.acct != acc.account {
 		return fmt.Errorf("putiotest: token %q belongs to another account", token)
 	}
-	e.grantLocked(token, scope, acc.a, "")
+	e.grantLocked(token, scope, acc.account, "")
 	return nil
 }
 

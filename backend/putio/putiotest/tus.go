@@ -21,7 +21,9 @@ const (
 )
 
 // upload is a tus upload in progress. Its body grows in a file in the data
-// directory; the put.io item appears only when the last byte is in.
+// directory; the put.io item appears only when the last byte is in. The
+// fields up to body are fixed at creation; the map of uploads is guarded
+// by Emulator.mu.
 type upload struct {
 	id        string
 	acct      *account
@@ -35,7 +37,7 @@ type upload struct {
 	// length of a PATCH, so abandoned uploads hold no descriptors.
 	body string
 
-	busy       sync.Mutex // one PATCH at a time
+	busy       sync.Mutex // one PATCH at a time; taken before Emulator.mu
 	offset     atomic.Int64
 	crc        uint32 // of the bytes so far; guarded by busy
 	lastActive atomic.Int64
