@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// put.io's extraction statuses (API reference, section 4.5).
+// put.io's extraction statuses, as files/extract reports them.
 const (
 	ExtractNew              = "NEW"
 	ExtractSentToQueue      = "SENT_TO_QUEUE"

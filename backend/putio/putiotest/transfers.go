@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// put.io's transfer statuses (API reference, section 7).
+// put.io's transfer statuses, as transfers/list reports them.
 const (
 	StatusWaiting     = "WAITING"
 	StatusPreparing   = "PREPARING_DOWNLOAD"
