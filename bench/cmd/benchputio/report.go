@@ -12,8 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
+	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // Result statuses.
@@ -69,7 +69,7 @@ func (r result) failed(stage string, err error) result {
 	return r
 }
 
-func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm.Proxy) {
+func (r *result) record(sc scenario, run rcloneRun, calls emuproc.Calls, proxy *mitm.Proxy) {
 	r.Status = statusOK
 	if run.Err != nil {
 		r.Status, r.Error = statusFailed, run.Err.Error()

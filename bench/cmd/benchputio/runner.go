@@ -13,6 +13,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
+	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // plainEntrant is the in-process baseline that a scenario with a plain
@@ -181,8 +182,8 @@ func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name stri
 	ctx, cancel := context.WithTimeout(ctx, env.timeout)
 	defer cancel()
 	start := time.Now()
-	r.Err = emu.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
-		emu.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
+	r.Err = emuproc.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
+		emuproc.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
 	r.Wall = time.Since(start)
 	return r
 }
