@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,8 +35,9 @@ func (c *Client) API(ctx context.Context, method, pathQuery string, form url.Val
 	return c.do(ctx, method, pathQuery, body, contentType, reply)
 }
 
-// Admin calls the admin route ("calls", "faults", ...) with body, if not
-// nil, as JSON, and decodes the JSON reply into reply unless that is nil.
+// Admin calls the admin route ("calls", "faults", ...) with body, unless
+// nil, marshalled as JSON, and decodes the JSON reply into reply unless
+// that is nil.
 func (c *Client) Admin(ctx context.Context, method, route string, body, reply any) error {
 	var payload io.Reader
 	if body != nil {
@@ -122,6 +122,6 @@ func newRequest(ctx context.Context, token, method, target string, body io.Reade
 // err, unless an earlier error is already there.
 func closeBody(resp *http.Response, err *error) {
 	if closeErr := resp.Body.Close(); closeErr != nil && *err == nil {
-		*err = errors.Join(*err, fmt.Errorf("closing reply of %s %s: %w", resp.Request.Method, resp.Request.URL.Path, closeErr))
+		*err = fmt.Errorf("closing the reply to %s %s: %w", resp.Request.Method, resp.Request.URL.Path, closeErr)
 	}
 }

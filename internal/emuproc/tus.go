@@ -46,7 +46,7 @@ func TusUpload(ctx context.Context, client *http.Client, createURL, token string
 	}
 	patch, err := newRequest(ctx, token, http.MethodPatch, resp.Header.Get("Location"), f.Body)
 	if err != nil {
-		return fmt.Errorf("tus create %s: %w", f.Name, err)
+		return fmt.Errorf("tus patch %s: %w", f.Name, err)
 	}
 	patch.ContentLength = f.Size
 	patch.Header.Set("Tus-Resumable", "1.0.0")

@@ -22,7 +22,9 @@ import (
 // account the benchmark seeds and checks; give the same token to the
 // rclone under test.
 type Emulator struct {
-	*emuproc.Client // URL, Token; API, Calls, ResetCounters
+	// URL, Token, API, Calls, ResetCounters; Upload below takes the
+	// place of the client's, by parent id and name.
+	*emuproc.Client
 
 	proc   *emuproc.Process
 	dirIDs map[string]int64 // folder path -> id, filled by MkdirAll
