@@ -198,3 +198,21 @@ func TestAdminFaultsAndCounters(t *testing.T) {
 		t.Fatalf("an unknown admin route = %v, want its 404", err)
 	}
 }
+
+func TestNoTorrentKeepsATorrentAFile(t *testing.T) {
+	ctx := context.Background()
+	_, c := start(t, "t1")
+	for name, noTorrent := range map[string]bool{"kept.torrent": true, "fetched.torrent": false} {
+		f := TusFile{Name: name, Body: strings.NewReader("d8e"), Size: 3, ModTime: time.Now(), NoTorrent: noTorrent}
+		if err := c.Upload(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var list struct{ Files []struct{ Name string } }
+	if err := c.API(ctx, http.MethodGet, "/v2/files/list?parent_id=0", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Files) != 1 || list.Files[0].Name != "kept.torrent" {
+		t.Fatalf("root holds %+v, want only kept.torrent (the other became a transfer)", list.Files)
+	}
+}
