@@ -27,7 +27,8 @@ func main() {
 	rclone := flag.String("rclone", "bin/rclone", "the rclone binary to document")
 	check := flag.Bool("check", false, "only report whether the doc is stale; exit 1 if it is")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: backenddocs [-check] [-rclone bin/rclone] docs/content/putio.md\n")
+		// flag's output is stderr, where a failed write has nowhere to go.
+		_, _ = fmt.Fprintf(flag.CommandLine.Output(), "usage: backenddocs [-check] [-rclone bin/rclone] docs/content/putio.md\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
