@@ -63,7 +63,7 @@ func TestTransferWaitFetchesIntoANewFolder(t *testing.T) {
 	assert.True(t, bytes.Equal(body, got), "fetched bytes differ")
 	o, err := f.NewObject(context.Background(), "movie.mkv")
 	require.NoError(t, err)
-	assert.Equal(t, body, readAll(t, context.Background(), o))
+	assert.Equal(t, body, readAll(context.Background(), t, o))
 }
 
 func TestTransferWithoutWaitPrintsTheAddedTransfers(t *testing.T) {
