@@ -303,7 +303,7 @@ func TestChangeNotifyStopsOnRevokedToken(t *testing.T) {
 	srv.RevokeToken(srv.Token)
 	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond,
 		"only watchFeed waits, for a new interval")
-	assert.Contains(t, logs.String(), `change notification stopped: put.io rejected the login token`)
+	assert.Regexp(t, `change notification stopped: putio: .*: the login token was rejected`, logs.String())
 	assert.Contains(t, logs.String(), `rclone config reconnect `+testRemote+`:`)
 	assert.Equal(t, 1, srv.Calls(feedRoute))
 	assert.Equal(t, 1, srv.Calls("GET /v2/account/info"), "the token is checked once")

@@ -242,7 +242,7 @@ func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
 	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
 
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "add transfer sent an unusable reply")
+	assert.Contains(t, err.Error(), "add transfer: unusable reply")
 	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
 	assert.Empty(t, acct.Transfers())
 }

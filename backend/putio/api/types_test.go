@@ -82,7 +82,7 @@ func TestParseError(t *testing.T) {
 	assert.Equal(t, "{", short.Excerpt)
 
 	e.Method, e.Path = http.MethodPost, "/v2/files/copy"
-	assert.Equal(t, "put.io POST /v2/files/copy: HTTP 400 Bad Request: NAME_ALREADY_EXIST: Name already exist", e.Error())
+	assert.Equal(t, "putio: POST /v2/files/copy: HTTP 400 Bad Request: NAME_ALREADY_EXIST: Name already exist", e.Error())
 }
 
 func TestMoveReplyErr(t *testing.T) {
