@@ -51,7 +51,7 @@ func (f *Fs) newRequest(ctx context.Context, call apiCall) (*http.Request, error
 	}
 	req, err := f.client.NewRequest(ctx, call.method, f.urlFor(call), body)
 	if err != nil {
-		return nil, fmt.Errorf("put.io: building %s %s: %w", call.method, call.path, err)
+		return nil, fmt.Errorf("putio: building %s %s: %w", call.method, call.path, err)
 	}
 	if call.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -105,17 +105,17 @@ func decodeReply(resp *http.Response, out reply) error {
 	where := resp.Request.Method + " " + resp.Request.URL.Path
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplySize))
 	if err != nil {
-		return fmt.Errorf("put.io %s: %w: %v", where, errTruncated, err)
+		return fmt.Errorf("putio: %s: %w: %v", where, errTruncated, err)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		var syntaxErr *json.SyntaxError
 		if errors.As(err, &syntaxErr) && syntaxErr.Offset >= int64(len(body)) || len(body) == 0 {
-			return fmt.Errorf("put.io %s: %w (got %d bytes)", where, errTruncated, len(body))
+			return fmt.Errorf("putio: %s: %w (got %d bytes)", where, errTruncated, len(body))
 		}
-		return fmt.Errorf("put.io %s sent a malformed reply (%v); body starts %q", where, err, api.Excerpt(body))
+		return fmt.Errorf("putio: %s: malformed reply (%v); body starts %q", where, err, api.Excerpt(body))
 	}
 	if err := out.Validate(); err != nil {
-		return fmt.Errorf("put.io %s sent an unusable reply: %w", where, err)
+		return fmt.Errorf("putio: %s: unusable reply: %w", where, err)
 	}
 	return nil
 }

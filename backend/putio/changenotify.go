@@ -260,7 +260,9 @@ func (f *Fs) keepAlive(ctx context.Context, ws *websocket.Conn, live *liveConn, 
 		}
 		if err != nil {
 			_ = ws.Close()
-			<-read
+			if readErr := <-read; readErr != nil { // it fails on the closed socket
+				fs.Debugf(f, "change feed reader stopped: %v", readErr)
+			}
 			return err
 		}
 	}

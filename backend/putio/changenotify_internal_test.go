@@ -184,7 +184,7 @@ func TestVFSSeesOtherClientsChanges(t *testing.T) {
 
 			ctx := context.Background()
 			other := otherClient(t, srv)
-			put(t, ctx, other, "media/new.mkv", []byte("new"))
+			put(ctx, t, other, "media/new.mkv", []byte("new"))
 			gone, err := other.NewObject(ctx, "media/gone.mkv")
 			require.NoError(t, err)
 			require.NoError(t, gone.Remove(ctx))
@@ -220,7 +220,7 @@ func TestChangeNotifyPathsAndTypes(t *testing.T) {
 			require.NoError(t, err)
 
 			other := otherClient(t, srv)
-			put(t, ctx, other, "a/new.txt", []byte("new"))
+			put(ctx, t, other, "a/new.txt", []byte("new"))
 			require.NoError(t, other.Mkdir(ctx, "a/newdir"))
 			seen, err := other.NewObject(ctx, "a/seen.txt")
 			require.NoError(t, err)
@@ -303,7 +303,7 @@ func TestChangeNotifyStopsOnRevokedToken(t *testing.T) {
 	srv.RevokeToken(srv.Token)
 	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond,
 		"only watchFeed waits, for a new interval")
-	assert.Contains(t, logs.String(), `change notification stopped: put.io rejected the login token`)
+	assert.Regexp(t, `change notification stopped: putio: .*: the login token was rejected`, logs.String())
 	assert.Contains(t, logs.String(), `rclone config reconnect `+testRemote+`:`)
 	assert.Equal(t, 1, srv.Calls(feedRoute))
 	assert.Equal(t, 1, srv.Calls("GET /v2/account/info"), "the token is checked once")
@@ -447,8 +447,8 @@ func TestChangeNotifyAfterDirMove(t *testing.T) {
 				require.NoError(t, movingFs.DirMove(ctx, movingFs, "a", "b"))
 				waitNotified(t, n, "a dir", "b dir")
 
-				put(t, ctx, other, "b/sub/new.txt", []byte("new"))
-				put(t, ctx, other, "b/sub/deeper/low.txt", []byte("low"))
+				put(ctx, t, other, "b/sub/new.txt", []byte("new"))
+				put(ctx, t, other, "b/sub/deeper/low.txt", []byte("low"))
 				waitNotified(t, n, "b/sub/new.txt file", "b/sub/deeper/low.txt file")
 				assert.NotContains(t, n.String(), "a/sub", "nothing under the old path")
 			})

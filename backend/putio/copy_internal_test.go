@@ -243,7 +243,7 @@ func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
 
 			require.NoError(t, err)
 			assert.Equal(t, "b.txt", dst.Remote())
-			assert.Equal(t, "x", string(readAll(t, ctx, dst)))
+			assert.Equal(t, "x", string(readAll(ctx, t, dst)))
 			assert.NotEqual(t, testModTime, dst.ModTime(ctx), "the object does not claim the time it could not set")
 			assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
 			want := map[string][]string{"move": {"b.txt"}, "copy": {"a.txt", "b.txt"}}[name]

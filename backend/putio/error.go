@@ -39,7 +39,7 @@ func (e *captchaError) Error() string {
 	if e.id == "" {
 		where = "https://app.put.io/ (put.io gave no captcha id)"
 	}
-	return fmt.Sprintf("put.io wants a captcha solved before it takes more requests (%v): open %s in a browser, solve it, then run the command again", e.cause, where)
+	return fmt.Sprintf("%v: put.io wants a captcha solved before it takes more requests: open %s in a browser, solve it, then run the command again", e.cause, where)
 }
 
 func (e *captchaError) Unwrap() error { return e.cause }
@@ -64,7 +64,7 @@ type authError struct {
 }
 
 func (e *authError) Error() string {
-	return fmt.Sprintf("put.io rejected the login token (%v): %s to log in again", e.cause, reconnectAdvice(e.remote))
+	return fmt.Sprintf("%v: the login token was rejected: %s to log in again", e.cause, reconnectAdvice(e.remote))
 }
 
 // reconnectAdvice names the command that renews the token of remote. rclone
@@ -84,7 +84,7 @@ type scopeError struct {
 }
 
 func (e *scopeError) Error() string {
-	return fmt.Sprintf("put.io does not let third-party apps such as rclone do this (%v); do it in the put.io web app", e.cause)
+	return fmt.Sprintf("%v: put.io does not let third-party apps such as rclone do this; do it in the put.io web app", e.cause)
 }
 
 func (e *scopeError) Unwrap() error { return e.cause }

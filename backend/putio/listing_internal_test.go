@@ -27,7 +27,7 @@ func TestFileDoesNotHideFolder(t *testing.T) {
 
 	o, err := f.NewObject(ctx, "dir/inner.txt")
 	require.NoError(t, err)
-	assert.Equal(t, "inner", string(readAll(t, ctx, o)))
+	assert.Equal(t, "inner", string(readAll(ctx, t, o)))
 	require.NoError(t, f.Mkdir(ctx, "dir/sub"))
 	f.DirCacheFlush()
 	entries, err := f.List(ctx, "dir")
@@ -47,7 +47,7 @@ func TestFileDoesNotHideFolder(t *testing.T) {
 	// The file is still the object at that path.
 	file, err := f.NewObject(ctx, "dir")
 	require.NoError(t, err)
-	assert.Equal(t, "a file named like the folder", string(readAll(t, ctx, file)))
+	assert.Equal(t, "a file named like the folder", string(readAll(ctx, t, file)))
 	_, isDir := fs.DirEntry(file).(fs.Directory)
 	assert.False(t, isDir)
 }

@@ -142,7 +142,7 @@ func TestCopySpuriousConflict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
 	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
-	assert.Equal(t, "hello", string(readAll(t, ctx, dst)))
+	assert.Equal(t, "hello", string(readAll(ctx, t, dst)))
 }
 
 // Copying over an existing file replaces it only once the copy exists.
@@ -391,7 +391,7 @@ func TestMetadata(t *testing.T) {
 	}
 	assert.Equal(t, "0", o.(fs.ParentIDer).ParentID())
 
-	uploaded := put(t, ctx, f, "new.bin", []byte("fresh"))
+	uploaded := put(ctx, t, f, "new.bin", []byte("fresh"))
 	meta, err = uploaded.(fs.Metadataer).Metadata(ctx)
 	require.NoError(t, err)
 	for key, value := range meta {
@@ -407,12 +407,12 @@ func TestExpiredDownloadURLIsRefreshed(t *testing.T) {
 	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 	f, srv, acct := newTestFs(t, nil, putiotest.Options{Now: clock, URLExpiry: time.Hour})
 	o := seedObject(t, f, acct, "a.txt", []byte("hello"))
-	assert.Equal(t, "hello", string(readAll(t, ctx, o)))
+	assert.Equal(t, "hello", string(readAll(ctx, t, o)))
 
 	shift.Store(int64(2 * time.Hour))
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Go(func() { assert.Equal(t, "hello", string(readAll(t, ctx, o))) })
+		wg.Go(func() { assert.Equal(t, "hello", string(readAll(ctx, t, o))) })
 	}
 	wg.Wait()
 	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}/url"), "streams refused together refresh once")
@@ -527,7 +527,7 @@ func TestCopyOntoItself(t *testing.T) {
 	require.ErrorContains(t, err, "onto itself")
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
 	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
-	assert.Equal(t, "hello", string(readAll(t, ctx, src)))
+	assert.Equal(t, "hello", string(readAll(ctx, t, src)))
 }
 
 // A server that keeps answering an empty page with the same cursor does

@@ -172,7 +172,7 @@ func (f *Fs) serviceError(what string, err error) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) {
-		return fmt.Errorf("put.io %s sent a malformed reply: %w", what, err)
+		return fmt.Errorf("putio: %s: malformed reply: %w", what, err)
 	}
 	return err
 }
@@ -181,7 +181,7 @@ func (f *Fs) serviceError(what string, err error) error {
 func transferReply(what string, t putio.Transfer, err error) (putio.Transfer, error) {
 	if err == nil {
 		if invalid := api.ValidateTransfer(&t); invalid != nil {
-			err = fmt.Errorf("put.io %s sent an unusable reply: %w", what, invalid)
+			err = fmt.Errorf("putio: %s: unusable reply: %w", what, invalid)
 		}
 	}
 	return t, err
@@ -492,7 +492,7 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 			id = 0 // put.io gives the top folder's children no parent
 		}
 	}
-	return "", fmt.Errorf("put.io reports folders nested over %d deep", maxDepth)
+	return "", fmt.Errorf("putio: the server reports folders nested over %d deep", maxDepth)
 }
 
 // ofExisting is of, with "" for an item deleted or moved away since: a
