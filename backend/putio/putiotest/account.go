@@ -185,8 +185,8 @@ func (acc *Account) ReadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
-	return io.ReadAll(body)
+	data, err := io.ReadAll(body)
+	return data, errors.Join(err, body.Close())
 }
 
 // List returns the children of the folder at path, in id order.
