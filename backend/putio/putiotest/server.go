@@ -85,18 +85,9 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
 	e.transfers.init()
-	for _, token := range opts.Tokens {
-		e.accountFor(token)
-	}
-	for _, token := range opts.AppTokens {
-		e.mu.Lock()
-		if _, taken := e.tokens[token]; !taken {
-			e.grantLocked(token, ScopeApp, nil, "")
-		}
-		e.mu.Unlock()
-	}
 	e.routes = e.routeTable()
 	e.router = newRouter(e.routes)
+	e.registerTokens(opts.Tokens, opts.AppTokens)
 	return e, nil
 }
 
