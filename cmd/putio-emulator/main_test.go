@@ -19,8 +19,9 @@ func start(t *testing.T, args ...string) (baseURL string, stop func() string) {
 	out, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, outW, io.Discard)
-		outW.Close()
+		err := run(ctx, args, outW, io.Discard)
+		outW.CloseWithError(err) // never fails; the reader sees err, or EOF if nil
+		done <- err
 	}()
 	lines := bufio.NewReader(out)
 	first, err := lines.ReadString('\n')
@@ -55,7 +56,9 @@ func get(t *testing.T, u, token string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		t.Error(err)
+	}
 	return resp.StatusCode
 }
 
@@ -154,7 +157,7 @@ func TestVerboseLogsRequests(t *testing.T) {
 	get(t, base+"/v2/files/list?parent_id=0", "secret-token")
 	get(t, base+"/v2/files/0?oauth_token=query-token", "")
 	cancel()
-	go io.Copy(io.Discard, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }() // anything after the ready line; the pipe may not block run
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -43,11 +43,10 @@ func snapshot(n *node) File {
 var ErrNotExist = errors.New("putiotest: no such file or folder")
 
 // Account is the state of one token's account, read and seeded from Go.
-// Its methods take the emulator's lock; the account's fields are guarded
-// by it.
+// Its methods are safe to call while the emulator serves requests.
 type Account struct {
-	emu *Emulator
-	*account
+	emu      *Emulator
+	*account // guarded by emu.mu, which every method takes
 }
 
 // Account returns the account of a token, creating it if it is new (also
@@ -185,8 +184,8 @@ func (acc *Account) ReadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
-	return io.ReadAll(body)
+	data, err := io.ReadAll(body)
+	return data, errors.Join(err, body.Close())
 }
 
 // List returns the children of the folder at path, in id order.

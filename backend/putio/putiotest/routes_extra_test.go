@@ -21,7 +21,7 @@ func TestStreamAndDownloadRedirect(t *testing.T) {
 	} {
 		t.Run(c.method+" "+c.route, func(t *testing.T) {
 			resp := api.send(c.method, "/v2/files/"+itoa(file)+"/"+c.route, nil, nil)
-			resp.Body.Close()
+			closeBody(t, resp.Body)
 			loc, err := resp.Location()
 			if resp.StatusCode != 302 || err != nil || !strings.Contains(loc.Path, "/download/"+itoa(file)) {
 				t.Fatalf("%d %v", resp.StatusCode, loc)

@@ -9,15 +9,7 @@ import (
 // Every route is reachable through the ServeMux, with its {vars} as path
 // values, and no other route shadows it.
 func TestEveryRouteResolves(t *testing.T) {
-	e, err := New(Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	e := newEmulator(t)
 	fill := strings.NewReplacer("{id}", "12", "{name}", "n", "{code}", "c", "{query}", "q", "{n}", "3",
 		"{client}", "7", "{fingerprint}", "f", "{upload}", "u")
 	for _, rt := range e.routes {
@@ -31,4 +23,19 @@ func TestEveryRouteResolves(t *testing.T) {
 			t.Errorf("%s: {id} is %q", rt.name, r.PathValue("id"))
 		}
 	}
+}
+
+// newEmulator is a bare emulator, closed when the test ends.
+func newEmulator(t *testing.T) *Emulator {
+	t.Helper()
+	e, err := New(Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return e
 }

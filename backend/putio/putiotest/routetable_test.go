@@ -48,11 +48,7 @@ func docRoutes(t *testing.T) (emulated, missing []string) {
 }
 
 func TestRouteTableMatchesRouter(t *testing.T) {
-	e, err := New(Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := newEmulator(t)
 	emulated, missing := docRoutes(t)
 	var routed []string
 	for _, rt := range e.routes {

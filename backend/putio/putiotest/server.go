@@ -14,14 +14,14 @@ import (
 // Emulator is the put.io emulator as an http.Handler. It serves the API
 // (/v2/...), tus uploads (/files/...), signed downloads (/download/...) and
 // the admin API (/_emulator/...) from one handler.
-//
-// Locking: mu guards the put.io state (accounts and their items, tokens,
-// uploads, shares, transfers). The request counters, faults, rate limiter
-// and feed connections each have a lock of their own, held only inside
-// their own methods; of those, only the feed's is taken with mu held
-// (changes are published as they happen). An upload's busy lock is taken
-// before mu.
 type Emulator struct {
+	// Locking: mu guards the put.io state (accounts and their items,
+	// tokens, uploads, shares, transfers). The request counters, faults,
+	// rate limiter and feed connections each have a lock of their own,
+	// held only inside their own methods; of those, only the feed's is
+	// taken with mu held (changes are published as they happen). An
+	// upload's busy lock is taken before mu.
+
 	// Fixed by New.
 	opts    Options
 	routes  []*route
@@ -85,18 +85,9 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
 	e.transfers.init()
-	for _, token := range opts.Tokens {
-		e.accountFor(token)
-	}
-	for _, token := range opts.AppTokens {
-		e.mu.Lock()
-		if _, taken := e.tokens[token]; !taken {
-			e.grantLocked(token, ScopeApp, nil, "")
-		}
-		e.mu.Unlock()
-	}
 	e.routes = e.routeTable()
 	e.router = newRouter(e.routes)
+	e.registerTokens(opts.Tokens, opts.AppTokens)
 	return e, nil
 }
 

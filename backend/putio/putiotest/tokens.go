@@ -114,3 +114,18 @@ func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
 		}
 	}
 }
+
+// registerTokens gives each first-party token and each app token not
+// already taken an account of its own (Options.Tokens, Options.AppTokens).
+func (e *Emulator) registerTokens(firstParty, app []string) {
+	for _, token := range firstParty {
+		e.accountFor(token)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, token := range app {
+		if _, taken := e.tokens[token]; !taken {
+			e.grantLocked(token, ScopeApp, nil, "")
+		}
+	}
+}

@@ -48,7 +48,7 @@ func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob strin
 	if err != nil {
 		return "", "", 0, 0, fmt.Errorf("could not fetch the URL: %v", err)
 	}
-	defer resp.Body.Close()
+	defer closeRead(resp.Body, "a transfer's download")
 	if resp.StatusCode/100 != 2 {
 		return "", "", 0, 0, fmt.Errorf("the URL answered HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
