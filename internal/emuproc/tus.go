@@ -15,9 +15,11 @@ import (
 type TusFile struct {
 	ParentID int64
 	Name     string
-	Body     io.Reader // streamed as the PATCH body, never buffered
-	Size     int64
-	ModTime  time.Time
+	// Body is streamed as the PATCH body, never buffered; net/http closes
+	// it once sent if it is an io.Closer.
+	Body    io.Reader
+	Size    int64
+	ModTime time.Time
 	// NoTorrent asks put.io not to start a transfer for a .torrent file.
 	NoTorrent bool
 }

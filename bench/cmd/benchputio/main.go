@@ -389,6 +389,15 @@ func closeInto(err *error, c io.Closer) {
 	}
 }
 
+// closeSent is closeInto for a file given to an HTTP request as its body:
+// net/http closes such a body once it has sent it, so a file it already
+// closed is no error.
+func closeSent(err *error, f *os.File) {
+	if closeErr := f.Close(); *err == nil && !errors.Is(closeErr, os.ErrClosed) {
+		*err = closeErr
+	}
+}
+
 // warnCleanup reports a failure to tidy up, which leaves litter behind
 // but changes nothing that was measured.
 func warnCleanup(what string, err error) {

@@ -178,7 +178,7 @@ func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name stri
 		r.Err = err
 		return r
 	}
-	defer closeInto(&r.Err, f)
+	defer closeSent(&r.Err, f)
 	info, err := f.Stat()
 	if err != nil {
 		r.Err = err

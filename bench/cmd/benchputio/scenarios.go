@@ -277,7 +277,7 @@ func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) (err 
 	if err != nil {
 		return err
 	}
-	defer closeInto(&err, file)
+	defer closeSent(&err, file)
 	info, err := file.Stat()
 	if err != nil {
 		return err
