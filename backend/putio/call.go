@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/lib/oauthutil"
 )
 
 // maxReplySize bounds how much of a JSON reply is read; a listing page of
@@ -29,6 +32,24 @@ type apiCall struct {
 	path   string
 	query  url.Values
 	form   url.Values
+}
+
+// newAPIClient is go-putio's client over rclone's OAuth client for the
+// remote name, with its token source.
+func newAPIClient(ctx context.Context, name string, m configmap.Mapper, baseURL *url.URL) (*putio.Client, *oauthutil.TokenSource, error) {
+	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
+	}
+	client := putio.NewClient(oauthClient)
+	// go-putio's default 30 s deadline covers a whole request including the
+	// body, which kills long uploads and downloads; contexts and rclone's
+	// fshttp timeouts bound our calls instead.
+	client.Timeout = 0
+	// Our calls pass absolute URLs; the TransfersService resolves its
+	// paths against BaseURL.
+	client.BaseURL = baseURL
+	return client, tokens, nil
 }
 
 // urlFor resolves the call's path against api_url.

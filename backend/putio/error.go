@@ -95,9 +95,10 @@ func isScopeRefusal(err error) bool {
 	return errors.As(err, &scope)
 }
 
-// translateError turns go-putio's error (whose Error method can panic on
-// short bodies and must never be called) into an *api.Error, keeping
-// network and context errors as they are.
+// translateError turns go-putio's error into an *api.Error, keeping
+// network and context errors as they are. Its own Error method must never
+// be called: it slices 250 bytes of any body that is not JSON, so a short
+// one shows NUL padding or, in a smaller buffer, panics.
 func (f *Fs) translateError(err error) error {
 	var reply *putio.ErrorResponse
 	if !errors.As(err, &reply) {

@@ -76,16 +76,10 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
-	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	client, tokens, err := newAPIClient(ctx, name, m, baseURL)
 	if err != nil {
-		return nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
+		return nil, err
 	}
-	client := putio.NewClient(oauthClient)
-	// go-putio's default 30 s deadline covers a whole request including the
-	// body, which kills long uploads and downloads; contexts and rclone's
-	// fshttp timeouts bound our calls instead.
-	client.Timeout = 0
-	client.BaseURL = baseURL
 	f := &Fs{
 		name:       name,
 		root:       strings.Trim(root, "/"),
