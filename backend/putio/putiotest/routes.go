@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -168,6 +169,23 @@ func newRouter(routes []*route) *http.ServeMux {
 		mux.Handle(rt.pattern(), rt)
 	}
 	return mux
+}
+
+// checkRouter fails if ServeMux ignores method patterns, as Go 1.21's
+// mux does (GODEBUG=httpmuxgo121=1, from the environment, a //go:debug
+// line or go.mod): every request would then be an unknown route.
+func (e *Emulator) checkRouter() error {
+	for _, rt := range e.routes {
+		method, path, _ := strings.Cut(rt.name, " ")
+		if strings.Contains(path, "{") {
+			continue
+		}
+		if r, err := http.NewRequest(method, path, nil); err != nil || e.route(r) != rt {
+			return fmt.Errorf("putiotest: net/http.ServeMux does not match %q: the emulator needs its Go 1.22 patterns, so drop httpmuxgo121=1 from GODEBUG", rt.name)
+		}
+		return nil
+	}
+	return nil
 }
 
 // route finds the route that takes r, or nil. ServeMux matches and sets

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -87,6 +88,9 @@ func New(opts Options) (*Emulator, error) {
 	e.transfers.init()
 	e.routes = e.routeTable()
 	e.router = newRouter(e.routes)
+	if err := e.checkRouter(); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
 	e.registerTokens(opts.Tokens, opts.AppTokens)
 	return e, nil
 }
