@@ -162,7 +162,9 @@ func (rt *route) pattern() string {
 // newRouter registers the routes with a ServeMux, used only to match:
 // the emulator answers unmatched requests itself, as put.io does, with a
 // 404 and a put.io error body, where ServeMux would send a 405, or a
-// redirect for an unclean path or a missing trailing slash.
+// redirect for an unclean path or a missing trailing slash. ServeMux
+// matches the escaped path, so an escaped slash (%2F) stays inside its
+// segment: a {query} may hold one, an {id} with one is no id.
 func newRouter(routes []*route) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
