@@ -21,7 +21,8 @@ type Emulator struct {
 	// rate limiter and feed connections each have a lock of their own,
 	// held only inside their own methods; of those, only the feed's is
 	// taken with mu held (changes are published as they happen). An
-	// upload's busy lock is taken before mu.
+	// upload's busy lock and an account's trash lock are taken before mu,
+	// never both.
 
 	// Fixed by New.
 	opts    Options
