@@ -28,8 +28,9 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 		tus: strings.HasPrefix(path, "/files/"), hasID: strings.Contains(path, "{id}")}
 }
 
-// routeTable lists every endpoint, in the order docs/architecture.md's
-// route table and the "use METHOD" hints of unknown routes follow.
+// routeTable lists every endpoint, in the order the "use METHOD" hints
+// of unknown routes follow (docs/architecture.md's table groups them its
+// own way; TestRouteTableMatchesRouter compares the sets).
 func (e *Emulator) routeTable() []*route {
 	return slices.Concat(e.fileRoutes(), e.bodyRoutes(), e.accountRoutes(),
 		e.transferRoutes(), e.authRoutes(), e.shareRoutes())
