@@ -70,7 +70,8 @@ func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if _, err := fmt.Fprintf(stdout, "putio-emulator listening on http://%s\n", ln.Addr()); err != nil {
-		// Whoever started us waits for that line; without it nobody can connect.
+		// Whoever started us waits for that line, the only way to learn a
+		// port picked by -addr HOST:0; serving unannounced leaves it waiting.
 		return errors.Join(fmt.Errorf("cannot announce the address on stdout: %w", err), srv.Close())
 	}
 	select {

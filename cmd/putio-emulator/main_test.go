@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -211,3 +212,16 @@ func TestTusFlagsReachOptions(t *testing.T) {
 		t.Fatalf("default extensions %v", cfg.opts.TusExtensions)
 	}
 }
+
+// A ready line that cannot be written stops the emulator with an error,
+// rather than leaving whoever started it waiting for the line.
+func TestUnwritableStdoutStops(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, failingWriter{}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot announce the address") {
+		t.Fatalf("run: %v, want the failed announcement", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout is closed") }

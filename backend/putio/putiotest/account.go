@@ -46,7 +46,7 @@ var ErrNotExist = errors.New("putiotest: no such file or folder")
 // Its methods are safe to call while the emulator serves requests.
 type Account struct {
 	emu      *Emulator
-	*account // guarded by emu.mu, which every method takes
+	*account // guarded by emu.mu, which every method reading it takes (userID never changes)
 }
 
 // Account returns the account of a token, creating it if it is new (also

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,8 +28,9 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 		tus: strings.HasPrefix(path, "/files/"), hasID: strings.Contains(path, "{id}")}
 }
 
-// routeTable lists every endpoint, in the order docs/architecture.md's
-// route table and the "use METHOD" hints of unknown routes follow.
+// routeTable lists every endpoint, in the order the "use METHOD" hints
+// of unknown routes follow (docs/architecture.md's table groups them its
+// own way; TestRouteTableMatchesRouter compares the sets).
 func (e *Emulator) routeTable() []*route {
 	return slices.Concat(e.fileRoutes(), e.bodyRoutes(), e.accountRoutes(),
 		e.transferRoutes(), e.authRoutes(), e.shareRoutes())
@@ -161,13 +163,32 @@ func (rt *route) pattern() string {
 // newRouter registers the routes with a ServeMux, used only to match:
 // the emulator answers unmatched requests itself, as put.io does, with a
 // 404 and a put.io error body, where ServeMux would send a 405, or a
-// redirect for an unclean path or a missing trailing slash.
+// redirect for an unclean path or a missing trailing slash. ServeMux
+// matches the escaped path, so an escaped slash (%2F) stays inside its
+// segment: a {query} may hold one, an {id} with one is no id.
 func newRouter(routes []*route) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		mux.Handle(rt.pattern(), rt)
 	}
 	return mux
+}
+
+// checkRouter fails if ServeMux ignores method patterns, as Go 1.21's
+// mux does (GODEBUG=httpmuxgo121=1, from the environment, a //go:debug
+// line or go.mod): every request would then be an unknown route.
+func (e *Emulator) checkRouter() error {
+	for _, rt := range e.routes {
+		method, path, _ := strings.Cut(rt.name, " ")
+		if strings.Contains(path, "{") {
+			continue
+		}
+		if r, err := http.NewRequest(method, path, nil); err != nil || e.route(r) != rt {
+			return fmt.Errorf("putiotest: net/http.ServeMux does not match %q: the emulator needs its Go 1.22 patterns, so drop httpmuxgo121=1 from GODEBUG", rt.name)
+		}
+		return nil
+	}
+	return nil
 }
 
 // route finds the route that takes r, or nil. ServeMux matches and sets

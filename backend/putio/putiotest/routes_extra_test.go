@@ -235,3 +235,21 @@ func TestRouterAnswersLikePutio(t *testing.T) {
 		t.Fatalf("GET /v2/files/{id} counted %d", n)
 	}
 }
+
+// Routes match the escaped path, as ServeMux does: an escaped slash is
+// part of its segment. So a {query} may hold one (the legacy search's next
+// link escapes its query so), and an {id} with one is no id. The
+// hand-written router split the decoded path and did the opposite; the
+// record says nothing either way.
+func TestEscapedSlashStaysInItsSegment(t *testing.T) {
+	srv, api := newAPI(t)
+	mustStatus(t, api.get("/v2/files/search/a%2Fb/page/1", nil), 200)
+	if n := srv.Calls("GET /v2/files/search/{query}/page/{n}"); n != 1 {
+		t.Fatalf("a query with an escaped slash routed to the search %d times", n)
+	}
+	child := api.read(api.send("GET", "/v2/files/0%2Fchild?name=x", nil, nil))
+	strictError(t, child, 404, "NotFound")
+	if msg, _ := child.body["error_message"].(string); !strings.Contains(msg, "no such API route") {
+		t.Fatalf("an {id} with an escaped slash: %q", msg)
+	}
+}

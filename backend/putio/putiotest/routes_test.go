@@ -2,6 +2,8 @@ package putiotest
 
 import (
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,28 @@ func TestEveryRouteResolves(t *testing.T) {
 		if rt.hasID && r.PathValue("id") != "12" {
 			t.Errorf("%s: {id} is %q", rt.name, r.PathValue("id"))
 		}
+	}
+}
+
+// Under GODEBUG=httpmuxgo121=1 ServeMux ignores method patterns and every
+// request would be an unknown route; New says so instead. net/http reads
+// the setting at start-up, so the check runs in a child test process.
+func TestNewRefusesGo121ServeMux(t *testing.T) {
+	if os.Getenv("PUTIOTEST_MUX121_CHILD") == "1" {
+		e, err := New(Options{DataDir: t.TempDir()})
+		if err == nil {
+			_ = e.Close()
+			t.Fatal("New accepted a ServeMux that matches no route")
+		}
+		if !strings.Contains(err.Error(), "httpmuxgo121") {
+			t.Fatalf("New: %v, want the GODEBUG setting named", err)
+		}
+		return
+	}
+	child := exec.Command(os.Args[0], "-test.run=^TestNewRefusesGo121ServeMux$", "-test.count=1")
+	child.Env = append(os.Environ(), "PUTIOTEST_MUX121_CHILD=1", "GODEBUG=httpmuxgo121=1")
+	if out, err := child.CombinedOutput(); err != nil {
+		t.Fatalf("with GODEBUG=httpmuxgo121=1: %v\n%s", err, out)
 	}
 }
 

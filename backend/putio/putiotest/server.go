@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -20,7 +21,8 @@ type Emulator struct {
 	// rate limiter and feed connections each have a lock of their own,
 	// held only inside their own methods; of those, only the feed's is
 	// taken with mu held (changes are published as they happen). An
-	// upload's busy lock is taken before mu.
+	// upload's busy lock and an account's trash lock are taken before mu,
+	// never both.
 
 	// Fixed by New.
 	opts    Options
@@ -87,6 +89,9 @@ func New(opts Options) (*Emulator, error) {
 	e.transfers.init()
 	e.routes = e.routeTable()
 	e.router = newRouter(e.routes)
+	if err := e.checkRouter(); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
 	e.registerTokens(opts.Tokens, opts.AppTokens)
 	return e, nil
 }
