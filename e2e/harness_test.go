@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,62 +12,39 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // emulator is a running bin/putio-emulator process.
 type emulator struct {
-	URL    string
-	output *bytes.Buffer // what it logged after its first line, shown when a test fails
+	*emuproc.Process
+	admin  *emuproc.Client // its admin API
+	output *bytes.Buffer   // its stderr, shown when a test fails
 }
-
-// listeningLine is the first line the emulator prints, naming its URL.
-var listeningLine = regexp.MustCompile(`^putio-emulator listening on (http://\S+)$`)
 
 // startEmulator runs bin/putio-emulator on a free loopback port until the
 // test ends.
 func startEmulator(t *testing.T, args ...string) *emulator {
 	t.Helper()
-	emu := &emulator{output: &bytes.Buffer{}}
-	cmd := exec.Command(emulatorBin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Stderr = emu.output
-	stdout, err := cmd.StdoutPipe()
+	output := &bytes.Buffer{}
+	proc, err := emuproc.Start(context.Background(), emulatorBin, args, output)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", emulatorBin, err)
+		t.Fatalf("%v\nemulator output:\n%s", err, output)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		if err := proc.Kill(); err != nil {
+			t.Errorf("the emulator failed: %v", err)
+		}
 		if t.Failed() {
-			t.Logf("emulator output:\n%s", emu.output)
+			t.Logf("emulator output:\n%s", output)
 		}
 	})
-	firstLine := make(chan string, 1)
-	go func() {
-		lines := bufio.NewReader(stdout)
-		line, _ := lines.ReadString('\n')
-		firstLine <- strings.TrimSpace(line)
-		_, _ = io.Copy(io.Discard, lines)
-	}()
-	select {
-	case line := <-firstLine:
-		match := listeningLine.FindStringSubmatch(line)
-		if match == nil {
-			t.Fatalf("emulator's first line is %q, want %q", line, listeningLine)
-		}
-		emu.URL = match[1]
-	case <-time.After(time.Minute):
-		t.Fatal("the emulator printed no URL within a minute")
-	}
-	return emu
+	return &emulator{Process: proc, admin: &emuproc.Client{URL: proc.URL, HTTP: httpClient}, output: output}
 }
 
 // remote is one put.io account on an emulator, configured for rclone
@@ -241,49 +216,37 @@ func mustMkdirAll(t *testing.T, dir string) {
 // "PATCH /files/{upload}") since it started.
 func (e *emulator) calls(t *testing.T, route string) int {
 	t.Helper()
-	var reply struct{ Calls map[string]int }
-	if err := json.Unmarshal(e.admin(t, http.MethodGet, "calls", nil), &reply); err != nil {
-		t.Fatalf("decoding /_emulator/calls: %v", err)
+	calls, err := e.admin.Calls(t.Context())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return reply.Calls[route]
+	return calls.Routes[route]
 }
 
 // inject adds a fault (putiotest.Fault as JSON) through the admin API.
 func (e *emulator) inject(t *testing.T, fault map[string]any) {
 	t.Helper()
-	body, err := json.Marshal(fault)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.admin(t, http.MethodPost, "faults", body)
+	e.adminCall(t, http.MethodPost, "faults", fault, nil)
 }
 
 // clearFaults removes every injected fault.
 func (e *emulator) clearFaults(t *testing.T) {
 	t.Helper()
-	e.admin(t, http.MethodDelete, "faults", nil)
+	e.adminCall(t, http.MethodDelete, "faults", nil, nil)
 }
 
-func (e *emulator) admin(t *testing.T, method, route string, body []byte) []byte {
+// adminCall calls an admin route with body as JSON (nil: none) and
+// decodes the reply into reply (nil: not decoded).
+func (e *emulator) adminCall(t *testing.T, method, route string, body, reply any) {
 	t.Helper()
-	req, err := http.NewRequest(method, e.URL+"/_emulator/"+route, bytes.NewReader(body))
-	if err != nil {
+	if err := e.admin.Admin(t.Context(), method, route, body, reply); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s /_emulator/%s: %v", method, route, err)
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s /_emulator/%s: reading reply: %v", method, route, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s /_emulator/%s: %s\n%s", method, route, resp.Status, reply)
-	}
-	return reply
+}
+
+// client calls the put.io API and tus as the remote's account.
+func (r *remote) client() *emuproc.Client {
+	return &emuproc.Client{URL: r.emu.URL, Token: r.token, HTTP: httpClient}
 }
 
 // api calls the put.io API of the remote's account directly, to check what
@@ -298,28 +261,8 @@ func (r *remote) api(t *testing.T, method, route string, form url.Values) map[st
 // apiDecode calls the API like api and decodes the reply into out.
 func (r *remote) apiDecode(t *testing.T, method, route string, form url.Values, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, r.emu.URL+route, strings.NewReader(form.Encode()))
-	if err != nil {
+	if err := r.client().API(t.Context(), method, route, form, out); err != nil {
 		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, route, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading reply: %v", method, route, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %s\n%s", method, route, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		t.Fatalf("%s %s: decoding reply: %v\n%s", method, route, err, body)
 	}
 }
 
@@ -389,41 +332,8 @@ func (r *remote) lsjson(t *testing.T, p string) map[string]listing {
 // bypassing rclone: it is how tests make duplicate names.
 func (r *remote) tusUpload(t *testing.T, name string, data []byte, modTime time.Time) {
 	t.Helper()
-	meta := []string{}
-	for key, value := range map[string]string{
-		"name": name, "parent_id": "0", "no-torrent": "true", "updated-at": modTime.UTC().Format(time.RFC3339),
-	} {
-		meta = append(meta, key+" "+base64.StdEncoding.EncodeToString([]byte(value)))
-	}
-	create := r.tusRequest(t, http.MethodPost, r.emu.URL+"/files/", nil, map[string]string{
-		"Upload-Length":   strconv.Itoa(len(data)),
-		"Upload-Metadata": strings.Join(meta, ","),
-	})
-	r.tusRequest(t, http.MethodPatch, create.Header.Get("Location"), data, map[string]string{
-		"Upload-Offset": "0",
-		"Content-Type":  "application/offset+octet-stream",
-	})
-}
-
-func (r *remote) tusRequest(t *testing.T, method, target string, body []byte, headers map[string]string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(method, target, bytes.NewReader(body))
-	if err != nil {
+	f := emuproc.TusFile{Name: name, Body: bytes.NewReader(data), Size: int64(len(data)), ModTime: modTime, NoTorrent: true}
+	if err := r.client().Upload(t.Context(), f); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	for key, value := range headers {
-		req.Header.Set(key, value)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("tus %s %s: %v", method, target, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		reply, _ := io.ReadAll(resp.Body)
-		t.Fatalf("tus %s %s: %s\n%s", method, target, resp.Status, reply)
-	}
-	return resp
 }

@@ -81,8 +81,13 @@ func openInBrowser(t *testing.T, link string) {
 	if err != nil {
 		t.Fatalf("opening %s: %v", link, err)
 	}
-	defer resp.Body.Close()
-	page, _ := io.ReadAll(resp.Body)
+	page, err := io.ReadAll(resp.Body)
+	if closeErr := resp.Body.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		t.Fatalf("reading the page at %s: %v", resp.Request.URL, err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("opening %s ended at %s: %s\n%s", link, resp.Request.URL, resp.Status, page)
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
@@ -13,9 +12,7 @@ import (
 func (e *emulator) uploadBytes(t *testing.T, token string) int64 {
 	t.Helper()
 	var reply struct{ Tokens map[string]int64 }
-	if err := json.Unmarshal(e.admin(t, http.MethodGet, "upload-bytes", nil), &reply); err != nil {
-		t.Fatalf("decoding /_emulator/upload-bytes: %v", err)
-	}
+	e.adminCall(t, http.MethodGet, "upload-bytes", nil, &reply)
 	return reply.Tokens[token]
 }
 
@@ -48,7 +45,7 @@ func TestKilledUploadResumesInNextRun(t *testing.T) {
 		t.Fatalf("the server got all %d bytes before the kill", held)
 	}
 
-	emu.admin(t, http.MethodPost, "reset", nil)
+	emu.adminCall(t, http.MethodPost, "reset", nil, nil)
 	r.rclone(t, copyArgs...)
 
 	rerun := emu.uploadBytes(t, r.token)

@@ -149,8 +149,8 @@ func TestTransferMagnetWaitThenMove(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	complete, _ := json.Marshal(map[string]any{"token": r.token, "id": id, "action": "complete", "size": 4096})
-	r.emu.admin(t, http.MethodPost, "transfers", complete)
+	complete := map[string]any{"token": r.token, "id": id, "action": "complete", "size": 4096}
+	r.emu.adminCall(t, http.MethodPost, "transfers", complete, nil)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("transfer -o wait: %v\nstderr:\n%s", err, stderr.String())
 	}

@@ -2,8 +2,10 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"sync"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
 )
 
@@ -61,4 +63,39 @@ func (f *Fs) sameAccount(ctx context.Context, src *Fs) bool {
 	}
 	fs.Debugf(f, "can't tell whether %v is the same put.io account, so not server-side: %v", src, err)
 	return false
+}
+
+// accountInfo fetches /account/info.
+func (f *Fs) accountInfo(ctx context.Context) (*api.AccountInfo, error) {
+	var out api.AccountReply
+	err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: "/v2/account/info"}, &out)
+	return out.Info, err
+}
+
+// About reports the account's quota.
+func (f *Fs) About(ctx context.Context) (*fs.Usage, error) {
+	info, err := f.accountInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &fs.Usage{
+		Total:   fs.NewUsageValue(info.Disk.Size),
+		Used:    fs.NewUsageValue(info.Disk.Used),
+		Free:    fs.NewUsageValue(info.Disk.Avail),
+		Trashed: fs.NewUsageValue(info.TrashSize),
+	}, nil
+}
+
+// UserInfo reports who the token belongs to.
+func (f *Fs) UserInfo(ctx context.Context) (map[string]string, error) {
+	info, err := f.accountInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"UserID":        info.UserID.String(),
+		"Username":      info.Username,
+		"Mail":          info.Mail,
+		"AccountStatus": info.AccountStatus,
+	}, nil
 }

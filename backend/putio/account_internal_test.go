@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -63,4 +64,19 @@ func TestServerSideSameTokenNeedsNoAccountCall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, srv.Calls(accountRoute))
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+}
+
+func TestAboutAndUserInfo(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil, putiotest.Options{Quota: 1 << 30})
+	_, err := acct.Put("a.txt", make([]byte, 1000), testModTime)
+	require.NoError(t, err)
+	usage, err := f.About(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<30), *usage.Total)
+	assert.Equal(t, int64(1000), *usage.Used)
+	assert.Equal(t, int64(1<<30-1000), *usage.Free)
+	info, err := f.UserInfo(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(acct.UserID()), info["UserID"])
 }

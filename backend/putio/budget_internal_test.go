@@ -28,7 +28,7 @@ func TestBudgetPutNewFile(t *testing.T) {
 	srv.ResetCounters()
 
 	data := pattern(1000, 1)
-	o := put(t, ctx, f, "dir/new.bin", data)
+	o := put(ctx, t, f, "dir/new.bin", data)
 
 	assert.Equal(t, 3, srv.TotalCalls(), "%v", srv.AllCalls())
 	assert.Equal(t, 1, srv.Calls("PATCH /files/{upload}"))
@@ -73,7 +73,7 @@ func TestBudgetUpdate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, newData, stored)
 	assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "no duplicate left")
-	assert.Equal(t, newData, readAll(t, ctx, o))
+	assert.Equal(t, newData, readAll(ctx, t, o))
 }
 
 // Server-side copy (copy to the final name and a touch) [4-5] and move
@@ -154,7 +154,7 @@ func TestBudgetMultiThreadDownload(t *testing.T) {
 	for i := range streams {
 		wg.Go(func() {
 			start := int64(i * part)
-			got[i] = readAll(t, ctx, o, &fs.RangeOption{Start: start, End: start + int64(part) - 1})
+			got[i] = readAll(ctx, t, o, &fs.RangeOption{Start: start, End: start + int64(part) - 1})
 		})
 	}
 	wg.Wait()

@@ -10,7 +10,10 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/lib/oauthutil"
 )
 
 // maxReplySize bounds how much of a JSON reply is read; a listing page of
@@ -29,6 +32,24 @@ type apiCall struct {
 	path   string
 	query  url.Values
 	form   url.Values
+}
+
+// newAPIClient is go-putio's client over rclone's OAuth client for the
+// remote name, with its token source.
+func newAPIClient(ctx context.Context, name string, m configmap.Mapper, baseURL *url.URL) (*putio.Client, *oauthutil.TokenSource, error) {
+	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
+	}
+	client := putio.NewClient(oauthClient)
+	// go-putio's default 30 s deadline covers a whole request including the
+	// body, which kills long uploads and downloads; contexts and rclone's
+	// fshttp timeouts bound our calls instead.
+	client.Timeout = 0
+	// Our calls pass absolute URLs; the TransfersService resolves its
+	// paths against BaseURL.
+	client.BaseURL = baseURL
+	return client, tokens, nil
 }
 
 // urlFor resolves the call's path against api_url.
@@ -51,7 +72,7 @@ func (f *Fs) newRequest(ctx context.Context, call apiCall) (*http.Request, error
 	}
 	req, err := f.client.NewRequest(ctx, call.method, f.urlFor(call), body)
 	if err != nil {
-		return nil, fmt.Errorf("put.io: building %s %s: %w", call.method, call.path, err)
+		return nil, fmt.Errorf("putio: building %s %s: %w", call.method, call.path, err)
 	}
 	if call.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -105,17 +126,17 @@ func decodeReply(resp *http.Response, out reply) error {
 	where := resp.Request.Method + " " + resp.Request.URL.Path
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplySize))
 	if err != nil {
-		return fmt.Errorf("put.io %s: %w: %v", where, errTruncated, err)
+		return fmt.Errorf("putio: %s: %w: %v", where, errTruncated, err)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		var syntaxErr *json.SyntaxError
 		if errors.As(err, &syntaxErr) && syntaxErr.Offset >= int64(len(body)) || len(body) == 0 {
-			return fmt.Errorf("put.io %s: %w (got %d bytes)", where, errTruncated, len(body))
+			return fmt.Errorf("putio: %s: %w (got %d bytes)", where, errTruncated, len(body))
 		}
-		return fmt.Errorf("put.io %s sent a malformed reply (%v); body starts %q", where, err, api.Excerpt(body))
+		return fmt.Errorf("putio: %s: malformed reply (%v); body starts %q", where, err, api.Excerpt(body))
 	}
 	if err := out.Validate(); err != nil {
-		return fmt.Errorf("put.io %s sent an unusable reply: %w", where, err)
+		return fmt.Errorf("putio: %s: unusable reply: %w", where, err)
 	}
 	return nil
 }

@@ -15,15 +15,16 @@ import (
 // A reply whose payload is not needed must still be put.io's JSON object:
 // a proxy's page with HTTP 200 is not a success.
 func TestDecodeEmptyReply(t *testing.T) {
-	for body, want := range map[string]string{
-		`{"status":"OK"}`:          "",
-		" \n{}":                    "",
-		"<html>maintenance</html>": "malformed reply",
-		`["OK"]`:                   "malformed reply",
-		"null":                     "malformed reply",
-		`{"status":"O`:             errTruncated.Error(),
-		"":                         errTruncated.Error(),
+	for _, tc := range []struct{ body, want string }{
+		{`{"status":"OK"}`, ""},
+		{" \n{}", ""},
+		{"<html>maintenance</html>", "malformed reply"},
+		{`["OK"]`, "malformed reply"},
+		{"null", "malformed reply"},
+		{`{"status":"O`, errTruncated.Error()},
+		{"", errTruncated.Error()},
 	} {
+		body, want := tc.body, tc.want
 		resp := &http.Response{
 			Request: httptest.NewRequest(http.MethodPost, "/v2/files/delete", nil),
 			Body:    io.NopCloser(strings.NewReader(body)),

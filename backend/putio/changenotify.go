@@ -191,7 +191,7 @@ func (f *Fs) feedBackoff(failures int) time.Duration {
 func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType), ready func()) error {
 	token, err := f.tokens.Token()
 	if err != nil {
-		return fmt.Errorf("no login token: %w", err)
+		return fmt.Errorf("putio: no login token: %w", err)
 	}
 	ws, live, err := f.dialFeed(ctx)
 	if err != nil {
@@ -207,24 +207,38 @@ func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType),
 		return err
 	}
 	fs.Debugf(f, "change notification: connected to %s", f.feed.url.Redacted())
-	jobs := make(chan feedJob, f.feed.queue)
+	jobs, stopWork := f.startResolver(ctx, notify)
+	defer stopWork() // the reconnect resyncs what it had left
+	read := make(chan error, 1)
+	go func() { read <- f.readFeed(ws, jobs) }()
+	resync := func() { f.resync(notify) }
+	err = f.keepAlive(ctx, ws, live, read, ack, func() { resync(); ready() }, resync)
+	return f.feedClosed(ctx, err)
+}
+
+// startResolver starts the worker that looks up the paths of queued
+// events; stop ends it and waits for it.
+func (f *Fs) startResolver(ctx context.Context, notify func(string, fs.EntryType)) (jobs chan feedJob, stop func()) {
+	jobs = make(chan feedJob, f.feed.queue)
 	workCtx, stopWork := context.WithCancel(ctx)
 	worked := make(chan struct{})
 	go func() {
 		defer close(worked)
 		f.resolveFeed(workCtx, jobs, notify)
 	}()
-	defer func() { stopWork(); <-worked }() // the reconnect resyncs what it had left
-	read := make(chan error, 1)
-	go func() { read <- f.readFeed(ws, jobs) }()
-	resync := func() { f.resync(notify) }
-	err = f.keepAlive(ctx, ws, live, read, ack, func() { resync(); ready() }, resync)
-	if errors.Is(err, io.EOF) {
-		if _, infoErr := f.accountInfo(ctx); infoErr != nil {
-			var auth *authError
-			if errors.As(infoErr, &auth) {
-				return infoErr
-			}
+	return jobs, func() { stopWork(); <-worked }
+}
+
+// feedClosed checks the token when put.io closed the connection (io.EOF)
+// and returns its authError if the API rejects it too; otherwise err.
+func (f *Fs) feedClosed(ctx context.Context, err error) error {
+	if !errors.Is(err, io.EOF) {
+		return err
+	}
+	if _, infoErr := f.accountInfo(ctx); infoErr != nil {
+		var auth *authError
+		if errors.As(infoErr, &auth) {
+			return infoErr
 		}
 	}
 	return err
@@ -260,7 +274,7 @@ func (f *Fs) keepAlive(ctx context.Context, ws *websocket.Conn, live *liveConn, 
 		}
 		if err != nil {
 			_ = ws.Close()
-			<-read
+			<-read //nolint:errcheck // its read of the closed socket fails; err says why
 			return err
 		}
 	}

@@ -243,7 +243,7 @@ func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
 
 			require.NoError(t, err)
 			assert.Equal(t, "b.txt", dst.Remote())
-			assert.Equal(t, "x", string(readAll(t, ctx, dst)))
+			assert.Equal(t, "x", string(readAll(ctx, t, dst)))
 			assert.NotEqual(t, testModTime, dst.ModTime(ctx), "the object does not claim the time it could not set")
 			assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
 			want := map[string][]string{"move": {"b.txt"}, "copy": {"a.txt", "b.txt"}}[name]
@@ -284,4 +284,99 @@ func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
 			assert.Empty(t, acct.Trash())
 		})
 	}
+}
+
+// put.io's spurious NAME_ALREADY_EXIST on copy is handled with a temporary
+// name, leaving nothing behind.
+func TestCopySpuriousConflict(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+
+	dst, err := f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+	data, err := acct.ReadFile("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(data))
+	stat, err := acct.Stat("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
+	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
+	assert.Equal(t, "hello", string(readAll(ctx, t, dst)))
+}
+
+// Copying over an existing file replaces it only once the copy exists.
+func TestCopyOverExisting(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("new"), testModTime)
+	require.NoError(t, err)
+	_, err = acct.Put("b.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	src, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	srv.ResetCounters()
+
+	_, err = f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	data, err := acct.ReadFile("b.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(data))
+	assert.ElementsMatch(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
+	// Order matters for safety: the temporary copy exists before the delete.
+	var order []string
+	for _, entry := range srv.Log() {
+		order = append(order, entry.Route)
+	}
+	copyAt := strings.Index(strings.Join(order, "|"), "POST /v2/files/copy|POST /v2/files/copy")
+	deleteAt := strings.Index(strings.Join(order, "|"), "POST /v2/files/delete")
+	assert.True(t, copyAt >= 0 && deleteAt > copyAt, "delete after the second copy: %v", order)
+}
+
+// A failed copy leaves the source as it was and adds nothing.
+func TestCopyFailureLeavesSourceIntact(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusInsufficientStorage}))
+
+	_, err := f.Copy(fewRetries(f, 2), src, "b.txt")
+
+	require.Error(t, err)
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	data, err := acct.ReadFile("a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(data))
+}
+
+// A copy reply without the new item still yields the right object.
+func TestCopyReplyWithoutFile(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	// The fault answers without copying, so the copy is seeded beforehand.
+	_, err := acct.Put("c.txt", []byte("hello"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Status: http.StatusOK, Body: `{"status":"OK"}`, Times: 1}))
+
+	dst, err := f.Copy(ctx, src, "c.txt")
+
+	require.NoError(t, err)
+	stat, err := acct.Stat("c.txt")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
+}
+
+// Copying a file onto itself never deletes it.
+func TestCopyOntoItself(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	_, err := f.Copy(ctx, src, "a.txt")
+	require.ErrorContains(t, err, "onto itself")
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
+	assert.Equal(t, "hello", string(readAll(ctx, t, src)))
 }

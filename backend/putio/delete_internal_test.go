@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -163,4 +164,57 @@ func faultName(f putiotest.Fault) string {
 		return "cut"
 	}
 	return http.StatusText(f.Status)
+}
+
+// Rmdir refuses a non-empty folder after looking at one item only.
+func TestRmdirRefusesNonEmpty(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 3 {
+		_, err := acct.Put(fmt.Sprintf("dir/f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	srv.ResetCounters()
+	err := f.Rmdir(ctx, "dir")
+	assert.ErrorIs(t, err, fs.ErrorDirectoryNotEmpty)
+	assert.Len(t, names(t, acct, "dir"), 3)
+	var listed bool
+	for _, entry := range srv.Log() {
+		if entry.Route == "GET /v2/files/list" {
+			listed = true
+			assert.Contains(t, entry.Path, "per_page=1")
+		}
+	}
+	assert.True(t, listed)
+	assert.Zero(t, srv.Calls("POST /v2/files/delete"))
+
+	_, err = acct.Mkdir("empty")
+	require.NoError(t, err)
+	require.NoError(t, f.Rmdir(ctx, "empty"))
+	_, err = acct.Stat("empty")
+	assert.Error(t, err)
+}
+
+// Purge removes a folder tree with one delete.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/a/b.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	srv.ResetCounters()
+	require.NoError(t, f.Purge(ctx, "dir"))
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/delete"))
+	_, err = acct.Stat("dir")
+	assert.Error(t, err)
+}
+
+// hard_delete skips the trash.
+func TestHardDelete(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"})
+	o := seedObject(t, f, acct, "a.txt", []byte("x"))
+	require.NoError(t, o.Remove(ctx))
+	_, err := acct.Stat("a.txt")
+	assert.Error(t, err)
+	assert.Empty(t, acct.Trash())
 }

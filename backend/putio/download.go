@@ -160,8 +160,8 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 	return reply, err
 }
 
-// statusError reads and closes a failed reply from a host go-putio does not
-// front (downloads, uploads) and turns it into an *api.Error.
+// statusError reads and closes a failed reply from the download host,
+// which go-putio does not front, and turns it into an *api.Error.
 func statusError(resp *http.Response) error {
 	defer func() { _ = resp.Body.Close() }()
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))

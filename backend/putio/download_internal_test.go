@@ -1,11 +1,16 @@
 package putio
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
 )
@@ -42,4 +47,22 @@ func TestRangeLength(t *testing.T) {
 		}
 		assert.Equal(t, tc.want, rangeLength(options, 100), "%v", tc.option)
 	}
+}
+
+// An expired signed URL is refreshed once and the download succeeds.
+func TestExpiredDownloadURLIsRefreshed(t *testing.T) {
+	ctx := context.Background()
+	var shift atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{Now: clock, URLExpiry: time.Hour})
+	o := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	assert.Equal(t, "hello", string(readAll(ctx, t, o)))
+
+	shift.Store(int64(2 * time.Hour))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { assert.Equal(t, "hello", string(readAll(ctx, t, o))) })
+	}
+	wg.Wait()
+	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}/url"), "streams refused together refresh once")
 }

@@ -39,7 +39,7 @@ func (e *captchaError) Error() string {
 	if e.id == "" {
 		where = "https://app.put.io/ (put.io gave no captcha id)"
 	}
-	return fmt.Sprintf("put.io wants a captcha solved before it takes more requests (%v): open %s in a browser, solve it, then run the command again", e.cause, where)
+	return fmt.Sprintf("%v: put.io wants a captcha solved before it takes more requests: open %s in a browser, solve it, then run the command again", e.cause, where)
 }
 
 func (e *captchaError) Unwrap() error { return e.cause }
@@ -64,7 +64,7 @@ type authError struct {
 }
 
 func (e *authError) Error() string {
-	return fmt.Sprintf("put.io rejected the login token (%v): %s to log in again", e.cause, reconnectAdvice(e.remote))
+	return fmt.Sprintf("%v: the login token was rejected: %s to log in again", e.cause, reconnectAdvice(e.remote))
 }
 
 // reconnectAdvice names the command that renews the token of remote. rclone
@@ -84,7 +84,7 @@ type scopeError struct {
 }
 
 func (e *scopeError) Error() string {
-	return fmt.Sprintf("put.io does not let third-party apps such as rclone do this (%v); do it in the put.io web app", e.cause)
+	return fmt.Sprintf("%v: put.io does not let third-party apps such as rclone do this; do it in the put.io web app", e.cause)
 }
 
 func (e *scopeError) Unwrap() error { return e.cause }
@@ -95,9 +95,10 @@ func isScopeRefusal(err error) bool {
 	return errors.As(err, &scope)
 }
 
-// translateError turns go-putio's error (whose Error method can panic on
-// short bodies and must never be called) into an *api.Error, keeping
-// network and context errors as they are.
+// translateError turns go-putio's error into an *api.Error, keeping
+// network and context errors as they are. Its own Error method must never
+// be called: it slices 250 bytes of any body that is not JSON, so a short
+// one shows NUL padding or, in a smaller buffer, panics.
 func (f *Fs) translateError(err error) error {
 	var reply *putio.ErrorResponse
 	if !errors.As(err, &reply) {

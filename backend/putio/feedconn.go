@@ -120,7 +120,7 @@ func (f *Fs) dialFeed(ctx context.Context) (*websocket.Conn, *liveConn, error) {
 	}
 	if err != nil {
 		_ = conn.Close()
-		return nil, nil, fmt.Errorf("websocket handshake with %s: %w", target.Redacted(), err)
+		return nil, nil, fmt.Errorf("putio: websocket handshake with %s: %w", target.Redacted(), err)
 	}
 	ws.MaxPayloadBytes = feedMaxMessage
 	return ws, live, nil

@@ -15,24 +15,24 @@ func TestPutIntoCreatedFolderSkipsLookup(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
 	f.uploadCaps(ctx)
 	srv.ResetCounters()
-	put(t, ctx, f, "new/a.txt", []byte("a"))
+	put(ctx, t, f, "new/a.txt", []byte("a"))
 	assert.Equal(t, map[string]int{childRoute: 1, "POST /v2/files/create-folder": 1, "POST /files/": 1, patchRoute: 1}, srv.AllCalls(),
 		"the first file of a new folder: one lookup of the folder, no lookup of the file")
 	srv.ResetCounters()
 
-	put(t, ctx, f, "new/b.txt", []byte("b"))
-	put(t, ctx, f, "new/c.txt", []byte("c"))
+	put(ctx, t, f, "new/b.txt", []byte("b"))
+	put(ctx, t, f, "new/c.txt", []byte("c"))
 	assert.Zero(t, srv.Calls(childRoute), "no lookups in a folder we made")
 
-	put(t, ctx, f, "new/a.txt", []byte("a2"))
+	put(ctx, t, f, "new/a.txt", []byte("a2"))
 	assert.Equal(t, 1, srv.Calls(childRoute), "a name we put is looked up")
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt", "c.txt"}, names(t, acct, "new"), "updated, not duplicated")
 
-	elsewhere := put(t, ctx, f, "old.txt", []byte("o"))
+	elsewhere := put(ctx, t, f, "old.txt", []byte("o"))
 	_, err := f.Move(ctx, elsewhere, "new/moved.txt")
 	require.NoError(t, err)
 	srv.ResetCounters()
-	put(t, ctx, f, "new/moved.txt", []byte("m2"))
+	put(ctx, t, f, "new/moved.txt", []byte("m2"))
 	assert.Equal(t, 1, srv.Calls(childRoute), "after a move in, names are looked up again")
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt", "c.txt", "moved.txt"}, names(t, acct, "new"))
 }
@@ -45,7 +45,7 @@ func TestPutIntoExistingFolderLooksUp(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Mkdir(ctx, "old"))
 	srv.ResetCounters()
-	put(t, ctx, f, "old/x.txt", []byte("y"))
+	put(ctx, t, f, "old/x.txt", []byte("y"))
 	assert.Equal(t, 1, srv.Calls(childRoute))
 	assert.Equal(t, []string{"x.txt"}, names(t, acct, "old"))
 }

@@ -60,7 +60,7 @@ func srcInfo(remote string, size int64) fs.ObjectInfo {
 }
 
 // put uploads data to remote through f.Put.
-func put(t *testing.T, ctx context.Context, f *Fs, remote string, data []byte) fs.Object {
+func put(ctx context.Context, t *testing.T, f *Fs, remote string, data []byte) fs.Object {
 	t.Helper()
 	o, err := f.Put(ctx, bytes.NewReader(data), srcInfo(remote, int64(len(data))))
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func put(t *testing.T, ctx context.Context, f *Fs, remote string, data []byte) f
 }
 
 // readAll opens o with options and returns its bytes.
-func readAll(t *testing.T, ctx context.Context, o fs.Object, options ...fs.OpenOption) []byte {
+func readAll(ctx context.Context, t *testing.T, o fs.Object, options ...fs.OpenOption) []byte {
 	t.Helper()
 	rc, err := o.Open(ctx, options...)
 	require.NoError(t, err)

@@ -2,11 +2,14 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/hash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,7 +30,7 @@ func TestFileDoesNotHideFolder(t *testing.T) {
 
 	o, err := f.NewObject(ctx, "dir/inner.txt")
 	require.NoError(t, err)
-	assert.Equal(t, "inner", string(readAll(t, ctx, o)))
+	assert.Equal(t, "inner", string(readAll(ctx, t, o)))
 	require.NoError(t, f.Mkdir(ctx, "dir/sub"))
 	f.DirCacheFlush()
 	entries, err := f.List(ctx, "dir")
@@ -47,7 +50,7 @@ func TestFileDoesNotHideFolder(t *testing.T) {
 	// The file is still the object at that path.
 	file, err := f.NewObject(ctx, "dir")
 	require.NoError(t, err)
-	assert.Equal(t, "a file named like the folder", string(readAll(t, ctx, file)))
+	assert.Equal(t, "a file named like the folder", string(readAll(ctx, t, file)))
 	_, isDir := fs.DirEntry(file).(fs.Directory)
 	assert.False(t, isDir)
 }
@@ -99,6 +102,120 @@ func TestRepeatableCallsSurviveLostReplies(t *testing.T) {
 
 			assert.ElementsMatch(t, tc.want, names(t, acct, ""))
 			assert.Empty(t, acct.Trash())
+		})
+	}
+}
+
+// ListP hands each page to the callback as it arrives, one call per page.
+func TestListPStreamsPages(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 5 {
+		_, err := acct.Put(fmt.Sprintf("dir/f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	_, err := acct.Mkdir("dir/sub")
+	require.NoError(t, err)
+	f.pageSize = 2
+	require.NoError(t, f.Mkdir(ctx, "dir"))
+	srv.ResetCounters()
+
+	var pages []int
+	var total int
+	err = f.ListP(ctx, "dir", func(entries fs.DirEntries) error {
+		pages = append(pages, len(entries))
+		total += len(entries)
+		assert.Equal(t, len(pages)-1, srv.Calls("POST /v2/files/list/continue"), "callback runs before the next page is fetched")
+		return nil
+	})
+
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 2, 2}, pages)
+	assert.Equal(t, 6, total)
+	assert.Equal(t, 1, srv.Calls("GET /v2/files/list"))
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/list/continue"))
+}
+
+// A callback error stops the listing at once.
+func TestListPStopsOnCallbackError(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for i := range 5 {
+		_, err := acct.Put(fmt.Sprintf("f%d", i), []byte("x"), testModTime)
+		require.NoError(t, err)
+	}
+	f.pageSize = 2
+	stop := fmt.Errorf("stop")
+	err := f.ListP(ctx, "", func(fs.DirEntries) error { return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Zero(t, srv.Calls("POST /v2/files/list/continue"))
+}
+
+func TestListMissingDir(t *testing.T) {
+	f, _, _ := newTestFs(t, nil)
+	_, err := f.List(context.Background(), "nope")
+	assert.ErrorIs(t, err, fs.ErrorDirNotFound)
+}
+
+// A malformed item in a listing is skipped and counted as an error; the
+// rest of the folder is still listed.
+func TestListSkipsMalformedItems(t *testing.T) {
+	ctx := accounting.WithStatsGroup(context.Background(), "malformed-listing")
+	accounting.Start(ctx) // installs the error counter
+	f, srv, _ := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK,
+		Body: `{"files":[{"id":5,"name":"ok.txt","size":2,"updated_at":"2020-01-01T00:00:00"},{"id":0,"name":"bad"}],"cursor":null,"status":"OK"}`}))
+
+	entries, err := f.List(ctx, "")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "ok.txt", entries[0].Remote())
+	assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
+}
+
+// A server that keeps answering an empty page with the same cursor does
+// not make a listing spin forever.
+func TestListStopsOnRepeatedCursor(t *testing.T) {
+	f, srv, _ := newTestFs(t, nil)
+	stuck := `{"files":[],"cursor":"same","status":"OK"}`
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: http.StatusOK, Body: stuck}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/list/continue", Status: http.StatusOK, Body: stuck}))
+	_, err := f.List(context.Background(), "")
+	require.ErrorContains(t, err, "repeats a page")
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/list/continue"))
+}
+
+// Nor does one whose cursors go round in circles over pages with items,
+// or one that hands out new cursors for pages of items already listed.
+func TestListStopsOnCycle(t *testing.T) {
+	item := func(id int) string {
+		return fmt.Sprintf(`{"id":%d,"name":"f%d","size":1,"updated_at":"2020-01-01T00:00:00"}`, id, id)
+	}
+	for name, test := range map[string]struct {
+		pages []putiotest.Fault // after the first, on the continue route
+		want  string
+	}{
+		"cursor cycle":            {[]putiotest.Fault{page(item(2), `"B"`), page(item(3), `"A"`), page(item(2), `"B"`)}, "repeats a page"},
+		"same items, new cursors": {[]putiotest.Fault{page(item(2), `"B"`), page(item(1)+","+item(2), `"C"`)}, "already listed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f, srv, _ := newTestFs(t, nil)
+			require.NoError(t, srv.Inject(onRoute(listRoute, page(item(1), `"A"`))))
+			for _, p := range test.pages {
+				require.NoError(t, srv.Inject(onRoute(continueRoute, p)))
+			}
+			// Then the cycle goes on for as long as anyone asks.
+			last := test.pages[len(test.pages)-1]
+			last.Times = 0
+			require.NoError(t, srv.Inject(onRoute(continueRoute, last)))
+
+			_, err := f.List(ctx, "")
+
+			require.ErrorContains(t, err, test.want)
+			assert.NoError(t, ctx.Err(), "failed at once, not by timing out")
 		})
 	}
 }

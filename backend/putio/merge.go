@@ -48,19 +48,7 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 		return err
 	}
 	refused, done, err := f.bulkMove(ctx, items, dstID)
-	var moved, folders, kept []api.File
-	for _, item := range items[:done] {
-		switch reason, isRefused := refused[item.ID]; {
-		case !isRefused:
-			moved = append(moved, item)
-		case reason != errTypeNameExists:
-			// the error already says why
-		case item.IsDir():
-			folders = append(folders, item)
-		default:
-			kept = append(kept, item)
-		}
-	}
+	moved, folders, kept := sortMoved(items[:done], refused)
 	// Restore times first, whatever else fails.
 	if err := errors.Join(err, f.restoreModTimes(ctx, moved)); err != nil {
 		return err
@@ -79,6 +67,24 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 		return fmt.Errorf("not removing the merged folder (id %s): %w", srcID, err)
 	}
 	return f.deleteItems(ctx, srcID)
+}
+
+// sortMoved splits the items a bulk move went through into those it moved,
+// and the folders and files it refused as their names are taken. Items
+// refused for other reasons are left out: the move's error says why.
+func sortMoved(items []api.File, refused map[api.ID]string) (moved, folders, kept []api.File) {
+	for _, item := range items {
+		switch reason, isRefused := refused[item.ID]; {
+		case !isRefused:
+			moved = append(moved, item)
+		case reason != errTypeNameExists:
+		case item.IsDir():
+			folders = append(folders, item)
+		default:
+			kept = append(kept, item)
+		}
+	}
+	return moved, folders, kept
 }
 
 // mergeFolder merges the folder src into dstID's folder of the same name.

@@ -146,3 +146,31 @@ func TestMergeDirsNeedsProofOfEmptiness(t *testing.T) {
 	assertFile(t, acct, "one/b", "two/b", testModTime)
 	assert.Empty(t, acct.Trash())
 }
+
+// MergeDirs moves children in bulk and removes the emptied folders.
+func TestMergeDirs(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	for _, p := range []string{"one/a", "one/b", "two/c", "two/d", "two/e"} {
+		_, err := acct.Put(p, []byte(p), testModTime)
+		require.NoError(t, err)
+	}
+	entries, err := f.List(ctx, "")
+	require.NoError(t, err)
+	var dirs []fs.Directory
+	for _, name := range []string{"one", "two"} {
+		for _, entry := range entries {
+			if d, ok := entry.(fs.Directory); ok && d.Remote() == name {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	require.Len(t, dirs, 2)
+	srv.ResetCounters()
+
+	require.NoError(t, f.MergeDirs(ctx, dirs))
+
+	assert.ElementsMatch(t, []string{"a", "b", "c", "d", "e"}, names(t, acct, "one"))
+	assert.Equal(t, []string{"one"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/move"), "one bulk move")
+}

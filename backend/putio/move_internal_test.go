@@ -152,3 +152,44 @@ func TestMergeDirsZeroTimeNotWritten(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, stat.UpdatedAt.Year(), 2000)
 }
+
+func TestMoveFailureLeavesSourceIntact(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusBadRequest, ErrorType: "NAME_ALREADY_EXIST"}))
+
+	_, err := f.Move(ctx, src, "b.txt")
+
+	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+}
+
+// A move refused inside a 200 reply's errors list is still an error.
+func TestMoveErrorsInBody(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", Status: http.StatusOK,
+		Body: `{"status":"OK","errors":[{"id":1,"name":"a.txt","error_type":"NAME_ALREADY_EXIST","status_code":400}]}`}))
+	_, err := f.Move(ctx, src, "b.txt")
+	require.ErrorContains(t, err, "NAME_ALREADY_EXIST")
+}
+
+// DirMove moves a folder with one call.
+func TestDirMove(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("src/sub/a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, f.Mkdir(ctx, "dst"))
+	require.NoError(t, f.Mkdir(ctx, "src/sub"))
+	srv.ResetCounters()
+
+	require.NoError(t, f.DirMove(ctx, f, "src/sub", "dst/moved"))
+
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/move"))
+	data, err := acct.ReadFile("dst/moved/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(data))
+}

@@ -33,51 +33,64 @@ func TestPercentNamesMadeElsewhere(t *testing.T) {
 				_, err := acct.Put(p, []byte(data), testModTime)
 				require.NoError(t, err)
 			}
-
-			reachable := map[string]string{
-				"pct/100% Pure.txt": "pure", "pct/50% off/inner.txt": "inner",
-				"pct/old% name.txt": "old", "pct/a%zz": "a%zz", "pct/rawF.txt": "F",
-			}
-			if rule == "keep" {
-				reachable["pct/raw%46.txt"] = "raw"
-			} else {
-				// A server that decodes lookups cannot be asked for a literal
-				// "%46" (it looks up "rawF.txt", which must not be taken for
-				// it); the file is still listed and copied from a listing.
-				_, err := f.NewObject(ctx, "pct/raw%46.txt")
-				assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
-			}
-			for remote, data := range reachable {
-				o, err := f.NewObject(ctx, remote)
-				require.NoError(t, err, remote)
-				assert.Equal(t, data, string(readAll(t, ctx, o)), remote)
-			}
-			listed, err := f.List(ctx, "pct")
-			require.NoError(t, err)
-			var listedNames []string
-			for _, entry := range listed {
-				listedNames = append(listedNames, entry.Remote())
-			}
-			assert.Contains(t, listedNames, "pct/raw%46.txt")
-			entries, err := f.List(ctx, "pct/50% off")
-			require.NoError(t, err)
-			require.Len(t, entries, 1)
-			assert.Equal(t, "pct/50% off/inner.txt", entries[0].Remote())
-
-			// copyto onto it replaces it in place.
-			put(t, ctx, f, "pct/100% Pure.txt", []byte("new"))
-			src := put(t, ctx, f, "src.txt", []byte("copied"))
-			_, err = f.Copy(ctx, src, "pct/a%zz")
-			require.NoError(t, err)
-			assert.ElementsMatch(t, []string{"100% Pure.txt", "50% off", "raw%46.txt", "rawF.txt", "old\uff05 name.txt", "a%zz"}, names(t, acct, "pct"))
-			got, err := acct.ReadFile("pct/100% Pure.txt")
-			require.NoError(t, err)
-			assert.Equal(t, "new", string(got))
-			got, err = acct.ReadFile("pct/a%zz")
-			require.NoError(t, err)
-			assert.Equal(t, "copied", string(got))
+			checkPercentNamesReachable(ctx, t, f, rule == "keep")
+			checkPercentNamesListed(ctx, t, f)
+			checkPercentNamesOverwritten(ctx, t, f, acct)
 		})
 	}
+}
+
+// checkPercentNamesReachable reads each name TestPercentNamesMadeElsewhere
+// made by path. A server that decodes lookups (keep false) cannot be asked
+// for a literal "%46": it looks up "rawF.txt", which must not be taken for
+// it; the file is still listed and copied from a listing.
+func checkPercentNamesReachable(ctx context.Context, t *testing.T, f *Fs, keep bool) {
+	reachable := map[string]string{
+		"pct/100% Pure.txt": "pure", "pct/50% off/inner.txt": "inner",
+		"pct/old% name.txt": "old", "pct/a%zz": "a%zz", "pct/rawF.txt": "F",
+	}
+	if keep {
+		reachable["pct/raw%46.txt"] = "raw"
+	} else {
+		_, err := f.NewObject(ctx, "pct/raw%46.txt")
+		assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+	}
+	for remote, data := range reachable {
+		o, err := f.NewObject(ctx, remote)
+		require.NoError(t, err, remote)
+		assert.Equal(t, data, string(readAll(ctx, t, o)), remote)
+	}
+}
+
+// checkPercentNamesListed lists the names with "%" as they were made.
+func checkPercentNamesListed(ctx context.Context, t *testing.T, f *Fs) {
+	listed, err := f.List(ctx, "pct")
+	require.NoError(t, err)
+	var listedNames []string
+	for _, entry := range listed {
+		listedNames = append(listedNames, entry.Remote())
+	}
+	assert.Contains(t, listedNames, "pct/raw%46.txt")
+	entries, err := f.List(ctx, "pct/50% off")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "pct/50% off/inner.txt", entries[0].Remote())
+}
+
+// checkPercentNamesOverwritten puts and copies onto names with "%": each
+// is replaced in place, with no duplicate.
+func checkPercentNamesOverwritten(ctx context.Context, t *testing.T, f *Fs, acct *putiotest.Account) {
+	put(ctx, t, f, "pct/100% Pure.txt", []byte("new"))
+	src := put(ctx, t, f, "src.txt", []byte("copied"))
+	_, err := f.Copy(ctx, src, "pct/a%zz")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"100% Pure.txt", "50% off", "raw%46.txt", "rawF.txt", "old\uff05 name.txt", "a%zz"}, names(t, acct, "pct"))
+	got, err := acct.ReadFile("pct/100% Pure.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(got))
+	got, err = acct.ReadFile("pct/a%zz")
+	require.NoError(t, err)
+	assert.Equal(t, "copied", string(got))
 }
 
 // Names with "%xx" that rclone writes arrive intact: put.io is sent "％xx",
@@ -87,8 +100,8 @@ func TestPercentEscapeNamesArriveIntact(t *testing.T) {
 		t.Run(rule, func(t *testing.T) {
 			ctx := context.Background()
 			f, _, acct := newTestFs(t, nil, opts)
-			put(t, ctx, f, "dir%41/test%46.txt", []byte("x"))
-			src := put(t, ctx, f, "a.txt", []byte("y"))
+			put(ctx, t, f, "dir%41/test%46.txt", []byte("x"))
+			src := put(ctx, t, f, "a.txt", []byte("y"))
 			_, err := f.Copy(ctx, src, "dir%41/copy%2F.txt")
 			require.NoError(t, err)
 			_, err = f.Move(ctx, src, "dir%41/moved%20.txt")
@@ -105,7 +118,7 @@ func TestPercentEscapeNamesArriveIntact(t *testing.T) {
 			assert.ElementsMatch(t, []string{"dir%41/test%46.txt", "dir%41/copy%2F.txt", "dir%41/moved%20.txt"}, listed)
 			o, err := f.NewObject(ctx, "dir%41/test%46.txt")
 			require.NoError(t, err)
-			assert.Equal(t, "x", string(readAll(t, ctx, o)))
+			assert.Equal(t, "x", string(readAll(ctx, t, o)))
 		})
 	}
 }
@@ -141,11 +154,11 @@ func TestSystemFileNamesAreStored(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
 	for _, name := range []string{"desktop.ini", "Thumbs.db", ".DS_Store", "Icon\r"} {
-		o := put(t, ctx, f, "dir/"+name, []byte("first"))
+		o := put(ctx, t, f, "dir/"+name, []byte("first"))
 		require.NoError(t, o.Update(ctx, bytesReader([]byte("second")), srcInfo("dir/"+name, 6)))
 		got, err := f.NewObject(ctx, "dir/"+name)
 		require.NoError(t, err, name)
-		assert.Equal(t, "second", string(readAll(t, ctx, got)), name)
+		assert.Equal(t, "second", string(readAll(ctx, t, got)), name)
 	}
 	assert.Len(t, names(t, acct, "dir"), 4, "one file each")
 }
@@ -162,7 +175,7 @@ func TestPercentNewNameNeedsNoListing(t *testing.T) {
 	require.NoError(t, f.Mkdir(ctx, "big"))
 	srv.ResetCounters()
 
-	put(t, ctx, f, "big/new 100%41 50% off.txt", []byte("x"))
+	put(ctx, t, f, "big/new 100%41 50% off.txt", []byte("x"))
 	require.NoError(t, f.Mkdir(ctx, "big/new%20dir"))
 
 	assert.Zero(t, srv.Calls(listRoute)+srv.Calls(continueRoute))

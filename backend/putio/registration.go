@@ -8,32 +8,63 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/rclone/rclone/backend/overview"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/lib/oauthutil"
 )
 
-// Go decides which of two packages registering the same name runs its init
-// first, and fs.Find returns the first registration. So a program linking
-// rclone's own putio next to this one could silently get either. This file
-// makes "putio" always resolve to this backend and says so, with the fix.
+// regInfo is the backend's registration; the e2e checks read it. init
+// sets NewFs.
+var regInfo = &fs.RegInfo{
+	Name:        "putio",
+	Description: "Put.io",
+	Config: func(ctx context.Context, name string, m configmap.Mapper, config fs.ConfigIn) (*fs.ConfigOut, error) {
+		return oauthutil.ConfigOut("", &oauthutil.Options{
+			OAuth2Config: oauthConfig,
+			NoOffline:    true,
+		})
+	},
+	CommandHelp:  commandHelp,
+	MetadataInfo: metadataInfo,
+	Overview: &overview.BackendConfig{
+		Backend:          "putio",
+		Name:             "Put.io",
+		Tier:             "Tier 2",
+		Maintainers:      "External",
+		IntegrationTests: "Passing",
+		DataIntegrity:    "Hash",
+		Docs:             "Full",
+		Security:         "High",
+		Remote:           "TestPutio:",
+		// Every feature the Fs enables; a test keeps the list in step.
+		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
+		Hashes:    []string{"crc32"},
+		Precision: int64(time.Second),
+	},
+	Options: backendOptions(),
+}
 
-// init runs after putio.go's, which registers regInfo: Go initialises a
-// package's files in file name order.
+// init registers the backend and claims its name. fs.Find returns the
+// first registration of a name, and a program that links rclone's own putio
+// too would otherwise get whichever package Go happened to initialise
+// first. fs offers no other way to choose between two registrations of a
+// name, hence the reordering. A rival that registers after this init lands
+// behind ours anyway, and NewFs reports it (see reportDuplicates).
 func init() {
+	regInfo.NewFs = NewFs // not in the literal: NewFs reads regInfo, a cycle
+	fs.Register(regInfo)
 	fs.Registry = putFirst(fs.Registry, regInfo)
-	newFs := regInfo.NewFs
-	regInfo.NewFs = func(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, error) {
-		// By now every package's init has run, so later registrations show too.
-		reportDuplicates()
-		return newFs(ctx, name, root, m)
-	}
 	if len(rivals(fs.Registry, regInfo)) > 0 {
 		reportDuplicates()
 	}
 }
 
-// reportDuplicates logs the duplicate registration message at most once.
+// reportDuplicates logs, at most once, which backend "putio" resolves to
+// and how to link only one. NewFs calls it too: by then every package's
+// init has run, so rivals registered after ours show as well.
 var reportDuplicates = sync.OnceFunc(func() {
 	if msg := duplicateMessage(rivals(fs.Registry, regInfo), regInfo); msg != "" {
 		fs.Errorf(nil, "%s", msg)
@@ -82,8 +113,10 @@ func duplicateMessage(others []*fs.RegInfo, ours *fs.RegInfo) string {
 		module, strings.Join(theirs, " and "))
 }
 
-// registeringPackage names the package that registered ri, found through
-// its NewFs function since RegInfo does not record it.
+// registeringPackage names the package that registered ri. RegInfo does
+// not record it, so the symbol name of its NewFs function, which lives in
+// that package, is the only trace; the message needs it to name the import
+// to drop.
 func registeringPackage(ri *fs.RegInfo) string {
 	if ri.NewFs == nil {
 		return "an unknown package"

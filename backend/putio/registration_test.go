@@ -6,6 +6,7 @@ import (
 
 	"github.com/rclone/rclone/backend/memory"
 	"github.com/rclone/rclone/fs"
+	"github.com/stretchr/testify/assert"
 )
 
 // rival stands for rclone's own putio: another package registering "putio".
@@ -74,4 +75,18 @@ func TestPackageOf(t *testing.T) {
 			t.Errorf("packageOf(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// The overview rclone shows lists exactly the features the Fs enables.
+func TestOverviewMatchesFeatures(t *testing.T) {
+	f, _, _ := newTestFs(t, nil)
+	var enabled []string
+	for name, on := range f.Features().Enabled() {
+		if on {
+			enabled = append(enabled, name)
+		}
+	}
+	assert.ElementsMatch(t, enabled, regInfo.Overview.Features)
+	assert.Equal(t, []string{f.Hashes().GetOne().String()}, regInfo.Overview.Hashes)
+	assert.Equal(t, int64(f.Precision()), regInfo.Overview.Precision)
 }

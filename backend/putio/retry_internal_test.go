@@ -240,7 +240,7 @@ func TestMalformedRepliesGiveErrors(t *testing.T) {
 			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusOK, Body: body}))
 			_, err := f.NewObject(fewRetries(f, 2), "file.txt")
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "put.io GET /v2/files/0/child")
+			assert.Contains(t, err.Error(), "putio: GET /v2/files/0/child")
 		})
 	}
 }

@@ -82,8 +82,8 @@ func sharesIn(list api.PublicShareListReply, id api.ID) []api.PublicShare {
 }
 
 // shareFor returns the first existing share or creates one. A new share
-// asks for the --expire expiry; the record does not say put.io honours
-// expiration_date, so warnExpiry still checks what it answered. A try
+// asks for the --expire expiry as expiration_date; nothing put.io
+// publishes says it honours that, so warnExpiry checks what it answered. A try
 // whose reply was lost may have made the share, so where the token may
 // list shares (listable) the list is read again before the next try; a
 // third-party token may not, and then a lost reply can cost a second share.
@@ -135,8 +135,8 @@ func (f *Fs) deleteShares(ctx context.Context, shares []api.PublicShare) error {
 	return nil
 }
 
-// warnExpiry says so when put.io's own expiry differs from --expire: the
-// record does not say put.io honours the expiry it is sent.
+// warnExpiry says so when the expiry put.io answered differs from
+// --expire, since it may set its own.
 func warnExpiry(remote string, expire fs.Duration, share *api.PublicShare) {
 	if expire == fs.DurationOff || share.ExpirationDate.IsZero() {
 		return

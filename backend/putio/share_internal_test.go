@@ -3,7 +3,9 @@ package putio
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -61,4 +63,63 @@ func TestPublicLinkLostReplyWithAppToken(t *testing.T) {
 	_, err := f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, false)
 	require.NoError(t, err)
 	assert.Equal(t, 2, srv.Calls("POST /v2/public_share/{id}"), "a second share is made")
+}
+
+func TestPublicLink(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+
+	link, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(link, publicShareBase), link)
+	again, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.Equal(t, link, again, "existing share reused")
+	assert.Equal(t, 1, srv.Calls("POST /v2/public_share/{id}"))
+
+	_, err = f.PublicLink(ctx, "a.txt", fs.DurationOff, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Calls("DELETE /v2/public_share/{id}"))
+	fresh, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.NotEqual(t, link, fresh)
+
+	_, err = f.PublicLink(ctx, "missing.txt", fs.DurationOff, false)
+	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+}
+
+// rclone's OAuth app gets a third-party token, and put.io refuses those the
+// share list: links are still made, and unlink says where it can be done
+// instead of sending the user to log in again.
+func TestPublicLinkWithAppToken(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newAppTokenFs(t)
+
+	link, err := f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(link, publicShareBase), link)
+	assert.Equal(t, 1, srv.Calls("POST /v2/public_share/{id}"))
+
+	_, err = f.Features().PublicLink(ctx, "a.txt", fs.DurationOff, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "put.io web app")
+	assert.NotContains(t, err.Error(), "reconnect")
+	assert.Zero(t, srv.Calls("DELETE /v2/public_share/{id}"))
+}
+
+// --expire asks put.io for that expiry when the share is created.
+func TestPublicLinkExpire(t *testing.T) {
+	ctx := context.Background()
+	f, _, acct := newTestFs(t, nil)
+	item, err := acct.Put("a.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+
+	_, err = f.PublicLink(ctx, "a.txt", fs.Duration(48*time.Hour), false)
+	require.NoError(t, err)
+	shares, err := f.sharesOf(ctx, api.ID(item.ID))
+	require.NoError(t, err)
+	require.Len(t, shares, 1)
+	assert.WithinDuration(t, time.Now().Add(48*time.Hour), shares[0].ExpirationDate.Time, time.Minute)
 }

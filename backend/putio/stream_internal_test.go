@@ -61,7 +61,7 @@ func storedAs(t *testing.T, acct *putiotest.Account, remote string, data []byte)
 func TestUploadInOnePatch(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
 	data := pattern(20<<20, 21)
-	put(t, context.Background(), f, "one.bin", data)
+	put(context.Background(), t, f, "one.bin", data)
 	storedAs(t, acct, "one.bin", data)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 	assert.Equal(t, int64(len(data)), srv.UploadBytes(), "every byte sent once")
@@ -82,7 +82,7 @@ func TestUploadCutInsideWindow(t *testing.T) {
 			data := pattern(2<<20, 22)
 			cutAt(t, srv, 1<<20)
 
-			put(t, context.Background(), f, "cut.bin", data)
+			put(context.Background(), t, f, "cut.bin", data)
 
 			storedAs(t, acct, "cut.bin", data)
 			assert.Equal(t, 2, srv.Calls(patchRoute))
@@ -133,7 +133,7 @@ func TestUpload413MidUpload(t *testing.T) {
 	ctx := fewRetries(f, 1)
 	data := pattern(3<<20, 24)
 
-	put(t, ctx, f, "big.bin", data)
+	put(ctx, t, f, "big.bin", data)
 
 	storedAs(t, acct, "big.bin", data)
 	refused := 0
@@ -144,7 +144,7 @@ func TestUpload413MidUpload(t *testing.T) {
 	}
 	assert.Equal(t, 3, refused, "3 MiB, 1.5 MiB and 768 KiB refused")
 	srv.ResetCounters()
-	put(t, ctx, f, "again.bin", data)
+	put(ctx, t, f, "again.bin", data)
 	assert.Equal(t, 8, srv.Calls(patchRoute), "384 KiB pieces from the start")
 	assert.Equal(t, 0, srv.Calls("HEAD /files/{upload}"))
 }
@@ -155,7 +155,7 @@ func TestUploadNoRaceOnEarlyReplies(t *testing.T) {
 	f, _, acct := newTestFs(t, withOptions("chunk_size", "8Mi"), putiotest.Options{MaxPatchSize: 512 << 10})
 	for i, name := range []string{"a.bin", "b.bin", "c.bin"} {
 		data := pattern(8<<20, byte(30+i))
-		put(t, context.Background(), f, name, data)
+		put(context.Background(), t, f, name, data)
 		storedAs(t, acct, name, data)
 	}
 }
@@ -287,7 +287,7 @@ func TestUploadLearnsServerDropsCutPatches(t *testing.T) {
 
 	srv.ResetCounters()
 	cutAt(t, srv, 100<<10)
-	put(t, context.Background(), f, "second.bin", data)
+	put(context.Background(), t, f, "second.bin", data)
 
 	storedAs(t, acct, "second.bin", data)
 	assert.Equal(t, 5, srv.Calls(patchRoute), "four 256 KiB PATCHes and one resent after the cut")

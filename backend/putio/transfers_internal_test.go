@@ -63,7 +63,7 @@ func TestTransferWaitFetchesIntoANewFolder(t *testing.T) {
 	assert.True(t, bytes.Equal(body, got), "fetched bytes differ")
 	o, err := f.NewObject(context.Background(), "movie.mkv")
 	require.NoError(t, err)
-	assert.Equal(t, body, readAll(t, context.Background(), o))
+	assert.Equal(t, body, readAll(context.Background(), t, o))
 }
 
 func TestTransferWithoutWaitPrintsTheAddedTransfers(t *testing.T) {
@@ -242,7 +242,7 @@ func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
 	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
 
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "add transfer sent an unusable reply")
+	assert.Contains(t, err.Error(), "add transfer: unusable reply")
 	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
 	assert.Empty(t, acct.Transfers())
 }

@@ -93,7 +93,7 @@ func (f *Fs) alreadyAdded(ctx context.Context, refusal error, retried bool, pare
 	apiErr, _ := apiError(refusal)
 	id := apiErr.ExtraID("existing_id")
 	if id == 0 {
-		return putio.Transfer{}, fmt.Errorf("put.io already has this transfer (see \"rclone backend transfers remote:\"): %w", refusal)
+		return putio.Transfer{}, fmt.Errorf("putio: this transfer is already on put.io (see \"rclone backend transfers remote:\"): %w", refusal)
 	}
 	if retried && !known[id] {
 		t, err := f.getTransfer(ctx, id)
@@ -104,5 +104,5 @@ func (f *Fs) alreadyAdded(ctx context.Context, refusal error, retried bool, pare
 			return t, err
 		}
 	}
-	return putio.Transfer{}, fmt.Errorf("put.io already has this transfer: id %d (see \"rclone backend transfers remote:\"): %w", id, refusal)
+	return putio.Transfer{}, fmt.Errorf("putio: this transfer is already on put.io: id %d (see \"rclone backend transfers remote:\"): %w", id, refusal)
 }

@@ -92,7 +92,7 @@ func TestTransferOfADuplicateNamesTheExistingOne(t *testing.T) {
 			_, err := f.Command(context.Background(), "transfer", []string{testMagnetBase32}, nil)
 
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "put.io already has this transfer: id "+strconv.FormatInt(existing, 10))
+			assert.Contains(t, err.Error(), "putio: this transfer is already on put.io: id "+strconv.FormatInt(existing, 10))
 			assert.Len(t, acct.Transfers(), 1)
 		})
 	}

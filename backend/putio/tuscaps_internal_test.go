@@ -20,11 +20,11 @@ func TestTusOptionsOncePerRemote(t *testing.T) {
 	ctx := context.Background()
 	f, srv, _ := newTestFs(t, noSessions)
 	assert.Zero(t, srv.Calls(optionsRoute), "not asked before an upload")
-	put(t, ctx, f, "a.txt", []byte("a"))
-	put(t, ctx, f, "b.txt", []byte("b"))
+	put(ctx, t, f, "a.txt", []byte("a"))
+	put(ctx, t, f, "b.txt", []byte("b"))
 	other, err := newFsOn(srv, testRemote, "sub", noSessions)
 	require.NoError(t, err)
-	put(t, ctx, other.(*Fs), "c.txt", []byte("c"))
+	put(ctx, t, other.(*Fs), "c.txt", []byte("c"))
 	assert.Equal(t, 1, srv.Calls(optionsRoute))
 }
 
@@ -34,7 +34,7 @@ func TestTusOptionsOverlapTheLookup(t *testing.T) {
 	f, srv, _ := newTestFs(t, noSessions)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Latency: 300 * time.Millisecond, Times: 1}))
 
-	put(t, context.Background(), f, "a.txt", []byte("a"))
+	put(context.Background(), t, f, "a.txt", []byte("a"))
 
 	var lookupEnd, asked time.Time
 	for _, entry := range srv.Log() {
@@ -55,7 +55,7 @@ func TestTusCreationWithUpload(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, withOptions("upload_window", "64Ki"), putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload", "termination"}})
 	small := pattern(60<<10, 40)
-	o := put(t, ctx, f, "small.bin", small)
+	o := put(ctx, t, f, "small.bin", small)
 	storedAs(t, acct, "small.bin", small)
 	assert.Equal(t, 1, srv.Calls("POST /files/"))
 	assert.Zero(t, srv.Calls(patchRoute))
@@ -65,7 +65,7 @@ func TestTusCreationWithUpload(t *testing.T) {
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
 
 	big := pattern(100<<10, 41)
-	put(t, ctx, f, "big.bin", big)
+	put(ctx, t, f, "big.bin", big)
 	storedAs(t, acct, "big.bin", big)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 }
@@ -77,7 +77,7 @@ func TestTusCreationWithUploadReplyLost(t *testing.T) {
 	data := pattern(5000, 42)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
 
-	put(t, context.Background(), f, "once.bin", data)
+	put(context.Background(), t, f, "once.bin", data)
 
 	assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "no duplicate")
 	assert.Equal(t, 1, srv.Calls("POST /files/"))
@@ -91,7 +91,7 @@ func TestTusMaxSizeRefusedUpFront(t *testing.T) {
 	require.ErrorContains(t, err, "Tus-Max-Size")
 	assert.Zero(t, srv.Calls("POST /files/"))
 	assert.Zero(t, srv.UploadBytes())
-	put(t, context.Background(), f, "ok.bin", pattern(1000, 43))
+	put(context.Background(), t, f, "ok.bin", pattern(1000, 43))
 	assert.Equal(t, []string{"ok.bin"}, names(t, acct, ""))
 }
 
@@ -112,12 +112,12 @@ func TestTusOptionsFallback(t *testing.T) {
 				TusExtensions: []string{"creation", "creation-with-upload"}})
 			setup(srv)
 			ctx := context.Background()
-			put(t, ctx, f, "a.txt", []byte("hello"))
+			put(ctx, t, f, "a.txt", []byte("hello"))
 			// Sent once, but Go's transport resends an unanswered OPTIONS
 			// on each kept-alive connection it reuses, and the lookup the
 			// OPTIONS overlaps may have one open beside the first.
 			asked := srv.Calls(optionsRoute)
-			put(t, ctx, f, "b.txt", []byte("world"))
+			put(ctx, t, f, "b.txt", []byte("world"))
 			assert.Equal(t, []string{"a.txt", "b.txt"}, names(t, acct, ""))
 			assert.Equal(t, 2, srv.Calls(patchRoute), "creation plus PATCH")
 			assert.Equal(t, asked, srv.Calls(optionsRoute), "not asked again")
@@ -135,7 +135,7 @@ func TestLostCreationReplyLeavesOnlyAnEmptySession(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", Cut: putiotest.CutRequest, Times: 1}))
 	data := pattern(3000, 44)
 
-	put(t, context.Background(), f, "f.bin", data)
+	put(context.Background(), t, f, "f.bin", data)
 
 	storedAs(t, acct, "f.bin", data)
 	assert.Equal(t, []string{"f.bin"}, names(t, acct, ""))
@@ -154,7 +154,7 @@ func TestTusCreationWithUpload5xxAfterWork(t *testing.T) {
 		data := pattern(5000, 45)
 		require.NoError(t, srv.Inject(fault))
 
-		put(t, context.Background(), f, "once.bin", data)
+		put(context.Background(), t, f, "once.bin", data)
 
 		assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "no duplicate")
 		assert.Equal(t, 1, srv.Calls("POST /files/"))
@@ -218,7 +218,7 @@ func TestTusOptionsGatedAndShared(t *testing.T) {
 	f.uploads.mu.Lock()
 	assert.False(t, f.uploads.known, "the upload that timed out waited for the OPTIONS request in flight")
 	f.uploads.mu.Unlock()
-	put(t, context.Background(), f, "c.txt", []byte("c"))
+	put(context.Background(), t, f, "c.txt", []byte("c"))
 	require.NoError(t, <-first)
 
 	assert.ElementsMatch(t, []string{"a.txt", "c.txt"}, names(t, acct, ""))

@@ -60,7 +60,7 @@ func TestUpdateSourceFailsMidway(t *testing.T) {
 	assert.Zero(t, srv.Calls("HEAD /files/{upload}"), "not resumed")
 	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"))
 	assertOldIntact(t, acct)
-	assert.Equal(t, "old bytes", string(readAll(t, context.Background(), o)), "object still reads the old version")
+	assert.Equal(t, "old bytes", string(readAll(context.Background(), t, o)), "object still reads the old version")
 }
 
 func TestUpdateServerRefusesMidway(t *testing.T) {
@@ -107,7 +107,7 @@ func TestUploadResumesAfterCut(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: 1000, Times: 1}))
 	data := pattern(10000, 8)
 
-	o := put(t, ctx, f, "resumed.bin", data)
+	o := put(ctx, t, f, "resumed.bin", data)
 
 	stored, err := acct.ReadFile("resumed.bin")
 	require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestUploadResyncsAfterConflict(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusConflict, Times: 1}))
 	data := pattern(3000, 9)
 
-	put(t, ctx, f, "conflict.bin", data)
+	put(ctx, t, f, "conflict.bin", data)
 
 	stored, err := acct.ReadFile("conflict.bin")
 	require.NoError(t, err)
@@ -142,7 +142,7 @@ func TestUploadResyncsAfterConflict(t *testing.T) {
 func TestUploadZeroLength(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, nil)
-	o := put(t, ctx, f, "empty.txt", nil)
+	o := put(ctx, t, f, "empty.txt", nil)
 
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 	stat, err := acct.Stat("empty.txt")
@@ -150,7 +150,7 @@ func TestUploadZeroLength(t *testing.T) {
 	assert.Zero(t, stat.Size)
 	assert.Equal(t, "00000000", stat.CRC32)
 	assert.Zero(t, o.Size())
-	assert.Empty(t, readAll(t, ctx, o))
+	assert.Empty(t, readAll(ctx, t, o))
 	assert.Zero(t, srv.Calls("GET /v2/files/{id}/url"), "an empty file is read without any call")
 }
 
@@ -160,7 +160,7 @@ func TestUploadMetadata(t *testing.T) {
 	assert.Equal(t, "name YS50eHQ=,no-torrent dHJ1ZQ==", tusMetadata([2]string{"name", "a.txt"}, [2]string{"no-torrent", "true"}))
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
-	put(t, ctx, f, "x.torrent", []byte("d8:announce"))
+	put(ctx, t, f, "x.torrent", []byte("d8:announce"))
 	stat, err := acct.Stat("x.torrent")
 	require.NoError(t, err, "stored as a file, not turned into a transfer")
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
@@ -261,7 +261,7 @@ func TestUploadFinalReplyLost(t *testing.T) {
 	data := pattern(3000, 10)
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
 
-	o := put(t, ctx, f, "lost.bin", data)
+	o := put(ctx, t, f, "lost.bin", data)
 
 	stat, err := acct.Stat("lost.bin")
 	require.NoError(t, err)
@@ -269,7 +269,7 @@ func TestUploadFinalReplyLost(t *testing.T) {
 	assert.Equal(t, []string{"lost.bin"}, names(t, acct, ""))
 	assert.Equal(t, 1, srv.Calls(patchRoute), "not uploaded twice")
 	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"), "the lost reply was noticed")
-	assert.Equal(t, data, readAll(t, ctx, o))
+	assert.Equal(t, data, readAll(ctx, t, o))
 }
 
 // A server with a PATCH size limit below chunk_size (413) gets smaller
@@ -280,7 +280,7 @@ func TestUploadAdaptsToPatchLimit(t *testing.T) {
 	f.opt.ChunkSize = 256 * 1024
 	data := pattern(600*1024, 11)
 
-	put(t, ctx, f, "big.bin", data)
+	put(ctx, t, f, "big.bin", data)
 
 	stored, err := acct.ReadFile("big.bin")
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -19,8 +20,9 @@ func start(t *testing.T, args ...string) (baseURL string, stop func() string) {
 	out, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, args, outW, io.Discard)
-		outW.Close()
+		err := run(ctx, args, outW, io.Discard)
+		outW.CloseWithError(err) // never fails; the reader sees err, or EOF if nil
+		done <- err
 	}()
 	lines := bufio.NewReader(out)
 	first, err := lines.ReadString('\n')
@@ -55,7 +57,9 @@ func get(t *testing.T, u, token string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		t.Error(err)
+	}
 	return resp.StatusCode
 }
 
@@ -154,7 +158,7 @@ func TestVerboseLogsRequests(t *testing.T) {
 	get(t, base+"/v2/files/list?parent_id=0", "secret-token")
 	get(t, base+"/v2/files/0?oauth_token=query-token", "")
 	cancel()
-	go io.Copy(io.Discard, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }() // anything after the ready line; the pipe may not block run
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -208,3 +212,16 @@ func TestTusFlagsReachOptions(t *testing.T) {
 		t.Fatalf("default extensions %v", cfg.opts.TusExtensions)
 	}
 }
+
+// A ready line that cannot be written stops the emulator with an error,
+// rather than leaving whoever started it waiting for the line.
+func TestUnwritableStdoutStops(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0"}, failingWriter{}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot announce the address") {
+		t.Fatalf("run: %v, want the failed announcement", err)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout is closed") }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -79,7 +80,7 @@ func ourAndRclone() (ours, rclone module, err error) {
 // added test file in each suite package. The copy is made once per rclone
 // version and added-file text, under the user's cache directory, and is
 // never changed after it is complete, so concurrent runs can share it.
-func sourceCopy(rclone module, suites []suite) (string, error) {
+func sourceCopy(rclone module, suites []suite) (_ string, err error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -99,7 +100,11 @@ func sourceCopy(rclone module, suites []suite) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
+	defer func() { // a no-op once renamed
+		if removeErr := os.RemoveAll(tmp); err == nil && removeErr != nil {
+			err = fmt.Errorf("removing the unfinished copy: %w", removeErr)
+		}
+	}()
 	if err := copyTree(rclone.dir, tmp); err != nil {
 		return "", err
 	}
@@ -145,16 +150,12 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return err
+		return errors.Join(err, in.Close())
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close(), in.Close())
 }
 
 // runModule writes, in dir, a throwaway module that requires rclone and

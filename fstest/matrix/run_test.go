@@ -121,7 +121,11 @@ func runSuite(t *testing.T, s suite, rcloneCopy, binDir string, opts putiotest.O
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer log.Close()
+	defer func() {
+		if err := log.Close(); err != nil {
+			t.Errorf("closing %s: %v", logPath, err)
+		}
+	}()
 	ctx := context.Background()
 	if deadline, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc
@@ -145,12 +149,16 @@ func runSuite(t *testing.T, s suite, rcloneCopy, binDir string, opts putiotest.O
 }
 
 // failureOutput returns what the failed tests printed, for the report.
-func failureOutput(path string, failed []string) string {
+func failureOutput(path string, failed []string) (output string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return err.Error()
 	}
-	defer f.Close()
+	defer func() {
+		if err := f.Close(); err != nil {
+			output += "\n(closing " + path + ": " + err.Error() + ")"
+		}
+	}()
 	want := map[string]bool{}
 	for _, name := range failed {
 		want[name] = true

@@ -42,11 +42,11 @@ func (e *Error) ExtraID(key string) int64 {
 // Error gives a one-line description naming the call that failed.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("put.io")
+	b.WriteString("putio:")
 	if e.Method != "" {
-		fmt.Fprintf(&b, " %s %s", e.Method, e.Path)
+		fmt.Fprintf(&b, " %s %s:", e.Method, e.Path)
 	}
-	fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	fmt.Fprintf(&b, " HTTP %d", e.Status)
 	if text := http.StatusText(e.Status); text != "" {
 		fmt.Fprintf(&b, " %s", text)
 	}

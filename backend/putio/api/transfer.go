@@ -34,6 +34,3 @@ func ValidateTransfer(t *putio.Transfer) error {
 	}
 	return nil
 }
-
-// TransferListReply is a page of transfers.
-type TransferListReply = Page[Transfer, *Transfer]

@@ -81,11 +81,9 @@ type File struct {
 	Size        int64  `json:"size"`
 	ContentType string `json:"content_type"`
 	FileType    string `json:"file_type"`
-	Extension   string `json:"extension"`
 	CRC32       string `json:"crc32"`
 	CreatedAt   Time   `json:"created_at"`
 	UpdatedAt   Time   `json:"updated_at"`
-	IsShared    bool   `json:"is_shared"`
 }
 
 // IsDir reports whether the item is a folder; either field is enough.

@@ -82,7 +82,7 @@ func TestParseError(t *testing.T) {
 	assert.Equal(t, "{", short.Excerpt)
 
 	e.Method, e.Path = http.MethodPost, "/v2/files/copy"
-	assert.Equal(t, "put.io POST /v2/files/copy: HTTP 400 Bad Request: NAME_ALREADY_EXIST: Name already exist", e.Error())
+	assert.Equal(t, "putio: POST /v2/files/copy: HTTP 400 Bad Request: NAME_ALREADY_EXIST: Name already exist", e.Error())
 }
 
 func TestMoveReplyErr(t *testing.T) {
@@ -163,12 +163,12 @@ func TestParseErrorReadsExtraIDs(t *testing.T) {
 
 // A CRC-32 compares as 8 lower-case hex digits whatever form it came in.
 func TestNormalizeCRC32(t *testing.T) {
-	for in, want := range map[string]string{
-		"66a1512f": "66a1512f", "66A1512F": "66a1512f", "6a1512f": "06a1512f", "0": "00000000",
-		" 1f ": "0000001f", "": "", "xyz": "xyz", "123456789": "123456789", "-1": "-1",
+	for _, tc := range [][2]string{
+		{"66a1512f", "66a1512f"}, {"66A1512F", "66a1512f"}, {"6a1512f", "06a1512f"}, {"0", "00000000"},
+		{" 1f ", "0000001f"}, {"", ""}, {"xyz", "xyz"}, {"123456789", "123456789"}, {"-1", "-1"},
 	} {
-		if got := NormalizeCRC32(in); got != want {
-			t.Errorf("NormalizeCRC32(%q) = %q, want %q", in, got, want)
+		if got := NormalizeCRC32(tc[0]); got != tc[1] {
+			t.Errorf("NormalizeCRC32(%q) = %q, want %q", tc[0], got, tc[1])
 		}
 	}
 }

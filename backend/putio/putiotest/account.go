@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -42,20 +43,21 @@ func snapshot(n *node) File {
 var ErrNotExist = errors.New("putiotest: no such file or folder")
 
 // Account is the state of one token's account, read and seeded from Go.
+// Its methods are safe to call while the emulator serves requests.
 type Account struct {
-	e *Emulator
-	a *account
+	emu      *Emulator
+	*account // guarded by emu.mu, which every method reading it takes (userID never changes)
 }
 
 // Account returns the account of a token, creating it if it is new (also
 // in strict mode, so tests can register tokens this way). A revoked token
 // still names its account here, and stays revoked.
 func (e *Emulator) Account(token string) *Account {
-	return &Account{e: e, a: e.accountFor(token)}
+	return &Account{emu: e, account: e.accountFor(token)}
 }
 
 // UserID is the account's user id.
-func (acc *Account) UserID() int64 { return acc.a.userID }
+func (acc *Account) UserID() int64 { return acc.userID }
 
 func splitPath(p string) []string {
 	var parts []string
@@ -70,7 +72,7 @@ func splitPath(p string) []string {
 // resolve finds a live item by slash-separated path ("" is the root);
 // with duplicate names the newest wins, as with child?name=.
 func (acc *Account) resolve(p string) (*node, error) {
-	n := acc.a.root
+	n := acc.root
 	for _, part := range splitPath(p) {
 		if !n.dir {
 			return nil, fmt.Errorf("%w: %q (%q is a file)", ErrNotExist, p, n.name)
@@ -84,11 +86,11 @@ func (acc *Account) resolve(p string) (*node, error) {
 
 // mkdirAll returns the folder at p, creating missing folders.
 func (acc *Account) mkdirAll(p string) (*node, error) {
-	n := acc.a.root
+	n := acc.root
 	for _, part := range splitPath(p) {
 		c := childNamed(n, part)
 		if c == nil {
-			c = acc.e.newNode(n, part, true)
+			c = acc.emu.newNode(n, part, true)
 		}
 		if !c.dir {
 			return nil, fmt.Errorf("putiotest: %q is a file, not a folder", part)
@@ -111,11 +113,11 @@ func (acc *Account) PutReader(path string, r io.Reader, modTime time.Time) (File
 	if len(parts) == 0 {
 		return File{}, errors.New("putiotest: Put needs a file name")
 	}
-	blob, size, crc, err := acc.e.blobs.write(r)
+	blob, size, crc, err := acc.emu.blobs.write(r)
 	if err != nil {
 		return File{}, err
 	}
-	e := acc.e
+	e := acc.emu
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	dir, err := acc.mkdirAll(strings.Join(parts[:len(parts)-1], "/"))
@@ -123,24 +125,18 @@ func (acc *Account) PutReader(path string, r io.Reader, modTime time.Time) (File
 		e.blobs.remove(blob)
 		return File{}, err
 	}
-	n := e.newNode(dir, parts[len(parts)-1], false)
-	n.blob, n.size, n.crc = blob, size, crc
-	if size == 0 {
-		e.blobs.remove(blob)
-		n.blob = ""
-	}
+	n := e.newFile(dir, parts[len(parts)-1], blob, size, crc)
 	if !modTime.IsZero() {
 		n.updated = modTime.UTC().Truncate(time.Second)
 	}
-	acc.a.used += size
 	return snapshot(n), nil
 }
 
 // Mkdir creates the folder at path and its parents; existing folders are
 // kept.
 func (acc *Account) Mkdir(path string) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.mkdirAll(path)
 	if err != nil {
 		return File{}, err
@@ -150,8 +146,8 @@ func (acc *Account) Mkdir(path string) (File, error) {
 
 // Stat describes the item at path.
 func (acc *Account) Stat(path string) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.resolve(path)
 	if err != nil {
 		return File{}, err
@@ -161,13 +157,13 @@ func (acc *Account) Stat(path string) (File, error) {
 
 // Get describes the item with an id, in the trash or not.
 func (acc *Account) Get(id int64) (File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	if id == 0 {
-		return snapshot(acc.a.root), nil
+		return snapshot(acc.root), nil
 	}
-	n := acc.e.nodes[id]
-	if n == nil || n.acct != acc.a {
+	n := acc.emu.nodes[id]
+	if n == nil || n.acct != acc.account {
 		return File{}, fmt.Errorf("%w: id %d", ErrNotExist, id)
 	}
 	return snapshot(n), nil
@@ -175,27 +171,27 @@ func (acc *Account) Get(id int64) (File, error) {
 
 // ReadFile returns the body of the file at path.
 func (acc *Account) ReadFile(path string) ([]byte, error) {
-	acc.e.mu.Lock()
+	acc.emu.mu.Lock()
 	n, err := acc.resolve(path)
 	if err == nil && n.dir {
 		err = fmt.Errorf("putiotest: %q is a folder", path)
 	}
 	var body io.ReadSeekCloser
 	if err == nil {
-		body, err = acc.e.blobs.open(n.blob)
+		body, err = acc.emu.blobs.open(n.blob)
 	}
-	acc.e.mu.Unlock()
+	acc.emu.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
-	return io.ReadAll(body)
+	data, err := io.ReadAll(body)
+	return data, errors.Join(err, body.Close())
 }
 
 // List returns the children of the folder at path, in id order.
 func (acc *Account) List(path string) ([]File, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	n, err := acc.resolve(path)
 	if err != nil {
 		return nil, err
@@ -216,46 +212,53 @@ func snapshots(nodes []*node) []File {
 
 // Trash returns the top-level items in the trash, oldest deletion first.
 func (acc *Account) Trash() []File {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
-	return snapshots(acc.a.trash)
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
+	return snapshots(acc.trash)
 }
 
 // Walk returns every live item under path (itself excluded) as
 // slash-separated paths relative to it, in depth-first id order.
 func (acc *Account) Walk(path string) ([]string, error) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	top, err := acc.resolve(path)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	var visit func(n *node, prefix string)
-	visit = func(n *node, prefix string) {
-		for _, c := range n.children {
-			out = append(out, prefix+c.name)
-			visit(c, prefix+c.name+"/")
+	walk(top, func(n *node) {
+		if n != top {
+			out = append(out, relativePath(top, n))
 		}
-	}
-	visit(top, "")
+	})
 	return out, nil
+}
+
+// relativePath is the slash-separated path of n under its ancestor top.
+func relativePath(top, n *node) string {
+	var names []string
+	for x := n; x != top; x = x.parent {
+		names = append(names, x.name)
+	}
+	slices.Reverse(names)
+	return strings.Join(names, "/")
 }
 
 // Usage is the bytes the account holds (trash included) and its quota.
 func (acc *Account) Usage() (used, quota int64) {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
-	return acc.a.used, acc.e.opts.Quota
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
+	return acc.used, acc.emu.opts.Quota
 }
 
 // Uploads is the number of unfinished tus uploads of the account.
 func (acc *Account) Uploads() int {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	count := 0
-	for _, up := range acc.e.uploads {
-		if up.acct == acc.a {
+	for _, up := range acc.emu.uploads {
+		if up.acct == acc.account {
 			count++
 		}
 	}

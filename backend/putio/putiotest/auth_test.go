@@ -55,7 +55,7 @@ func TestStrictMode(t *testing.T) {
 	mustStatus(t, given.get("/v2/files/0", nil), 200)
 	// Over tus too.
 	resp := stranger.send("POST", srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"}})
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if resp.StatusCode != 401 {
 		t.Fatalf("tus with unknown token: %d", resp.StatusCode)
 	}
@@ -71,7 +71,7 @@ func TestOAuthFlow(t *testing.T) {
 		t.Helper()
 		resp := anon.send("GET", "/v2/oauth2/authenticate?"+url.Values{"client_id": {"4131"}, "response_type": {"code"},
 			"redirect_uri": {"http://127.0.0.1:53682/"}, "state": {"xyz"}}.Encode(), nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		loc, err := resp.Location()
 		if resp.StatusCode != 302 || err != nil || loc.Host != "127.0.0.1:53682" || loc.Query().Get("state") != "xyz" || loc.Query().Get("code") == "" {
 			t.Fatalf("authorize: %d %v", resp.StatusCode, loc)
@@ -115,7 +115,7 @@ func TestOAuthFlow(t *testing.T) {
 
 	t.Run("implicit", func(t *testing.T) {
 		resp := anon.send("GET", "/v2/oauth2/authenticate?response_type=token&redirect_uri=http://localhost/cb", nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		loc, _ := resp.Location()
 		frag, _ := url.ParseQuery(loc.Fragment)
 		if frag.Get("access_token") == "" {
@@ -211,7 +211,7 @@ func TestOAuthCodeLimits(t *testing.T) {
 	anon.token = ""
 	authorize := func() string {
 		resp := anon.send("GET", "/v2/oauth2/authenticate?response_type=code&redirect_uri=http://localhost/cb", nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		loc, _ := resp.Location()
 		return loc.Query().Get("code")
 	}

@@ -54,7 +54,7 @@ func BenchmarkUpload1GiB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			resp.Body.Close()
+			closeBody(b, resp.Body)
 			if resp.StatusCode != http.StatusNoContent {
 				b.Fatalf("PATCH: %d", resp.StatusCode)
 			}
@@ -89,7 +89,7 @@ func BenchmarkDownload1GiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		n, err := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		closeBody(b, resp.Body)
 		if err != nil || n != benchSize {
 			b.Fatalf("read %d: %v", n, err)
 		}
@@ -101,7 +101,9 @@ func BenchmarkChildLookup(b *testing.B) {
 	srv, _ := newAPI(b)
 	acct := srv.Account(srv.Token)
 	for i := range 1000 {
-		acct.Put("dir/f"+strconv.Itoa(i), []byte("x"), t0)
+		if _, err := acct.Put("dir/f"+strconv.Itoa(i), []byte("x"), t0); err != nil {
+			b.Fatal(err)
+		}
 	}
 	dir, _ := acct.Stat("dir")
 	target := srv.URL + "/v2/files/" + itoa(dir.ID) + "/child?name=f500"
@@ -117,10 +119,10 @@ func BenchmarkChildLookup(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				b.Errorf("child: %d", resp.StatusCode)
+			_, err = io.Copy(io.Discard, resp.Body)
+			closeBody(b, resp.Body)
+			if err != nil || resp.StatusCode != 200 {
+				b.Errorf("child: %d %v", resp.StatusCode, err)
 				return
 			}
 		}

@@ -113,9 +113,18 @@ func (b *blobStore) link(src string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer in.Close()
+	defer closeRead(in, "the body a copy is made from")
 	path, _, _, err := b.write(in)
 	return path, err
+}
+
+// closeRead closes what the emulator only read from, a body on disk or a
+// fetched URL. Nothing can be lost then, so no request fails of it; a
+// failure is reported on stderr, as the test's output or the server's log.
+func closeRead(c io.Closer, what string) {
+	if err := c.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "putiotest: closing %s: %v\n", what, err)
+	}
 }
 
 // open returns a reader of a body; an empty path is an empty body.

@@ -87,7 +87,7 @@ func TestContractGoPutioFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if string(body) != "x" {
 		t.Fatalf("download %q", body)
 	}
@@ -137,7 +137,7 @@ func TestContractGoPutioTus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	location := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusCreated || location == "" {
 		t.Fatalf("create: %d %q", resp.StatusCode, location)
@@ -170,7 +170,7 @@ func TestContractGoPutioTus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if err := c.Upload.TerminateUpload(ctx, resp.Header.Get("Location")); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestContractGoPutioEventsSettingsSearch(t *testing.T) {
 		t.Fatalf("Search page 2: %d %q %v", len(second.Files), second.Next, err)
 	}
 	resp := api.send("GET", first.Next, nil, nil)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if resp.StatusCode != 200 {
 		t.Fatalf("next URL %s: %d", first.Next, resp.StatusCode)
 	}

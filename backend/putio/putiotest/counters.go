@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -25,62 +26,13 @@ const StatusCut = 0
 // maxLogEntries bounds the request log; the oldest half goes when full.
 const maxLogEntries = 100_000
 
+// counterSet counts requests and upload bytes and keeps the request log.
+// Its lock is its own, never held with another.
 type counterSet struct {
-	mu       sync.Mutex
+	mu       sync.Mutex // guards the fields below
 	calls    map[string]int
 	log      []LogEntry
 	received map[*account]int64 // upload body bytes received, per account
-}
-
-// addReceived counts n upload body bytes (PATCH or creation POST) that
-// reached the account, whether the server then kept them or not.
-func (s *counterSet) addReceived(a *account, n int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.received == nil {
-		s.received = map[*account]int64{}
-	}
-	s.received[a] += n
-}
-
-// UploadBytes is the number of upload body bytes (tus PATCH and
-// creation-with-upload POST) received from every account since the start
-// or the last ResetCounters, counting bytes of interrupted or dropped
-// requests too: what clients sent, not what was stored.
-func (e *Emulator) UploadBytes() int64 {
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	var total int64
-	for _, n := range e.counters.received {
-		total += n
-	}
-	return total
-}
-
-// UploadBytes is UploadBytes of this account alone.
-func (acc *Account) UploadBytes() int64 {
-	acc.e.counters.mu.Lock()
-	defer acc.e.counters.mu.Unlock()
-	return acc.e.counters.received[acc.a]
-}
-
-// uploadBytesByToken is UploadBytes per token, for the admin API.
-func (e *Emulator) uploadBytesByToken() map[string]int64 {
-	e.mu.Lock()
-	accounts := make(map[string]*account, len(e.tokens))
-	for token, g := range e.tokens {
-		accounts[token] = g.acct
-	}
-	e.mu.Unlock()
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	out := map[string]int64{}
-	for token, a := range accounts {
-		if n := e.counters.received[a]; n > 0 {
-			out[token] = n
-		}
-	}
-	return out
 }
 
 // count counts a request to a route as it arrives, so that a client that
@@ -105,20 +57,91 @@ func (s *counterSet) addToLog(entry LogEntry) {
 	s.log = append(s.log, entry)
 }
 
+// addReceived counts n upload body bytes (PATCH or creation POST) that
+// reached the account, whether the server then kept them or not.
+func (s *counterSet) addReceived(a *account, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.received == nil {
+		s.received = map[*account]int64{}
+	}
+	s.received[a] += n
+}
+
+func (s *counterSet) callsTo(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[route]
+}
+
+func (s *counterSet) allCalls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.calls)
+}
+
+func (s *counterSet) requestLog() []LogEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func (s *counterSet) receivedBy() map[*account]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.received)
+}
+
+func (s *counterSet) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls, s.log, s.received = nil, nil, nil
+}
+
+// UploadBytes is the number of upload body bytes (tus PATCH and
+// creation-with-upload POST) received from every account since the start
+// or the last ResetCounters, counting bytes of interrupted or dropped
+// requests too: what clients sent, not what was stored.
+func (e *Emulator) UploadBytes() int64 {
+	var total int64
+	for _, n := range e.counters.receivedBy() {
+		total += n
+	}
+	return total
+}
+
+// UploadBytes is UploadBytes of this account alone.
+func (acc *Account) UploadBytes() int64 {
+	return acc.emu.counters.receivedBy()[acc.account]
+}
+
+// uploadBytesByToken is UploadBytes per token, for the admin API.
+func (e *Emulator) uploadBytesByToken() map[string]int64 {
+	received := e.counters.receivedBy()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string]int64{}
+	for token, g := range e.tokens {
+		if n := received[g.acct]; n > 0 {
+			out[token] = n
+		}
+	}
+	return out
+}
+
 // Calls is the number of requests to a route (by route name, e.g.
-// "GET /v2/files/{id}/child") since the start or the last ResetCounters.
+// "GET /v2/files/{id}/child", or "unknown") since the start or the last
+// ResetCounters. It panics on a name that is no route, as a misspelt one
+// would otherwise count zero and pass a test that expects none.
 func (e *Emulator) Calls(routeName string) int {
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	return e.counters.calls[routeName]
+	if !e.isRoute(routeName) {
+		panic(fmt.Sprintf("putiotest: Calls(%q): no such route; use one of: %s", routeName, e.routeNames()))
+	}
+	return e.counters.callsTo(routeName)
 }
 
 // AllCalls returns every route's counter.
-func (e *Emulator) AllCalls() map[string]int {
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	return maps.Clone(e.counters.calls)
-}
+func (e *Emulator) AllCalls() map[string]int { return e.counters.allCalls() }
 
 // TotalCalls is the number of requests to all routes.
 func (e *Emulator) TotalCalls() int {
@@ -132,18 +155,8 @@ func (e *Emulator) TotalCalls() int {
 // Log returns the request log, oldest first. A request is logged when its
 // handler returns, which for a download can be just after the client has
 // the last byte; Calls counts requests as they arrive.
-func (e *Emulator) Log() []LogEntry {
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	return slices.Clone(e.counters.log)
-}
+func (e *Emulator) Log() []LogEntry { return e.counters.requestLog() }
 
 // ResetCounters zeroes the call and byte counters and empties the
 // request log.
-func (e *Emulator) ResetCounters() {
-	e.counters.mu.Lock()
-	defer e.counters.mu.Unlock()
-	e.counters.calls = nil
-	e.counters.log = nil
-	e.counters.received = nil
-}
+func (e *Emulator) ResetCounters() { e.counters.reset() }

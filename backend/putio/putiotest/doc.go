@@ -20,11 +20,12 @@
 //	putio-emulator -addr 127.0.0.1:0 -data-dir /tmp/putio
 //	putio-emulator listening on http://127.0.0.1:41234
 //
-// Behaviour follows the project's put.io API reference; where the public
-// record is silent the emulator takes the strictest plausible choice
-// (section 14 of that reference), with options to switch to alternatives.
-// Every route has a name, "METHOD /path/{var}" (see docs/architecture.md),
-// used by Calls, Log and Fault.
+// Behaviour follows what is on record about put.io; where the record is
+// silent the emulator takes the strictest plausible choice, with options to
+// switch to alternatives (docs/architecture.md lists both, under "Emulator:
+// choices where the record is silent"). Every route has a name,
+// "METHOD /path/{var}" (the route table of docs/architecture.md), used by
+// Calls, Log and Fault; Calls and Inject refuse a name that is no route.
 //
 // Each distinct token is its own account, created on first use, unless
 // Options.Strict is set. A token is first-party (ScopeFull) or a

@@ -84,7 +84,7 @@ func (e *Emulator) download(c *call) {
 		c.failErr(err)
 		return
 	}
-	defer body.Close()
+	defer closeRead(body, "a download's body")
 	c.w.Header().Set("Content-Type", ctype)
 	http.ServeContent(&jsonErrors{ResponseWriter: c.w}, c.r, name, modTime, body)
 }

@@ -54,7 +54,7 @@ func TestDownloadURL(t *testing.T) {
 	anon.token = ""
 	t.Run("HEAD", func(t *testing.T) {
 		resp := anon.send("HEAD", u, nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Length") != "5" {
 			t.Fatalf("%d %v", resp.StatusCode, resp.Header)
 		}
@@ -66,21 +66,21 @@ func TestDownloadURL(t *testing.T) {
 	})
 	t.Run("redirect", func(t *testing.T) {
 		resp := api.send("GET", "/v2/files/"+itoa(id)+"/download", nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		loc, _ := resp.Location()
 		if resp.StatusCode != 302 || loc == nil || loc.Path != "/download/"+itoa(id) {
 			t.Fatalf("%d %v", resp.StatusCode, loc)
 		}
 		got := anon.send("GET", loc.String(), nil, nil)
 		body, _ := io.ReadAll(got.Body)
-		got.Body.Close()
+		closeBody(t, got.Body)
 		if string(body) != "hello" {
 			t.Fatalf("body %q", body)
 		}
 	})
 	t.Run("redirect with a name", func(t *testing.T) {
 		resp := api.send("GET", "/v2/files/"+itoa(id)+"/download/any-name.txt", nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		if loc, _ := resp.Location(); resp.StatusCode != 302 || loc == nil || loc.Path != "/download/"+itoa(id) {
 			t.Fatalf("%d %v", resp.StatusCode, loc)
 		}
@@ -97,7 +97,7 @@ func TestDownloadURL(t *testing.T) {
 	t.Run("expiry", func(t *testing.T) {
 		clock.Advance(59 * time.Minute)
 		resp := anon.send("GET", u, nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		if resp.StatusCode != 200 {
 			t.Fatalf("before expiry: %d", resp.StatusCode)
 		}

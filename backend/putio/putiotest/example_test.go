@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +19,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer emu.Close()
+	defer func() {
+		if err := emu.Close(); err != nil {
+			fmt.Println(err)
+		}
+	}()
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 
@@ -36,8 +41,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err := errors.Join(err, resp.Body.Close()); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(resp.Status, resp.Header.Get("Content-Type"), len(body) > 0)
 	fmt.Println(emu.Calls("GET /v2/files/{id}/child"))
 	// Output:

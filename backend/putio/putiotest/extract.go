@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// put.io's extraction statuses (API reference, section 4.5).
+// put.io's extraction statuses, as files/extract reports them.
 const (
 	ExtractNew              = "NEW"
 	ExtractSentToQueue      = "SENT_TO_QUEUE"
@@ -170,11 +170,11 @@ type Extraction struct {
 
 // Extractions lists the account's extractions, oldest first.
 func (acc *Account) Extractions() []Extraction {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	var out []Extraction
-	for _, x := range acc.a.extractions {
-		s := Extraction{ID: x.id, ArchiveID: x.archive.id, Status: acc.e.extractionStatus(x), Message: x.message, Password: x.password}
+	for _, x := range acc.extractions {
+		s := Extraction{ID: x.id, ArchiveID: x.archive.id, Status: acc.emu.extractionStatus(x), Message: x.message, Password: x.password}
 		for _, n := range x.files {
 			s.FileIDs = append(s.FileIDs, n.id)
 		}
@@ -186,7 +186,7 @@ func (acc *Account) Extractions() []Extraction {
 // heldExtraction finds an extraction a test may act on: one of the
 // account's, not yet finished.
 func (acc *Account) heldExtraction(id int64) (*extraction, error) {
-	for _, x := range acc.a.extractions {
+	for _, x := range acc.extractions {
 		if x.id != id {
 			continue
 		}
@@ -214,8 +214,8 @@ func (acc *Account) CompleteExtraction(id int64, files map[string][]byte) ([]Fil
 		names = append(names, clean)
 	}
 	sort.Strings(names)
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	x, err := acc.heldExtraction(id)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (acc *Account) CompleteExtraction(id int64, files map[string][]byte) ([]Fil
 	if x.status == ExtractPassword {
 		return nil, fmt.Errorf("putiotest: extraction %d waits for the client to send a password", id)
 	}
-	if err := acc.e.unpack(x, names, cleaned); err != nil {
+	if err := acc.emu.unpack(x, names, cleaned); err != nil {
 		x.status, x.message = ExtractError, err.Error()
 		return nil, err
 	}
@@ -253,14 +253,7 @@ func (e *Emulator) unpack(x *extraction, names []string, files map[string][]byte
 		if err != nil {
 			return err
 		}
-		n := e.newNode(parent, name, false)
-		n.blob, n.size, n.crc = blob, size, crc
-		if size == 0 {
-			e.blobs.remove(blob)
-			n.blob = ""
-		}
-		a.used += size
-		x.files = append(x.files, n)
+		x.files = append(x.files, e.newFile(parent, name, blob, size, crc))
 	}
 	x.status, x.message = ExtractExtracted, ""
 	return nil
@@ -268,8 +261,8 @@ func (e *Emulator) unpack(x *extraction, names []string, files map[string][]byte
 
 // FailExtraction ends an extraction in ERROR with message.
 func (acc *Account) FailExtraction(id int64, message string) error {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	x, err := acc.heldExtraction(id)
 	if err == nil {
 		x.status, x.message = ExtractError, message
@@ -281,8 +274,8 @@ func (acc *Account) FailExtraction(id int64, message string) error {
 // for an encrypted archive, until the client sends the password again
 // with files/extract (then PASSWORD_OBTAINED).
 func (acc *Account) AskExtractionPassword(id int64) error {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	x, err := acc.heldExtraction(id)
 	if err == nil {
 		x.status, x.message = ExtractPassword, "the archive needs a password"

@@ -217,7 +217,7 @@ func TestAdminDrivesExtractions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		return resp.StatusCode
 	}
 	for _, tc := range []struct {

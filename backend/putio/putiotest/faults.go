@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -118,18 +117,10 @@ func (e *Emulator) checkFault(f Fault) error {
 	if err := f.validate(); err != nil {
 		return err
 	}
-	switch f.Route {
-	case "", "*", unknownRoute:
+	if f.Route == "" || f.Route == "*" || e.isRoute(f.Route) {
 		return nil
 	}
-	names := make([]string, len(e.routes))
-	for i, rt := range e.routes {
-		if rt.name == f.Route {
-			return nil
-		}
-		names[i] = rt.name
-	}
-	return fmt.Errorf("fault route %q names no route; use one of: %s", f.Route, strings.Join(names, ", "))
+	return fmt.Errorf("fault route %q names no route; use one of: %s", f.Route, e.routeNames())
 }
 
 type armedFault struct {
@@ -138,9 +129,10 @@ type armedFault struct {
 	rng  *rand.Rand
 }
 
-// faultSet holds the injected faults, first match wins.
+// faultSet holds the injected faults, first match wins. Its lock is its
+// own, never held with another.
 type faultSet struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards faults and each one's left and rng
 	faults []*armedFault
 }
 
@@ -150,17 +142,23 @@ func (e *Emulator) Inject(f Fault) error {
 	if err := e.checkFault(f); err != nil {
 		return err
 	}
-	e.faults.mu.Lock()
-	defer e.faults.mu.Unlock()
-	e.faults.faults = append(e.faults.faults, &armedFault{Fault: f, left: f.Times, rng: rand.New(rand.NewPCG(f.Seed, 0x6661756c74))})
+	e.faults.add(f)
 	return nil
 }
 
 // ClearFaults removes every injected fault.
-func (e *Emulator) ClearFaults() {
-	e.faults.mu.Lock()
-	e.faults.faults = nil
-	e.faults.mu.Unlock()
+func (e *Emulator) ClearFaults() { e.faults.clear() }
+
+func (s *faultSet) add(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &armedFault{Fault: f, left: f.Times, rng: rand.New(rand.NewPCG(f.Seed, 0x6661756c74))})
+}
+
+func (s *faultSet) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
 }
 
 // pick returns the fault that fires for a request, if any.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,7 +97,7 @@ func TestFaultRawBodies(t *testing.T) {
 	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Status: 502, Body: "<html>bad gateway</html>", ContentType: "text/html", Times: 1})
 	resp := api.send("GET", "/v2/files/0", nil, nil)
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if resp.StatusCode != 502 || string(body) != "<html>bad gateway</html>" || resp.Header.Get("Content-Type") != "text/html" {
 		t.Fatalf("%d %q %v", resp.StatusCode, body, resp.Header)
 	}
@@ -104,7 +105,7 @@ func TestFaultRawBodies(t *testing.T) {
 	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Truncate: true, Times: 1})
 	resp = api.send("GET", "/v2/files/0", nil, nil)
 	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	var v any
 	if resp.StatusCode != 200 || err != nil || len(body) == 0 || json.Unmarshal(body, &v) == nil {
 		t.Fatalf("truncated reply: %d %v %q", resp.StatusCode, err, body)
@@ -126,7 +127,7 @@ func TestFaultCutResponse(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if !errors.Is(err, io.ErrUnexpectedEOF) || len(got) != 1000 {
 		t.Fatalf("read %d bytes, err %v; want 1000 and unexpected EOF", len(got), err)
 	}
@@ -151,14 +152,14 @@ func TestFaultCutRequest(t *testing.T) {
 	req.Header.Set("Upload-Offset", "0")
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		t.Fatalf("cut PATCH got a reply: %d", resp.StatusCode)
 	}
 	if log := srv.Log(); log[len(log)-1].Status != putiotest.StatusCut {
 		t.Fatalf("cut PATCH logged as %d", log[len(log)-1].Status)
 	}
 	head := api.send("HEAD", loc, nil, nil)
-	head.Body.Close()
+	closeBody(t, head.Body)
 	if head.Header.Get("Upload-Offset") != "4096" {
 		t.Fatalf("offset after cut %q", head.Header.Get("Upload-Offset"))
 	}
@@ -180,7 +181,7 @@ func TestFaultAfterWork(t *testing.T) {
 	resp := api.send("POST", "/v2/files/copy", strings.NewReader(url.Values{"file_id": {itoa(id)}, "parent_id": {itoa(dir)}}.Encode()),
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if resp.StatusCode != 502 || string(body) != "<html>bad gateway</html>" {
 		t.Fatalf("after-work copy replied %d %q", resp.StatusCode, body)
 	}
@@ -196,7 +197,7 @@ func TestFaultAfterWork(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+api.token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		t.Fatalf("cut delete got a reply: %d", resp.StatusCode)
 	}
 	if _, err := acct.Stat("f"); err == nil || len(acct.Trash()) != 1 || acct.Trash()[0].ID != id {
@@ -341,5 +342,29 @@ func TestCallsCountedOnArrival(t *testing.T) {
 	<-done
 	if srv.Calls("GET /v2/files/{id}") != 1 || len(srv.Log()) != 1 {
 		t.Fatalf("calls %v, log %v", srv.AllCalls(), srv.Log())
+	}
+}
+
+// Calls, like Inject, refuses a name that is no route: a misspelt one
+// would count zero and pass a test that expects no calls.
+func TestCallsRefusesUnknownRoutes(t *testing.T) {
+	srv, api := newAPI(t)
+	mustStatus(t, api.get("/v2/files/list", nil), 200)
+	if n := srv.Calls("GET /v2/files/list"); n != 1 {
+		t.Fatalf("GET /v2/files/list counted %d", n)
+	}
+	if n := srv.Calls("unknown"); n != 0 {
+		t.Fatalf("unknown counted %d", n)
+	}
+	for _, name := range []string{"GET /v2/files/lst", "GET /v2/files/{file_id}", "", "*"} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, strconv.Quote(name)) || !strings.Contains(msg, "GET /v2/files/list") {
+					t.Errorf("Calls(%q) did not refuse the name: panic %q", name, msg)
+				}
+			}()
+			srv.Calls(name)
+		}()
 	}
 }

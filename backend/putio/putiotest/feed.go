@@ -44,12 +44,15 @@ type feedEvent struct {
 	n    *node
 }
 
-// feedHub holds the open feed connections.
+// feedHub holds the open feed connections. Its lock is taken after
+// Emulator.mu (changes are published under it) and is held only to reach
+// the connections' queues, which never block.
 type feedHub struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards conns and closed
 	conns  map[*feedConn]struct{}
-	open   sync.WaitGroup // one per connection, so Close can wait for them
 	closed bool
+
+	open sync.WaitGroup // one per connection, so Close can wait for them
 }
 
 // feedConn is one client's connection.
@@ -67,14 +70,20 @@ type feedConn struct {
 // once the item is where the change put it (newNode calls it for every
 // item created, whoever creates it).
 func (e *Emulator) changed(n *node, kind string) {
-	e.feeds.mu.Lock()
-	defer e.feeds.mu.Unlock()
-	for c := range e.feeds.conns {
-		if c.acct != n.acct {
+	e.feeds.publish(feedEvent{kind, n})
+}
+
+// publish queues ev on the connections of its item's account; one that
+// has fallen feedQueue events behind is closed instead.
+func (h *feedHub) publish(ev feedEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if c.acct != ev.n.acct {
 			continue
 		}
 		select {
-		case c.events <- feedEvent{kind, n}:
+		case c.events <- ev:
 		default:
 			c.close(closeTooSlow)
 		}
@@ -138,9 +147,9 @@ func (s *Server) FeedURL() string {
 
 // FeedConnections is the number of open feed connections.
 func (e *Emulator) FeedConnections() int {
-	e.feeds.mu.Lock()
-	defer e.feeds.mu.Unlock()
-	return len(e.feeds.conns)
+	n := 0
+	e.feeds.each("", func(*feedConn) { n++ })
+	return n
 }
 
 // DropFeeds cuts every feed connection without a close frame, as a

@@ -101,7 +101,8 @@ func (e *Emulator) checkCopyAll(srcs []*node, dest *node) error {
 	return nil
 }
 
-// sharedWithYouID is the pseudo folder of items friends share (§4.1).
+// sharedWithYouID is the id put.io gives the pseudo folder of items
+// friends share.
 const sharedWithYouID = -2
 
 // itemsSharedWithYou serves GET /v2/files/list/items-shared-with-you.

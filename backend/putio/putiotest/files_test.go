@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"errors"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -122,7 +123,7 @@ func TestRenameMoveCopy(t *testing.T) {
 	}
 
 	// Folders copy and move with their content; not into themselves.
-	acct.Put("a/deep/x.txt", []byte("xx"), t0)
+	mustPut(t, acct, "a/deep/x.txt", []byte("xx"))
 	r = api.post("/v2/files/copy", url.Values{"file_id": {itoa(a)}, "parent_id": {itoa(b)}})
 	mustStatus(t, r, 200)
 	if paths, _ := acct.Walk("b/a"); len(paths) != 3 {
@@ -305,12 +306,15 @@ func TestDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	found := false
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if data, _ := os.ReadFile(path); d != nil && !d.IsDir() && string(data) == "body on disk" {
 			found = true
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !found {
 		t.Fatal("the body is not in DataDir")
 	}
@@ -333,23 +337,27 @@ func TestStaleDataSwept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer live.Close()
+	closeAtEnd(t, live)
 	liveDirs, _ := filepath.Glob(filepath.Join(parent, "putio-emulator-run-*"))
 	// What a killed emulator leaves: a run directory whose lock nobody holds.
 	stale := filepath.Join(parent, "putio-emulator-run-dead")
 	if err := os.MkdirAll(stale, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(stale, ".in-use"), nil, 0o600)
-	os.WriteFile(filepath.Join(stale, "blob-1"), []byte("old body"), 0o600)
 	unrelated := filepath.Join(parent, "putio-emulator-123")
-	os.MkdirAll(unrelated, 0o700)
+	if err := errors.Join(
+		os.WriteFile(filepath.Join(stale, ".in-use"), nil, 0o600),
+		os.WriteFile(filepath.Join(stale, "blob-1"), []byte("old body"), 0o600),
+		os.MkdirAll(unrelated, 0o700),
+	); err != nil {
+		t.Fatal(err)
+	}
 
 	next, err := putiotest.New(putiotest.Options{DataDir: parent})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer next.Close()
+	closeAtEnd(t, next)
 	if len(liveDirs) != 1 {
 		t.Fatalf("live emulator directories %v", liveDirs)
 	}

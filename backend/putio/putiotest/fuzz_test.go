@@ -33,9 +33,8 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { emu.Close() })
-	acct := emu.Account("fuzz")
-	acct.Put("d/f.txt", []byte("x"), t0)
+	closeAtEnd(f, emu)
+	mustPut(f, emu.Account("fuzz"), "d/f.txt", []byte("x"))
 	f.Fuzz(func(t *testing.T, method, target, contentType, body string) {
 		req, err := http.NewRequest(method, "http://emulator"+target, strings.NewReader(body))
 		if err != nil || !strings.HasPrefix(req.URL.Path, "/") {

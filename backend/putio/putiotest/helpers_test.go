@@ -84,7 +84,7 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 // application/json.
 func (c *apiClient) read(resp *http.Response) reply {
 	c.t.Helper()
-	defer resp.Body.Close()
+	defer closeBody(c.t, resp.Body)
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		c.t.Fatal(err)
@@ -213,7 +213,7 @@ func (c *apiClient) download(id int64, header http.Header) (*http.Response, []by
 	anon := *c
 	anon.token = ""
 	resp := anon.send("GET", u, nil, header)
-	defer resp.Body.Close()
+	defer closeBody(c.t, resp.Body)
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		c.t.Fatal(err)
@@ -224,3 +224,30 @@ func (c *apiClient) download(id int64, header http.Header) (*http.Response, []by
 var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// closeBody closes a reply body, failing the test if that fails.
+func closeBody(t testing.TB, body io.Closer) {
+	t.Helper()
+	if err := body.Close(); err != nil {
+		t.Errorf("closing a reply body: %v", err)
+	}
+}
+
+// closeAtEnd closes c when the test ends, failing it if that fails.
+func closeAtEnd(t testing.TB, c io.Closer) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+}
+
+// mustPut seeds a file, failing the test if that fails.
+func mustPut(t testing.TB, acct *putiotest.Account, path string, data []byte) putiotest.File {
+	t.Helper()
+	f, err := acct.Put(path, data, t0)
+	if err != nil {
+		t.Fatalf("Put %q: %v", path, err)
+	}
+	return f
+}

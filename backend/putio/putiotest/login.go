@@ -16,7 +16,7 @@ type loginKey struct {
 // putio-sync logs in: {access_token, user_id}. The token's scope follows
 // the client id, as in the OAuth flow.
 func (e *Emulator) passwordLogin(c *call) {
-	client := c.vars["client"]
+	client := c.r.PathValue("client")
 	if _, err := strconv.ParseInt(client, 10, 64); err != nil {
 		c.badRequest("BadRequest", "the client id in the path must be a number, got "+strconv.Quote(client))
 		return
@@ -35,7 +35,7 @@ func (e *Emulator) passwordLogin(c *call) {
 		c.fail(http.StatusUnauthorized, "Unauthorized", "wrong username or password (send them as HTTP Basic credentials)")
 		return
 	}
-	token, userID := e.loginToken(user, client, c.vars["fingerprint"])
+	token, userID := e.loginToken(user, client, c.r.PathValue("fingerprint"))
 	c.ok(obj{"access_token": token, "user_id": userID})
 }
 

@@ -116,13 +116,7 @@ func (e *Emulator) storeUpload(a *account, form *multipartUpload) (obj, error) {
 		e.blobs.remove(form.blob)
 		return obj{"transfer": e.torrentTransferLocked(a, name, parent)}, nil
 	}
-	n := e.newNode(parent, name, false)
-	n.blob, n.size, n.crc = form.blob, form.size, form.crc
-	if n.size == 0 {
-		e.blobs.remove(n.blob)
-		n.blob = ""
-	}
-	a.used += n.size
+	n := e.newFile(parent, name, form.blob, form.size, form.crc)
 	e.recordUploadLocked(n)
 	return obj{"file": fileJSON(n)}, nil
 }

@@ -74,14 +74,14 @@ func (e *Emulator) approveOOBCode(c *call) {
 // used up.
 func (e *Emulator) pollOOBCode(c *call) {
 	c.locked(func(url.Values) (obj, error) {
-		pending, err := e.liveOOBCode(c.vars["code"])
+		pending, err := e.liveOOBCode(c.r.PathValue("code"))
 		if err != nil {
 			return nil, err
 		}
 		if pending.token == "" {
 			return obj{"oauth_token": nil}, nil
 		}
-		delete(e.oobCodes, strings.ToUpper(c.vars["code"]))
+		delete(e.oobCodes, strings.ToUpper(c.r.PathValue("code")))
 		return obj{"oauth_token": pending.token}, nil
 	})
 }

@@ -7,12 +7,14 @@ import (
 	"time"
 )
 
-// rateLimiter gives each token a fixed window of RateLimit.Requests.
+// rateLimiter gives each token a fixed window of RateLimit.Requests. Its
+// lock is its own, never held with another.
 type rateLimiter struct {
-	cfg     RateLimit
-	now     func() time.Time
-	omit    map[string]bool
-	mu      sync.Mutex
+	cfg  RateLimit // cfg, now and omit are fixed by init
+	now  func() time.Time
+	omit map[string]bool
+
+	mu      sync.Mutex // guards windows
 	windows map[string]*rateWindow
 }
 

@@ -48,7 +48,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(data)
 }
 
-// errorBody is the put.io error JSON of the API reference, section 9.
+// errorBody is put.io's error JSON, the same fields on every error reply.
 func errorBody(status int, errorType, message string) obj {
 	return obj{
 		"status":        "ERROR",

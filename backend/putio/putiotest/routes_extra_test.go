@@ -21,7 +21,7 @@ func TestStreamAndDownloadRedirect(t *testing.T) {
 	} {
 		t.Run(c.method+" "+c.route, func(t *testing.T) {
 			resp := api.send(c.method, "/v2/files/"+itoa(file)+"/"+c.route, nil, nil)
-			resp.Body.Close()
+			closeBody(t, resp.Body)
 			loc, err := resp.Location()
 			if resp.StatusCode != 302 || err != nil || !strings.Contains(loc.Path, "/download/"+itoa(file)) {
 				t.Fatalf("%d %v", resp.StatusCode, loc)
@@ -195,4 +195,61 @@ func TestCanWrite(t *testing.T) {
 	}
 	strict(t, api.get("/v2/files/0/can-write", nil), 200, &got)
 	strictError(t, api.get("/v2/files/"+itoa(foreign.ID)+"/can-write", nil), 404, "NotFound")
+}
+
+// What ServeMux would answer differently (a 405, a redirect, GET serving
+// HEAD, a tree under a trailing slash) is an unknown route, as before.
+func TestRouterAnswersLikePutio(t *testing.T) {
+	srv, api := newAPI(t)
+	file := api.upload(0, "f", []byte("x"), nil)
+	for _, c := range []struct{ method, path, hint string }{
+		{"HEAD", "/v2/files/" + itoa(file), ""},
+		{"POST", "/v2/files/" + itoa(file), "use GET"},
+		{"GET", "/v2/files/extract/1", "use DELETE"},
+		{"POST", "/files", "see the put.io API"},
+		{"POST", "/files/u/more", "see the put.io API"},
+		{"GET", "/files/u", "use PATCH or HEAD or DELETE"},
+		{"GET", "/v2//files/list", "see the put.io API"},
+		{"GET", "/v2/files/list/", "see the put.io API"},
+		{"GET", "/v2/files/../files/list", "see the put.io API"},
+		{"GET", "/v2/public_share/5", "use POST or DELETE"},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			r := api.read(api.send(c.method, c.path, nil, nil))
+			if r.status != 404 || r.header.Get("Location") != "" {
+				t.Fatalf("%d, Location %q", r.status, r.header.Get("Location"))
+			}
+			if c.method == "HEAD" {
+				return
+			}
+			strictError(t, r, 404, "NotFound")
+			if msg := r.body["error_message"].(string); !strings.Contains(msg, "no such API route") || !strings.Contains(msg, c.hint) {
+				t.Fatalf("message %q, want the hint %q", msg, c.hint)
+			}
+		})
+	}
+	if n := srv.Calls("unknown"); n != 10 {
+		t.Fatalf("unknown counted %d", n)
+	}
+	if n := srv.Calls("GET /v2/files/{id}"); n != 0 {
+		t.Fatalf("GET /v2/files/{id} counted %d", n)
+	}
+}
+
+// Routes match the escaped path, as ServeMux does: an escaped slash is
+// part of its segment. So a {query} may hold one (the legacy search's next
+// link escapes its query so), and an {id} with one is no id. The
+// hand-written router split the decoded path and did the opposite; the
+// record says nothing either way.
+func TestEscapedSlashStaysInItsSegment(t *testing.T) {
+	srv, api := newAPI(t)
+	mustStatus(t, api.get("/v2/files/search/a%2Fb/page/1", nil), 200)
+	if n := srv.Calls("GET /v2/files/search/{query}/page/{n}"); n != 1 {
+		t.Fatalf("a query with an escaped slash routed to the search %d times", n)
+	}
+	child := api.read(api.send("GET", "/v2/files/0%2Fchild?name=x", nil, nil))
+	strictError(t, child, 404, "NotFound")
+	if msg, _ := child.body["error_message"].(string); !strings.Contains(msg, "no such API route") {
+		t.Fatalf("an {id} with an escaped slash: %q", msg)
+	}
 }

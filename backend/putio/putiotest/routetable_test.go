@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -47,11 +48,7 @@ func docRoutes(t *testing.T) (emulated, missing []string) {
 }
 
 func TestRouteTableMatchesRouter(t *testing.T) {
-	e, err := New(Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := newEmulator(t)
 	emulated, missing := docRoutes(t)
 	var routed []string
 	for _, rt := range e.routes {
@@ -75,7 +72,8 @@ func TestRouteTableMatchesRouter(t *testing.T) {
 		if !ok {
 			method, path = "GET", name+"anything"
 		}
-		if rt, _, allowed := e.match(method, fill.Replace(path)); rt != nil || len(allowed) > 0 {
+		r := httptest.NewRequest(method, fill.Replace(path), nil)
+		if rt, allowed := e.route(r), e.allowedMethods(r); rt != nil || len(allowed) > 0 {
 			t.Errorf("docs/architecture.md says %q is not emulated, but the router takes it", name)
 		}
 	}

@@ -16,7 +16,7 @@ func oauthToken(t *testing.T, api *apiClient, clientID, signedIn string) string 
 	user.token = signedIn
 	q := url.Values{"client_id": {clientID}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1:53682/"}}
 	resp := user.send("GET", "/v2/oauth2/authenticate?"+q.Encode(), nil, http.Header{"Authorization": {"Bearer " + signedIn}})
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	loc, err := resp.Location()
 	if err != nil {
 		t.Fatalf("authorize: %d %v", resp.StatusCode, err)
@@ -66,7 +66,7 @@ func TestOAuthScopeFollowsClient(t *testing.T) {
 	}
 	t.Run("implicit", func(t *testing.T) {
 		resp := as(api, "").send("GET", "/v2/oauth2/authenticate?client_id=4131&response_type=token&redirect_uri=http://localhost/cb", nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		loc, _ := resp.Location()
 		frag, _ := url.ParseQuery(loc.Fragment)
 		if scope, _ := srv.TokenScope(frag.Get("access_token")); scope != putiotest.ScopeApp {

@@ -75,12 +75,12 @@ const legacySearchPage = 50
 // go-putio's Files.Search uses: 50 hits a page, page -1 for all, next the
 // URL of the following page (null after the last).
 func (e *Emulator) legacySearch(c *call) {
-	page, err := strconv.ParseInt(c.vars["n"], 10, 64)
+	page, err := strconv.ParseInt(c.r.PathValue("n"), 10, 64)
 	if err != nil || page == 0 || page < -1 {
 		c.badRequest("BadRequest", "the page must be a number from 1, or -1 for all results")
 		return
 	}
-	query := c.vars["query"]
+	query := c.r.PathValue("query")
 	if utf8.RuneCountInString(query) > maxSearchQuery {
 		c.badRequest("SEARCH_TOO_LONG_QUERY", "the search query is longer than "+itoa(maxSearchQuery)+" characters")
 		return

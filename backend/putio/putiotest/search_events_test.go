@@ -16,7 +16,7 @@ func TestSearch(t *testing.T) {
 	text := api.upload(0, "movie notes.txt", []byte("t"), nil)
 	trashed := api.upload(0, "old movie.mp4", []byte("o"), nil)
 	mustStatus(t, api.post("/v2/files/delete", url.Values{"file_ids": {itoa(trashed)}}), 200)
-	srv.Account("other").Put("movie of another account.mp4", []byte("x"), t0)
+	mustPut(t, srv.Account("other"), "movie of another account.mp4", []byte("x"))
 	for _, c := range []struct {
 		name  string
 		query url.Values
@@ -80,7 +80,7 @@ func TestEvents(t *testing.T) {
 	}
 	api.mkdir(0, "folders are not history")
 	mustStatus(t, api.post("/v2/files/move", url.Values{"file_id": {itoa(ids[0])}, "parent_id": {"0"}, "name": {"renamed"}}), 200)
-	srv.Account("other").Put("x", []byte("x"), t0)
+	mustPut(t, srv.Account("other"), "x", []byte("x"))
 	as(api, "other").upload(0, "theirs", []byte("x"), nil)
 
 	var first wireEvents
@@ -145,7 +145,7 @@ func TestReadsDuringWrites(t *testing.T) {
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				closeBody(t, resp.Body)
 				statuses <- resp.StatusCode
 			}
 		}

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -15,12 +16,27 @@ import (
 // (/v2/...), tus uploads (/files/...), signed downloads (/download/...) and
 // the admin API (/_emulator/...) from one handler.
 type Emulator struct {
+	// Locking: mu guards the put.io state (accounts and their items,
+	// tokens, uploads, shares, transfers). The request counters, faults,
+	// rate limiter and feed connections each have a lock of their own,
+	// held only inside their own methods; of those, only the feed's is
+	// taken with mu held (changes are published as they happen). An
+	// upload's busy lock and an account's trash lock are taken before mu,
+	// never both.
+
+	// Fixed by New.
 	opts    Options
 	routes  []*route
-	blobs   *blobStore
+	router  *http.ServeMux // matches requests to routes
+	blobs   *blobStore     // the file system's to guard
 	signKey []byte
 
-	mu        sync.Mutex // guards everything below
+	counters counterSet
+	faults   faultSet
+	limiter  rateLimiter
+	feeds    feedHub // real-time feed connections
+
+	mu        sync.Mutex // guards the fields below
 	tokens    map[string]*grant
 	revoked   map[string]bool
 	retired   map[string]*account // the accounts of revoked tokens, for Account
@@ -37,12 +53,7 @@ type Emulator struct {
 	nextGrant int64
 	nextEvent int64
 	rng       *rand.Rand
-
-	faults    faultSet
-	counters  counterSet
-	limiter   rateLimiter
-	feeds     feedHub     // real-time feed connections
-	transfers transferSet // guarded by mu, but for its fetch bookkeeping
+	transfers transferSet // but for its fetch bookkeeping
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
@@ -76,17 +87,12 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.limiter.init(opts.RateLimit, opts.Now)
 	e.transfers.init()
-	for _, token := range opts.Tokens {
-		e.accountFor(token)
-	}
-	for _, token := range opts.AppTokens {
-		e.mu.Lock()
-		if _, taken := e.tokens[token]; !taken {
-			e.grantLocked(token, ScopeApp, nil, "")
-		}
-		e.mu.Unlock()
-	}
 	e.routes = e.routeTable()
+	e.router = newRouter(e.routes)
+	if err := e.checkRouter(); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
+	e.registerTokens(opts.Tokens, opts.AppTokens)
 	return e, nil
 }
 

@@ -58,7 +58,7 @@ func TestShareTokenSide(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if string(body) != "aaa" {
 		t.Fatalf("download via share %q", body)
 	}

@@ -129,6 +129,21 @@ func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	return n
 }
 
+// newFile creates a file under parent from a stored body (blob, with its
+// size and CRC-32) and charges the size to the account; an empty file keeps
+// no body on disk. Every way a file appears goes through here: Put, tus,
+// the form upload, a transfer, an extraction and a copy.
+func (e *Emulator) newFile(parent *node, name, blob string, size int64, crc uint32) *node {
+	n := e.newNode(parent, name, false)
+	n.blob, n.size, n.crc = blob, size, crc
+	if size == 0 {
+		e.blobs.remove(blob)
+		n.blob = ""
+	}
+	n.acct.used += size
+	return n
+}
+
 // attach puts n under parent in id order; the parent's updated_at moves.
 func (e *Emulator) attach(parent, n *node) {
 	i := sort.Search(len(parent.children), func(i int) bool { return parent.children[i].id >= n.id })
@@ -228,16 +243,14 @@ func (e *Emulator) copyTree(src, parent *node, name string) (*node, error) {
 }
 
 func (e *Emulator) copyNode(src, parent *node, name string) (*node, error) {
-	n := e.newNode(parent, name, src.dir)
 	if !src.dir {
 		blob, err := e.blobs.link(src.blob)
 		if err != nil {
 			return nil, err
 		}
-		n.blob, n.size, n.crc = blob, src.size, src.crc
-		n.acct.used += n.size
-		return n, nil
+		return e.newFile(parent, name, blob, src.size, src.crc), nil
 	}
+	n := e.newNode(parent, name, true)
 	for _, c := range append([]*node(nil), src.children...) {
 		cc, err := e.copyNode(c, n, c.name)
 		if err != nil {

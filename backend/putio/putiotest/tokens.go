@@ -90,13 +90,13 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 	if token == "" {
 		return errors.New("putiotest: empty token")
 	}
-	e := acc.e
+	e := acc.emu
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if g, ok := e.tokens[token]; ok && g.acct != acc.a {
+	if g, ok := e.tokens[token]; ok && g.acct != acc.account {
 		return fmt.Errorf("putiotest: token %q belongs to another account", token)
 	}
-	e.grantLocked(token, scope, acc.a, "")
+	e.grantLocked(token, scope, acc.account, "")
 	return nil
 }
 
@@ -111,6 +111,21 @@ func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
 			e.revoked[token] = true
 			e.retired[token] = g.acct
 			e.feeds.each(token, func(c *feedConn) { c.close(closeUnauthorized) })
+		}
+	}
+}
+
+// registerTokens gives each first-party token and each app token not
+// already taken an account of its own (Options.Tokens, Options.AppTokens).
+func (e *Emulator) registerTokens(firstParty, app []string) {
+	for _, token := range firstParty {
+		e.accountFor(token)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, token := range app {
+		if _, taken := e.tokens[token]; !taken {
+			e.grantLocked(token, ScopeApp, nil, "")
 		}
 	}
 }

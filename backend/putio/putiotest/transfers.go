@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// put.io's transfer statuses (API reference, section 7).
+// put.io's transfer statuses, as transfers/list reports them.
 const (
 	StatusWaiting     = "WAITING"
 	StatusPreparing   = "PREPARING_DOWNLOAD"
@@ -37,7 +37,8 @@ const (
 	transferPercentEvery     = time.Second
 )
 
-// transfer is one put.io transfer, guarded by Emulator.mu.
+// transfer is one put.io transfer, guarded by Emulator.mu but for
+// downloaded, which a running fetch counts up.
 type transfer struct {
 	id       int64
 	acct     *account
@@ -60,9 +61,10 @@ type transfer struct {
 
 // transferSet holds every account's transfers and the fetches running.
 type transferSet struct {
-	byID    map[int64]*transfer
-	next    int64
-	ctx     context.Context // ends at Close, stopping every fetch
+	byID map[int64]*transfer // byID and next are guarded by Emulator.mu
+	next int64
+
+	ctx     context.Context // fixed by init; ends at Close, stopping every fetch
 	stop    context.CancelFunc
 	running sync.WaitGroup
 }

@@ -120,7 +120,7 @@ func (e *Emulator) countTransfers(c *call) {
 // getTransfer serves GET /v2/transfers/{id}.
 func (e *Emulator) getTransfer(c *call) {
 	c.locked(func(url.Values) (obj, error) {
-		id, err := intParam(url.Values{"id": {c.vars["id"]}}, "id", 0)
+		id, err := intParam(url.Values{"id": {c.r.PathValue("id")}}, "id", 0)
 		if err != nil {
 			return nil, err
 		}

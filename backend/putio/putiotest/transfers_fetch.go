@@ -48,7 +48,7 @@ func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob strin
 	if err != nil {
 		return "", "", 0, 0, fmt.Errorf("could not fetch the URL: %v", err)
 	}
-	defer resp.Body.Close()
+	defer closeRead(resp.Body, "a transfer's download")
 	if resp.StatusCode/100 != 2 {
 		return "", "", 0, 0, fmt.Errorf("the URL answered HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
@@ -96,13 +96,7 @@ func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32
 	if avail := t.acct.avail(e.opts.Quota); size > avail {
 		return nil, fmt.Errorf("not enough disk space: need %d bytes, %d available", size, avail)
 	}
-	n := e.newNode(parent, t.name, false)
-	n.blob, n.size, n.crc = blob, size, crc
-	if size == 0 {
-		e.blobs.remove(blob)
-		n.blob = ""
-	}
-	t.acct.used += size
+	n := e.newFile(parent, t.name, blob, size, crc)
 	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
 	t.downloaded.Store(size)
 	e.recordTransferLocked(t)
@@ -141,11 +135,11 @@ func (e *Emulator) transferSnapshot(t *transfer) Transfer {
 
 // Transfers lists the account's transfers in id order.
 func (acc *Account) Transfers() []Transfer {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	var out []Transfer
-	for _, t := range acc.e.transfers.of(acc.a) {
-		out = append(out, acc.e.transferSnapshot(t))
+	for _, t := range acc.emu.transfers.of(acc.account) {
+		out = append(out, acc.emu.transferSnapshot(t))
 	}
 	return out
 }
@@ -153,7 +147,7 @@ func (acc *Account) Transfers() []Transfer {
 // heldTransfer finds a transfer a test may finish: one of the account's
 // that is neither fetched by the emulator nor finished.
 func (acc *Account) heldTransfer(id int64) (*transfer, error) {
-	t, err := acc.e.transfers.lookup(acc.a, id)
+	t, err := acc.emu.transfers.lookup(acc.account, id)
 	switch {
 	case err != nil:
 		return nil, err
@@ -168,22 +162,22 @@ func (acc *Account) heldTransfer(id int64) (*transfer, error) {
 // after the transfer in its folder. It fails as put.io would if the
 // folder is gone or the disk full, leaving the transfer in ERROR.
 func (acc *Account) CompleteTransfer(id int64, data []byte) (File, error) {
-	blob, size, crc, err := acc.e.blobs.write(bytes.NewReader(data))
+	blob, size, crc, err := acc.emu.blobs.write(bytes.NewReader(data))
 	if err != nil {
 		return File{}, err
 	}
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	t, err := acc.heldTransfer(id)
 	var n *node
 	if err == nil {
 		t.size = size
-		if n, err = acc.e.fileTransfer(t, blob, size, crc); err != nil {
-			acc.e.failTransfer(t, err.Error())
+		if n, err = acc.emu.fileTransfer(t, blob, size, crc); err != nil {
+			acc.emu.failTransfer(t, err.Error())
 		}
 	}
 	if err != nil {
-		acc.e.blobs.remove(blob)
+		acc.emu.blobs.remove(blob)
 		return File{}, err
 	}
 	return snapshot(n), nil
@@ -192,11 +186,11 @@ func (acc *Account) CompleteTransfer(id int64, data []byte) (File, error) {
 // FailTransfer ends a transfer the emulator does not fetch in ERROR with
 // put.io's error_message.
 func (acc *Account) FailTransfer(id int64, message string) error {
-	acc.e.mu.Lock()
-	defer acc.e.mu.Unlock()
+	acc.emu.mu.Lock()
+	defer acc.emu.mu.Unlock()
 	t, err := acc.heldTransfer(id)
 	if err == nil {
-		acc.e.failTransfer(t, message)
+		acc.emu.failTransfer(t, message)
 	}
 	return err
 }

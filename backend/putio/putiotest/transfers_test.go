@@ -279,7 +279,7 @@ func TestAdminCompletesAndFailsTransfers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		return resp.StatusCode
 	}
 	if code := admin(url.Values{"token": {srv.Token}, "id": {itoa(first)}, "action": {"complete"}, "size": {"1000"}}); code != 200 {

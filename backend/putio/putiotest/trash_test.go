@@ -14,7 +14,7 @@ import (
 func TestDeleteToTrashAndRestore(t *testing.T) {
 	srv, api := newAPI(t)
 	acct := srv.Account(api.token)
-	acct.Put("dir/sub/a.txt", []byte("aaa"), t0)
+	mustPut(t, acct, "dir/sub/a.txt", []byte("aaa"))
 	dir, _ := acct.Stat("dir")
 	sub, _ := acct.Stat("dir/sub")
 	r := api.post("/v2/files/delete", url.Values{"file_ids": {itoa(dir.ID)}})

@@ -99,7 +99,7 @@ func cutPatch(t *testing.T, srv *putiotest.Server, api *apiClient, loc string, d
 	req.Header.Set("Upload-Offset", "0")
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		t.Fatalf("cut PATCH got a reply: %d", resp.StatusCode)
 	}
 }
@@ -115,7 +115,7 @@ func TestTusPartialPatchKeptOrDropped(t *testing.T) {
 			loc := api.tusCreate(len(data), map[string]string{"name": "f"})
 			cutPatch(t, srv, api, loc, data, 4096)
 			head := api.send("HEAD", loc, nil, nil)
-			head.Body.Close()
+			closeBody(t, head.Body)
 			if got := head.Header.Get("Upload-Offset"); got != tc.want {
 				t.Fatalf("offset after cut %q, want %s", got, tc.want)
 			}
@@ -139,7 +139,7 @@ func TestUploadBytesCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer closeBody(t, resp.Body)
 	body, _ := io.ReadAll(resp.Body)
 	var got struct {
 		Total  int64            `json:"total"`

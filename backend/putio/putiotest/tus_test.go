@@ -51,7 +51,7 @@ func TestTusChunkedUploadIsAtomic(t *testing.T) {
 	}
 	// A finished upload is gone.
 	resp := api.send("HEAD", loc, nil, nil)
-	resp.Body.Close()
+	closeBody(t, resp.Body)
 	if resp.StatusCode != 404 {
 		t.Fatalf("HEAD of a finished upload: %d", resp.StatusCode)
 	}
@@ -81,7 +81,7 @@ func TestTusProtocolErrors(t *testing.T) {
 	})
 	t.Run("HEAD", func(t *testing.T) {
 		resp := api.send("HEAD", loc, nil, http.Header{"Tus-Resumable": {"1.0.0"}})
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		h := resp.Header
 		if resp.StatusCode != 200 || h.Get("Upload-Offset") != "3" || h.Get("Upload-Length") != "10" || h.Get("Cache-Control") != "no-store" || h.Get("Tus-Resumable") != "1.0.0" {
 			t.Fatalf("HEAD %d %v", resp.StatusCode, h)
@@ -94,7 +94,7 @@ func TestTusProtocolErrors(t *testing.T) {
 	})
 	t.Run("DELETE terminates", func(t *testing.T) {
 		resp := api.send("DELETE", loc, nil, nil)
-		resp.Body.Close()
+		closeBody(t, resp.Body)
 		if resp.StatusCode != 204 {
 			t.Fatalf("DELETE %d", resp.StatusCode)
 		}
@@ -207,10 +207,12 @@ func TestTusConcurrentPatch(t *testing.T) {
 		}
 		done <- resp
 	}()
-	feed.Write([]byte("abc"))
+	if _, err := feed.Write([]byte("abc")); err != nil {
+		t.Fatal(err)
+	}
 	for waited := 0; ; waited++ { // until the first PATCH is in
 		head := api.send("HEAD", loc, nil, nil)
-		head.Body.Close()
+		closeBody(t, head.Body)
 		if head.Header.Get("Upload-Offset") == "3" {
 			break
 		}
@@ -220,7 +222,9 @@ func TestTusConcurrentPatch(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	mustError(t, api.tusPatch(loc, 3, []byte("d")), 409, "UPLOAD_BUSY")
-	feed.Close()
+	if err := feed.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if resp := <-done; resp == nil || resp.StatusCode != 204 || resp.Header.Get("Upload-Offset") != "3" {
 		t.Fatalf("first PATCH: %v", resp)
 	}

@@ -82,12 +82,12 @@ func writeRandomFile(path string, size int64, seed uint64, modTime time.Time) (f
 }
 
 // sumFile reads path back, for checking a download.
-func sumFile(path string) (fileSum, error) {
+func sumFile(path string) (_ fileSum, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return fileSum{}, err
 	}
-	defer f.Close()
+	defer closeInto(&err, f)
 	sum := crc32.NewIEEE()
 	n, err := io.Copy(sum, f)
 	return fileSum{Size: n, CRC32: fmt.Sprintf("%08x", sum.Sum32())}, err

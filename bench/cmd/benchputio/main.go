@@ -183,7 +183,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { warnCleanup("remove "+work, os.RemoveAll(work)) }()
 	b, err := newBench(ctx, cfg, work)
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func run(ctx context.Context, cfg config) error {
 		CPUs: runtime.NumCPU(), Versions: b.versions, Features: b.features, Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}
 	fmt.Println()
-	rep.writeText(os.Stdout)
+	fmt.Print(rep.text())
 	return rep.save(cfg.outDir)
 }
 
@@ -367,18 +367,43 @@ func freshCopies(dir string, backends []backend) ([]backend, error) {
 	return out, nil
 }
 
-func copyFile(from, to string) error {
+func copyFile(from, to string) (err error) {
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer closeInto(&err, src)
 	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
 	if err != nil {
 		return err
 	}
 	_, err = io.Copy(dst, src)
 	return errors.Join(err, dst.Close())
+}
+
+// closeInto closes c on the way out of a function whose error is *err,
+// keeping the first error.
+func closeInto(err *error, c io.Closer) {
+	if closeErr := c.Close(); *err == nil {
+		*err = closeErr
+	}
+}
+
+// closeSent is closeInto for a file given to an HTTP request as its body:
+// net/http closes such a body once it has sent it, so a file it already
+// closed is no error.
+func closeSent(err *error, f *os.File) {
+	if closeErr := f.Close(); *err == nil && !errors.Is(closeErr, os.ErrClosed) {
+		*err = closeErr
+	}
+}
+
+// warnCleanup reports a failure to tidy up, which leaves litter behind
+// but changes nothing that was measured.
+func warnCleanup(what string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "benchputio: cleanup: %s: %v\n", what, err)
+	}
 }
 
 // shellQuote leaves plain words alone and single-quotes the rest.

@@ -38,12 +38,12 @@ func peakAnon(parent int, stop <-chan struct{}) int64 {
 }
 
 // rssAnon reads the RssAnon line of /proc/PID/status.
-func rssAnon(pid int) (int64, error) {
+func rssAnon(pid int) (_ int64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer closeInto(&err, f)
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
 		if value, ok := strings.CutPrefix(scanner.Text(), "RssAnon:"); ok {

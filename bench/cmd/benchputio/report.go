@@ -12,8 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
+	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // Result statuses.
@@ -69,7 +69,7 @@ func (r result) failed(stage string, err error) result {
 	return r
 }
 
-func (r *result) record(sc scenario, run rcloneRun, calls emu.Calls, proxy *mitm.Proxy) {
+func (r *result) record(sc scenario, run rcloneRun, calls emuproc.Calls, proxy *mitm.Proxy) {
 	r.Status = statusOK
 	if run.Err != nil {
 		r.Status, r.Error = statusFailed, run.Err.Error()
@@ -158,17 +158,19 @@ type table struct {
 	rows   [][]string
 }
 
-func (t table) writeText(w io.Writer) {
+func (t table) writeText(w *strings.Builder) {
 	fmt.Fprintln(w, t.title)
+	// A tabwriter fails only when what it writes to does; a strings.Builder
+	// never does.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range append([][]string{t.header}, t.rows...) {
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		_, _ = fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
 }
 
-func (t table) writeMarkdown(w io.Writer) {
+func (t table) writeMarkdown(w *strings.Builder) {
 	fmt.Fprintf(w, "### %s\n\n| %s |\n|%s\n", t.title, strings.Join(t.header, " | "), strings.Repeat("---|", len(t.header)))
 	for _, row := range t.rows {
 		fmt.Fprintf(w, "| %s |\n", strings.ReplaceAll(strings.Join(row, " | "), "\n", " "))
@@ -301,47 +303,53 @@ func (rep report) problems() []string {
 	return out
 }
 
-func (rep report) writeText(w io.Writer) {
+// text is the report as aligned tables for the terminal.
+func (rep report) text() string {
+	var w strings.Builder
 	for _, t := range rep.tables() {
-		t.writeText(w)
+		t.writeText(&w)
 	}
 	if problems := rep.problems(); len(problems) > 0 {
-		fmt.Fprintln(w, "Problems:")
+		fmt.Fprintln(&w, "Problems:")
 		for _, p := range problems {
-			fmt.Fprintln(w, "  "+p)
+			fmt.Fprintln(&w, "  "+p)
 		}
 	}
+	return w.String()
 }
 
-func (rep report) writeMarkdown(w io.Writer) {
-	fmt.Fprintf(w, "# putio benchmark results, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
+// markdown is the report as results.md has it.
+func (rep report) markdown() string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "# putio benchmark results, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
 		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
-	fmt.Fprintf(w, "The emulator, the TLS proxy and rclone share these %d CPUs, and other work on the machine may be using them too. "+
+	fmt.Fprintf(&w, "The emulator, the TLS proxy and rclone share these %d CPUs, and other work on the machine may be using them too. "+
 		"Absolute times are noisy and vary between invocations; the ratios compare entrants within one invocation and are the figures to read. "+
 		"bench/README.md explains every column.\n\n", rep.CPUs)
 	for _, name := range []string{"upstream", "ours"} {
-		fmt.Fprintf(w, "- %s: %s\n", name, rep.Versions[name])
+		fmt.Fprintf(&w, "- %s: %s\n", name, rep.Versions[name])
 	}
 	if rep.OursArgs != "" {
-		fmt.Fprintf(w, "- extra flags for ours: `%s`\n", rep.OursArgs)
+		fmt.Fprintf(&w, "- extra flags for ours: `%s`\n", rep.OursArgs)
 	}
 	for _, feature := range slices.Sorted(maps.Keys(rep.Features)) {
-		fmt.Fprintf(w, "- emulator with %s: `%s`\n", feature, strings.Join(rep.Features[feature], " "))
+		fmt.Fprintf(&w, "- emulator with %s: `%s`\n", feature, strings.Join(rep.Features[feature], " "))
 	}
 	if _, ok := rep.Features[featureCWU]; !ok {
-		fmt.Fprintf(w, "- emulator: its -h has no option for %s, so those scenarios are n/a\n", featureCWU)
+		fmt.Fprintf(&w, "- emulator: its -h has no option for %s, so those scenarios are n/a\n", featureCWU)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(&w)
 	for _, t := range rep.tables() {
-		t.writeMarkdown(w)
+		t.writeMarkdown(&w)
 	}
 	if problems := rep.problems(); len(problems) > 0 {
-		fmt.Fprintln(w, "### Problems\n\n```")
+		fmt.Fprintln(&w, "### Problems\n\n```")
 		for _, p := range problems {
-			fmt.Fprintln(w, p)
+			fmt.Fprintln(&w, p)
 		}
-		fmt.Fprintln(w, "```")
+		fmt.Fprintln(&w, "```")
 	}
+	return w.String()
 }
 
 // renderSaved prints the markdown report of a results.json, so a saved
@@ -355,8 +363,8 @@ func renderSaved(jsonFile string, w io.Writer) error {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return fmt.Errorf("%s: %w", jsonFile, err)
 	}
-	rep.writeMarkdown(w)
-	return nil
+	_, err = io.WriteString(w, rep.markdown())
+	return err
 }
 
 // save writes results.json and results.md into dir.
@@ -371,9 +379,7 @@ func (rep report) save(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.json"), data, 0o644); err != nil {
 		return err
 	}
-	var md strings.Builder
-	rep.writeMarkdown(&md)
-	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(rep.markdown()), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s and %s\n", filepath.Join(dir, "results.json"), filepath.Join(dir, "results.md"))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
+	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // plainEntrant is the in-process baseline that a scenario with a plain
@@ -69,7 +70,7 @@ func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
 // goes with the scratch directory.
 func (b *bench) measure(ctx context.Context, sc scenario, be backend) (res result) {
 	dir := filepath.Join(b.work, sc.Name+"-"+be.Name)
-	defer os.RemoveAll(dir)
+	defer func() { warnCleanup("remove "+dir, os.RemoveAll(dir)) }()
 	defer func() {
 		if res.Status == statusOK {
 			return
@@ -86,18 +87,23 @@ func (b *bench) measure(ctx context.Context, sc scenario, be backend) (res resul
 	if err != nil {
 		return res.failed("setup", err)
 	}
-	defer emuLog.Close()
+	defer func() { warnCleanup("close the emulator log", emuLog.Close()) }()
 	token := "bench-" + sc.Name + "-" + be.Name
 	e, err := emu.Start(ctx, b.cfg.emulator, filepath.Join(dir, "emulator-data"), token, b.features[sc.Emulator], emuLog)
 	if err != nil {
 		return res.failed("start emulator", err)
 	}
-	defer e.Stop()
+	defer func() {
+		// An emulator that does not stop cleanly may have failed the run.
+		if err := e.Stop(); err != nil && res.Status == statusOK {
+			res = res.failed("stop emulator", err)
+		}
+	}()
 	proxy, err := mitm.Start(b.ca, mitm.Config{Target: e.URL, Hosts: putioHosts, Delay: b.cfg.latency})
 	if err != nil {
 		return res.failed("start proxy", err)
 	}
-	defer proxy.Close()
+	defer func() { warnCleanup("close the proxy", proxy.Close()) }()
 	w := &world{emu: e, data: b.data, dir: dir, sz: b.cfg.sz}
 	if sc.seed != nil {
 		if err := sc.seed(ctx, w); err != nil {
@@ -159,8 +165,8 @@ func waitUploadsAnswered(ctx context.Context, proxy *mitm.Proxy) error {
 
 // plainUpload is the baseline: the file in one creation and one streaming
 // PATCH, over the same proxy, TLS and latency as rclone.
-func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) rcloneRun {
-	r := rcloneRun{Args: []string{"(in-process)", "tus POST https://upload.put.io/files/ + 1 PATCH of", local}}
+func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) (r rcloneRun) {
+	r = rcloneRun{Args: []string{"(in-process)", "tus POST https://upload.put.io/files/ + 1 PATCH of", local}}
 	client, err := b.proxiedClient(env.proxyURL)
 	if err != nil {
 		r.Err = err
@@ -172,7 +178,7 @@ func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name stri
 		r.Err = err
 		return r
 	}
-	defer f.Close()
+	defer closeSent(&r.Err, f)
 	info, err := f.Stat()
 	if err != nil {
 		r.Err = err
@@ -181,8 +187,8 @@ func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name stri
 	ctx, cancel := context.WithTimeout(ctx, env.timeout)
 	defer cancel()
 	start := time.Now()
-	r.Err = emu.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
-		emu.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
+	r.Err = emuproc.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
+		emuproc.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
 	r.Wall = time.Since(start)
 	return r
 }

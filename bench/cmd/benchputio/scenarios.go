@@ -268,7 +268,7 @@ feed:
 	return <-errs // nil when the channel is empty
 }
 
-func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) error {
+func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) (err error) {
 	name := path.Base(f.remote)
 	if f.local == "" {
 		return w.emu.Upload(ctx, parentID, name, strings.NewReader(strings.Repeat("x", int(f.size))), f.size, time.Now())
@@ -277,7 +277,7 @@ func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) error
 	if err != nil {
 		return err
 	}
-	defer file.Close()
+	defer closeSent(&err, file)
 	info, err := file.Stat()
 	if err != nil {
 		return err

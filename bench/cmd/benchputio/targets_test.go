@@ -101,9 +101,7 @@ func TestMarkdownOpensWithTargetsAndTheNoiseNote(t *testing.T) {
 		{Scenario: "upload-small-cwu", Backend: "upstream", Status: statusNA, Error: "emulator lacks the option"},
 		{Scenario: "upload-small-cwu", What: "copy", Backend: "ours", Status: statusNA, Error: "emulator lacks the option"},
 	}}
-	var md strings.Builder
-	rep.writeMarkdown(&md)
-	out := md.String()
+	out := rep.markdown()
 	for _, want := range []string{
 		"Absolute times are noisy",
 		"its -h has no option for creation-with-upload",
@@ -144,9 +142,7 @@ func TestRenderSavedMatchesTheRun(t *testing.T) {
 	if err := renderSaved(dir+"/results.json", &again); err != nil {
 		t.Fatal(err)
 	}
-	var first strings.Builder
-	rep.writeMarkdown(&first)
-	if again.String() != first.String() {
-		t.Fatalf("rendered from JSON:\n%s\nwant what the run wrote:\n%s", again.String(), first.String())
+	if first := rep.markdown(); again.String() != first {
+		t.Fatalf("rendered from JSON:\n%s\nwant what the run wrote:\n%s", again.String(), first)
 	}
 }

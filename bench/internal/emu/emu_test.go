@@ -2,7 +2,6 @@ package emu
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 func inProcess(t *testing.T) *Emulator {
 	t.Helper()
 	srv := putiotest.NewServer(t)
-	return &Emulator{URL: srv.URL, Token: srv.Token, client: &http.Client{Timeout: time.Minute}, dirIDs: map[string]int64{"": 0}}
+	return newEmulator(srv.URL, srv.Token, nil)
 }
 
 func TestSeedThenTree(t *testing.T) {

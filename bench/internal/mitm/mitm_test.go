@@ -36,6 +36,14 @@ func startProxy(t *testing.T, target http.Handler, delay time.Duration) (*Proxy,
 	return p, client
 }
 
+// closeBody closes a reply's body; failing to is a test failure.
+func closeBody(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if err := resp.Body.Close(); err != nil {
+		t.Errorf("closing the reply from %s: %v", resp.Request.URL, err)
+	}
+}
+
 func TestForwardsWithOriginalHost(t *testing.T) {
 	_, client := startProxy(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.Header.Get("X-Forwarded-Proto")+" "+r.Header.Get("X-Forwarded-Host")+" "+r.URL.RequestURI())
@@ -44,7 +52,7 @@ func TestForwardsWithOriginalHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer closeBody(t, resp)
 	body, _ := io.ReadAll(resp.Body)
 	if want := "https api.put.io /v2/files/list?parent_id=0"; string(body) != want {
 		t.Fatalf("backend saw %q, want %q", body, want)
@@ -56,7 +64,7 @@ func TestRefusesOtherHosts(t *testing.T) {
 	for _, u := range []string{"https://example.com/", "http://api.put.io/"} {
 		resp, err := client.Get(u)
 		if err == nil {
-			resp.Body.Close()
+			closeBody(t, resp)
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s: status %d, want an error or 403", u, resp.StatusCode)
 			}
@@ -85,7 +93,7 @@ func TestDelayEachRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	closeBody(t, resp)
 	if took := time.Since(start); took < delay {
 		t.Fatalf("request took %s, want at least the %s delay", took, delay)
 	}
@@ -110,7 +118,7 @@ func TestCountsUploadBodyBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		closeBody(t, resp)
 	}
 	select {
 	case <-half:
@@ -152,7 +160,7 @@ func TestCountsRequestsCutOffFromTheTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	closeBody(t, resp)
 	if resp.StatusCode != http.StatusBadGateway || p.Failed() != 1 {
 		t.Fatalf("status %d, Failed() = %d; want 502 and 1", resp.StatusCode, p.Failed())
 	}

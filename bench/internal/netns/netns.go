@@ -70,12 +70,16 @@ func Prepare() error {
 	return nil
 }
 
-func setLoopbackUp() error {
+func setLoopbackUp() (err error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
+	defer func() {
+		if closeErr := unix.Close(fd); err == nil && closeErr != nil {
+			err = fmt.Errorf("closing the socket for lo: %w", closeErr)
+		}
+	}()
 	ifr, err := unix.NewIfreq("lo")
 	if err != nil {
 		return err

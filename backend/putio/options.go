@@ -1,0 +1,140 @@
+package putio
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config"
+	"github.com/rclone/rclone/fs/config/obscure"
+	"github.com/rclone/rclone/lib/encoder"
+	"github.com/rclone/rclone/lib/oauthutil"
+)
+
+const (
+	// rclone's own put.io app, so existing tokens keep working.
+	rcloneClientID             = "4131"
+	rcloneObscuredClientSecret = "cMwrjWVmrHZp3gf1ZpCrlyGAmPpB-YY5BbVnO1fj-G9evcd8"
+
+	defaultAPIURL    = "https://api.put.io"
+	defaultUploadURL = "https://upload.put.io/files/"
+	defaultWindow    = 4 * fs.Mebi
+	rootID           = "0"
+	// listPageSize is the largest page put.io is known to serve.
+	listPageSize = 1000
+	// maxNameBytes is put.io's name limit, in bytes of UTF-8.
+	maxNameBytes = 255
+)
+
+// oauthConfig is the put.io OAuth app; auth_url/token_url override it.
+var oauthConfig = &oauthutil.Config{
+	Scopes:       nil,
+	AuthURL:      defaultAPIURL + "/v2/oauth2/authenticate",
+	TokenURL:     defaultAPIURL + "/v2/oauth2/access_token",
+	ClientID:     rcloneClientID,
+	ClientSecret: obscure.MustReveal(rcloneObscuredClientSecret),
+	RedirectURL:  oauthutil.RedirectLocalhostURL,
+}
+
+// defaultEncoding escapes what put.io rejects or rewrites: "/" and NUL are
+// refused, "\" becomes "-", "." and ".." are refused, JSON cannot carry
+// invalid UTF-8, control characters are unsafe, and "%xx" is URL-decoded.
+const defaultEncoding = encoder.EncodeZero |
+	encoder.EncodeSlash |
+	encoder.EncodeBackSlash |
+	encoder.EncodeDot |
+	encoder.EncodeInvalidUtf8 |
+	encoder.EncodeCtl |
+	encoder.EncodeDel |
+	encoder.EncodePercent
+
+// backendOptions are the options the backend registers.
+func backendOptions() []fs.Option {
+	return append(oauthOptions(), []fs.Option{{
+		Name:    "chunk_size",
+		Help:    "Largest upload request (tus PATCH); 0 for no limit.\n\nWith 0 a file goes up in one request, or in as few as the server\ntakes. Memory does not depend on it: see upload_window.",
+		Default: fs.SizeSuffix(0),
+	}, {
+		Name:     "upload_window",
+		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (another remote). A local file needs no window: it is\nread again from where the server is. With chunk_size at most this\nsize, a source that can't be reopened survives any cut. Files up to\nthis size travel in the creation request when the server offers that.",
+		Default:  defaultWindow,
+		Advanced: true,
+	}, {
+		Name:     "resume_uploads",
+		Help:     "Resume interrupted uploads in a later run.\n\nThe upload URL of a file larger than upload_window is kept under\nrclone's cache directory until the upload ends, so that the next run\nsends only the bytes the server does not hold. See \"rclone backend\nuploads\".",
+		Default:  true,
+		Advanced: true,
+	}, {
+		Name:    "hard_delete",
+		Help:    "Delete files permanently rather than putting them into the trash.",
+		Default: false,
+	}, {
+		Name:     "api_url",
+		Help:     "API base URL; paths under /v2/ are appended.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultAPIURL,
+		Advanced: true,
+	}, {
+		Name:     "upload_url",
+		Help:     "The tus upload creation URL.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultUploadURL,
+		Advanced: true,
+	}, {
+		Name:     "feed_url",
+		Help:     "The websocket URL of put.io's real-time change feed.\n\nChange it only to use a put.io emulator.",
+		Default:  defaultFeedURL,
+		Advanced: true,
+	}, {
+		Name:     config.ConfigEncoding,
+		Help:     config.ConfigEncodingHelp,
+		Advanced: true,
+		Default:  defaultEncoding,
+	}}...)
+}
+
+// oauthOptions are rclone's shared OAuth options without the client
+// credentials flow, which put.io does not offer.
+func oauthOptions() []fs.Option {
+	return slices.DeleteFunc(slices.Clone(oauthutil.SharedOptions), func(o fs.Option) bool {
+		return o.Name == config.ConfigClientCredentials
+	})
+}
+
+// Options defines the configuration for this backend.
+type Options struct {
+	ChunkSize     fs.SizeSuffix        `config:"chunk_size"`
+	UploadWindow  fs.SizeSuffix        `config:"upload_window"`
+	ResumeUploads bool                 `config:"resume_uploads"`
+	HardDelete    bool                 `config:"hard_delete"`
+	APIURL        string               `config:"api_url"`
+	UploadURL     string               `config:"upload_url"`
+	FeedURL       string               `config:"feed_url"`
+	Enc           encoder.MultiEncoder `config:"encoding"`
+}
+
+// parseURLOption checks an URL option is absolute http(s).
+func parseURLOption(name, value string) (*url.URL, error) {
+	parsed, err := url.Parse(value)
+	if err == nil && (parsed.Scheme != "http" && parsed.Scheme != "https" || parsed.Host == "") {
+		err = errors.New("need an absolute http:// or https:// URL")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("putio: option %s = %q is invalid: %v", name, value, err)
+	}
+	return parsed, nil
+}
+
+// checkOptions rejects option values the backend cannot work with.
+func checkOptions(opt *Options) (*url.URL, error) {
+	if opt.ChunkSize < 0 {
+		return nil, fmt.Errorf("putio: option chunk_size = %v is invalid: give a size such as 64M, or 0 for no limit", opt.ChunkSize)
+	}
+	if opt.UploadWindow < 0 {
+		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
+	}
+	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
+		return nil, err
+	}
+	return parseURLOption("api_url", opt.APIURL)
+}
