@@ -32,6 +32,8 @@ type localFile struct {
 	firstOpt []fs.OpenOption
 	// beforeCRC, if set, runs when the CRC-32 is asked for.
 	beforeCRC func()
+	// beforeOpen, if set, runs before the n-th opening (from 1).
+	beforeOpen func(n int32)
 }
 
 func (o *localFile) Hash(ctx context.Context, ty hash.Type) (string, error) {
@@ -45,10 +47,14 @@ func (o *localFile) Hash(ctx context.Context, ty hash.Type) (string, error) {
 }
 
 func (o *localFile) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
-	if o.opens.Add(1) == 1 {
+	n := o.opens.Add(1)
+	if n == 1 {
 		o.mu.Lock()
 		o.firstOpt = options
 		o.mu.Unlock()
+	}
+	if o.beforeOpen != nil {
+		o.beforeOpen(n)
 	}
 	return o.Object.Open(ctx, options...)
 }
@@ -234,4 +240,65 @@ func TestUploadLocalFileChangedDuringUpload(t *testing.T) {
 
 	require.ErrorContains(t, err, "upload corrupted")
 	assert.Empty(t, names(t, acct, ""), "the copy of the old content deleted")
+}
+
+// rewrite gives the file at path new content and a later modification
+// time, as another program writing it would.
+func rewrite(t *testing.T, path string, data []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	later := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(path, later, later))
+}
+
+// tailChanged is data with its last n bytes changed.
+func tailChanged(data []byte, n int) []byte {
+	changed := append([]byte(nil), data...)
+	copy(changed[len(changed)-n:], pattern(n, 73))
+	return changed
+}
+
+// A local file that changes after rclone opened it, before the upload
+// opens it itself, is refused, as the local backend refuses a file that
+// changes while it is read: the upload would otherwise send the new
+// content under the old size and time (a prefix of it when it grew), or
+// after a cut a file made of both versions.
+func TestUploadLocalFileChangedBeforeItIsRead(t *testing.T) {
+	data := pattern(16<<20, 69)
+	for _, tc := range []struct {
+		name    string
+		open    int32 // the opening before which the file changes
+		changed []byte
+		cut     bool
+	}{
+		{"rewritten", 2, pattern(len(data), 70), false},
+		{"grown", 2, pattern(len(data)+1000, 71), false},
+		{"its end rewritten before a reopening after a cut", 3, tailChanged(data, 1<<20), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions)
+			dir := t.TempDir()
+			src := newLocalFileIn(t, dir, "late.bin", data)
+			src.beforeOpen = func(n int32) {
+				if n == tc.open {
+					rewrite(t, filepath.Join(dir, "late.bin"), tc.changed)
+				}
+			}
+			if tc.cut {
+				cutAt(t, srv, 1<<20)
+			}
+			ctx := freshStatsGroup(t)
+			tr := accounting.Stats(ctx).NewTransfer(src, nil)
+			opened, err := src.Open(ctx) // as rclone opens it, asking no hash (--ignore-checksum)
+			require.NoError(t, err)
+			in := tr.Account(ctx, opened).WithBuffer()
+
+			_, err = f.Put(ctx, in, src)
+			require.NoError(t, in.Close())
+			tr.Done(ctx, err)
+
+			require.ErrorContains(t, err, "changed since")
+			assert.Empty(t, names(t, acct, ""), "nothing made of the changed file")
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
@@ -55,6 +56,10 @@ type source struct {
 	// fileCRC: the local file computes its CRC-32 as we read it, because
 	// rclone asked for it, so computing it a second time is spared.
 	fileCRC bool
+	// size and modTime are the local file's when the upload began; see
+	// unchanged.
+	size    int64
+	modTime time.Time
 }
 
 // newSource reads the file rclone hands Put as in, for src, or the same
@@ -66,6 +71,9 @@ func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []f
 	plain, wrap := accounting.UnWrap(in)
 	obj := sourceObject(src)
 	s := &source{ctx: ctx, obj: obj, local: isLocal(obj), wrap: wrap, plain: plain, counted: in, crc: crc32.NewIEEE()}
+	if s.local {
+		s.size, s.modTime = obj.Size(), obj.ModTime(ctx)
+	}
 	for _, option := range options {
 		if hashes, ok := option.(*fs.HashesOption); ok {
 			s.hashes = append(s.hashes, hashes)
@@ -215,9 +223,31 @@ func (s *source) reopen(off int64) error {
 	if err != nil {
 		return &sourceError{fmt.Errorf("opening again at byte %d: %w", off, err)}
 	}
+	if err := s.unchanged(); err != nil {
+		logIgnored(nil, "closing the changed source", rc.Close())
+		return err
+	}
 	s.close()
 	s.plain, s.counted, s.opened, s.pos = rc, s.wrap(rc), rc, off
 	return nil
+}
+
+// unchanged refuses a local file that changed since the upload began.
+// The local backend refuses a file that changes while one reader reads
+// it, but each opening takes the file as it is then, so a change between
+// rclone's opening and ours, or between two of ours, would go through:
+// the new content sent under the old size and time, or a file made of
+// both versions.
+func (s *source) unchanged() error {
+	if !s.local {
+		return nil
+	}
+	size, modTime := s.obj.Size(), s.obj.ModTime(s.ctx)
+	if size == s.size && modTime.Equal(s.modTime) {
+		return nil
+	}
+	return &sourceError{fmt.Errorf("the file changed since its upload began (size %d, modified %v; now %d, %v): copy it again once it is no longer being written",
+		s.size, s.modTime, size, modTime)}
 }
 
 // close closes the reader we opened, if any; rclone closes its own.
