@@ -2,6 +2,8 @@ package putio
 
 import (
 	"context"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,15 +79,32 @@ func newLocalFileIn(t *testing.T, dir, name string, data []byte) *localFile {
 	return &localFile{Object: obj}
 }
 
-// resized is a wrapping backend's ObjectInfo whose size is not its
-// object's: the stream rclone hands on holds other bytes than the object.
-type resized struct {
-	fs.Object
-	size int64
+// wrapping is a wrapping backend's object (as crypt's or compress's):
+// it streams other bytes than the object it wraps.
+type wrapping struct {
+	fs.Object // the wrapped object, whose bytes are not these
+	data      []byte
 }
 
-func (r *resized) Size() int64       { return r.size }
-func (r *resized) UnWrap() fs.Object { return r.Object }
+func (w *wrapping) Size() int64       { return int64(len(w.data)) }
+func (w *wrapping) UnWrap() fs.Object { return w.Object }
+
+func (w *wrapping) Hash(_ context.Context, ty hash.Type) (string, error) {
+	if ty != hash.CRC32 {
+		return "", hash.ErrUnsupported
+	}
+	return fmt.Sprintf("%08x", crc32.ChecksumIEEE(w.data)), nil
+}
+
+func (w *wrapping) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
+	var offset int64
+	for _, option := range options {
+		if seek, ok := option.(*fs.SeekOption); ok {
+			offset = seek.Offset
+		}
+	}
+	return io.NopCloser(bytesReader(w.data[offset:])), nil
+}
 
 // countingReader counts the bytes read from it, from any goroutine.
 type countingReader struct {
@@ -138,26 +157,35 @@ func TestUploadReadsLocalFileItself(t *testing.T) {
 	assert.Equal(t, int64(len(data)), srv.UploadBytes())
 }
 
-// A source whose ObjectInfo size is not its object's is never opened: the
-// upload sends the stream, and a resend it can't serve from the window
-// ends the attempt.
-func TestUploadNeverReopensAnObjectOfOtherSize(t *testing.T) {
+// The upload opens the object rclone streams, never the one it wraps: a
+// wrapping backend's base holds other bytes. Here the wrapper says it is
+// local, so the upload reads it itself and reopens it after a cut.
+func TestUploadNeverOpensWhatTheSourceWraps(t *testing.T) {
 	data := pattern(3<<20, 62)
-	src := &resized{Object: newLocalFile(t, "other.bin", pattern(2<<20, 63)), size: int64(len(data))}
-	t.Run("uploads the stream", func(t *testing.T) {
+	base := newLocalFile(t, "other.bin", pattern(len(data), 63))
+	src := &wrapping{Object: base, data: data}
+	t.Run("uploads the wrapper's bytes", func(t *testing.T) {
 		f, _, acct := newTestFs(t, noSessions)
-		accounted, _, err := rcloneCopy(t, f, data, src)
+		accounted, readAhead, err := rcloneCopy(t, f, data, src)
 		require.NoError(t, err)
 		storedAs(t, acct, "other.bin", data)
 		assert.Equal(t, int64(len(data)), accounted)
+		assert.Less(t, readAhead, int64(1<<20), "read from the wrapper, not rclone's stream")
 	})
-	t.Run("can't resend from it", func(t *testing.T) {
-		f, srv, _ := newTestFs(t, withOptions("upload_window", "256Ki"), putiotest.Options{DropPartialPatch: true})
+	t.Run("resends from the wrapper", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions, putiotest.Options{DropPartialPatch: true})
 		cutAt(t, srv, 2<<20)
 		_, _, err := rcloneCopy(t, f, data, src)
-		require.ErrorIs(t, err, errCannotRewind)
+		require.NoError(t, err)
+		storedAs(t, acct, "other.bin", data)
 	})
-	assert.Zero(t, src.Object.(*localFile).opens.Load(), "never opened")
+	t.Run("renamed by operations", func(t *testing.T) {
+		f, _, acct := newTestFs(t, noSessions)
+		_, _, err := rcloneCopy(t, f, data, fs.NewOverrideRemote(src, "renamed.bin"))
+		require.NoError(t, err)
+		storedAs(t, acct, "renamed.bin", data)
+	})
+	assert.Zero(t, base.opens.Load(), "the wrapped object is never opened")
 }
 
 // A local file has no resend window: it is read again from the server's

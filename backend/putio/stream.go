@@ -88,16 +88,17 @@ func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []f
 	return s, nil
 }
 
-// sourceObject is the object src describes when it can be opened again for
-// the bytes rclone streams: their sizes must agree, because a wrapping
-// backend's ObjectInfo may describe other bytes than the stream it hands
-// on (transformed, encrypted), and reading those would upload the wrong
-// file with a CRC-32 that matches what was sent.
+// sourceObject is the object rclone opened for the stream it hands Put,
+// which the upload may open again: src itself, or the object behind the
+// new name operations gives it (fs.OverrideRemote). Never what src wraps
+// (fs.UnWrapObjectInfo): a wrapping backend's object (crypt, compress,
+// chunker) streams other bytes than its base, and reading the base would
+// upload the wrong file with a CRC-32 that matches what was sent.
 func sourceObject(src fs.ObjectInfo) fs.Object {
-	obj := fs.UnWrapObjectInfo(src)
-	if obj == nil || obj.Size() != src.Size() {
-		return nil
+	if renamed, ok := src.(*fs.OverrideRemote); ok {
+		return renamed.UnWrap()
 	}
+	obj, _ := src.(fs.Object)
 	return obj
 }
 
