@@ -2,18 +2,49 @@ package putio
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 )
 
-// freshDirs remembers the folders this Fs created and the names it has
-// since added to them. In such a folder a file can only exist under a
-// name this Fs put there, so an upload of any other name needs no lookup
-// first. Server-side moves and copies into a folder make it no longer
-// fresh, as do merges.
+// recentMiss is how long a lookup that found no file stands in for the
+// lookup an upload would make. rclone looks a file up just before it
+// uploads it (copyto, moveto, copy --no-traverse); asking again a round
+// trip later learns nothing new, since any answer is as old as the upload
+// by the time the file lands.
+const recentMiss = time.Second
+
+// freshDirs remembers what an upload need not look up. In a folder this
+// Fs created, a file can only exist under a name this Fs put there, so an
+// upload of any other name needs no lookup first; nor does one of a name
+// NewObject found absent moments ago (each such miss serves one upload).
+// Server-side moves and copies into a folder make it no longer fresh and
+// drop its misses, as do merges.
 type freshDirs struct {
-	mu   sync.Mutex
-	dirs map[string]map[string]bool // folder id → names added (NFC, as put.io compares)
+	mu     sync.Mutex
+	dirs   map[string]map[string]bool // folder id → names added (NFC, as put.io compares)
+	misses map[nameIn]time.Time       // names found absent → when
+}
+
+// nameIn is a name (NFC) in a folder.
+type nameIn struct{ dirID, leaf string }
+
+func newNameIn(dirID, leaf string) nameIn { return nameIn{dirID, norm.NFC.String(leaf)} }
+
+// missed records that a lookup found no file leaf in dirID.
+func (d *freshDirs) missed(dirID, leaf string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	if d.misses == nil {
+		d.misses = map[nameIn]time.Time{}
+	}
+	for name, at := range d.misses { // lookups no upload followed
+		if now.Sub(at) > recentMiss {
+			delete(d.misses, name)
+		}
+	}
+	d.misses[newNameIn(dirID, leaf)] = now
 }
 
 // created records a folder this Fs has just made.
@@ -33,6 +64,7 @@ func (d *freshDirs) added(dirID, leaf string) {
 	if names, ok := d.dirs[dirID]; ok {
 		names[norm.NFC.String(leaf)] = true
 	}
+	delete(d.misses, newNameIn(dirID, leaf))
 }
 
 // forget stops trusting dirID to hold only what this Fs put there.
@@ -40,19 +72,31 @@ func (d *freshDirs) forget(dirID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.dirs, dirID)
+	for name := range d.misses {
+		if name.dirID == dirID {
+			delete(d.misses, name)
+		}
+	}
 }
 
-// cannotHold reports whether dirID is fresh and leaf is not a name added.
+// cannotHold reports whether dirID is fresh and leaf is not a name added,
+// or leaf was found absent moments ago; that miss is then used up.
 func (d *freshDirs) cannotHold(dirID, leaf string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	name := newNameIn(dirID, leaf)
+	at, missed := d.misses[name]
+	delete(d.misses, name)
+	if missed && time.Since(at) <= recentMiss {
+		return true
+	}
 	names, ok := d.dirs[dirID]
-	return ok && !names[norm.NFC.String(leaf)]
+	return ok && !names[name.leaf]
 }
 
 // reset forgets every folder, after anything that may have added names.
 func (d *freshDirs) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.dirs = nil
+	d.dirs, d.misses = nil, nil
 }

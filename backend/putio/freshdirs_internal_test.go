@@ -3,6 +3,9 @@ package putio
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/rclone/rclone/fs"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,4 +51,57 @@ func TestPutIntoExistingFolderLooksUp(t *testing.T) {
 	put(ctx, t, f, "old/x.txt", []byte("y"))
 	assert.Equal(t, 1, srv.Calls(childRoute))
 	assert.Equal(t, []string{"x.txt"}, names(t, acct, "old"))
+}
+
+// rclone looks a file up just before it uploads it (copyto): Put takes
+// that miss for its own lookup, once, while it is recent.
+func TestPutAfterMissSkipsLookup(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	_, err := acct.Put("old/x.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	f.uploadCaps(ctx)
+	_, err = f.NewObject(ctx, "old/a.txt")
+	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
+	srv.ResetCounters()
+
+	put(ctx, t, f, "old/a.txt", []byte("a"))
+	assert.Equal(t, map[string]int{"POST /files/": 1, patchRoute: 1}, srv.AllCalls(), "no second lookup")
+
+	put(ctx, t, f, "old/a.txt", []byte("a2"))
+	assert.Equal(t, 1, srv.Calls(childRoute), "a miss serves one upload")
+	assert.ElementsMatch(t, []string{"a.txt", "x.txt"}, names(t, acct, "old"), "updated, not duplicated")
+	data, err := acct.ReadFile("old/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "a2", string(data))
+}
+
+// A miss that is no longer recent, or that a server-side copy into its
+// folder overtook, is looked up again.
+func TestPutAfterStaleMissLooksUp(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	other := put(ctx, t, f, "other.txt", []byte("o"))
+	require.NoError(t, f.Mkdir(ctx, "old"))
+	f.fresh.reset() // as if made by another client
+
+	_, err := f.NewObject(ctx, "old/late.txt")
+	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
+	f.fresh.mu.Lock()
+	for name := range f.fresh.misses {
+		f.fresh.misses[name] = time.Now().Add(-2 * recentMiss)
+	}
+	f.fresh.mu.Unlock()
+	srv.ResetCounters()
+	put(ctx, t, f, "old/late.txt", []byte("l"))
+	assert.Equal(t, 1, srv.Calls(childRoute), "an old miss is asked again")
+
+	_, err = f.NewObject(ctx, "old/copied.txt")
+	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
+	_, err = f.Copy(ctx, other, "old/copied.txt")
+	require.NoError(t, err)
+	srv.ResetCounters()
+	put(ctx, t, f, "old/copied.txt", []byte("c2"))
+	assert.Equal(t, 1, srv.Calls(childRoute), "a copy into the folder drops its misses")
+	assert.ElementsMatch(t, []string{"copied.txt", "late.txt"}, names(t, acct, "old"), "updated, not duplicated")
 }

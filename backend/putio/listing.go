@@ -271,5 +271,9 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
 	if hasStatus(err, http.StatusNotFound) {
 		item, err = f.getChildSpelledOtherwise(ctx, dirID, leaf, func(*api.File) bool { return true }, err)
 	}
-	return item, notFoundAs(err, fs.ErrorObjectNotFound)
+	err = notFoundAs(err, fs.ErrorObjectNotFound)
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		f.fresh.missed(dirID, leaf)
+	}
+	return item, err
 }
