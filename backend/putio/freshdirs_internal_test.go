@@ -2,10 +2,14 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/object"
+	"github.com/rclone/rclone/fs/operations"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,4 +108,44 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	put(ctx, t, f, "old/copied.txt", []byte("c2"))
 	assert.Equal(t, 1, srv.Calls(childRoute), "a copy into the folder drops its misses")
 	assert.ElementsMatch(t, []string{"copied.txt", "late.txt"}, names(t, acct, "old"), "updated, not duplicated")
+}
+
+// A Put that failed may still have made the file: here its final reply
+// is lost and the listing that would identify the file fails until the
+// low-level retries run out, well within a second. operations tries the
+// Put again at once, and that try must look the name up, in a folder made
+// before (where the failed try's own lookup found the name absent) as in
+// one this Fs made, or put.io keeps two files of the name.
+func TestPutRetriedAfterFailureLooksUp(t *testing.T) {
+	for _, dir := range []string{"old", "new"} {
+		t.Run(dir, func(t *testing.T) {
+			ctx, ci := fs.AddConfig(context.Background())
+			ci.LowLevelRetries = 2
+			f, srv, acct := newTestFs(t, noSessions)
+			fewRetries(f, ci.LowLevelRetries)
+			_, err := acct.Put("old/x.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			require.NoError(t, f.Mkdir(ctx, dir))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusServiceUnavailable, Times: ci.LowLevelRetries}))
+
+			_, err = operations.Copy(ctx, f, nil, dir+"/a.txt", object.NewMemoryObject(dir+"/a.txt", testModTime, []byte("a")))
+			require.NoError(t, err)
+
+			assert.Equal(t, 1, count(names(t, acct, dir), "a.txt"), "one file, not two")
+			data, err := acct.ReadFile(dir + "/a.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "a", string(data))
+		})
+	}
+}
+
+// count is how many of names are name.
+func count(names []string, name string) (n int) {
+	for _, each := range names {
+		if each == name {
+			n++
+		}
+	}
+	return n
 }

@@ -192,10 +192,10 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 // putInto uploads in as leaf into the folder dirID.
 func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, options []fs.OpenOption) (fs.Object, error) {
 	item, err := f.upload(ctx, in, src, leaf, dirID, 0, options)
+	f.fresh.added(dirID, leaf) // even a failed upload may have made the file
 	if err != nil {
 		return nil, err
 	}
-	f.fresh.added(dirID, leaf)
 	return f.newObject(src.Remote(), item), nil
 }
 
