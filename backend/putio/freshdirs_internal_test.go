@@ -149,3 +149,18 @@ func count(names []string, name string) (n int) {
 	}
 	return n
 }
+
+// A folder whose creation reply was lost is found by its name on the
+// retry; it is then a name in its parent like any other, so a file of the
+// same name is looked up (and refused) rather than put beside it.
+func TestFolderFoundAfterLostReplyIsAName(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, f.Mkdir(ctx, "new"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/create-folder", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, f.Mkdir(ctx, "new/sub"))
+
+	_, err := f.Put(ctx, bytesReader([]byte("f")), srcInfo("new/sub", 1))
+	assert.ErrorIs(t, err, fs.ErrorIsDir)
+	assert.Equal(t, []string{"sub"}, names(t, acct, "new"), "no file beside the folder")
+}

@@ -118,6 +118,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	}, &out)
 	if hasType(err, errTypeNameExists) {
 		if id, found, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && found {
+			f.fresh.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
 			return id, nil
 		}
 	}
