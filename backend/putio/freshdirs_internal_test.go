@@ -164,3 +164,42 @@ func TestFolderFoundAfterLostReplyIsAName(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrorIsDir)
 	assert.Equal(t, []string{"sub"}, names(t, acct, "new"), "no file beside the folder")
 }
+
+// Whatever this Fs does that adds the name a lookup found absent drops the
+// miss: the Put after it looks the name up, so it updates the file (or
+// refuses the folder) there instead of putting a second item beside it.
+func TestMissDroppedByWhatAddsTheName(t *testing.T) {
+	for name, addIt := range map[string]func(ctx context.Context, t *testing.T, f *Fs){
+		"put unchecked": func(ctx context.Context, t *testing.T, f *Fs) {
+			_, err := f.PutUnchecked(ctx, bytesReader([]byte("u")), srcInfo("old/n", 1))
+			require.NoError(t, err)
+		},
+		"move": func(ctx context.Context, t *testing.T, f *Fs) {
+			_, err := f.Move(ctx, put(ctx, t, f, "elsewhere.txt", []byte("m")), "old/n")
+			require.NoError(t, err)
+		},
+		"dir move": func(ctx context.Context, t *testing.T, f *Fs) {
+			require.NoError(t, f.Mkdir(ctx, "dir"))
+			require.NoError(t, f.DirMove(ctx, f, "dir", "old/n"))
+		},
+		"mkdir": func(ctx context.Context, t *testing.T, f *Fs) {
+			require.NoError(t, f.Mkdir(ctx, "old/n"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, _, acct := newTestFs(t, noSessions)
+			_, err := acct.Put("old/x.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			_, err = f.NewObject(ctx, "old/n")
+			require.ErrorIs(t, err, fs.ErrorObjectNotFound)
+			addIt(ctx, t, f)
+
+			_, err = f.Put(ctx, bytesReader([]byte("p")), srcInfo("old/n", 1))
+			if err != nil {
+				require.ErrorIs(t, err, fs.ErrorIsDir)
+			}
+			assert.Equal(t, 1, count(names(t, acct, "old"), "n"), "one item of the name")
+		})
+	}
+}
