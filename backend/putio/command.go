@@ -86,13 +86,12 @@ func (f *Fs) restoreTrash(ctx context.Context, ids []string) error {
 			return fmt.Errorf("putio: restore: %q is not an item id (see \"rclone backend trash %s:\")", id, f.name)
 		}
 	}
-	err := f.callJSON(ctx, apiCall{
+	// Even a call that failed may have put items back: forget the folder
+	// ids and the names known absent either way.
+	defer f.DirCacheFlush()
+	return f.callJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/trash/restore",
 		form:   url.Values{"file_ids": {strings.Join(ids, ",")}},
 	}, &api.Empty{})
-	if err == nil {
-		f.DirCacheFlush()
-	}
-	return err
 }
