@@ -13,14 +13,21 @@ import (
 )
 
 // start runs the command with args and returns its URL and a stop
-// function that waits for a clean exit.
+// function that waits for a clean exit and returns the output after the
+// ready line.
 func start(t *testing.T, args ...string) (baseURL string, stop func() string) {
+	t.Helper()
+	return startLogging(t, io.Discard, args...)
+}
+
+// startLogging is start with the command's stderr going to stderr.
+func startLogging(t *testing.T, stderr io.Writer, args ...string) (baseURL string, stop func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, outW, io.Discard)
+		err := run(ctx, args, outW, stderr)
 		outW.CloseWithError(err) // never fails; the reader sees err, or EOF if nil
 		done <- err
 	}()
@@ -149,19 +156,10 @@ func TestBadCommandLine(t *testing.T) {
 
 func TestVerboseLogsRequests(t *testing.T) {
 	var log strings.Builder
-	ctx, cancel := context.WithCancel(context.Background())
-	out, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-verbose"}, outW, &syncWriter{w: &log}) }()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	base := strings.TrimSpace(strings.TrimPrefix(line, "putio-emulator listening on "))
+	base, stop := startLogging(t, &syncWriter{w: &log}, "-addr", "127.0.0.1:0", "-verbose")
 	get(t, base+"/v2/files/list?parent_id=0", "secret-token")
 	get(t, base+"/v2/files/0?oauth_token=query-token", "")
-	cancel()
-	go func() { _, _ = io.Copy(io.Discard, out) }() // anything after the ready line; the pipe may not block run
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	got := log.String()
 	if !strings.Contains(got, " 200 ") || !strings.Contains(got, "GET /v2/files/list /v2/files/list?parent_id=0") || strings.Contains(got, "secret-token") || strings.Contains(got, "query-token") {
 		t.Fatalf("verbose log %q", got)
