@@ -146,15 +146,7 @@ func TestFaultCutRequest(t *testing.T) {
 	srv, api := newAPI(t)
 	data := bytes.Repeat([]byte("abcd"), 50000)
 	loc := api.tusCreate(len(data), map[string]string{"name": "f"})
-	mustInject(t, srv, putiotest.Fault{Route: "PATCH /files/{upload}", Cut: putiotest.CutRequest, CutAfter: 4096, Times: 1})
-	req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(data))
-	req.Header.Set("Authorization", "Bearer "+api.token)
-	req.Header.Set("Upload-Offset", "0")
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		closeBody(t, resp.Body)
-		t.Fatalf("cut PATCH got a reply: %d", resp.StatusCode)
-	}
+	cutPatch(t, srv, api, loc, data, 4096)
 	if log := srv.Log(); log[len(log)-1].Status != putiotest.StatusCut {
 		t.Fatalf("cut PATCH logged as %d", log[len(log)-1].Status)
 	}
