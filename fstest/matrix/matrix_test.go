@@ -2,6 +2,8 @@ package matrix
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +66,7 @@ func TestMatrix(t *testing.T) {
 					start := time.Now()
 					got, logPath, err := runSuite(t, s, rcloneCopy, binDir, opts, "")
 					t.Logf("%s on the %s emulator: %v in %v", s.pkg, setting.name, got, time.Since(start).Round(time.Second))
-					for _, name := range sortedKeys(got.skipped) {
+					for _, name := range slices.Sorted(maps.Keys(got.skipped)) {
 						t.Logf("skipped %s: %s", name, got.skipped[name])
 					}
 					for _, problem := range skipProblems(got.skipped, expectedSkips[s.pkg]) {
@@ -95,7 +97,7 @@ func TestMatrix(t *testing.T) {
 // (test name to a part of its reason).
 func skipProblems(got, want map[string]string) []string {
 	var problems []string
-	for _, name := range sortedKeys(got) {
+	for _, name := range slices.Sorted(maps.Keys(got)) {
 		reason, expected := want[name]
 		switch {
 		case !expected:
@@ -104,7 +106,7 @@ func skipProblems(got, want map[string]string) []string {
 			problems = append(problems, fmt.Sprintf("%s skipped for %q, expected %q", name, got[name], reason))
 		}
 	}
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if _, skipped := got[name]; !skipped {
 			problems = append(problems, fmt.Sprintf("%s no longer skips: remove it from expectedSkips", name))
 		}
