@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -72,11 +73,11 @@ func (t target) judge(results []result) verdict {
 		i := slices.IndexFunc(results, func(r result) bool { return r.Scenario == t.Scenario && r.Backend == name })
 		switch {
 		case i < 0:
-			missing = cmpOr(missing, "not run")
+			missing = cmp.Or(missing, "not run")
 		case results[i].Status == statusNA:
-			missing = cmpOr(missing, results[i].Error)
+			missing = cmp.Or(missing, results[i].Error)
 		case results[i].Status != statusOK:
-			missing = cmpOr(missing, fmt.Sprintf("%s %s: %s", name, results[i].Status, results[i].Error))
+			missing = cmp.Or(missing, fmt.Sprintf("%s %s: %s", name, results[i].Status, results[i].Error))
 		default:
 			medians[name] = medianOf(results[i], t.value)
 		}
@@ -140,13 +141,6 @@ func medianOf(r result, value func(int64, figures) float64) float64 {
 	}
 	slices.Sort(values)
 	return values[len(values)/2]
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // targetTable judges every target whose scenario ran or was n/a.
