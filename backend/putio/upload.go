@@ -424,8 +424,14 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
 	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
-	if hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone) {
+	if uploadGone(err) {
 		return
 	}
 	logIgnored(nil, "terminating the failed upload "+location, err)
+}
+
+// uploadGone reports that the upload service no longer has a session:
+// 404 or 410 to a request on its URL.
+func uploadGone(err error) bool {
+	return hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
 }
