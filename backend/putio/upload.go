@@ -76,6 +76,12 @@ func (j *uploadJob) metadata() string {
 	)
 }
 
+// creationHeaders sets the headers of the POST that creates the upload.
+func (j *uploadJob) creationHeaders(req *http.Request) {
+	req.Header.Set("Upload-Length", strconv.FormatInt(j.size, 10))
+	req.Header.Set("Upload-Metadata", j.metadata())
+}
+
 // tusUpload is one upload in progress.
 type tusUpload struct {
 	f        *Fs
@@ -266,10 +272,7 @@ func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func
 // createUpload starts a tus upload and returns its absolute URL.
 func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 	var location string
-	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, func(req *http.Request) {
-		req.Header.Set("Upload-Length", strconv.FormatInt(job.size, 10))
-		req.Header.Set("Upload-Metadata", job.metadata())
-	}, func(resp *http.Response) (err error) {
+	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, job.creationHeaders, func(resp *http.Response) (err error) {
 		location, err = resolveLocation(resp)
 		return err
 	})
@@ -295,10 +298,7 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 		if err := u.stream.seek(0); err != nil {
 			return err
 		}
-		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, func(req *http.Request) {
-			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
-			req.Header.Set("Upload-Metadata", u.job.metadata())
-		})
+		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, u.job.creationHeaders)
 		if err != nil {
 			return err
 		}
