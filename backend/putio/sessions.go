@@ -274,10 +274,14 @@ func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]
 	out := []PendingUpload{}
 	for _, path := range paths {
 		r, err := readSessionRecord(path)
-		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL || len(names) > 0 && !slices.Contains(names, f.standardName(r.Name)) {
+		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL {
 			continue
 		}
-		pending := PendingUpload{Name: f.standardName(r.Name), FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
+		name := f.standardName(r.Name)
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
+		pending := PendingUpload{Name: name, FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
 		offset, err := f.uploadOffset(ctx, r.Location)
 		switch {
 		case uploadGone(err):
