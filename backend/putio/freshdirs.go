@@ -61,10 +61,11 @@ func (d *freshDirs) created(dirID string) {
 func (d *freshDirs) added(dirID, leaf string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	name := newNameIn(dirID, leaf)
 	if names, ok := d.dirs[dirID]; ok {
-		names[norm.NFC.String(leaf)] = true
+		names[name.leaf] = true
 	}
-	delete(d.misses, newNameIn(dirID, leaf))
+	delete(d.misses, name)
 }
 
 // forget stops trusting dirID to hold only what this Fs put there.

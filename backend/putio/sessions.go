@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,7 +83,7 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	}
 	offset, err := f.uploadOffset(ctx, old.Location)
 	switch {
-	case hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone):
+	case uploadGone(err):
 		fs.Debugf(u.job, "the interrupted upload has expired on the server; starting afresh")
 		record.forget()
 		return record, false, nil
@@ -275,13 +274,17 @@ func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]
 	out := []PendingUpload{}
 	for _, path := range paths {
 		r, err := readSessionRecord(path)
-		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL || len(names) > 0 && !slices.Contains(names, f.standardName(r.Name)) {
+		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL {
 			continue
 		}
-		pending := PendingUpload{Name: f.standardName(r.Name), FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
+		name := f.standardName(r.Name)
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
+		pending := PendingUpload{Name: name, FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
 		offset, err := f.uploadOffset(ctx, r.Location)
 		switch {
-		case hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone):
+		case uploadGone(err):
 			pending.Status = "expired"
 			r.forget()
 		case err == nil:

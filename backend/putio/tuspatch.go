@@ -89,7 +89,7 @@ func (u *tusUpload) resendablePatch() int64 {
 func (u *tusUpload) resync(ctx context.Context) error {
 	offset, err := u.f.uploadOffsetOnce(ctx, u.location)
 	sentWhole := u.stream.win.end == u.job.size
-	gone := hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
+	gone := uploadGone(err)
 	switch {
 	case err == nil && offset == u.job.size, gone && sentWhole:
 		return fmt.Errorf("%w (the server then answered: offset %d, %v)", errReplyLost, offset, err)

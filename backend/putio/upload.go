@@ -76,6 +76,12 @@ func (j *uploadJob) metadata() string {
 	)
 }
 
+// creationHeaders sets the headers of the POST that creates the upload.
+func (j *uploadJob) creationHeaders(req *http.Request) {
+	req.Header.Set("Upload-Length", strconv.FormatInt(j.size, 10))
+	req.Header.Set("Upload-Metadata", j.metadata())
+}
+
 // tusUpload is one upload in progress.
 type tusUpload struct {
 	f        *Fs
@@ -266,10 +272,7 @@ func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func
 // createUpload starts a tus upload and returns its absolute URL.
 func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 	var location string
-	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, func(req *http.Request) {
-		req.Header.Set("Upload-Length", strconv.FormatInt(job.size, 10))
-		req.Header.Set("Upload-Metadata", job.metadata())
-	}, func(resp *http.Response) (err error) {
+	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, job.creationHeaders, func(resp *http.Response) (err error) {
 		location, err = resolveLocation(resp)
 		return err
 	})
@@ -295,10 +298,7 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 		if err := u.stream.seek(0); err != nil {
 			return err
 		}
-		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, func(req *http.Request) {
-			req.Header.Set("Upload-Length", strconv.FormatInt(u.job.size, 10))
-			req.Header.Set("Upload-Metadata", u.job.metadata())
-		})
+		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, u.job.creationHeaders)
 		if err != nil {
 			return err
 		}
@@ -424,8 +424,14 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
 	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
-	if hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone) {
+	if uploadGone(err) {
 		return
 	}
 	logIgnored(nil, "terminating the failed upload "+location, err)
+}
+
+// uploadGone reports that the upload service no longer has a session:
+// 404 or 410 to a request on its URL.
+func uploadGone(err error) bool {
+	return hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
 }

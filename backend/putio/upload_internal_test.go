@@ -109,9 +109,7 @@ func TestUploadResumesAfterCut(t *testing.T) {
 
 	o := put(ctx, t, f, "resumed.bin", data)
 
-	stored, err := acct.ReadFile("resumed.bin")
-	require.NoError(t, err)
-	assert.Equal(t, data, stored)
+	storedAs(t, acct, "resumed.bin", data)
 	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"))
 	want := fmt.Sprintf("%08x", crc32.ChecksumIEEE(data))
 	got, err := o.Hash(ctx, hash.CRC32)
@@ -131,9 +129,7 @@ func TestUploadResyncsAfterConflict(t *testing.T) {
 
 	put(ctx, t, f, "conflict.bin", data)
 
-	stored, err := acct.ReadFile("conflict.bin")
-	require.NoError(t, err)
-	assert.Equal(t, data, stored)
+	storedAs(t, acct, "conflict.bin", data)
 	assert.Equal(t, 1, srv.Calls("HEAD /files/{upload}"))
 	assert.Equal(t, 2, srv.Calls(patchRoute))
 }
@@ -282,9 +278,7 @@ func TestUploadAdaptsToPatchLimit(t *testing.T) {
 
 	put(ctx, t, f, "big.bin", data)
 
-	stored, err := acct.ReadFile("big.bin")
-	require.NoError(t, err)
-	assert.Equal(t, data, stored)
+	storedAs(t, acct, "big.bin", data)
 	var refused int
 	for _, entry := range srv.Log() {
 		if entry.Status == http.StatusRequestEntityTooLarge {
@@ -362,9 +356,7 @@ func TestUploadMemoryIsTheWindow(t *testing.T) {
 	big := uploadAllocs(t, f, "big.bin", 32<<20)
 	assert.Less(t, big, small+2<<20, "allocations for 32 MiB (%d) vs 4 MiB (%d)", big, small)
 	assert.Less(t, small, uint64(4<<20), "a 4 MiB upload allocates more than 4 MiB")
-	stored, err := acct.ReadFile("big.bin")
-	require.NoError(t, err)
-	assert.Equal(t, pattern(32<<20, 13), stored)
+	storedAs(t, acct, "big.bin", pattern(32<<20, 13))
 }
 
 // When the final reply of an Update is lost, the new version is found by
