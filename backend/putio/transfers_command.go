@@ -181,7 +181,7 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 		return nil, err
 	}
 	f.fresh.forget(dirID) // transfers add names this Fs does not track
-	parent, _ := strconv.ParseInt(dirID, 10, 64)
+	parent := int64(parseID(dirID))
 	known, err := f.transferIDSet(ctx)
 	if err != nil {
 		return nil, err
