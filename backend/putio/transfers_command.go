@@ -245,12 +245,8 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 func (f *Fs) retryTransfers(ctx context.Context, ids []int64) ([]TransferInfo, error) {
 	var retried []putio.Transfer
 	for _, id := range ids {
-		var t putio.Transfer
-		what := "retry transfer " + strconv.FormatInt(id, 10)
-		err := f.callService(ctx, what, func() (err error) {
-			t, err = f.client.Transfers.Retry(ctx, id)
-			t, err = transferReply(what, t, err)
-			return err
+		t, err := f.callTransfer(ctx, "retry transfer "+strconv.FormatInt(id, 10), func() (putio.Transfer, error) {
+			return f.client.Transfers.Retry(ctx, id)
 		})
 		if err != nil {
 			return nil, err
