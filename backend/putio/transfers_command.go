@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"path"
 	"slices"
@@ -295,13 +294,12 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 		if known, ok := p.known[id]; ok {
 			return p.remember(known, chain), nil
 		}
-		var out api.FileReply
-		err := p.f.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(strconv.FormatInt(id, 10), "")}, &out)
+		item, err := p.f.getItem(ctx, strconv.FormatInt(id, 10))
 		if err != nil {
 			return "", notFoundAs(err, fs.ErrorObjectNotFound)
 		}
-		chain = append(chain, *out.File)
-		id = int64(out.File.ParentID)
+		chain = append(chain, *item)
+		id = int64(item.ParentID)
 		if id < 0 {
 			id = 0 // put.io gives the top folder's children no parent
 		}
