@@ -164,12 +164,8 @@ func (f *Fs) runFeed(ctx context.Context, notify func(string, fs.EntryType), rea
 		}
 		delay := f.feedBackoff(failures)
 		fs.Infof(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if sleepCtx(ctx, delay) != nil {
 			return
-		case <-timer.C:
 		}
 	}
 }

@@ -3,7 +3,6 @@ package putio
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -35,14 +34,7 @@ func checkFeedURL(value string) (*url.URL, error) {
 	if value == "" {
 		value = defaultFeedURL
 	}
-	parsed, err := url.Parse(value)
-	if err == nil && (parsed.Scheme != "ws" && parsed.Scheme != "wss" || parsed.Host == "") {
-		err = errors.New("need an absolute ws:// or wss:// URL")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("putio: option feed_url = %q is invalid: %v", value, err)
-	}
-	return parsed, nil
+	return parseURLOption("feed_url", value, "ws", "wss")
 }
 
 // liveConn remembers when bytes last arrived, heartbeats and pongs

@@ -67,13 +67,9 @@ func (o *Object) Hash(ctx context.Context, t hash.Type) (string, error) {
 	return strings.ToLower(o.info.CRC32), nil
 }
 
-// SetModTime sets the modification time, retried like every other call.
+// SetModTime touches the file, retried like every other call, and records
+// the time put.io will report.
 func (o *Object) SetModTime(ctx context.Context, modTime time.Time) error {
-	return o.setModTime(ctx, modTime)
-}
-
-// setModTime touches the file and records the time put.io will report.
-func (o *Object) setModTime(ctx context.Context, modTime time.Time) error {
 	if err := o.fs.touch(ctx, o.id(), modTime); err != nil {
 		return notFoundAs(err, fs.ErrorObjectNotFound)
 	}

@@ -283,7 +283,7 @@ func (o *Object) restoreModTime(ctx context.Context, done string, modTime time.T
 	if modTime.IsZero() {
 		return // put.io gave the source no time: writing year 1 would be worse than its reset
 	}
-	err := o.setModTime(ctx, modTime)
+	err := o.SetModTime(ctx, modTime)
 	if err == nil {
 		return
 	}

@@ -1,7 +1,6 @@
 package putio
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -113,11 +112,12 @@ type Options struct {
 	Enc           encoder.MultiEncoder `config:"encoding"`
 }
 
-// parseURLOption checks an URL option is absolute http(s).
-func parseURLOption(name, value string) (*url.URL, error) {
+// parseURLOption checks an URL option is absolute, with the scheme plain
+// or secure.
+func parseURLOption(name, value, plain, secure string) (*url.URL, error) {
 	parsed, err := url.Parse(value)
-	if err == nil && (parsed.Scheme != "http" && parsed.Scheme != "https" || parsed.Host == "") {
-		err = errors.New("need an absolute http:// or https:// URL")
+	if err == nil && (parsed.Scheme != plain && parsed.Scheme != secure || parsed.Host == "") {
+		err = fmt.Errorf("need an absolute %s:// or %s:// URL", plain, secure)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("putio: option %s = %q is invalid: %v", name, value, err)
@@ -133,8 +133,8 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	if opt.UploadWindow < 0 {
 		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
 	}
-	if _, err := parseURLOption("upload_url", opt.UploadURL); err != nil {
+	if _, err := parseURLOption("upload_url", opt.UploadURL, "http", "https"); err != nil {
 		return nil, err
 	}
-	return parseURLOption("api_url", opt.APIURL)
+	return parseURLOption("api_url", opt.APIURL, "http", "https")
 }

@@ -53,15 +53,22 @@ func transferReply(what string, t putio.Transfer, err error) (putio.Transfer, er
 	return t, err
 }
 
-// getTransfer fetches one transfer.
-func (f *Fs) getTransfer(ctx context.Context, id int64) (t putio.Transfer, err error) {
-	what := "get transfer " + strconv.FormatInt(id, 10)
-	err = f.callService(ctx, what, func() error {
-		t, err = f.client.Transfers.Get(ctx, id)
+// callTransfer runs, as callService does, a service call that answers
+// with one transfer, and checks that transfer.
+func (f *Fs) callTransfer(ctx context.Context, what string, call func() (putio.Transfer, error)) (t putio.Transfer, err error) {
+	err = f.callService(ctx, what, func() (err error) {
+		t, err = call()
 		t, err = transferReply(what, t, err)
 		return err
 	})
 	return t, err
+}
+
+// getTransfer fetches one transfer.
+func (f *Fs) getTransfer(ctx context.Context, id int64) (putio.Transfer, error) {
+	return f.callTransfer(ctx, "get transfer "+strconv.FormatInt(id, 10), func() (putio.Transfer, error) {
+		return f.client.Transfers.Get(ctx, id)
+	})
 }
 
 // errMaybeAdded wraps a failed add that may have reached put.io and made

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/url"
 	"path"
 	"slices"
@@ -181,7 +180,7 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 		return nil, err
 	}
 	f.fresh.forget(dirID) // transfers add names this Fs does not track
-	parent, _ := strconv.ParseInt(dirID, 10, 64)
+	parent := int64(parseID(dirID))
 	known, err := f.transferIDSet(ctx)
 	if err != nil {
 		return nil, err
@@ -245,12 +244,8 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 func (f *Fs) retryTransfers(ctx context.Context, ids []int64) ([]TransferInfo, error) {
 	var retried []putio.Transfer
 	for _, id := range ids {
-		var t putio.Transfer
-		what := "retry transfer " + strconv.FormatInt(id, 10)
-		err := f.callService(ctx, what, func() (err error) {
-			t, err = f.client.Transfers.Retry(ctx, id)
-			t, err = transferReply(what, t, err)
-			return err
+		t, err := f.callTransfer(ctx, "retry transfer "+strconv.FormatInt(id, 10), func() (putio.Transfer, error) {
+			return f.client.Transfers.Retry(ctx, id)
 		})
 		if err != nil {
 			return nil, err
@@ -299,13 +294,12 @@ func (p *itemPaths) of(ctx context.Context, id int64) (string, error) {
 		if known, ok := p.known[id]; ok {
 			return p.remember(known, chain), nil
 		}
-		var out api.FileReply
-		err := p.f.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(strconv.FormatInt(id, 10), "")}, &out)
+		item, err := p.f.getItem(ctx, strconv.FormatInt(id, 10))
 		if err != nil {
 			return "", notFoundAs(err, fs.ErrorObjectNotFound)
 		}
-		chain = append(chain, *out.File)
-		id = int64(out.File.ParentID)
+		chain = append(chain, *item)
+		id = int64(item.ParentID)
 		if id < 0 {
 			id = 0 // put.io gives the top folder's children no parent
 		}
