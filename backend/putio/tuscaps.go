@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -130,4 +131,13 @@ func headerList(value string) []string {
 		}
 	}
 	return out
+}
+
+// refuse is the error for a file larger than the service's Tus-Max-Size,
+// or nil.
+func (c tusCaps) refuse(job *uploadJob) error {
+	if c.maxSize > 0 && job.size > c.maxSize {
+		return fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", job.leaf, job.size, c.maxSize)
+	}
+	return nil
 }

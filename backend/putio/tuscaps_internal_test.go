@@ -49,6 +49,29 @@ func TestTusOptionsOverlapTheLookup(t *testing.T) {
 	assert.True(t, asked.Before(lookupEnd), "OPTIONS asked %v after the lookup ended", asked.Sub(lookupEnd))
 }
 
+// A file larger than the window never travels in the creation POST, so
+// its creation doesn't wait for the answer to OPTIONS: the two overlap.
+func TestTusCreationOverlapsOptions(t *testing.T) {
+	f, srv, acct := newTestFs(t, withOptions("upload_window", "64Ki"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Latency: 300 * time.Millisecond, Times: 1}))
+	data := pattern(100<<10, 47)
+
+	put(context.Background(), t, f, "big.bin", data)
+
+	storedAs(t, acct, "big.bin", data)
+	var optionsEnd, created time.Time
+	for _, entry := range srv.Log() {
+		switch entry.Route {
+		case optionsRoute:
+			optionsEnd = entry.Time.Add(entry.Duration)
+		case "POST /files/":
+			created = entry.Time
+		}
+	}
+	require.False(t, optionsEnd.IsZero() || created.IsZero(), "an OPTIONS request and a creation")
+	assert.True(t, created.Before(optionsEnd), "creation sent %v after OPTIONS was answered", created.Sub(optionsEnd))
+}
+
 // With creation-with-upload a file that fits the window travels in the
 // creation POST alone; a bigger one still gets its PATCH.
 func TestTusCreationWithUpload(t *testing.T) {
@@ -93,6 +116,19 @@ func TestTusMaxSizeRefusedUpFront(t *testing.T) {
 	assert.Zero(t, srv.UploadBytes())
 	put(context.Background(), t, f, "ok.bin", pattern(1000, 43))
 	assert.Equal(t, []string{"ok.bin"}, names(t, acct, ""))
+}
+
+// A file larger than the window is created without waiting for OPTIONS,
+// but still refused for its size, with the reason, before a byte is sent
+// and leaving no session behind.
+func TestTusMaxSizeRefusesALargeFile(t *testing.T) {
+	f, srv, acct := newTestFs(t, withOptions("upload_window", "64Ki"), putiotest.Options{TusMaxSize: 100 << 10})
+	_, err := f.Put(context.Background(), bytesReader(pattern(200<<10, 48)), srcInfo("big.bin", 200<<10))
+	require.ErrorContains(t, err, "Tus-Max-Size")
+	assert.Zero(t, srv.UploadBytes())
+	assert.Zero(t, srv.Calls(patchRoute))
+	assert.Zero(t, acct.Uploads(), "no session left")
+	assert.Empty(t, names(t, acct, ""))
 }
 
 // OPTIONS refused, unanswered or answered without tus headers: plain

@@ -114,17 +114,16 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
-	caps := f.uploadCaps(ctx)
-	if caps.maxSize > 0 && job.size > caps.maxSize {
-		return nil, fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", leaf, job.size, caps.maxSize)
-	}
 	source, err := newSource(ctx, in, src, options)
 	if err != nil {
 		return nil, err
 	}
 	defer source.close()
 	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: newWindow(f.windowFor(source, job.size))}}
-	record, err := u.start(ctx, caps)
+	record, err := u.start(ctx)
+	if tooBig := f.uploadCaps(ctx).refuse(job); tooBig != nil {
+		err = tooBig // a creation may have been refused for it already; this says why
+	}
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
 	}
@@ -153,14 +152,23 @@ func (f *Fs) windowFor(source *source, size int64) int64 {
 }
 
 // start resumes the session a previous run left for this file, or
-// creates the upload, with the file in it if the service allows.
-func (u *tusUpload) start(ctx context.Context, caps tusCaps) (*sessionRecord, error) {
+// creates the upload, with the file in it if the service allows. Only a
+// file that could travel in the creation POST waits for the service's
+// answer to OPTIONS; a larger one is created while that is under way, so
+// the two round trips overlap.
+func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 	record, resumed, err := u.f.resumeSession(ctx, u)
 	if err != nil || resumed {
 		return record, err
 	}
-	if caps.creationWithUpload && u.job.size > 0 && u.job.size <= int64(u.f.opt.UploadWindow) {
-		return nil, u.createWithUpload(ctx)
+	if u.job.size > 0 && u.job.size <= int64(u.f.opt.UploadWindow) {
+		caps := u.f.uploadCaps(ctx)
+		if err := caps.refuse(u.job); err != nil {
+			return nil, err
+		}
+		if caps.creationWithUpload {
+			return nil, u.createWithUpload(ctx)
+		}
 	}
 	u.location, err = u.f.createUpload(ctx, u.job)
 	if err == nil {
