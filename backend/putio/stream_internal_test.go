@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -147,6 +148,37 @@ func TestUpload413MidUpload(t *testing.T) {
 	put(ctx, t, f, "again.bin", data)
 	assert.Equal(t, 8, srv.Calls(patchRoute), "384 KiB pieces from the start")
 	assert.Equal(t, 0, srv.Calls("HEAD /files/{upload}"))
+}
+
+// A 413 after bytes went is no failure either: with a budget of two tries,
+// a 413 and then a 503 on the next, smaller PATCH still complete the
+// upload, which they could not if the 413 had used up a try.
+func TestUpload413AfterBytesUsesNoTry(t *testing.T) {
+	f, srv, acct := newTestFs(t, withOptions("chunk_size", "1Mi"))
+	ctx := fewRetries(f, 2)
+	data := pattern(3<<20, 25)
+	// Half-way through the second PATCH's body, once the server has its
+	// request, arm the faults: they meet the third PATCH.
+	inject := func() {
+		for i := 0; srv.Calls(patchRoute) < 2 && i < 500; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusRequestEntityTooLarge, Times: 1}))
+		require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusServiceUnavailable, Times: 1}))
+	}
+	src := &probeReader{r: bytesReader(data), at: 3 << 19, probe: inject}
+
+	_, err := f.Put(ctx, src, srcInfo("big.bin", int64(len(data))))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	var statuses []int
+	for _, entry := range srv.Log() {
+		if entry.Route == patchRoute {
+			statuses = append(statuses, entry.Status)
+		}
+	}
+	assert.Equal(t, []int{204, 204, 413, 503, 204, 204}, statuses, "1 MiB twice, then 512 KiB pieces")
 }
 
 // The race the old chunk buffer had: servers answering before the whole
