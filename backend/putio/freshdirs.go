@@ -14,16 +14,30 @@ import (
 // by the time the file lands.
 const recentMiss = time.Second
 
+// freshFor is how long a folder this Fs created is taken to hold only
+// what this Fs put there. Another client may add files to it at any time
+// (the web app, a transfer, another rclone); the bound keeps the window in
+// which such a file could get a same-named sibling to the minute in which
+// a copy or sync fills the folder it has just made.
+const freshFor = time.Minute
+
 // freshDirs remembers what an upload need not look up. In a folder this
-// Fs created, a file can only exist under a name this Fs put there, so an
-// upload of any other name needs no lookup first; nor does one of a name
-// NewObject found absent moments ago (each such miss serves one upload).
-// Server-side moves and copies into a folder make it no longer fresh and
-// drop its misses, as do merges.
+// Fs created moments ago, a file can only exist under a name this Fs put
+// there, so an upload of any other name needs no lookup first; nor does
+// one of a name NewObject found absent moments ago (each such miss serves
+// one upload). Server-side moves and copies into a folder make it no
+// longer fresh and drop its misses, as do merges.
 type freshDirs struct {
 	mu     sync.Mutex
-	dirs   map[string]map[string]bool // folder id → names added (NFC, as put.io compares)
-	misses map[nameIn]time.Time       // names found absent → when
+	dirs   map[string]*freshDir // folder id → what this Fs knows of it
+	misses map[nameIn]time.Time // names found absent → when
+}
+
+// freshDir is a folder this Fs created: when, and the names it added
+// since (NFC, as put.io compares).
+type freshDir struct {
+	created time.Time
+	names   map[string]bool
 }
 
 // nameIn is a name (NFC) in a folder.
@@ -51,10 +65,16 @@ func (d *freshDirs) missed(dirID, leaf string) {
 func (d *freshDirs) created(dirID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	now := time.Now()
 	if d.dirs == nil {
-		d.dirs = map[string]map[string]bool{}
+		d.dirs = map[string]*freshDir{}
 	}
-	d.dirs[dirID] = map[string]bool{}
+	for id, dir := range d.dirs { // no longer fresh
+		if now.Sub(dir.created) > freshFor {
+			delete(d.dirs, id)
+		}
+	}
+	d.dirs[dirID] = &freshDir{created: now, names: map[string]bool{}}
 }
 
 // added records a name this Fs put into dirID.
@@ -62,8 +82,8 @@ func (d *freshDirs) added(dirID, leaf string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := newNameIn(dirID, leaf)
-	if names, ok := d.dirs[dirID]; ok {
-		names[name.leaf] = true
+	if dir, ok := d.dirs[dirID]; ok {
+		dir.names[name.leaf] = true
 	}
 	delete(d.misses, name)
 }
@@ -80,8 +100,9 @@ func (d *freshDirs) forget(dirID string) {
 	}
 }
 
-// cannotHold reports whether dirID is fresh and leaf is not a name added,
-// or leaf was found absent moments ago; that miss is then used up.
+// cannotHold reports whether dirID was created moments ago and leaf is
+// not a name added, or leaf was found absent moments ago; that miss is
+// then used up.
 func (d *freshDirs) cannotHold(dirID, leaf string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -91,8 +112,8 @@ func (d *freshDirs) cannotHold(dirID, leaf string) bool {
 	if missed && time.Since(at) <= recentMiss {
 		return true
 	}
-	names, ok := d.dirs[dirID]
-	return ok && !names[name.leaf]
+	dir, ok := d.dirs[dirID]
+	return ok && time.Since(dir.created) <= freshFor && !dir.names[name.leaf]
 }
 
 // reset forgets every folder, after anything that may have added names.

@@ -44,6 +44,30 @@ func TestPutIntoCreatedFolderSkipsLookup(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt", "c.txt", "moved.txt"}, names(t, acct, "new"))
 }
 
+// A folder made more than a minute ago may have files another client put
+// there meanwhile: a new name in it is looked up again.
+func TestPutIntoFolderMadeLongAgoLooksUp(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	put(ctx, t, f, "new/a.txt", []byte("a"))
+	_, err := acct.Put("new/web.txt", []byte("from the web app"), testModTime)
+	require.NoError(t, err)
+	f.fresh.mu.Lock()
+	for _, dir := range f.fresh.dirs {
+		dir.created = time.Now().Add(-2 * freshFor)
+	}
+	f.fresh.mu.Unlock()
+	srv.ResetCounters()
+
+	put(ctx, t, f, "new/web.txt", []byte("replaced"))
+
+	assert.Equal(t, 1, srv.Calls(childRoute), "looked up")
+	assert.ElementsMatch(t, []string{"a.txt", "web.txt"}, names(t, acct, "new"), "replaced, not duplicated")
+	data, err := acct.ReadFile("new/web.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "replaced", string(data))
+}
+
 // A folder that was there before this Fs is never taken as fresh.
 func TestPutIntoExistingFolderLooksUp(t *testing.T) {
 	ctx := context.Background()
