@@ -25,8 +25,9 @@ import (
 // session, and the next run of the same file to the same place resumes it
 // from the server's offset. The record's name comes from the remote,
 // folder, name, size and modification time; a fingerprint of the content
-// (CRC-32 of its first and last MiB) is checked before any byte is sent,
-// so another file at the same path starts afresh. The final CRC-32 still
+// (CRC-32 of its first and last MiB, or of its first MiB only for a source
+// that can't be opened again) is checked before any byte is sent, so
+// another file at the same path starts afresh. The final CRC-32 still
 // covers the whole file, as the bytes the server holds are read through
 // (not sent) to compute it.
 
@@ -62,16 +63,20 @@ func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirN
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
 	src := u.stream.src
-	if !f.opt.ResumeUploads || !src.canReopen() || u.job.size <= int64(f.opt.UploadWindow) {
+	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
-	fp, err := fingerprint(ctx, src.obj)
+	fp, err := u.stream.fingerprint(ctx)
 	if err != nil {
+		if !src.canReopen() {
+			return nil, false, err // the source failed as the upload read it
+		}
 		fs.Debugf(u.job, "no resumable session: can't fingerprint the source: %v", err)
 		return nil, false, nil
 	}
 	record = f.newSessionRecord(u.job, fp)
+	f.abandonEarlierVersions(ctx, record)
 	old, err := readSessionRecord(record.path)
 	if err != nil {
 		return record, false, nil // none, or unreadable: start afresh
@@ -98,14 +103,32 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		f.abandonSession(ctx, old)
 		return record, false, nil
 	}
-	if err := src.skip(offset); err != nil {
-		return nil, false, err
+	if offset > u.stream.win.end { // past what the window holds: read through to it
+		if err := src.skip(offset); err != nil {
+			return nil, false, err
+		}
+		u.stream.win.reset(offset)
 	}
-	u.stream.win.reset(offset)
 	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
 	return record, true, nil
+}
+
+// abandonEarlierVersions ends the sessions left for the same place under
+// another size or modification time: an earlier version of the file,
+// which no run will resume now that this one replaces it.
+func (f *Fs) abandonEarlierVersions(ctx context.Context, record *sessionRecord) {
+	paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
+	for _, path := range paths {
+		old, err := readSessionRecord(path)
+		if err != nil || path == record.path || old.Remote != record.Remote || old.UploadURL != record.UploadURL ||
+			old.FolderID != record.FolderID || old.Name != record.Name {
+			continue
+		}
+		fs.Debugf(nil, "putio: abandoning the interrupted upload of an earlier version of %q (%d bytes)", old.Name, old.Size)
+		f.abandonSession(ctx, old)
+	}
 }
 
 // sessionRefused reports a refusal of a session that asking again won't
@@ -126,6 +149,21 @@ func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
 	sum := sha256.Sum256([]byte(key))
 	r.path = filepath.Join(f.sessionsDir(), hex.EncodeToString(sum[:16])+".json")
 	return r
+}
+
+// fingerprint identifies the stream's content before any byte is sent.
+// A source that can be opened at any offset is fingerprinted by both its
+// ends; any other by its first bytes (a MiB, or the window if smaller),
+// which are read into the window now and sent from there.
+func (s *stream) fingerprint(ctx context.Context) (string, error) {
+	if s.src.canReopen() {
+		return fingerprint(ctx, s.src.obj)
+	}
+	head, err := s.win.fill(s.src, min(fingerprintSpan, int64(len(s.win.buf))))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("head%d:%08x", len(head), crc32.ChecksumIEEE(head)), nil
 }
 
 // fingerprint is the CRC-32 of the first and the last MiB of obj.
@@ -179,6 +217,9 @@ func (r *sessionRecord) write() error {
 		return err
 	}
 	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync() // a record that survives a reboot, not an empty file
+	}
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr
 	}

@@ -297,6 +297,17 @@ func (w *window) readAt(p []byte, off int64) int {
 	return n + copy(p[n:], w.buf)
 }
 
+// fill reads the first n bytes of the upload from src into the window,
+// which must be empty and at least n long, and returns them.
+func (w *window) fill(src io.Reader, n int64) ([]byte, error) {
+	got, err := io.ReadFull(src, w.buf[:n])
+	w.end, w.n = int64(got), got
+	if err != nil {
+		return nil, &sourceError{fmt.Errorf("reading the first %d bytes: %w", n, err)}
+	}
+	return w.buf[:n], nil
+}
+
 // reset empties the window, with the source now at off.
 func (w *window) reset(off int64) { w.end, w.n = off, 0 }
 

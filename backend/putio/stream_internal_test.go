@@ -122,7 +122,7 @@ func TestUploadCutBeforeWindow(t *testing.T) {
 		require.ErrorIs(t, err, errCannotRewind)
 		assert.ErrorContains(t, err, "raise --putio-upload-window", "the error says what to do")
 		assert.Empty(t, names(t, acct, ""))
-		assert.Zero(t, acct.Uploads(), "a session nobody can resume is terminated")
+		assert.Zero(t, acct.Uploads(), "with sessions off, one nobody can resume is terminated")
 	})
 }
 

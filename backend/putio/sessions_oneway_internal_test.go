@@ -1,0 +1,109 @@
+package putio
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A source that can't be opened again (a stream through crypt, rcat, copyurl)
+// keeps its session too: its first bytes, read into the window before the
+// session is made, are its fingerprint, and the next attempt reads through
+// the bytes the server holds instead of sending them.
+
+// oneWayPut uploads data as big.bin from a plain reader: no object to open.
+func oneWayPut(ctx context.Context, f *Fs, data []byte) error {
+	_, err := f.Put(ctx, bytesReader(data), srcInfo("big.bin", int64(len(data))))
+	return err
+}
+
+// An attempt that ran out of tries keeps its session; the next attempt with
+// the same bytes resumes it, whether the server kept the cut request's bytes
+// or dropped them.
+func TestOneWayUploadResumesNextAttempt(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "server keeps", true: "server drops"}[drop], func(t *testing.T) {
+			f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{DropPartialPatch: drop})
+			data := pattern(sessionFileSize, 60)
+			cutAt(t, srv, sessionCut)
+			require.Error(t, oneWayPut(fewRetries(f, 1), f, data))
+			assert.Equal(t, 1, acct.Uploads(), "session kept for the next attempt")
+			assert.Len(t, sessionRecords(t, f), 1)
+			held := int64(sessionCut)
+			if drop {
+				held = 0
+			}
+
+			srv.ResetCounters()
+			next := nextRun(t, f, srv, sessionOptions)
+			require.NoError(t, oneWayPut(context.Background(), next, data))
+
+			storedAs(t, acct, "big.bin", data)
+			assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+			assert.Equal(t, sessionFileSize-held, srv.UploadBytes(), "only the bytes the server lacked")
+			assert.Empty(t, sessionRecords(t, f), "finished session forgotten")
+			assert.Zero(t, acct.Uploads())
+		})
+	}
+}
+
+// A cut further back than the window holds ends the attempt with the
+// error saying what to do, and leaves the session, which the next attempt
+// resumes (here from byte 0, as the server dropped the cut request).
+func TestOneWayCutBeforeWindowKeepsSession(t *testing.T) {
+	window := configmap.Simple{"upload_window": "256Ki"}
+	f, srv, acct := newTestFs(t, window, putiotest.Options{DropPartialPatch: true})
+	data := pattern(3<<20, 61)
+	cutAt(t, srv, 2<<20)
+
+	err := oneWayPut(context.Background(), f, data)
+
+	require.ErrorIs(t, err, errCannotRewind)
+	assert.ErrorContains(t, err, "run again")
+	assert.Equal(t, 1, acct.Uploads(), "session kept")
+	srv.ResetCounters()
+	require.NoError(t, oneWayPut(context.Background(), nextRun(t, f, srv, window), data))
+	storedAs(t, acct, "big.bin", data)
+	assert.Zero(t, srv.Calls("POST /files/"), "resumed, not created again")
+	assert.Zero(t, acct.Uploads())
+}
+
+// Other bytes at the same path, size and time don't resume: the first
+// bytes differ, so the old session is terminated before any byte is sent.
+func TestOneWayChangedContentStartsAfresh(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	cutAt(t, srv, sessionCut)
+	require.Error(t, oneWayPut(fewRetries(f, 1), f, pattern(sessionFileSize, 62)))
+
+	srv.ResetCounters()
+	changed := pattern(sessionFileSize, 63)
+	require.NoError(t, oneWayPut(context.Background(), nextRun(t, f, srv, sessionOptions), changed))
+
+	storedAs(t, acct, "big.bin", changed)
+	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"), "old session terminated")
+	assert.Equal(t, 1, srv.Calls("POST /files/"))
+	assert.Equal(t, int64(sessionFileSize), srv.UploadBytes())
+	assert.Zero(t, acct.Uploads())
+	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A change past the first bytes, among those the server holds, is caught by
+// the whole-file CRC-32: the bad file is removed and the session forgotten.
+func TestOneWayWrongResumeCaughtByCRC(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 64)
+	cutAt(t, srv, sessionCut)
+	require.Error(t, oneWayPut(fewRetries(f, 1), f, data))
+	changed := append([]byte(nil), data...)
+	changed[3<<19] ^= 0xff // past the first MiB, before the cut
+
+	err := oneWayPut(context.Background(), nextRun(t, f, srv, sessionOptions), changed)
+
+	require.ErrorContains(t, err, "corrupted")
+	assert.Empty(t, names(t, acct, ""))
+	assert.Empty(t, sessionRecords(t, f))
+}
