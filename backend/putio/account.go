@@ -7,7 +7,22 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/lib/oauthutil"
 )
+
+// sharedKey names what the Fs of one remote and login share in a process
+// (the rate-limit gate, what the upload service supports): the remote and
+// its access token from the config. The token keeps apart two servers
+// met at one address, such as emulators a test suite starts one after
+// another on a port the system gives out again.
+func sharedKey(name string, m configmap.Mapper) string {
+	token, err := oauthutil.GetToken(name, m)
+	if err != nil {
+		return name // NewFs has already refused a missing or broken token
+	}
+	return name + "\x00" + token.AccessToken
+}
 
 // accountID caches the put.io user id behind an Fs's token.
 type accountID struct {

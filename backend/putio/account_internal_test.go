@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -79,4 +80,32 @@ func TestAboutAndUserInfo(t *testing.T) {
 	info, err := f.UserInfo(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprint(acct.UserID()), info["UserID"])
+}
+
+// What the Fs of one remote share (the rate-limit gate, what the upload
+// service supports) is shared per login: another token at the same address
+// and remote name (a test suite's next emulator on a reused port, say)
+// starts with nothing learnt, and isn't held by the first one's 429.
+func TestSharedStateIsPerLogin(t *testing.T) {
+	ctx := context.Background()
+	srv := putiotest.NewServer(t)
+	first := newFsWithToken(t, srv, testRemote, "login-one")
+	again := newFsWithToken(t, srv, testRemote, "login-one")
+	other := newFsWithToken(t, srv, testRemote, "login-two")
+	assert.Same(t, first.gate, again.gate)
+	assert.Same(t, first.uploads, again.uploads)
+	put(ctx, t, first, "first.txt", []byte("1"))
+	require.Equal(t, 1, srv.Calls(optionsRoute))
+
+	first.gate.mu.Lock()
+	first.gate.blockedUntil = time.Now().Add(time.Hour)
+	first.gate.mu.Unlock()
+	listCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := other.List(listCtx, "")
+	require.NoError(t, err, "the other login isn't held")
+
+	put(ctx, t, other, "a.txt", []byte("a"))
+	assert.Equal(t, 2, srv.Calls(optionsRoute), "the other login asks the upload service itself")
+	assert.NotSame(t, first.uploads, other.uploads)
 }

@@ -69,9 +69,10 @@ func newGate() *gate {
 // remote (sub-roots, the other side of a server-side copy) shares it.
 var gates sync.Map
 
-// gateFor returns the gate of the remote name on the server apiURL.
-func gateFor(apiURL, name string) *gate {
-	g, _ := gates.LoadOrStore(apiURL+"\x00"+name, newGate())
+// gateFor returns the gate of the remote and login key (sharedKey) on the
+// server apiURL.
+func gateFor(apiURL, key string) *gate {
+	g, _ := gates.LoadOrStore(apiURL+"\x00"+key, newGate())
 	return g.(*gate)
 }
 

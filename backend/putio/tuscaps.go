@@ -40,12 +40,12 @@ type uploadService struct {
 	dropsCutPatches atomic.Bool
 }
 
-// uploadServices holds one uploadService per remote and upload URL, shared
-// by every Fs of the remote.
+// uploadServices holds one uploadService per remote, login and upload
+// URL, shared by every Fs of the remote.
 var uploadServices sync.Map
 
-func uploadServiceFor(uploadURL, name string) *uploadService {
-	s, _ := uploadServices.LoadOrStore(uploadURL+"\x00"+name, &uploadService{})
+func uploadServiceFor(uploadURL, key string) *uploadService {
+	s, _ := uploadServices.LoadOrStore(uploadURL+"\x00"+key, &uploadService{})
 	return s.(*uploadService)
 }
 
