@@ -11,17 +11,18 @@ import (
 	"github.com/rclone/rclone/lib/oauthutil"
 )
 
-// sharedKey names what the Fs of one remote and login share in a process
-// (the rate-limit gate, what the upload service supports): the remote and
-// its access token from the config. The token keeps apart two servers
-// met at one address, such as emulators a test suite starts one after
-// another on a port the system gives out again.
-func sharedKey(name string, m configmap.Mapper) string {
+// loginKey names what every Fs of one login shares in a process (the
+// rate-limit gate, what the upload service supports): its access token,
+// from the config. Remotes with the same login share one put.io account's
+// limits; and two servers met at one address, such as the emulators a
+// test suite starts one after another on a port the system gives out
+// again, are kept apart.
+func loginKey(name string, m configmap.Mapper) string {
 	token, err := oauthutil.GetToken(name, m)
 	if err != nil {
-		return name // NewFs has already refused a missing or broken token
+		return "remote " + name // NewFs has already refused a missing or broken token
 	}
-	return name + "\x00" + token.AccessToken
+	return token.AccessToken
 }
 
 // accountID caches the put.io user id behind an Fs's token.

@@ -83,14 +83,15 @@ func TestAboutAndUserInfo(t *testing.T) {
 }
 
 // What the Fs of one remote share (the rate-limit gate, what the upload
-// service supports) is shared per login: another token at the same address
-// and remote name (a test suite's next emulator on a reused port, say)
-// starts with nothing learnt, and isn't held by the first one's 429.
+// service supports) is shared per login, under any remote name: another
+// token at the same address and remote name (a test suite's next emulator
+// on a reused port, say) starts with nothing learnt, and isn't held by the
+// first one's 429.
 func TestSharedStateIsPerLogin(t *testing.T) {
 	ctx := context.Background()
 	srv := putiotest.NewServer(t)
 	first := newFsWithToken(t, srv, testRemote, "login-one")
-	again := newFsWithToken(t, srv, testRemote, "login-one")
+	again := newFsWithToken(t, srv, "another-remote", "login-one")
 	other := newFsWithToken(t, srv, testRemote, "login-two")
 	assert.Same(t, first.gate, again.gate)
 	assert.Same(t, first.uploads, again.uploads)

@@ -34,6 +34,7 @@ func existing(op matrixOp) bool { return op.existing }
 // once is a fault on the operation's own call that fires one time.
 func once(f putiotest.Fault) func(c *cell, op matrixOp) string {
 	return func(c *cell, op matrixOp) string {
+		f := f // cells run in parallel: each arms its own copy
 		f.Route, f.Times = op.route, 1
 		require.NoError(c.t, c.srv.Inject(f))
 		return op.route
@@ -43,6 +44,7 @@ func once(f putiotest.Fault) func(c *cell, op matrixOp) string {
 // always is a fault on the operation's own call that fires every time.
 func always(f putiotest.Fault) func(c *cell, op matrixOp) string {
 	return func(c *cell, op matrixOp) string {
+		f := f // cells run in parallel: each arms its own copy
 		f.Route = op.route
 		require.NoError(c.t, c.srv.Inject(f))
 		return op.route

@@ -65,12 +65,12 @@ func newGate() *gate {
 	return &gate{limiter: rate.NewLimiter(rate.Inf, 1), fallback: rateLimitFallback}
 }
 
-// gates holds one gate per account, so every Fs rclone makes for the same
-// remote (sub-roots, the other side of a server-side copy) shares it.
+// gates holds one gate per login, so every Fs rclone makes for the same
+// remote (sub-roots, the other side of a server-side copy), or for another
+// remote with the same login, shares it.
 var gates sync.Map
 
-// gateFor returns the gate of the remote and login key (sharedKey) on the
-// server apiURL.
+// gateFor returns the gate of the login (loginKey) on the server apiURL.
 func gateFor(apiURL, key string) *gate {
 	g, _ := gates.LoadOrStore(apiURL+"\x00"+key, newGate())
 	return g.(*gate)

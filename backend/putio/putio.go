@@ -80,6 +80,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
+	login := loginKey(name, m)
 	f := &Fs{
 		name:       name,
 		root:       strings.Trim(root, "/"),
@@ -87,12 +88,12 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		client:     client,
 		downloader: fshttp.NewClient(ctx),
 		pacer:      newPacer(ctx),
-		gate:       gateFor(opt.APIURL, sharedKey(name, m)),
+		gate:       gateFor(opt.APIURL, login),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
 		tokens:     tokens,
 		account:    &accountID{},
-		uploads:    uploadServiceFor(opt.UploadURL, sharedKey(name, m)),
+		uploads:    uploadServiceFor(opt.UploadURL, login),
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
 		feed:       newFeedState(feedURL),

@@ -26,7 +26,8 @@ import (
 // from the server's offset. The record's name comes from the remote,
 // folder, name, size and modification time; a fingerprint of the content
 // (CRC-32 of its first and last MiB, or of its first MiB only for a source
-// that can't be opened again) is checked before any byte is sent, so
+// that can't be opened again, given a window that holds it) is checked
+// before any byte is sent, so
 // another file at the same path starts afresh. The final CRC-32 still
 // covers the whole file, as the bytes the server holds are read through
 // (not sent) to compute it.
@@ -63,7 +64,8 @@ func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirN
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
 	src := u.stream.src
-	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) {
+	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) ||
+		!src.canReopen() && f.opt.UploadWindow < fingerprintSpan { // too little to tell contents apart
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
@@ -76,7 +78,6 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		return nil, false, nil
 	}
 	record = f.newSessionRecord(u.job, fp)
-	f.abandonEarlierVersions(ctx, record)
 	old, err := readSessionRecord(record.path)
 	if err != nil {
 		return record, false, nil // none, or unreadable: start afresh
@@ -115,22 +116,6 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	return record, true, nil
 }
 
-// abandonEarlierVersions ends the sessions left for the same place under
-// another size or modification time: an earlier version of the file,
-// which no run will resume now that this one replaces it.
-func (f *Fs) abandonEarlierVersions(ctx context.Context, record *sessionRecord) {
-	paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
-	for _, path := range paths {
-		old, err := readSessionRecord(path)
-		if err != nil || path == record.path || old.Remote != record.Remote || old.UploadURL != record.UploadURL ||
-			old.FolderID != record.FolderID || old.Name != record.Name {
-			continue
-		}
-		fs.Debugf(nil, "putio: abandoning the interrupted upload of an earlier version of %q (%d bytes)", old.Name, old.Size)
-		f.abandonSession(ctx, old)
-	}
-}
-
 // sessionRefused reports a refusal of a session that asking again won't
 // change: a 4xx that is neither transient nor about the login or a
 // captcha, which a fresh upload would meet too.
@@ -153,13 +138,14 @@ func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
 
 // fingerprint identifies the stream's content before any byte is sent.
 // A source that can be opened at any offset is fingerprinted by both its
-// ends; any other by its first bytes (a MiB, or the window if smaller),
-// which are read into the window now and sent from there.
+// ends; any other by its first MiB, which is read into the window now
+// and sent from there. Those bytes are accounted as they are read, so a
+// resume past them counts up to a MiB the server already held.
 func (s *stream) fingerprint(ctx context.Context) (string, error) {
 	if s.src.canReopen() {
 		return fingerprint(ctx, s.src.obj)
 	}
-	head, err := s.win.fill(s.src, min(fingerprintSpan, int64(len(s.win.buf))))
+	head, err := s.win.fill(s.src, fingerprintSpan)
 	if err != nil {
 		return "", err
 	}
@@ -218,7 +204,7 @@ func (r *sessionRecord) write() error {
 	}
 	_, err = tmp.Write(data)
 	if err == nil {
-		err = tmp.Sync() // a record that survives a reboot, not an empty file
+		err = tmp.Sync() // after a crash, the renamed record is whole, never empty
 	}
 	if closeErr := tmp.Close(); err == nil {
 		err = closeErr

@@ -88,24 +88,6 @@ func TestUploadChangedContentStartsAfresh(t *testing.T) {
 	assert.Empty(t, sessionRecords(t, f))
 }
 
-// A session left by an earlier version of the file (another size or time)
-// is terminated when the new version starts: no run would resume it.
-func TestUploadEarlierVersionSessionAbandoned(t *testing.T) {
-	f, srv, acct := newTestFs(t, sessionOptions)
-	interruptedRun(t, f, srv, pattern(sessionFileSize, 57))
-
-	srv.ResetCounters()
-	grown := pattern(sessionFileSize+1, 58)
-	next := nextRun(t, f, srv, sessionOptions)
-	_, err := next.Put(context.Background(), bytesReader(grown), newReopenable("big.bin", grown))
-
-	require.NoError(t, err)
-	storedAs(t, acct, "big.bin", grown)
-	assert.Equal(t, 1, srv.Calls("DELETE /files/{upload}"), "the earlier version's session terminated")
-	assert.Zero(t, acct.Uploads())
-	assert.Empty(t, sessionRecords(t, f))
-}
-
 // A session the server has expired (404 on HEAD) is forgotten and the
 // upload starts again.
 func TestUploadExpiredSessionStartsAfresh(t *testing.T) {

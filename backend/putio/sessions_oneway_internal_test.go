@@ -10,10 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A source that can't be opened again (a stream through crypt, rcat, copyurl)
-// keeps its session too: its first bytes, read into the window before the
-// session is made, are its fingerprint, and the next attempt reads through
-// the bytes the server holds instead of sending them.
+// A source that can't be opened again (copyurl, or a wrapping remote that
+// writes the same bytes each time) keeps its session too: its first MiB,
+// read into the window before the session is made, is its fingerprint, and
+// the next attempt reads through the bytes the server holds instead of
+// sending them.
 
 // oneWayPut uploads data as big.bin from a plain reader: no object to open.
 func oneWayPut(ctx context.Context, f *Fs, data []byte) error {
@@ -55,10 +56,10 @@ func TestOneWayUploadResumesNextAttempt(t *testing.T) {
 // error saying what to do, and leaves the session, which the next attempt
 // resumes (here from byte 0, as the server dropped the cut request).
 func TestOneWayCutBeforeWindowKeepsSession(t *testing.T) {
-	window := configmap.Simple{"upload_window": "256Ki"}
+	window := configmap.Simple{"upload_window": "1Mi"}
 	f, srv, acct := newTestFs(t, window, putiotest.Options{DropPartialPatch: true})
-	data := pattern(3<<20, 61)
-	cutAt(t, srv, 2<<20)
+	data := pattern(4<<20, 61)
+	cutAt(t, srv, 3<<20)
 
 	err := oneWayPut(context.Background(), f, data)
 
@@ -106,4 +107,21 @@ func TestOneWayWrongResumeCaughtByCRC(t *testing.T) {
 	require.ErrorContains(t, err, "corrupted")
 	assert.Empty(t, names(t, acct, ""))
 	assert.Empty(t, sessionRecords(t, f))
+}
+
+// A window too small to hold the first MiB can't tell one content from
+// another: no session is kept, and the next attempt starts afresh.
+func TestOneWaySmallWindowKeepsNoSession(t *testing.T) {
+	small := configmap.Simple{"upload_window": "64Ki"}
+	f, srv, acct := newTestFs(t, small)
+	cutAt(t, srv, sessionCut)
+	require.Error(t, oneWayPut(fewRetries(f, 1), f, pattern(sessionFileSize, 70)))
+	assert.Zero(t, acct.Uploads(), "terminated")
+	assert.Empty(t, sessionRecords(t, f))
+
+	srv.ResetCounters()
+	changed := pattern(sessionFileSize, 71)
+	require.NoError(t, oneWayPut(context.Background(), nextRun(t, f, srv, small), changed))
+	storedAs(t, acct, "big.bin", changed)
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "a fresh session")
 }

@@ -40,8 +40,8 @@ type uploadService struct {
 	dropsCutPatches atomic.Bool
 }
 
-// uploadServices holds one uploadService per remote, login and upload
-// URL, shared by every Fs of the remote.
+// uploadServices holds one uploadService per login and upload URL, shared
+// by every Fs of the login.
 var uploadServices sync.Map
 
 func uploadServiceFor(uploadURL, key string) *uploadService {

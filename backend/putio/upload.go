@@ -121,9 +121,6 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	defer source.close()
 	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: newWindow(f.windowFor(source, job.size))}}
 	record, err := u.start(ctx)
-	if tooBig := f.uploadCaps(ctx).refuse(job); tooBig != nil {
-		err = tooBig // a creation may have been refused for it already; this says why
-	}
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
 	}
@@ -171,6 +168,12 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 		}
 	}
 	u.location, err = u.f.createUpload(ctx, u.job)
+	// A file too big for the service is refused before a byte is sent,
+	// with the reason: put.io may have refused its creation with a bare
+	// 413, or made a session that abandon then ends.
+	if tooBig := u.f.uploadCaps(ctx).refuse(u.job); tooBig != nil {
+		return record, tooBig
+	}
 	if err == nil {
 		record.save(u.location)
 	}
