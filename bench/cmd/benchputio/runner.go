@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
-	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
 
 // plainEntrant is the in-process baseline that a scenario with a plain
@@ -161,51 +156,4 @@ func waitUploadsAnswered(ctx context.Context, proxy *mitm.Proxy) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
-}
-
-// plainUpload is the baseline: the file in one creation and one streaming
-// PATCH, over the same proxy, TLS and latency as rclone.
-func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) (r rcloneRun) {
-	r = rcloneRun{Args: []string{"(in-process)", "tus POST https://upload.put.io/files/ + 1 PATCH of", local}}
-	client, err := b.proxiedClient(env.proxyURL)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	defer client.CloseIdleConnections()
-	f, err := os.Open(local)
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	defer closeSent(&r.Err, f)
-	info, err := f.Stat()
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	ctx, cancel := context.WithTimeout(ctx, env.timeout)
-	defer cancel()
-	start := time.Now()
-	r.Err = emuproc.TusUpload(ctx, client, "https://"+uploadHost+"/files/", env.token,
-		emuproc.TusFile{Name: name, Body: f, Size: info.Size(), ModTime: info.ModTime()})
-	r.Wall = time.Since(start)
-	return r
-}
-
-// proxiedClient reaches the put.io names only through the proxy and
-// trusts only the run's throwaway CA.
-func (b *bench) proxiedClient(proxyURL string) (*http.Client, error) {
-	u, err := url.Parse(proxyURL)
-	if err != nil {
-		return nil, err
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(b.ca.CertPEM()) {
-		return nil, fmt.Errorf("cannot load the bench CA")
-	}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:           http.ProxyURL(u),
-		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-	}}, nil
 }

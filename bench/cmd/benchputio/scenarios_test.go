@@ -11,15 +11,21 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 )
 
-// TestSeedFilesFromDisk seeds a local file into a real emulator process:
-// the file is the tus PATCH body, which net/http closes after sending.
-func TestSeedFilesFromDisk(t *testing.T) {
-	ctx := context.Background()
-	bin := filepath.Join(t.TempDir(), "putio-emulator")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rclone-putio/rclone-putio/cmd/putio-emulator").CombinedOutput(); err != nil {
-		t.Fatalf("building the emulator: %v\n%s", err, out)
+// buildCommand builds the package pkg of this module into a temporary
+// binary and returns its path.
+func buildCommand(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rclone-putio/rclone-putio/"+pkg).CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", pkg, err, out)
 	}
-	e, err := emu.Start(ctx, bin, t.TempDir(), "seed", nil, io.Discard)
+	return bin
+}
+
+// startEmulator runs a real emulator process with token's account.
+func startEmulator(t *testing.T, token string) *emu.Emulator {
+	t.Helper()
+	e, err := emu.Start(context.Background(), buildCommand(t, "cmd/putio-emulator"), t.TempDir(), token, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +34,14 @@ func TestSeedFilesFromDisk(t *testing.T) {
 			t.Errorf("stopping the emulator: %v", err)
 		}
 	})
+	return e
+}
+
+// TestSeedFilesFromDisk seeds a local file into a real emulator process:
+// the file is the tus PATCH body, which net/http closes after sending.
+func TestSeedFilesFromDisk(t *testing.T) {
+	ctx := context.Background()
+	e := startEmulator(t, "seed")
 	local := filepath.Join(t.TempDir(), "hello.dat")
 	if err := os.WriteFile(local, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
