@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -17,12 +18,12 @@ import (
 // limits; and two servers met at one address, such as the emulators a
 // test suite starts one after another on a port the system gives out
 // again, are kept apart.
-func loginKey(name string, m configmap.Mapper) string {
+func loginKey(name string, m configmap.Mapper) (string, error) {
 	token, err := oauthutil.GetToken(name, m)
 	if err != nil {
-		return "remote " + name // NewFs has already refused a missing or broken token
+		return "", fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 	}
-	return token.AccessToken
+	return token.AccessToken, nil
 }
 
 // accountID caches the put.io user id behind an Fs's token.

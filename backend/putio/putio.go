@@ -35,7 +35,7 @@ type Fs struct {
 	gate       *gate          // server-requested delays, shared per account
 	apiURL     string         // api_url without a trailing slash
 	pageSize   int            // files per listing page
-	uploads    *uploadService // what the upload service supports, per remote
+	uploads    *uploadService // what the upload service supports, per login
 	cacheDir   string         // rclone's cache directory, for upload sessions
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
@@ -76,11 +76,14 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
+	login, err := loginKey(name, m)
+	if err != nil {
+		return nil, err
+	}
 	client, tokens, err := newAPIClient(ctx, name, m, baseURL)
 	if err != nil {
 		return nil, err
 	}
-	login := loginKey(name, m)
 	f := &Fs{
 		name:       name,
 		root:       strings.Trim(root, "/"),
@@ -88,12 +91,12 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		client:     client,
 		downloader: fshttp.NewClient(ctx),
 		pacer:      newPacer(ctx),
-		gate:       gateFor(opt.APIURL, login),
+		gate:       gateFor(strings.TrimRight(opt.APIURL, "/"), login),
 		apiURL:     strings.TrimRight(opt.APIURL, "/"),
 		pageSize:   listPageSize,
 		tokens:     tokens,
 		account:    &accountID{},
-		uploads:    uploadServiceFor(opt.UploadURL, login),
+		uploads:    uploadServiceFor(strings.TrimRight(opt.UploadURL, "/"), login),
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
 		feed:       newFeedState(feedURL),

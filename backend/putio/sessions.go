@@ -39,6 +39,9 @@ const (
 	sessionMaxAge = 7 * 24 * time.Hour
 	// fingerprintSpan is how much of each end of the file is fingerprinted.
 	fingerprintSpan = 1 << 20
+	// stampedNow is how close to the upload's start a modification time
+	// is taken to be the time of the upload itself.
+	stampedNow = time.Minute
 )
 
 // sessionRecord is one upload session on disk.
@@ -64,11 +67,10 @@ func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirN
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
 	src := u.stream.src
-	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) ||
-		!src.canReopen() && f.opt.UploadWindow < fingerprintSpan { // too little to tell contents apart
+	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) || !src.canReopen() && !oneWayResumable(u.job, f.opt.UploadWindow) {
 		return nil, false, nil
 	}
-	f.pruneSessionsOnce()
+	f.pruneSessionsOnce(ctx)
 	fp, err := u.stream.fingerprint(ctx)
 	if err != nil {
 		if !src.canReopen() {
@@ -114,6 +116,34 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	*record = *old
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
 	return record, true, nil
+}
+
+// oneWayResumable reports whether a later run could resume the upload of
+// a source that can't be opened again: only if the window holds the
+// first MiB that tells contents apart, and the source's modification time
+// is not the time of the upload itself (rcat, serve), which no later
+// run's record would match.
+func oneWayResumable(job *uploadJob, window fs.SizeSuffix) bool {
+	return window >= fingerprintSpan && time.Since(job.modTime).Abs() > stampedNow
+}
+
+// endSupersededSessions ends the sessions of the name's earlier versions
+// (another size, time or content) once a newer version is stored: no run
+// will resume them now. Not sooner: until then, the upload of the newer
+// one may fail and another process may still be sending an older one.
+func (f *Fs) endSupersededSessions(ctx context.Context, job *uploadJob) {
+	if !f.opt.ResumeUploads {
+		return
+	}
+	paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
+	for _, path := range paths {
+		old, err := readSessionRecord(path)
+		if err != nil || old.Remote != f.name || old.UploadURL != f.opt.UploadURL || old.FolderID != job.dirID || old.Name != job.name {
+			continue
+		}
+		fs.Debugf(job, "ending the interrupted upload of an earlier version (%d bytes)", old.Size)
+		f.abandonSession(ctx, old)
+	}
 }
 
 // sessionRefused reports a refusal of a session that asking again won't
@@ -250,16 +280,19 @@ func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
 
 var pruneOnce sync.Map // sessions dir → *sync.Once
 
-// pruneSessionsOnce removes stale and unreadable records, once per process
-// and directory.
-func (f *Fs) pruneSessionsOnce() {
+// pruneSessionsOnce removes unreadable records, and ends and removes
+// stale ones, once per process and directory.
+func (f *Fs) pruneSessionsOnce(ctx context.Context) {
 	once, _ := pruneOnce.LoadOrStore(f.sessionsDir(), &sync.Once{})
 	once.(*sync.Once).Do(func() {
 		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
 		for _, path := range paths {
 			r, err := readSessionRecord(path)
-			if err != nil || time.Since(r.Created) > sessionMaxAge {
-				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
+			switch {
+			case err != nil:
+				logIgnored(nil, "pruning an unreadable upload session record", os.Remove(path))
+			case time.Since(r.Created) > sessionMaxAge:
+				f.abandonSession(ctx, r)
 			}
 		}
 	})

@@ -3,9 +3,11 @@ package putio
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/object"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,4 +126,18 @@ func TestOneWaySmallWindowKeepsNoSession(t *testing.T) {
 	require.NoError(t, oneWayPut(context.Background(), nextRun(t, f, srv, small), changed))
 	storedAs(t, acct, "big.bin", changed)
 	assert.Equal(t, 1, srv.Calls("POST /files/"), "a fresh session")
+}
+
+// A source stamped with the time of the upload itself (rcat, serve) gets a
+// new record name on every run, so its session is never kept for one.
+func TestOneWayStampedNowKeepsNoSession(t *testing.T) {
+	f, srv, acct := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 72)
+	cutAt(t, srv, sessionCut)
+
+	_, err := f.Put(fewRetries(f, 1), bytesReader(data), object.NewStaticObjectInfo("big.bin", time.Now(), int64(len(data)), true, nil, nil))
+
+	require.Error(t, err)
+	assert.Zero(t, acct.Uploads(), "terminated")
+	assert.Empty(t, sessionRecords(t, f))
 }

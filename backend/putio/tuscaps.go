@@ -14,7 +14,8 @@ import (
 )
 
 // What upload.put.io answers to tus OPTIONS is not on record, so the
-// upload service is asked once per remote, when the first upload starts,
+// upload service is asked once per login (see loginKey), when the first
+// upload starts,
 // and anything short of a clear tus 1.0.0 answer means plain creation plus
 // PATCH, which every put.io client uses.
 
@@ -24,7 +25,7 @@ type tusCaps struct {
 	maxSize            int64 // Tus-Max-Size; 0: not given
 }
 
-// uploadService is what one remote learnt about its upload service.
+// uploadService is what one login learnt about its upload service.
 type uploadService struct {
 	mu    sync.Mutex
 	known bool
@@ -50,7 +51,7 @@ func uploadServiceFor(uploadURL, key string) *uploadService {
 }
 
 // uploadCaps asks the upload service what it supports the first time it
-// is called for the remote. A failure is remembered too, unless ctx ended.
+// is called for the login. A failure is remembered too, unless ctx ended.
 // One request is in flight at a time; other uploads wait for its answer
 // as long as their own contexts allow, and ask again if it gave none.
 func (f *Fs) uploadCaps(ctx context.Context) tusCaps {
