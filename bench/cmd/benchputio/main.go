@@ -63,13 +63,7 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == plainUploadCommand {
-		if err := runPlainUpload(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "benchputio plain-upload:", err)
-			os.Exit(1)
-		}
-		return
-	}
+	asPlainUploadChild()
 	cfg := parseFlags()
 	if cfg.render != "" {
 		if err := renderSaved(cfg.render, os.Stdout); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,9 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"strings"
-	"time"
 
 	"github.com/rclone-putio/rclone-putio/internal/emuproc"
 )
@@ -27,26 +23,28 @@ import (
 const plainUploadCommand = "plain-upload"
 
 // plainUpload is the baseline: the file in one creation and one streaming
-// PATCH, over the same proxy, TLS and latency as rclone.
-func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) (r rcloneRun) {
+// PATCH, over the same proxy, TLS and latency as rclone, run and measured
+// as the rclones are.
+func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) rcloneRun {
 	self, err := os.Executable()
 	if err != nil {
-		r.Err = err
-		return r
+		return rcloneRun{Err: err}
 	}
-	r.Args = []string{plainUploadCommand, "-proxy", env.proxyURL, "-ca", env.caFile, "-token", env.token, "-name", name, local}
-	ctx, cancel := context.WithTimeout(ctx, env.timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, self, r.Args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	r.Wall = time.Since(start)
-	if err != nil {
-		r.Err = fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	args := []string{plainUploadCommand, "-proxy", env.proxyURL, "-ca", env.caFile, "-token", env.token, "-name", name, local}
+	return runMeasured(ctx, self, args, env, nil)
+}
+
+// asPlainUploadChild runs the baseline child's main and exits, if this
+// process was started as one.
+func asPlainUploadChild() {
+	if len(os.Args) < 2 || os.Args[1] != plainUploadCommand {
+		return
 	}
-	return r
+	if err := runPlainUpload(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "benchputio plain-upload:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // runPlainUpload is the baseline child's main.

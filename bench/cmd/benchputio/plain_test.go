@@ -3,15 +3,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 )
 
-// The baseline child uploads the file through the proxy, trusting the CA
-// it is given, as a process of its own.
+// The baseline runs as a child process, through the proxy, trusting the
+// CA it is given, and is measured as an rclone is.
 func TestPlainUploadChildStoresTheFile(t *testing.T) {
 	e := startEmulator(t, "plain")
 	ca, err := mitm.NewCA()
@@ -28,19 +28,19 @@ func TestPlainUploadChildStoresTheFile(t *testing.T) {
 		}
 	})
 	dir := t.TempDir()
-	caFile, local := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "local.bin")
-	if err := os.WriteFile(caFile, ca.CertPEM(), 0o600); err != nil {
+	env := rcloneEnv{dir: dir, token: "plain", proxyURL: proxy.URL(), caFile: filepath.Join(dir, "ca.pem"), timeout: time.Minute}
+	local := filepath.Join(dir, "local.bin")
+	if err := os.WriteFile(env.caFile, ca.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(local, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	out, err := exec.Command(buildCommand(t, "bench/cmd/benchputio"), plainUploadCommand,
-		"-proxy", proxy.URL(), "-ca", caFile, "-token", "plain", "-name", "up.bin", local).CombinedOutput()
+	r := (&bench{}).plainUpload(context.Background(), env, local, "up.bin")
 
-	if err != nil {
-		t.Fatalf("plain-upload: %v\n%s", err, out)
+	if r.Err != nil || r.Wall <= 0 || r.MaxRSS <= 0 {
+		t.Fatalf("plain-upload: %+v", r)
 	}
 	files, err := e.Tree(context.Background(), "")
 	if err != nil {

@@ -22,7 +22,7 @@ type backend struct {
 	Name string // "ours" or "upstream"
 	Bin  string
 	Args []string // extra flags for every command
-	// plain marks the in-process baseline (plainEntrant), not an rclone.
+	// plain marks the baseline (plainEntrant), not an rclone.
 	plain bool
 }
 
@@ -81,15 +81,21 @@ const timeBin = "/usr/bin/time"
 // resident set of that process alone. Closing kill (nil: never) ends
 // rclone with SIGKILL, as a crash or a power cut would.
 func runRclone(ctx context.Context, b backend, env rcloneEnv, args []string, kill <-chan struct{}) rcloneRun {
-	r := rcloneRun{Args: env.command(append(args, b.Args...))}
-	confFile, statsFile := filepath.Join(env.dir, "rclone.conf"), filepath.Join(env.dir, "time.out")
-	if err := os.WriteFile(confFile, nil, 0o600); err != nil {
-		r.Err = err
-		return r
+	if err := os.WriteFile(filepath.Join(env.dir, "rclone.conf"), nil, 0o600); err != nil {
+		return rcloneRun{Err: err}
 	}
+	return runMeasured(ctx, b.Bin, env.command(append(args, b.Args...)), env, kill)
+}
+
+// runMeasured runs bin with args as runRclone says, in env's directory and
+// minimal environment: every entrant, rclone or baseline, is started and
+// measured the same way.
+func runMeasured(ctx context.Context, bin string, args []string, env rcloneEnv, kill <-chan struct{}) rcloneRun {
+	r := rcloneRun{Args: args}
+	statsFile := filepath.Join(env.dir, "time.out")
 	ctx, cancel := context.WithTimeout(ctx, env.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, timeBin, append([]string{"-f", "%M", "-o", statsFile, b.Bin}, r.Args...)...)
+	cmd := exec.CommandContext(ctx, timeBin, append([]string{"-f", "%M", "-o", statsFile, bin}, r.Args...)...)
 	cmd.Env = env.environ()
 	cmd.Dir = env.dir
 	// A group of its own, so a timeout kills rclone and not just time.

@@ -11,7 +11,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 )
 
-// plainEntrant is the in-process baseline that a scenario with a plain
+// plainEntrant is the baseline that a scenario with a plain
 // upload also runs: one tus creation and one streaming PATCH, net/http
 // only, through the same proxy.
 const plainEntrant = "plain-patch"
