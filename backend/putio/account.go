@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 
@@ -21,7 +20,7 @@ import (
 func loginKey(name string, m configmap.Mapper) (string, error) {
 	token, err := oauthutil.GetToken(name, m)
 	if err != nil {
-		return "", fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
+		return "", tokenError(name, err)
 	}
 	return token.AccessToken, nil
 }

@@ -39,7 +39,7 @@ type apiCall struct {
 func newAPIClient(ctx context.Context, name string, m configmap.Mapper, baseURL *url.URL) (*putio.Client, *oauthutil.TokenSource, error) {
 	oauthClient, tokens, err := oauthutil.NewClient(ctx, name, m, oauthConfig)
 	if err != nil {
-		return nil, nil, fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
+		return nil, nil, tokenError(name, err)
 	}
 	client := putio.NewClient(oauthClient)
 	// go-putio's default 30 s deadline covers a whole request including the
@@ -50,6 +50,11 @@ func newAPIClient(ctx context.Context, name string, m configmap.Mapper, baseURL 
 	// paths against BaseURL.
 	client.BaseURL = baseURL
 	return client, tokens, nil
+}
+
+// tokenError is a login token in the config that can't be used.
+func tokenError(name string, err error) error {
+	return fmt.Errorf("putio: no usable login token (%w): %s", err, reconnectAdvice(name))
 }
 
 // urlFor resolves the call's path against api_url.

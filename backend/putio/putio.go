@@ -76,6 +76,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	if err != nil {
 		return nil, err
 	}
+	apiURL := strings.TrimRight(opt.APIURL, "/")
 	login, err := loginKey(name, m)
 	if err != nil {
 		return nil, err
@@ -91,8 +92,8 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		client:     client,
 		downloader: fshttp.NewClient(ctx),
 		pacer:      newPacer(ctx),
-		gate:       gateFor(strings.TrimRight(opt.APIURL, "/"), login),
-		apiURL:     strings.TrimRight(opt.APIURL, "/"),
+		gate:       gateFor(apiURL, login),
+		apiURL:     apiURL,
 		pageSize:   listPageSize,
 		tokens:     tokens,
 		account:    &accountID{},

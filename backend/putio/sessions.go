@@ -41,7 +41,7 @@ const (
 	fingerprintSpan = 1 << 20
 	// stampedNow is how close to the upload's start a modification time
 	// is taken to be the time of the upload itself.
-	stampedNow = time.Minute
+	stampedNow = 10 * time.Second
 )
 
 // sessionRecord is one upload session on disk.
@@ -70,7 +70,7 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) || !src.canReopen() && !oneWayResumable(u.job, f.opt.UploadWindow) {
 		return nil, false, nil
 	}
-	f.pruneSessionsOnce(ctx)
+	f.pruneSessionsOnce()
 	fp, err := u.stream.fingerprint(ctx)
 	if err != nil {
 		if !src.canReopen() {
@@ -125,25 +125,6 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 // run's record would match.
 func oneWayResumable(job *uploadJob, window fs.SizeSuffix) bool {
 	return window >= fingerprintSpan && time.Since(job.modTime).Abs() > stampedNow
-}
-
-// endSupersededSessions ends the sessions of the name's earlier versions
-// (another size, time or content) once a newer version is stored: no run
-// will resume them now. Not sooner: until then, the upload of the newer
-// one may fail and another process may still be sending an older one.
-func (f *Fs) endSupersededSessions(ctx context.Context, job *uploadJob) {
-	if !f.opt.ResumeUploads {
-		return
-	}
-	paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
-	for _, path := range paths {
-		old, err := readSessionRecord(path)
-		if err != nil || old.Remote != f.name || old.UploadURL != f.opt.UploadURL || old.FolderID != job.dirID || old.Name != job.name {
-			continue
-		}
-		fs.Debugf(job, "ending the interrupted upload of an earlier version (%d bytes)", old.Size)
-		f.abandonSession(ctx, old)
-	}
 }
 
 // sessionRefused reports a refusal of a session that asking again won't
@@ -280,19 +261,17 @@ func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
 
 var pruneOnce sync.Map // sessions dir → *sync.Once
 
-// pruneSessionsOnce removes unreadable records, and ends and removes
-// stale ones, once per process and directory.
-func (f *Fs) pruneSessionsOnce(ctx context.Context) {
+// pruneSessionsOnce removes stale and unreadable records, once per process
+// and directory. It ends no session: a record may belong to another
+// remote, login or process, and put.io expires what it no longer wants.
+func (f *Fs) pruneSessionsOnce() {
 	once, _ := pruneOnce.LoadOrStore(f.sessionsDir(), &sync.Once{})
 	once.(*sync.Once).Do(func() {
 		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
 		for _, path := range paths {
 			r, err := readSessionRecord(path)
-			switch {
-			case err != nil:
-				logIgnored(nil, "pruning an unreadable upload session record", os.Remove(path))
-			case time.Since(r.Created) > sessionMaxAge:
-				f.abandonSession(ctx, r)
+			if err != nil || time.Since(r.Created) > sessionMaxAge {
+				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
 			}
 		}
 	})

@@ -130,7 +130,6 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 		return nil, err
 	}
 	record.forget()
-	f.endSupersededSessions(ctx, job)
 	item.Name = job.name
 	item.ParentID = parseID(dirID)
 	item.Size = job.size
