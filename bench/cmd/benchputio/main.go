@@ -175,6 +175,7 @@ type bench struct {
 	ca       *mitm.CA
 	data     *dataset
 	backends []backend
+	baseline string // a fresh copy of this binary, run as the baseline child
 	versions map[string]string
 	features map[string][]string // emulator feature -> its flags
 }
@@ -224,6 +225,9 @@ func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 	var err error
 	b.backends, err = freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours, Args: cfg.oursArgs}})
 	if err != nil {
+		return nil, err
+	}
+	if b.baseline, err = freshBaseline(filepath.Join(work, "bin")); err != nil {
 		return nil, err
 	}
 	if b.ca, err = mitm.NewCA(); err != nil {
@@ -347,6 +351,20 @@ func checkoutRevision(ctx context.Context) string {
 		rev += ")"
 	}
 	return rev
+}
+
+// freshBaseline copies this binary into dir, for the baseline child, as
+// freshCopies does the rclones.
+func freshBaseline(dir string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	copyPath := filepath.Join(dir, "benchputio-baseline")
+	return copyPath, copyFile(self, copyPath)
 }
 
 // freshCopies copies each binary into dir. ru_maxrss counts the binary's

@@ -26,12 +26,8 @@ const plainUploadCommand = "plain-upload"
 // PATCH, over the same proxy, TLS and latency as rclone, run and measured
 // as the rclones are.
 func (b *bench) plainUpload(ctx context.Context, env rcloneEnv, local, name string) rcloneRun {
-	self, err := os.Executable()
-	if err != nil {
-		return rcloneRun{Err: err}
-	}
 	args := []string{plainUploadCommand, "-proxy", env.proxyURL, "-ca", env.caFile, "-token", env.token, "-name", name, local}
-	return runMeasured(ctx, self, args, env, nil)
+	return runMeasured(ctx, b.baseline, args, env, nil)
 }
 
 // asPlainUploadChild runs the baseline child's main and exits, if this

@@ -37,7 +37,12 @@ func TestPlainUploadChildStoresTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := (&bench{}).plainUpload(context.Background(), env, local, "up.bin")
+	baseline, err := freshBaseline(filepath.Join(dir, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := (&bench{baseline: baseline}).plainUpload(context.Background(), env, local, "up.bin")
 
 	if r.Err != nil || r.Wall <= 0 || r.MaxRSS <= 0 {
 		t.Fatalf("plain-upload: %+v", r)
