@@ -114,6 +114,7 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	}
 	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
+	record.save(old.Location) // in use again: the week before it counts as stale starts anew
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
 	return record, true, nil
 }

@@ -200,6 +200,29 @@ func TestBackendUploadsCommand(t *testing.T) {
 	assert.Empty(t, sessionRecords(t, f))
 }
 
+// A resumed session's record counts as new again: a record resumed on its
+// sixth day isn't pruned as stale the next day.
+func TestResumedSessionRecordRenewed(t *testing.T) {
+	f, srv, _ := newTestFs(t, sessionOptions)
+	data := pattern(sessionFileSize, 65)
+	interruptedRun(t, f, srv, data)
+	paths := sessionRecords(t, f)
+	require.Len(t, paths, 1)
+	old, err := readSessionRecord(paths[0])
+	require.NoError(t, err)
+	old.Created = time.Now().Add(-6 * 24 * time.Hour)
+	require.NoError(t, old.write())
+
+	cutAt(t, srv, sessionCut+1<<20)
+	next := nextRun(t, f, srv, sessionOptions)
+	_, err = next.Put(fewRetries(next, 1), bytesReader(data), newReopenable("big.bin", data))
+	require.Error(t, err, "interrupted again")
+
+	renewed, err := readSessionRecord(paths[0])
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), renewed.Created, time.Minute)
+}
+
 // Stale and unreadable records are pruned; no session is ended, as the
 // record may be another remote's or another process's.
 func TestUploadSessionRecordsPruned(t *testing.T) {
