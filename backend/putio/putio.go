@@ -32,7 +32,7 @@ type Fs struct {
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
 	pacer      *fs.Pacer      // retries and backoff
-	gate       *gate          // server-requested delays, shared per account
+	gate       *gate          // server-requested delays, shared per login
 	apiURL     string         // api_url without a trailing slash
 	pageSize   int            // files per listing page
 	uploads    *uploadService // what the upload service supports, per login

@@ -25,12 +25,12 @@ import (
 // session, and the next run of the same file to the same place resumes it
 // from the server's offset. The record's name comes from the remote,
 // folder, name, size and modification time; a fingerprint of the content
-// (CRC-32 of its first and last MiB, or of its first MiB only for a source
-// that can't be opened again, given a window that holds it) is checked
-// before any byte is sent, so
-// another file at the same path starts afresh. The final CRC-32 still
-// covers the whole file, as the bytes the server holds are read through
-// (not sent) to compute it.
+// (CRC-32 of its first and last MiB, or of its first MiB only for a
+// source that can't be opened again, given a window that holds it) is
+// checked before any byte is sent, so another file at the same path
+// starts afresh. The final CRC-32 still covers the whole file, as the
+// bytes the server holds are read through (not sent) to compute it. A
+// record unused for a week (by its making or its last resume) is pruned.
 
 const (
 	sessionDirName = "putio-uploads"
@@ -39,9 +39,6 @@ const (
 	sessionMaxAge = 7 * 24 * time.Hour
 	// fingerprintSpan is how much of each end of the file is fingerprinted.
 	fingerprintSpan = 1 << 20
-	// stampedNow is how close to the upload's start a modification time
-	// is taken to be the time of the upload itself.
-	stampedNow = 10 * time.Second
 )
 
 // sessionRecord is one upload session on disk.
@@ -114,18 +111,22 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 	}
 	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
-	record.save(old.Location) // in use again: the week before it counts as stale starts anew
+	record.touch() // in use again: the week before it counts as stale starts anew
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
 	return record, true, nil
 }
 
+// processStart is when this process began: a modification time after it
+// was stamped by this run.
+var processStart = time.Now()
+
 // oneWayResumable reports whether a later run could resume the upload of
 // a source that can't be opened again: only if the window holds the
 // first MiB that tells contents apart, and the source's modification time
-// is not the time of the upload itself (rcat, serve), which no later
-// run's record would match.
+// was not stamped by this run (rcat and serve give the time they began),
+// as no later run's record would match it.
 func oneWayResumable(job *uploadJob, window fs.SizeSuffix) bool {
-	return window >= fingerprintSpan && time.Since(job.modTime).Abs() > stampedNow
+	return window >= fingerprintSpan && job.modTime.Before(processStart)
 }
 
 // sessionRefused reports a refusal of a session that asking again won't
@@ -230,6 +231,12 @@ func (r *sessionRecord) write() error {
 	return err
 }
 
+// touch marks the record as used now.
+func (r *sessionRecord) touch() {
+	now := time.Now()
+	logIgnored(nil, "marking the upload session record as used", os.Chtimes(r.path, now, now))
+}
+
 // forget removes the record, if any.
 func (r *sessionRecord) forget() {
 	if r == nil {
@@ -260,6 +267,16 @@ func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
 	r.forget()
 }
 
+// unusedFor is how long the record at path has gone unused: since its
+// session was made or, if later, last resumed (its file's time).
+func unusedFor(path string, r *sessionRecord) time.Duration {
+	last := r.Created
+	if info, err := os.Stat(path); err == nil && info.ModTime().After(last) {
+		last = info.ModTime()
+	}
+	return time.Since(last)
+}
+
 var pruneOnce sync.Map // sessions dir → *sync.Once
 
 // pruneSessionsOnce removes stale and unreadable records, once per process
@@ -271,7 +288,7 @@ func (f *Fs) pruneSessionsOnce() {
 		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
 		for _, path := range paths {
 			r, err := readSessionRecord(path)
-			if err != nil || time.Since(r.Created) > sessionMaxAge {
+			if err != nil || unusedFor(path, r) > sessionMaxAge {
 				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
 			}
 		}

@@ -200,43 +200,58 @@ func TestBackendUploadsCommand(t *testing.T) {
 	assert.Empty(t, sessionRecords(t, f))
 }
 
-// A resumed session's record counts as new again: a record resumed on its
-// sixth day isn't pruned as stale the next day.
+// ageRecord makes the one record of f look made and last used long ago.
+func ageRecord(t *testing.T, f *Fs) string {
+	t.Helper()
+	paths := sessionRecords(t, f)
+	require.Len(t, paths, 1)
+	r, err := readSessionRecord(paths[0])
+	require.NoError(t, err)
+	r.Created = time.Now().Add(-sessionMaxAge - time.Hour)
+	require.NoError(t, r.write())
+	require.NoError(t, os.Chtimes(paths[0], r.Created, r.Created))
+	return paths[0]
+}
+
+// pruneAgain prunes f's records as the next process would.
+func pruneAgain(f *Fs) {
+	pruneOnce.Delete(f.sessionsDir())
+	f.pruneSessionsOnce()
+}
+
+// A resumed session's record counts as used again: the week before it is
+// pruned starts anew.
 func TestResumedSessionRecordRenewed(t *testing.T) {
 	f, srv, _ := newTestFs(t, sessionOptions)
 	data := pattern(sessionFileSize, 65)
 	interruptedRun(t, f, srv, data)
-	paths := sessionRecords(t, f)
-	require.Len(t, paths, 1)
-	old, err := readSessionRecord(paths[0])
-	require.NoError(t, err)
-	old.Created = time.Now().Add(-6 * 24 * time.Hour)
-	require.NoError(t, old.write())
+	path := ageRecord(t, f)
 
 	cutAt(t, srv, sessionCut+1<<20)
 	next := nextRun(t, f, srv, sessionOptions)
-	_, err = next.Put(fewRetries(next, 1), bytesReader(data), newReopenable("big.bin", data))
+	_, err := next.Put(fewRetries(next, 1), bytesReader(data), newReopenable("big.bin", data))
 	require.Error(t, err, "interrupted again")
+	pruneAgain(f)
 
-	renewed, err := readSessionRecord(paths[0])
-	require.NoError(t, err)
-	assert.WithinDuration(t, time.Now(), renewed.Created, time.Minute)
+	assert.Equal(t, []string{path}, sessionRecords(t, f), "kept")
 }
 
 // Stale and unreadable records are pruned; no session is ended, as the
 // record may be another remote's or another process's.
 func TestUploadSessionRecordsPruned(t *testing.T) {
-	f, _, _ := newTestFs(t, sessionOptions)
-	require.NoError(t, os.MkdirAll(f.sessionsDir(), 0o700))
-	stale := &sessionRecord{path: filepath.Join(f.sessionsDir(), "stale.json"), Created: time.Now().Add(-sessionMaxAge - time.Hour)}
-	require.NoError(t, stale.write())
+	f, srv, acct := newTestFs(t, sessionOptions)
+	interruptedRun(t, f, srv, pattern(sessionFileSize, 59))
+	ageRecord(t, f)
 	require.NoError(t, os.WriteFile(filepath.Join(f.sessionsDir(), "broken.json"), []byte("{"), 0o600))
 	fresh := &sessionRecord{path: filepath.Join(f.sessionsDir(), "fresh.json"), Created: time.Now()}
 	require.NoError(t, fresh.write())
+	srv.ResetCounters()
 
-	f.pruneSessionsOnce()
+	pruneAgain(f)
 
 	assert.Equal(t, []string{fresh.path}, sessionRecords(t, f))
+	assert.Zero(t, srv.Calls("DELETE /files/{upload}"))
+	assert.Equal(t, 1, acct.Uploads(), "the stale record's session left to the server")
 }
 
 // A change the fingerprint misses (in the middle, among the bytes the

@@ -15,9 +15,8 @@ import (
 
 // What upload.put.io answers to tus OPTIONS is not on record, so the
 // upload service is asked once per login (see loginKey), when the first
-// upload starts,
-// and anything short of a clear tus 1.0.0 answer means plain creation plus
-// PATCH, which every put.io client uses.
+// upload starts, and anything short of a clear tus 1.0.0 answer means
+// plain creation plus PATCH, which every put.io client uses.
 
 // tusCaps is what the upload service said it supports.
 type tusCaps struct {
