@@ -30,7 +30,8 @@ import (
 // checked before any byte is sent, so another file at the same path
 // starts afresh. The final CRC-32 still covers the whole file, as the
 // bytes the server holds are read through (not sent) to compute it. A
-// record unused for a week (by its making or its last resume) is pruned.
+// record unused for a week (its file's time: its making or last resume)
+// is pruned.
 
 const (
 	sessionDirName = "putio-uploads"
@@ -267,14 +268,11 @@ func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
 	r.forget()
 }
 
-// unusedFor is how long the record at path has gone unused: since its
-// session was made or, if later, last resumed (its file's time).
-func unusedFor(path string, r *sessionRecord) time.Duration {
-	last := r.Created
-	if info, err := os.Stat(path); err == nil && info.ModTime().After(last) {
-		last = info.ModTime()
-	}
-	return time.Since(last)
+// usedWithin reports whether the record at path was used within d: its
+// file was written when the session was made and is touched at each resume.
+func usedWithin(path string, d time.Duration) bool {
+	info, err := os.Stat(path)
+	return err == nil && time.Since(info.ModTime()) <= d
 }
 
 var pruneOnce sync.Map // sessions dir → *sync.Once
@@ -287,8 +285,7 @@ func (f *Fs) pruneSessionsOnce() {
 	once.(*sync.Once).Do(func() {
 		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
 		for _, path := range paths {
-			r, err := readSessionRecord(path)
-			if err != nil || unusedFor(path, r) > sessionMaxAge {
+			if _, err := readSessionRecord(path); err != nil || !usedWithin(path, sessionMaxAge) {
 				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
 			}
 		}

@@ -24,6 +24,14 @@ func oneWayPut(ctx context.Context, f *Fs, data []byte) error {
 	return err
 }
 
+// interruptedOneWay uploads data from a plain reader and is cut off after
+// sessionCut bytes with no retries left.
+func interruptedOneWay(t *testing.T, f *Fs, srv *putiotest.Server, data []byte) {
+	t.Helper()
+	cutAt(t, srv, sessionCut)
+	require.Error(t, oneWayPut(fewRetries(f, 1), f, data))
+}
+
 // An attempt that ran out of tries keeps its session; the next attempt with
 // the same bytes resumes it, whether the server kept the cut request's bytes
 // or dropped them.
@@ -32,8 +40,7 @@ func TestOneWayUploadResumesNextAttempt(t *testing.T) {
 		t.Run(map[bool]string{false: "server keeps", true: "server drops"}[drop], func(t *testing.T) {
 			f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{DropPartialPatch: drop})
 			data := pattern(sessionFileSize, 60)
-			cutAt(t, srv, sessionCut)
-			require.Error(t, oneWayPut(fewRetries(f, 1), f, data))
+			interruptedOneWay(t, f, srv, data)
 			assert.Equal(t, 1, acct.Uploads(), "session kept for the next attempt")
 			assert.Len(t, sessionRecords(t, f), 1)
 			held := int64(sessionCut)
@@ -79,8 +86,7 @@ func TestOneWayCutBeforeWindowKeepsSession(t *testing.T) {
 // bytes differ, so the old session is terminated before any byte is sent.
 func TestOneWayChangedContentStartsAfresh(t *testing.T) {
 	f, srv, acct := newTestFs(t, sessionOptions)
-	cutAt(t, srv, sessionCut)
-	require.Error(t, oneWayPut(fewRetries(f, 1), f, pattern(sessionFileSize, 62)))
+	interruptedOneWay(t, f, srv, pattern(sessionFileSize, 62))
 
 	srv.ResetCounters()
 	changed := pattern(sessionFileSize, 63)
@@ -99,8 +105,7 @@ func TestOneWayChangedContentStartsAfresh(t *testing.T) {
 func TestOneWayWrongResumeCaughtByCRC(t *testing.T) {
 	f, srv, acct := newTestFs(t, sessionOptions)
 	data := pattern(sessionFileSize, 64)
-	cutAt(t, srv, sessionCut)
-	require.Error(t, oneWayPut(fewRetries(f, 1), f, data))
+	interruptedOneWay(t, f, srv, data)
 	changed := append([]byte(nil), data...)
 	changed[3<<19] ^= 0xff // past the first MiB, before the cut
 
@@ -116,8 +121,7 @@ func TestOneWayWrongResumeCaughtByCRC(t *testing.T) {
 func TestOneWaySmallWindowKeepsNoSession(t *testing.T) {
 	small := configmap.Simple{"upload_window": "64Ki"}
 	f, srv, acct := newTestFs(t, small)
-	cutAt(t, srv, sessionCut)
-	require.Error(t, oneWayPut(fewRetries(f, 1), f, pattern(sessionFileSize, 70)))
+	interruptedOneWay(t, f, srv, pattern(sessionFileSize, 70))
 	assert.Zero(t, acct.Uploads(), "terminated")
 	assert.Empty(t, sessionRecords(t, f))
 

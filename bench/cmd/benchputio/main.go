@@ -353,18 +353,18 @@ func checkoutRevision(ctx context.Context) string {
 	return rev
 }
 
-// freshBaseline copies this binary into dir, for the baseline child, as
-// freshCopies does the rclones.
+// freshBaseline copies this binary into dir with freshCopies, for the
+// baseline child.
 func freshBaseline(dir string) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	copies, err := freshCopies(dir, []backend{{Name: plainEntrant, Bin: self}})
+	if err != nil {
 		return "", err
 	}
-	copyPath := filepath.Join(dir, "benchputio-baseline")
-	return copyPath, copyFile(self, copyPath)
+	return copies[0].Bin, nil
 }
 
 // freshCopies copies each binary into dir. ru_maxrss counts the binary's
@@ -376,7 +376,7 @@ func freshCopies(dir string, backends []backend) ([]backend, error) {
 	}
 	var out []backend
 	for _, be := range backends {
-		copyPath := filepath.Join(dir, "rclone-"+be.Name)
+		copyPath := filepath.Join(dir, "entrant-"+be.Name)
 		if err := copyFile(be.Bin, copyPath); err != nil {
 			return nil, err
 		}
