@@ -6,7 +6,7 @@ PKGS    := ./...
 # rclone's own lint set (.golangci.yml), staticcheck included.
 GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: all build test lint emulator demo bench docs generate fuzz clean
+.PHONY: all build test sim soak lint emulator demo bench docs generate fuzz clean
 
 all: build
 
@@ -32,11 +32,33 @@ RACE_PKGS := ./backend/putio ./backend/putio/putiotest
 # goroutine (they do, from the feed): that one subtest runs without -race.
 UNRACY := TestIntegration.*/FsMkdir/FsChangeNotify
 
+# SIM is the simulation (backend/putio/simulation_internal_test.go): make
+# test runs it once at its fixed budget, under -race, and prints its
+# summary line; the rest of the suite skips it.
+SIM := ^TestSimulation$$
+
 # test: lint, then every test; e2e/ builds bin/ itself, once per run.
-test: lint
-	$(GO) test -count=1 -race -timeout 30m -skip '$(UNRACY)' $(RACE_PKGS)
+test: lint sim
+	$(GO) test -count=1 -race -timeout 30m -skip '$(UNRACY)|$(SIM)' $(RACE_PKGS)
 	$(GO) test -count=1 -timeout 10m -run '$(UNRACY)' ./backend/putio
 	$(GO) test -count=1 -timeout 45m $$($(GO) list $(PKGS) | grep -v -x $(foreach p,$(RACE_PKGS),-e '.*/$(patsubst ./%,%,$(p))'))
+
+# sim: the simulation at make test's budget, from a fixed seed so that
+# CI repeats the same sequences (soak explores fresh ones); the whole
+# output is kept in bin/simulation.log and shown when it fails.
+SIM_SEED ?= 20261206
+sim:
+	@mkdir -p $(BIN)
+	@$(GO) test -count=1 -race -timeout 20m -run '$(SIM)' -v ./backend/putio -rapid.nofailfile -rapid.seed=$(SIM_SEED) >$(BIN)/simulation.log 2>&1 || { grep -v 'rapid\] draw' $(BIN)/simulation.log; exit 1; }
+	@grep '^simulation:' $(BIN)/simulation.log
+
+# soak: the simulation on fresh seeds until SOAK (a Go duration) is up,
+# without -race for speed; a failure prints its seed and steps.
+SOAK ?= 30m
+soak:
+	@mkdir -p $(BIN)
+	@PUTIO_SOAK=$(SOAK) $(GO) test -count=1 -timeout 0 -run '$(SIM)' -v ./backend/putio -rapid.nofailfile >$(BIN)/soak.log 2>&1 || { grep -v 'rapid\] draw' $(BIN)/soak.log; exit 1; }
+	@grep '^simulation:' $(BIN)/soak.log
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,0 +1,243 @@
+package putio
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/lib/pacer"
+	"pgregory.net/rapid"
+)
+
+// The simulation's world: one emulator with options drawn per sequence,
+// one account, the rclone processes (Fs) on it, and the faults armed for
+// each step.
+
+// simWorldOptions are the emulator's and the backend's settings for one
+// sequence, each a behaviour put.io may plausibly have.
+type simWorldOptions struct {
+	emu        putiotest.Options
+	hardDelete bool
+	chunkSize  int64
+	window     int64
+}
+
+func drawWorldOptions(t *rapid.T) simWorldOptions {
+	o := simWorldOptions{
+		hardDelete: rapid.Bool().Draw(t, "hard_delete"),
+		chunkSize:  rapid.SampledFrom([]int64{0, 0, 48 << 10}).Draw(t, "chunk_size"),
+		window:     rapid.SampledFrom([]int64{64 << 10, 1 << 20}).Draw(t, "upload_window"),
+	}
+	o.emu.ShuffleListing = rapid.Bool().Draw(t, "shuffle_listing")
+	o.emu.SpuriousCopyConflict = rapid.Bool().Draw(t, "spurious_copy_conflict")
+	o.emu.RefuseSameName = rapid.Bool().Draw(t, "refuse_same_name")
+	o.emu.DropPartialPatch = rapid.Bool().Draw(t, "drop_partial_patch")
+	o.emu.MaxPatchSize = rapid.SampledFrom([]int64{0, 0, 96 << 10}).Draw(t, "max_patch_size")
+	if rapid.Bool().Draw(t, "creation_with_upload") {
+		o.emu.TusExtensions = []string{"creation", "creation-with-upload", "termination"}
+	}
+	o.emu.Seed = rapid.Uint64().Draw(t, "emulator_seed")
+	return o
+}
+
+// simWorld is one sequence's world.
+type simWorld struct {
+	t       *rapid.T
+	ctx     context.Context
+	emu     *putiotest.Emulator
+	url     string
+	token   string
+	acct    *putiotest.Account
+	opts    simWorldOptions
+	fses    []*Fs
+	log     *simLog
+	stats   *simStats
+	cleanup []func()
+}
+
+// newSimWorld starts the emulator and two Fs, two rclone processes on
+// one account, each with its own cache directory.
+func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
+	w := &simWorld{t: t, opts: drawWorldOptions(t), log: log, stats: stats, token: "sim-" + strconv.FormatUint(rapid.Uint64().Draw(t, "token"), 36)}
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = simRetries
+	w.ctx = ctx
+	emu, err := putiotest.New(w.opts.emu)
+	if err != nil {
+		t.Fatalf("emulator: %v", err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = emu.Close()
+	})
+	w.emu, w.url, w.acct = emu, srv.URL, emu.Account(w.token)
+	for range 2 {
+		w.fses = append(w.fses, w.newFs())
+	}
+	return w
+}
+
+// simRetries is --low-level-retries in the simulation: few, so that
+// faults that outlast them are met often.
+const simRetries = 4
+
+func (w *simWorld) newFs() *Fs {
+	dir, err := os.MkdirTemp("", "putio-sim-")
+	if err != nil {
+		w.t.Fatalf("cache dir: %v", err)
+	}
+	w.t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	m := configmap.Simple{
+		"token":         `{"access_token":"` + w.token + `","expiry":"0001-01-01T00:00:00Z"}`,
+		"api_url":       w.url,
+		"upload_url":    w.url + "/files/",
+		"feed_url":      strings.Replace(w.url, "http", "ws", 1) + "/socket/sockjs/websocket",
+		"hard_delete":   strconv.FormatBool(w.opts.hardDelete),
+		"chunk_size":    strconv.FormatInt(w.opts.chunkSize, 10),
+		"upload_window": strconv.FormatInt(w.opts.window, 10),
+	}
+	f, err := NewFs(w.ctx, "TestPutioSim", "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+	if err != nil {
+		w.t.Fatalf("NewFs: %v", err)
+	}
+	pf := f.(*Fs)
+	pf.cacheDir = dir
+	pf.pageSize = 2 // listings of a few items still span pages and cursors
+	// Time is not what the simulation tests: backoffs and the fallback
+	// wait of a 429 without a delay are cut to a millisecond.
+	pf.pacer = fs.NewPacer(w.ctx, simBackoff{})
+	pf.pacer.SetRetries(simRetries)
+	pf.gate.mu.Lock()
+	pf.gate.fallback = time.Millisecond
+	pf.gate.mu.Unlock()
+	return pf
+}
+
+// simBackoff is backoffCalculator with a millisecond for each wait.
+type simBackoff struct{}
+
+func (simBackoff) Calculate(state pacer.State) time.Duration {
+	if state.ConsecutiveRetries == 0 {
+		return 0
+	}
+	return time.Millisecond
+}
+
+// records lists the upload sessions the Fs keep on disk, by the last
+// segment of their URL.
+func (w *simWorld) records() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range w.fses {
+		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*"))
+		for _, p := range paths {
+			r, err := readSessionRecord(p)
+			if err == nil {
+				out[r.Location[strings.LastIndex(r.Location, "/")+1:]] = true
+			}
+		}
+	}
+	return out
+}
+
+// simFault is one fault the simulation can arm.
+type simFault struct {
+	name  string
+	fault putiotest.Fault
+}
+
+// simRoutes are the routes the backend's operations use.
+var simRoutes = []string{
+	"GET /v2/files/list", "POST /v2/files/list/continue", "GET /v2/files/{id}", "GET /v2/files/{id}/child",
+	"POST /v2/files/create-folder", "POST /v2/files/rename", "POST /v2/files/move", "POST /v2/files/copy",
+	"POST /v2/files/delete", "POST /v2/files/touch", "GET /v2/files/{id}/url", "GET /download/{id}",
+	"POST /files/", "PATCH /files/{upload}", "HEAD /files/{upload}", "DELETE /files/{upload}", "OPTIONS /files/",
+}
+
+// simFaults are the kinds of fault, each put on a route drawn per arming.
+var simFaults = []simFault{
+	{"500", putiotest.Fault{Status: http.StatusInternalServerError}},
+	{"502", putiotest.Fault{Status: http.StatusBadGateway}},
+	{"503", putiotest.Fault{Status: http.StatusServiceUnavailable}},
+	{"502 after the work", putiotest.Fault{Status: http.StatusBadGateway, AfterWork: true}},
+	{"cut after the work", putiotest.Fault{Cut: putiotest.CutResponse, AfterWork: true}},
+	{"cut mid-request", putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 100}},
+	{"cut mid-reply", putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 40}},
+	{"truncated reply", putiotest.Fault{Truncate: true}},
+	{"429 with Retry-After", putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests", Headers: map[string]string{"Retry-After": "0"}}},
+	{"429 without headers", putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests"}},
+	{"latency", putiotest.Fault{Latency: 2 * time.Millisecond}},
+	{"trash lock", putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "TRASH_LOCK_TIMEOUT", Message: "trash is locked by another operation"}},
+	{"cursor expired", putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "INVALID_CURSOR", Message: "cursor expired"}},
+	{"quota exceeded", putiotest.Fault{Status: http.StatusRequestEntityTooLarge, ErrorType: "QUOTA_EXCEEDED", Message: "not enough disk space"}},
+}
+
+// armFaults draws up to three faults for the next step and arms them.
+func (w *simWorld) armFaults() []string {
+	n := rapid.IntRange(0, 3).Draw(w.t, "faults")
+	var armed []string
+	for range n {
+		kind := rapid.SampledFrom(simFaults).Draw(w.t, "fault")
+		fault := kind.fault
+		fault.Route = rapid.SampledFrom(simRoutes).Draw(w.t, "route")
+		if strings.Contains(os.Getenv("SIM_SKIP"), fault.Route) || strings.Contains(os.Getenv("SIM_SKIP"), kind.name) { // TEMP exploration
+			continue
+		}
+		// Most faults pass within the retries; some outlast them.
+		fault.Times = rapid.SampledFrom([]int{1, 1, 2, simRetries - 1, simRetries + 2}).Draw(w.t, "times")
+		if err := w.emu.Inject(fault); err != nil {
+			w.t.Fatalf("inject %s: %v", kind.name, err)
+		}
+		armed = append(armed, fmt.Sprintf("%s on %s ×%d", kind.name, fault.Route, fault.Times))
+	}
+	w.stats.faults.Add(int64(n))
+	return armed
+}
+
+// simLog collects rclone's log during the simulation, to be searched
+// for secrets after each step.
+type simLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *simLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// take returns what was logged since the last take.
+func (l *simLog) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.buf.String()
+	l.buf.Reset()
+	return s
+}
+
+// signedQuery finds a signed download URL's query in a log line.
+var signedQuery = regexp.MustCompile(`/download/[0-9]+\?[^ "]*`)
+
+// secretsIn lists the secrets found in logged text.
+func (w *simWorld) secretsIn(logged string) []string {
+	var out []string
+	if strings.Contains(logged, w.token) {
+		out = append(out, "the access token")
+	}
+	if m := signedQuery.FindString(logged); m != "" {
+		out = append(out, "a signed URL's query: "+m)
+	}
+	return out
+}
