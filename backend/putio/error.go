@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,6 +110,11 @@ func (f *Fs) translateError(err error) error {
 		apiErr.Method = req.Method
 		apiErr.Path = req.URL.Path
 	}
+	if bodyCut(reply) {
+		// A refusal whose body was cut short says nothing of which
+		// refusal it was: the try counts as a reply lost on the way.
+		return fmt.Errorf("putio: %s %s: HTTP %d: %w", apiErr.Method, apiErr.Path, apiErr.Status, errTruncated)
+	}
 	if apiErr.Status == http.StatusUnauthorized && apiErr.Type == errTypeInvalidScope {
 		return &scopeError{cause: apiErr}
 	}
@@ -119,6 +125,20 @@ func (f *Fs) translateError(err error) error {
 		return &captchaError{id: reply.Response.Header.Get("X-Ratelimit-Id"), cause: apiErr}
 	}
 	return apiErr
+}
+
+// bodyCut reports an error reply whose body did not arrive whole: its
+// read failed, or its JSON ends early. An empty body is a bare status.
+func bodyCut(reply *putio.ErrorResponse) bool {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case reply.ParseError == nil || errors.As(reply.ParseError, &typeErr):
+		return false
+	case errors.As(reply.ParseError, &syntaxErr):
+		return len(reply.Body) > 0 && syntaxErr.Offset >= int64(len(reply.Body))
+	}
+	return true // the body's read failed
 }
 
 // apiError returns err as an *api.Error if it is one.

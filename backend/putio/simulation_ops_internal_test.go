@@ -59,6 +59,8 @@ var simOps = []struct {
 	{"purge", (*simSeq).purge},
 	{"dirmove", (*simSeq).dirMove},
 	{"other client", (*simSeq).otherClient},
+	{"rerun a failed upload", (*simSeq).rerunUpload},
+	{"restart a process", (*simSeq).restart},
 }
 
 // fs draws which rclone process acts. Its folder cache is dropped when
@@ -132,10 +134,57 @@ func (s *simSeq) put() (*simModel, string, error) {
 	}
 	kind, obj, err := s.upload(f, dst, p, file)
 	desc := fmt.Sprintf("put %s (%d bytes, %s source)", p, len(file.data), kind)
-	if err == nil {
-		s.remember(p, obj)
-	}
+	s.noteUpload(p, file, kind, obj, err)
 	return after, desc, err
+}
+
+// noteUpload remembers the Object an upload made, or the upload if it
+// failed, for a later run to retry.
+func (s *simSeq) noteUpload(p string, file simFile, kind string, obj fs.Object, err error) {
+	if err != nil {
+		s.failed = &failedUpload{path: p, file: file, kind: kind}
+		return
+	}
+	s.remember(p, obj)
+}
+
+// failedUpload is an upload that failed, as a user would run it again.
+type failedUpload struct {
+	path string
+	file simFile
+	kind string
+}
+
+// rerunUpload runs the last failed upload again, in a process drawn
+// anew, as the user runs the same command again: the same bytes, time
+// and kind of source, so that a session kept for it can be resumed.
+func (s *simSeq) rerunUpload() (*simModel, string, error) {
+	if s.failed == nil {
+		return nil, "", nil
+	}
+	failed := *s.failed
+	s.failed = nil
+	f, p := s.fs(), failed.path
+	after := s.model.clone()
+	after.write(p, failed.file, s.w.opts.hardDelete)
+	var dst fs.Object
+	if _, exists := s.model.files[p]; exists {
+		var err error
+		if dst, err = f.NewObject(s.w.ctx, p); err != nil {
+			return after, "rerun the upload to " + p + ": lookup", err
+		}
+	}
+	obj, err := s.uploadFrom(f, dst, p, failed.file, failed.kind)
+	s.noteUpload(p, failed.file, failed.kind, obj, err)
+	return after, fmt.Sprintf("rerun the upload to %s (%d bytes, %s source)", p, len(failed.file.data), failed.kind), err
+}
+
+// restart ends a process and starts another on the same cache
+// directory, as a new run of rclone.
+func (s *simSeq) restart() (*simModel, string, error) {
+	i := rapid.IntRange(0, len(s.w.fses)-1).Draw(s.t, "restarted process")
+	s.w.fses[i] = s.w.newFs()
+	return s.model, fmt.Sprintf("restart process %d", i), nil
 }
 
 // upload writes file to p through f, over dst if set, from a source whose
@@ -144,26 +193,29 @@ func (s *simSeq) put() (*simModel, string, error) {
 // mount writes).
 func (s *simSeq) upload(f *Fs, dst fs.Object, p string, file simFile) (string, fs.Object, error) {
 	kind := rapid.SampledFrom([]string{"memory", "local", "one-way"}).Draw(s.t, "source")
+	obj, err := s.uploadFrom(f, dst, p, file, kind)
+	return kind, obj, err
+}
+
+// uploadFrom is upload from a source of the given kind.
+func (s *simSeq) uploadFrom(f *Fs, dst fs.Object, p string, file simFile, kind string) (fs.Object, error) {
 	ctx := s.w.ctx
 	switch kind {
 	case "memory":
-		obj, err := operations.Copy(ctx, f, dst, p, object.NewMemoryObject(p, file.modTime, file.data))
-		return kind, obj, err
+		return operations.Copy(ctx, f, dst, p, object.NewMemoryObject(p, file.modTime, file.data))
 	case "local":
 		src, err := s.localSource(file)
 		if err != nil {
-			return kind, nil, err
+			return nil, err
 		}
-		obj, err := operations.Copy(ctx, f, dst, p, src)
-		return kind, obj, err
+		return operations.Copy(ctx, f, dst, p, src)
 	}
 	info := object.NewStaticObjectInfo(p, file.modTime, int64(len(file.data)), true, nil, nil)
 	in := io.MultiReader(bytes.NewReader(file.data)) // hides the bytes.Reader: one pass only
 	if dst != nil {
-		return kind, dst, dst.Update(ctx, in, info)
+		return dst, dst.Update(ctx, in, info)
 	}
-	obj, err := f.Put(ctx, in, info)
-	return kind, obj, err
+	return f.Put(ctx, in, info)
 }
 
 // localSource writes file to the sequence's local folder and returns it
@@ -209,9 +261,7 @@ func (s *simSeq) updateRemembered() (*simModel, string, error) {
 	after.write(p, file, s.w.opts.hardDelete)
 	where, _ := s.model.pathOfID(int64(o.info.ID))
 	kind, obj, err := s.upload(o.fs, o, p, file)
-	if err == nil {
-		s.remember(p, obj)
-	}
+	s.noteUpload(p, file, kind, obj, err)
 	return after, fmt.Sprintf("update remembered %s (its file now at %q) with %d bytes from a %s source", p, where, len(file.data), kind), err
 }
 

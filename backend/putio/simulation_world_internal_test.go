@@ -53,21 +53,22 @@ func drawWorldOptions(t *rapid.T) simWorldOptions {
 
 // simWorld is one sequence's world.
 type simWorld struct {
-	t       *rapid.T
-	ctx     context.Context
-	emu     *putiotest.Emulator
-	url     string
-	token   string
-	acct    *putiotest.Account
-	opts    simWorldOptions
-	fses    []*Fs
-	log     *simLog
-	stats   *simStats
-	cleanup []func()
+	t        *rapid.T
+	ctx      context.Context
+	emu      *putiotest.Emulator
+	url      string
+	token    string
+	acct     *putiotest.Account
+	opts     simWorldOptions
+	fses     []*Fs
+	cacheDir string
+	log      *simLog
+	stats    *simStats
+	cleanup  []func()
 }
 
-// newSimWorld starts the emulator and two Fs, two rclone processes on
-// one account, each with its own cache directory.
+// newSimWorld starts the emulator and two Fs: two rclone processes on one
+// machine, one account, one cache directory.
 func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
 	w := &simWorld{t: t, opts: drawWorldOptions(t), log: log, stats: stats, token: "sim-" + strconv.FormatUint(rapid.Uint64().Draw(t, "token"), 36)}
 	ctx, ci := fs.AddConfig(context.Background())
@@ -83,6 +84,10 @@ func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
 		_ = emu.Close()
 	})
 	w.emu, w.url, w.acct = emu, srv.URL, emu.Account(w.token)
+	if w.cacheDir, err = os.MkdirTemp("", "putio-sim-"); err != nil {
+		t.Fatalf("cache dir: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(w.cacheDir) })
 	for range 2 {
 		w.fses = append(w.fses, w.newFs())
 	}
@@ -93,12 +98,8 @@ func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
 // faults that outlast them are met often.
 const simRetries = 4
 
+// newFs starts an rclone process: a new Fs on the world's account.
 func (w *simWorld) newFs() *Fs {
-	dir, err := os.MkdirTemp("", "putio-sim-")
-	if err != nil {
-		w.t.Fatalf("cache dir: %v", err)
-	}
-	w.t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	m := configmap.Simple{
 		"token":         `{"access_token":"` + w.token + `","expiry":"0001-01-01T00:00:00Z"}`,
 		"api_url":       w.url,
@@ -113,7 +114,7 @@ func (w *simWorld) newFs() *Fs {
 		w.t.Fatalf("NewFs: %v", err)
 	}
 	pf := f.(*Fs)
-	pf.cacheDir = dir
+	pf.cacheDir = w.cacheDir
 	pf.pageSize = 2 // listings of a few items still span pages and cursors
 	// Time is not what the simulation tests: backoffs and the fallback
 	// wait of a 429 without a delay are cut to a millisecond.
@@ -135,17 +136,14 @@ func (simBackoff) Calculate(state pacer.State) time.Duration {
 	return time.Millisecond
 }
 
-// records lists the upload sessions the Fs keep on disk, by the last
-// segment of their URL.
+// records lists the upload sessions the processes keep on disk, by the
+// last segment of their URL.
 func (w *simWorld) records() map[string]bool {
 	out := map[string]bool{}
-	for _, f := range w.fses {
-		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*"))
-		for _, p := range paths {
-			r, err := readSessionRecord(p)
-			if err == nil {
-				out[r.Location[strings.LastIndex(r.Location, "/")+1:]] = true
-			}
+	paths, _ := filepath.Glob(filepath.Join(w.fses[0].sessionsDir(), "*"))
+	for _, p := range paths {
+		if r, err := readSessionRecord(p); err == nil {
+			out[r.Location[strings.LastIndex(r.Location, "/")+1:]] = true
 		}
 	}
 	return out
