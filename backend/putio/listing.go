@@ -27,12 +27,7 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 // getChildNamed looks up the item put.io calls name in the folder dirID.
 func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
 	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodGet,
-		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {name}},
-	}, &out)
-	if err != nil {
+	if err := f.callJSON(ctx, childCall(dirID, name), &out); err != nil {
 		return nil, err
 	}
 	return out.File, nil

@@ -24,19 +24,22 @@ func (f *Fs) discardTemp(ctx context.Context, id string) error {
 	return f.delete(ctx, []string{id}, true)
 }
 
-// delete removes items by id, past the trash if skipTrash. A "not found"
-// after a try whose reply was lost means that try did it.
+// delete removes items by id, past the trash if skipTrash. An item put.io
+// no longer has is deleted: once a try may have worked, the next deletes
+// only the items still there, if any.
 func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
-	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
-	if skipTrash {
-		// A query flag, as the official SDK sends it.
-		call.query = url.Values{"skip_trash": {"1"}}
-	}
-	replyLost, err := f.callMutation(ctx, call, &api.Empty{})
-	if replyLost && hasStatus(err, http.StatusNotFound) {
-		return nil
-	}
-	return err
+	pending := ids
+	return f.retryLookingFirst(ctx, "POST /v2/files/delete", pendingProbe(&pending, func(id string) (bool, error) {
+		item, err := f.lookItem(ctx, id)
+		return item == nil, err
+	}), func() error {
+		call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(pending, ",")}}}
+		if skipTrash {
+			// A query flag, as the official SDK sends it.
+			call.query = url.Values{"skip_trash": {"1"}}
+		}
+		return f.attemptJSON(ctx, call, &api.Empty{})
+	})
 }
 
 // callMutation does a call that is not safe to repeat, with retries. It
@@ -50,39 +53,6 @@ func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLo
 		return err
 	})
 	return replyLost, err
-}
-
-// retryLookingFirst retries attempt through the pacer, as retry does, for
-// a call that makes something (a share, a file). Once a try has failed in
-// a way that may still have made it (mayHaveWorked), each later try first
-// asks look whether it is there, and ends the call if it is, so that a
-// lost reply never costs a second one.
-func (f *Fs) retryLookingFirst(ctx context.Context, what string, look func() (found bool, err error), attempt func() error) error {
-	mayExist := false
-	return f.retry(ctx, what, func() error {
-		if mayExist {
-			if found, err := look(); err != nil || found {
-				return err
-			}
-		}
-		err := attempt()
-		mayExist = mayExist || mayHaveWorked(ctx, err)
-		return err
-	})
-}
-
-// mayHaveWorked reports whether a failed try may have reached the server
-// and done its work: anything but a put.io refusal (4xx, token) or our
-// own cancellation.
-func mayHaveWorked(ctx context.Context, err error) bool {
-	var auth *authError
-	switch apiErr, isAPI := apiError(err); {
-	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
-		return false
-	case isAPI:
-		return apiErr.Status >= http.StatusInternalServerError
-	}
-	return true
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set.
