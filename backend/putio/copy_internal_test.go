@@ -51,26 +51,31 @@ func assertOnlyFileNamed(t *testing.T, acct *putiotest.Account, p, data string) 
 	return stat
 }
 
-// injectAfter returns opts for a server that injects fault once n calls
-// of fault.Route have been served after setServer is given the server, to
-// hit a later call of a route. The fault is injected before the nth reply
-// leaves, so the next call meets it.
-func injectAfter(opts putiotest.Options, n int, fault putiotest.Fault) (_ putiotest.Options, setServer func(*putiotest.Server)) {
+// injectAfter returns opts for a server that injects faults once n calls
+// of the first fault's route have been served after setServer is given
+// the server, to hit a later call of a route. The faults are injected
+// before the nth reply leaves, so the next calls meet them.
+func injectAfter(opts putiotest.Options, n int, faults ...putiotest.Fault) (_ putiotest.Options, setServer func(*putiotest.Server)) {
 	var srv atomic.Pointer[putiotest.Server]
 	var served atomic.Int64
+	inject := func(s *putiotest.Server) {
+		for _, fault := range faults {
+			_ = s.Inject(fault)
+		}
+	}
 	opts.OnRequest = func(entry putiotest.LogEntry) {
 		s := srv.Load()
-		if s == nil || entry.Route != fault.Route {
+		if s == nil || entry.Route != faults[0].Route {
 			return
 		}
 		if served.Add(1) == int64(n) {
-			_ = s.Inject(fault)
+			inject(s)
 		}
 	}
 	return opts, func(s *putiotest.Server) {
 		srv.Store(s)
 		if n == 0 {
-			_ = s.Inject(fault)
+			inject(s)
 		}
 	}
 }
@@ -119,6 +124,7 @@ func TestCopyOverExistingRepliesLost(t *testing.T) {
 
 				require.NoError(t, err)
 				assertOnlyFile(t, acct, "dst", "a.txt", "new")
+				assert.Equal(t, 2, srv.Calls(renameRoute), "the old file aside and the copy into place, each sent once")
 				trash := acct.Trash()
 				require.Len(t, trash, 1)
 				assert.Equal(t, old.ID, trash[0].ID)
@@ -253,16 +259,19 @@ func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
 }
 
 // When the outcome of a copy over an existing file can't be settled (the
-// copy's rename keeps losing its replies, or putting the old file back is
-// refused), nothing is deleted: the new and the old bytes are both still
-// there, and the error says so.
+// copy's rename keeps losing its replies and looking it up fails, or
+// putting the old file back is refused), nothing is deleted: the new and
+// the old bytes are both still there, and the error says so.
 func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
-	for name, fault := range map[string]putiotest.Fault{
-		"copy rename replies lost":   {Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
-		"old file can't be put back": {Route: renameRoute, Status: http.StatusForbidden},
+	for name, faults := range map[string][]putiotest.Fault{
+		"copy rename replies lost, lookups fail": {
+			{Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
+			{Route: childRoute, Status: http.StatusServiceUnavailable},
+		},
+		"old file can't be put back": {{Route: renameRoute, Status: http.StatusForbidden}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts, setServer := injectAfter(putiotest.Options{}, 1, fault) // every rename after the first
+			opts, setServer := injectAfter(putiotest.Options{}, 1, faults...) // every call after the first rename
 			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"}, opts)
 			ctx := fewRetries(f, 2)
 			src := seedObject(t, f, acct, "a.txt", []byte("new"))

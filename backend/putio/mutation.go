@@ -32,6 +32,13 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 	})
 }
 
+// mutateJSON is retryLookingFirst for one API call, decoded into out.
+func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error)) error {
+	return f.retryLookingFirst(ctx, call.method+" "+call.path, done, func() error {
+		return f.attemptJSON(ctx, call, out)
+	})
+}
+
 // mayHaveWorked reports whether a failed try may have reached the server
 // and done its work: anything but a put.io refusal (4xx, token) or our
 // own cancellation.
@@ -44,6 +51,15 @@ func mayHaveWorked(ctx context.Context, err error) bool {
 		return apiErr.Status >= http.StatusInternalServerError
 	}
 	return true
+}
+
+// placedProbe is the probe of a rename or move: the item put.io calls
+// name in dirID is id.
+func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, name string) func() (bool, error) {
+	return func() (bool, error) {
+		item, err := f.lookChild(ctx, dirID, name)
+		return item != nil && item.ID == id, err
+	}
 }
 
 // pendingProbe is the probe of a call on several ids that can be sent

@@ -169,19 +169,14 @@ func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, 
 	return nil, clash
 }
 
-// rename gives the item id in dirID the name leaf. A name clash after a
-// try whose reply was lost is that try's success if leaf is now id.
+// rename gives the item id in dirID the name leaf.
 func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 	name := f.serverName(leaf)
-	replyLost, err := f.callMutation(ctx, apiCall{
+	return f.mutateJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
 		form:   url.Values{"file_id": {id.String()}, "name": {name}},
-	}, &api.Empty{})
-	if replyLost && hasType(err, errTypeNameExists) {
-		return f.confirmAt(ctx, id, dirID, name, err)
-	}
-	return err
+	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
 }
 
 // moveItem moves and renames one item. files/move can report a failure
