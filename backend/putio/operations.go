@@ -180,46 +180,21 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 }
 
 // moveItem moves and renames one item. files/move can report a failure
-// with HTTP 200, so the body is checked too. A name clash, or a "not
-// found" for the item, after a try whose reply was lost is that try's
-// success if the item is now at the target.
+// with HTTP 200, so the body is checked too.
 func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
 	name := f.serverName(leaf)
-	var out api.MoveReply
-	replyLost, err := f.callMutation(ctx, apiCall{
+	call := apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
-	}, &out)
-	if err == nil {
-		err = out.Err()
 	}
-	if replyLost && mayBeEcho(err) {
-		return f.confirmAt(ctx, parseID(id), dirID, name, err)
-	}
-	return err
-}
-
-// mayBeEcho reports the failures a repeated rename or move meets when
-// its lost first try did the work: the name is taken (by the item
-// itself), or the item is no longer where the repeat looks for it.
-func mayBeEcho(err error) bool {
-	return hasType(err, errTypeNameExists) || hasStatus(err, http.StatusNotFound)
-}
-
-// confirmAt returns nil if the item named name in dirID is id, else
-// failure.
-func (f *Fs) confirmAt(ctx context.Context, id api.ID, dirID, name string, failure error) error {
-	if f.isAt(ctx, id, dirID, name) {
-		return nil
-	}
-	return failure
-}
-
-// isAt reports whether the item named name in dirID is id.
-func (f *Fs) isAt(ctx context.Context, id api.ID, dirID, name string) bool {
-	item, err := f.getChildNamed(ctx, dirID, name)
-	return err == nil && item.ID == id
+	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, name), func() error {
+		var out api.MoveReply
+		if err := f.attemptJSON(ctx, call, &out); err != nil {
+			return err
+		}
+		return out.Err()
+	})
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets
