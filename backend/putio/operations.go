@@ -42,19 +42,6 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	})
 }
 
-// callMutation does a call that is not safe to repeat, with retries. It
-// also reports whether a try may have done the work although its reply
-// was lost (a 5xx, a cut connection, a broken body): a later "not found"
-// or "name taken" can then be the echo of that try's success.
-func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLost bool, err error) {
-	err = f.retry(ctx, call.method+" "+call.path, func() error {
-		err := f.attemptJSON(ctx, call, out)
-		replyLost = replyLost || mayHaveWorked(ctx, err)
-		return err
-	})
-	return replyLost, err
-}
-
 // purgeCheck removes dir, refusing a non-empty one when check is set.
 func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
 	dirID, err := f.dirCache.FindDir(ctx, dir, false)
@@ -136,37 +123,34 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 
 // copyItem copies src into dirID as leaf and returns the new item. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
-// up by name instead. So is a name clash after a try whose reply was lost,
-// when the item in the way is that try's copy.
+// up by name instead. Once a try may have worked, the copy is looked for
+// before the next is sent.
 func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
+	name := f.serverName(leaf)
 	out := api.FileReply{AllowMissing: true}
-	replyLost, err := f.callMutation(ctx, apiCall{
+	err := f.mutateJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/copy",
-		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {f.serverName(leaf)}},
-	}, &out)
-	if replyLost && hasType(err, errTypeNameExists) {
-		return f.findLostCopy(ctx, src, dirID, leaf, err)
-	}
+		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {name}},
+	}, &out, func() (bool, error) {
+		item, err := f.lookChild(ctx, dirID, name)
+		if err != nil || !isCopyOf(item, src) {
+			return false, err
+		}
+		out.File = item
+		return true, nil
+	})
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
 	return f.getChild(ctx, dirID, leaf)
 }
 
-// findLostCopy returns the item named leaf if it is a copy of src (same
-// size and CRC-32, another id), else the clash error.
-func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, clash error) (*api.File, error) {
-	item, err := f.getChild(ctx, dirID, leaf)
-	switch {
-	case hasStatus(err, http.StatusNotFound):
-		return nil, clash
-	case err != nil:
-		return nil, err
-	case !item.IsDir() && item.ID != src.info.ID && item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32:
-		return item, nil
-	}
-	return nil, clash
+// isCopyOf reports whether item is a copy of src: a file of its size and
+// CRC-32 with another id. Without a CRC-32 nothing is taken for a copy.
+func isCopyOf(item *api.File, src *Object) bool {
+	return item != nil && !item.IsDir() && item.ID != src.info.ID &&
+		item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32
 }
 
 // rename gives the item id in dirID the name leaf.
