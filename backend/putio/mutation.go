@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 )
@@ -36,6 +37,17 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error)) error {
 	return f.retryLookingFirst(ctx, call.method+" "+call.path, done, func() error {
 		return f.attemptJSON(ctx, call, out)
+	})
+}
+
+// mutateItems sends call for the items ids (form file_ids). Once a try
+// may have worked, isDone is asked of each id, and only the ids whose work
+// is not done are sent again.
+func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error)) error {
+	pending := ids
+	return f.retryLookingFirst(ctx, call.method+" "+call.path, pendingProbe(&pending, isDone), func() error {
+		call.form = url.Values{"file_ids": {strings.Join(pending, ",")}}
+		return f.attemptJSON(ctx, call, &api.Empty{})
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -28,17 +27,14 @@ func (f *Fs) discardTemp(ctx context.Context, id string) error {
 // no longer has is deleted: once a try may have worked, the next deletes
 // only the items still there, if any.
 func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
-	pending := ids
-	return f.retryLookingFirst(ctx, "POST /v2/files/delete", pendingProbe(&pending, func(id string) (bool, error) {
+	call := apiCall{method: http.MethodPost, path: "/v2/files/delete"}
+	if skipTrash {
+		// A query flag, as the official SDK sends it.
+		call.query = url.Values{"skip_trash": {"1"}}
+	}
+	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
 		item, err := f.lookItem(ctx, id)
 		return item == nil, err
-	}), func() error {
-		call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(pending, ",")}}}
-		if skipTrash {
-			// A query flag, as the official SDK sends it.
-			call.query = url.Values{"skip_trash": {"1"}}
-		}
-		return f.attemptJSON(ctx, call, &api.Empty{})
 	})
 }
 
