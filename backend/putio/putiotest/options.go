@@ -74,6 +74,12 @@ type Options struct {
 	// the item is taken for a clash with itself. The record is silent; by
 	// default such a repeat succeeds and changes nothing.
 	RefuseSameName bool
+	// CancelMissingTransferNotFound makes POST /v2/transfers/cancel refuse
+	// an id with no transfer (404 TRANSFER_NOT_FOUND, nothing cancelled).
+	// By default the cancel is idempotent, as put.io's own SDK live tests
+	// find: the transfers that exist are cancelled and missing ids are
+	// ignored, so a repeated cancel answers 200.
+	CancelMissingTransferNotFound bool
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration
