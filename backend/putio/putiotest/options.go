@@ -80,6 +80,12 @@ type Options struct {
 	// find: the transfers that exist are cancelled and missing ids are
 	// ignored, so a repeated cancel answers 200.
 	CancelMissingTransferNotFound bool
+	// CreateFolderReturnsExisting makes POST /v2/files/create-folder of a
+	// name a folder already has answer 200 with that folder, as a server
+	// that treats create-folder as "make sure it exists" might. The record
+	// is silent; by default the name is refused with NAME_ALREADY_EXIST. A
+	// name only a file has is refused either way.
+	CreateFolderReturnsExisting bool
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration
