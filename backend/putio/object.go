@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -137,10 +136,28 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if oldID == o.id() {
 		return nil // never delete what may be the new version
 	}
-	if err := o.fs.deleteItems(ctx, oldID); err != nil && !hasStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("putio: new version of %q uploaded, but the old one (id %s) could not be deleted: %w", o.remote, oldID, err)
-	}
+	o.dropReplaced(ctx, oldID)
 	return nil
+}
+
+// replacedDeleteTimeout bounds the delete of a replaced version, which
+// goes ahead even when the caller's context is cancelled.
+const replacedDeleteTimeout = 30 * time.Second
+
+// dropReplaced deletes the version the new one replaced. The new version
+// is in place by then, so the delete goes ahead, for a bounded time, even
+// when ctx was cancelled meanwhile, and a failure is logged and counted,
+// not returned: an error would have rclone upload the file again, next to
+// the two already there.
+func (o *Object) dropReplaced(ctx context.Context, oldID string) {
+	deleteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replacedDeleteTimeout)
+	defer cancel()
+	err := o.fs.deleteItems(deleteCtx, oldID)
+	if err == nil || hasStatus(err, http.StatusNotFound) {
+		return
+	}
+	fs.Errorf(o, "new version uploaded, but the old one (id %s) could not be deleted, so both are in the folder under this name: %v", oldID, err)
+	_ = fs.CountError(ctx, err)
 }
 
 // touch sets an item's modification time; put.io keeps whole seconds.

@@ -2,10 +2,13 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,4 +39,56 @@ func TestMetadata(t *testing.T) {
 		assert.NotEmpty(t, value, "key %s of a just-uploaded object", key)
 	}
 	assert.Equal(t, testModTime.Format(time.RFC3339), meta["mtime"])
+}
+
+// Once the new version is in place, an old version that can't be deleted
+// is logged and counted, not returned: an error would have rclone upload
+// again, adding a third file of the name. Both versions stay; a later
+// lookup of the name finds the new one.
+func TestUpdateKeepsOldVersionItCantDelete(t *testing.T) {
+	ctx := accounting.WithStatsGroup(context.Background(), "update-delete-refused")
+	accounting.Start(ctx) // installs the error counter
+	f, srv, acct := newTestFs(t, nil)
+	o := seedObject(t, f, acct, "a.txt", []byte("old"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: deleteRoute, Status: http.StatusBadRequest, ErrorType: errTypeTrashLock}))
+	fewRetries(f, 2)
+
+	require.NoError(t, o.Update(ctx, bytesReader([]byte("new")), srcInfo("a.txt", 3)))
+
+	assert.Equal(t, int64(1), accounting.Stats(ctx).GetErrors())
+	assert.Equal(t, []string{"a.txt", "a.txt"}, names(t, acct, ""), "both versions kept")
+	assert.Empty(t, acct.Trash())
+	assert.Equal(t, "new", string(readAll(ctx, t, o)))
+	found, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(readAll(ctx, t, found)), "a lookup of the name finds the newest")
+}
+
+// A caller that gives up once the new version is in place (rclone's
+// transfer cancelled between the upload and the delete) still gets the
+// old version deleted: the delete is not cut short with it.
+func TestUpdateDeletesOldVersionAfterCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts := putiotest.Options{OnRequest: func(entry putiotest.LogEntry) {
+		if entry.Route == deleteRoute {
+			cancel() // before the reply to the delete's first try leaves
+		}
+	}}
+	f, srv, acct := newTestFs(t, nil, opts)
+	o := seedObject(t, f, acct, "a.txt", []byte("old"))
+	old, err := acct.Stat("a.txt")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: deleteRoute, Status: http.StatusServiceUnavailable, Times: 1}))
+
+	require.NoError(t, o.Update(ctx, bytesReader([]byte("new")), srcInfo("a.txt", 3)))
+
+	require.Error(t, ctx.Err(), "cancelled during the delete")
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
+	data, err := acct.ReadFile("a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(data))
+	trash := acct.Trash()
+	require.Len(t, trash, 1)
+	assert.Equal(t, old.ID, trash[0].ID)
 }
