@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -390,4 +391,43 @@ func TestCopyOntoItself(t *testing.T) {
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
 	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
 	assert.Equal(t, "hello", string(readAll(ctx, t, src)))
+}
+
+// The file a copy over an existing file moved aside is deleted only if it
+// is still there under its temporary name: one another client moved away
+// meanwhile is left alone, with its bytes.
+func TestCopyOverExistingLeavesOldFileMovedAway(t *testing.T) {
+	ctx := context.Background()
+	var srv atomic.Pointer[putiotest.Server]
+	var renames atomic.Int64
+	var oldID, archiveID atomic.Int64
+	moved := make(chan error, 1)
+	opts := putiotest.Options{OnRequest: func(entry putiotest.LogEntry) {
+		if entry.Route == renameRoute && renames.Add(1) == 2 { // the copy into place: the old file is aside
+			moved <- asOtherClient(srv.Load(), "/v2/files/move", url.Values{"file_id": {itoa(oldID.Load())}, "parent_id": {itoa(archiveID.Load())}})
+		}
+	}}
+	f, s, acct := newTestFs(t, nil, opts)
+	srv.Store(s)
+	src := seedObject(t, f, acct, "a.txt", []byte("new"))
+	old, err := acct.Put("b.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	archive, err := acct.Mkdir("archive")
+	require.NoError(t, err)
+	oldID.Store(old.ID)
+	archiveID.Store(archive.ID)
+	require.NoError(t, s.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+
+	_, err = f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	require.NoError(t, <-moved)
+	assertOnlyFileNamed(t, acct, "b.txt", "new")
+	assert.Zero(t, s.Calls(deleteRoute))
+	assert.Empty(t, acct.Trash())
+	kept, err := acct.List("archive")
+	require.NoError(t, err)
+	require.Len(t, kept, 1)
+	assert.Equal(t, old.ID, kept[0].ID)
+	assert.True(t, strings.HasPrefix(kept[0].Name, "b.txt.rclone-old-"), kept[0].Name)
 }

@@ -128,15 +128,15 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err != nil {
 		return err
 	}
-	oldID := o.id()
+	oldID := o.info.ID
 	o.info = *item
 	o.urlMu.Lock()
 	o.downloadURL = ""
 	o.urlMu.Unlock()
-	if oldID == o.id() {
+	if oldID == o.info.ID {
 		return nil // never delete what may be the new version
 	}
-	o.dropReplaced(ctx, oldID)
+	o.dropReplaced(ctx, oldID, dirID, leaf)
 	return nil
 }
 
@@ -144,20 +144,45 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 // goes ahead even when the caller's context is cancelled.
 const replacedDeleteTimeout = 30 * time.Second
 
-// dropReplaced deletes the version the new one replaced. The new version
-// is in place by then, so the delete goes ahead, for a bounded time, even
-// when ctx was cancelled meanwhile, and a failure is logged and counted,
-// not returned: an error would have rclone upload the file again, next to
-// the two already there.
-func (o *Object) dropReplaced(ctx context.Context, oldID string) {
+// dropReplaced deletes the version the new one replaced, the file oldID
+// named leaf in dirID, unless another client has moved it away (see
+// deleteReplaced). The new version is in place by then, so the delete
+// goes ahead, for a bounded time, even when ctx was cancelled meanwhile,
+// and a failure is logged and counted, not returned: an error would have
+// rclone upload the file again, next to the two already there.
+func (o *Object) dropReplaced(ctx context.Context, oldID api.ID, dirID, leaf string) {
 	deleteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replacedDeleteTimeout)
 	defer cancel()
-	err := o.fs.deleteItems(deleteCtx, oldID)
-	if err == nil || hasStatus(err, http.StatusNotFound) {
-		return
+	if err := o.fs.deleteReplaced(deleteCtx, oldID, dirID, leaf); err != nil {
+		fs.Errorf(o, "new version uploaded, but the old one (id %s) could not be deleted, so both are in the folder under this name: %v", oldID, err)
+		_ = fs.CountError(ctx, err)
 	}
-	fs.Errorf(o, "new version uploaded, but the old one (id %s) could not be deleted, so both are in the folder under this name: %v", oldID, err)
-	_ = fs.CountError(ctx, err)
+}
+
+// deleteReplaced deletes the file id, a version a new one has replaced as
+// leaf in the folder dirID, if it still is that: another client (the web
+// app, a mount elsewhere) may have moved or renamed it since it was seen,
+// and then it is a file someone keeps, not the replaced version, and is
+// left alone. put.io has no in-place write, so the id, folder and name
+// say what it is. One lookup comes before the delete; a move between the
+// two still loses the moved file, to the trash unless hard_delete is set.
+func (f *Fs) deleteReplaced(ctx context.Context, id api.ID, dirID, leaf string) error {
+	item, err := f.getItem(ctx, id.String())
+	switch {
+	case hasStatus(err, http.StatusNotFound) || isGone(err):
+		fs.Infof(f, "the file %q replaced (id %s) is already gone", leaf, id)
+		return nil
+	case err != nil:
+		return err
+	case item.IsDir() || item.ParentID.String() != dirID || !f.isNamed(item, leaf):
+		fs.Logf(f, "not deleting the file %q replaced (id %s): another client has moved or renamed it (now %q in folder id %s)", leaf, id, f.standardName(item.Name), item.ParentID)
+		return nil
+	}
+	err = f.deleteItems(ctx, id.String())
+	if hasStatus(err, http.StatusNotFound) {
+		return nil // gone since the lookup
+	}
+	return err
 }
 
 // touch sets an item's modification time; put.io keeps whole seconds.
