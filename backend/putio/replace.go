@@ -80,7 +80,7 @@ func (r *replacement) run(ctx context.Context) error {
 	if r.old == nil {
 		return nil
 	}
-	if err := r.f.deleteReplaced(ctx, r.old.ID, r.dirID, r.asideLeaf); err != nil {
+	if err := r.f.deleteReplaced(ctx, r.old.ID, r.dirID, r.f.serverName(r.asideLeaf)); err != nil {
 		fs.Errorf(r.f, "copied %q, but the file it replaced is still there as %q: %v", r.leaf, r.asideLeaf, err)
 		_ = fs.CountError(ctx, err)
 	}
