@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -89,9 +88,11 @@ func (f *Fs) restoreTrash(ctx context.Context, ids []string) error {
 	// Even a call that failed may have put items back: forget the folder
 	// ids and the names known absent either way.
 	defer f.DirCacheFlush()
-	return f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/trash/restore",
-		form:   url.Values{"file_ids": {strings.Join(ids, ",")}},
-	}, &api.Empty{})
+	// An item put.io has live again is restored (put.io's own live tests
+	// find it right after a restore): once a try may have worked, only the
+	// items still not back are sent again.
+	return f.mutateItems(ctx, apiCall{method: http.MethodPost, path: "/v2/trash/restore"}, ids, func(id string) (bool, error) {
+		item, err := f.lookItem(ctx, id)
+		return item != nil, err
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+const restoreRoute = "POST /v2/trash/restore"
+
 func TestCleanUpEmptiesTrash(t *testing.T) {
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
@@ -70,7 +72,7 @@ func TestRestoreWithLostReplyForgetsMisses(t *testing.T) {
 	_, err = f.NewObject(ctx, "dir/a.txt")
 	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
 
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/trash/restore", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: restoreRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
 	_, err = f.Command(fewRetries(f, 1), "restore", []string{fmt.Sprint(items[0].ID)}, nil)
 	require.Error(t, err, "the reply was lost")
 	require.Eventually(t, func() bool {
@@ -83,4 +85,42 @@ func TestRestoreWithLostReplyForgetsMisses(t *testing.T) {
 	data, err := acct.ReadFile("dir/a.txt")
 	require.NoError(t, err)
 	assert.Equal(t, "new", string(data))
+}
+
+// A restore whose reply is lost after put.io did it is a success: the
+// items are found back, and the restore is not sent again (which put.io
+// would refuse with TRASH_FILE_NOT_FOUND). A try that did not arrive, or
+// did nothing, is sent again.
+func TestRestoreReplyLost(t *testing.T) {
+	for name, lost := range map[string]putiotest.Fault{
+		"502 after the work":     {AfterWork: true, Status: http.StatusBadGateway},
+		"cut after the work":     {AfterWork: true, Cut: putiotest.CutResponse},
+		"cut before it arrived":  {Cut: putiotest.CutRequest},
+		"503 before it was done": {Status: http.StatusServiceUnavailable},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			var ids []string
+			for _, p := range []string{"dir/a.txt", "b.txt"} {
+				o := seedObject(t, f, acct, p, []byte(p))
+				require.NoError(t, o.Remove(ctx))
+				ids = append(ids, o.(fs.IDer).ID())
+			}
+			lost.Route, lost.Times = restoreRoute, 1
+			require.NoError(t, srv.Inject(lost))
+
+			_, err := f.Command(ctx, "restore", ids, nil)
+
+			require.NoError(t, err)
+			assert.Empty(t, acct.Trash())
+			for _, p := range []string{"dir/a.txt", "b.txt"} {
+				data, err := acct.ReadFile(p)
+				require.NoError(t, err)
+				assert.Equal(t, p, string(data))
+			}
+			wantSent := map[bool]int{true: 1, false: 2}[lost.AfterWork]
+			assert.Equal(t, wantSent, srv.Calls(restoreRoute))
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,26 +52,31 @@ func assertOnlyFileNamed(t *testing.T, acct *putiotest.Account, p, data string) 
 	return stat
 }
 
-// injectAfter returns opts for a server that injects fault once n calls
-// of fault.Route have been served after setServer is given the server, to
-// hit a later call of a route. The fault is injected before the nth reply
-// leaves, so the next call meets it.
-func injectAfter(opts putiotest.Options, n int, fault putiotest.Fault) (_ putiotest.Options, setServer func(*putiotest.Server)) {
+// injectAfter returns opts for a server that injects faults once n calls
+// of the first fault's route have been served after setServer is given
+// the server, to hit a later call of a route. The faults are injected
+// before the nth reply leaves, so the next calls meet them.
+func injectAfter(opts putiotest.Options, n int, faults ...putiotest.Fault) (_ putiotest.Options, setServer func(*putiotest.Server)) {
 	var srv atomic.Pointer[putiotest.Server]
 	var served atomic.Int64
+	inject := func(s *putiotest.Server) {
+		for _, fault := range faults {
+			_ = s.Inject(fault)
+		}
+	}
 	opts.OnRequest = func(entry putiotest.LogEntry) {
 		s := srv.Load()
-		if s == nil || entry.Route != fault.Route {
+		if s == nil || entry.Route != faults[0].Route {
 			return
 		}
 		if served.Add(1) == int64(n) {
-			_ = s.Inject(fault)
+			inject(s)
 		}
 	}
 	return opts, func(s *putiotest.Server) {
 		srv.Store(s)
 		if n == 0 {
-			_ = s.Inject(fault)
+			inject(s)
 		}
 	}
 }
@@ -90,7 +96,7 @@ func TestCopyReplyLost(t *testing.T) {
 	stat := assertOnlyFile(t, acct, "dst", "a.txt", "hello")
 	assert.Equal(t, fmt.Sprint(stat.ID), dst.(fs.IDer).ID())
 	assert.Empty(t, acct.Trash())
-	assert.Equal(t, 2, srv.Calls(copyRoute))
+	assert.Equal(t, 1, srv.Calls(copyRoute), "found, not sent again")
 }
 
 // Copying over an existing file, every step of which loses its reply
@@ -119,6 +125,9 @@ func TestCopyOverExistingRepliesLost(t *testing.T) {
 
 				require.NoError(t, err)
 				assertOnlyFile(t, acct, "dst", "a.txt", "new")
+				assert.Equal(t, map[string]int{copyRoute: 2, renameRoute: 2, deleteRoute: 1},
+					map[string]int{copyRoute: srv.Calls(copyRoute), renameRoute: srv.Calls(renameRoute), deleteRoute: srv.Calls(deleteRoute)},
+					"the refused copy, the temporary copy, the old file aside, the copy into place, the delete: each sent once")
 				trash := acct.Trash()
 				require.Len(t, trash, 1)
 				assert.Equal(t, old.ID, trash[0].ID)
@@ -253,16 +262,19 @@ func TestServerSideSucceedsWhenTouchFails(t *testing.T) {
 }
 
 // When the outcome of a copy over an existing file can't be settled (the
-// copy's rename keeps losing its replies, or putting the old file back is
-// refused), nothing is deleted: the new and the old bytes are both still
-// there, and the error says so.
+// copy's rename keeps losing its replies and looking it up fails, or
+// putting the old file back is refused), nothing is deleted: the new and
+// the old bytes are both still there, and the error says so.
 func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
-	for name, fault := range map[string]putiotest.Fault{
-		"copy rename replies lost":   {Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
-		"old file can't be put back": {Route: renameRoute, Status: http.StatusForbidden},
+	for name, faults := range map[string][]putiotest.Fault{
+		"copy rename replies lost, lookups fail": {
+			{Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
+			{Route: childRoute, Status: http.StatusServiceUnavailable},
+		},
+		"old file can't be put back": {{Route: renameRoute, Status: http.StatusForbidden}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			opts, setServer := injectAfter(putiotest.Options{}, 1, fault) // every rename after the first
+			opts, setServer := injectAfter(putiotest.Options{}, 1, faults...) // every call after the first rename
 			f, srv, acct := newTestFs(t, configmap.Simple{"hard_delete": "true"}, opts)
 			ctx := fewRetries(f, 2)
 			src := seedObject(t, f, acct, "a.txt", []byte("new"))
@@ -379,4 +391,43 @@ func TestCopyOntoItself(t *testing.T) {
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
 	assert.Empty(t, acct.Trash(), "the temporary copy is gone for good")
 	assert.Equal(t, "hello", string(readAll(ctx, t, src)))
+}
+
+// The file a copy over an existing file moved aside is deleted only if it
+// is still there under its temporary name: one another client moved away
+// meanwhile is left alone, with its bytes.
+func TestCopyOverExistingLeavesOldFileMovedAway(t *testing.T) {
+	ctx := context.Background()
+	var srv atomic.Pointer[putiotest.Server]
+	var renames atomic.Int64
+	var oldID, archiveID atomic.Int64
+	moved := make(chan error, 1)
+	opts := putiotest.Options{OnRequest: func(entry putiotest.LogEntry) {
+		if entry.Route == renameRoute && renames.Add(1) == 2 { // the copy into place: the old file is aside
+			moved <- asOtherClient(srv.Load(), "/v2/files/move", url.Values{"file_id": {itoa(oldID.Load())}, "parent_id": {itoa(archiveID.Load())}})
+		}
+	}}
+	f, s, acct := newTestFs(t, nil, opts)
+	srv.Store(s)
+	src := seedObject(t, f, acct, "a.txt", []byte("new"))
+	old, err := acct.Put("b.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	archive, err := acct.Mkdir("archive")
+	require.NoError(t, err)
+	oldID.Store(old.ID)
+	archiveID.Store(archive.ID)
+	require.NoError(t, s.Inject(putiotest.Fault{Route: copyRoute, Status: http.StatusBadRequest, ErrorType: errTypeNameExists, Times: 1}))
+
+	_, err = f.Copy(ctx, src, "b.txt")
+
+	require.NoError(t, err)
+	require.NoError(t, <-moved)
+	assertOnlyFileNamed(t, acct, "b.txt", "new")
+	assert.Zero(t, s.Calls(deleteRoute))
+	assert.Empty(t, acct.Trash())
+	kept, err := acct.List("archive")
+	require.NoError(t, err)
+	require.Len(t, kept, 1)
+	assert.Equal(t, old.ID, kept[0].ID)
+	assert.True(t, strings.HasPrefix(kept[0].Name, "b.txt.rclone-old-"), kept[0].Name)
 }

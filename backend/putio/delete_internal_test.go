@@ -17,6 +17,7 @@ const (
 	listRoute     = "GET /v2/files/list"
 	continueRoute = "POST /v2/files/list/continue"
 	deleteRoute   = "POST /v2/files/delete"
+	itemRoute     = "GET /v2/files/{id}"
 )
 
 // page is a listing reply holding the given items JSON and cursor.
@@ -110,8 +111,8 @@ func TestRmdirFollowsCursorToTheEnd(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// A delete whose reply is lost after put.io did it is a success, not
-// "not found" on the retry.
+// A delete whose reply is lost after put.io did it is a success: the item
+// is looked up, found gone, and the delete is not sent again.
 func TestDeleteReplyLost(t *testing.T) {
 	for _, lost := range []putiotest.Fault{
 		{Route: deleteRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1},
@@ -125,7 +126,8 @@ func TestDeleteReplyLost(t *testing.T) {
 
 			require.NoError(t, o.Remove(ctx))
 
-			assert.Equal(t, 2, srv.Calls(deleteRoute), "retried once")
+			assert.Equal(t, 1, srv.Calls(deleteRoute), "not sent again")
+			assert.Equal(t, 1, srv.Calls(itemRoute), "looked up once")
 			assert.Equal(t, []string(nil), names(t, acct, ""))
 			require.Len(t, acct.Trash(), 1)
 			assert.Equal(t, "a.txt", acct.Trash()[0].Name)
@@ -139,9 +141,47 @@ func TestDeleteReplyLost(t *testing.T) {
 
 			require.NoError(t, f.Purge(ctx, "dir"))
 
-			assert.Equal(t, 2, srv.Calls(deleteRoute))
+			assert.Equal(t, 1, srv.Calls(deleteRoute))
 			require.Len(t, acct.Trash(), 1)
 			assert.Equal(t, "dir", acct.Trash()[0].Name)
+		})
+	}
+}
+
+// After a delete whose reply was lost, a lookup that fails is no answer:
+// a failure worth retrying is asked again, any other ends the call. The
+// delete is sent again only once the lookup finds the item still there.
+func TestDeleteReplyLostLookupUnsure(t *testing.T) {
+	lost := putiotest.Fault{Route: deleteRoute, Cut: putiotest.CutRequest, Times: 1} // the delete never arrived
+	for name, test := range map[string]struct {
+		lookup     putiotest.Fault
+		fails      bool
+		lookups    int
+		deleteSent int
+	}{
+		"lookup fails once with 503": {lookup: putiotest.Fault{Status: http.StatusServiceUnavailable, Times: 1}, lookups: 2, deleteSent: 2},
+		"lookup refused with 403":    {lookup: putiotest.Fault{Status: http.StatusForbidden, Times: 1}, fails: true, lookups: 1, deleteSent: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			o := seedObject(t, f, acct, "a.txt", []byte("x"))
+			require.NoError(t, srv.Inject(lost))
+			require.NoError(t, srv.Inject(onRoute(itemRoute, test.lookup)))
+
+			err := o.Remove(ctx)
+
+			assert.Equal(t, test.lookups, srv.Calls(itemRoute))
+			assert.Equal(t, test.deleteSent, srv.Calls(deleteRoute))
+			if test.fails {
+				require.Error(t, err)
+				assert.Equal(t, []string{"a.txt"}, names(t, acct, ""), "not deleted on a guess")
+				assert.Empty(t, acct.Trash())
+				return
+			}
+			require.NoError(t, err)
+			assert.Empty(t, names(t, acct, ""))
+			require.Len(t, acct.Trash(), 1)
 		})
 	}
 }

@@ -164,6 +164,6 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenI
 // getItem fetches one item by id.
 func (f *Fs) getItem(ctx context.Context, id string) (*api.File, error) {
 	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(id, "")}, &out)
+	err := f.callJSON(ctx, itemCall(id), &out)
 	return out.File, err
 }

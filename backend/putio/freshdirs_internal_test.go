@@ -2,7 +2,9 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+const createFolderRoute = "POST /v2/files/create-folder"
 
 // In a folder this Fs created, a new name needs no lookup before its
 // upload; a name it put there, or one a server-side move brought, does.
@@ -224,6 +228,67 @@ func TestMissDroppedByWhatAddsTheName(t *testing.T) {
 				require.ErrorIs(t, err, fs.ErrorIsDir)
 			}
 			assert.Equal(t, 1, count(names(t, acct, "old"), "n"), "one item of the name")
+		})
+	}
+}
+
+// A folder create-folder answers with is fresh only if that call made it.
+// Where put.io answers a name a folder has with that folder
+// (CreateFolderReturnsExisting), another client's folder is not: an
+// upload into it looks its name up and replaces the file there instead
+// of adding a second. Mkdir asks create-folder when its lookup missed the
+// folder (here a 404); the folder is told apart by holding bytes, or by
+// having been made before the call.
+func TestMkdirOfAnotherClientsFolderIsNotFresh(t *testing.T) {
+	for name, test := range map[string]struct {
+		returnsExisting bool
+		x               string
+		madeBefore      time.Duration
+	}{
+		"refused":                 {x: "theirs"},
+		"answered, holding bytes": {returnsExisting: true, x: "theirs"},
+		"answered, made an hour before, no bytes": {returnsExisting: true, madeBefore: time.Hour},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			var shift atomic.Int64
+			clock := func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Now: clock, CreateFolderReturnsExisting: test.returnsExisting})
+			_, err := acct.Put("d/x", []byte(test.x), testModTime)
+			require.NoError(t, err)
+			shift.Store(int64(test.madeBefore))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusNotFound, Times: 1}))
+
+			require.NoError(t, f.Mkdir(ctx, "d"))
+			srv.ResetCounters()
+			put(ctx, t, f, "d/x", []byte("ours"))
+
+			assert.Equal(t, 1, srv.Calls(childRoute), "looked up")
+			assert.Equal(t, []string{"x"}, names(t, acct, "d"), "replaced, not added beside")
+			data, err := acct.ReadFile("d/x")
+			require.NoError(t, err)
+			assert.Equal(t, "ours", string(data))
+		})
+	}
+}
+
+// A folder found after create-folder's reply was lost is never fresh,
+// though this Fs may well have made it: nothing says so. The lookup finds
+// it, and create-folder is not sent again.
+func TestMkdirReplyLostIsNotFresh(t *testing.T) {
+	for _, returnsExisting := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CreateFolderReturnsExisting=%v", returnsExisting), func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{CreateFolderReturnsExisting: returnsExisting})
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: createFolderRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+
+			require.NoError(t, f.Mkdir(ctx, "d"))
+			assert.Equal(t, 1, srv.Calls(createFolderRoute), "not sent again")
+			srv.ResetCounters()
+			put(ctx, t, f, "d/a", []byte("a"))
+
+			assert.Equal(t, 1, srv.Calls(childRoute), "looked up")
+			assert.Equal(t, []string{"a"}, names(t, acct, "d"))
 		})
 	}
 }

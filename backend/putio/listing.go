@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
@@ -27,12 +28,7 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 // getChildNamed looks up the item put.io calls name in the folder dirID.
 func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
 	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodGet,
-		path:   itemPath(dirID, "/child"),
-		query:  url.Values{"name": {name}},
-	}, &out)
-	if err != nil {
+	if err := f.callJSON(ctx, childCall(dirID, name), &out); err != nil {
 		return nil, err
 	}
 	return out.File, nil
@@ -108,16 +104,35 @@ func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File)
 var errStopListing = errors.New("listing stopped")
 
 // CreateDir makes the folder leaf in pathID. A name clash means another
-// writer got there first, so the existing folder is used.
+// writer got there first, so the existing folder is used. Once a try may
+// have made the folder, the name is looked up before the next. Only a
+// folder the call is seen to make counts as fresh (see isNew); one found
+// (after a clash or a lost reply) never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
-	var out api.FileReply
-	err := f.callJSON(ctx, apiCall{
-		method: http.MethodPost,
-		path:   "/v2/files/create-folder",
-		form:   url.Values{"name": {f.serverName(leaf)}, "parent_id": {pathID}},
-	}, &out)
+	name := f.serverName(leaf)
+	started := f.gate.serverNow().Truncate(time.Second)
+	var made, found *api.File
+	err := f.retryLookingFirst(ctx, "POST /v2/files/create-folder", func() (bool, error) {
+		item, err := f.lookChild(ctx, pathID, name)
+		if item == nil || !item.IsDir() {
+			return false, err
+		}
+		found = item
+		return true, nil
+	}, func() error {
+		var out api.FileReply
+		err := f.attemptJSON(ctx, apiCall{
+			method: http.MethodPost,
+			path:   "/v2/files/create-folder",
+			form:   url.Values{"name": {name}, "parent_id": {pathID}},
+		}, &out)
+		if err == nil {
+			made = out.File
+		}
+		return err
+	})
 	if hasType(err, errTypeNameExists) {
-		if id, found, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && found {
+		if id, exists, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && exists {
 			f.fresh.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
 			return id, nil
 		}
@@ -125,10 +140,29 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	folder := found
+	if made != nil {
+		folder = made
+	}
+	id := folder.ID.String()
 	f.fresh.added(pathID, leaf)
-	f.fresh.created(out.File.ID.String())
-	f.sawDir(pathID, leaf, out.File.ID.String())
-	return out.File.ID.String(), nil
+	if made != nil && isNew(made, started) {
+		f.fresh.created(id)
+	}
+	f.sawDir(pathID, leaf, id)
+	return id, nil
+}
+
+// isNew reports whether folder, the answer to a create-folder begun at
+// started (on the server's clock, at or before it), is as far as the
+// record can tell a folder that call made: created no earlier, and
+// holding no bytes. put.io may answer a name a folder already has with
+// that folder (the record is silent): it must not be taken for one this Fs
+// made. A folder with no created_at is not. One another client made within
+// the second before the call can't be told from ours; that is the writer
+// racing this Fs that freshFor already bounds.
+func isNew(folder *api.File, started time.Time) bool {
+	return !folder.CreatedAt.IsZero() && !folder.CreatedAt.Before(started) && folder.Size == 0
 }
 
 // listPages calls page for each page of the folder dirID, one paced call

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 	if err != nil {
 		return err
 	}
-	refused, done, err := f.bulkMove(ctx, items, dstID)
+	refused, done, err := f.bulkMove(ctx, items, srcID, dstID)
 	moved, folders, kept := sortMoved(items[:done], refused)
 	// Restore times first, whatever else fails.
 	if err := errors.Join(err, f.restoreModTimes(ctx, moved)); err != nil {
@@ -102,31 +103,21 @@ func (f *Fs) mergeFolder(ctx context.Context, dstID string, src api.File) error 
 	return f.mergeInto(ctx, target.ID.String(), src.ID.String())
 }
 
-// bulkMove moves items into dirID, listPageSize per call. It returns the
-// error types of the items put.io refused and how many items the calls
-// made covered; a refusal other than a name clash is also an error.
-func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (refused map[api.ID]string, done int, err error) {
+// bulkMove moves items of the folder srcID into dstID, listPageSize per
+// call. It returns the error types of the items put.io refused and how
+// many items the calls made covered; a refusal other than a name clash is
+// also an error.
+func (f *Fs) bulkMove(ctx context.Context, items []api.File, srcID, dstID string) (refused map[api.ID]string, done int, err error) {
 	refused = map[api.ID]string{}
 	for ; done < len(items); done += listPageSize {
-		batch := items[done:min(done+listPageSize, len(items))]
-		ids := make([]string, len(batch))
-		for i := range batch {
-			ids[i] = batch[i].ID.String()
-		}
-		var out api.MoveReply
-		replyLost, err := f.callMutation(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
-			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dirID}}}, &out)
+		out, err := f.moveBatch(ctx, items[done:min(done+listPageSize, len(items))], srcID, dstID)
 		if err != nil {
 			return refused, done, err
 		}
 		for _, failure := range out.Errors {
-			failed := (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
-			if replyLost && mayBeEcho(failed) && f.movedBefore(ctx, batch, failure.ID, dirID) {
-				continue
-			}
 			refused[failure.ID] = failure.ErrorType
 			if failure.ErrorType != errTypeNameExists && err == nil {
-				err = failed
+				err = (&api.MoveReply{Errors: []api.MoveError{failure}}).Err()
 			}
 		}
 		if err != nil {
@@ -136,16 +127,43 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, dirID string) (refu
 	return refused, len(items), nil
 }
 
-// movedBefore reports whether the item id of batch is in dirID under its
-// name: a try whose reply was lost moved it, and the repeat, refused for
-// it, is no clash.
-func (f *Fs) movedBefore(ctx context.Context, batch []api.File, id api.ID, dirID string) bool {
-	for i := range batch {
-		if batch[i].ID == id {
-			return f.isAt(ctx, id, dirID, batch[i].Name)
+// moveBatch moves batch, items of the folder srcID, into dstID with one
+// call and returns put.io's reply. Once a try may have worked, the source
+// is listed before the next: what is no longer there has been moved, and
+// only what is still there is sent again, so the reply's refusals are
+// never the echo of a lost success.
+func (f *Fs) moveBatch(ctx context.Context, batch []api.File, srcID, dstID string) (api.MoveReply, error) {
+	pending := batch
+	var out api.MoveReply
+	err := f.retryLookingFirst(ctx, "POST /v2/files/move", func() (bool, error) {
+		left, err := f.idsIn(ctx, srcID)
+		if err != nil {
+			return false, err
 		}
-	}
-	return false
+		pending = slices.DeleteFunc(slices.Clone(pending), func(item api.File) bool { return !left[item.ID] })
+		return len(pending) == 0, nil
+	}, func() error {
+		ids := make([]string, len(pending))
+		for i := range pending {
+			ids[i] = pending[i].ID.String()
+		}
+		out = api.MoveReply{}
+		return f.attemptJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
+			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dstID}}}, &out)
+	})
+	return out, err
+}
+
+// idsIn is the ids of the items the folder dirID holds now.
+func (f *Fs) idsIn(ctx context.Context, dirID string) (map[api.ID]bool, error) {
+	ids := map[api.ID]bool{}
+	err := f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
+		for i := range items {
+			ids[items[i].ID] = true
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // restoreModTimes gives moved files back the modification times they had,

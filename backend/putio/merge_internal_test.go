@@ -94,16 +94,26 @@ func testMergeDirsRecursive(t *testing.T, lost putiotest.Fault) {
 
 // A file whose name is taken in the destination stays, and so do its
 // folders: nothing is deleted with it. Everything else is merged, times
-// and all, the other folders included.
+// and all, the other folders included; also when a move's reply is lost,
+// as the items it did not move are sent again and refused again.
 func TestMergeDirsKeepsClashingFile(t *testing.T) {
+	for _, lost := range []putiotest.Fault{{}, {Route: moveRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}} {
+		t.Run(faultName(lost), func(t *testing.T) { testMergeDirsKeepsClashingFile(t, lost) })
+	}
+}
+
+func testMergeDirsKeepsClashingFile(t *testing.T, lost putiotest.Fault) {
 	ctx := context.Background()
-	f, _, acct := newTestFs(t, nil)
+	f, srv, acct := newTestFs(t, nil)
 	later := testModTime.Add(time.Hour)
 	dirs := seedMerge(t, f, acct, map[string]time.Time{
 		"one/x": testModTime, "one/sub/z": testModTime,
 		"two/x": later, "two/y": later, "two/sub/z": later, "two/sub/v": later,
 		"three/w": later,
 	}, "one", "two", "three")
+	if lost.Route != "" {
+		require.NoError(t, srv.Inject(lost))
+	}
 
 	err := f.MergeDirs(ctx, dirs)
 

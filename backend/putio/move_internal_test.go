@@ -52,6 +52,7 @@ func TestMoveReplyLost(t *testing.T) {
 		dst, err := f.Move(ctx, src, "dst/a.txt")
 
 		require.NoError(t, err)
+		assert.Equal(t, 1, srv.Calls(moveRoute), "found moved, not sent again")
 		assert.Equal(t, []string{"dst"}, names(t, acct, ""))
 		stat := assertOnlyFile(t, acct, "dst", "a.txt", "hello")
 		assert.Equal(t, src.(fs.IDer).ID(), fmt.Sprint(stat.ID))
@@ -70,6 +71,7 @@ func TestDirMoveReplyLost(t *testing.T) {
 
 		require.NoError(t, f.DirMove(ctx, f, "src/sub", "dst/sub"))
 
+		assert.Equal(t, 1, srv.Calls(moveRoute), "found moved, not sent again")
 		assert.Empty(t, names(t, acct, "src"))
 		after, err := acct.Stat("dst/sub")
 		require.NoError(t, err)
@@ -92,6 +94,7 @@ func TestMergeDirsMoveReplyLost(t *testing.T) {
 
 			require.NoError(t, f.MergeDirs(ctx, dirs))
 
+			assert.Equal(t, 1, srv.Calls(moveRoute), "found moved, not sent again")
 			assert.Equal(t, []string{"one"}, names(t, acct, ""))
 			assertFile(t, acct, "one/a", "one/a", testModTime)
 			assertFile(t, acct, "one/b", "two/b", t2)

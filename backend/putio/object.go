@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/hash"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Object describes a put.io file.
@@ -129,18 +129,63 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err != nil {
 		return err
 	}
-	oldID := o.id()
+	old := o.info
 	o.info = *item
 	o.urlMu.Lock()
 	o.downloadURL = ""
 	o.urlMu.Unlock()
-	if oldID == o.id() {
+	if old.ID == o.info.ID {
 		return nil // never delete what may be the new version
 	}
-	if err := o.fs.deleteItems(ctx, oldID); err != nil && !hasStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("putio: new version of %q uploaded, but the old one (id %s) could not be deleted: %w", o.remote, oldID, err)
-	}
+	o.dropReplaced(ctx, &old, dirID)
 	return nil
+}
+
+// replacedDeleteTimeout bounds the delete of a replaced version, which
+// goes ahead even when the caller's context is cancelled.
+const replacedDeleteTimeout = 30 * time.Second
+
+// dropReplaced deletes old, the version the new one replaced in the
+// folder dirID, unless another client has moved it away (see
+// deleteReplaced). The new version is in place by then, so the delete
+// goes ahead, for a bounded time, even when ctx was cancelled meanwhile,
+// and a failure is logged and counted, not returned: an error would have
+// rclone upload the file again, next to the two already there.
+func (o *Object) dropReplaced(ctx context.Context, old *api.File, dirID string) {
+	deleteCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replacedDeleteTimeout)
+	defer cancel()
+	if err := o.fs.deleteReplaced(deleteCtx, old.ID, dirID, old.Name); err != nil {
+		fs.Errorf(o, "new version uploaded, but the old one (id %s) could not be deleted, so both are in the folder under this name: %v", old.ID, err)
+		_ = fs.CountError(ctx, err)
+	}
+}
+
+// deleteReplaced deletes the file id, a version a new one has replaced,
+// if it is still the file put.io calls name in the folder dirID: another
+// client (the web app, a mount elsewhere) may have moved or renamed it
+// since it was seen, and then it is a file someone keeps, not the
+// replaced version, and is left alone. put.io has no in-place write, so
+// the id, folder and name say what it is. One lookup comes before the
+// delete; a move between the two still loses the moved file, to the trash
+// unless hard_delete is set.
+func (f *Fs) deleteReplaced(ctx context.Context, id api.ID, dirID, name string) error {
+	item, err := f.getItem(ctx, id.String())
+	switch {
+	case hasStatus(err, http.StatusNotFound) || isGone(err):
+		fs.Infof(f, "the file %q replaced (id %s) is already gone", f.standardName(name), id)
+		return nil
+	case err != nil:
+		return err
+	case item.IsDir() || item.ParentID.String() != dirID || norm.NFC.String(item.Name) != norm.NFC.String(name):
+		fs.Logf(f, "not deleting the file %q replaced (id %s): another client has moved or renamed it (now %q in folder id %s)",
+			f.standardName(name), id, f.standardName(item.Name), item.ParentID)
+		return nil
+	}
+	err = f.deleteItems(ctx, id.String())
+	if hasStatus(err, http.StatusNotFound) {
+		return nil // gone since the lookup
+	}
+	return err
 }
 
 // touch sets an item's modification time; put.io keeps whole seconds.

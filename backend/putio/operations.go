@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -24,65 +23,19 @@ func (f *Fs) discardTemp(ctx context.Context, id string) error {
 	return f.delete(ctx, []string{id}, true)
 }
 
-// delete removes items by id, past the trash if skipTrash. A "not found"
-// after a try whose reply was lost means that try did it.
+// delete removes items by id, past the trash if skipTrash. An item put.io
+// no longer has is deleted: once a try may have worked, the next deletes
+// only the items still there, if any.
 func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
-	call := apiCall{method: http.MethodPost, path: "/v2/files/delete", form: url.Values{"file_ids": {strings.Join(ids, ",")}}}
+	call := apiCall{method: http.MethodPost, path: "/v2/files/delete"}
 	if skipTrash {
 		// A query flag, as the official SDK sends it.
 		call.query = url.Values{"skip_trash": {"1"}}
 	}
-	replyLost, err := f.callMutation(ctx, call, &api.Empty{})
-	if replyLost && hasStatus(err, http.StatusNotFound) {
-		return nil
-	}
-	return err
-}
-
-// callMutation does a call that is not safe to repeat, with retries. It
-// also reports whether a try may have done the work although its reply
-// was lost (a 5xx, a cut connection, a broken body): a later "not found"
-// or "name taken" can then be the echo of that try's success.
-func (f *Fs) callMutation(ctx context.Context, call apiCall, out reply) (replyLost bool, err error) {
-	err = f.retry(ctx, call.method+" "+call.path, func() error {
-		err := f.attemptJSON(ctx, call, out)
-		replyLost = replyLost || mayHaveWorked(ctx, err)
-		return err
+	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
+		item, err := f.lookItem(ctx, id)
+		return item == nil, err
 	})
-	return replyLost, err
-}
-
-// retryLookingFirst retries attempt through the pacer, as retry does, for
-// a call that makes something (a share, a file). Once a try has failed in
-// a way that may still have made it (mayHaveWorked), each later try first
-// asks look whether it is there, and ends the call if it is, so that a
-// lost reply never costs a second one.
-func (f *Fs) retryLookingFirst(ctx context.Context, what string, look func() (found bool, err error), attempt func() error) error {
-	mayExist := false
-	return f.retry(ctx, what, func() error {
-		if mayExist {
-			if found, err := look(); err != nil || found {
-				return err
-			}
-		}
-		err := attempt()
-		mayExist = mayExist || mayHaveWorked(ctx, err)
-		return err
-	})
-}
-
-// mayHaveWorked reports whether a failed try may have reached the server
-// and done its work: anything but a put.io refusal (4xx, token) or our
-// own cancellation.
-func mayHaveWorked(ctx context.Context, err error) bool {
-	var auth *authError
-	switch apiErr, isAPI := apiError(err); {
-	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
-		return false
-	case isAPI:
-		return apiErr.Status >= http.StatusInternalServerError
-	}
-	return true
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set.
@@ -166,95 +119,62 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 
 // copyItem copies src into dirID as leaf and returns the new item. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
-// up by name instead. So is a name clash after a try whose reply was lost,
-// when the item in the way is that try's copy.
+// up by name instead. Once a try may have worked, the copy is looked for
+// before the next is sent.
 func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
+	name := f.serverName(leaf)
 	out := api.FileReply{AllowMissing: true}
-	replyLost, err := f.callMutation(ctx, apiCall{
+	err := f.mutateJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/copy",
-		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {f.serverName(leaf)}},
-	}, &out)
-	if replyLost && hasType(err, errTypeNameExists) {
-		return f.findLostCopy(ctx, src, dirID, leaf, err)
-	}
+		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {name}},
+	}, &out, func() (bool, error) {
+		item, err := f.lookChild(ctx, dirID, name)
+		if err != nil || !isCopyOf(item, src) {
+			return false, err
+		}
+		out.File = item
+		return true, nil
+	})
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
 	return f.getChild(ctx, dirID, leaf)
 }
 
-// findLostCopy returns the item named leaf if it is a copy of src (same
-// size and CRC-32, another id), else the clash error.
-func (f *Fs) findLostCopy(ctx context.Context, src *Object, dirID, leaf string, clash error) (*api.File, error) {
-	item, err := f.getChild(ctx, dirID, leaf)
-	switch {
-	case hasStatus(err, http.StatusNotFound):
-		return nil, clash
-	case err != nil:
-		return nil, err
-	case !item.IsDir() && item.ID != src.info.ID && item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32:
-		return item, nil
-	}
-	return nil, clash
+// isCopyOf reports whether item is a copy of src: a file of its size and
+// CRC-32 with another id. Without a CRC-32 nothing is taken for a copy.
+func isCopyOf(item *api.File, src *Object) bool {
+	return item != nil && !item.IsDir() && item.ID != src.info.ID &&
+		item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32
 }
 
-// rename gives the item id in dirID the name leaf. A name clash after a
-// try whose reply was lost is that try's success if leaf is now id.
+// rename gives the item id in dirID the name leaf.
 func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 	name := f.serverName(leaf)
-	replyLost, err := f.callMutation(ctx, apiCall{
+	return f.mutateJSON(ctx, apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
 		form:   url.Values{"file_id": {id.String()}, "name": {name}},
-	}, &api.Empty{})
-	if replyLost && hasType(err, errTypeNameExists) {
-		return f.confirmAt(ctx, id, dirID, name, err)
-	}
-	return err
+	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
 }
 
 // moveItem moves and renames one item. files/move can report a failure
-// with HTTP 200, so the body is checked too. A name clash, or a "not
-// found" for the item, after a try whose reply was lost is that try's
-// success if the item is now at the target.
+// with HTTP 200, so the body is checked too.
 func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
 	name := f.serverName(leaf)
-	var out api.MoveReply
-	replyLost, err := f.callMutation(ctx, apiCall{
+	call := apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
-	}, &out)
-	if err == nil {
-		err = out.Err()
 	}
-	if replyLost && mayBeEcho(err) {
-		return f.confirmAt(ctx, parseID(id), dirID, name, err)
-	}
-	return err
-}
-
-// mayBeEcho reports the failures a repeated rename or move meets when
-// its lost first try did the work: the name is taken (by the item
-// itself), or the item is no longer where the repeat looks for it.
-func mayBeEcho(err error) bool {
-	return hasType(err, errTypeNameExists) || hasStatus(err, http.StatusNotFound)
-}
-
-// confirmAt returns nil if the item named name in dirID is id, else
-// failure.
-func (f *Fs) confirmAt(ctx context.Context, id api.ID, dirID, name string, failure error) error {
-	if f.isAt(ctx, id, dirID, name) {
-		return nil
-	}
-	return failure
-}
-
-// isAt reports whether the item named name in dirID is id.
-func (f *Fs) isAt(ctx context.Context, id api.ID, dirID, name string) bool {
-	item, err := f.getChildNamed(ctx, dirID, name)
-	return err == nil && item.ID == id
+	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, name), func() error {
+		var out api.MoveReply
+		if err := f.attemptJSON(ctx, call, &out); err != nil {
+			return err
+		}
+		return out.Err()
+	})
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets

@@ -65,8 +65,9 @@ type replacement struct {
 }
 
 // run moves the old file aside, the copy into place and deletes the old
-// file. The copy is in place once the rename succeeds, so a failing delete
-// is logged and counted, not returned: an error would have rclone redo it.
+// file, unless another client has moved it meanwhile (deleteReplaced).
+// The copy is in place once the rename succeeds, so a failing delete is
+// logged and counted, not returned: an error would have rclone redo it.
 func (r *replacement) run(ctx context.Context) error {
 	if r.old != nil {
 		if err := r.f.rename(ctx, r.old.ID, r.dirID, r.asideLeaf); err != nil {
@@ -79,7 +80,7 @@ func (r *replacement) run(ctx context.Context) error {
 	if r.old == nil {
 		return nil
 	}
-	if err := r.f.deleteItems(ctx, r.old.ID.String()); err != nil {
+	if err := r.f.deleteReplaced(ctx, r.old.ID, r.dirID, r.f.serverName(r.asideLeaf)); err != nil {
 		fs.Errorf(r.f, "copied %q, but the file it replaced is still there as %q: %v", r.leaf, r.asideLeaf, err)
 		_ = fs.CountError(ctx, err)
 	}

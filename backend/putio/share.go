@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -127,12 +128,26 @@ func (f *Fs) deleteShares(ctx context.Context, shares []api.PublicShare) error {
 		return errors.New("putio: no public link to remove")
 	}
 	for _, share := range shares {
-		err := f.callJSON(ctx, apiCall{method: http.MethodDelete, path: "/v2/public_share/" + share.ID.String()}, &api.Empty{})
-		if err != nil {
+		if err := f.deleteShare(ctx, share.ID); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deleteShare removes one share. Once a try may have worked, the share
+// list is read before the next: a share no longer listed is removed. A
+// list that can't be read leaves that unknown, and the call fails saying
+// so rather than take a refusal for the echo of a lost success.
+func (f *Fs) deleteShare(ctx context.Context, id api.ID) error {
+	call := apiCall{method: http.MethodDelete, path: "/v2/public_share/" + id.String()}
+	return f.mutateJSON(ctx, call, &api.Empty{}, func() (bool, error) {
+		var list api.PublicShareListReply
+		if err := f.attemptJSON(ctx, shareListCall, &list); err != nil {
+			return false, fmt.Errorf("putio: can't tell whether public link %s was removed, as the share list can't be read; check in the put.io web app: %w", id, err)
+		}
+		return !slices.ContainsFunc(list.PublicShares, func(share api.PublicShare) bool { return share.ID == id }), nil
+	})
 }
 
 // warnExpiry says so when the expiry put.io answered differs from

@@ -123,3 +123,48 @@ func TestPublicLinkExpire(t *testing.T) {
 	require.Len(t, shares, 1)
 	assert.WithinDuration(t, time.Now().Add(48*time.Hour), shares[0].ExpirationDate.Time, time.Minute)
 }
+
+// Removing a link whose reply is lost after put.io removed it is a
+// success: the share list no longer has it, and the delete is not sent
+// again (put.io would answer 404). A list that can't be read leaves that
+// unknown: a failure worth retrying is retried, a refusal fails the call
+// saying so, and the delete is not sent again on a guess.
+func TestPublicLinkUnlinkReplyLost(t *testing.T) {
+	const deleteShareRoute, listSharesRoute = "DELETE /v2/public_share/{id}", "GET /v2/public_share/list"
+	for name, test := range map[string]struct {
+		listFault *putiotest.Fault
+		fails     bool
+	}{
+		"list readable":   {},
+		"list fails once": {listFault: &putiotest.Fault{Route: listSharesRoute, Status: http.StatusServiceUnavailable, Times: 1}},
+		"list refused":    {listFault: &putiotest.Fault{Route: listSharesRoute, Status: http.StatusForbidden, Times: 1}, fails: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			opts, setServer := putiotest.Options{}, func(*putiotest.Server) {}
+			if test.listFault != nil {
+				// After the list unlink reads first: on the lookup after the lost reply.
+				opts, setServer = injectAfter(opts, 1, *test.listFault)
+			}
+			f, srv, acct := newTestFs(t, nil, opts)
+			item, err := acct.Put("a.txt", []byte("x"), testModTime)
+			require.NoError(t, err)
+			_, err = f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+			require.NoError(t, err)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: deleteShareRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+			setServer(srv)
+
+			_, err = f.PublicLink(ctx, "a.txt", fs.DurationOff, true)
+
+			assert.Equal(t, 1, srv.Calls(deleteShareRoute), "not sent again")
+			shares, listErr := f.sharesOf(ctx, api.ID(item.ID))
+			require.NoError(t, listErr)
+			assert.Empty(t, shares, "the share is gone")
+			if test.fails {
+				require.ErrorContains(t, err, "can't tell whether public link")
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"path"
 	"slices"
@@ -106,7 +107,7 @@ func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt
 		return nil, err
 	}
 	if name == "transfer-cancel" {
-		return nil, f.callService(ctx, "cancel transfers", func() error { return f.client.Transfers.Cancel(ctx, ids...) })
+		return nil, f.cancelTransfers(ctx, ids)
 	}
 	return f.retryTransfers(ctx, ids)
 }
@@ -238,6 +239,25 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 		transfers[i] = t.Transfer
 	}
 	return f.describeTransfers(ctx, transfers)
+}
+
+// cancelTransfers cancels transfers by id; put.io drops a cancelled one
+// from the list. Once a try may have worked, each is looked up, and only
+// the transfers still listed are cancelled again: a repeat never meets
+// TRANSFER_NOT_FOUND for one the lost try cancelled, on a put.io that
+// refuses missing ids as on one that ignores them.
+func (f *Fs) cancelTransfers(ctx context.Context, ids []int64) error {
+	const what = "cancel transfers"
+	pending := ids
+	return f.retryLookingFirst(ctx, what, pendingProbe(&pending, func(id int64) (bool, error) {
+		_, err := f.client.Transfers.Get(ctx, id)
+		if err = f.serviceError(what, err); hasStatus(err, http.StatusNotFound) {
+			return true, nil
+		}
+		return false, err
+	}), func() error {
+		return f.serviceError(what, f.client.Transfers.Cancel(ctx, pending...))
+	})
 }
 
 // retryTransfers restarts failed transfers.

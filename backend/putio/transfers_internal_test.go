@@ -3,6 +3,7 @@ package putio
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -281,4 +282,35 @@ func TestTransfersListsATransferWhoseFolderIsGone(t *testing.T) {
 	require.Len(t, listed, 1)
 	assert.Empty(t, listed[0].Folder)
 	assert.Equal(t, folder.ID, listed[0].FolderID)
+}
+
+// A cancel whose reply is lost is settled by looking the transfers up:
+// those no longer listed were cancelled, and only those still listed are
+// sent again. That holds whether put.io ignores a cancel of a missing id
+// (its SDK's live tests) or refuses it with TRANSFER_NOT_FOUND.
+func TestTransferCancelReplyLost(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		for name, lost := range map[string]putiotest.Fault{
+			"502 after the work":    {AfterWork: true, Status: http.StatusBadGateway},
+			"cut after the work":    {AfterWork: true, Cut: putiotest.CutResponse},
+			"cut before it arrived": {Cut: putiotest.CutRequest},
+		} {
+			t.Run(fmt.Sprintf("%s/CancelMissingTransferNotFound=%v", name, strict), func(t *testing.T) {
+				const cancelRoute = "POST /v2/transfers/cancel"
+				f, srv, acct := transferFs(t, "", putiotest.Options{CancelMissingTransferNotFound: strict})
+				runCommand(t, f, "transfer", []string{"magnet:?xt=urn:btih:aa&dn=a", "magnet:?xt=urn:btih:bb&dn=b", "magnet:?xt=urn:btih:cc&dn=c"}, nil)
+				all := acct.Transfers()
+				require.Len(t, all, 3)
+				lost.Route, lost.Times = cancelRoute, 1
+				require.NoError(t, srv.Inject(lost))
+
+				runCommand(t, f, "transfer-cancel", []string{itoa(all[0].ID), itoa(all[1].ID)}, nil)
+
+				left := acct.Transfers()
+				require.Len(t, left, 1)
+				assert.Equal(t, all[2].ID, left[0].ID)
+				assert.Equal(t, map[bool]int{true: 1, false: 2}[lost.AfterWork], srv.Calls(cancelRoute))
+			})
+		}
+	}
 }

@@ -119,6 +119,8 @@ func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
 	fs.BoolVar(&c.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")
 	fs.BoolVar(&c.opts.FeedFileObjects, "feed-file-objects", false, "real-time feed file events carry the whole File object, not just the id")
+	fs.BoolVar(&c.opts.CreateFolderReturnsExisting, "create-folder-returns-existing", false, "answer create-folder of a name a folder has with that folder (default: NAME_ALREADY_EXIST)")
+	fs.BoolVar(&c.opts.CancelMissingTransferNotFound, "cancel-missing-transfer-not-found", false, "refuse a transfer cancel naming an id with no transfer with 404 TRANSFER_NOT_FOUND (default: ignore it, as put.io does)")
 	fs.BoolVar(&c.opts.TransferSourceNormalize, "transfer-source-normalize", false, "store magnet links as magnet:?xt=urn:btih:<lowercase hex>, as put.io may")
 }
 

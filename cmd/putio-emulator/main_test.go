@@ -133,7 +133,7 @@ func TestFlagsReachOptions(t *testing.T) {
 		"-latency", "3ms", "-public-url", "https://x", "-url-expiry", "1m", "-upload-expiry", "2m", "-max-patch-size", "9",
 		"-shuffle-listing", "-seed", "4", "-trash-lock-wait", "1s", "-trash-hold", "2s", "-spurious-copy-conflict", "-refuse-same-name", "-keep-percent-escapes",
 		"-feed-heartbeat", "3s", "-feed-file-objects", "-feed-text-heartbeat",
-		"-transfer-source-normalize"}, io.Discard)
+		"-transfer-source-normalize", "-cancel-missing-transfer-not-found", "-create-folder-returns-existing"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,8 @@ func TestFlagsReachOptions(t *testing.T) {
 	if o.Quota != 1000 || o.RateLimit.Requests != 5 || o.RateLimit.Window != 2*time.Second || len(o.RateLimit.Omit) != 2 ||
 		o.Latency != 3*time.Millisecond || o.PublicURL != "https://x" || o.URLExpiry != time.Minute || o.UploadExpiry != 2*time.Minute ||
 		o.MaxPatchSize != 9 || !o.ShuffleListing || o.Seed != 4 || o.TrashLockWait != time.Second || o.TrashHold != 2*time.Second || !o.SpuriousCopyConflict || !o.RefuseSameName || !o.KeepPercentEscapes ||
-		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat || !o.TransferSourceNormalize {
+		o.FeedHeartbeat != 3*time.Second || !o.FeedFileObjects || !o.FeedTextHeartbeat || !o.TransferSourceNormalize ||
+		!o.CancelMissingTransferNotFound || !o.CreateFolderReturnsExisting {
 		t.Fatalf("options %+v", o)
 	}
 }

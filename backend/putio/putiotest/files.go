@@ -111,6 +111,9 @@ func (e *Emulator) createFolder(c *call) {
 		if err != nil {
 			return nil, err
 		}
+		if existing := folderNamed(parent, name); existing != nil && e.opts.CreateFolderReturnsExisting {
+			return obj{"file": fileJSON(existing)}, nil
+		}
 		if err := checkFree(parent, name, nil); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package putiotest_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -406,5 +407,37 @@ func TestCreateFolderByPath(t *testing.T) {
 	mustError(t, r, 400, "BadRequest")
 	if msg, _ := r.body["error_message"].(string); !strings.Contains(msg, "path") || !strings.Contains(msg, "name") {
 		t.Errorf("message %q", msg)
+	}
+}
+
+// create-folder of a taken name is refused by default; with
+// CreateFolderReturnsExisting a folder of that name is the answer,
+// unchanged, while a name only a file has is still refused.
+func TestCreateFolderOfATakenName(t *testing.T) {
+	for _, returnsExisting := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CreateFolderReturnsExisting=%v", returnsExisting), func(t *testing.T) {
+			srv, api := newAPI(t, putiotest.Options{CreateFolderReturnsExisting: returnsExisting})
+			acct := srv.Account(srv.Token)
+			dir := api.mkdir(0, "d")
+			if _, err := acct.Put("d/x", []byte("x"), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acct.Put("f", []byte("f"), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+
+			again := api.post("/v2/files/create-folder", url.Values{"name": {"d"}, "parent_id": {"0"}})
+			onFile := api.post("/v2/files/create-folder", url.Values{"name": {"f"}, "parent_id": {"0"}})
+
+			mustError(t, onFile, 400, "NAME_ALREADY_EXIST")
+			if !returnsExisting {
+				mustError(t, again, 400, "NAME_ALREADY_EXIST")
+			} else if mustStatus(t, again, 200); num(again.file(), "id") != dir {
+				t.Fatalf("answered %s, want folder %d", again.raw, dir)
+			}
+			if items := mustList(t, acct, ""); len(items) != 2 {
+				t.Fatalf("root holds %+v, want d and f only", items)
+			}
+		})
 	}
 }

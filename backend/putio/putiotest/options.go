@@ -74,6 +74,18 @@ type Options struct {
 	// the item is taken for a clash with itself. The record is silent; by
 	// default such a repeat succeeds and changes nothing.
 	RefuseSameName bool
+	// CancelMissingTransferNotFound makes POST /v2/transfers/cancel refuse
+	// an id with no transfer (404 TRANSFER_NOT_FOUND, nothing cancelled).
+	// By default the cancel is idempotent, as put.io's own SDK live tests
+	// find: the transfers that exist are cancelled and missing ids are
+	// ignored, so a repeated cancel answers 200.
+	CancelMissingTransferNotFound bool
+	// CreateFolderReturnsExisting makes POST /v2/files/create-folder of a
+	// name a folder already has answer 200 with that folder, as a server
+	// that treats create-folder as "make sure it exists" might. The record
+	// is silent; by default the name is refused with NAME_ALREADY_EXIST. A
+	// name only a file has is refused either way.
+	CreateFolderReturnsExisting bool
 	// FeedHeartbeat is the interval of the feed's ping frames (default
 	// 10 s, as on put.io; negative: none).
 	FeedHeartbeat time.Duration

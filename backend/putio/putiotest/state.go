@@ -184,6 +184,17 @@ func childNamed(parent *node, name string) *node {
 	return nil
 }
 
+// folderNamed returns the newest folder child with the name, if any.
+func folderNamed(parent *node, name string) *node {
+	key := nameKey(name)
+	for i := len(parent.children) - 1; i >= 0; i-- {
+		if c := parent.children[i]; c.dir && c.key == key {
+			return c
+		}
+	}
+	return nil
+}
+
 // checkFree fails with NAME_ALREADY_EXIST if a sibling other than except
 // has the name.
 func checkFree(parent *node, name string, except *node) error {

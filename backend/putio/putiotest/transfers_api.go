@@ -207,8 +207,8 @@ func (e *Emulator) transferInfo(c *call) {
 }
 
 // selected reads transfer_ids and looks every one up; one unknown id
-// fails the whole call, changing nothing.
-func (e *Emulator) selected(a *account, v url.Values) ([]*transfer, error) {
+// fails the whole call, changing nothing, unless skipMissing.
+func (e *Emulator) selected(a *account, v url.Values, skipMissing bool) ([]*transfer, error) {
 	ids, err := idsParam(v, "transfer_ids")
 	if err != nil {
 		return nil, err
@@ -216,10 +216,13 @@ func (e *Emulator) selected(a *account, v url.Values) ([]*transfer, error) {
 	var out []*transfer
 	for _, id := range ids {
 		t, err := e.transfers.lookup(a, id)
-		if err != nil {
+		switch {
+		case err != nil && skipMissing:
+		case err != nil:
 			return nil, err
+		default:
+			out = append(out, t)
 		}
-		out = append(out, t)
 	}
 	return out, nil
 }
@@ -238,10 +241,11 @@ func (e *Emulator) drop(list []*transfer) []int64 {
 	return ids
 }
 
-// cancelTransfers serves POST /v2/transfers/cancel.
+// cancelTransfers serves POST /v2/transfers/cancel: ids with no transfer
+// are ignored, or with Options.CancelMissingTransferNotFound refused.
 func (e *Emulator) cancelTransfers(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		list, err := e.selected(c.acct, v)
+		list, err := e.selected(c.acct, v, !e.opts.CancelMissingTransferNotFound)
 		if err != nil {
 			return nil, err
 		}
@@ -292,7 +296,7 @@ func (e *Emulator) cleanTransfers(c *call) {
 		list := e.transfers.of(c.acct)
 		if v.Get("transfer_ids") != "" {
 			var err error
-			if list, err = e.selected(c.acct, v); err != nil {
+			if list, err = e.selected(c.acct, v, false); err != nil {
 				return nil, err
 			}
 		}
@@ -308,7 +312,7 @@ func (e *Emulator) removeTransfers(c *call) {
 		var err error
 		switch filter := v.Get("filter"); {
 		case v.Get("transfer_ids") != "":
-			list, err = e.selected(c.acct, v)
+			list, err = e.selected(c.acct, v, false)
 		case filter == "all":
 			list = e.transfers.of(c.acct)
 		case filter == "completed":

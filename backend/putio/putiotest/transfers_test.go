@@ -2,6 +2,7 @@ package putiotest_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -209,7 +210,7 @@ func TestTransferListPagingCountCancelClean(t *testing.T) {
 	}
 	mustError(t, api.post("/v2/transfers/list/continue", url.Values{"cursor": {"garbage"}}), 400, "INVALID_CURSOR")
 
-	mustError(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(ids[1]) + ",999"}}), 404, "TRANSFER_NOT_FOUND")
+	mustStatus(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(ids[1]) + ",999"}}), 200)
 	mustStatus(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(ids[1])}}), 200)
 	r = api.post("/v2/transfers/clean", nil)
 	mustStatus(t, r, 200)
@@ -228,6 +229,35 @@ func TestTransferListPagingCountCancelClean(t *testing.T) {
 	mustStatus(t, api.post("/v2/transfers/remove", url.Values{"filter": {"all"}}), 200)
 	if left := acct.Transfers(); len(left) != 0 {
 		t.Fatalf("after remove all: %+v", left)
+	}
+}
+
+// By default cancelling is idempotent, as put.io's SDK live tests find:
+// an id with no transfer is ignored. CancelMissingTransferNotFound
+// refuses it instead, cancelling nothing.
+func TestTransferCancelMissing(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CancelMissingTransferNotFound=%v", strict), func(t *testing.T) {
+			srv, api := newAPI(t, putiotest.Options{CancelMissingTransferNotFound: strict})
+			acct := srv.Account(srv.Token)
+			id := num(api.addTransfer(testMagnet, 0), "id")
+
+			r := api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(id) + ",999"}})
+
+			left := acct.Transfers()
+			if strict {
+				mustError(t, r, 404, "TRANSFER_NOT_FOUND")
+				if len(left) != 1 || left[0].ID != id {
+					t.Fatalf("a refused cancel changed the transfers: %+v", left)
+				}
+				return
+			}
+			mustStatus(t, r, 200)
+			if len(left) != 0 {
+				t.Fatalf("not cancelled: %+v", left)
+			}
+			mustStatus(t, api.post("/v2/transfers/cancel", url.Values{"transfer_ids": {itoa(id)}}), 200)
+		})
 	}
 }
 
