@@ -19,9 +19,14 @@ import (
 // reading a later refusal as its echo. A probe that can't tell (an error)
 // is never taken for "not done": the pacer asks it again when its error is
 // worth retrying, else the call fails with it.
+//
+// When the tries run out after one that may have worked, the probe is
+// asked once more, with retries of its own: the work may be done although
+// no reply said so, and a failure reported for work that was done leaves
+// the user a state that is neither before nor after the call.
 func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bool, error), attempt func() error) error {
 	mayBeDone := false
-	return f.retry(ctx, what, func() error {
+	err := f.retry(ctx, what, func() error {
 		if mayBeDone {
 			if isDone, err := done(); err != nil || isDone {
 				return err
@@ -31,6 +36,17 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 		mayBeDone = mayBeDone || mayHaveWorked(ctx, err)
 		return err
 	})
+	if err == nil || !mayBeDone || ctx.Err() != nil {
+		return err
+	}
+	var isDone bool
+	if probeErr := f.retry(ctx, what+": was it done?", func() (probeErr error) {
+		isDone, probeErr = done()
+		return probeErr
+	}); probeErr == nil && isDone {
+		return nil
+	}
+	return err
 }
 
 // mutateJSON is retryLookingFirst for one API call, decoded into out.

@@ -1,17 +1,20 @@
 package putio
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	_ "github.com/rclone/rclone/backend/local" // sources on disk
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
@@ -104,6 +107,7 @@ type simSeq struct {
 	localDir   string
 	localCount int
 	history    []string
+	faults     []string // armed for the step under way
 	failed     *failedUpload // the last upload that failed, if not run again yet
 	steps      int
 	lastActor  int // the process that acted last, -1 for the other client
@@ -144,6 +148,7 @@ func (s *simSeq) step() {
 	if !other {
 		faults = s.w.armFaults()
 	}
+	s.faults = faults
 	logStart := len(s.w.emu.Log())
 	errorsBefore := accounting.GlobalStats().GetErrors()
 	after, desc, err := op.run(s)
@@ -170,8 +175,8 @@ func (s *simSeq) step() {
 // failed write may also leave the folders it made on its way.
 func (s *simSeq) checkOutcome(after *simModel, err error, counted bool) {
 	state := s.readState()
-	if (err != nil || counted) && s.reportedLeftovers(after, state, err != nil) {
-		state = s.readState()
+	if err != nil || counted {
+		state = s.keepReportedLeftovers(after, state, err != nil)
 	}
 	afterDiff := after.differences(state)
 	switch {
@@ -198,21 +203,38 @@ func (s *simSeq) readState() *simState {
 	return state
 }
 
-// reportedLeftovers accepts what an operation may leave when rclone
+// keepReportedLeftovers accepts what an operation may leave when rclone
 // reports a problem (it failed, or logged and counted an error): the
 // version an update replaced but could not delete, beside the new one,
 // and, when it succeeded, a modification time it could not restore. The
 // user removes the old version, as the error asks; so does the
-// simulation. It reports whether it removed any.
-func (s *simSeq) reportedLeftovers(after *simModel, state *simState, failed bool) (removed bool) {
+// simulation. It returns the state as it is then.
+func (s *simSeq) keepReportedLeftovers(after *simModel, state *simState, failed bool) *simState {
+	if s.removeReplacedVersions(after, state) {
+		state = s.readState()
+	}
 	for p, want := range after.files {
 		if got, ok := state.files[p]; ok && !failed && !got.UpdatedAt.Equal(want.modTime) {
 			want.modTime = got.UpdatedAt
 			after.files[p] = want
 		}
+	}
+	return state
+}
+
+// removeReplacedVersions deletes, at each path the operation wrote, the
+// items with the replaced version's bytes beside the newest, and reports
+// whether it removed any.
+func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (removed bool) {
+	for p := range after.files {
 		old, replaced := s.model.files[p]
-		for _, item := range state.duplicates[p] {
-			if !replaced || item.CRC32 != old.crc() || item.Size != int64(len(old.data)) {
+		if !replaced || len(state.duplicates[p]) == 0 {
+			continue
+		}
+		items := append([]putiotest.File{state.files[p]}, state.duplicates[p]...)
+		newest := slices.MaxFunc(items, func(a, b putiotest.File) int { return cmp.Compare(a.ID, b.ID) })
+		for _, item := range items {
+			if item.ID == newest.ID || item.CRC32 != old.crc() || item.Size != int64(len(old.data)) {
 				continue
 			}
 			if err := s.w.acct.DeleteID(item.ID); err != nil {
@@ -254,5 +276,5 @@ func (s *simSeq) checkSessions(logStart int) {
 // violation fails the sequence, with the steps that led to it.
 func (s *simSeq) violation(format string, args ...any) {
 	s.w.stats.violations.Add(1)
-	s.t.Fatalf("violation: %s\nsteps:\n  %s", fmt.Sprintf(format, args...), strings.Join(s.history, "\n  "))
+	s.t.Fatalf("violation: %s [faults: %s]\nsteps before:\n  %s", fmt.Sprintf(format, args...), strings.Join(s.faults, "; "), strings.Join(s.history, "\n  "))
 }

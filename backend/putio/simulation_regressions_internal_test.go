@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -12,25 +13,49 @@ import (
 // Regression tests for what TestSimulation found, each the shrunk
 // sequence it reported, made deterministic.
 
-// TestSimCutRefusalIsTriedAgain: a copy is made but its reply is cut;
-// the repeat is refused, as the name is taken by that copy, and that
-// refusal's body is cut too. A refusal that did not arrive whole says
-// nothing of which refusal it was, so the call goes on as after any lost
-// reply, and the copy is found instead of the copy failing with both
-// files left behind.
+// TestSimCutRefusalIsTriedAgain: put.io refuses a copy with its
+// spurious NAME_ALREADY_EXIST, and the refusal's body is cut. A refusal
+// that did not arrive whole says nothing of which refusal it was, so the
+// copy is tried again, as after any lost reply, instead of failing as a
+// final 400.
 func TestSimCutRefusalIsTriedAgain(t *testing.T) {
-	f, srv, acct := newTestFs(t, nil)
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
 	ctx := context.Background()
 	src := seedObject(t, f, acct, "dir/src.txt", []byte("hello, world"))
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Cut: putiotest.CutResponse, CutAfter: 20, Times: 2}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/copy", Cut: putiotest.CutResponse, CutAfter: 20, Times: 1}))
 
 	dst, err := f.Copy(ctx, src, "dir/dst.txt")
 	require.NoError(t, err)
-	assert.Equal(t, 3, srv.Calls("POST /v2/files/copy"), "the cut refusal was tried again")
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/copy"), "the cut refusal was tried again")
 	assert.ElementsMatch(t, []string{"src.txt", "dst.txt"}, names(t, acct, "dir"))
 	data, err := acct.ReadFile("dir/dst.txt")
 	require.NoError(t, err)
 	assert.Equal(t, "hello, world", string(data))
 	assert.True(t, dst.ModTime(ctx).Equal(testModTime))
 	assert.Empty(t, acct.Trash())
+}
+
+// TestSimMoveDoneAfterTriesRunOut: a move does the work and loses its
+// reply, and the probe that would tell fails until the tries run out.
+// Asked once more after the last try, the probe finds the file moved, so
+// the move succeeds with its time restored instead of failing with the
+// file moved and its time reset.
+func TestSimMoveDoneAfterTriesRunOut(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	ctx := fewRetries(f, 2)
+	src := seedObject(t, f, acct, "dir/file.txt", []byte("moved once"))
+	_, err := f.dirCache.FindDir(ctx, "other", true)
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/move", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}/child", Status: http.StatusInternalServerError, Times: 1}))
+
+	dst, err := f.Move(ctx, src, "other/file.txt")
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/move"), "never sent again")
+	moved, err := acct.Stat("other/file.txt")
+	require.NoError(t, err)
+	assert.True(t, moved.UpdatedAt.Equal(testModTime), "modification time restored")
+	assert.True(t, dst.ModTime(ctx).Equal(testModTime))
+	_, err = acct.Stat("dir/file.txt")
+	assert.ErrorIs(t, err, putiotest.ErrNotExist)
 }
