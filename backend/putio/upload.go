@@ -186,11 +186,10 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case u.made != nil:
 		return u.made, nil
 	case errors.Is(err, errReplyLost):
-		sum, sumErr := u.stream.src.sum()
-		if sumErr != nil {
-			return nil, sumErr
+		item, findErr := u.identify(ctx)
+		if findErr == nil && item == nil {
+			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
 		}
-		item, findErr := u.f.identifyUpload(ctx, u.job, sum)
 		if findErr != nil {
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
@@ -295,16 +294,13 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 // the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
-		sum, err := u.stream.src.sum()
+		item, err := u.identify(ctx)
 		if err != nil {
-			return false, err
-		}
-		item, err := u.f.identifyUpload(ctx, u.job, sum)
-		if err != nil || item == nil {
-			return false, nil // not found, or unsure: send again
+			// Unsure is never absent: sending again could make a second copy.
+			return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
 		}
 		u.made = item
-		return true, nil
+		return item != nil, nil
 	}, func() error {
 		if err := u.stream.seek(0); err != nil {
 			return err
@@ -401,11 +397,23 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 	}
 }
 
+// identify looks for the file the upload made, by the CRC-32 of what was
+// sent; see identifyUpload.
+func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
+	sum, err := u.stream.src.sum()
+	if err != nil {
+		return nil, err
+	}
+	return u.f.identifyUpload(ctx, u.job, sum)
+}
+
 // identifyUpload finds the file an upload made when the reply naming it
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
-// answer could be an older duplicate.
+// answer could be an older duplicate. No file and no error means the
+// whole folder was listed and the file is not there; a failed listing is
+// an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
@@ -423,10 +431,10 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		}
 		return nil
 	})
-	if err == nil && found == nil {
-		err = errors.New("no file with its name, size, CRC-32 and time")
+	if err != nil {
+		return nil, err
 	}
-	return found, err
+	return found, nil
 }
 
 // terminateUpload deletes an unfinished tus upload so nothing is left
