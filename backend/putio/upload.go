@@ -60,9 +60,22 @@ type uploadJob struct {
 	size        int64
 	modTime     time.Time
 	replacing   api.ID // Update: the version being replaced, 0 for Put
-	// started is when the upload began, at or before the server's clock:
-	// a file created earlier is not the upload's.
+	// started is when the upload began on our monotonic clock: a file the
+	// API says it created earlier is not the upload's (see notBefore).
 	started time.Time
+}
+
+// notBefore is the earliest created_at the upload's file can have: the
+// API's clock when the upload began, in whole seconds as created_at is;
+// zero (no bound) before any API reply gave its Date. It is read off the
+// API's own Date headers only, never a comparison of our clock or an
+// upload or download host's with the API's.
+func (j *uploadJob) notBefore(g *gate) time.Time {
+	apiTime, ok := g.apiTimeAt(j.started)
+	if !ok {
+		return time.Time{}
+	}
+	return apiTime.Truncate(time.Second)
 }
 
 func (j *uploadJob) String() string { return j.leaf }
@@ -110,7 +123,7 @@ func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) 
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID, options []fs.OpenOption) (*api.File, error) {
 	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing,
-		started: f.gate.serverNow().Truncate(time.Second)}
+		started: time.Now()}
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
@@ -418,11 +431,12 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
 	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
+		notBefore := job.notBefore(f.gate) // this very listing gave the API's Date
 		for i := range items {
 			item := &items[i]
 			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
 				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
-				!item.CreatedAt.IsZero() && item.CreatedAt.Before(job.started) {
+				!item.CreatedAt.IsZero() && item.CreatedAt.Before(notBefore) {
 				continue
 			}
 			if found == nil || item.ID > found.ID {

@@ -10,7 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -380,4 +382,64 @@ func TestUpdateFinalReplyLostFindsNewVersion(t *testing.T) {
 	assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "old version deleted, no duplicate")
 	assert.Zero(t, srv.Calls(childRoute))
 	assert.Equal(t, 1, srv.Calls(patchRoute), "not uploaded twice")
+}
+
+// An upload and download host whose clock runs ahead of or behind the
+// API's does not change which file is the upload's after a lost reply.
+// An older twin (same name, bytes and time, made ten minutes earlier) is
+// there, and the last reply before the upload came from the skewed host.
+// Reply lost after the file was made: that file, not the twin, and no
+// second copy (a clock ahead took it for older than the upload). Reply
+// lost before: sent again, never the twin (a clock behind took the twin
+// for the upload's).
+func TestUploadIdentifiedDespiteHostClockSkew(t *testing.T) {
+	for _, host := range []string{"upload", "download"} {
+		for _, skew := range []time.Duration{time.Hour, -time.Hour} {
+			for _, made := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s host %v, file made %v", host, skew, made), func(t *testing.T) {
+					testUploadWithHostClockSkew(t, host, skew, made)
+				})
+			}
+		}
+	}
+}
+
+func testUploadWithHostClockSkew(t *testing.T, host string, skew time.Duration, made bool) {
+	ctx := context.Background()
+	var shift atomic.Int64
+	opts := putiotest.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}
+	if host == "upload" {
+		opts.UploadClockSkew = skew
+	} else {
+		opts.DownloadClockSkew = skew
+	}
+	if !made {
+		opts.TusExtensions = []string{"creation", "creation-with-upload"}
+	}
+	f, srv, acct := newTestFs(t, noSessions, opts)
+	data := pattern(5000, 15)
+	shift.Store(int64(-10 * time.Minute))
+	twin, err := f.PutUnchecked(ctx, bytesReader(data), srcInfo("twin.bin", int64(len(data))))
+	require.NoError(t, err)
+	shift.Store(0)
+	if host == "download" {
+		assert.Equal(t, data, readAll(ctx, t, twin))
+	}
+	fault := putiotest.Fault{Route: "POST /files/", Status: http.StatusBadGateway, Times: 1}
+	if made {
+		fault = putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}
+	}
+	require.NoError(t, srv.Inject(fault))
+	srv.ResetCounters()
+
+	o, err := f.PutUnchecked(ctx, bytesReader(data), srcInfo("twin.bin", int64(len(data))))
+
+	require.NoError(t, err)
+	items, err := acct.List("")
+	require.NoError(t, err)
+	require.Len(t, items, 2, "the twin and the upload's file, no second copy")
+	assert.Equal(t, twin.(fs.IDer).ID(), fmt.Sprint(items[0].ID))
+	assert.Equal(t, fmt.Sprint(items[1].ID), o.(fs.IDer).ID(), "the upload's own file, not the twin")
+	assert.Equal(t, map[bool]int{true: 1, false: 2}[made], srv.Calls("POST /files/"), "sent again only if not made")
+	storedAs(t, acct, "twin.bin", data)
 }

@@ -104,6 +104,8 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.StringVar(&l.tusExtensions, "tus-extensions", "creation,termination", "tus extensions OPTIONS advertises; with creation-with-upload a creation POST may carry the first bytes")
 	fs.Int64Var(&c.opts.TusMaxSize, "tus-max-size", 0, "Tus-Max-Size to advertise and enforce at creation, in bytes (0: none)")
 	fs.BoolVar(&c.opts.RefuseOptions, "refuse-options", false, "answer tus OPTIONS with 405")
+	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
+	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record

@@ -90,6 +90,14 @@ type Options struct {
 	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
 	// transfers) works; an older one is refused with 400, as put.io does.
 	CursorExpiry time.Duration
+	// UploadClockSkew and DownloadClockSkew run the clocks of the upload
+	// host (the routes under /files/) and the download host (/download/)
+	// apart from the API's: every instant their replies state (Date, and
+	// x-ratelimit-reset while RateLimit is on) is Now plus the skew, as if
+	// those hosts' clocks ran that far ahead (or behind, if negative). The
+	// API's replies and every created_at and updated_at stay on Now.
+	UploadClockSkew   time.Duration
+	DownloadClockSkew time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)

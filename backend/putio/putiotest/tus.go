@@ -31,7 +31,7 @@ func (e *Emulator) tusCreate(c *call) {
 		c.failErr(err)
 		return
 	}
-	c.w.Header().Set("Location", e.baseURL(c.r)+"/files/"+up.id)
+	c.w.Header().Set("Location", e.baseURL(c.r)+tusPrefix+up.id)
 	if withBody {
 		up.busy.Lock()
 		defer up.busy.Unlock()
