@@ -48,7 +48,7 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 			u.final = header
 		}
 		return nil
-	case hasStatus(err, http.StatusRequestEntityTooLarge) && piece > minPatch:
+	case isPatchTooLarge(err) && piece > minPatch:
 		smaller := max(piece/2, minPatch)
 		u.f.uploads.maxPatch.Store(smaller)
 		u.unsure = true
@@ -103,6 +103,12 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	}
 	u.offset, u.unsure = offset, false
 	return nil
+}
+
+// isPatchTooLarge reports a 413 about the PATCH's size. A full account
+// answers 413 too, but sending less at a time would not help it.
+func isPatchTooLarge(err error) bool {
+	return hasStatus(err, http.StatusRequestEntityTooLarge) && !isAccountFull(err)
 }
 
 // resumable reports a PATCH failure after which asking the server for its

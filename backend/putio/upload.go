@@ -233,13 +233,14 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 
 // mayPass reports a failure after which a later attempt can go on:
 // interruptions, the source's own failures, exhausted retries, and a
-// captcha or revoked token, which the user clears without the session.
+// captcha, a revoked token or a full account, which the user clears
+// without the session.
 func mayPass(err error) bool {
 	var srcErr *sourceError
 	var auth *authError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
-		isCaptcha(err) || errors.As(err, &auth)
+		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
 }
 
 // newUploadRequest builds one attempt of a request to the upload service,

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -442,4 +443,82 @@ func testUploadWithHostClockSkew(t *testing.T, host string, skew time.Duration, 
 	assert.Equal(t, fmt.Sprint(items[1].ID), o.(fs.IDer).ID(), "the upload's own file, not the twin")
 	assert.Equal(t, map[bool]int{true: 1, false: 2}[made], srv.Calls("POST /files/"), "sent again only if not made")
 	storedAs(t, acct, "twin.bin", data)
+}
+
+// quotaFull is put.io's answer when the account has no room left.
+var quotaFull = putiotest.Fault{Route: patchRoute, Status: http.StatusRequestEntityTooLarge, ErrorType: "QUOTA_EXCEEDED",
+	Message: "not enough disk space", Times: 1}
+
+// An account that fills up while an upload is under way (another upload
+// took the space between its first PATCH and its last) fails the upload
+// saying so: not retried, PATCHes not made smaller for later uploads,
+// not taken for a lost reply.
+func TestUploadQuotaRunsOutMidUpload(t *testing.T) {
+	var fill sync.Once
+	var acct *putiotest.Account
+	f, srv, acct := newTestFs(t, withOptions("chunk_size", "256Ki", "upload_window", "64Ki"), putiotest.Options{Quota: 1 << 20,
+		OnRequest: func(entry putiotest.LogEntry) {
+			if entry.Route == patchRoute && entry.Status == http.StatusNoContent {
+				fill.Do(func() { _, _ = acct.Put("filler.bin", make([]byte, 500<<10), testModTime) })
+			}
+		}})
+	data := pattern(600<<10, 16)
+
+	_, err := f.Put(context.Background(), bytesReader(data), newReopenable("late.bin", data))
+
+	require.ErrorContains(t, err, "the put.io account is full")
+	assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+	assert.Equal(t, 3, srv.Calls(patchRoute), "256 KiB twice, then the rest once")
+	assert.Zero(t, srv.Calls("HEAD /files/{upload}"), "not taken for a lost reply")
+	assert.Equal(t, []string{"filler.bin"}, names(t, acct, ""))
+	assert.Zero(t, acct.Uploads())
+}
+
+// A 413 QUOTA_EXCEEDED to a PATCH fails the upload at once and keeps its
+// session for a later run, which resumes it once there is room; without
+// a session on record the upload is ended.
+func TestUploadQuotaRefusalKeepsTheSession(t *testing.T) {
+	data := pattern(600<<10, 17)
+	t.Run("with a session", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, configmap.Simple{"upload_window": "64Ki"})
+		cutAt(t, srv, 200<<10) // the bytes before the refusal stay on the server
+		require.NoError(t, srv.Inject(quotaFull))
+
+		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+		require.ErrorContains(t, err, "the put.io account is full")
+		assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+		assert.Equal(t, 2, srv.Calls(patchRoute), "the refused PATCH was not retried")
+		assert.Equal(t, 1, acct.Uploads(), "session kept")
+		assert.Len(t, sessionRecords(t, f), 1)
+
+		srv.ResetCounters()
+		_, err = f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+		require.NoError(t, err)
+		storedAs(t, acct, "big.bin", data)
+		assert.Zero(t, srv.Calls("POST /files/"), "resumed")
+		assert.Equal(t, int64(len(data)-200<<10), srv.UploadBytes(), "only the bytes the server lacked")
+	})
+	t.Run("without", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions)
+		require.NoError(t, srv.Inject(quotaFull))
+
+		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+		require.ErrorContains(t, err, "the put.io account is full")
+		assert.Zero(t, f.uploads.maxPatch.Load())
+		assert.Equal(t, 1, srv.Calls(patchRoute))
+		assert.Zero(t, acct.Uploads(), "session ended")
+		assert.Empty(t, names(t, acct, ""))
+	})
+}
+
+// An upload larger than the free space is refused at creation, saying
+// the account is full.
+func TestUploadQuotaRefusedAtCreation(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Quota: 1000})
+	_, err := f.Put(context.Background(), bytesReader(pattern(1001, 18)), srcInfo("big.bin", 1001))
+	require.ErrorContains(t, err, "the put.io account is full")
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "not retried")
+	assert.Empty(t, names(t, acct, ""))
 }

@@ -218,6 +218,7 @@ func (e *Emulator) receiveAndFinish(c *call, up *upload, offset int64) bool {
 	if up.offset.Load() == up.length {
 		n, err := e.finishUpload(up)
 		if err != nil {
+			c.w.Header().Del("Upload-Offset") // the upload is gone, bytes and all
 			c.failErr(err)
 			return false
 		}

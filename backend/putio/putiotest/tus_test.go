@@ -362,3 +362,29 @@ func TestTusVersionHeaderOnErrors(t *testing.T) {
 		t.Errorf("401 without Tus-Resumable: %v", r.header)
 	}
 }
+
+// Space that other uploads took while an upload was under way is found
+// missing when its last byte arrives: 413 QUOTA_EXCEEDED with put.io's
+// error body, no file, and the upload gone with its bytes, so the reply
+// claims no offset.
+func TestTusQuotaRunsOutBeforeTheLastByte(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 100})
+	acct := srv.Account(api.token)
+	loc := api.tusCreate(60, map[string]string{"name": "late.bin", "parent_id": "0"})
+	mustStatus(t, api.tusPatch(loc, 0, make([]byte, 30)), 204)
+	mustPut(t, acct, "filler.bin", make([]byte, 50))
+
+	r := api.tusPatch(loc, 30, make([]byte, 30))
+
+	mustError(t, r, http.StatusRequestEntityTooLarge, "QUOTA_EXCEEDED")
+	if got := r.header.Get("Upload-Offset"); got != "" {
+		t.Fatalf("a refused completion claims offset %q", got)
+	}
+	if files, _ := acct.List(""); len(files) != 1 || files[0].Name != "filler.bin" {
+		t.Fatalf("files %v", files)
+	}
+	mustStatus(t, api.read(api.send("HEAD", loc, nil, http.Header{"Tus-Resumable": {"1.0.0"}})), 404)
+	if acct.Uploads() != 0 {
+		t.Fatal("upload kept")
+	}
+}
