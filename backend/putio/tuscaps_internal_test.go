@@ -88,7 +88,8 @@ func TestTusCreationWithUpload(t *testing.T) {
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
 
 	big := pattern(100<<10, 41)
-	put(ctx, t, f, "big.bin", big)
+	_, err = f.Put(ctx, bytesReader(big), newReopenable("big.bin", big))
+	require.NoError(t, err)
 	storedAs(t, acct, "big.bin", big)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 }

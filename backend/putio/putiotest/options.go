@@ -39,6 +39,11 @@ type Options struct {
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
 	MaxPatchSize int64
+	// MaxPatchSizeAfterBody refuses a PATCH over MaxPatchSize only once
+	// its whole body has been read, keeping none of it, instead of from
+	// its Content-Length before reading: the 413 then always comes after
+	// the client sent every byte, the latest a server could answer.
+	MaxPatchSizeAfterBody bool
 	// DropPartialPatch forgets every byte of a PATCH whose body was cut
 	// short. By default the bytes that arrived are kept, as put.io's
 	// storage server does and tus recommends; both are plausible.

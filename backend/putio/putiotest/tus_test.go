@@ -388,3 +388,21 @@ func TestTusQuotaRunsOutBeforeTheLastByte(t *testing.T) {
 		t.Fatal("upload kept")
 	}
 }
+
+// With MaxPatchSizeAfterBody a PATCH over the limit is read to its end
+// before the 413, and none of it is kept; one within the limit is taken.
+func TestTusPatchRefusedAfterItsBody(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{MaxPatchSize: 4, MaxPatchSizeAfterBody: true})
+	loc := api.tusCreate(10, map[string]string{"name": "f"})
+
+	r := api.tusPatch(loc, 0, []byte("abcdefg"))
+
+	mustError(t, r, 413, "BadRequest")
+	if got := srv.UploadBytes(); got != 7 {
+		t.Fatalf("the server read %d bytes of the 7 sent before refusing", got)
+	}
+	if got := r.header.Get("Upload-Offset"); got != "0" {
+		t.Fatalf("Upload-Offset %q after the refusal, want 0", got)
+	}
+	mustStatus(t, api.tusPatch(loc, 0, []byte("abcd")), 204)
+}
