@@ -404,7 +404,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 	switch {
 	case err != nil:
 		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
-	case made == nil || made.IsDir() || made.Name != job.name || made.ParentID.String() != job.dirID:
+	case made == nil || made.IsDir() || !f.isNamed(made, job.leaf) || made.ParentID.String() != job.dirID:
 		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
 	default:
 		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
@@ -425,7 +425,8 @@ func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
-// answer could be an older duplicate. No file and no error means the
+// answer could be an older duplicate. Names compare as put.io compares
+// them, after NFC, since it may store them so. No file and no error means the
 // whole folder was listed and the file is not there; a failed listing is
 // an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
@@ -435,7 +436,7 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		notBefore := job.notBefore(f.gate) // this very listing gave the API's Date
 		for i := range items {
 			item := &items[i]
-			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
+			if item.IsDir() || !f.isNamed(item, job.leaf) || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
 				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
 				!item.CreatedAt.IsZero() && item.CreatedAt.Before(notBefore) {
 				continue

@@ -522,3 +522,52 @@ func TestUploadQuotaRefusedAtCreation(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls("POST /files/"), "not retried")
 	assert.Empty(t, names(t, acct, ""))
 }
+
+// An upload of an NFD name is identified after a lost reply whether put.io
+// stores the name as sent or in NFC: after the final PATCH (no failure,
+// no second upload) and after the creation POST that carried the file (no
+// second copy).
+func TestUploadLostReplyNFDName(t *testing.T) {
+	const nfd = "cafe\u0301.bin"
+	for _, normalize := range []bool{false, true} {
+		for _, creationWithUpload := range []bool{false, true} {
+			t.Run(fmt.Sprintf("stored in NFC %v, in the creation %v", normalize, creationWithUpload), func(t *testing.T) {
+				opts := putiotest.Options{NormalizeNamesNFC: normalize}
+				route := patchRoute
+				if creationWithUpload {
+					opts.TusExtensions, route = []string{"creation", "creation-with-upload"}, "POST /files/"
+				}
+				f, srv, acct := newTestFs(t, noSessions, opts)
+				data := pattern(3000, 19)
+				require.NoError(t, srv.Inject(putiotest.Fault{Route: route, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
+
+				o := put(context.Background(), t, f, nfd, data)
+
+				items, err := acct.List("")
+				require.NoError(t, err)
+				require.Len(t, items, 1, "no second copy")
+				assert.Equal(t, map[bool]string{false: nfd, true: "caf\u00e9.bin"}[normalize], items[0].Name)
+				assert.Equal(t, fmt.Sprint(items[0].ID), o.(fs.IDer).ID())
+				assert.Equal(t, 1, srv.Calls(route), "sent once")
+			})
+		}
+	}
+}
+
+// A corrupt upload of an NFD name is deleted when put.io stores the name
+// in NFC: the item the reply names is still recognised as the upload's.
+func TestUploadCRCMismatchDeletesNFCStoredFile(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{NormalizeNamesNFC: true})
+	marker, err := acct.Put("marker.txt", nil, testModTime)
+	require.NoError(t, err)
+	fault := corruptFinalReply(marker.ID + 1)
+	fault.AfterWork = true
+	require.NoError(t, srv.Inject(fault))
+
+	_, err = f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("he\u0301llo.txt", 5))
+
+	require.ErrorContains(t, err, "upload corrupted")
+	assert.Equal(t, []string{"marker.txt"}, names(t, acct, ""), "corrupt file deleted")
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, "h\u00e9llo.txt", acct.Trash()[0].Name)
+}

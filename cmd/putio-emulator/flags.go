@@ -118,6 +118,7 @@ func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&c.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
 	fs.BoolVar(&c.opts.RefuseSameName, "refuse-same-name", false, "fail a rename or move of an item to the name it already has with NAME_ALREADY_EXIST")
+	fs.BoolVar(&c.opts.NormalizeNamesNFC, "normalize-names-nfc", false, "store every name in Unicode NFC (default: as given)")
 	fs.BoolVar(&c.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
 	fs.DurationVar(&c.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
 	fs.BoolVar(&c.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")

@@ -68,6 +68,11 @@ type Options struct {
 	// TrashHold is how long each trash operation keeps the trash lock, to
 	// make contention reproducible.
 	TrashHold time.Duration
+	// NormalizeNamesNFC stores every name in Unicode NFC, as a server that
+	// normalises names would: an item made as "e\u0301" is listed as
+	// "\u00e9". By default names are stored as given (lookups by name
+	// compare after NFC either way); the record does not say which.
+	NormalizeNamesNFC bool
 	// KeepPercentEscapes stores names as given, "%" and hex digits
 	// included, instead of percent-decoding them as put.io is seen to do.
 	KeepPercentEscapes bool
