@@ -376,20 +376,53 @@ func resolveLocation(resp *http.Response) (string, error) {
 }
 
 // finishUpload reads the new file's id from the final reply and checks the
-// server's CRC-32 against ours; a corrupt file is deleted.
+// size and CRC-32 put.io stored against ours; a corrupt file is deleted.
+// The reply's Putio-File-Crc32 is the check; a reply without it costs a
+// lookup of the file instead, never a file taken unchecked (a resumed
+// upload holds bytes an earlier run sent).
 func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header, sentCRC string) (*api.File, error) {
 	id, err := strconv.ParseInt(final.Get("Putio-File-Id"), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
 	}
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
-	serverCRC := api.NormalizeCRC32(final.Get("Putio-File-Crc32"))
-	if serverCRC == "" || serverCRC == sentCRC {
+	stored := &api.File{CRC32: final.Get("Putio-File-Crc32"), Size: job.size}
+	if api.NormalizeCRC32(stored.CRC32) == "" {
+		if stored, err = f.storedFile(ctx, job, item.ID); err != nil {
+			return nil, err
+		}
+	}
+	if api.NormalizeCRC32(stored.CRC32) == sentCRC && stored.Size == job.size {
 		return item, nil
 	}
-	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
+	err = fmt.Errorf("putio: upload corrupted: sent %d bytes with CRC-32 %s but put.io stored %d bytes with CRC-32 %s",
+		job.size, sentCRC, stored.Size, api.NormalizeCRC32(stored.CRC32))
 	f.deleteCorrupt(ctx, job, item.ID)
 	return nil, err
+}
+
+// storedFile looks up the file a final reply without a CRC-32 names, to
+// check it instead. Anything short of the uploaded file with a CRC-32 is
+// an error: the upload can't be checked, so it is neither taken as good
+// nor deleted.
+func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (*api.File, error) {
+	made, err := f.getItem(ctx, id.String())
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32, and looking up the new file (id %v) to check it failed: %w", job.leaf, id, err)
+	case !f.isUploadedFile(made, job):
+		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
+	case api.NormalizeCRC32(made.CRC32) == "":
+		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
+	}
+	return made, nil
+}
+
+// isUploadedFile reports whether made, an item a final reply named, can
+// be the upload's file: a new file of its name in its folder, not the
+// version it replaces.
+func (f *Fs) isUploadedFile(made *api.File, job *uploadJob) bool {
+	return made != nil && !made.IsDir() && made.ID != job.replacing && f.isNamed(made, job.leaf) && made.ParentID.String() == job.dirID
 }
 
 // deleteCorrupt deletes the file a corrupt upload made, once it is sure
@@ -404,7 +437,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 	switch {
 	case err != nil:
 		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
-	case made == nil || made.IsDir() || !f.isNamed(made, job.leaf) || made.ParentID.String() != job.dirID:
+	case !f.isUploadedFile(made, job):
 		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
 	default:
 		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))

@@ -101,6 +101,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.UploadExpiry, "upload-expiry", 24*time.Hour, "idle time after which a tus upload is dropped")
 	fs.Int64Var(&c.opts.MaxPatchSize, "max-patch-size", 0, "largest tus PATCH body in bytes (0: no limit)")
 	fs.BoolVar(&c.opts.MaxPatchSizeAfterBody, "max-patch-size-after-body", false, "refuse a PATCH over -max-patch-size only once its whole body is read (default: from its Content-Length, before reading)")
+	fs.BoolVar(&c.opts.OmitUploadCRC, "omit-upload-crc", false, "leave putio-file-crc32 out of the reply that completes a tus upload")
 	fs.BoolVar(&c.opts.DropPartialPatch, "drop-partial-patch", false, "forget every byte of a tus PATCH whose body was cut short (default: keep what arrived)")
 	fs.StringVar(&l.tusExtensions, "tus-extensions", "creation,termination", "tus extensions OPTIONS advertises; with creation-with-upload a creation POST may carry the first bytes")
 	fs.Int64Var(&c.opts.TusMaxSize, "tus-max-size", 0, "Tus-Max-Size to advertise and enforce at creation, in bytes (0: none)")

@@ -48,6 +48,11 @@ type Options struct {
 	// short. By default the bytes that arrived are kept, as put.io's
 	// storage server does and tus recommends; both are plausible.
 	DropPartialPatch bool
+	// OmitUploadCRC leaves Putio-File-Crc32 out of the reply that completes
+	// an upload (the last PATCH, or a creation POST that carried the whole
+	// file); Putio-File-Id is still sent. The record has put.io send both;
+	// a client must not take an upload unchecked if it does not.
+	OmitUploadCRC bool
 	// TusExtensions is what OPTIONS /files/ advertises in Tus-Extension
 	// (default "creation", "termination"). Listing "creation-with-upload"
 	// also makes a creation POST with a body store that body.

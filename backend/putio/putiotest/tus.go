@@ -224,7 +224,9 @@ func (e *Emulator) receiveAndFinish(c *call, up *upload, offset int64) bool {
 		}
 		if n != nil {
 			c.w.Header().Set("Putio-File-Id", itoa(n.id))
-			c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+			if !e.opts.OmitUploadCRC {
+				c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+			}
 		}
 	}
 	return true

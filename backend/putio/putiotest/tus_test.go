@@ -406,3 +406,18 @@ func TestTusPatchRefusedAfterItsBody(t *testing.T) {
 	}
 	mustStatus(t, api.tusPatch(loc, 0, []byte("abcd")), 204)
 }
+
+// OmitUploadCRC leaves putio-file-crc32 out of the completing reply, not
+// putio-file-id; the file keeps its CRC-32.
+func TestTusOmitUploadCRC(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{OmitUploadCRC: true})
+	loc := api.tusCreate(3, map[string]string{"name": "a.txt", "parent_id": "0", "no-torrent": "true"})
+	r := api.tusPatch(loc, 0, []byte("abc"))
+	mustStatus(t, r, 204)
+	if r.header.Get("Putio-File-Id") == "" || r.header.Get("Putio-File-Crc32") != "" {
+		t.Fatalf("final reply headers %v", r.header)
+	}
+	if stat, err := srv.Account(api.token).Stat("a.txt"); err != nil || stat.CRC32 != "352441c2" {
+		t.Fatalf("stored %+v, %v", stat, err)
+	}
+}
