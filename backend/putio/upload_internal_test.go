@@ -18,6 +18,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/rclone/rclone/fs/hash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -520,6 +521,7 @@ func TestUploadQuotaRefusedAtCreation(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Quota: 1000})
 	_, err := f.Put(context.Background(), bytesReader(pattern(1001, 18)), srcInfo("big.bin", 1001))
 	require.ErrorContains(t, err, "the put.io account is full")
+	assert.True(t, fserrors.IsNoRetryError(err), "not retried by --retries either")
 	assert.Equal(t, 1, srv.Calls("POST /files/"), "not retried")
 	assert.Empty(t, names(t, acct, ""))
 }
