@@ -459,9 +459,9 @@ func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
 // answer could be an older duplicate. Names compare as put.io compares
-// them, after NFC, since it may store them so. No file and no error means the
-// whole folder was listed and the file is not there; a failed listing is
-// an error, never "not there".
+// them, after NFC, since it may store them so. No file and no error means
+// the whole folder was listed and the file is not there; a failed listing
+// is an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
