@@ -121,6 +121,7 @@ func (f *Fs) attemptJSON(ctx context.Context, call apiCall, out reply) error {
 	if err != nil {
 		return err
 	}
+	f.gate.observeAPIDate(resp.Header)
 	return decodeReply(resp, out)
 }
 

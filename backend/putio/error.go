@@ -22,6 +22,7 @@ const (
 	errTypeInvalidScope = "invalid_scope"      // a route closed to third-party apps
 	errTypeFileLost     = "FILE_LOST"          // gone for good
 	errTypeNotReachable = "FILE_NOT_REACHABLE" // temporarily unreachable
+	errTypeQuota        = "QUOTA_EXCEEDED"     // the account's disk is full (413)
 )
 
 // captchaURL is where put.io asks a user to solve a captcha; the id comes
@@ -90,6 +91,29 @@ func (e *scopeError) Error() string {
 
 func (e *scopeError) Unwrap() error { return e.cause }
 
+// quotaError is put.io refusing to store more: the account is full. It
+// is told apart from a 413 about a request's size, which a smaller
+// request cures; this only the user can.
+type quotaError struct {
+	cause *api.Error
+}
+
+func (e *quotaError) Error() string {
+	return fmt.Sprintf("%v: the put.io account is full: free space or empty the trash, then run again", e.cause)
+}
+
+func (e *quotaError) Unwrap() error { return e.cause }
+
+// NoRetry tells rclone not to retry the transfer in this run (--retries):
+// the account stays full until the user frees space.
+func (e *quotaError) NoRetry() bool { return true }
+
+// isAccountFull reports put.io refusing to store more for lack of space.
+func isAccountFull(err error) bool {
+	var full *quotaError
+	return errors.As(err, &full)
+}
+
 // isScopeRefusal reports put.io refusing a route to third-party apps.
 func isScopeRefusal(err error) bool {
 	var scope *scopeError
@@ -120,6 +144,9 @@ func (f *Fs) translateError(err error) error {
 	}
 	if apiErr.Status == http.StatusUnauthorized {
 		return &authError{remote: f.name, cause: apiErr}
+	}
+	if apiErr.Type == errTypeQuota {
+		return &quotaError{cause: apiErr}
 	}
 	if strings.EqualFold(reply.Response.Header.Get("X-Ratelimit-Action"), "captcha-needed") {
 		return &captchaError{id: reply.Response.Header.Get("X-Ratelimit-Id"), cause: apiErr}

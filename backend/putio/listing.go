@@ -110,7 +110,7 @@ var errStopListing = errors.New("listing stopped")
 // (after a clash or a lost reply) never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
 	name := f.serverName(leaf)
-	started := f.gate.serverNow().Truncate(time.Second)
+	start := time.Now()
 	var made, found *api.File
 	err := f.retryLookingFirst(ctx, "POST /v2/files/create-folder", func() (bool, error) {
 		item, err := f.lookChild(ctx, pathID, name)
@@ -146,23 +146,24 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	}
 	id := folder.ID.String()
 	f.fresh.added(pathID, leaf)
-	if made != nil && isNew(made, started) {
+	if made != nil && isNew(made, f.gate, start) {
 		f.fresh.created(id)
 	}
 	f.sawDir(pathID, leaf, id)
 	return id, nil
 }
 
-// isNew reports whether folder, the answer to a create-folder begun at
-// started (on the server's clock, at or before it), is as far as the
-// record can tell a folder that call made: created no earlier, and
-// holding no bytes. put.io may answer a name a folder already has with
+// isNew reports whether folder, the answer to a create-folder begun when
+// our clock read start, is as far as the record can tell a folder that
+// call made: created no earlier than the API's clock then (read off its
+// Date headers, g.apiTimeAt), and holding no bytes. put.io may answer a name a folder already has with
 // that folder (the record is silent): it must not be taken for one this Fs
 // made. A folder with no created_at is not. One another client made within
 // the second before the call can't be told from ours; that is the writer
 // racing this Fs that freshFor already bounds.
-func isNew(folder *api.File, started time.Time) bool {
-	return !folder.CreatedAt.IsZero() && !folder.CreatedAt.Before(started) && folder.Size == 0
+func isNew(folder *api.File, g *gate, start time.Time) bool {
+	started, ok := g.apiTimeAt(start)
+	return ok && !folder.CreatedAt.IsZero() && !folder.CreatedAt.Before(started.Truncate(time.Second)) && folder.Size == 0
 }
 
 // listPages calls page for each page of the folder dirID, one paced call

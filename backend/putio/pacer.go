@@ -45,20 +45,37 @@ type gate struct {
 
 	mu           sync.Mutex
 	blockedUntil time.Time
-	// skew is the server's clock less ours, from the last Date header.
-	skew     time.Duration
-	skewSeen bool
+	// apiDate is the Date of the latest API reply, which arrived when our
+	// monotonic clock read apiDateAt: see apiTimeAt.
+	apiDate, apiDateAt time.Time
 }
 
-// serverNow is a time at or before the server's clock now: ours corrected
-// by the last Date header, less skewMargin when none came yet.
-func (g *gate) serverNow() time.Time {
+// observeAPIDate notes the Date of a reply from the API, the host whose
+// clock stamps created_at. Upload and download hosts are never asked:
+// their clocks may differ from the API's.
+func (g *gate) observeAPIDate(h http.Header) {
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return
+	}
+	g.mu.Lock()
+	g.apiDate, g.apiDateAt = date, time.Now()
+	g.mu.Unlock()
+}
+
+// apiTimeAt is a time at or before the API's clock when ours read local
+// (which must keep its monotonic reading), and false before any API
+// reply gave its Date. The Date of a reply is at or before the API's
+// time when we read it, and the time between that moment and local is
+// measured on our monotonic clock, so neither our wall clock nor any
+// other host's clock comes into it.
+func (g *gate) apiTimeAt(local time.Time) (time.Time, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.skewSeen {
-		return time.Now().Add(-skewMargin)
+	if g.apiDateAt.IsZero() {
+		return time.Time{}, false
 	}
-	return time.Now().Add(g.skew)
+	return g.apiDate.Add(local.Sub(g.apiDateAt)), true
 }
 
 func newGate() *gate {
@@ -98,11 +115,6 @@ func (g *gate) wait(ctx context.Context) error {
 func (g *gate) observe(resp *http.Response, err error) {
 	now := time.Now()
 	serverNow := serverClock(resp.Header, now)
-	if date, dateErr := http.ParseTime(resp.Header.Get("Date")); dateErr == nil {
-		g.mu.Lock()
-		g.skew, g.skewSeen = date.Sub(now), true
-		g.mu.Unlock()
-	}
 	reset, hasReset := resetTime(resp.Header)
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if !isCaptcha(err) {

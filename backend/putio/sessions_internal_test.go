@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -273,4 +274,65 @@ func TestUploadWrongResumeCaughtByCRC(t *testing.T) {
 	_, err = next.Put(context.Background(), bytesReader(changed), newReopenable("big.bin", changed))
 	require.NoError(t, err)
 	storedAs(t, acct, "big.bin", changed)
+}
+
+// A final reply without putio-file-crc32 costs a lookup of the new file,
+// whose CRC-32 is checked instead: a fresh upload and a resumed one are
+// taken when it matches; a resumed one whose earlier bytes differ from
+// the source (changed where the fingerprint does not look) is caught and
+// deleted, as with the header. A reply with the header costs no lookup.
+func TestUploadWithoutServerCRC(t *testing.T) {
+	const fileRoute = "GET /v2/files/{id}"
+	data := pattern(sessionFileSize, 58)
+	changed := append([]byte(nil), data...)
+	changed[3<<19] ^= 0xff // past the first MiB, before the cut
+	for _, omit := range []bool{false, true} {
+		lookups := map[bool]int{false: 0, true: 1}[omit]
+		t.Run(fmt.Sprintf("crc omitted %v", omit), func(t *testing.T) {
+			t.Run("fresh", func(t *testing.T) {
+				f, srv, acct := newTestFs(t, noSessions, putiotest.Options{OmitUploadCRC: omit})
+				_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+				require.NoError(t, err)
+				storedAs(t, acct, "big.bin", data)
+				assert.Equal(t, lookups, srv.Calls(fileRoute))
+			})
+			t.Run("resumed", func(t *testing.T) {
+				f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{OmitUploadCRC: omit})
+				interruptedRun(t, f, srv, data)
+				srv.ResetCounters()
+				_, err := nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+				require.NoError(t, err)
+				storedAs(t, acct, "big.bin", data)
+				assert.Zero(t, srv.Calls("POST /files/"), "resumed")
+				assert.Equal(t, lookups, srv.Calls(fileRoute))
+			})
+			t.Run("resumed over other bytes", func(t *testing.T) {
+				f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{OmitUploadCRC: omit})
+				interruptedRun(t, f, srv, data)
+				srv.ResetCounters()
+				_, err := nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(changed), newReopenable("big.bin", changed))
+				require.ErrorContains(t, err, "upload corrupted")
+				assert.Zero(t, srv.Calls("POST /files/"), "resumed")
+				assert.Empty(t, names(t, acct, ""), "the bad file deleted")
+				assert.Empty(t, sessionRecords(t, f))
+			})
+		})
+	}
+}
+
+// A final reply without a CRC-32 that names another file leaves the
+// upload unchecked: an error, and nothing deleted.
+func TestUploadWithoutServerCRCNamingAnotherFile(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	keep, err := acct.Put("keep.txt", []byte("keep"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusNoContent, Headers: map[string]string{
+		"Upload-Offset": "5", "Putio-File-Id": fmt.Sprint(keep.ID),
+	}}))
+
+	_, err = f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("hello.txt", 5))
+
+	require.ErrorContains(t, err, "could not be checked")
+	assert.Equal(t, []string{"keep.txt"}, names(t, acct, ""))
+	assert.Empty(t, acct.Trash())
 }

@@ -39,6 +39,7 @@ func TestOneWayUploadResumesNextAttempt(t *testing.T) {
 	for _, drop := range []bool{false, true} {
 		t.Run(map[bool]string{false: "server keeps", true: "server drops"}[drop], func(t *testing.T) {
 			f, srv, acct := newTestFs(t, sessionOptions, putiotest.Options{DropPartialPatch: drop})
+			takesLargePatches(f)
 			data := pattern(sessionFileSize, 60)
 			interruptedOneWay(t, f, srv, data)
 			assert.Equal(t, 1, acct.Uploads(), "session kept for the next attempt")
@@ -67,6 +68,7 @@ func TestOneWayUploadResumesNextAttempt(t *testing.T) {
 func TestOneWayCutBeforeWindowKeepsSession(t *testing.T) {
 	window := configmap.Simple{"upload_window": "1Mi"}
 	f, srv, acct := newTestFs(t, window, putiotest.Options{DropPartialPatch: true})
+	takesLargePatches(f)
 	data := pattern(4<<20, 61)
 	cutAt(t, srv, 3<<20)
 
@@ -104,6 +106,7 @@ func TestOneWayChangedContentStartsAfresh(t *testing.T) {
 // the whole-file CRC-32: the bad file is removed and the session forgotten.
 func TestOneWayWrongResumeCaughtByCRC(t *testing.T) {
 	f, srv, acct := newTestFs(t, sessionOptions)
+	takesLargePatches(f)
 	data := pattern(sessionFileSize, 64)
 	interruptedOneWay(t, f, srv, data)
 	changed := append([]byte(nil), data...)

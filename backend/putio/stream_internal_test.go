@@ -58,14 +58,68 @@ func storedAs(t *testing.T, acct *putiotest.Account, remote string, data []byte)
 	assert.Equal(t, data, stored, "stored bytes")
 }
 
-// With nothing failing a file goes up in one PATCH, whatever its size.
+// takesLargePatches tells f's login that the server has taken a PATCH of
+// any size, as after an upload of a file that can be read again went up
+// in one: a source that can't be read again then goes in one PATCH too,
+// so that a cut can fall before its window.
+func takesLargePatches(f *Fs) { f.uploads.accepted(1 << 40) }
+
+// With nothing failing a file goes up in one PATCH, whatever its size:
+// a source that can be read again at once, and one that can't as soon as
+// the server has taken a PATCH as large.
 func TestUploadInOnePatch(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
 	data := pattern(20<<20, 21)
-	put(context.Background(), t, f, "one.bin", data)
+	_, err := f.Put(context.Background(), bytesReader(data), newReopenable("one.bin", data))
+	require.NoError(t, err)
 	storedAs(t, acct, "one.bin", data)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 	assert.Equal(t, int64(len(data)), srv.UploadBytes(), "every byte sent once")
+
+	srv.ResetCounters()
+	put(context.Background(), t, f, "oneway.bin", data)
+	storedAs(t, acct, "oneway.bin", data)
+	assert.Equal(t, 1, srv.Calls(patchRoute), "one-way too, once 20 MiB were taken in one PATCH")
+	assert.Equal(t, int64(len(data)), srv.UploadBytes())
+}
+
+// A source that can't be read again goes in PATCHes no larger than its
+// window until the server has taken a larger one, so that a 413 never
+// costs it the upload, however late the server refuses: here only once it
+// has read the whole body, or after a delay, during which the transport
+// goes on reading the source. The refusals teach the limit; nothing is
+// read twice from the source.
+func TestOneWayUploadSurvivesLateRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   putiotest.Options
+		faults []putiotest.Fault
+	}{
+		{"refused after the whole body", putiotest.Options{MaxPatchSize: 1 << 20, MaxPatchSizeAfterBody: true}, nil},
+		{"refused after a delay", putiotest.Options{MaxPatchSize: 1 << 20},
+			[]putiotest.Fault{{Route: patchRoute, Latency: 200 * time.Millisecond, Times: 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions, tc.opts)
+			for _, fault := range tc.faults {
+				require.NoError(t, srv.Inject(fault))
+			}
+			data := pattern(5<<20, 26)
+
+			put(fewRetries(f, 1), t, f, "oneway.bin", data)
+
+			storedAs(t, acct, "oneway.bin", data)
+			var refused int
+			for _, entry := range srv.Log() {
+				if entry.Status == http.StatusRequestEntityTooLarge {
+					refused++
+				}
+			}
+			assert.Equal(t, 2, refused, "4 MiB (the window) and 2 MiB refused, then 1 MiB pieces")
+			assert.Equal(t, 2+5, srv.Calls(patchRoute))
+			assert.Zero(t, acct.Uploads())
+		})
+	}
 }
 
 // cutAt cuts the next PATCH after n bytes of its body.
@@ -115,6 +169,7 @@ func TestUploadCutBeforeWindow(t *testing.T) {
 	})
 	t.Run("one-way source", func(t *testing.T) {
 		f, srv, acct := newTestFs(t, withOptions("upload_window", "256Ki"), opts)
+		takesLargePatches(f)
 		cutAt(t, srv, 2<<20)
 
 		_, err := f.Put(context.Background(), bytesReader(data), srcInfo("oneway.bin", int64(len(data))))
@@ -312,6 +367,7 @@ func TestUploadStopsAtMaxTransfer(t *testing.T) {
 // again goes in window-sized PATCHes, so the next cut costs no failure.
 func TestUploadLearnsServerDropsCutPatches(t *testing.T) {
 	f, srv, acct := newTestFs(t, withOptions("upload_window", "256Ki"), putiotest.Options{DropPartialPatch: true})
+	takesLargePatches(f)
 	data := pattern(1<<20, 29)
 	cutAt(t, srv, 512<<10)
 	_, err := f.Put(context.Background(), bytesReader(data), srcInfo("first.bin", int64(len(data))))
@@ -350,6 +406,7 @@ func (p *probeReader) Read(b []byte) (int, error) {
 // has most of them (all but what sits in socket buffers), in one PATCH.
 func TestUploadBytesGoAsTheyAreCounted(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
+	takesLargePatches(f)
 	ctx := freshStatsGroup(t)
 	stats := accounting.Stats(ctx)
 	data := pattern(32<<20, 31)

@@ -34,10 +34,23 @@ type uploadService struct {
 	probing chan struct{}
 	// maxPatch is the PATCH size learnt from 413 replies; 0: none yet.
 	maxPatch atomic.Int64
+	// acceptedPatch is the largest PATCH the server has taken whole, a
+	// size it is known not to refuse; 0: none yet.
+	acceptedPatch atomic.Int64
 	// dropsCutPatches is set once the server kept nothing of a PATCH whose
 	// connection was cut: from then on a source that can't be read again
 	// goes in PATCHes the window can resend whole.
 	dropsCutPatches atomic.Bool
+}
+
+// accepted notes that the server took a PATCH of n bytes whole.
+func (s *uploadService) accepted(n int64) {
+	for {
+		known := s.acceptedPatch.Load()
+		if n <= known || s.acceptedPatch.CompareAndSwap(known, n) {
+			return
+		}
+	}
 }
 
 // uploadServices holds one uploadService per login and upload URL, shared

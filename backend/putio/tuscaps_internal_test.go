@@ -88,7 +88,8 @@ func TestTusCreationWithUpload(t *testing.T) {
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
 
 	big := pattern(100<<10, 41)
-	put(ctx, t, f, "big.bin", big)
+	_, err = f.Put(ctx, bytesReader(big), newReopenable("big.bin", big))
+	require.NoError(t, err)
 	storedAs(t, acct, "big.bin", big)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 }
@@ -208,6 +209,41 @@ func TestTusCreationWithUpload5xxAfterWork(t *testing.T) {
 		assert.Equal(t, 1, srv.Calls("POST /files/"))
 		storedAs(t, acct, "dir/file.txt", data)
 	})
+}
+
+// A 5xx to a creation POST that carried the whole file, followed by a
+// folder listing that keeps failing: not knowing whether the file is
+// there is never taken for its absence, so the POST is not sent again.
+// The upload fails while the listing fails, and succeeds once it answers,
+// and the folder never holds two copies.
+func TestTusCreationWithUploadUnsureLookup(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		tries, listFailures int
+	}{
+		{"listing never answers", 2, 0},
+		{"listing answers after a failed lookup", 3, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{TusExtensions: []string{"creation", "creation-with-upload"}})
+			data := pattern(5000, 49)
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /files/", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusServiceUnavailable, Times: tc.listFailures}))
+
+			_, err := f.Put(fewRetries(f, tc.tries), bytesReader(data), srcInfo("once.bin", int64(len(data))))
+
+			assert.Equal(t, []string{"once.bin"}, names(t, acct, ""), "exactly one copy")
+			assert.Equal(t, 1, srv.Calls("POST /files/"), "never sent again")
+			storedAs(t, acct, "once.bin", data)
+			if tc.listFailures == 0 {
+				require.ErrorContains(t, err, "may have made the file, and looking for it failed")
+				assert.Equal(t, 6, srv.Calls(listRoute), "one lookup of two tries in the second try, then the last look: two tries of such a lookup")
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, 4, srv.Calls(listRoute), "a lookup whose three tries failed, then one that answered")
+			}
+		})
+	}
 }
 
 // A creation POST that failed before put.io made the file is not taken

@@ -43,12 +43,13 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 	u.cut = err != nil && !replied
 	switch {
 	case err == nil:
+		u.f.uploads.accepted(got - u.patchStart)
 		u.offset = got
 		if got == u.job.size {
 			u.final = header
 		}
 		return nil
-	case hasStatus(err, http.StatusRequestEntityTooLarge) && piece > minPatch:
+	case isPatchTooLarge(err) && piece > minPatch:
 		smaller := max(piece/2, minPatch)
 		u.f.uploads.maxPatch.Store(smaller)
 		u.unsure = true
@@ -61,11 +62,12 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 	return err
 }
 
-// patchLimit is the largest PATCH to send: chunk_size, or what 413s
-// taught this remote, whichever is smaller; 0 for no limit.
+// patchLimit is the largest PATCH to send: chunk_size, what 413s taught
+// this login, or what a source that can't be read again can risk,
+// whichever is smallest; 0 for no limit.
 func (u *tusUpload) patchLimit() int64 {
 	limit := int64(u.f.opt.ChunkSize)
-	for _, bound := range []int64{u.f.uploads.maxPatch.Load(), u.resendablePatch()} {
+	for _, bound := range []int64{u.f.uploads.maxPatch.Load(), u.oneWayPatch()} {
 		if bound > 0 && (limit == 0 || bound < limit) {
 			limit = bound
 		}
@@ -73,14 +75,22 @@ func (u *tusUpload) patchLimit() int64 {
 	return limit
 }
 
-// resendablePatch is the window's size when the server drops cut PATCHes
-// and the source can't be read again, so that a cut costs no failure; 0
-// otherwise.
-func (u *tusUpload) resendablePatch() int64 {
-	if u.f.uploads.dropsCutPatches.Load() && !u.stream.src.canReopen() {
-		return max(int64(len(u.stream.win.buf)), minPatch)
+// oneWayPatch bounds the PATCHes of a source that can't be read again by
+// what the window can send again; 0 for a source that can. The server may
+// refuse a PATCH as too large (413) only after the transport has read the
+// source past the window, which would cost the upload, so a PATCH larger
+// than the window goes only once the server has taken one as large. Once
+// the server is seen to drop cut PATCHes, none is larger than the window,
+// so that a cut costs no failure either.
+func (u *tusUpload) oneWayPatch() int64 {
+	if u.stream.src.canReopen() {
+		return 0
 	}
-	return 0
+	window := max(int64(len(u.stream.win.buf)), minPatch)
+	if u.f.uploads.dropsCutPatches.Load() {
+		return window
+	}
+	return max(window, u.f.uploads.acceptedPatch.Load())
 }
 
 // resync asks the server for its offset after a failed request. A server
@@ -103,6 +113,12 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	}
 	u.offset, u.unsure = offset, false
 	return nil
+}
+
+// isPatchTooLarge reports a 413 about the PATCH's size. A full account
+// answers 413 too, but sending less at a time would not help it.
+func isPatchTooLarge(err error) bool {
+	return hasStatus(err, http.StatusRequestEntityTooLarge) && !isAccountFull(err)
 }
 
 // resumable reports a PATCH failure after which asking the server for its

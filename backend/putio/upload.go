@@ -60,9 +60,22 @@ type uploadJob struct {
 	size        int64
 	modTime     time.Time
 	replacing   api.ID // Update: the version being replaced, 0 for Put
-	// started is when the upload began, at or before the server's clock:
-	// a file created earlier is not the upload's.
+	// started is when the upload began on our monotonic clock: a file the
+	// API says it created earlier is not the upload's (see notBefore).
 	started time.Time
+}
+
+// notBefore is the earliest created_at the upload's file can have: the
+// API's clock when the upload began, in whole seconds as created_at is;
+// zero (no bound) before any API reply gave its Date. It is read off the
+// API's own Date headers only, never a comparison of our clock or an
+// upload or download host's with the API's.
+func (j *uploadJob) notBefore(g *gate) time.Time {
+	apiTime, ok := g.apiTimeAt(j.started)
+	if !ok {
+		return time.Time{}
+	}
+	return apiTime.Truncate(time.Second)
 }
 
 func (j *uploadJob) String() string { return j.leaf }
@@ -110,7 +123,7 @@ func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) 
 // built from what we know and the final reply's headers (no extra call).
 func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, replacing api.ID, options []fs.OpenOption) (*api.File, error) {
 	job := &uploadJob{leaf: leaf, dirID: dirID, name: f.serverName(leaf), size: src.Size(), modTime: src.ModTime(ctx), replacing: replacing,
-		started: f.gate.serverNow().Truncate(time.Second)}
+		started: time.Now()}
 	if job.size < 0 {
 		return nil, errors.New("putio: can't upload a file of unknown size: put.io's upload service needs the length up front")
 	}
@@ -186,11 +199,10 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case u.made != nil:
 		return u.made, nil
 	case errors.Is(err, errReplyLost):
-		sum, sumErr := u.stream.src.sum()
-		if sumErr != nil {
-			return nil, sumErr
+		item, findErr := u.identify(ctx)
+		if findErr == nil && item == nil {
+			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
 		}
-		item, findErr := u.f.identifyUpload(ctx, u.job, sum)
 		if findErr != nil {
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
@@ -221,13 +233,14 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 
 // mayPass reports a failure after which a later attempt can go on:
 // interruptions, the source's own failures, exhausted retries, and a
-// captcha or revoked token, which the user clears without the session.
+// captcha, a revoked token or a full account, which the user clears
+// without the session.
 func mayPass(err error) bool {
 	var srcErr *sourceError
 	var auth *authError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
-		isCaptcha(err) || errors.As(err, &auth)
+		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
 }
 
 // newUploadRequest builds one attempt of a request to the upload service,
@@ -295,16 +308,13 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 // the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
-		sum, err := u.stream.src.sum()
+		item, err := u.identify(ctx)
 		if err != nil {
-			return false, err
-		}
-		item, err := u.f.identifyUpload(ctx, u.job, sum)
-		if err != nil || item == nil {
-			return false, nil // not found, or unsure: send again
+			// Unsure is never absent: sending again could make a second copy.
+			return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
 		}
 		u.made = item
-		return true, nil
+		return item != nil, nil
 	}, func() error {
 		if err := u.stream.seek(0); err != nil {
 			return err
@@ -366,20 +376,53 @@ func resolveLocation(resp *http.Response) (string, error) {
 }
 
 // finishUpload reads the new file's id from the final reply and checks the
-// server's CRC-32 against ours; a corrupt file is deleted.
+// size and CRC-32 put.io stored against ours; a corrupt file is deleted.
+// The reply's Putio-File-Crc32 is the check; a reply without it costs a
+// lookup of the file instead, never a file taken unchecked (a resumed
+// upload holds bytes an earlier run sent).
 func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header, sentCRC string) (*api.File, error) {
 	id, err := strconv.ParseInt(final.Get("Putio-File-Id"), 10, 64)
 	if err != nil || id <= 0 {
 		return nil, fmt.Errorf("putio: upload finished without a usable putio-file-id header (%q)", final.Get("Putio-File-Id"))
 	}
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
-	serverCRC := api.NormalizeCRC32(final.Get("Putio-File-Crc32"))
-	if serverCRC == "" || serverCRC == sentCRC {
+	stored := &api.File{CRC32: final.Get("Putio-File-Crc32"), Size: job.size}
+	if api.NormalizeCRC32(stored.CRC32) == "" {
+		if stored, err = f.storedFile(ctx, job, item.ID); err != nil {
+			return nil, err
+		}
+	}
+	if api.NormalizeCRC32(stored.CRC32) == sentCRC && stored.Size == job.size {
 		return item, nil
 	}
-	err = fmt.Errorf("putio: upload corrupted: sent CRC-32 %s but put.io stored %s", sentCRC, serverCRC)
+	err = fmt.Errorf("putio: upload corrupted: sent %d bytes with CRC-32 %s but put.io stored %d bytes with CRC-32 %s",
+		job.size, sentCRC, stored.Size, api.NormalizeCRC32(stored.CRC32))
 	f.deleteCorrupt(ctx, job, item.ID)
 	return nil, err
+}
+
+// storedFile looks up the file a final reply without a CRC-32 names, to
+// check it instead. Anything short of the uploaded file with a CRC-32 is
+// an error: the upload can't be checked, so it is neither taken as good
+// nor deleted.
+func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (*api.File, error) {
+	made, err := f.getItem(ctx, id.String())
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32, and looking up the new file (id %v) to check it failed: %w", job.leaf, id, err)
+	case !f.isUploadedFile(made, job):
+		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
+	case api.NormalizeCRC32(made.CRC32) == "":
+		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
+	}
+	return made, nil
+}
+
+// isUploadedFile reports whether made, an item a final reply named, can
+// be the upload's file: a new file of its name in its folder, not the
+// version it replaces.
+func (f *Fs) isUploadedFile(made *api.File, job *uploadJob) bool {
+	return made != nil && !made.IsDir() && made.ID != job.replacing && f.isNamed(made, job.leaf) && made.ParentID.String() == job.dirID
 }
 
 // deleteCorrupt deletes the file a corrupt upload made, once it is sure
@@ -394,27 +437,41 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 	switch {
 	case err != nil:
 		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
-	case made == nil || made.IsDir() || made.Name != job.name || made.ParentID.String() != job.dirID:
+	case !f.isUploadedFile(made, job):
 		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
 	default:
 		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
 	}
 }
 
+// identify looks for the file the upload made, by the CRC-32 of what was
+// sent; see identifyUpload.
+func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
+	sum, err := u.stream.src.sum()
+	if err != nil {
+		return nil, err
+	}
+	return u.f.identifyUpload(ctx, u.job, sum)
+}
+
 // identifyUpload finds the file an upload made when the reply naming it
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
-// answer could be an older duplicate.
+// answer could be an older duplicate. Names compare as put.io compares
+// them, after NFC, since it may store them so. No file and no error means
+// the whole folder was listed and the file is not there; a failed listing
+// is an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
 	var found *api.File
 	modTime := job.modTime.UTC().Truncate(time.Second)
 	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
+		notBefore := job.notBefore(f.gate) // this very listing gave the API's Date
 		for i := range items {
 			item := &items[i]
-			if item.IsDir() || item.Name != job.name || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
+			if item.IsDir() || !f.isNamed(item, job.leaf) || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
 				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
-				!item.CreatedAt.IsZero() && item.CreatedAt.Before(job.started) {
+				!item.CreatedAt.IsZero() && item.CreatedAt.Before(notBefore) {
 				continue
 			}
 			if found == nil || item.ID > found.ID {
@@ -423,10 +480,10 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		}
 		return nil
 	})
-	if err == nil && found == nil {
-		err = errors.New("no file with its name, size, CRC-32 and time")
+	if err != nil {
+		return nil, err
 	}
-	return found, err
+	return found, nil
 }
 
 // terminateUpload deletes an unfinished tus upload so nothing is left

@@ -10,11 +10,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/rclone/rclone/fs/hash"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -351,6 +355,7 @@ func uploadAllocs(t *testing.T, f *Fs, remote string, size int) uint64 {
 // nor with chunk_size.
 func TestUploadMemoryIsTheWindow(t *testing.T) {
 	f, _, acct := newTestFs(t, configmap.Simple{"upload_window": "1Mi", "chunk_size": "64Mi"})
+	takesLargePatches(f) // one PATCH each, as chunk_size allows: no per-PATCH costs
 	uploadAllocs(t, f, "warm-up.bin", 1<<20)
 	small := uploadAllocs(t, f, "small.bin", 4<<20)
 	big := uploadAllocs(t, f, "big.bin", 32<<20)
@@ -380,4 +385,192 @@ func TestUpdateFinalReplyLostFindsNewVersion(t *testing.T) {
 	assert.Equal(t, []string{"file.txt"}, names(t, acct, "dir"), "old version deleted, no duplicate")
 	assert.Zero(t, srv.Calls(childRoute))
 	assert.Equal(t, 1, srv.Calls(patchRoute), "not uploaded twice")
+}
+
+// An upload and download host whose clock runs ahead of or behind the
+// API's does not change which file is the upload's after a lost reply.
+// An older twin (same name, bytes and time, made ten minutes earlier) is
+// there, and the last reply before the upload came from the skewed host.
+// Reply lost after the file was made: that file, not the twin, and no
+// second copy (a clock ahead took it for older than the upload). Reply
+// lost before: sent again, never the twin (a clock behind took the twin
+// for the upload's).
+func TestUploadIdentifiedDespiteHostClockSkew(t *testing.T) {
+	for _, host := range []string{"upload", "download"} {
+		for _, skew := range []time.Duration{time.Hour, -time.Hour} {
+			for _, made := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s host %v, file made %v", host, skew, made), func(t *testing.T) {
+					testUploadWithHostClockSkew(t, host, skew, made)
+				})
+			}
+		}
+	}
+}
+
+func testUploadWithHostClockSkew(t *testing.T, host string, skew time.Duration, made bool) {
+	ctx := context.Background()
+	var shift atomic.Int64
+	opts := putiotest.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}
+	if host == "upload" {
+		opts.UploadClockSkew = skew
+	} else {
+		opts.DownloadClockSkew = skew
+	}
+	if !made {
+		opts.TusExtensions = []string{"creation", "creation-with-upload"}
+	}
+	f, srv, acct := newTestFs(t, noSessions, opts)
+	data := pattern(5000, 15)
+	shift.Store(int64(-10 * time.Minute))
+	twin, err := f.PutUnchecked(ctx, bytesReader(data), srcInfo("twin.bin", int64(len(data))))
+	require.NoError(t, err)
+	shift.Store(0)
+	if host == "download" {
+		assert.Equal(t, data, readAll(ctx, t, twin))
+	}
+	fault := putiotest.Fault{Route: "POST /files/", Status: http.StatusBadGateway, Times: 1}
+	if made {
+		fault = putiotest.Fault{Route: patchRoute, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}
+	}
+	require.NoError(t, srv.Inject(fault))
+	srv.ResetCounters()
+
+	o, err := f.PutUnchecked(ctx, bytesReader(data), srcInfo("twin.bin", int64(len(data))))
+
+	require.NoError(t, err)
+	items, err := acct.List("")
+	require.NoError(t, err)
+	require.Len(t, items, 2, "the twin and the upload's file, no second copy")
+	assert.Equal(t, twin.(fs.IDer).ID(), fmt.Sprint(items[0].ID))
+	assert.Equal(t, fmt.Sprint(items[1].ID), o.(fs.IDer).ID(), "the upload's own file, not the twin")
+	assert.Equal(t, map[bool]int{true: 1, false: 2}[made], srv.Calls("POST /files/"), "sent again only if not made")
+	storedAs(t, acct, "twin.bin", data)
+}
+
+// quotaFull is put.io's answer when the account has no room left.
+var quotaFull = putiotest.Fault{Route: patchRoute, Status: http.StatusRequestEntityTooLarge, ErrorType: "QUOTA_EXCEEDED",
+	Message: "not enough disk space", Times: 1}
+
+// An account that fills up while an upload is under way (another upload
+// took the space between its first PATCH and its last) fails the upload
+// saying so: not retried, PATCHes not made smaller for later uploads,
+// not taken for a lost reply.
+func TestUploadQuotaRunsOutMidUpload(t *testing.T) {
+	var fill sync.Once
+	var acct *putiotest.Account
+	f, srv, acct := newTestFs(t, withOptions("chunk_size", "256Ki", "upload_window", "64Ki"), putiotest.Options{Quota: 1 << 20,
+		OnRequest: func(entry putiotest.LogEntry) {
+			if entry.Route == patchRoute && entry.Status == http.StatusNoContent {
+				fill.Do(func() { _, _ = acct.Put("filler.bin", make([]byte, 500<<10), testModTime) })
+			}
+		}})
+	data := pattern(600<<10, 16)
+
+	_, err := f.Put(context.Background(), bytesReader(data), newReopenable("late.bin", data))
+
+	require.ErrorContains(t, err, "the put.io account is full")
+	assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+	assert.Equal(t, 3, srv.Calls(patchRoute), "256 KiB twice, then the rest once")
+	assert.Zero(t, srv.Calls("HEAD /files/{upload}"), "not taken for a lost reply")
+	assert.Equal(t, []string{"filler.bin"}, names(t, acct, ""))
+	assert.Zero(t, acct.Uploads())
+}
+
+// A 413 QUOTA_EXCEEDED to a PATCH fails the upload at once and keeps its
+// session for a later run, which resumes it once there is room; without
+// a session on record the upload is ended.
+func TestUploadQuotaRefusalKeepsTheSession(t *testing.T) {
+	data := pattern(600<<10, 17)
+	t.Run("with a session", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, configmap.Simple{"upload_window": "64Ki"})
+		cutAt(t, srv, 200<<10) // the bytes before the refusal stay on the server
+		require.NoError(t, srv.Inject(quotaFull))
+
+		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+		require.ErrorContains(t, err, "the put.io account is full")
+		assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+		assert.Equal(t, 2, srv.Calls(patchRoute), "the refused PATCH was not retried")
+		assert.Equal(t, 1, acct.Uploads(), "session kept")
+		assert.Len(t, sessionRecords(t, f), 1)
+
+		srv.ResetCounters()
+		_, err = f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+		require.NoError(t, err)
+		storedAs(t, acct, "big.bin", data)
+		assert.Zero(t, srv.Calls("POST /files/"), "resumed")
+		assert.Equal(t, int64(len(data)-200<<10), srv.UploadBytes(), "only the bytes the server lacked")
+	})
+	t.Run("without", func(t *testing.T) {
+		f, srv, acct := newTestFs(t, noSessions)
+		require.NoError(t, srv.Inject(quotaFull))
+
+		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+		require.ErrorContains(t, err, "the put.io account is full")
+		assert.Zero(t, f.uploads.maxPatch.Load())
+		assert.Equal(t, 1, srv.Calls(patchRoute))
+		assert.Zero(t, acct.Uploads(), "session ended")
+		assert.Empty(t, names(t, acct, ""))
+	})
+}
+
+// An upload larger than the free space is refused at creation, saying
+// the account is full.
+func TestUploadQuotaRefusedAtCreation(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{Quota: 1000})
+	_, err := f.Put(context.Background(), bytesReader(pattern(1001, 18)), srcInfo("big.bin", 1001))
+	require.ErrorContains(t, err, "the put.io account is full")
+	assert.True(t, fserrors.IsNoRetryError(err), "not retried by --retries either")
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "not retried")
+	assert.Empty(t, names(t, acct, ""))
+}
+
+// An upload of an NFD name is identified after a lost reply whether put.io
+// stores the name as sent or in NFC: after the final PATCH (no failure,
+// no second upload) and after the creation POST that carried the file (no
+// second copy).
+func TestUploadLostReplyNFDName(t *testing.T) {
+	const nfd = "cafe\u0301.bin"
+	for _, normalize := range []bool{false, true} {
+		for _, creationWithUpload := range []bool{false, true} {
+			t.Run(fmt.Sprintf("stored in NFC %v, in the creation %v", normalize, creationWithUpload), func(t *testing.T) {
+				opts := putiotest.Options{NormalizeNamesNFC: normalize}
+				route := patchRoute
+				if creationWithUpload {
+					opts.TusExtensions, route = []string{"creation", "creation-with-upload"}, "POST /files/"
+				}
+				f, srv, acct := newTestFs(t, noSessions, opts)
+				data := pattern(3000, 19)
+				require.NoError(t, srv.Inject(putiotest.Fault{Route: route, Cut: putiotest.CutRequest, CutAfter: int64(len(data)), Times: 1}))
+
+				o := put(context.Background(), t, f, nfd, data)
+
+				items, err := acct.List("")
+				require.NoError(t, err)
+				require.Len(t, items, 1, "no second copy")
+				assert.Equal(t, map[bool]string{false: nfd, true: "caf\u00e9.bin"}[normalize], items[0].Name)
+				assert.Equal(t, fmt.Sprint(items[0].ID), o.(fs.IDer).ID())
+				assert.Equal(t, 1, srv.Calls(route), "sent once")
+			})
+		}
+	}
+}
+
+// A corrupt upload of an NFD name is deleted when put.io stores the name
+// in NFC: the item the reply names is still recognised as the upload's.
+func TestUploadCRCMismatchDeletesNFCStoredFile(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{NormalizeNamesNFC: true})
+	marker, err := acct.Put("marker.txt", nil, testModTime)
+	require.NoError(t, err)
+	fault := corruptFinalReply(marker.ID + 1)
+	fault.AfterWork = true
+	require.NoError(t, srv.Inject(fault))
+
+	_, err = f.Put(context.Background(), bytesReader([]byte("hello")), srcInfo("he\u0301llo.txt", 5))
+
+	require.ErrorContains(t, err, "upload corrupted")
+	assert.Equal(t, []string{"marker.txt"}, names(t, acct, ""), "corrupt file deleted")
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, "h\u00e9llo.txt", acct.Trash()[0].Name)
 }

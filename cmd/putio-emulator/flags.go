@@ -100,10 +100,14 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.URLExpiry, "url-expiry", 6*time.Hour, "lifetime of signed download URLs")
 	fs.DurationVar(&c.opts.UploadExpiry, "upload-expiry", 24*time.Hour, "idle time after which a tus upload is dropped")
 	fs.Int64Var(&c.opts.MaxPatchSize, "max-patch-size", 0, "largest tus PATCH body in bytes (0: no limit)")
+	fs.BoolVar(&c.opts.MaxPatchSizeAfterBody, "max-patch-size-after-body", false, "refuse a PATCH over -max-patch-size only once its whole body is read (default: from its Content-Length, before reading)")
+	fs.BoolVar(&c.opts.OmitUploadCRC, "omit-upload-crc", false, "leave putio-file-crc32 out of the reply that completes a tus upload")
 	fs.BoolVar(&c.opts.DropPartialPatch, "drop-partial-patch", false, "forget every byte of a tus PATCH whose body was cut short (default: keep what arrived)")
 	fs.StringVar(&l.tusExtensions, "tus-extensions", "creation,termination", "tus extensions OPTIONS advertises; with creation-with-upload a creation POST may carry the first bytes")
 	fs.Int64Var(&c.opts.TusMaxSize, "tus-max-size", 0, "Tus-Max-Size to advertise and enforce at creation, in bytes (0: none)")
 	fs.BoolVar(&c.opts.RefuseOptions, "refuse-options", false, "answer tus OPTIONS with 405")
+	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
+	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
@@ -115,6 +119,7 @@ func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&c.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")
 	fs.BoolVar(&c.opts.RefuseSameName, "refuse-same-name", false, "fail a rename or move of an item to the name it already has with NAME_ALREADY_EXIST")
+	fs.BoolVar(&c.opts.NormalizeNamesNFC, "normalize-names-nfc", false, "store every name in Unicode NFC (default: as given)")
 	fs.BoolVar(&c.opts.KeepPercentEscapes, "keep-percent-escapes", false, "store names as given instead of percent-decoding %XX as put.io does")
 	fs.DurationVar(&c.opts.FeedHeartbeat, "feed-heartbeat", 10*time.Second, "interval of the real-time feed's pings (negative: none)")
 	fs.BoolVar(&c.opts.FeedTextHeartbeat, "feed-text-heartbeat", false, "send the real-time feed's heartbeats as text messages \"h\" instead of pings")

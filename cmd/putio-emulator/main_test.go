@@ -194,12 +194,14 @@ func TestHelp(t *testing.T) {
 }
 
 func TestTusFlagsReachOptions(t *testing.T) {
-	cfg, err := parseFlags([]string{"-drop-partial-patch", "-tus-extensions", "creation, creation-with-upload", "-tus-max-size", "77", "-refuse-options"}, io.Discard)
+	cfg, err := parseFlags([]string{"-drop-partial-patch", "-tus-extensions", "creation, creation-with-upload", "-tus-max-size", "77", "-refuse-options",
+		"-upload-clock-skew", "90s", "-download-clock-skew", "-1m", "-max-patch-size-after-body", "-normalize-names-nfc", "-omit-upload-crc"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := cfg.opts
-	if !o.DropPartialPatch || strings.Join(o.TusExtensions, ",") != "creation,creation-with-upload" || o.TusMaxSize != 77 || !o.RefuseOptions {
+	if !o.DropPartialPatch || strings.Join(o.TusExtensions, ",") != "creation,creation-with-upload" || o.TusMaxSize != 77 || !o.RefuseOptions ||
+		o.UploadClockSkew != 90*time.Second || o.DownloadClockSkew != -time.Minute || !o.MaxPatchSizeAfterBody || !o.NormalizeNamesNFC || !o.OmitUploadCRC {
 		t.Fatalf("options %+v", o)
 	}
 	cfg, err = parseFlags([]string{"-tus-extensions", ""}, io.Discard)

@@ -24,7 +24,7 @@ func (e *Emulator) sign(id, user, expires int64) string {
 func (e *Emulator) signedURL(r *http.Request, n *node) string {
 	expires := e.opts.Now().Add(e.opts.URLExpiry).Unix()
 	q := url.Values{"a": {itoa(n.acct.userID)}, "e": {itoa(expires)}, "u": {e.sign(n.id, n.acct.userID, expires)}}
-	return e.baseURL(r) + "/download/" + itoa(n.id) + "?" + q.Encode()
+	return e.baseURL(r) + downloadPrefix + itoa(n.id) + "?" + q.Encode()
 }
 
 // downloadable finds the file named by {id} for the url routes.

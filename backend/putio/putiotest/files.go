@@ -135,7 +135,7 @@ func (e *Emulator) rename(c *call) {
 		if err := checkFree(n.parent, name, e.renamed(n)); err != nil {
 			return nil, err
 		}
-		n.setName(name)
+		e.setName(n, name)
 		n.updated = e.now()
 		n.parent.updated = n.updated
 		e.changed(n, feedFileUpdate)
@@ -211,7 +211,7 @@ func (e *Emulator) moveNode(n, parent *node, name string) error {
 		return err
 	}
 	e.detach(n)
-	n.setName(name)
+	e.setName(n, name)
 	e.attach(parent, n)
 	n.updated = e.now()
 	e.changed(n, feedFileMove)

@@ -1,6 +1,7 @@
 package putiotest_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -154,6 +155,32 @@ func TestChildLookup(t *testing.T) {
 	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"missing"}}), 404, "NotFound")
 	mustError(t, api.get("/v2/files/0/child", url.Values{"name": {"CAFÉ.TXT"}}), 404, "NotFound")
 	mustError(t, api.get("/v2/files/0/child", nil), 400, "EMPTY_NAME")
+}
+
+// Names are stored as given unless NormalizeNamesNFC, which stores them
+// in NFC whatever made them: a folder, a tus upload, a rename, a move.
+func TestNormalizeNamesNFC(t *testing.T) {
+	nfd, nfc := "cafe\u0301", "caf\u00e9"
+	for _, normalize := range []bool{false, true} {
+		t.Run(fmt.Sprint(normalize), func(t *testing.T) {
+			srv, api := newAPI(t, putiotest.Options{NormalizeNamesNFC: normalize})
+			want := map[bool]string{false: nfd, true: nfc}[normalize]
+			folder := api.mkdir(0, nfd+" dir")
+			file := api.upload(0, nfd+".bin", []byte("x"), nil)
+			renamed := api.upload(0, "plain.bin", []byte("y"), nil)
+			mustStatus(t, api.post("/v2/files/rename", url.Values{"file_id": {itoa(renamed)}, "name": {nfd + " renamed"}}), 200)
+			moved := api.upload(0, "plain2.bin", []byte("z"), nil)
+			mustStatus(t, api.post("/v2/files/move", url.Values{"file_id": {itoa(moved)}, "parent_id": {itoa(folder)}, "name": {nfd + " moved"}}), 200)
+			for id, name := range map[int64]string{folder: want + " dir", file: want + ".bin", renamed: want + " renamed", moved: want + " moved"} {
+				if got := api.get("/v2/files/"+itoa(id), nil).file()["name"]; got != name {
+					t.Errorf("item %d is named %q, want %q", id, got, name)
+				}
+			}
+			if _, err := srv.Account(api.token).Stat(nfc + ".bin"); err != nil {
+				t.Errorf("lookup by the other spelling: %v", err)
+			}
+		})
+	}
 }
 
 // Names given in requests are percent-decoded where "%" is followed by two

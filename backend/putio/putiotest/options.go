@@ -39,10 +39,20 @@ type Options struct {
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
 	MaxPatchSize int64
+	// MaxPatchSizeAfterBody refuses a PATCH over MaxPatchSize only once
+	// its whole body has been read, keeping none of it, instead of from
+	// its Content-Length before reading: the 413 then always comes after
+	// the client sent every byte, the latest a server could answer.
+	MaxPatchSizeAfterBody bool
 	// DropPartialPatch forgets every byte of a PATCH whose body was cut
 	// short. By default the bytes that arrived are kept, as put.io's
 	// storage server does and tus recommends; both are plausible.
 	DropPartialPatch bool
+	// OmitUploadCRC leaves Putio-File-Crc32 out of the reply that completes
+	// an upload (the last PATCH, or a creation POST that carried the whole
+	// file); Putio-File-Id is still sent. The record has put.io send both;
+	// a client must not take an upload unchecked if it does not.
+	OmitUploadCRC bool
 	// TusExtensions is what OPTIONS /files/ advertises in Tus-Extension
 	// (default "creation", "termination"). Listing "creation-with-upload"
 	// also makes a creation POST with a body store that body.
@@ -63,6 +73,11 @@ type Options struct {
 	// TrashHold is how long each trash operation keeps the trash lock, to
 	// make contention reproducible.
 	TrashHold time.Duration
+	// NormalizeNamesNFC stores every name in Unicode NFC, as a server that
+	// normalises names would: an item made as "e\u0301" is listed as
+	// "\u00e9". By default names are stored as given (lookups by name
+	// compare after NFC either way); the record does not say which.
+	NormalizeNamesNFC bool
 	// KeepPercentEscapes stores names as given, "%" and hex digits
 	// included, instead of percent-decoding them as put.io is seen to do.
 	KeepPercentEscapes bool
@@ -102,6 +117,14 @@ type Options struct {
 	// CursorExpiry, if > 0, is how long a listing cursor (files, trash,
 	// transfers) works; an older one is refused with 400, as put.io does.
 	CursorExpiry time.Duration
+	// UploadClockSkew and DownloadClockSkew run the clocks of the upload
+	// host (the routes under /files/) and the download host (/download/)
+	// apart from the API's: every instant their replies state (Date, and
+	// x-ratelimit-reset while RateLimit is on) is Now plus the skew, as if
+	// those hosts' clocks ran that far ahead (or behind, if negative). The
+	// API's replies and every created_at and updated_at stay on Now.
+	UploadClockSkew   time.Duration
+	DownloadClockSkew time.Duration
 	// OnRequest, if set, is called with each request's log entry as it
 	// finishes (from the request's goroutine).
 	OnRequest func(LogEntry)

@@ -55,7 +55,7 @@ func (l *rateLimiter) admit(c *call) bool {
 
 	l.setHeader(c.w, "X-Ratelimit-Limit", strconv.Itoa(l.cfg.Requests))
 	l.setHeader(c.w, "X-Ratelimit-Remaining", strconv.Itoa(max(l.cfg.Requests-used, 0)))
-	l.setHeader(c.w, "X-Ratelimit-Reset", strconv.FormatInt(ceilUnix(reset), 10))
+	l.setHeader(c.w, "X-Ratelimit-Reset", strconv.FormatInt(ceilUnix(reset.Add(c.clockSkew)), 10))
 	if used <= l.cfg.Requests {
 		return true
 	}

@@ -64,3 +64,37 @@ func TestDateHeaderFollowsClock(t *testing.T) {
 		t.Fatalf("faulted reply's Date %q", got)
 	}
 }
+
+// The upload and download hosts may keep other time than the API: their
+// Date and x-ratelimit-reset move by their skew, while the API's Date and
+// the created_at of what they make stay on the API's clock.
+func TestHostClockSkew(t *testing.T) {
+	clock := newClock()
+	const up, down = 90 * time.Second, -45 * time.Second
+	_, api := newAPI(t, putiotest.Options{Now: clock.Now, UploadClockSkew: up, DownloadClockSkew: down,
+		RateLimit: putiotest.RateLimit{Requests: 100, Window: time.Minute}})
+	onClock := func(r reply, skew time.Duration) {
+		t.Helper()
+		if got, want := r.header.Get("Date"), t0.Add(skew).UTC().Format(http.TimeFormat); got != want {
+			t.Fatalf("Date %q, want %q", got, want)
+		}
+		// Signed downloads are not rate-limited, so they carry no reset.
+		if got, want := r.header.Get("X-Ratelimit-Reset"), itoa(t0.Add(time.Minute+skew).Unix()); got != "" && got != want {
+			t.Fatalf("x-ratelimit-reset %q, want %q", got, want)
+		}
+	}
+	loc := api.tusCreate(3, map[string]string{"name": "a.txt", "parent_id": "0", "no-torrent": "true"})
+	patched := api.tusPatch(loc, 0, []byte("abc"))
+	mustStatus(t, patched, 204)
+	onClock(patched, up)
+	if patched.header.Get("X-Ratelimit-Reset") == "" {
+		t.Fatal("the upload host sent no x-ratelimit-reset")
+	}
+	file := api.get("/v2/files/"+patched.header.Get("Putio-File-Id"), nil)
+	onClock(file, 0)
+	if got := file.file()["created_at"]; got != t0.Format("2006-01-02T15:04:05") {
+		t.Fatalf("created_at %v, want the API's clock", got)
+	}
+	resp, _ := api.download(num(file.file(), "id"), nil)
+	onClock(reply{header: resp.Header}, down)
+}

@@ -22,10 +22,17 @@ type route struct {
 // Route flags for newRoute.
 const public, authed = false, true
 
+// The paths of the upload host (tus) and the download host, which the
+// emulator serves on the API's listener.
+const (
+	tusPrefix      = "/files/"
+	downloadPrefix = "/download/"
+)
+
 func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
 	return &route{name: name, method: method, auth: auth, handle: handle,
-		tus: strings.HasPrefix(path, "/files/"), hasID: strings.Contains(path, "{id}")}
+		tus: strings.HasPrefix(path, tusPrefix), hasID: strings.Contains(path, "{id}")}
 }
 
 // routeTable lists every endpoint, in the order the "use METHOD" hints

@@ -17,6 +17,22 @@ type call struct {
 	grant       *grant // the token's grant, once authorized
 	token       string
 	paramsCache paramSet
+	// clockSkew is how far the clock of the host serving the call is
+	// ahead of the API's (Options.UploadClockSkew, DownloadClockSkew).
+	clockSkew time.Duration
+}
+
+// hostClockSkew is how far the clock of the host serving path runs ahead
+// of the API's: the upload host serves /files/, the download host
+// /download/.
+func (e *Emulator) hostClockSkew(path string) time.Duration {
+	switch {
+	case strings.HasPrefix(path, tusPrefix):
+		return e.opts.UploadClockSkew
+	case strings.HasPrefix(path, downloadPrefix):
+		return e.opts.DownloadClockSkew
+	}
+	return 0
 }
 
 // ServeHTTP routes a request, applying faults, latency, auth and the rate
@@ -27,10 +43,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Trace-Id", randomHex(8)) // as on put.io, whose JS SDK reads it
-	// The server's own clock, which x-ratelimit-reset is an instant on.
-	w.Header().Set("Date", e.opts.Now().UTC().Format(http.TimeFormat))
+	skew := e.hostClockSkew(r.URL.Path)
+	// The host's own clock, which x-ratelimit-reset is an instant on.
+	w.Header().Set("Date", e.opts.Now().Add(skew).UTC().Format(http.TimeFormat))
 	rec := &recorder{ResponseWriter: w}
-	c := &call{e: e, w: rec, r: r, token: requestToken(r)}
+	c := &call{e: e, w: rec, r: r, token: requestToken(r), clockSkew: skew}
 	rt := e.route(r)
 	name := unknownRoute
 	if rt != nil {

@@ -149,7 +149,7 @@ func (s *Server) Close() {
 }
 
 // UploadURL is the tus creation endpoint, for the backend's upload_url.
-func (s *Server) UploadURL() string { return s.URL + "/files/" }
+func (s *Server) UploadURL() string { return s.URL + tusPrefix }
 
 // baseURL is the scheme and host absolute URLs are built from: PublicURL if
 // set, else what the client asked for (honouring a reverse proxy).

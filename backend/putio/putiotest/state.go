@@ -121,7 +121,7 @@ func (n *node) totalSize() int64 {
 func (e *Emulator) newNode(parent *node, name string, dir bool) *node {
 	now := e.now()
 	n := &node{id: e.nextID, acct: parent.acct, dir: dir, created: now, updated: now}
-	n.setName(name)
+	e.setName(n, name)
 	e.nextID++
 	e.nodes[n.id] = n
 	e.attach(parent, n)
@@ -166,7 +166,12 @@ func (e *Emulator) detach(n *node) {
 	p.updated = e.now()
 }
 
-func (n *node) setName(name string) {
+// setName names n, in NFC when Options.NormalizeNamesNFC says put.io
+// stores names so.
+func (e *Emulator) setName(n *node, name string) {
+	if e.opts.NormalizeNamesNFC {
+		name = norm.NFC.String(name)
+	}
 	n.name, n.key = name, nameKey(name)
 }
 

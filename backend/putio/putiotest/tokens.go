@@ -48,7 +48,7 @@ func (e *Emulator) newAccountLocked() *account {
 	a := &account{userID: e.nextUser, trashLock: make(chan struct{}, 1), settings: defaultSettings()}
 	a.username = "user" + itoa(a.userID)
 	a.root = &node{id: 0, acct: a, dir: true, created: now, updated: now}
-	a.root.setName("Your Files")
+	e.setName(a.root, "Your Files")
 	e.nextUser++
 	return a
 }

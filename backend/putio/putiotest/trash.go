@@ -209,7 +209,7 @@ func (e *Emulator) restoreTrash(c *call) {
 		if parent.parent != nil && e.lookup(c.acct, parent.id) == nil {
 			parent = c.acct.root
 		}
-		n.setName(freeName(parent, n.name))
+		e.setName(n, freeName(parent, n.name))
 		e.attach(parent, n)
 		e.changed(n, feedFileCreate)
 	})

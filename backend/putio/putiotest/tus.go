@@ -31,7 +31,7 @@ func (e *Emulator) tusCreate(c *call) {
 		c.failErr(err)
 		return
 	}
-	c.w.Header().Set("Location", e.baseURL(c.r)+"/files/"+up.id)
+	c.w.Header().Set("Location", e.baseURL(c.r)+tusPrefix+up.id)
 	if withBody {
 		up.busy.Lock()
 		defer up.busy.Unlock()
@@ -218,12 +218,15 @@ func (e *Emulator) receiveAndFinish(c *call, up *upload, offset int64) bool {
 	if up.offset.Load() == up.length {
 		n, err := e.finishUpload(up)
 		if err != nil {
+			c.w.Header().Del("Upload-Offset") // the upload is gone, bytes and all
 			c.failErr(err)
 			return false
 		}
 		if n != nil {
 			c.w.Header().Set("Putio-File-Id", itoa(n.id))
-			c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+			if !e.opts.OmitUploadCRC {
+				c.w.Header().Set("Putio-File-Crc32", crcHex(n.crc))
+			}
 		}
 	}
 	return true

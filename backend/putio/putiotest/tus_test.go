@@ -362,3 +362,62 @@ func TestTusVersionHeaderOnErrors(t *testing.T) {
 		t.Errorf("401 without Tus-Resumable: %v", r.header)
 	}
 }
+
+// Space that other uploads took while an upload was under way is found
+// missing when its last byte arrives: 413 QUOTA_EXCEEDED with put.io's
+// error body, no file, and the upload gone with its bytes, so the reply
+// claims no offset.
+func TestTusQuotaRunsOutBeforeTheLastByte(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{Quota: 100})
+	acct := srv.Account(api.token)
+	loc := api.tusCreate(60, map[string]string{"name": "late.bin", "parent_id": "0"})
+	mustStatus(t, api.tusPatch(loc, 0, make([]byte, 30)), 204)
+	mustPut(t, acct, "filler.bin", make([]byte, 50))
+
+	r := api.tusPatch(loc, 30, make([]byte, 30))
+
+	mustError(t, r, http.StatusRequestEntityTooLarge, "QUOTA_EXCEEDED")
+	if got := r.header.Get("Upload-Offset"); got != "" {
+		t.Fatalf("a refused completion claims offset %q", got)
+	}
+	if files, _ := acct.List(""); len(files) != 1 || files[0].Name != "filler.bin" {
+		t.Fatalf("files %v", files)
+	}
+	mustStatus(t, api.read(api.send("HEAD", loc, nil, http.Header{"Tus-Resumable": {"1.0.0"}})), 404)
+	if acct.Uploads() != 0 {
+		t.Fatal("upload kept")
+	}
+}
+
+// With MaxPatchSizeAfterBody a PATCH over the limit is read to its end
+// before the 413, and none of it is kept; one within the limit is taken.
+func TestTusPatchRefusedAfterItsBody(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{MaxPatchSize: 4, MaxPatchSizeAfterBody: true})
+	loc := api.tusCreate(10, map[string]string{"name": "f"})
+
+	r := api.tusPatch(loc, 0, []byte("abcdefg"))
+
+	mustError(t, r, 413, "BadRequest")
+	if got := srv.UploadBytes(); got != 7 {
+		t.Fatalf("the server read %d bytes of the 7 sent before refusing", got)
+	}
+	if got := r.header.Get("Upload-Offset"); got != "0" {
+		t.Fatalf("Upload-Offset %q after the refusal, want 0", got)
+	}
+	mustStatus(t, api.tusPatch(loc, 0, []byte("abcd")), 204)
+}
+
+// OmitUploadCRC leaves putio-file-crc32 out of the completing reply, not
+// putio-file-id; the file keeps its CRC-32.
+func TestTusOmitUploadCRC(t *testing.T) {
+	srv, api := newAPI(t, putiotest.Options{OmitUploadCRC: true})
+	loc := api.tusCreate(3, map[string]string{"name": "a.txt", "parent_id": "0", "no-torrent": "true"})
+	r := api.tusPatch(loc, 0, []byte("abc"))
+	mustStatus(t, r, 204)
+	if r.header.Get("Putio-File-Id") == "" || r.header.Get("Putio-File-Crc32") != "" {
+		t.Fatalf("final reply headers %v", r.header)
+	}
+	if stat, err := srv.Account(api.token).Stat("a.txt"); err != nil || stat.CRC32 != "352441c2" {
+		t.Fatalf("stored %+v, %v", stat, err)
+	}
+}

@@ -104,11 +104,18 @@ func (e *Emulator) patch(c *call, up *upload, clientOffset int64) (err error) {
 			return up.rollback(f, offset, crc, cut)
 		}
 		return cut
-	case n == limit && bodyHasMore(c.r.Body):
-		// A body without Content-Length ran past the limit: undo it all.
+	case n == limit && bodyHasMore(c.r.Body), e.refusesLate(n):
+		// A body without Content-Length ran past the limit, or one over
+		// MaxPatchSize is refused only now it is read: undo it all.
 		return up.rollback(f, offset, crc, errTooLarge)
 	}
 	return nil
+}
+
+// refusesLate reports a PATCH body of n bytes that MaxPatchSizeAfterBody
+// refuses once read.
+func (e *Emulator) refusesLate(n int64) bool {
+	return e.opts.MaxPatchSizeAfterBody && e.opts.MaxPatchSize > 0 && n > e.opts.MaxPatchSize
 }
 
 // openBody opens the upload's body for writing at its current offset.
@@ -137,7 +144,7 @@ func (e *Emulator) patchLimit(r *http.Request, up *upload, offset int64) (int64,
 		return 0, &apiError{http.StatusConflict, "OFFSET_MISMATCH", "Upload-Offset " + itoa(offset) + " does not match the server's " + itoa(up.offset.Load()) + "; ask with HEAD and resume from there"}
 	}
 	limit := up.length - offset
-	if e.opts.MaxPatchSize > 0 {
+	if e.opts.MaxPatchSize > 0 && !e.opts.MaxPatchSizeAfterBody {
 		limit = min(limit, e.opts.MaxPatchSize)
 	}
 	if r.ContentLength > limit {
