@@ -69,7 +69,12 @@ var simOps = []struct {
 // (docs/reliability.md says how the feed and the cache's expiry bound
 // it), and keeps Objects remembered across steps to test the rest.
 func (s *simSeq) fs() *Fs {
-	i := rapid.IntRange(0, len(s.w.fses)-1).Draw(s.t, "process")
+	return s.use(rapid.IntRange(0, len(s.w.fses)-1).Draw(s.t, "process"))
+}
+
+// use makes process i the actor, dropping its folder cache if another
+// actor acted since.
+func (s *simSeq) use(i int) *Fs {
 	if s.lastActor != i {
 		s.w.fses[i].DirCacheFlush()
 		s.lastActor = i
@@ -251,6 +256,11 @@ func (s *simSeq) updateRemembered() (*simModel, string, error) {
 		return nil, "", nil
 	}
 	o := s.remembered[rapid.SampledFrom(keys).Draw(s.t, "remembered")]
+	process := slices.Index(s.w.fses, o.fs)
+	if process < 0 {
+		return nil, "", nil // its process has ended
+	}
+	s.use(process)
 	p := o.Remote()
 	at, isAt := s.model.files[p]
 	if isAt && at.id != int64(o.info.ID) {

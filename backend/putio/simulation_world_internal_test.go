@@ -44,12 +44,21 @@ func drawWorldOptions(t *rapid.T) simWorldOptions {
 	o.emu.RefuseSameName = rapid.Bool().Draw(t, "refuse_same_name")
 	o.emu.DropPartialPatch = rapid.Bool().Draw(t, "drop_partial_patch")
 	o.emu.MaxPatchSize = rapid.SampledFrom([]int64{0, 0, 96 << 10}).Draw(t, "max_patch_size")
+	o.emu.MaxPatchSizeAfterBody = rapid.Bool().Draw(t, "max_patch_size_after_body")
+	o.emu.OmitUploadCRC = rapid.Bool().Draw(t, "omit_upload_crc")
+	o.emu.CreateFolderReturnsExisting = rapid.Bool().Draw(t, "create_folder_returns_existing")
+	o.emu.UploadClockSkew = rapid.SampledFrom(simSkews).Draw(t, "upload_clock_skew")
+	o.emu.DownloadClockSkew = rapid.SampledFrom(simSkews).Draw(t, "download_clock_skew")
 	if rapid.Bool().Draw(t, "creation_with_upload") {
 		o.emu.TusExtensions = []string{"creation", "creation-with-upload", "termination"}
 	}
 	o.emu.Seed = rapid.Uint64().Draw(t, "emulator_seed")
 	return o
 }
+
+// simSkews are how far the upload and download hosts' clocks are from
+// the API's.
+var simSkews = []time.Duration{0, time.Hour, -time.Hour}
 
 // simWorld is one sequence's world.
 type simWorld struct {
@@ -149,10 +158,13 @@ func (w *simWorld) records() map[string]bool {
 	return out
 }
 
-// simFault is one fault the simulation can arm.
+// simFault is one fault the simulation can arm, on one of routes, or on
+// any of simRoutes if routes is nil: put.io refuses for quota only what
+// adds bytes, a trash lock only deletes, an old cursor only its pages.
 type simFault struct {
-	name  string
-	fault putiotest.Fault
+	name   string
+	fault  putiotest.Fault
+	routes []string
 }
 
 // simRoutes are the routes the backend's operations use.
@@ -165,20 +177,23 @@ var simRoutes = []string{
 
 // simFaults are the kinds of fault, each put on a route drawn per arming.
 var simFaults = []simFault{
-	{"500", putiotest.Fault{Status: http.StatusInternalServerError}},
-	{"502", putiotest.Fault{Status: http.StatusBadGateway}},
-	{"503", putiotest.Fault{Status: http.StatusServiceUnavailable}},
-	{"502 after the work", putiotest.Fault{Status: http.StatusBadGateway, AfterWork: true}},
-	{"cut after the work", putiotest.Fault{Cut: putiotest.CutResponse, AfterWork: true}},
-	{"cut mid-request", putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 100}},
-	{"cut mid-reply", putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 40}},
-	{"truncated reply", putiotest.Fault{Truncate: true}},
-	{"429 with Retry-After", putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests", Headers: map[string]string{"Retry-After": "0"}}},
-	{"429 without headers", putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests"}},
-	{"latency", putiotest.Fault{Latency: 2 * time.Millisecond}},
-	{"trash lock", putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "TRASH_LOCK_TIMEOUT", Message: "trash is locked by another operation"}},
-	{"cursor expired", putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "INVALID_CURSOR", Message: "cursor expired"}},
-	{"quota exceeded", putiotest.Fault{Status: http.StatusRequestEntityTooLarge, ErrorType: "QUOTA_EXCEEDED", Message: "not enough disk space"}},
+	{name: "500", fault: putiotest.Fault{Status: http.StatusInternalServerError}},
+	{name: "502", fault: putiotest.Fault{Status: http.StatusBadGateway}},
+	{name: "503", fault: putiotest.Fault{Status: http.StatusServiceUnavailable}},
+	{name: "502 after the work", fault: putiotest.Fault{Status: http.StatusBadGateway, AfterWork: true}},
+	{name: "cut after the work", fault: putiotest.Fault{Cut: putiotest.CutResponse, AfterWork: true}},
+	{name: "cut mid-request", fault: putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 100}},
+	{name: "cut mid-reply", fault: putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 40}},
+	{name: "truncated reply", fault: putiotest.Fault{Truncate: true}},
+	{name: "429 with Retry-After", fault: putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests", Headers: map[string]string{"Retry-After": "0"}}},
+	{name: "429 without headers", fault: putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests"}},
+	{name: "latency", fault: putiotest.Fault{Latency: 2 * time.Millisecond}},
+	{name: "trash lock", fault: putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "TRASH_LOCK_TIMEOUT", Message: "trash is locked by another operation"},
+		routes: []string{"POST /v2/files/delete"}},
+	{name: "cursor expired", fault: putiotest.Fault{Status: http.StatusBadRequest, ErrorType: "INVALID_CURSOR", Message: "cursor expired"},
+		routes: []string{"POST /v2/files/list/continue"}},
+	{name: "quota exceeded", fault: putiotest.Fault{Status: http.StatusRequestEntityTooLarge, ErrorType: "QUOTA_EXCEEDED", Message: "not enough disk space"},
+		routes: []string{"POST /files/", "PATCH /files/{upload}", "POST /v2/files/copy"}},
 }
 
 // armFaults draws up to three faults for the next step and arms them.
@@ -188,7 +203,11 @@ func (w *simWorld) armFaults() []string {
 	for range n {
 		kind := rapid.SampledFrom(simFaults).Draw(w.t, "fault")
 		fault := kind.fault
-		fault.Route = rapid.SampledFrom(simRoutes).Draw(w.t, "route")
+		routes := kind.routes
+		if routes == nil {
+			routes = simRoutes
+		}
+		fault.Route = rapid.SampledFrom(routes).Draw(w.t, "route")
 		if strings.Contains(os.Getenv("SIM_SKIP"), fault.Route) || strings.Contains(os.Getenv("SIM_SKIP"), kind.name) { // TEMP exploration
 			continue
 		}

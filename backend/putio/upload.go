@@ -13,6 +13,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fserrors"
 )
 
 // Uploads use put.io's tus service. One POST creates the upload (with the
@@ -405,11 +406,15 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 // check it instead. Anything short of the uploaded file with a CRC-32 is
 // an error: the upload can't be checked, so it is neither taken as good
 // nor deleted.
+//
+// The file is in place by then, so a failed lookup is not retried by
+// rclone's own retries: another upload would only replace it, and put
+// the unchecked one in the trash.
 func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (*api.File, error) {
 	made, err := f.getItem(ctx, id.String())
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32, and looking up the new file (id %v) to check it failed: %w", job.leaf, id, err)
+		return nil, fserrors.NoLowLevelRetryError(fmt.Errorf("putio: the final upload reply of %q gave no CRC-32, and looking up the new file (id %v) to check it failed: %w", job.leaf, id, err))
 	case !f.isUploadedFile(made, job):
 		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
 	case api.NormalizeCRC32(made.CRC32) == "":
