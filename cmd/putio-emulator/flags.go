@@ -104,6 +104,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.StringVar(&l.tusExtensions, "tus-extensions", "creation,termination", "tus extensions OPTIONS advertises; with creation-with-upload a creation POST may carry the first bytes")
 	fs.Int64Var(&c.opts.TusMaxSize, "tus-max-size", 0, "Tus-Max-Size to advertise and enforce at creation, in bytes (0: none)")
 	fs.BoolVar(&c.opts.RefuseOptions, "refuse-options", false, "answer tus OPTIONS with 405")
+	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record

@@ -35,6 +35,9 @@ type Options struct {
 	PublicURL string
 	// URLExpiry is how long a signed download URL works (default 6 h).
 	URLExpiry time.Duration
+	// IgnoreRange answers every download with 200 and the whole file,
+	// whatever Range asks, as a host or proxy without range support does.
+	IgnoreRange bool
 	// UploadExpiry is how long an idle tus upload is kept (default 24 h).
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
