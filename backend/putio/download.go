@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -219,12 +220,12 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 	err := f.retry(ctx, "download", func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, signed, nil)
 		if err != nil {
-			return fmt.Errorf("putio: bad download URL: %w", err)
+			return fmt.Errorf("putio: bad download URL: %w", withoutURLQuery(err))
 		}
 		fs.OpenOptionAddHTTPHeaders(req.Header, options)
 		resp, err := f.downloader.Do(req)
 		if err != nil {
-			return err
+			return withoutURLQuery(err)
 		}
 		f.gate.observe(resp, nil)
 		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
@@ -234,6 +235,17 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 		return nil
 	})
 	return reply, err
+}
+
+// withoutURLQuery drops the query from the URL that net/http's errors
+// quote: a signed URL's query is a credential, and the error goes into
+// retry lines and the final error.
+func withoutURLQuery(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = api.RedactURL(urlErr.URL)
+	}
+	return err
 }
 
 // statusError reads and closes a failed reply from the download host,
