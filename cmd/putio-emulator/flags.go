@@ -112,6 +112,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.CursorExpiry, "cursor-expiry", 0, "lifetime of listing cursors; older ones get 400 (0: no expiry)")
 	fs.BoolVar(&c.opts.ShuffleListing, "shuffle-listing", false, "return each listing page in random order")
+	fs.BoolVar(&c.opts.HideHiddenItems, "hide-hidden-items", false, "leave hidden items out of listings and child lookups that do not ask hidden=1")
 	fs.DurationVar(&c.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
 	fs.DurationVar(&c.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&c.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")

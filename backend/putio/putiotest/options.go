@@ -56,6 +56,11 @@ type Options struct {
 	// RefuseOptions answers OPTIONS /files/ with 405, as a server that
 	// does not support tus discovery might.
 	RefuseOptions bool
+	// HideHiddenItems leaves hidden items (Account.SetHidden) out of
+	// files/list, its continuation pages and files/{id}/child unless the
+	// request asks for them with hidden=1 (or true). The record only says
+	// that listings take hidden=1; by default every item is shown.
+	HideHiddenItems bool
 	// ShuffleListing returns each page of a listing in a random order.
 	ShuffleListing bool
 	// Seed drives every random choice (listing shuffle, fault probability).
