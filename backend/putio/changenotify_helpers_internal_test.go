@@ -19,11 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hangGuard bounds every wait for the feed only so that a hang fails the
-// test: each wait ends on the event it waits for, however slow the
-// machine, and no assertion depends on how long that takes.
-const hangGuard = 2 * time.Minute
-
 // testClock is a clock that moves only when a test moves it.
 type testClock struct{ nanos atomic.Int64 }
 

@@ -49,7 +49,7 @@ func TestTrashCommands(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		data, err := acct.ReadFile("dir/a.txt")
 		return err == nil && string(data) == "x"
-	}, 5*time.Second, 50*time.Millisecond)
+	}, hangGuard, 50*time.Millisecond)
 
 	_, err = f.Command(ctx, "bogus", nil, nil)
 	assert.ErrorIs(t, err, fs.ErrorCommandNotFound)
@@ -76,7 +76,7 @@ func TestRestoreWithLostReplyForgetsMisses(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := acct.ReadFile("dir/a.txt")
 		return err == nil
-	}, 5*time.Second, 10*time.Millisecond, "restored all the same")
+	}, hangGuard, 10*time.Millisecond, "restored all the same")
 
 	put(ctx, t, f, "dir/a.txt", []byte("new"))
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, "dir"), "replaced, not added beside")
