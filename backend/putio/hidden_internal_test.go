@@ -10,6 +10,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/backend/local"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/rclone/rclone/fs/sync"
 	"github.com/stretchr/testify/assert"
@@ -58,7 +59,8 @@ func TestHiddenFileIsListedAndKeepsItsFolder(t *testing.T) {
 func TestSyncSeesHiddenFiles(t *testing.T) {
 	for _, hide := range hiddenModes {
 		t.Run(fmt.Sprintf("HideHiddenItems=%v", hide), func(t *testing.T) {
-			ctx := context.Background()
+			// Its own stats: errors other tests counted would stop the sync's deletions.
+			ctx := accounting.WithStatsGroup(context.Background(), t.Name())
 			f, srv, acct := newTestFs(t, nil, putiotest.Options{HideHiddenItems: hide})
 			data := []byte("hidden")
 			item := seedHidden(t, acct, data)
