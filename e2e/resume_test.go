@@ -66,18 +66,21 @@ func TestKilledUploadResumesInNextRun(t *testing.T) {
 }
 
 // settledUploadBytes waits until the emulator has taken in what the killed
-// client's connection still carried, and returns the total.
+// client's connection still carried, and returns the total: every PATCH
+// it counted has finished, which its request log records.
 func settledUploadBytes(t *testing.T, emu *emulator, token string) int64 {
 	t.Helper()
-	last := emu.uploadBytes(t, token)
-	for range 50 {
-		time.Sleep(100 * time.Millisecond)
-		now := emu.uploadBytes(t, token)
-		if now == last {
-			return now
+	const patch = "PATCH /files/{upload}"
+	waitFor(t, 2*time.Minute, "the killed PATCH to end", func() bool {
+		var reply struct{ Log []struct{ Route string } }
+		emu.adminCall(t, http.MethodGet, "log", nil, &reply)
+		ended := 0
+		for _, entry := range reply.Log {
+			if entry.Route == patch {
+				ended++
+			}
 		}
-		last = now
-	}
-	t.Fatal("the emulator's byte counter did not settle after the kill")
-	return 0
+		return ended == emu.calls(t, patch)
+	})
+	return emu.uploadBytes(t, token)
 }

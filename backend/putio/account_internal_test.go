@@ -101,7 +101,7 @@ func TestSharedStateIsPerLogin(t *testing.T) {
 	first.gate.mu.Lock()
 	first.gate.blockedUntil = time.Now().Add(time.Hour)
 	first.gate.mu.Unlock()
-	listCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	listCtx, cancel := context.WithTimeout(ctx, hangGuard) // the held login waits an hour
 	defer cancel()
 	_, err := other.List(listCtx, "")
 	require.NoError(t, err, "the other login isn't held")

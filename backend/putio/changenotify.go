@@ -39,9 +39,13 @@ type feedState struct {
 	url       *url.URL    // feed_url
 	indexing  atomic.Bool // on from the first ChangeNotify
 	heartbeat time.Duration
-	retry     time.Duration  // first reconnect delay
-	queue     int            // feedQueue; at least 1
-	watchers  sync.WaitGroup // running watchFeed calls, each of which stops its feed before it ends
+	// now, if set, is the clock of the silence check instead of
+	// time.Now; tests hold it still so that no connection is taken for
+	// silent because the machine is slow.
+	now      func() time.Time
+	retry    time.Duration  // first reconnect delay
+	queue    int            // feedQueue; at least 1
+	watchers sync.WaitGroup // running watchFeed calls, each of which stops its feed before it ends
 
 	mu   sync.Mutex
 	seen map[string]seenItem // item id → where it was last seen
@@ -49,6 +53,14 @@ type feedState struct {
 
 func newFeedState(feedURL *url.URL) *feedState {
 	return &feedState{url: feedURL, heartbeat: feedHeartbeat, retry: feedRetryFirst, queue: feedQueue, seen: map[string]seenItem{}}
+}
+
+// clock is the time the silence check goes by.
+func (s *feedState) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // ChangeNotify reports changes from put.io's real-time feed. The feed is
@@ -309,7 +321,9 @@ func (f *Fs) readFeed(ws *websocket.Conn, jobs chan feedJob) error {
 			continue
 		}
 		if msg.IsFileEvent() {
-			queueJob(jobs, feedJob{msg: msg})
+			if dropped := queueJob(jobs, feedJob{msg: msg}); dropped > 0 {
+				fs.Debugf(f, "change notification: path lookups are behind; dropping %d queued events for a resync", dropped)
+			}
 		}
 	}
 }
@@ -317,21 +331,22 @@ func (f *Fs) readFeed(ws *websocket.Conn, jobs chan feedJob) error {
 // queueJob hands job to the worker without waiting. When the queue is
 // full the backlog is dropped for one resync, which reports the root and
 // every folder seen, so nothing in it goes unreported. Only the reader
-// sends, so once drained the queue has room.
-func queueJob(jobs chan feedJob, job feedJob) {
+// sends, so once drained the queue has room. It returns how many jobs,
+// job included, it dropped.
+func queueJob(jobs chan feedJob, job feedJob) (dropped int) {
 	select {
 	case jobs <- job:
-		return
+		return 0
 	default:
 	}
-	for drained := false; !drained; {
+	for dropped = 1; ; dropped++ {
 		select {
 		case <-jobs:
 		default:
-			drained = true
+			jobs <- feedJob{lost: true}
+			return dropped
 		}
 	}
-	jobs <- feedJob{lost: true}
 }
 
 // resolveFeed reports the queued events, looking up paths as needed,

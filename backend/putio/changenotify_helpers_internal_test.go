@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +19,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// waitFor bounds every wait for the feed; nothing is timed below it.
-const waitFor = 5 * time.Second
+// testClock is a clock that moves only when a test moves it.
+type testClock struct{ nanos atomic.Int64 }
+
+func (c *testClock) now() time.Time           { return time.Unix(0, c.nanos.Load()) }
+func (c *testClock) advance(by time.Duration) { c.nanos.Add(int64(by)) }
+
+// calmFeed holds f's feed clock still, so that no connection is taken for
+// silent because the machine is slow, and its first heartbeat (which
+// resyncs) an hour away, unless the test set them itself.
+func calmFeed(f *Fs) {
+	if f.feed.now == nil {
+		f.feed.now = (&testClock{}).now
+	}
+	if f.feed.heartbeat == feedHeartbeat {
+		f.feed.heartbeat = time.Hour
+	}
+}
 
 const feedRoute = "GET /socket/sockjs/websocket"
 
@@ -84,21 +100,22 @@ func feedGoroutines() int {
 	return count
 }
 
-// startNotify runs ChangeNotify on f with a fast retry and returns the
-// interval channel; the test's end closes it and checks that the feed's
-// goroutines and connections are gone (tests here do not run in
-// parallel, so every feed goroutine is this test's).
+// startNotify runs ChangeNotify on f, calm (see calmFeed) and with a fast
+// retry, and returns the interval channel; the test's end closes it and
+// checks that the feed's goroutines and connections are gone (tests here
+// do not run in parallel, so every feed goroutine is this test's).
 func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<- time.Duration {
 	t.Helper()
+	calmFeed(f)
 	f.feed.retry = 10 * time.Millisecond
 	intervals := make(chan time.Duration)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ChangeNotify(ctx, n.notify, intervals)
 	t.Cleanup(func() {
 		close(intervals)
-		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond, "feed goroutines left")
+		require.Eventually(t, func() bool { return feedGoroutines() == 0 }, hangGuard, 5*time.Millisecond, "feed goroutines left")
 		f.feed.watchers.Wait() // done already; this orders their last log lines before the test's end
-		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond, "feed connections left")
+		require.Eventually(t, func() bool { return srv.FeedConnections() == 0 }, hangGuard, 5*time.Millisecond, "feed connections left")
 		cancel()
 	})
 	intervals <- time.Minute
@@ -107,15 +124,34 @@ func startNotify(t *testing.T, f *Fs, srv *putiotest.Server, n *notified) chan<-
 
 func waitConnected(t *testing.T, srv *putiotest.Server, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return srv.FeedConnections() == n }, waitFor, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return srv.FeedConnections() == n }, hangGuard, 5*time.Millisecond,
 		"want %d feed connections, have %d", n, srv.FeedConnections())
+}
+
+// waitSubscribed waits until the feed's only connection has been taken
+// by put.io and the root reported for it.
+func waitSubscribed(t *testing.T, srv *putiotest.Server, n *notified) {
+	t.Helper()
+	waitConnected(t, srv, 1)
+	waitNotified(t, n, " dir")
 }
 
 func waitNotified(t *testing.T, n *notified, want ...string) {
 	t.Helper()
 	for _, w := range want {
-		require.Eventually(t, func() bool { return n.has(w) }, waitFor, 5*time.Millisecond, "no %q in %s", w, n)
+		require.Eventually(t, func() bool { return n.has(w) }, hangGuard, 5*time.Millisecond, "no %q in %s", w, n)
 	}
+}
+
+// heartbeatLine is what the feed logs for each text heartbeat it reads.
+const heartbeatLine = "change notification: ignoring a message that is not an event"
+
+// waitHeartbeats waits until the log holds n text heartbeats read after
+// its first from bytes.
+func waitHeartbeats(t *testing.T, logs *syncBuffer, from, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Count(logs.String()[from:], heartbeatLine) >= n }, hangGuard, 5*time.Millisecond,
+		"want %d heartbeats read", n)
 }
 
 // otherClient is a second Fs on the same account, as another device.
@@ -133,10 +169,11 @@ func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []stri
 	vfsOpt := vfscommon.Opt
 	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
 	vfsOpt.PollInterval = fs.Duration(time.Minute)
+	calmFeed(f)
 	v := vfs.New(context.Background(), f, &vfsOpt)
 	t.Cleanup(func() {
 		v.Shutdown()
-		require.Eventually(t, func() bool { return feedGoroutines() == 0 && srv.FeedConnections() == 0 }, waitFor, 5*time.Millisecond,
+		require.Eventually(t, func() bool { return feedGoroutines() == 0 && srv.FeedConnections() == 0 }, hangGuard, 5*time.Millisecond,
 			"the VFS is shut down, but the feed is not")
 	})
 	waitConnected(t, srv, 1)

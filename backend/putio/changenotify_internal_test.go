@@ -26,7 +26,7 @@ func TestVFSSeesFinishedTransfer(t *testing.T) {
 	runCommand(t, other.(*Fs), "transfer", []string{testMagnet}, nil)
 	_, err = acct.CompleteTransfer(waitForTransfers(t, acct, 1)[0], []byte("episode"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return slices.Equal(listing(), []string{"Show S01E01.mkv"}) }, waitFor, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return slices.Equal(listing(), []string{"Show S01E01.mkv"}) }, hangGuard, 10*time.Millisecond,
 		"the mount lists %v", listing())
 }
 
@@ -53,7 +53,7 @@ func TestVFSSeesOtherClientsChanges(t *testing.T) {
 			require.NoError(t, err)
 
 			want := []string{"new.mkv", "renamed.mkv"}
-			require.Eventually(t, func() bool { return slices.Equal(listing(), want) }, waitFor, 10*time.Millisecond,
+			require.Eventually(t, func() bool { return slices.Equal(listing(), want) }, hangGuard, 10*time.Millisecond,
 				"the mount lists %v, not %v", listing(), want)
 		})
 	}
@@ -90,7 +90,7 @@ func TestChangeNotifyPathsAndTypes(t *testing.T) {
 				"a/seen.txt file", "moved.txt file", "a/sub dir", "a/sub2 dir")
 
 			require.NoError(t, other.Rmdir(ctx, "a/newdir"))
-			require.Eventually(t, func() bool { return n.count("a/newdir dir") == 2 }, waitFor, 5*time.Millisecond,
+			require.Eventually(t, func() bool { return n.count("a/newdir dir") == 2 }, hangGuard, 5*time.Millisecond,
 				"created, then removed: %s", n)
 		})
 	}
@@ -104,14 +104,14 @@ func TestChangeNotifySurvivesDroppedConnection(t *testing.T) {
 	require.NoError(t, err)
 	n := &notified{}
 	startNotify(t, f, srv, n)
-	waitConnected(t, srv, 1)
+	waitSubscribed(t, srv, n)
 	_, err = f.List(context.Background(), "")
 	require.NoError(t, err)
 	require.Equal(t, 1, n.count(" dir"), "the root, on connecting")
 
 	srv.DropFeeds()
-	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && srv.FeedConnections() == 1 }, waitFor, 5*time.Millisecond)
-	require.Eventually(t, func() bool { return n.count(" dir") == 2 && n.has("a dir") }, waitFor, 5*time.Millisecond, "resync: %s", n)
+	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && srv.FeedConnections() == 1 }, hangGuard, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return n.count(" dir") == 2 && n.has("a dir") }, hangGuard, 5*time.Millisecond, "resync: %s", n)
 	_, err = acct.Put("after.txt", nil, time.Time{})
 	require.NoError(t, err)
 	waitNotified(t, n, "after.txt file")
@@ -126,7 +126,7 @@ func TestChangeNotifyStopsOnRevokedToken(t *testing.T) {
 	startNotify(t, f, srv, n)
 	waitConnected(t, srv, 1)
 	srv.RevokeToken(srv.Token)
-	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, hangGuard, 5*time.Millisecond,
 		"only watchFeed waits, for a new interval")
 	assert.Regexp(t, `change notification stopped: putio: .*: the login token was rejected`, logs.String())
 	assert.Contains(t, logs.String(), `rclone config reconnect `+testRemote+`:`)
@@ -141,7 +141,7 @@ func TestChangeNotifyUnknownTokenStops(t *testing.T) {
 	f, err := newFsOn(srv, testRemote, "", configmap.Simple{"token": `{"access_token":"never-issued"}`})
 	require.NoError(t, err) // the root needs no call
 	startNotify(t, f.(*Fs), srv, &notified{})
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "change notification stopped") }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "change notification stopped") }, hangGuard, 5*time.Millisecond)
 	assert.Equal(t, 1, srv.Calls(feedRoute))
 }
 
@@ -153,7 +153,7 @@ func TestChangeNotifyIntervalZeroCloses(t *testing.T) {
 	waitConnected(t, srv, 1)
 	intervals <- 0
 	waitConnected(t, srv, 0)
-	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, waitFor, 5*time.Millisecond, "only watchFeed is left")
+	require.Eventually(t, func() bool { return feedGoroutines() == 1 }, hangGuard, 5*time.Millisecond, "only watchFeed is left")
 	_, err := acct.Put("unseen.txt", nil, time.Time{})
 	require.NoError(t, err)
 	intervals <- time.Second
@@ -174,7 +174,7 @@ func TestChangeNotifyContextCancel(t *testing.T) {
 	waitConnected(t, srv, 1)
 	cancel()
 	waitConnected(t, srv, 0)
-	require.Eventually(t, func() bool { return feedGoroutines() == 0 }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return feedGoroutines() == 0 }, hangGuard, 5*time.Millisecond)
 }
 
 func TestFeedURLIsChecked(t *testing.T) {
@@ -186,17 +186,27 @@ func TestFeedURLIsChecked(t *testing.T) {
 }
 
 // A connection that falls silent (no heartbeat, no pong) is replaced.
+// The silence check's clock moves only while the first connection is
+// stalled, so the second is never taken for silent however slow the
+// machine.
 func TestChangeNotifyReplacesSilentConnection(t *testing.T) {
 	logs := captureLog(t)
 	f, srv, acct := newTestFs(t, nil)
 	f.feed.heartbeat = 50 * time.Millisecond
+	clock := &testClock{}
+	f.feed.now = clock.now
 	n := &notified{}
 	startNotify(t, f, srv, n)
-	waitConnected(t, srv, 1)
+	waitSubscribed(t, srv, n)
 	srv.StallFeeds()
 	// The root is reported at the first connection's ack and first
 	// heartbeat, then at the second connection's ack, once subscribed.
-	require.Eventually(t, func() bool { return srv.Calls(feedRoute) == 2 && n.count(" dir") >= 3 }, waitFor, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		if srv.Calls(feedRoute) == 1 {
+			clock.advance(time.Hour) // silent for an hour, whatever reached it before the stall
+		}
+		return srv.Calls(feedRoute) == 2 && n.count(" dir") >= 3
+	}, hangGuard, 5*time.Millisecond)
 	assert.Contains(t, logs.String(), "feed connection lost (no heartbeat from put.io)")
 	_, err := acct.Put("after.txt", nil, time.Time{})
 	require.NoError(t, err)
@@ -236,16 +246,18 @@ func TestChangeNotifyOutsideRoot(t *testing.T) {
 }
 
 // A heartbeat sent as a text message (SockJS's "h") is not an event: it is
-// ignored, and it keeps the connection alive.
+// read and ignored, and the connection goes on.
 func TestChangeNotifyIgnoresTextHeartbeats(t *testing.T) {
+	logs := captureLog(t)
 	f, srv, acct := newTestFs(t, nil, putiotest.Options{FeedHeartbeat: 5 * time.Millisecond, FeedTextHeartbeat: true})
-	f.feed.heartbeat = 50 * time.Millisecond
 	n := &notified{}
 	startNotify(t, f, srv, n)
-	waitConnected(t, srv, 1)
+	waitSubscribed(t, srv, n)
+	waitHeartbeats(t, logs, 0, 3)
 	_, err := acct.Put("a.txt", nil, time.Time{})
 	require.NoError(t, err)
 	waitNotified(t, n, "a.txt file")
+	assert.Equal(t, " dir, a.txt file", n.String(), "the heartbeats reported nothing")
 	assert.Equal(t, 1, srv.Calls(feedRoute), "no reconnect")
 }
 
@@ -298,25 +310,31 @@ func TestChangeNotifyForgetsDeletedFolder(t *testing.T) {
 	require.ElementsMatch(t, []string{"a", "a/sub"}, f.knownDirs())
 	require.NoError(t, otherClient(t, srv).Purge(ctx, "a"))
 	waitNotified(t, n, "a dir")
-	require.Eventually(t, func() bool { return len(f.knownDirs()) == 0 }, waitFor, 5*time.Millisecond,
+	require.Eventually(t, func() bool { return len(f.knownDirs()) == 0 }, hangGuard, 5*time.Millisecond,
 		"still known: %v", f.knownDirs())
 }
 
 // A lookup held up by a rate limit does not stop the socket being read:
 // the connection stays, and the event is reported once the hold ends.
+// The lookup is refused with 429 until the test clears the fault; the
+// heartbeats read meanwhile (each logged as a message that is no event)
+// show the reader going on while the lookup waits.
 func TestChangeNotifyKeepsConnectionThroughRateLimitHold(t *testing.T) {
 	logs := captureLog(t)
-	f, srv, acct := newTestFs(t, nil)
-	f.feed.heartbeat = 50 * time.Millisecond
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{FeedHeartbeat: 5 * time.Millisecond, FeedTextHeartbeat: true})
+	fewRetries(f, 1000) // the hold ends when the fault is cleared, not when tries run out
 	n := &notified{}
 	startNotify(t, f, srv, n)
-	waitConnected(t, srv, 1)
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: 429, Times: 1,
+	waitSubscribed(t, srv, n)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: 429,
 		Headers: map[string]string{"Retry-After": "1"}}))
 	_, err := acct.Put("held.txt", nil, time.Time{})
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { return srv.Calls("GET /v2/files/{id}") > 0 }, hangGuard, 5*time.Millisecond, "the lookup was refused")
+	waitHeartbeats(t, logs, len(logs.String()), 3)
+	assert.False(t, n.has("held.txt file"), "still held")
+	srv.ClearFaults()
 	waitNotified(t, n, "held.txt file")
-	assert.Equal(t, 2, srv.Calls("GET /v2/files/{id}"), "held once, then answered")
 	_, err = acct.Put("after.txt", nil, time.Time{})
 	require.NoError(t, err)
 	waitNotified(t, n, "after.txt file")
@@ -331,19 +349,23 @@ func TestChangeNotifyFallingBehindResyncs(t *testing.T) {
 	logs := captureLog(t)
 	f, srv, acct := newTestFs(t, nil)
 	f.feed.queue = 2
+	fewRetries(f, 1000) // the lookups wait until the fault is cleared
 	_, err := acct.Mkdir("a")
 	require.NoError(t, err)
 	n := &notified{}
 	startNotify(t, f, srv, n)
-	waitConnected(t, srv, 1)
+	waitSubscribed(t, srv, n)
 	_, err = f.List(context.Background(), "")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return n.count(" dir") == 1 }, waitFor, 5*time.Millisecond, "the root, on connecting")
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Latency: 300 * time.Millisecond, Times: 2}))
+	require.Equal(t, 1, n.count(" dir"), "the root, on connecting")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: 503}))
 	for i := range 8 {
 		_, err = acct.Put(fmt.Sprintf("burst%d.txt", i), nil, time.Time{})
 		require.NoError(t, err)
 	}
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "path lookups are behind; dropping") },
+		hangGuard, 5*time.Millisecond, "the reader dropped the backlog while the lookups were held")
+	srv.ClearFaults()
 	waitNotified(t, n, "a dir")
 	require.GreaterOrEqual(t, n.count(" dir"), 2, "a resync: %s", n)
 	assert.Contains(t, logs.String(), "change notification: fell behind put.io's feed")

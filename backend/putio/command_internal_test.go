@@ -51,7 +51,7 @@ func TestTrashCommands(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		data, err := acct.ReadFile("dir/a.txt")
 		return err == nil && string(data) == "x"
-	}, 5*time.Second, 50*time.Millisecond)
+	}, hangGuard, 50*time.Millisecond)
 
 	_, err = f.Command(ctx, "bogus", nil, nil)
 	assert.ErrorIs(t, err, fs.ErrorCommandNotFound)

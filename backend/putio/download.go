@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -70,23 +72,59 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 	return o.checkedBody(resp, options)
 }
 
-// checkedBody returns the body of a download reply, refusing a 200 that
-// is clearly not the file (a proxy's page, a cut reply), and failing the
-// read with io.ErrUnexpectedEOF if fewer bytes arrive than expected, so
-// that rclone opens the file again at the offset reached instead of taking
-// a short file for the whole.
+// checkedBody returns the body of a download reply as exactly the bytes
+// the options ask for, or an error. A 200 that is clearly not the file (a
+// proxy's page, a cut reply) is refused. A host or proxy that ignores
+// Range sends the whole file with 200: the bytes before the range are
+// then read and thrown away, and those after it left unread. A read fails
+// with io.ErrUnexpectedEOF if the body ends early, so that rclone opens
+// the file again at the offset reached instead of taking a short file for
+// the whole.
 func (o *Object) checkedBody(resp *http.Response, options []fs.OpenOption) (io.ReadCloser, error) {
-	want := o.Size()
-	if resp.StatusCode == http.StatusPartialContent {
-		want = rangeLength(options, o.Size())
-	} else if err := o.checkWhole(resp); err != nil {
+	offset, length := requestedRange(options, o.Size())
+	start, err := o.replyStart(resp)
+	if err == nil && start > offset {
+		err = fmt.Errorf("putio: download of %q sent bytes from offset %d when asked from %d", o.remote, start, offset)
+	}
+	if err != nil {
 		_ = resp.Body.Close()
 		return nil, err
 	}
-	if resp.ContentLength >= 0 && resp.ContentLength < want {
-		want = resp.ContentLength // net/http fails the read itself if fewer arrive
+	if start < offset {
+		o.fs.hostIgnoresRange()
+		fs.Debugf(o, "the download host ignored Range: skipping the %d bytes before offset %d", offset-start, offset)
 	}
-	return &exactBody{body: resp.Body, left: want}, nil
+	return &exactBody{body: resp.Body, skip: offset - start, left: length}, nil
+}
+
+// replyStart is the offset in the file of a reply's first byte: where a
+// 206's Content-Range starts, 0 for a 200, which must carry the file.
+func (o *Object) replyStart(resp *http.Response) (int64, error) {
+	if resp.StatusCode != http.StatusPartialContent {
+		return 0, o.checkWhole(resp)
+	}
+	header := resp.Header.Get("Content-Range")
+	start, ok := contentRangeStart(header, o.Size())
+	if !ok {
+		return 0, fmt.Errorf("putio: download of %q sent part of the %d-byte file with Content-Range %q", o.remote, o.Size(), header)
+	}
+	return start, nil
+}
+
+// contentRangeStart parses a 206's "bytes first-last/total" (total may be
+// "*") and returns first, if it is a range of a file of size bytes.
+func contentRangeStart(header string, size int64) (int64, bool) {
+	span, total, ok := strings.Cut(strings.TrimPrefix(header, "bytes "), "/")
+	firstText, lastText, hasDash := strings.Cut(span, "-")
+	first, firstErr := strconv.ParseInt(firstText, 10, 64)
+	last, lastErr := strconv.ParseInt(lastText, 10, 64)
+	switch {
+	case !ok || !hasDash || firstErr != nil || lastErr != nil || first < 0 || last < first || last >= size:
+		return 0, false
+	case total != "*" && total != strconv.FormatInt(size, 10):
+		return 0, false
+	}
+	return first, true
 }
 
 // checkWhole checks a 200 reply against the object it should carry.
@@ -101,37 +139,76 @@ func (o *Object) checkWhole(resp *http.Response) error {
 	return nil
 }
 
-// rangeLength is how many bytes the Range or Seek option asks of a file
-// of size bytes.
-func rangeLength(options []fs.OpenOption, size int64) int64 {
+// hostIgnoresRange records that the download host answered a ranged
+// request with the whole file. Reads that start inside a file then cost
+// the bytes before them, so multi-thread downloads, whose every chunk
+// would fetch the file from its start, are turned off for this Fs, and
+// the user is told once.
+func (f *Fs) hostIgnoresRange() {
+	if f.rangeless.Swap(true) {
+		return
+	}
+	features := *f.Features()
+	features.NoMultiThreading = true
+	f.features.Store(&features)
+	fs.Logf(f, "the download host ignores Range requests: reads that start inside a file download and discard the bytes before them, and multi-thread downloads are off")
+}
+
+// requestedRange is the offset and length of the bytes the Range or Seek
+// option asks of a file of size bytes.
+func requestedRange(options []fs.OpenOption, size int64) (offset, length int64) {
+	limit := int64(-1)
 	for _, option := range options {
 		switch opt := option.(type) {
 		case *fs.RangeOption:
-			offset, limit := opt.Decode(size)
-			if limit < 0 || offset+limit > size {
-				return size - offset
-			}
-			return limit
+			offset, limit = opt.Decode(size)
 		case *fs.SeekOption:
-			return size - opt.Offset
+			offset = opt.Offset
 		}
 	}
-	return size
+	offset = min(max(offset, 0), size)
+	if limit < 0 || offset+limit > size {
+		return offset, size - offset
+	}
+	return offset, limit
 }
 
-// exactBody reads a download body that must carry left more bytes.
+// exactBody reads a download body that must carry skip bytes to throw
+// away, then left bytes to hand on; it stops there.
 type exactBody struct {
 	body io.ReadCloser
+	skip int64
 	left int64
 }
 
 func (b *exactBody) Read(p []byte) (int, error) {
+	if b.skip > 0 {
+		skipped, err := io.CopyN(io.Discard, b.body, b.skip)
+		b.skip -= skipped
+		if err != nil {
+			return 0, b.short(err)
+		}
+	}
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
 	n, err := b.body.Read(p)
 	b.left -= int64(n)
-	if errors.Is(err, io.EOF) && b.left > 0 {
-		err = fmt.Errorf("putio: download ended %d bytes early: %w", b.left, io.ErrUnexpectedEOF)
+	if err != nil && b.left > 0 {
+		err = b.short(err)
 	}
 	return n, err
+}
+
+// short is the error of a body that ended before all its bytes came.
+func (b *exactBody) short(err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("putio: download ended %d bytes early: %w", b.skip+b.left, io.ErrUnexpectedEOF)
+	}
+	return err
 }
 
 func (b *exactBody) Close() error { return b.body.Close() }
@@ -143,12 +220,12 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 	err := f.retry(ctx, "download", func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, signed, nil)
 		if err != nil {
-			return fmt.Errorf("putio: bad download URL: %w", err)
+			return fmt.Errorf("putio: bad download URL: %w", withoutURLQuery(err))
 		}
 		fs.OpenOptionAddHTTPHeaders(req.Header, options)
 		resp, err := f.downloader.Do(req)
 		if err != nil {
-			return err
+			return withoutURLQuery(err)
 		}
 		f.gate.observe(resp, nil)
 		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusPartialContent {
@@ -158,6 +235,17 @@ func (f *Fs) download(ctx context.Context, signed string, options []fs.OpenOptio
 		return nil
 	})
 	return reply, err
+}
+
+// withoutURLQuery drops the query from the URL that net/http's errors
+// quote: a signed URL's query is a credential, and the error goes into
+// retry lines and the final error.
+func withoutURLQuery(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = api.RedactURL(urlErr.URL)
+	}
+	return err
 }
 
 // statusError reads and closes a failed reply from the download host,

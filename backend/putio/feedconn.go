@@ -41,6 +41,7 @@ func checkFeedURL(value string) (*url.URL, error) {
 // included, which x/net/websocket does not report.
 type liveConn struct {
 	net.Conn
+	now      func() time.Time
 	lastRead atomic.Int64 // unix nanoseconds
 
 	mu      sync.Mutex
@@ -50,7 +51,7 @@ type liveConn struct {
 func (c *liveConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
-		c.lastRead.Store(time.Now().UnixNano())
+		c.lastRead.Store(c.now().UnixNano())
 		c.mu.Lock()
 		if c.waiting != nil {
 			close(c.waiting)
@@ -71,7 +72,7 @@ func (c *liveConn) nextRead() <-chan struct{} {
 
 // silentFor is how long nothing has arrived.
 func (c *liveConn) silentFor() time.Duration {
-	return time.Since(time.Unix(0, c.lastRead.Load()))
+	return c.now().Sub(time.Unix(0, c.lastRead.Load()))
 }
 
 // dialFeed opens a websocket to the feed through rclone's dialer (so
@@ -96,8 +97,8 @@ func (f *Fs) dialFeed(ctx context.Context) (*websocket.Conn, *liveConn, error) {
 		}
 		conn = tlsConn
 	}
-	live := &liveConn{Conn: conn}
-	live.lastRead.Store(time.Now().UnixNano())
+	live := &liveConn{Conn: conn, now: f.feed.clock}
+	live.lastRead.Store(live.now().UnixNano())
 	config, err := websocket.NewConfig(target.String(), feedOrigin)
 	if err != nil {
 		_ = conn.Close()

@@ -17,6 +17,11 @@ import (
 // testModTime is a whole-second time, as put.io stores them.
 var testModTime = time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
 
+// hangGuard bounds waits only so that a hang fails the test: each wait
+// ends on the event it waits for, however slow the machine, and no
+// assertion depends on how long that takes.
+const hangGuard = 2 * time.Minute
+
 // testRemote is the remote name the tests give their Fs.
 const testRemote = "TestPutioInternal"
 

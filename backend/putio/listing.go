@@ -25,6 +25,12 @@ func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error
 	return f.getChildNamed(ctx, dirID, f.serverName(leaf))
 }
 
+// showHidden is the value of the hidden flag that asks put.io for hidden
+// items (is_hidden), which it may leave out otherwise. Every listing and
+// lookup sends it: a view without them would let Rmdir delete a folder of
+// hidden files as empty, and a sync upload a second copy of one.
+const showHidden = "1"
+
 // getChildNamed looks up the item put.io calls name in the folder dirID.
 func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
 	var out api.FileReply
@@ -172,7 +178,7 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 	first := apiCall{
 		method: http.MethodGet,
 		path:   "/v2/files/list",
-		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}},
+		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}, "hidden": {showHidden}},
 	}
 	err := walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, page)
 	return notFoundAs(err, fs.ErrorDirNotFound)

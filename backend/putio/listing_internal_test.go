@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -200,7 +199,7 @@ func TestListStopsOnCycle(t *testing.T) {
 		"same items, new cursors": {[]putiotest.Fault{page(item(2), `"B"`), page(item(1)+","+item(2), `"C"`)}, "already listed"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 			defer cancel()
 			f, srv, _ := newTestFs(t, nil)
 			require.NoError(t, srv.Inject(onRoute(listRoute, page(item(1), `"A"`))))
@@ -215,7 +214,7 @@ func TestListStopsOnCycle(t *testing.T) {
 			_, err := f.List(ctx, "")
 
 			require.ErrorContains(t, err, test.want)
-			assert.NoError(t, ctx.Err(), "failed at once, not by timing out")
+			assert.LessOrEqual(t, srv.Calls(continueRoute), len(test.pages), "failed at the first repeat")
 		})
 	}
 }

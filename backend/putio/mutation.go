@@ -118,7 +118,7 @@ func itemCall(id string) apiCall {
 
 // childCall looks up the item put.io calls name in the folder dirID.
 func childCall(dirID, name string) apiCall {
-	return apiCall{method: http.MethodGet, path: itemPath(dirID, "/child"), query: url.Values{"name": {name}}}
+	return apiCall{method: http.MethodGet, path: itemPath(dirID, "/child"), query: url.Values{"name": {name}, "hidden": {showHidden}}}
 }
 
 // lookItem is one try, for a probe, of looking the live item id up: nil

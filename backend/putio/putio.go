@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/putdotio/go-putio"
@@ -27,7 +28,7 @@ type Fs struct {
 	name       string
 	root       string
 	opt        Options
-	features   *fs.Features
+	features   *liveFeatures
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
@@ -41,7 +42,14 @@ type Fs struct {
 	tokens     *oauthutil.TokenSource
 	account    *accountID // who the token belongs to, once asked
 	feed       *feedState // change notification
+
+	// rangeless is set once the download host ignores Range.
+	rangeless *atomic.Bool
 }
+
+// liveFeatures holds an Fs's features, which a download host that ignores
+// Range changes while the Fs is in use (see hostIgnoresRange).
+type liveFeatures = atomic.Pointer[fs.Features]
 
 // Name of the remote (as passed into NewFs).
 func (f *Fs) Name() string { return f.name }
@@ -53,7 +61,7 @@ func (f *Fs) Root() string { return f.root }
 func (f *Fs) String() string { return fmt.Sprintf("put.io root '%s'", f.root) }
 
 // Features returns the optional features of this Fs.
-func (f *Fs) Features() *fs.Features { return f.features }
+func (f *Fs) Features() *fs.Features { return f.features.Load() }
 
 // Precision of put.io modification times: whole seconds.
 func (f *Fs) Precision() time.Duration { return time.Second }
@@ -101,6 +109,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
 		feed:       newFeedState(feedURL),
+		rangeless:  &atomic.Bool{},
 	}
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
@@ -109,12 +118,13 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 
 // fillFeatures sets the optional features of f.
 func (f *Fs) fillFeatures(ctx context.Context) {
-	f.features = (&fs.Features{
+	f.features = &liveFeatures{}
+	f.features.Store((&fs.Features{
 		DuplicateFiles:          true,
 		ReadMimeType:            true,
 		CanHaveEmptyDirectories: true,
 		ReadMetadata:            true,
-	}).Fill(ctx, f)
+	}).Fill(ctx, f))
 }
 
 // findRoot resolves the root; a root naming a file gives ErrorIsFile with

@@ -107,7 +107,7 @@ type simSeq struct {
 	localDir   string
 	localCount int
 	history    []string
-	faults     []string // armed for the step under way
+	faults     []string      // armed for the step under way
 	failed     *failedUpload // the last upload that failed, if not run again yet
 	steps      int
 	lastActor  int // the process that acted last, -1 for the other client

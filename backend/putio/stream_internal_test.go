@@ -215,9 +215,7 @@ func TestUpload413AfterBytesUsesNoTry(t *testing.T) {
 	// Half-way through the second PATCH's body, once the server has its
 	// request, arm the faults: they meet the third PATCH.
 	inject := func() {
-		for i := 0; srv.Calls(patchRoute) < 2 && i < 500; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+		assert.Eventually(t, func() bool { return srv.Calls(patchRoute) >= 2 }, hangGuard, 10*time.Millisecond)
 		require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusRequestEntityTooLarge, Times: 1}))
 		require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, Status: http.StatusServiceUnavailable, Times: 1}))
 	}

@@ -84,7 +84,7 @@ func TestTransferWithoutWaitPrintsTheAddedTransfers(t *testing.T) {
 // are n. It runs on the goroutine that plays put.io, so it only asserts.
 func waitForTransfers(t *testing.T, acct *putiotest.Account, n int) []int64 {
 	ids := make([]int64, n) // zeros if they never come: the assertion has failed the test
-	if assert.Eventually(t, func() bool { return len(acct.Transfers()) == n }, 5*time.Second, 5*time.Millisecond) {
+	if assert.Eventually(t, func() bool { return len(acct.Transfers()) == n }, hangGuard, 5*time.Millisecond) {
 		for i, tr := range acct.Transfers() {
 			ids[i] = tr.ID
 		}
@@ -251,12 +251,14 @@ func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
 // Waiting on several transfers waits for all of them and names each that
 // failed.
 func TestTransferWaitOnSeveralNamesTheFailedOnes(t *testing.T) {
-	f, _, acct := transferFs(t, "")
+	f, srv, acct := transferFs(t, "")
 	go func() {
 		ids := waitForTransfers(t, acct, 2)
 		_, err := acct.CompleteTransfer(ids[1], []byte("fine"))
 		assert.NoError(t, err)
-		time.Sleep(100 * time.Millisecond)
+		polls := srv.Calls("GET /v2/transfers/{id}")
+		assert.Eventually(t, func() bool { return srv.Calls("GET /v2/transfers/{id}") >= polls+2 }, hangGuard, 5*time.Millisecond,
+			"the wait goes on past the completed one")
 		assert.NoError(t, acct.FailTransfer(ids[0], "Disk quota exceeded"))
 	}()
 

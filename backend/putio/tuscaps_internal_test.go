@@ -28,13 +28,29 @@ func TestTusOptionsOncePerRemote(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls(optionsRoute))
 }
 
+// putInBackground uploads data to remote, closing release once meanwhile
+// happened: a request held until then shows that meanwhile does not wait
+// for it (else the wait fails on the hang guard).
+func putInBackground(t *testing.T, f *Fs, remote string, data []byte, meanwhile func() bool, release chan struct{}) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.Put(context.Background(), bytesReader(data), srcInfo(remote, int64(len(data))))
+		done <- err
+	}()
+	require.Eventually(t, meanwhile, hangGuard, time.Millisecond)
+	close(release)
+	require.NoError(t, <-done)
+}
+
 // The upload service is asked while Put still looks for the file, not
 // after: the OPTIONS round trip overlaps the lookup.
 func TestTusOptionsOverlapTheLookup(t *testing.T) {
 	f, srv, _ := newTestFs(t, noSessions)
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Latency: 300 * time.Millisecond, Times: 1}))
+	lookup := make(chan struct{}) // the lookup waits until OPTIONS is asked
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Hold: lookup, Times: 1}))
 
-	put(context.Background(), t, f, "a.txt", []byte("a"))
+	putInBackground(t, f, "a.txt", []byte("a"), func() bool { return srv.Calls(optionsRoute) > 0 }, lookup)
 
 	var lookupEnd, asked time.Time
 	for _, entry := range srv.Log() {
@@ -53,10 +69,11 @@ func TestTusOptionsOverlapTheLookup(t *testing.T) {
 // its creation doesn't wait for the answer to OPTIONS: the two overlap.
 func TestTusCreationOverlapsOptions(t *testing.T) {
 	f, srv, acct := newTestFs(t, withOptions("upload_window", "64Ki"))
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Latency: 300 * time.Millisecond, Times: 1}))
+	options := make(chan struct{}) // OPTIONS is answered once the creation is sent
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Hold: options, Times: 1}))
 	data := pattern(100<<10, 47)
 
-	put(context.Background(), t, f, "big.bin", data)
+	putInBackground(t, f, "big.bin", data, func() bool { return srv.Calls("POST /files/") > 0 }, options)
 
 	storedAs(t, acct, "big.bin", data)
 	var optionsEnd, created time.Time
@@ -273,16 +290,15 @@ func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
 // its own context allows; all share the one request.
 func TestTusOptionsGatedAndShared(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
-	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Latency: time.Second, Times: 1}))
+	inFlight := make(chan struct{}) // the OPTIONS request waits until it is closed
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: optionsRoute, Hold: inFlight, Times: 1}))
 
 	first := make(chan error, 1)
 	go func() {
 		_, err := f.Put(context.Background(), bytesReader([]byte("a")), srcInfo("a.txt", 1))
 		first <- err
 	}()
-	for srv.Calls(optionsRoute) == 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return srv.Calls(optionsRoute) > 0 }, hangGuard, 5*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := f.Put(ctx, bytesReader([]byte("b")), srcInfo("b.txt", 1))
@@ -290,6 +306,7 @@ func TestTusOptionsGatedAndShared(t *testing.T) {
 	f.uploads.mu.Lock()
 	assert.False(t, f.uploads.known, "the upload that timed out waited for the OPTIONS request in flight")
 	f.uploads.mu.Unlock()
+	close(inFlight)
 	put(context.Background(), t, f, "c.txt", []byte("c"))
 	require.NoError(t, <-first)
 

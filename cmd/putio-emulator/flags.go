@@ -108,6 +108,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.BoolVar(&c.opts.RefuseOptions, "refuse-options", false, "answer tus OPTIONS with 405")
 	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
 	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
+	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
@@ -115,6 +116,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.CursorExpiry, "cursor-expiry", 0, "lifetime of listing cursors; older ones get 400 (0: no expiry)")
 	fs.BoolVar(&c.opts.ShuffleListing, "shuffle-listing", false, "return each listing page in random order")
+	fs.BoolVar(&c.opts.HideHiddenItems, "hide-hidden-items", false, "leave hidden items out of listings and child lookups that do not ask hidden=1")
 	fs.DurationVar(&c.opts.TrashLockWait, "trash-lock-wait", 0, "wait for the trash lock before TRASH_LOCK_TIMEOUT (0: wait forever)")
 	fs.DurationVar(&c.opts.TrashHold, "trash-hold", 0, "time each trash operation holds the trash lock")
 	fs.BoolVar(&c.opts.SpuriousCopyConflict, "spurious-copy-conflict", false, "fail the first copy of each file with NAME_ALREADY_EXIST")

@@ -147,6 +147,20 @@ func TestFlagsReachOptions(t *testing.T) {
 	}
 }
 
+func TestIgnoreRangeFlag(t *testing.T) {
+	cfg, err := parseFlags([]string{"-ignore-range"}, io.Discard)
+	if err != nil || !cfg.opts.IgnoreRange {
+		t.Fatalf("options %+v, %v", cfg.opts, err)
+	}
+}
+
+func TestHideHiddenItemsFlag(t *testing.T) {
+	cfg, err := parseFlags([]string{"-hide-hidden-items"}, io.Discard)
+	if err != nil || !cfg.opts.HideHiddenItems {
+		t.Fatalf("options %+v, %v", cfg.opts, err)
+	}
+}
+
 func TestBadCommandLine(t *testing.T) {
 	for _, args := range [][]string{{"extra"}, {"-nope"}, {"-addr", "256.0.0.1:99999"}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {

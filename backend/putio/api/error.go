@@ -93,7 +93,7 @@ func ParseError(status int, body []byte) *Error {
 	var parsed errorBody
 	if json.Unmarshal(body, &parsed) == nil && (parsed.ErrorType != "" || parsed.ErrorMessage != "" || parsed.OAuthError != "") {
 		e.Type = firstNonEmpty(parsed.ErrorType, parsed.OAuthError)
-		e.Message = parsed.ErrorMessage
+		e.Message = Redact(parsed.ErrorMessage)
 		e.RetryAfter = time.Duration(parsed.RetryAfter)
 		_ = json.Unmarshal(parsed.Extra, &e.Extra) // a non-object leaves it nil
 		return e
@@ -102,11 +102,12 @@ func ParseError(status int, body []byte) *Error {
 	return e
 }
 
-// Excerpt is the start of body as printable text: invalid UTF-8 is
-// replaced first (which can grow it), then it is cut on a rune boundary.
+// Excerpt is the start of body as printable text without secrets (see
+// Redact): invalid UTF-8 is replaced first (which can grow it), then it
+// is cut on a rune boundary.
 func Excerpt(body []byte) string {
 	body = body[:min(len(body), 4*excerptLimit)]
-	text := strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))
+	text := Redact(strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD")))
 	if len(text) <= excerptLimit {
 		return text
 	}

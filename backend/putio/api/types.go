@@ -224,7 +224,7 @@ type URLReply struct {
 // Validate checks the URL is there.
 func (r *URLReply) Validate() error {
 	if !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
-		return fmt.Errorf("download url %.80q is not absolute", r.URL)
+		return fmt.Errorf("download url %.80q is not absolute", RedactURL(r.URL))
 	}
 	return nil
 }

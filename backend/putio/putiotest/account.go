@@ -23,10 +23,11 @@ type File struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	DeletedAt   time.Time // zero unless in the trash
+	Hidden      bool      // is_hidden (Account.SetHidden)
 }
 
 func snapshot(n *node) File {
-	f := File{ID: n.id, ParentID: -1, Name: n.name, Size: n.totalSize(), IsDir: n.dir, CreatedAt: n.created, UpdatedAt: n.updated, DeletedAt: n.deletedAt}
+	f := File{ID: n.id, ParentID: -1, Name: n.name, Size: n.totalSize(), IsDir: n.dir, CreatedAt: n.created, UpdatedAt: n.updated, DeletedAt: n.deletedAt, Hidden: n.hidden}
 	if n.parent != nil {
 		f.ParentID = n.parent.id
 	}

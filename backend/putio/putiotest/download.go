@@ -62,7 +62,8 @@ func (e *Emulator) fileDownload(c *call) {
 }
 
 // download serves GET and HEAD /download/{id}, the signed storage URL,
-// with single ranges (206, or 416 when unsatisfiable).
+// with single ranges (206, or 416 when unsatisfiable) unless
+// Options.IgnoreRange.
 func (e *Emulator) download(c *call) {
 	id, ok := c.idVar()
 	if !ok {
@@ -85,6 +86,9 @@ func (e *Emulator) download(c *call) {
 		return
 	}
 	defer closeRead(body, "a download's body")
+	if e.opts.IgnoreRange {
+		c.r.Header.Del("Range")
+	}
 	c.w.Header().Set("Content-Type", ctype)
 	http.ServeContent(&jsonErrors{ResponseWriter: c.w}, c.r, name, modTime, body)
 }

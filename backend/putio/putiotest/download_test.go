@@ -42,6 +42,24 @@ func TestDownloadRanges(t *testing.T) {
 	}
 }
 
+// With IgnoreRange every download is the whole file with 200, as from a
+// host or proxy that does not do ranges.
+func TestDownloadIgnoreRange(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{IgnoreRange: true})
+	data := "0123456789abcdefghij"
+	id := api.upload(0, "f.txt", []byte(data), nil)
+	for _, rng := range []string{"", "bytes=2-5", "bytes=-3", "bytes=20-"} {
+		h := http.Header{}
+		if rng != "" {
+			h.Set("Range", rng)
+		}
+		resp, body := api.download(id, h)
+		if resp.StatusCode != 200 || string(body) != data || resp.Header.Get("Content-Range") != "" {
+			t.Errorf("Range %q: %d %q %q", rng, resp.StatusCode, body, resp.Header.Get("Content-Range"))
+		}
+	}
+}
+
 func TestDownloadURL(t *testing.T) {
 	clock := newClock()
 	srv, api := newAPI(t, putiotest.Options{Now: clock.Now, URLExpiry: time.Hour})

@@ -38,6 +38,10 @@ type Fault struct {
 
 	// Latency delays the request before anything else happens.
 	Latency time.Duration `json:"latency,omitempty"`
+	// Hold, if set, then holds the request until it is closed (or the
+	// client gives up): a delay that ends on the test's word rather than
+	// after a time a slow machine may overrun. Go only.
+	Hold <-chan struct{} `json:"-"`
 	// Cut closes the connection after CutAfter bytes of the request body
 	// (CutRequest: no reply is sent) or of the response body (CutResponse).
 	Cut      Cut   `json:"cut,omitempty"`
@@ -190,7 +194,7 @@ func (e *Emulator) applyFault(c *call, routeName string) (done bool, finish func
 	if !fired {
 		return false, nil
 	}
-	if !sleepCtx(c.r, f.Latency) {
+	if !sleepCtx(c.r, f.Latency) || !holdCtx(c.r, f.Hold) {
 		return true, nil
 	}
 	switch {
@@ -218,6 +222,20 @@ func (e *Emulator) applyFault(c *call, routeName string) (done bool, finish func
 		return false, tw.finish
 	}
 	return false, nil
+}
+
+// holdCtx waits until hold is closed (at once if it is nil); false if the
+// request ended first.
+func holdCtx(r *http.Request, hold <-chan struct{}) bool {
+	if hold == nil {
+		return true
+	}
+	select {
+	case <-hold:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func writeFault(w http.ResponseWriter, f Fault) {

@@ -313,24 +313,20 @@ func TestOnRequest(t *testing.T) {
 // always finds the request counted.
 func TestCallsCountedOnArrival(t *testing.T) {
 	srv, api := newAPI(t)
-	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Latency: 2 * time.Second, Times: 1})
+	hold := make(chan struct{})
+	mustInject(t, srv, putiotest.Fault{Route: "GET /v2/files/{id}", Hold: hold, Times: 1})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		api.get("/v2/files/0", nil)
 	}()
-	deadline := time.Now().Add(time.Second)
-	for srv.Calls("GET /v2/files/{id}") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a request in progress is not counted")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "a request in progress is counted", func() bool { return srv.Calls("GET /v2/files/{id}") > 0 })
 	select {
 	case <-done:
-		t.Fatal("the request finished before the check; the latency fault did not hold it")
+		t.Fatal("the request finished before the check; the held fault did not hold it")
 	default:
 	}
+	close(hold)
 	<-done
 	if srv.Calls("GET /v2/files/{id}") != 1 || len(srv.Log()) != 1 {
 		t.Fatalf("calls %v, log %v", srv.AllCalls(), srv.Log())

@@ -43,7 +43,7 @@ func dialFeed(t testing.TB, srv *putiotest.Server, token string) *feedClient {
 
 // frame reads one server frame (never masked, payload < 64 KiB here).
 func (c *feedClient) frame() (opcode byte, payload []byte, err error) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = c.conn.SetReadDeadline(time.Now().Add(hangGuard)) // only so that a hang fails
 	var head [2]byte
 	if _, err = io.ReadFull(c.r, head[:]); err != nil {
 		return 0, nil, err
@@ -98,7 +98,7 @@ func (c *feedClient) closeCode() int {
 // waitConnections waits until the emulator holds n feed connections.
 func waitConnections(t testing.TB, srv *putiotest.Server, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return srv.FeedConnections() == n }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.FeedConnections() == n }, hangGuard, 5*time.Millisecond)
 }
 
 type event struct {
@@ -233,8 +233,8 @@ func TestFeedRouteIsLogged(t *testing.T) {
 	dialFeed(t, srv, srv.Token)
 	waitConnections(t, srv, 1)
 	srv.DropFeeds()
-	require.Eventually(t, func() bool { return srv.Calls("GET /socket/sockjs/websocket") == 1 }, 5*time.Second, 5*time.Millisecond)
-	require.Eventually(t, func() bool { return len(srv.Log()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.Calls("GET /socket/sockjs/websocket") == 1 }, hangGuard, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return len(srv.Log()) == 1 }, hangGuard, 5*time.Millisecond)
 	assert.Equal(t, 101, srv.Log()[0].Status)
 	assert.True(t, strings.HasPrefix(srv.FeedURL(), "ws://127.0.0.1:"))
 }

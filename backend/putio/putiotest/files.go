@@ -85,7 +85,7 @@ func (e *Emulator) child(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		n := childNamed(parent, e.givenName(name))
+		n := e.visibleChild(parent, e.givenName(name), v)
 		if n == nil {
 			return nil, errNotFound("child " + strconv.Quote(name) + " of folder " + itoa(id))
 		}

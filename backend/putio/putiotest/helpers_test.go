@@ -251,3 +251,18 @@ func mustPut(t testing.TB, acct *putiotest.Account, path string, data []byte) pu
 	}
 	return f
 }
+
+// hangGuard bounds waits only so that a hang fails the test: each wait
+// ends on the event it waits for, however slow the machine.
+const hangGuard = 2 * time.Minute
+
+// waitUntil polls cond until it holds, failing the test with what only
+// after hangGuard.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(hangGuard); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}

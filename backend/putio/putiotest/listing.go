@@ -26,6 +26,8 @@ type cursor struct {
 	Query   string `json:"q,omitempty"` // search words
 	Share   int64  `json:"s,omitempty"` // public share listed
 	Issued  int64  `json:"i,omitempty"` // Unix seconds, for Options.CursorExpiry
+	// HideHidden leaves hidden items out (Options.HideHiddenItems).
+	HideHidden bool `json:"h,omitempty"`
 }
 
 // encodeCursor hands out cur, stamped with the time it was issued.
@@ -73,13 +75,18 @@ func perPage(values url.Values, def int64) (int64, error) {
 	return min(n, maxPerPage), nil
 }
 
-// page returns up to cur.PerPage items after cur.After that pass the
-// file_type filter, and whether more follow. items must be in id order.
+// allows reports whether the listing cur continues shows n: of a
+// file_type asked for, and not hidden unless hidden items are shown.
+func (cur cursor) allows(n *node) bool {
+	return typeFilter(cur.Types).allows(n) && !(cur.HideHidden && n.hidden)
+}
+
+// page returns up to cur.PerPage items after cur.After that cur allows,
+// and whether more follow. items must be in id order.
 func (e *Emulator) page(items []*node, cur cursor) (out []*node, more bool) {
-	types := typeFilter(cur.Types)
 	start := sort.Search(len(items), func(i int) bool { return items[i].id > cur.After })
 	for _, n := range items[start:] {
-		if !types.allows(n) {
+		if !cur.allows(n) {
 			continue
 		}
 		if int64(len(out)) == cur.PerPage {
@@ -151,20 +158,20 @@ func (e *Emulator) listFiles(c *call) {
 		if parent == nil {
 			return nil, errNotFound("folder " + itoa(parentID))
 		}
-		cur := cursor{Kind: "files", User: c.acct.userID, Parent: parentID, PerPage: n, Types: v.Get("file_type")}
+		cur := cursor{Kind: "files", User: c.acct.userID, Parent: parentID, PerPage: n, Types: v.Get("file_type"), HideHidden: e.hidesHidden(v)}
 		reply := e.pageReply(parent.children, cur)
 		reply["parent"] = fileJSON(parent)
 		if flagParam(v, "total") {
-			reply["total"] = countAllowed(parent.children, typeFilter(cur.Types))
+			reply["total"] = countAllowed(parent.children, cur)
 		}
 		return reply, nil
 	})
 }
 
-func countAllowed(items []*node, types typeFilter) int {
+func countAllowed(items []*node, cur cursor) int {
 	count := 0
 	for _, n := range items {
-		if types.allows(n) {
+		if cur.allows(n) {
 			count++
 		}
 	}

@@ -35,6 +35,9 @@ type Options struct {
 	PublicURL string
 	// URLExpiry is how long a signed download URL works (default 6 h).
 	URLExpiry time.Duration
+	// IgnoreRange answers every download with 200 and the whole file,
+	// whatever Range asks, as a host or proxy without range support does.
+	IgnoreRange bool
 	// UploadExpiry is how long an idle tus upload is kept (default 24 h).
 	UploadExpiry time.Duration
 	// MaxPatchSize, if > 0, rejects larger tus PATCH bodies with 413.
@@ -63,6 +66,11 @@ type Options struct {
 	// RefuseOptions answers OPTIONS /files/ with 405, as a server that
 	// does not support tus discovery might.
 	RefuseOptions bool
+	// HideHiddenItems leaves hidden items (Account.SetHidden) out of
+	// files/list, its continuation pages and files/{id}/child unless the
+	// request asks for them with hidden=1 (or true). The record only says
+	// that listings take hidden=1; by default every item is shown.
+	HideHiddenItems bool
 	// ShuffleListing returns each page of a listing in a random order.
 	ShuffleListing bool
 	// Seed drives every random choice (listing shuffle, fault probability).

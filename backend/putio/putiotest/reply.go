@@ -129,7 +129,7 @@ func fileJSON(n *node) obj {
 		"opensubtitles_hash": nil,
 		"is_mp4_available":   false,
 		"is_shared":          false,
-		"is_hidden":          false,
+		"is_hidden":          n.hidden,
 		"folder_type":        "REGULAR",
 	}
 	if n.dir {

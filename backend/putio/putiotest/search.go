@@ -34,7 +34,7 @@ func (e *Emulator) searchFiles(c *call) {
 		cur := cursor{Kind: "search", User: c.acct.userID, PerPage: n, Types: v.Get("type"), Query: query}
 		hits := searchHits(c.acct, query)
 		reply := e.pageReply(hits, cur)
-		reply["total"] = countAllowed(hits, typeFilter(cur.Types))
+		reply["total"] = countAllowed(hits, cur)
 		return reply, nil
 	})
 }
@@ -48,7 +48,7 @@ func (e *Emulator) continueSearch(c *call) {
 		}
 		hits := searchHits(c.acct, cur.Query)
 		reply := e.pageReply(hits, cur)
-		reply["total"] = countAllowed(hits, typeFilter(cur.Types))
+		reply["total"] = countAllowed(hits, cur)
 		return reply, nil
 	})
 }

@@ -75,7 +75,7 @@ func (e *Emulator) listShareFiles(c *call) {
 		reply := e.pageReply(parent.children, cur)
 		reply["parent"] = fileJSON(parent)
 		if flagParam(v, "total") {
-			reply["total"] = countAllowed(parent.children, typeFilter(cur.Types))
+			reply["total"] = countAllowed(parent.children, cur)
 		}
 		return reply, nil
 	})

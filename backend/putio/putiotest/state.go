@@ -43,6 +43,7 @@ type node struct {
 	deletedAt time.Time
 	copyTried bool   // for Options.SpuriousCopyConflict
 	sortBy    string // a folder's files/set-sort-by preference; "" for none
+	hidden    bool   // is_hidden; see Account.SetHidden
 }
 
 // now is the emulator clock at put.io's one-second precision.
@@ -180,10 +181,15 @@ func nameKey(name string) string { return norm.NFC.String(name) }
 
 // childNamed returns the newest child called name, or nil.
 func childNamed(parent *node, name string) *node {
+	return newestChild(parent, name, func(*node) bool { return true })
+}
+
+// newestChild returns the newest child called name that ok accepts, or nil.
+func newestChild(parent *node, name string, ok func(*node) bool) *node {
 	key := nameKey(name)
 	for i := len(parent.children) - 1; i >= 0; i-- {
-		if parent.children[i].key == key {
-			return parent.children[i]
+		if c := parent.children[i]; c.key == key && ok(c) {
+			return c
 		}
 	}
 	return nil

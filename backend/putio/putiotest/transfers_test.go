@@ -37,16 +37,12 @@ func (c *apiClient) getTransfer(id int64) map[string]any {
 // waitTransfer polls until the transfer leaves the fetch statuses.
 func (c *apiClient) waitTransfer(id int64) map[string]any {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		tr := c.getTransfer(id)
-		if s := tr["status"]; s == putiotest.StatusCompleted || s == putiotest.StatusError {
-			return tr
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	c.t.Fatalf("transfer %d did not finish", id)
-	return nil
+	var tr map[string]any
+	waitUntil(c.t, "the transfer finishes", func() bool {
+		tr = c.getTransfer(id)
+		return tr["status"] == putiotest.StatusCompleted || tr["status"] == putiotest.StatusError
+	})
+	return tr
 }
 
 // contentServer serves body at /files/<name> once ready is set, 404 before.

@@ -1,10 +1,11 @@
 package putiotest_test
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,28 +96,71 @@ func TestTrashListPaging(t *testing.T) {
 }
 
 // Trash operations of one account are serialised; one that cannot get the
-// lock in time fails with TRASH_LOCK_TIMEOUT.
+// lock in time fails with TRASH_LOCK_TIMEOUT. Whichever of two deletes
+// takes the lock first holds it until its client gives up, so the other
+// is refused however the two are scheduled; another account's delete
+// meanwhile takes its own lock.
 func TestTrashLockTimeout(t *testing.T) {
-	_, api := newAPI(t, putiotest.Options{TrashHold: 300 * time.Millisecond, TrashLockWait: 20 * time.Millisecond})
+	srv, api := newAPI(t, putiotest.Options{TrashHold: time.Hour, TrashLockWait: 20 * time.Millisecond})
 	a := api.upload(0, "a", []byte("1"), nil)
 	b := api.upload(0, "b", []byte("2"), nil)
-	var wg sync.WaitGroup
-	results := make([]reply, 2)
-	for i, id := range []int64{a, b} {
-		wg.Go(func() {
-			if i == 1 {
-				time.Sleep(50 * time.Millisecond) // let the first one take the lock
-			}
-			results[i] = api.post("/v2/files/delete", url.Values{"file_ids": {itoa(id)}})
-		})
-	}
-	wg.Wait()
-	mustStatus(t, results[0], 200)
-	mustError(t, results[1], 400, "TRASH_LOCK_TIMEOUT")
-	// Another account is not blocked by it.
 	other := *api
 	other.token = "other"
-	mustStatus(t, other.post("/v2/trash/empty", nil), 200)
+	c := other.upload(0, "c", []byte("3"), nil)
+	ctx, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
+
+	outcomes := make(chan deleteOutcome, 2)
+	for _, id := range []int64{a, b} {
+		go func() { outcomes <- deleteWithin(ctx, srv.URL, api.token, id) }()
+	}
+	refused := <-outcomes
+	if refused.err != nil {
+		t.Fatal(refused.err)
+	}
+	mustError(t, api.read(refused.resp), 400, "TRASH_LOCK_TIMEOUT")
+
+	otherOutcome := make(chan deleteOutcome, 1)
+	go func() { otherOutcome <- deleteWithin(ctx, srv.URL, other.token, c) }()
+	otherTrash := srv.Account(other.token).Trash
+	waitUntil(t, "the other account's delete is done or refused", func() bool { return len(otherTrash()) == 1 || len(otherOutcome) == 1 })
+	if len(otherTrash()) != 1 {
+		t.Fatal("another account's delete waited for this account's trash lock")
+	}
+
+	giveUp()
+	holder := <-outcomes
+	for _, held := range []deleteOutcome{holder, <-otherOutcome} {
+		if held.err == nil {
+			closeBody(t, held.resp.Body)
+			t.Error("a delete holding the lock answered before its client gave up")
+		}
+	}
+	acct := srv.Account(api.token)
+	waitUntil(t, "the holder's delete is done", func() bool { return len(acct.Trash()) == 1 })
+	if trash := acct.Trash(); trash[0].ID != holder.id {
+		t.Errorf("trash %+v, want the holder's %d", trash, holder.id)
+	}
+}
+
+// deleteOutcome is the reply to a delete, or why there is none.
+type deleteOutcome struct {
+	id   int64
+	resp *http.Response
+	err  error
+}
+
+// deleteWithin sends files/delete of id with token until ctx ends, from
+// any goroutine.
+func deleteWithin(ctx context.Context, base, token string, id int64) deleteOutcome {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/files/delete", strings.NewReader("file_ids="+itoa(id)))
+	if err != nil {
+		return deleteOutcome{id: id, err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	return deleteOutcome{id: id, resp: resp, err: err}
 }
 
 // An item whose folder is gone for good comes back in the root.

@@ -210,17 +210,11 @@ func TestTusConcurrentPatch(t *testing.T) {
 	if _, err := feed.Write([]byte("abc")); err != nil {
 		t.Fatal(err)
 	}
-	for waited := 0; ; waited++ { // until the first PATCH is in
+	waitUntil(t, "the first PATCH's bytes arrive", func() bool {
 		head := api.send("HEAD", loc, nil, nil)
 		closeBody(t, head.Body)
-		if head.Header.Get("Upload-Offset") == "3" {
-			break
-		}
-		if waited > 500 {
-			t.Fatal("first PATCH never arrived")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return head.Header.Get("Upload-Offset") == "3"
+	})
 	mustError(t, api.tusPatch(loc, 3, []byte("d")), 409, "UPLOAD_BUSY")
 	if err := feed.Close(); err != nil {
 		t.Fatal(err)
