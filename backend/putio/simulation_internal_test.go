@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,7 +160,11 @@ func (s *simSeq) step() {
 	}
 	s.steps++
 	s.w.stats.steps.Add(1)
-	s.history = append(s.history, fmt.Sprintf("%s [faults: %s] -> %v", desc, strings.Join(faults, "; "), err))
+	outcome := fmt.Sprint(err)
+	if counted {
+		outcome += " (an error logged and counted)"
+	}
+	s.history = append(s.history, fmt.Sprintf("%s [faults: %s] -> %s", desc, strings.Join(faults, "; "), outcome))
 	if other && err != nil {
 		s.t.Fatalf("the other client failed: %v", err)
 	}
@@ -223,15 +228,20 @@ func (s *simSeq) keepReportedLeftovers(after *simModel, state *simState, failed 
 }
 
 // removeReplacedVersions deletes, at each path the operation wrote, the
-// items with the replaced version's bytes beside the newest, and reports
-// whether it removed any.
+// items with the replaced version's bytes beside the newest, or moved
+// aside under a name a copy gives it, and reports whether it removed any.
 func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (removed bool) {
 	for p := range after.files {
 		old, replaced := s.model.files[p]
-		if !replaced || len(state.duplicates[p]) == 0 {
+		if !replaced {
 			continue
 		}
 		items := append([]putiotest.File{state.files[p]}, state.duplicates[p]...)
+		for q, item := range state.files {
+			if strings.HasPrefix(q, p+".rclone-old-") {
+				items = append(items, item)
+			}
+		}
 		newest := slices.MaxFunc(items, func(a, b putiotest.File) int { return cmp.Compare(a.ID, b.ID) })
 		for _, item := range items {
 			if item.ID == newest.ID || item.CRC32 != old.crc() || item.Size != int64(len(old.data)) {
@@ -252,18 +262,25 @@ func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (remov
 // was lost leaves one no client can know of (its address was in the
 // reply), holding what a creation-with-upload carried before the cut:
 // as many such sessions as creation replies were lost in the step are
-// excused (docs/reliability.md).
+// excused, and so is one the backend tried to end, when put.io refused
+// that until the retries ran out (docs/reliability.md).
 func (s *simSeq) checkSessions(logStart int) {
 	records := s.w.records()
-	lostCreations := 0
+	lostCreations, refusedEnds := 0, map[string]bool{}
 	for _, entry := range s.w.emu.Log()[logStart:] {
-		if entry.Route == "POST /files/" && (entry.Status < 200 || entry.Status >= 300) {
+		failed := entry.Status < 200 || entry.Status >= 300
+		switch {
+		case entry.Route == "POST /files/" && failed:
 			lostCreations++
+		case entry.Route == "DELETE /files/{upload}" && failed:
+			refusedEnds[path.Base(entry.Path)] = true
 		}
 	}
 	for _, session := range s.w.acct.UploadSessions() {
 		switch {
 		case records[session.ID] || s.excused[session.ID]:
+		case refusedEnds[session.ID]:
+			s.excused[session.ID] = true // the backend tried to end it, and logged that it could not
 		case lostCreations > 0:
 			lostCreations--
 			s.excused[session.ID] = true

@@ -451,11 +451,17 @@ func (s *simSeq) list() (*simModel, string, error) {
 }
 
 // otherClient is the web app or another device acting on the account
-// between our steps: it uploads, moves and deletes.
+// between our steps: it uploads, moves, hides and deletes.
 func (s *simSeq) otherClient() (*simModel, string, error) {
 	after := s.model.clone()
 	acct := s.w.acct
-	switch rapid.SampledFrom([]string{"upload", "move", "delete"}).Draw(s.t, "other client does") {
+	switch rapid.SampledFrom([]string{"upload", "move", "hide", "delete"}).Draw(s.t, "other client does") {
+	case "hide":
+		p := s.existingFile()
+		if p == "" {
+			return nil, "", nil
+		}
+		return after, "another client hides " + p, acct.SetHidden(p, true)
 	case "upload":
 		p := s.drawPath()
 		if _, taken := s.model.files[p]; taken {

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/object"
+	"github.com/rclone/rclone/fs/operations"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,4 +61,26 @@ func TestSimMoveDoneAfterTriesRunOut(t *testing.T) {
 	assert.True(t, dst.ModTime(ctx).Equal(testModTime))
 	_, err = acct.Stat("dir/file.txt")
 	assert.ErrorIs(t, err, putiotest.ErrNotExist)
+}
+
+// TestSimUncheckedUploadIsNotSentAgain: the final upload reply gives no
+// CRC-32, and the lookup that would check the file fails until its
+// tries run out. The file is in place, so the upload succeeds with the
+// failure logged and counted, instead of failing and having rclone send
+// the file again, which left two of it, or one in the trash.
+func TestSimUncheckedUploadIsNotSentAgain(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{OmitUploadCRC: true})
+	ctx := fewRetries(f, 2)
+	accounting.Start(ctx)
+	errorsBefore := accounting.GlobalStats().GetErrors()
+	data := pattern(3000, 11)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: http.StatusBadGateway, Times: 2}))
+
+	_, err := operations.Copy(ctx, f, nil, "unchecked.bin", object.NewMemoryObject("unchecked.bin", testModTime, data))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"unchecked.bin"}, names(t, acct, ""))
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "sent once")
+	storedAs(t, acct, "unchecked.bin", data)
+	assert.Empty(t, acct.Trash())
+	assert.Equal(t, int64(1), accounting.GlobalStats().GetErrors()-errorsBefore, "the unchecked upload is counted")
 }

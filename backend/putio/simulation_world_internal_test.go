@@ -44,6 +44,8 @@ func drawWorldOptions(t *rapid.T) simWorldOptions {
 	o.emu.RefuseSameName = rapid.Bool().Draw(t, "refuse_same_name")
 	o.emu.DropPartialPatch = rapid.Bool().Draw(t, "drop_partial_patch")
 	o.emu.MaxPatchSize = rapid.SampledFrom([]int64{0, 0, 96 << 10}).Draw(t, "max_patch_size")
+	o.emu.IgnoreRange = rapid.Bool().Draw(t, "ignore_range")
+	o.emu.HideHiddenItems = rapid.Bool().Draw(t, "hide_hidden_items")
 	o.emu.MaxPatchSizeAfterBody = rapid.Bool().Draw(t, "max_patch_size_after_body")
 	o.emu.OmitUploadCRC = rapid.Bool().Draw(t, "omit_upload_crc")
 	o.emu.CreateFolderReturnsExisting = rapid.Bool().Draw(t, "create_folder_returns_existing")
@@ -253,8 +255,11 @@ func (w *simWorld) secretsIn(logged string) []string {
 	if strings.Contains(logged, w.token) {
 		out = append(out, "the access token")
 	}
-	if m := signedQuery.FindString(logged); m != "" {
-		out = append(out, "a signed URL's query: "+m)
+	for _, m := range signedQuery.FindAllString(logged, -1) {
+		if !strings.Contains(m, "?REDACTED") {
+			out = append(out, "a signed URL's query: "+m)
+			break
+		}
 	}
 	return out
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/fserrors"
 )
 
 // Uploads use put.io's tus service. One POST creates the upload (with the
@@ -389,7 +388,15 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
 	stored := &api.File{CRC32: final.Get("Putio-File-Crc32"), Size: job.size}
 	if api.NormalizeCRC32(stored.CRC32) == "" {
-		if stored, err = f.storedFile(ctx, job, item.ID); err != nil {
+		var lookupErr error
+		if stored, lookupErr, err = f.storedFile(ctx, job, item.ID); lookupErr != nil {
+			// The file is in place: an error would have rclone send it
+			// again, and the unchecked one go to the trash.
+			fs.Errorf(job, "uploaded as id %v, but the upload could not be checked: %v", item.ID, lookupErr)
+			_ = fs.CountError(ctx, lookupErr)
+			return item, nil
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -403,24 +410,20 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 }
 
 // storedFile looks up the file a final reply without a CRC-32 names, to
-// check it instead. Anything short of the uploaded file with a CRC-32 is
-// an error: the upload can't be checked, so it is neither taken as good
-// nor deleted.
-//
-// The file is in place by then, so a failed lookup is not retried by
-// rclone's own retries: another upload would only replace it, and put
-// the unchecked one in the trash.
-func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (*api.File, error) {
-	made, err := f.getItem(ctx, id.String())
+// check it instead. A failed lookup is returned as lookupErr; anything
+// else short of the uploaded file with a CRC-32 is an error: the upload
+// can't be checked, so it is neither taken as good nor deleted.
+func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (made *api.File, lookupErr, err error) {
+	made, lookupErr = f.getItem(ctx, id.String())
 	switch {
-	case err != nil:
-		return nil, fserrors.NoLowLevelRetryError(fmt.Errorf("putio: the final upload reply of %q gave no CRC-32, and looking up the new file (id %v) to check it failed: %w", job.leaf, id, err))
+	case lookupErr != nil:
+		return nil, fmt.Errorf("the final reply gave no CRC-32, and looking up the new file failed: %w", lookupErr), nil
 	case !f.isUploadedFile(made, job):
-		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
+		return nil, nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
 	case api.NormalizeCRC32(made.CRC32) == "":
-		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
+		return nil, nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
 	}
-	return made, nil
+	return made, nil, nil
 }
 
 // isUploadedFile reports whether made, an item a final reply named, can
