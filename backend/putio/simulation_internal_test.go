@@ -109,6 +109,7 @@ type simSeq struct {
 	localCount int
 	history    []string
 	faults     []string      // armed for the step under way
+	logStart   int           // the step's first entry in the emulator's log
 	failed     *failedUpload // the last upload that failed, if not run again yet
 	steps      int
 	lastActor  int // the process that acted last, -1 for the other client
@@ -141,9 +142,6 @@ func runSequence(t *rapid.T, log *simLog, stats *simStats) {
 // invariant afterwards.
 func (s *simSeq) step() {
 	op := rapid.SampledFrom(simOps).Draw(s.t, "operation")
-	if strings.Contains(os.Getenv("SIM_SKIP"), op.name) { // TEMP exploration
-		return
-	}
 	other := op.name == "other client"
 	var faults []string
 	if !other {
@@ -151,6 +149,7 @@ func (s *simSeq) step() {
 	}
 	s.faults = faults
 	logStart := len(s.w.emu.Log())
+	s.logStart = logStart
 	errorsBefore := accounting.GlobalStats().GetErrors()
 	after, desc, err := op.run(s)
 	counted := accounting.GlobalStats().GetErrors() > errorsBefore
@@ -170,7 +169,7 @@ func (s *simSeq) step() {
 	}
 	s.checkOutcome(after, err, counted)
 	s.checkSessions(logStart)
-	if secrets := s.w.secretsIn(s.w.log.take()); len(secrets) > 0 && !strings.Contains(os.Getenv("SIM_SKIP"), "secrets") {
+	if secrets := s.w.secretsIn(s.w.log.take()); len(secrets) > 0 {
 		s.violation("the log shows %s", strings.Join(secrets, ", "))
 	}
 }
@@ -293,5 +292,12 @@ func (s *simSeq) checkSessions(logStart int) {
 // violation fails the sequence, with the steps that led to it.
 func (s *simSeq) violation(format string, args ...any) {
 	s.w.stats.violations.Add(1)
+	if os.Getenv("PUTIO_SIM_LOG") != "" {
+		var requests []string
+		for _, entry := range s.w.emu.Log()[s.logStart:] {
+			requests = append(requests, fmt.Sprintf("%s %d", entry.Path, entry.Status))
+		}
+		s.t.Logf("the step's log:\n%s\nits requests:\n%s", s.w.log.take(), strings.Join(requests, "\n"))
+	}
 	s.t.Fatalf("violation: %s [faults: %s]\nsteps before:\n  %s", fmt.Sprintf(format, args...), strings.Join(s.faults, "; "), strings.Join(s.history, "\n  "))
 }

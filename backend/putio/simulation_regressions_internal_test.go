@@ -84,3 +84,23 @@ func TestSimUncheckedUploadIsNotSentAgain(t *testing.T) {
 	assert.Empty(t, acct.Trash())
 	assert.Equal(t, int64(1), accounting.GlobalStats().GetErrors()-errorsBefore, "the unchecked upload is counted")
 }
+
+// TestSimUnidentifiedUploadIsNotSentAgain: the last PATCH makes the file
+// and loses its reply, and the listing that would identify the file
+// fails until its tries run out. The upload fails, saying the file may
+// be in place, and rclone does not send it again in this run: a second
+// try found the first file, replaced it and put it in the trash.
+func TestSimUnidentifiedUploadIsNotSentAgain(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx := fewRetries(f, 2)
+	data := pattern(3000, 12)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "PATCH /files/{upload}", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusBadGateway, Times: 8}))
+
+	_, err := operations.Copy(ctx, f, nil, "lost.bin", object.NewMemoryObject("lost.bin", testModTime, data))
+	require.ErrorContains(t, err, "the file may be in place")
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "not sent again")
+	assert.Equal(t, []string{"lost.bin"}, names(t, acct, ""))
+	storedAs(t, acct, "lost.bin", data)
+	assert.Empty(t, acct.Trash())
+}

@@ -108,7 +108,10 @@ type tusUpload struct {
 	patchStart int64
 	cut        bool
 	final      http.Header // the reply that completed the upload
-	made       *api.File   // the file, when found after a lost reply
+	// unsettled says a try may have made the file and no look could tell
+	// whether it did.
+	unsettled bool
+	made      *api.File // the file, when found after a lost reply
 }
 
 // beforeUpload is what Put and Update do first, before any lookup: stop
@@ -140,6 +143,9 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	item, err := u.complete(ctx, err)
 	if err != nil {
 		u.abandon(ctx, record, err)
+		if u.unsettled && u.made == nil {
+			return nil, &unsettledError{err}
+		}
 		return nil, err
 	}
 	record.forget()
@@ -200,10 +206,16 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 		return u.made, nil
 	case errors.Is(err, errReplyLost):
 		item, findErr := u.identify(ctx)
+		if findErr != nil && ctx.Err() == nil {
+			// Unsure is never absent: look once more, with fresh tries,
+			// before failing with the file perhaps in place.
+			item, findErr = u.identify(ctx)
+		}
 		if findErr == nil && item == nil {
 			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
 		}
 		if findErr != nil {
+			u.unsettled = true
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
@@ -311,9 +323,10 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 		item, err := u.identify(ctx)
 		if err != nil {
 			// Unsure is never absent: sending again could make a second copy.
+			u.unsettled = true
 			return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
 		}
-		u.made = item
+		u.made, u.unsettled = item, false
 		return item != nil, nil
 	}, func() error {
 		if err := u.stream.seek(0); err != nil {
