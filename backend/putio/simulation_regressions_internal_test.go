@@ -104,3 +104,22 @@ func TestSimUnidentifiedUploadIsNotSentAgain(t *testing.T) {
 	storedAs(t, acct, "lost.bin", data)
 	assert.Empty(t, acct.Trash())
 }
+
+// TestSimUploadFoundAfterResyncFails: the PATCH with the last byte makes
+// the file and loses its reply, and every HEAD that would say so fails
+// until the tries run out. Every byte went, so the file is looked for
+// before the failure stands, and found: the upload succeeds once, where
+// rclone used to send it again, three times, leaving three files.
+func TestSimUploadFoundAfterResyncFails(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx := fewRetries(f, 2)
+	data := pattern(3000, 13)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "PATCH /files/{upload}", Cut: putiotest.CutResponse, AfterWork: true, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", AfterWork: true, Status: http.StatusBadGateway}))
+
+	_, err := operations.Copy(ctx, f, nil, "made.bin", object.NewMemoryObject("made.bin", testModTime, data))
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "sent once")
+	assert.Equal(t, []string{"made.bin"}, names(t, acct, ""))
+	storedAs(t, acct, "made.bin", data)
+}

@@ -200,17 +200,15 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 }
 
 // complete identifies the file the upload made and checks its CRC-32.
+// A failure after every byte went may have come after put.io made the
+// file: it is looked for before the failure stands, and when no look can
+// tell, the upload is unsettled (see unsettledError).
 func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) {
 	switch {
 	case u.made != nil:
 		return u.made, nil
 	case errors.Is(err, errReplyLost):
-		item, findErr := u.identify(ctx)
-		if findErr != nil && ctx.Err() == nil {
-			// Unsure is never absent: look once more, with fresh tries,
-			// before failing with the file perhaps in place.
-			item, findErr = u.identify(ctx)
-		}
+		item, findErr := u.lookTwice(ctx)
 		if findErr == nil && item == nil {
 			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
 		}
@@ -219,6 +217,13 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
+	case err != nil && !u.unsettled && u.stream.win.end == u.job.size && mayHaveWorked(ctx, err):
+		item, findErr := u.lookTwice(ctx)
+		if item != nil {
+			return item, nil
+		}
+		u.unsettled = findErr != nil
+		return nil, err
 	case err != nil:
 		return nil, err
 	}
@@ -227,6 +232,16 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 		return nil, err
 	}
 	return u.f.finishUpload(ctx, u.job, u.final, sum)
+}
+
+// lookTwice identifies the upload's file, looking once more, with fresh
+// tries, when the first look can't tell: unsure is never absent.
+func (u *tusUpload) lookTwice(ctx context.Context) (*api.File, error) {
+	item, err := u.identify(ctx)
+	if err != nil && ctx.Err() == nil {
+		item, err = u.identify(ctx)
+	}
+	return item, err
 }
 
 // abandon ends a failed upload: a session on record is kept for the next
