@@ -261,3 +261,14 @@ func logIgnored(o any, what string, err error) {
 		fs.Errorf(o, "%s failed: %v", what, err)
 	}
 }
+
+// reportLeftover logs and counts a failed clean-up that leaves something
+// in the user's account (a temporary copy, a corrupt upload, a time not
+// put back): rclone then reports the run as failed, and the log says what
+// to remove or fix.
+func reportLeftover(ctx context.Context, what string, err error) {
+	if err != nil {
+		fs.Errorf(nil, "%s failed, so it is left as it is: %v", what, err)
+		_ = fs.CountError(ctx, err)
+	}
+}

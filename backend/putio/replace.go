@@ -106,7 +106,7 @@ func (r *replacement) abandon(ctx context.Context, cause error) error {
 	case err != nil && !hasStatus(err, http.StatusNotFound):
 		return r.kept(cause, fmt.Sprintf("checking %q failed (%v)", r.leaf, err))
 	}
-	logIgnored(nil, "removing the temporary copy "+r.tempLeaf, r.f.discardTemp(ctx, r.copy.String()))
+	reportLeftover(ctx, "removing the temporary copy "+r.tempLeaf, r.f.discardTemp(ctx, r.copy.String()))
 	return cause
 }
 
@@ -117,7 +117,7 @@ func (r *replacement) restoreOld(ctx context.Context) error {
 		return err
 	}
 	if t := r.old.ModTime(); !t.IsZero() {
-		logIgnored(nil, "restoring the modification time of "+r.leaf, r.f.touch(ctx, r.old.ID.String(), t))
+		reportLeftover(ctx, "restoring the modification time of "+r.leaf, r.f.touch(ctx, r.old.ID.String(), t))
 	}
 	return nil
 }

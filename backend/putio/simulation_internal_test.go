@@ -241,19 +241,32 @@ func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (remov
 				items = append(items, item)
 			}
 		}
+		// A copy made under a temporary name that could not be removed.
+		for q, item := range state.files {
+			if strings.HasPrefix(q, p+".rclone-copy-") {
+				removed = true
+				s.deleteLeftover(after, item)
+			}
+		}
 		newest := slices.MaxFunc(items, func(a, b putiotest.File) int { return cmp.Compare(a.ID, b.ID) })
 		for _, item := range items {
 			if item.ID == newest.ID || item.CRC32 != old.crc() || item.Size != int64(len(old.data)) {
 				continue
 			}
-			if err := s.w.acct.DeleteID(item.ID); err != nil {
-				s.t.Fatalf("removing the replaced version of %s: %v", p, err)
-			}
-			after.deleted[contentKey(item.CRC32, item.Size)] = true
+			s.deleteLeftover(after, item)
 			removed = true
 		}
 	}
 	return removed
+}
+
+// deleteLeftover moves an item rclone reported it left to the trash, as
+// the user would.
+func (s *simSeq) deleteLeftover(after *simModel, item putiotest.File) {
+	if err := s.w.acct.DeleteID(item.ID); err != nil {
+		s.t.Fatalf("removing %s (id %d): %v", item.Name, item.ID, err)
+	}
+	after.deleted[contentKey(item.CRC32, item.Size)] = true
 }
 
 // checkSessions fails on an unfinished upload that no process keeps a

@@ -123,3 +123,24 @@ func TestSimUploadFoundAfterResyncFails(t *testing.T) {
 	assert.Equal(t, []string{"made.bin"}, names(t, acct, ""))
 	storedAs(t, acct, "made.bin", data)
 }
+
+// TestSimLeftoverTemporaryCopyIsCounted: a copy over a name put.io
+// spuriously calls taken goes through a temporary copy; the rename into
+// place fails until its tries run out, and so does the removal of the
+// temporary copy. rclone's retry then copies straight to the name, but
+// the temporary copy stays: that is counted as an error, so the run says
+// so, not just logged.
+func TestSimLeftoverTemporaryCopyIsCounted(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
+	ctx := fewRetries(f, 2)
+	accounting.Start(ctx)
+	errorsBefore := accounting.GlobalStats().GetErrors()
+	src := seedObject(t, f, acct, "dir/src.txt", []byte("copied"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/rename", Status: http.StatusInternalServerError, Times: 2}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/delete", Status: http.StatusBadRequest, ErrorType: "TRASH_LOCK_TIMEOUT", Times: 2}))
+
+	_, err := f.Copy(ctx, src, "dir/dst.txt")
+	require.Error(t, err)
+	assert.Len(t, names(t, acct, "dir"), 2, "the source and the temporary copy")
+	assert.Equal(t, int64(1), accounting.GlobalStats().GetErrors()-errorsBefore, "the temporary copy left behind is counted")
+}

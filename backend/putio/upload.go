@@ -476,7 +476,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 	case !f.isUploadedFile(made, job):
 		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
 	default:
-		logIgnored(nil, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
+		reportLeftover(ctx, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
 	}
 }
 
