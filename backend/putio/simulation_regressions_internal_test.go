@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs/accounting"
@@ -143,4 +144,26 @@ func TestSimLeftoverTemporaryCopyIsCounted(t *testing.T) {
 	require.Error(t, err)
 	assert.Len(t, names(t, acct, "dir"), 2, "the source and the temporary copy")
 	assert.Equal(t, int64(1), accounting.GlobalStats().GetErrors()-errorsBefore, "the temporary copy left behind is counted")
+}
+
+// TestSimUploadFoundAfterRateLimitedResync: the PATCH with the last byte
+// is cut after the server took it, and the HEADs that would tell are
+// rate limited until the tries run out. The failure that ends the upload
+// is the 429, which did nothing, but the PATCH before it may have made
+// the file: it is looked for, and found.
+func TestSimUploadFoundAfterRateLimitedResync(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx := fewRetries(f, 2)
+	f.gate.mu.Lock()
+	f.gate.fallback = time.Millisecond
+	f.gate.mu.Unlock()
+	data := pattern(3000, 14)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "PATCH /files/{upload}", Cut: putiotest.CutResponse, AfterWork: true, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "HEAD /files/{upload}", Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests"}))
+
+	_, err := operations.Copy(ctx, f, nil, "made.bin", object.NewMemoryObject("made.bin", testModTime, data))
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "sent once")
+	assert.Equal(t, []string{"made.bin"}, names(t, acct, ""))
+	storedAs(t, acct, "made.bin", data)
 }

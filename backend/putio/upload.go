@@ -109,9 +109,10 @@ type tusUpload struct {
 	cut        bool
 	final      http.Header // the reply that completed the upload
 	// unsettled says a try may have made the file and no look could tell
-	// whether it did.
-	unsettled bool
-	made      *api.File // the file, when found after a lost reply
+	// whether it did; lastByteMayBeIn, that a request with the last byte
+	// failed in a way that may have come after put.io took it.
+	unsettled, lastByteMayBeIn bool
+	made                       *api.File // the file, when found after a lost reply
 }
 
 // beforeUpload is what Put and Update do first, before any lookup: stop
@@ -200,8 +201,9 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 }
 
 // complete identifies the file the upload made and checks its CRC-32.
-// A failure after every byte went may have come after put.io made the
-// file: it is looked for before the failure stands, and when no look can
+// A failure after a request with the last byte that may have arrived
+// may have come after put.io made the file: it is looked for before the
+// failure stands, and when no look can
 // tell, the upload is unsettled (see unsettledError).
 func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) {
 	switch {
@@ -217,7 +219,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
-	case err != nil && !u.unsettled && u.stream.win.end == u.job.size && mayHaveWorked(ctx, err):
+	case err != nil && !u.unsettled && u.lastByteMayBeIn:
 		item, findErr := u.lookTwice(ctx)
 		if item != nil {
 			return item, nil
@@ -384,6 +386,7 @@ func (u *tusUpload) sendBody(ctx context.Context, method, target string, at, n i
 		return nil, srcErr
 	}
 	if err != nil {
+		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.job.size && mayHaveWorked(ctx, err)
 		return nil, err
 	}
 	_ = resp.Body.Close()
