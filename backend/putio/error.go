@@ -108,15 +108,17 @@ func (e *quotaError) Unwrap() error { return e.cause }
 // the account stays full until the user frees space.
 func (e *quotaError) NoRetry() bool { return true }
 
-// unsettledError is an upload that failed after a try that may have made
-// the file, with no look able to tell whether it did. rclone must not
-// send the file again in this run: a second try could add a second copy,
-// or replace the first and put it in the trash. pacer marks errors that
-// outlast their retries for rclone to retry; this is the outermost answer.
+// unsettledError is a write that stopped with something in place that
+// the backend could not settle: an upload after a try that may have made
+// the file, with no look able to tell whether it did; a copy over a file
+// that stopped with both kept. rclone must not try it again in this run:
+// another try could add a second copy, or replace the first and put it in
+// the trash. pacer marks errors that outlast their retries for rclone to
+// retry; this is the outermost answer.
 type unsettledError struct{ err error }
 
 func (e *unsettledError) Error() string {
-	return e.err.Error() + " (the file may be in place: check it before running again)"
+	return e.err.Error() + " (not tried again: check it before running again)"
 }
 
 func (e *unsettledError) Unwrap() error { return e.err }

@@ -128,7 +128,9 @@ func (r *replacement) kept(cause error, state string) error {
 	if r.old != nil {
 		where += fmt.Sprintf(", the old file id %s (named %q)", r.old.ID, r.asideLeaf)
 	}
-	return fmt.Errorf("putio: copying to %q stopped with nothing deleted, as %s; %s; check the folder and remove what you don't want: %w", r.leaf, state, where, cause)
+	// Not tried again by rclone: another copy would only add to what the
+	// user has to sort out.
+	return &unsettledError{fmt.Errorf("putio: copying to %q stopped with nothing deleted, as %s; %s; check the folder and remove what you don't want: %w", r.leaf, state, where, cause)}
 }
 
 // tempName is leaf with suffix, leaf shortened so that put.io's name limit

@@ -99,7 +99,7 @@ func TestSimUnidentifiedUploadIsNotSentAgain(t *testing.T) {
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusBadGateway, Times: 8}))
 
 	_, err := operations.Copy(ctx, f, nil, "lost.bin", object.NewMemoryObject("lost.bin", testModTime, data))
-	require.ErrorContains(t, err, "the file may be in place")
+	require.ErrorContains(t, err, "not tried again")
 	assert.Equal(t, 1, srv.Calls("POST /files/"), "not sent again")
 	assert.Equal(t, []string{"lost.bin"}, names(t, acct, ""))
 	storedAs(t, acct, "lost.bin", data)
@@ -166,4 +166,23 @@ func TestSimUploadFoundAfterRateLimitedResync(t *testing.T) {
 	assert.Equal(t, 1, srv.Calls("POST /files/"), "sent once")
 	assert.Equal(t, []string{"made.bin"}, names(t, acct, ""))
 	storedAs(t, acct, "made.bin", data)
+}
+
+// TestSimKeptCopyIsNotTriedAgain: a copy over a file stops with both
+// files kept, as what is at the name can't be checked. The error says
+// where each file is; rclone does not copy again, which left one more
+// temporary copy each try.
+func TestSimKeptCopyIsNotTriedAgain(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
+	ctx := fewRetries(f, 2)
+	src := seedObject(t, f, acct, "dir/src.txt", []byte("new"))
+	dst := seedObject(t, f, acct, "dir/dst.txt", []byte("old"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/rename", Status: http.StatusBadGateway}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}/child", Status: http.StatusBadGateway}))
+
+	_, err := operations.Copy(ctx, f, dst, "dir/dst.txt", src)
+	require.ErrorContains(t, err, "not tried again")
+	assert.Equal(t, 2, srv.Calls("POST /v2/files/copy"), "the refused copy and the temporary one, no more")
+	assert.Len(t, names(t, acct, "dir"), 3, "source, old file and one temporary copy")
+	assert.Empty(t, acct.Trash())
 }
