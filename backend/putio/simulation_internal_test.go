@@ -231,6 +231,13 @@ func (s *simSeq) keepReportedLeftovers(after *simModel, state *simState, failed 
 // aside under a name a copy gives it, and reports whether it removed any.
 func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (removed bool) {
 	for p := range after.files {
+		// A copy made under a temporary name that could not be removed.
+		for q, item := range state.files {
+			if strings.HasPrefix(q, p+".rclone-copy-") {
+				removed = true
+				s.deleteLeftover(after, item)
+			}
+		}
 		old, replaced := s.model.files[p]
 		if !replaced {
 			continue
@@ -239,13 +246,6 @@ func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (remov
 		for q, item := range state.files {
 			if strings.HasPrefix(q, p+".rclone-old-") {
 				items = append(items, item)
-			}
-		}
-		// A copy made under a temporary name that could not be removed.
-		for q, item := range state.files {
-			if strings.HasPrefix(q, p+".rclone-copy-") {
-				removed = true
-				s.deleteLeftover(after, item)
 			}
 		}
 		newest := slices.MaxFunc(items, func(a, b putiotest.File) int { return cmp.Compare(a.ID, b.ID) })
