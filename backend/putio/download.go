@@ -50,10 +50,12 @@ func urlExpired(err error) bool {
 
 // Open the file for reading, honouring Range and Seek options.
 func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
-	if o.Size() == 0 {
-		return io.NopCloser(strings.NewReader("")), nil // nothing to fetch
-	}
 	fs.FixRangeOption(options, o.Size())
+	if _, length := requestedRange(options, o.Size()); length == 0 {
+		// Nothing to fetch: an empty file, or a range at or past its end,
+		// which a download host would refuse with 416.
+		return io.NopCloser(strings.NewReader("")), nil
+	}
 	signed, err := o.signedURL(ctx, "")
 	if err != nil {
 		return nil, err

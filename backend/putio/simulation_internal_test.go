@@ -32,7 +32,8 @@ import (
 //   - no name holds two items;
 //   - every acknowledged write reads back with its bytes and mod time;
 //   - a failed operation leaves the state before it or the state it
-//     would have made, nothing else;
+//     would have made, nothing else, and with no fault armed an operation
+//     that can be done does not fail;
 //   - nothing is gone or in the trash that no one deleted;
 //   - every read returns exactly the range asked for, or an error;
 //   - no upload session holding bytes is left without a record;
@@ -110,6 +111,7 @@ type simSeq struct {
 	history    []string
 	faults     []string      // armed for the step under way
 	logStart   int           // the step's first entry in the emulator's log
+	mayFail    bool          // the step's operation may fail with no fault: the model says it can't be done
 	failed     *failedUpload // the last upload that failed, if not run again yet
 	steps      int
 	lastActor  int // the process that acted last, -1 for the other client
@@ -147,7 +149,7 @@ func (s *simSeq) step() {
 	if !other {
 		faults = s.w.armFaults()
 	}
-	s.faults = faults
+	s.faults, s.mayFail = faults, false
 	logStart := len(s.w.emu.Log())
 	s.logStart = logStart
 	errorsBefore := accounting.GlobalStats().GetErrors()
@@ -166,6 +168,9 @@ func (s *simSeq) step() {
 	s.history = append(s.history, fmt.Sprintf("%s [faults: %s] -> %s", desc, strings.Join(faults, "; "), outcome))
 	if other && err != nil {
 		s.t.Fatalf("the other client failed: %v", err)
+	}
+	if err != nil && len(faults) == 0 && !s.mayFail {
+		s.violation("%s failed with no fault armed: %v", desc, err)
 	}
 	s.checkOutcome(after, err, counted)
 	s.checkSessions(logStart)

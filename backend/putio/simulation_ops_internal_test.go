@@ -270,6 +270,7 @@ func (s *simSeq) updateRemembered() (*simModel, string, error) {
 	after := s.model.clone()
 	after.write(p, file, s.w.opts.hardDelete)
 	where, _ := s.model.pathOfID(int64(o.info.ID))
+	s.mayFail = parentDir(p) != "" && !s.model.dirs[parentDir(p)] // its folder is gone
 	kind, obj, err := s.upload(o.fs, o, p, file)
 	s.noteUpload(p, file, kind, obj, err)
 	return after, fmt.Sprintf("update remembered %s (its file now at %q) with %d bytes from a %s source", p, where, len(file.data), kind), err
@@ -368,6 +369,8 @@ func (s *simSeq) rmdir() (*simModel, string, error) {
 	after := s.model.clone()
 	if len(s.model.below(dir)) == 0 {
 		after.remove(dir, s.w.opts.hardDelete)
+	} else {
+		s.mayFail = true // refused: not empty
 	}
 	return after, "rmdir " + dir, operations.Rmdir(s.w.ctx, s.fs(), dir)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/object"
 	"github.com/rclone/rclone/fs/operations"
@@ -185,4 +186,34 @@ func TestSimKeptCopyIsNotTriedAgain(t *testing.T) {
 	assert.Equal(t, 2, srv.Calls("POST /v2/files/copy"), "the refused copy and the temporary one, no more")
 	assert.Len(t, names(t, acct, "dir"), 3, "source, old file and one temporary copy")
 	assert.Empty(t, acct.Trash())
+}
+
+// TestSimCreationBodyTooLargeFallsBackToPatches: the upload service
+// offers creation-with-upload but refuses, with 413, a creation body
+// larger than its PATCH limit. A size refusal must never cost an upload:
+// the file is created bare and goes in PATCHes the service takes.
+func TestSimCreationBodyTooLargeFallsBackToPatches(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{MaxPatchSize: 96 << 10, TusExtensions: []string{"creation", "creation-with-upload"}})
+	data := pattern(150<<10, 3)
+
+	_, err := f.Put(context.Background(), bytesReader(data), srcInfo("big.bin", int64(len(data))))
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Calls("POST /files/"), "refused with the file in it, then created bare")
+	assert.GreaterOrEqual(t, srv.Calls("PATCH /files/{upload}"), 2, "in PATCHes under the limit")
+	assert.Equal(t, []string{"big.bin"}, names(t, acct, ""))
+	storedAs(t, acct, "big.bin", data)
+}
+
+// TestSimReadAtTheEndIsEmpty: a read from the end of a file, or past it,
+// asks for no bytes: it gives none, without a request the download host
+// would refuse with 416.
+func TestSimReadAtTheEndIsEmpty(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	ctx := context.Background()
+	o := seedObject(t, f, acct, "one.txt", []byte("1"))
+	for _, option := range []fs.OpenOption{&fs.SeekOption{Offset: 1}, &fs.RangeOption{Start: 1, End: 1}, &fs.RangeOption{Start: 5, End: -1}} {
+		assert.Empty(t, readAll(ctx, t, o, option), "%v", option)
+	}
+	assert.Equal(t, 0, srv.Calls("GET /download/{id}"))
+	assert.Equal(t, "1", string(readAll(ctx, t, o, &fs.SeekOption{Offset: 0})))
 }

@@ -115,8 +115,9 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	return nil
 }
 
-// isPatchTooLarge reports a 413 about the PATCH's size. A full account
-// answers 413 too, but sending less at a time would not help it.
+// isPatchTooLarge reports a 413 about the size of a request's body (a
+// PATCH, or a creation carrying the file). A full account answers 413
+// too, but sending less at a time would not help it.
 func isPatchTooLarge(err error) bool {
 	return hasStatus(err, http.StatusRequestEntityTooLarge) && !isAccountFull(err)
 }

@@ -184,7 +184,13 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			return nil, err
 		}
 		if caps.creationWithUpload {
-			return nil, u.createWithUpload(ctx)
+			err := u.createWithUpload(ctx)
+			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
+				return nil, err
+			}
+			// The service takes no body that large in one request: the
+			// upload is created bare and its bytes go in PATCHes it takes.
+			fs.Debugf(u.job, "the upload service refused the file in its creation request (%v): sending it in PATCHes", err)
 		}
 	}
 	u.location, err = u.f.createUpload(ctx, u.job)
