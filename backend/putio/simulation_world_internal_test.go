@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -81,7 +82,7 @@ type simWorld struct {
 // newSimWorld starts the emulator and two Fs: two rclone processes on one
 // machine, one account, one cache directory.
 func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
-	w := &simWorld{t: t, opts: drawWorldOptions(t), log: log, stats: stats, token: "sim-" + strconv.FormatUint(rapid.Uint64().Draw(t, "token"), 36)}
+	w := &simWorld{t: t, opts: drawWorldOptions(t), log: log, stats: stats, token: simToken()}
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.LowLevelRetries = simRetries
 	w.ctx = ctx
@@ -104,6 +105,13 @@ func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
 	}
 	return w
 }
+
+// simTokens numbers the sequences' tokens: each is a login of its own, as
+// the backend keeps what it learns of the upload service and the rate
+// limit per login, and the system hands emulators' ports out again.
+var simTokens atomic.Int64
+
+func simToken() string { return fmt.Sprintf("sim-%d", simTokens.Add(1)) }
 
 // simRetries is --low-level-retries in the simulation: few, so that
 // faults that outlast them are met often.
