@@ -76,7 +76,6 @@ type simWorld struct {
 	cacheDir string
 	log      *simLog
 	stats    *simStats
-	cleanup  []func()
 }
 
 // newSimWorld starts the emulator and two Fs: two rclone processes on one
