@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -216,4 +217,23 @@ func TestSimReadAtTheEndIsEmpty(t *testing.T) {
 	}
 	assert.Equal(t, 0, srv.Calls("GET /download/{id}"))
 	assert.Equal(t, "1", string(readAll(ctx, t, o, &fs.SeekOption{Offset: 0})))
+}
+
+// TestSimShortPartialReplyIsAnError: the download host answers a range
+// with 206 and a body, whole as far as HTTP can tell, shorter than the
+// range. The read fails as cut short, so rclone opens the file again at
+// the offset reached, instead of taking fewer bytes for the range.
+func TestSimShortPartialReplyIsAnError(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	ctx := context.Background()
+	o := seedObject(t, f, acct, "file.bin", pattern(1000, 5))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /download/{id}", Truncate: true, Times: 1}))
+
+	rc, err := o.Open(ctx, &fs.RangeOption{Start: 100, End: 199})
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	require.NoError(t, rc.Close())
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, pattern(1000, 5)[100:100+len(got)], got, "what came is the start of the range")
+	assert.Less(t, len(got), 100)
 }
