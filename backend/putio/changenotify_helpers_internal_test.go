@@ -207,8 +207,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// captureLog collects rclone's log, from level INFO, for the rest of the
-// test.
+// take returns what was written since the last take.
+func (b *syncBuffer) take() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	b.buf.Reset()
+	return s
+}
+
+// captureLog collects rclone's log, from level DEBUG, for the rest of
+// the test.
 func captureLog(t *testing.T) *syncBuffer {
 	logs := &syncBuffer{}
 	previous := slog.Default().Handler()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path"
 	"slices"
@@ -44,7 +43,7 @@ import (
 // make soak runs fresh seeds for PUTIO_SOAK (a duration).
 func TestSimulation(t *testing.T) {
 	stats := &simStats{}
-	log := captureSimLog(t)
+	log := captureLog(t)                   // searched for secrets after each step
 	accounting.Start(context.Background()) // fs.CountError counts from here on, as in rclone
 	prop := func(rt *rapid.T) { runSequence(rt, log, stats) }
 	soak, err := time.ParseDuration(os.Getenv("PUTIO_SOAK"))
@@ -83,22 +82,6 @@ func setDefaultFlag(t *testing.T, name, value string) {
 	}
 }
 
-// captureSimLog sends rclone's log, at debug level, to a buffer the
-// steps search for secrets.
-func captureSimLog(t *testing.T) *simLog {
-	logs := &simLog{}
-	previous := slog.Default().Handler()
-	fs.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ci := fs.GetConfig(context.Background())
-	level := ci.LogLevel
-	ci.LogLevel = fs.LogLevelDebug
-	t.Cleanup(func() {
-		ci.LogLevel = level
-		fs.SetLogger(previous)
-	})
-	return logs
-}
-
 // simSeq is one sequence in progress.
 type simSeq struct {
 	t          *rapid.T
@@ -120,7 +103,7 @@ type simSeq struct {
 	excused map[string]bool
 }
 
-func runSequence(t *rapid.T, log *simLog, stats *simStats) {
+func runSequence(t *rapid.T, log *syncBuffer, stats *simStats) {
 	stats.sequences.Add(1)
 	w := newSimWorld(t, log, stats)
 	s := &simSeq{t: t, w: w, model: newSimModel(), remembered: map[string]*Object{}, excused: map[string]bool{}}

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,13 +73,13 @@ type simWorld struct {
 	opts     simWorldOptions
 	fses     []*Fs
 	cacheDir string
-	log      *simLog
+	log      *syncBuffer
 	stats    *simStats
 }
 
 // newSimWorld starts the emulator and two Fs: two rclone processes on one
 // machine, one account, one cache directory.
-func newSimWorld(t *rapid.T, log *simLog, stats *simStats) *simWorld {
+func newSimWorld(t *rapid.T, log *syncBuffer, stats *simStats) *simWorld {
 	w := &simWorld{t: t, opts: drawWorldOptions(t), log: log, stats: stats, token: simToken()}
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.LowLevelRetries = simRetries
@@ -226,28 +225,6 @@ func (w *simWorld) armFaults() []string {
 	}
 	w.stats.faults.Add(int64(n))
 	return armed
-}
-
-// simLog collects rclone's log during the simulation, to be searched
-// for secrets after each step.
-type simLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *simLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// take returns what was logged since the last take.
-func (l *simLog) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	l.buf.Reset()
-	return s
 }
 
 // signedQuery finds a signed download URL's query in a log line.
