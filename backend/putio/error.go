@@ -152,6 +152,9 @@ func (f *Fs) translateError(err error) error {
 	if req := reply.Response.Request; req != nil {
 		apiErr.Method = req.Method
 		apiErr.Path = req.URL.Path
+		if location, err := req.URL.Parse(reply.Response.Header.Get("Location")); err == nil && reply.Response.Header.Get("Location") != "" {
+			apiErr.Location = location.String()
+		}
 	}
 	if bodyCut(reply) {
 		// A refusal whose body was cut short says nothing of which

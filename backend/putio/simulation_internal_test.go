@@ -1,13 +1,11 @@
 package putio
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -129,8 +127,9 @@ func (s *simSeq) step() {
 	op := rapid.SampledFrom(simOps).Draw(s.t, "operation")
 	other := op.name == "other client"
 	var faults []string
+	creationReplyMayBeLost := false
 	if !other {
-		faults = s.w.armFaults()
+		faults, creationReplyMayBeLost = s.w.armFaults()
 	}
 	s.faults, s.mayFail = faults, false
 	logStart := len(s.w.emu.Log())
@@ -156,7 +155,7 @@ func (s *simSeq) step() {
 		s.violation("%s failed with no fault armed: %v", desc, err)
 	}
 	s.checkOutcome(after, err, counted)
-	s.checkSessions(logStart)
+	s.checkSessions(logStart, creationReplyMayBeLost)
 	if secrets := s.w.secretsIn(s.w.log.take()); len(secrets) > 0 {
 		s.violation("the log shows %s", strings.Join(secrets, ", "))
 	}
@@ -202,10 +201,12 @@ func (s *simSeq) readState() *simState {
 // user removes the old version, as the error asks; so does the
 // simulation. It returns the state as it is then.
 func (s *simSeq) keepReportedLeftovers(after *simModel, state *simState, failed bool) *simState {
-	if s.removeReplacedVersions(after, state) {
+	written := s.model.written(after)
+	if s.removeReplacedVersions(after, state, written) {
 		state = s.readState()
 	}
-	for p, want := range after.files {
+	for _, p := range written {
+		want := after.files[p]
 		if got, ok := state.files[p]; ok && !failed && !got.UpdatedAt.Equal(want.modTime) {
 			want.modTime = got.UpdatedAt
 			after.files[p] = want
@@ -215,10 +216,11 @@ func (s *simSeq) keepReportedLeftovers(after *simModel, state *simState, failed 
 }
 
 // removeReplacedVersions deletes, at each path the operation wrote, the
-// items with the replaced version's bytes beside the newest, or moved
-// aside under a name a copy gives it, and reports whether it removed any.
-func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (removed bool) {
-	for p := range after.files {
+// version it replaced (by its id), left beside the new one or moved aside
+// under a name a copy gives it, and a temporary copy left behind, and
+// reports whether it removed any.
+func (s *simSeq) removeReplacedVersions(after *simModel, state *simState, written []string) (removed bool) {
+	for _, p := range written {
 		// A copy made under a temporary name that could not be removed.
 		for q, item := range state.files {
 			if strings.HasPrefix(q, p+".rclone-copy-") {
@@ -236,13 +238,11 @@ func (s *simSeq) removeReplacedVersions(after *simModel, state *simState) (remov
 				items = append(items, item)
 			}
 		}
-		newest := slices.MaxFunc(items, func(a, b putiotest.File) int { return cmp.Compare(a.ID, b.ID) })
 		for _, item := range items {
-			if item.ID == newest.ID || item.CRC32 != old.crc() || item.Size != int64(len(old.data)) {
-				continue
+			if item.ID == old.id && len(items) > 1 {
+				s.deleteLeftover(after, item)
+				removed = true
 			}
-			s.deleteLeftover(after, item)
-			removed = true
 		}
 	}
 	return removed
@@ -261,16 +261,16 @@ func (s *simSeq) deleteLeftover(after *simModel, item putiotest.File) {
 // record of: nothing could ever resume or end it. A creation whose reply
 // was lost leaves one no client can know of (its address was in the
 // reply), holding what a creation-with-upload carried before the cut:
-// as many such sessions as creation replies were lost in the step are
-// excused, and so is one the backend tried to end, when put.io refused
+// as many such sessions as creation replies were lost in the step (to
+// faults that lose a reply after the work) are excused, and so is one the backend tried to end, when put.io refused
 // that until the retries ran out (docs/reliability.md).
-func (s *simSeq) checkSessions(logStart int) {
+func (s *simSeq) checkSessions(logStart int, creationReplyMayBeLost bool) {
 	records := s.w.records()
 	lostCreations, refusedEnds := 0, map[string]bool{}
 	for _, entry := range s.w.emu.Log()[logStart:] {
 		failed := entry.Status < 200 || entry.Status >= 300
 		switch {
-		case entry.Route == "POST /files/" && failed:
+		case entry.Route == "POST /files/" && failed && creationReplyMayBeLost:
 			lostCreations++
 		case entry.Route == "DELETE /files/{upload}" && failed:
 			refusedEnds[path.Base(entry.Path)] = true

@@ -1,6 +1,7 @@
 package putio
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
 	"maps"
@@ -256,6 +257,17 @@ func (m *simModel) adopt(s *simState) {
 			m.files[p] = f
 		}
 	}
+}
+
+// written lists the files whose bytes or time after sets anew.
+func (m *simModel) written(after *simModel) []string {
+	var out []string
+	for p, f := range after.files {
+		if old, ok := m.files[p]; !ok || !bytes.Equal(old.data, f.data) || !old.modTime.Equal(f.modTime) || old.id != f.id {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // pathOfID is where the file with id is in the model, if anywhere.

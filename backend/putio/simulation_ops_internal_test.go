@@ -204,6 +204,7 @@ func (s *simSeq) upload(f *Fs, dst fs.Object, p string, file simFile) (string, f
 
 // uploadFrom is upload from a source of the given kind.
 func (s *simSeq) uploadFrom(f *Fs, dst fs.Object, p string, file simFile, kind string) (fs.Object, error) {
+	s.mayFail = s.mayFail || s.w.opts.emu.Quota == simSmallQuota // the account may be full
 	ctx := s.w.ctx
 	switch kind {
 	case "memory":
@@ -297,6 +298,7 @@ func (s *simSeq) serverCopy() (*simModel, string, error) {
 			return after, desc + ": target lookup", err
 		}
 	}
+	s.mayFail = s.w.opts.emu.Quota == simSmallQuota // a copy needs room too
 	_, err = operations.Copy(s.w.ctx, f, dst, dstPath, srcObj)
 	return after, desc, err
 }

@@ -192,14 +192,16 @@ func TestSimKeptCopyIsNotTriedAgain(t *testing.T) {
 // TestSimCreationBodyTooLargeFallsBackToPatches: the upload service
 // offers creation-with-upload but refuses, with 413, a creation body
 // larger than its PATCH limit. A size refusal must never cost an upload:
-// the file is created bare and goes in PATCHes the service takes.
+// the file goes in PATCHes the service takes, to the upload the refused
+// creation made and named in its Location, so none is left behind.
 func TestSimCreationBodyTooLargeFallsBackToPatches(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions, putiotest.Options{MaxPatchSize: 96 << 10, TusExtensions: []string{"creation", "creation-with-upload"}})
 	data := pattern(150<<10, 3)
 
 	_, err := f.Put(context.Background(), bytesReader(data), srcInfo("big.bin", int64(len(data))))
 	require.NoError(t, err)
-	assert.Equal(t, 2, srv.Calls("POST /files/"), "refused with the file in it, then created bare")
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "refused with the file in it; the upload it made goes on")
+	assert.Zero(t, acct.Uploads(), "no session left behind")
 	assert.GreaterOrEqual(t, srv.Calls("PATCH /files/{upload}"), 2, "in PATCHes under the limit")
 	assert.Equal(t, []string{"big.bin"}, names(t, acct, ""))
 	storedAs(t, acct, "big.bin", data)

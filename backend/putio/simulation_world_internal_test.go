@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,6 +50,9 @@ func drawWorldOptions(t *rapid.T) simWorldOptions {
 	o.emu.MaxPatchSizeAfterBody = rapid.Bool().Draw(t, "max_patch_size_after_body")
 	o.emu.OmitUploadCRC = rapid.Bool().Draw(t, "omit_upload_crc")
 	o.emu.CreateFolderReturnsExisting = rapid.Bool().Draw(t, "create_folder_returns_existing")
+	apiSkew := rapid.SampledFrom(simSkews).Draw(t, "api_clock_skew") // from ours
+	o.emu.Now = func() time.Time { return time.Now().Add(apiSkew) }
+	o.emu.Quota = rapid.SampledFrom([]int64{0, 0, 0, simSmallQuota}).Draw(t, "quota")
 	o.emu.UploadClockSkew = rapid.SampledFrom(simSkews).Draw(t, "upload_clock_skew")
 	o.emu.DownloadClockSkew = rapid.SampledFrom(simSkews).Draw(t, "download_clock_skew")
 	if rapid.Bool().Draw(t, "creation_with_upload") {
@@ -58,8 +62,12 @@ func drawWorldOptions(t *rapid.T) simWorldOptions {
 	return o
 }
 
-// simSkews are how far the upload and download hosts' clocks are from
-// the API's.
+// simSmallQuota is an account the simulation's files fill, the trash
+// included, so that quota runs out mid-upload as uploads and deletes go.
+const simSmallQuota = 600 << 10
+
+// simSkews are how far the API's clock is from ours, and the upload and
+// download hosts' clocks from the API's.
 var simSkews = []time.Duration{0, time.Hour, -time.Hour}
 
 // simWorld is one sequence's world.
@@ -183,6 +191,12 @@ var simRoutes = []string{
 	"POST /files/", "PATCH /files/{upload}", "HEAD /files/{upload}", "DELETE /files/{upload}", "OPTIONS /files/",
 }
 
+// simRoutesWithBodies are the routes whose replies carry a body: the API's
+// and the download host's, not the upload service's.
+var simRoutesWithBodies = slices.DeleteFunc(slices.Clone(simRoutes), func(route string) bool {
+	return strings.Contains(route, " /files/")
+})
+
 // simFaults are the kinds of fault, each put on a route drawn per arming.
 var simFaults = []simFault{
 	{name: "500", fault: putiotest.Fault{Status: http.StatusInternalServerError}},
@@ -190,9 +204,14 @@ var simFaults = []simFault{
 	{name: "503", fault: putiotest.Fault{Status: http.StatusServiceUnavailable}},
 	{name: "502 after the work", fault: putiotest.Fault{Status: http.StatusBadGateway, AfterWork: true}},
 	{name: "cut after the work", fault: putiotest.Fault{Cut: putiotest.CutResponse, AfterWork: true}},
-	{name: "cut mid-request", fault: putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 100}},
-	{name: "cut mid-reply", fault: putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 40}},
-	{name: "truncated reply", fault: putiotest.Fault{Truncate: true}},
+	// A request cut after its first byte never reaches the handler; an
+	// upload cut 40000 bytes in leaves the server part of the PATCH.
+	{name: "cut mid-request", fault: putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 1}},
+	{name: "cut mid-upload", fault: putiotest.Fault{Cut: putiotest.CutRequest, CutAfter: 40000},
+		routes: []string{"POST /files/", "PATCH /files/{upload}"}},
+	// Only replies with a body can be cut in it or truncated.
+	{name: "cut mid-reply", fault: putiotest.Fault{Cut: putiotest.CutResponse, CutAfter: 40}, routes: simRoutesWithBodies},
+	{name: "truncated reply", fault: putiotest.Fault{Truncate: true}, routes: simRoutesWithBodies},
 	{name: "429 with Retry-After", fault: putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests", Headers: map[string]string{"Retry-After": "0"}}},
 	{name: "429 without headers", fault: putiotest.Fault{Status: http.StatusTooManyRequests, ErrorType: "TooManyRequests"}},
 	{name: "latency", fault: putiotest.Fault{Latency: 2 * time.Millisecond}},
@@ -205,9 +224,10 @@ var simFaults = []simFault{
 }
 
 // armFaults draws up to three faults for the next step and arms them.
-func (w *simWorld) armFaults() []string {
+// It returns them described, and whether one may lose the reply to a
+// creation that made its upload session.
+func (w *simWorld) armFaults() (armed []string, creationReplyMayBeLost bool) {
 	n := rapid.IntRange(0, 3).Draw(w.t, "faults")
-	var armed []string
 	for range n {
 		kind := rapid.SampledFrom(simFaults).Draw(w.t, "fault")
 		fault := kind.fault
@@ -222,9 +242,10 @@ func (w *simWorld) armFaults() []string {
 			w.t.Fatalf("inject %s: %v", kind.name, err)
 		}
 		armed = append(armed, fmt.Sprintf("%s on %s ×%d", kind.name, fault.Route, fault.Times))
+		creationReplyMayBeLost = creationReplyMayBeLost || fault.Route == "POST /files/" && (fault.AfterWork || fault.Cut != "")
 	}
 	w.stats.faults.Add(int64(n))
-	return armed
+	return armed, creationReplyMayBeLost
 }
 
 // signedQuery finds a signed download URL's query in a log line.

@@ -189,8 +189,13 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 				return nil, err
 			}
 			// The service takes no body that large in one request: the
-			// upload is created bare and its bytes go in PATCHes it takes.
+			// bytes go in PATCHes it takes, to the upload the refusal
+			// names if it made one, else to one created bare.
 			fs.Debugf(u.job, "the upload service refused the file in its creation request (%v): sending it in PATCHes", err)
+			if refused, _ := apiError(err); refused.Location != "" {
+				u.location, u.unsure = refused.Location, true
+				return nil, nil
+			}
 		}
 	}
 	u.location, err = u.f.createUpload(ctx, u.job)

@@ -26,6 +26,9 @@ type Error struct {
 	// Extra is the body's "extra" object, such as existing_id with
 	// TRANSFER_ALREADY_ADDED; nil if absent or not an object.
 	Extra map[string]json.RawMessage
+	// Location is the reply's Location header, absolute, if it had one: a
+	// tus creation refused after it made its upload names the upload there.
+	Location string
 }
 
 // ExtraID reads an id from Extra, given as a number or a numeric string;
