@@ -52,11 +52,11 @@ func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
 			return err
 		}
 	}
-	if err := f.deleteItems(ctx, dirID); err != nil {
-		return notFoundAs(err, fs.ErrorDirNotFound)
-	}
-	f.dirCache.FlushDir(dir)
-	return nil
+	// Forgotten whatever the outcome: a delete that failed may still have
+	// been done, and a cached id of a deleted folder would have a later
+	// Mkdir report success with no folder there.
+	defer f.dirCache.FlushDir(dir)
+	return notFoundAs(f.deleteItems(ctx, dirID), fs.ErrorDirNotFound)
 }
 
 // checkEmpty fails unless dirID is proven to have no children, reading one
@@ -229,9 +229,6 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 		return err
 	}
 	f.fresh.forget(dstDirID)
-	if err := f.moveItem(ctx, srcID, dstDirID, dstLeaf); err != nil {
-		return goneAs(err, fs.ErrorDirNotFound)
-	}
-	srcFs.dirCache.FlushDir(srcRemote)
-	return nil
+	defer srcFs.dirCache.FlushDir(srcRemote) // whatever the outcome, as in purgeCheck
+	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf), fs.ErrorDirNotFound)
 }

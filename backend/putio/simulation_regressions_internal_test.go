@@ -239,3 +239,21 @@ func TestSimShortPartialReplyIsAnError(t *testing.T) {
 	assert.Equal(t, pattern(1000, 5)[100:100+len(got)], got, "what came is the start of the range")
 	assert.Less(t, len(got), 100)
 }
+
+// TestSimMkdirAfterUnsureRmdirMakesTheFolder: an rmdir deletes the folder
+// but loses its reply, and the look that would tell fails, so rmdir
+// reports an error. The folder's id must not stay cached: a Mkdir after
+// it reported success without making the folder.
+func TestSimMkdirAfterUnsureRmdirMakesTheFolder(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	ctx := fewRetries(f, 2)
+	require.NoError(t, f.Mkdir(ctx, "dir"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/delete", AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}", Status: http.StatusInternalServerError, Times: 4}))
+
+	require.Error(t, f.Rmdir(ctx, "dir"), "the delete's outcome could not be told")
+	require.NoError(t, f.Mkdir(ctx, "dir"))
+	folder, err := acct.Stat("dir")
+	require.NoError(t, err, "the folder is there again")
+	assert.True(t, folder.IsDir)
+}
