@@ -51,7 +51,8 @@ func urlExpired(err error) bool {
 // Open the file for reading, honouring Range and Seek options.
 func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
 	fs.FixRangeOption(options, o.Size())
-	if _, length := requestedRange(options, o.Size()); length == 0 {
+	offset, length := requestedRange(options, o.Size())
+	if length == 0 {
 		// Nothing to fetch: an empty file, or a range at or past its end,
 		// which a download host would refuse with 416.
 		return io.NopCloser(strings.NewReader("")), nil
@@ -71,19 +72,18 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 	if err != nil {
 		return nil, goneAs(err, fs.ErrorObjectNotFound)
 	}
-	return o.checkedBody(resp, options)
+	return o.checkedBody(resp, offset, length)
 }
 
-// checkedBody returns the body of a download reply as exactly the bytes
-// the options ask for, or an error. A 200 that is clearly not the file (a
+// checkedBody returns the body of a download reply as exactly the length
+// bytes from offset that were asked for, or an error. A 200 that is clearly not the file (a
 // proxy's page, a cut reply) is refused. A host or proxy that ignores
 // Range sends the whole file with 200: the bytes before the range are
 // then read and thrown away, and those after it left unread. A read fails
 // with io.ErrUnexpectedEOF if the body ends early, so that rclone opens
 // the file again at the offset reached instead of taking a short file for
 // the whole.
-func (o *Object) checkedBody(resp *http.Response, options []fs.OpenOption) (io.ReadCloser, error) {
-	offset, length := requestedRange(options, o.Size())
+func (o *Object) checkedBody(resp *http.Response, offset, length int64) (io.ReadCloser, error) {
 	start, err := o.replyStart(resp)
 	if err == nil && start > offset {
 		err = fmt.Errorf("putio: download of %q sent bytes from offset %d when asked from %d", o.remote, start, offset)

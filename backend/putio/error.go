@@ -152,8 +152,10 @@ func (f *Fs) translateError(err error) error {
 	if req := reply.Response.Request; req != nil {
 		apiErr.Method = req.Method
 		apiErr.Path = req.URL.Path
-		if location, err := req.URL.Parse(reply.Response.Header.Get("Location")); err == nil && reply.Response.Header.Get("Location") != "" {
-			apiErr.Location = location.String()
+		if header := reply.Response.Header.Get("Location"); header != "" {
+			if location, err := req.URL.Parse(header); err == nil {
+				apiErr.Location = location.String()
+			}
 		}
 	}
 	if bodyCut(reply) {

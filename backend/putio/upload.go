@@ -214,8 +214,8 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 // complete identifies the file the upload made and checks its CRC-32.
 // A failure after a request with the last byte that may have arrived
 // may have come after put.io made the file: it is looked for before the
-// failure stands, and when no look can
-// tell, the upload is unsettled (see unsettledError).
+// failure stands, and when no look can tell, the upload is unsettled (see
+// unsettledError).
 func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) {
 	switch {
 	case u.made != nil:
@@ -430,15 +430,15 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 	item := &api.File{ID: api.ID(id), CRC32: sentCRC}
 	stored := &api.File{CRC32: final.Get("Putio-File-Crc32"), Size: job.size}
 	if api.NormalizeCRC32(stored.CRC32) == "" {
-		var lookupErr error
-		if stored, lookupErr, err = f.storedFile(ctx, job, item.ID); lookupErr != nil {
+		made, lookupErr := f.getItem(ctx, item.ID.String())
+		if lookupErr != nil {
 			// The file is in place: an error would have rclone send it
 			// again, and the unchecked one go to the trash.
-			fs.Errorf(job, "uploaded as id %v, but the upload could not be checked: %v", item.ID, lookupErr)
+			fs.Errorf(job, "uploaded as id %v, but the final reply gave no CRC-32 and looking the file up to check it failed: %v", item.ID, lookupErr)
 			_ = fs.CountError(ctx, lookupErr)
 			return item, nil
 		}
-		if err != nil {
+		if stored, err = f.checkableFile(made, job, item.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -451,21 +451,18 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 	return nil, err
 }
 
-// storedFile looks up the file a final reply without a CRC-32 names, to
-// check it instead. A failed lookup is returned as lookupErr; anything
-// else short of the uploaded file with a CRC-32 is an error: the upload
-// can't be checked, so it is neither taken as good nor deleted.
-func (f *Fs) storedFile(ctx context.Context, job *uploadJob, id api.ID) (made *api.File, lookupErr, err error) {
-	made, lookupErr = f.getItem(ctx, id.String())
+// checkableFile is made, the file a final reply without a CRC-32 names,
+// if it can check the upload instead: anything short of the uploaded file
+// with a CRC-32 is an error, and the upload is neither taken as good nor
+// deleted.
+func (f *Fs) checkableFile(made *api.File, job *uploadJob, id api.ID) (*api.File, error) {
 	switch {
-	case lookupErr != nil:
-		return nil, fmt.Errorf("the final reply gave no CRC-32, and looking up the new file failed: %w", lookupErr), nil
 	case !f.isUploadedFile(made, job):
-		return nil, nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
+		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
 	case api.NormalizeCRC32(made.CRC32) == "":
-		return nil, nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
+		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
 	}
-	return made, nil, nil
+	return made, nil
 }
 
 // isUploadedFile reports whether made, an item a final reply named, can
