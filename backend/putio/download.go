@@ -25,21 +25,12 @@ func (o *Object) fetchDownloadURL(ctx context.Context) (string, error) {
 	return out.URL, nil
 }
 
-// signedURL returns the cached signed URL, fetching it on first use or
-// when the cached one is stale (refused by the download host). Multi-thread
-// downloads open one Object many times, so the cache saves one API call per
-// stream, and streams refused together refresh it once.
-func (o *Object) signedURL(ctx context.Context, stale string) (string, error) {
-	o.urlMu.Lock()
-	defer o.urlMu.Unlock()
-	if o.downloadURL == "" || o.downloadURL == stale {
-		signed, err := o.fetchDownloadURL(ctx)
-		if err != nil {
-			return "", err
-		}
-		o.downloadURL = signed
-	}
-	return o.downloadURL, nil
+// signedURL returns a signed URL of the file: the one the Fs keeps for
+// its id (see signedURLs), or a new one when there is none, it is old,
+// or it is refused, the URL the download host has just refused. Streams
+// refused together fetch one new URL.
+func (o *Object) signedURL(ctx context.Context, refused string) (string, error) {
+	return o.fs.urls.get(ctx, o.id(), refused, o.fetchDownloadURL)
 }
 
 // urlExpired reports a download host refusing a signed URL.
@@ -68,6 +59,9 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 			return nil, err
 		}
 		resp, err = o.fs.download(ctx, signed, options)
+		if urlExpired(err) {
+			o.fs.urls.forget(o.id()) // refused twice: the file is likely gone
+		}
 	}
 	if err != nil {
 		return nil, goneAs(err, fs.ErrorObjectNotFound)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -17,11 +16,9 @@ import (
 
 // Object describes a put.io file.
 type Object struct {
-	fs          *Fs
-	remote      string
-	info        api.File
-	urlMu       sync.Mutex
-	downloadURL string // signed URL, fetched once and shared by all streams
+	fs     *Fs
+	remote string
+	info   api.File
 }
 
 // Fs returns the parent Fs.
@@ -79,6 +76,7 @@ func (o *Object) SetModTime(ctx context.Context, modTime time.Time) error {
 
 // Remove deletes the file.
 func (o *Object) Remove(ctx context.Context) error {
+	o.fs.urls.forget(o.id())
 	return notFoundAs(o.fs.deleteItems(ctx, o.id()), fs.ErrorObjectNotFound)
 }
 
@@ -131,9 +129,7 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	}
 	old := o.info
 	o.info = *item
-	o.urlMu.Lock()
-	o.downloadURL = ""
-	o.urlMu.Unlock()
+	o.fs.urls.forget(old.ID.String())
 	if old.ID == o.info.ID {
 		return nil // never delete what may be the new version
 	}

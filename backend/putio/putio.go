@@ -40,8 +40,9 @@ type Fs struct {
 	cacheDir   string         // rclone's cache directory, for upload sessions
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
-	account    *accountID // who the token belongs to, once asked
-	feed       *feedState // change notification
+	account    *accountID  // who the token belongs to, once asked
+	feed       *feedState  // change notification
+	urls       *signedURLs // signed download URLs by file id, per login
 
 	// rangeless is set once the download host ignores Range.
 	rangeless *atomic.Bool
@@ -109,6 +110,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		fresh:      &freshDirs{},
 		cacheDir:   config.GetCacheDir(),
 		feed:       newFeedState(feedURL),
+		urls:       signedURLsFor(apiURL, login),
 		rangeless:  &atomic.Bool{},
 	}
 	f.fillFeatures(ctx)

@@ -1,9 +1,11 @@
 package putio
 
 import (
+	"context"
 	"net"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/stretchr/testify/assert"
@@ -44,20 +46,25 @@ func TestDownloadFailuresKeepSecretsOutOfLogs(t *testing.T) {
 			if tc.opts != nil {
 				opts = tc.opts(t)
 			}
+			stopped := time.Now()
+			opts.Now = func() time.Time { return stopped }
 			logs := captureLog(t)
 			f, srv, acct := newTestFs(t, nil, opts)
 			o := seedObject(t, f, acct, "a.bin", []byte("secret bytes"))
 			if tc.fault != nil {
 				require.NoError(t, srv.Inject(*tc.fault))
 			}
-			_, err := o.Open(fewRetries(f, 3))
-			require.Error(t, err)
+			_, openErr := o.Open(fewRetries(f, 3))
+			require.Error(t, openErr)
 			assert.GreaterOrEqual(t, srv.Calls("GET /download/{id}"), tc.attempts)
 			assert.Contains(t, logs.String(), tc.logLine, "the failed tries were logged")
-			signed, parseErr := url.Parse(o.(*Object).downloadURL)
-			require.NoError(t, parseErr)
+			// The emulator's clock stands still, so it signs the same URL again.
+			again, err := o.(*Object).fetchDownloadURL(context.Background())
+			require.NoError(t, err)
+			signed, err := url.Parse(again)
+			require.NoError(t, err)
 			require.NotEmpty(t, signed.Query().Get("u"), "the emulator signs with u")
-			for what, text := range map[string]string{"log": logs.String(), "error": err.Error()} {
+			for what, text := range map[string]string{"log": logs.String(), "error": openErr.Error()} {
 				for _, secret := range []string{signed.RawQuery, signed.Query().Get("u"), srv.Token, "echoed"} {
 					assert.NotContains(t, text, secret, "the %s", what)
 				}

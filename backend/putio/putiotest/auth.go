@@ -31,6 +31,11 @@ func (e *Emulator) authorize(c *call) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	g, known := e.tokens[c.token]
+	if !known {
+		if owner := e.downloadTokenOwnerLocked(c.token); owner != nil {
+			return e.authorizeDownloadToken(c, owner)
+		}
+	}
 	if !known && (e.opts.Strict || e.revoked[c.token]) {
 		c.fail(http.StatusUnauthorized, "invalid_grant", "the access token is not valid (revoked or never issued); authorize again to get a new one")
 		return false
@@ -39,6 +44,42 @@ func (e *Emulator) authorize(c *call) bool {
 		g = e.grantLocked(c.token, ScopeFull, nil, "")
 	}
 	c.acct, c.grant = g.acct, g
+	return true
+}
+
+// downloadTokenRoutes are the routes that take an account's download
+// token (account/info?download_token=1) as oauth_token: put.io's SDK
+// builds its download and stream URLs with it (TS SDK
+// utilities/file-url-provider.ts). Of those, these are emulated.
+var downloadTokenRoutes = map[string]bool{
+	"GET /v2/files/{id}/download":        true,
+	"GET /v2/files/{id}/download/{name}": true,
+	"HEAD /v2/files/{id}/download":       true,
+	"GET /v2/files/{id}/stream":          true,
+	"HEAD /v2/files/{id}/stream":         true,
+}
+
+// downloadTokenOwnerLocked is the account whose download token token
+// is, or nil. Call it with mu held.
+func (e *Emulator) downloadTokenOwnerLocked(token string) *account {
+	for _, g := range e.tokens {
+		if g.acct.secret("download") == token {
+			return g.acct
+		}
+	}
+	return nil
+}
+
+// authorizeDownloadToken binds a call made with owner's download token
+// to owner on the routes that take one, and refuses it elsewhere: the
+// record shows it used on download and stream URLs only, so the
+// strictest reading is that it opens nothing else.
+func (e *Emulator) authorizeDownloadToken(c *call, owner *account) bool {
+	if !downloadTokenRoutes[c.r.Pattern] {
+		c.fail(http.StatusUnauthorized, "invalid_scope", "a download token only opens download and stream URLs")
+		return false
+	}
+	c.acct, c.grant = owner, &grant{acct: owner, scope: ScopeApp}
 	return true
 }
 

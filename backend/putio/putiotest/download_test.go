@@ -139,3 +139,47 @@ func TestDownloadErrorsAreJSON(t *testing.T) {
 	r = anon.read(anon.send("GET", u, nil, http.Header{"If-Match": {`"nope"`}}))
 	mustError(t, r, 412, "PreconditionFailed")
 }
+
+// A URL built with the account's download token, as put.io's SDK builds
+// them (/v2/files/{id}/download?oauth_token=<download token>), is an API
+// route: every open of it costs one API request, a 302 to the signed
+// URL, which then serves the range asked for. The token opens nothing but
+// download and stream routes.
+func TestDownloadTokenURLCostsAnAPIRequestPerOpen(t *testing.T) {
+	srv, api := newAPI(t)
+	data := "0123456789abcdefghij"
+	id := api.upload(0, "f.txt", []byte(data), nil)
+	info := api.get("/v2/account/info", url.Values{"download_token": {"1"}})
+	mustStatus(t, info, 200)
+	token, _ := info.body["info"].(map[string]any)["download_token"].(string)
+	if token == "" {
+		t.Fatal("no download token")
+	}
+	anon := *api
+	anon.token = ""
+	built := srv.URL + "/v2/files/" + itoa(id) + "/download?" + url.Values{"oauth_token": {token}}.Encode()
+	for range 2 {
+		resp := anon.send("GET", built, nil, nil)
+		closeBody(t, resp.Body)
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("built URL: %d, want 302", resp.StatusCode)
+		}
+		got := anon.send("GET", resp.Header.Get("Location"), nil, http.Header{"Range": {"bytes=5-9"}})
+		body, err := io.ReadAll(got.Body)
+		closeBody(t, got.Body)
+		if err != nil || got.StatusCode != http.StatusPartialContent || string(body) != "56789" {
+			t.Fatalf("signed URL: %d %q %v", got.StatusCode, body, err)
+		}
+	}
+	if n := srv.Calls("GET /v2/files/{id}/download"); n != 2 {
+		t.Errorf("%d API requests for two opens, want 2", n)
+	}
+	if n := srv.Calls("GET /v2/files/{id}/url"); n != 0 {
+		t.Errorf("%d /url calls, want 0", n)
+	}
+	listing := anon.send("GET", srv.URL+"/v2/files/list?"+url.Values{"oauth_token": {token}}.Encode(), nil, nil)
+	closeBody(t, listing.Body)
+	if listing.StatusCode != http.StatusUnauthorized {
+		t.Errorf("download token on files/list: %d, want 401", listing.StatusCode)
+	}
+}
