@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Scope is the kind of a token. put.io tells its own (first-party) apps'
@@ -28,6 +29,7 @@ type grant struct {
 	acct     *account
 	scope    Scope
 	clientID string
+	issued   time.Time // for the oauth/clients sessions
 }
 
 // firstParty wraps the handler of a route that put.io refuses to
@@ -58,7 +60,7 @@ func (e *Emulator) grantLocked(token string, scope Scope, a *account, clientID s
 	if a == nil {
 		a = e.newAccountLocked()
 	}
-	g := &grant{id: e.nextGrant, acct: a, scope: scope, clientID: clientID}
+	g := &grant{id: e.nextGrant, acct: a, scope: scope, clientID: clientID, issued: e.now()}
 	e.nextGrant++
 	e.tokens[token] = g
 	return g
