@@ -370,13 +370,19 @@ func (e *Emulator) listClients(c *call) {
 	})
 }
 
-// appNameLocked names an OAuth client: a registered app's name, else as
-// appJSON does.
-func (e *Emulator) appNameLocked(id int64) string {
+// appJSONLocked is an OAuth client as the grants, sessions and device-flow
+// routes show it: a registered app's public fields, else appJSON's.
+func (e *Emulator) appJSONLocked(id int64) obj {
 	if app := e.oauthApps[id]; app != nil {
-		return app.name
+		return app.publicJSON()
 	}
-	return appJSON(id)["name"].(string)
+	return appJSON(id)
+}
+
+// appNameLocked names an OAuth client.
+func (e *Emulator) appNameLocked(id int64) string {
+	name, _ := e.appJSONLocked(id)["name"].(string)
+	return name
 }
 
 // parseID reads a decimal id.

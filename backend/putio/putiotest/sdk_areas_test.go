@@ -234,6 +234,9 @@ func TestOAuthAppLifecycleThroughTheAPI(t *testing.T) {
 	if validation.body["result"] != true || num(validation.body, "user_id") != srv.Account(srv.Token).UserID() {
 		t.Fatalf("validation of the regenerated token %s", validation.raw)
 	}
+	if grants := api.get("/v2/oauth/grants", nil); !strings.Contains(string(grants.raw), `"name":"Disposable"`) {
+		t.Fatalf("grants do not name the registered app: %s", grants.raw)
+	}
 	var edit wireAppWithToken
 	strict(t, api.get("/v2/oauth/apps/"+itoa(id)+"/edit", nil), 200, &edit)
 	if edit.Token == nil || *edit.Token != first || !edit.App.HasIcon {

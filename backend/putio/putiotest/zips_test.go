@@ -3,9 +3,12 @@ package putiotest_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +248,45 @@ func TestZipURLIsSignedApartFromFileURLs(t *testing.T) {
 	q.Set("e", itoa(time.Now().Add(1000*time.Hour).Unix()))
 	u.RawQuery = q.Encode()
 	strictError(t, anon.read(anon.send("GET", u.String(), nil, nil)), 403, "InvalidSignature")
+}
+
+func TestZipReadConcurrentlyIsBuiltOnce(t *testing.T) {
+	_, api := newAPI(t, putiotest.Options{TasksDoneAtOnce: true})
+	file := api.upload(0, "f.txt", []byte("payload"), nil)
+	id := api.createZip(url.Values{"file_ids": {itoa(file)}})
+	urls := make(chan string, 8)
+	var wg sync.WaitGroup
+	for range cap(urls) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", api.srv.URL+"/v2/zips/"+itoa(id), nil)
+			req.Header.Set("Authorization", "Bearer "+api.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				urls <- err.Error()
+				return
+			}
+			defer func() { _ = resp.Body.Close() }()
+			var done wireZipDone
+			if err := json.NewDecoder(resp.Body).Decode(&done); err != nil {
+				urls <- err.Error()
+				return
+			}
+			urls <- done.URL
+		}()
+	}
+	wg.Wait()
+	close(urls)
+	first := <-urls
+	for u := range urls {
+		if u != first {
+			t.Fatalf("concurrent reads saw %q and %q", first, u)
+		}
+	}
+	var done wireZipDone
+	strict(t, api.get("/v2/zips/"+itoa(id), nil), 200, &done)
+	if got := api.fetchZip(first, done.Size); done.URL != first || got["f.txt"] != "payload" {
+		t.Fatalf("zip members %v", got)
+	}
 }
