@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -176,6 +177,7 @@ func (c *call) readAppForm() (*appForm, error) {
 		}
 		return &appForm{values: v}, nil
 	}
+	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxParamBody)
 	if err := c.r.ParseMultipartForm(maxParamBody); err != nil {
 		return nil, errBadRequest("BadRequest", "malformed multipart form: "+err.Error())
 	}

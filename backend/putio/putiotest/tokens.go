@@ -18,7 +18,9 @@ const (
 	// ScopeApp is a third-party app token, what the OAuth flow gives an
 	// app such as rclone (client id 4131). It is refused on
 	// public_share/list, events/delete (clearing the history or deleting
-	// one event), the oauth/grants routes and the device-flow approval.
+	// one event), the oauth/grants, oauth/clients and oauth/apps routes
+	// (but for the popular apps and an app's icon), the device-flow
+	// approval, account/confirmation/list, tunnel/routes and podcast/links.
 	ScopeApp Scope = "app"
 )
 

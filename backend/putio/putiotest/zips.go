@@ -2,6 +2,7 @@ package putiotest
 
 import (
 	"archive/zip"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -86,7 +87,7 @@ func (e *Emulator) liveZipsLocked(a *account) []*zipTask {
 			out = append(out, z)
 		}
 	}
-	slices.SortFunc(out, func(x, y *zipTask) int { return int(x.id - y.id) })
+	slices.SortFunc(out, func(x, y *zipTask) int { return cmp.Compare(x.id, y.id) })
 	return out
 }
 
