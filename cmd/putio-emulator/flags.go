@@ -18,6 +18,13 @@ type config struct {
 	// sharedAppTokens maps an app token to the token whose account it
 	// joins (-app-tokens x=owner).
 	sharedAppTokens map[string]string
+	// seedFiles are the files -put stores before serving.
+	seedFiles []seedFile
+}
+
+// seedFile is a file -put stores: TOKEN:PATH.
+type seedFile struct {
+	token, path string
 }
 
 const usageHead = `putio-emulator serves a put.io API emulator: the API under /v2/, tus
@@ -28,8 +35,9 @@ It prints "putio-emulator listening on URL" when ready; every token is
 accepted as its own account unless -strict. Tokens are first-party unless
 given with -app-tokens or issued by the OAuth flow to a client not listed in
 -first-party-clients (rclone's 4131 gets app tokens, as on put.io); app
-tokens get 401 invalid_scope on public_share/list, events/delete and the
-oauth/grants routes.
+tokens get 401 invalid_scope on public_share/list, events/delete, the
+oauth/grants, oauth/clients and oauth/apps routes, account/confirmation/list,
+tunnel/routes and podcast/links.
 
 Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
 and any token.
@@ -40,7 +48,7 @@ Usage: putio-emulator [flags]
 
 // listFlags are the comma-separated flags, read into config once parsed.
 type listFlags struct {
-	tokens, appTokens, firstParty, users, omit, tusExtensions string
+	tokens, appTokens, firstParty, users, omit, tusExtensions, put string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -88,6 +96,7 @@ func accountFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.StringVar(&l.firstParty, "first-party-clients", "", "comma-separated OAuth client ids whose tokens are first-party (default: every client gets app tokens)")
 	fs.StringVar(&l.users, "users", "", "comma-separated NAME:PASSWORD users for the password login, each its own account")
 	fs.BoolVar(&c.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
+	fs.StringVar(&l.put, "put", "", "comma-separated TOKEN:/PATH files to store before serving, each a one-line text file naming its path (e.g. a file for clients that look for one to work on)")
 	fs.Int64Var(&c.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
 	fs.IntVar(&c.opts.RateLimit.Requests, "rate-limit", 0, "requests per window and token (0: no limit)")
 	fs.DurationVar(&c.opts.RateLimit.Window, "rate-window", time.Minute, "rate limit window")
@@ -129,6 +138,7 @@ func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.opts.CreateFolderReturnsExisting, "create-folder-returns-existing", false, "answer create-folder of a name a folder has with that folder (default: NAME_ALREADY_EXIST)")
 	fs.BoolVar(&c.opts.CancelMissingTransferNotFound, "cancel-missing-transfer-not-found", false, "refuse a transfer cancel naming an id with no transfer with 404 TRANSFER_NOT_FOUND (default: ignore it, as put.io does)")
 	fs.BoolVar(&c.opts.TransferSourceNormalize, "transfer-source-normalize", false, "store magnet links as magnet:?xt=urn:btih:<lowercase hex>, as put.io may")
+	fs.BoolVar(&c.opts.TasksDoneAtOnce, "tasks-done-at-once", false, "report zips and download_links tasks DONE from their first status read (default: NEW, then PROCESSING, then DONE)")
 }
 
 // readLists puts the comma-separated flags into cfg.
@@ -141,6 +151,9 @@ func (cfg *config) readLists(l listFlags) error {
 		cfg.opts.TusExtensions = []string{} // advertise none, rather than the default
 	}
 	if err := cfg.readUsers(l.users); err != nil {
+		return err
+	}
+	if err := cfg.readSeedFiles(l.put); err != nil {
 		return err
 	}
 	return cfg.readAppTokens(l.appTokens)
@@ -156,6 +169,17 @@ func (cfg *config) readUsers(list string) error {
 			cfg.opts.Users = map[string]string{}
 		}
 		cfg.opts.Users[name] = password
+	}
+	return nil
+}
+
+func (cfg *config) readSeedFiles(list string) error {
+	for _, entry := range splitList(list) {
+		token, path, ok := strings.Cut(entry, ":")
+		if !ok || token == "" || !strings.HasPrefix(path, "/") || path == "/" {
+			return fmt.Errorf("-put: %q is not TOKEN:/PATH", entry)
+		}
+		cfg.seedFiles = append(cfg.seedFiles, seedFile{token, path})
 	}
 	return nil
 }

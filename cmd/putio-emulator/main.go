@@ -54,6 +54,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return fmt.Errorf("-app-tokens %s=%s: %w", token, owner, err)
 		}
 	}
+	for _, f := range cfg.seedFiles {
+		if _, err := emu.Account(f.token).Put(f.path, []byte("putio-emulator seed file "+f.path+"\n"), time.Now()); err != nil {
+			return fmt.Errorf("-put %s: %w", f.path, err)
+		}
+	}
 	return serve(ctx, emu, cfg.addr, stdout)
 }
 

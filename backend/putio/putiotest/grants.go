@@ -25,7 +25,7 @@ func (e *Emulator) listGrants(c *call) {
 		slices.SortFunc(ids, cmp.Compare)
 		apps := make([]obj, len(ids))
 		for i, id := range ids {
-			apps[i] = appJSON(id)
+			apps[i] = e.appJSONLocked(id)
 		}
 		return obj{"apps": apps}, nil
 	})

@@ -65,7 +65,7 @@ func (e *Emulator) approveOOBCode(c *call) {
 			e.grantLocked(pending.token, e.clientScope(pending.clientID), c.acct, pending.clientID)
 		}
 		id, _ := strconv.ParseInt(pending.clientID, 10, 64)
-		return obj{"app": appJSON(id)}, nil
+		return obj{"app": e.appJSONLocked(id)}, nil
 	})
 }
 

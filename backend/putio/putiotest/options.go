@@ -138,6 +138,12 @@ type Options struct {
 	OnRequest func(LogEntry)
 	// Now is the clock (default time.Now); tests move it to expire URLs.
 	Now func() time.Time
+	// TasksDoneAtOnce makes zips and download_links tasks DONE from their
+	// first status read. By default a task is NEW on its first read and
+	// PROCESSING on its second, as put.io works on them in the
+	// background, so a client must poll; the record does not say how long
+	// put.io takes.
+	TasksDoneAtOnce bool
 }
 
 // RateLimit is a per-token budget of Requests per Window.

@@ -40,7 +40,7 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 // own way; TestRouteTableMatchesRouter compares the sets).
 func (e *Emulator) routeTable() []*route {
 	return slices.Concat(e.fileRoutes(), e.bodyRoutes(), e.accountRoutes(),
-		e.transferRoutes(), e.authRoutes(), e.shareRoutes())
+		e.transferRoutes(), e.authRoutes(), e.shareRoutes(), e.sdkAreaRoutes())
 }
 
 // fileRoutes are the file tree's: listing, changes, search, extraction

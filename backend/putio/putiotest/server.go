@@ -54,6 +54,13 @@ type Emulator struct {
 	nextEvent int64
 	rng       *rand.Rand
 	transfers transferSet // but for its fetch bookkeeping
+
+	zips      map[int64]*zipTask // made on first use
+	nextZip   int64
+	linkTasks map[int64]*linksTask // download_links tasks, made on first use
+	nextLinks int64
+	oauthApps map[int64]*oauthApp // registered through the API, made on first use
+	nextApp   int64
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -21,6 +22,8 @@ type account struct {
 
 	extractions   []*extraction // oldest first
 	extractionSeq int64
+
+	config map[string]json.RawMessage // the config store
 }
 
 // node is a file or folder. Trashed items keep their parent pointer so a

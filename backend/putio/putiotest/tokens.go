@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Scope is the kind of a token. put.io tells its own (first-party) apps'
@@ -17,7 +18,9 @@ const (
 	// ScopeApp is a third-party app token, what the OAuth flow gives an
 	// app such as rclone (client id 4131). It is refused on
 	// public_share/list, events/delete (clearing the history or deleting
-	// one event), the oauth/grants routes and the device-flow approval.
+	// one event), the oauth/grants, oauth/clients and oauth/apps routes
+	// (but for the popular apps and an app's icon), the device-flow
+	// approval, account/confirmation/list, tunnel/routes and podcast/links.
 	ScopeApp Scope = "app"
 )
 
@@ -28,6 +31,7 @@ type grant struct {
 	acct     *account
 	scope    Scope
 	clientID string
+	issued   time.Time // for the oauth/clients sessions
 }
 
 // firstParty wraps the handler of a route that put.io refuses to
@@ -58,7 +62,7 @@ func (e *Emulator) grantLocked(token string, scope Scope, a *account, clientID s
 	if a == nil {
 		a = e.newAccountLocked()
 	}
-	g := &grant{id: e.nextGrant, acct: a, scope: scope, clientID: clientID}
+	g := &grant{id: e.nextGrant, acct: a, scope: scope, clientID: clientID, issued: e.now()}
 	e.nextGrant++
 	e.tokens[token] = g
 	return g
