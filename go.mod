@@ -3,6 +3,7 @@ module github.com/rclone-putio/rclone-putio
 go 1.26.0
 
 require (
+	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2
 	github.com/putdotio/go-putio v1.7.3
 	github.com/rclone/rclone v1.76.0
 	github.com/stretchr/testify v1.12.1

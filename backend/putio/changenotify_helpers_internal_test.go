@@ -166,6 +166,18 @@ func otherClient(t *testing.T, srv *putiotest.Server) *Fs {
 // it returns a lister of the folder dir, in name order.
 func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []string {
 	t.Helper()
+	v := newMount(t, f, srv)
+	return func() []string {
+		names, err := readDirNames(v, dir)
+		require.NoError(t, err)
+		return names
+	}
+}
+
+// newMount is a VFS on f with a 1 h dir cache and change notifications,
+// as a media server's mount, once its feed is connected.
+func newMount(t *testing.T, f *Fs, srv *putiotest.Server) *vfs.VFS {
+	t.Helper()
 	vfsOpt := vfscommon.Opt
 	vfsOpt.DirCacheTime = fs.Duration(time.Hour)
 	vfsOpt.PollInterval = fs.Duration(time.Minute)
@@ -177,16 +189,21 @@ func mount(t *testing.T, f *Fs, srv *putiotest.Server, dir string) func() []stri
 			"the VFS is shut down, but the feed is not")
 	})
 	waitConnected(t, srv, 1)
-	return func() []string {
-		infos, err := v.ReadDir(dir)
-		require.NoError(t, err)
-		var names []string
-		for _, info := range infos {
-			names = append(names, info.Name())
-		}
-		slices.Sort(names)
-		return names
+	return v
+}
+
+// readDirNames lists the folder dir through v, in name order.
+func readDirNames(v *vfs.VFS, dir string) ([]string, error) {
+	infos, err := v.ReadDir(dir)
+	if err != nil {
+		return nil, err
 	}
+	var names []string
+	for _, info := range infos {
+		names = append(names, info.Name())
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // syncBuffer is a log sink safe for the feed's goroutines.

@@ -173,7 +173,8 @@ func isNew(folder *api.File, g *gate, start time.Time) bool {
 }
 
 // listPages calls page for each page of the folder dirID, one paced call
-// per page, so callers can stream them.
+// per page, so callers can stream them. Only the first page's not-found
+// means the folder is missing (see incompleteListingError).
 func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func(items []api.File, skipped int) error) error {
 	first := apiCall{
 		method: http.MethodGet,
@@ -181,8 +182,28 @@ func (f *Fs) listPages(ctx context.Context, dirID string, perPage int, page func
 		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}, "hidden": {showHidden}},
 	}
 	err := walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, page)
+	var incomplete *incompleteListingError
+	if errors.As(err, &incomplete) {
+		return err
+	}
 	return notFoundAs(err, fs.ErrorDirNotFound)
 }
+
+// incompleteListingError is a listing that failed after its first page
+// arrived. That page showed the folder was there, so no later reply, a
+// not-found included, means it is missing: it is an error, and must never
+// become fs.ErrorDirNotFound, which a VFS shows as an empty folder (and
+// caches as one for its whole dir cache time).
+type incompleteListingError struct {
+	path string
+	err  error
+}
+
+func (e *incompleteListingError) Error() string {
+	return fmt.Sprintf("putio: listing %s failed part-way, so it is incomplete: %v", e.path, e.err)
+}
+
+func (e *incompleteListingError) Unwrap() error { return e.err }
 
 // walkPages reads a paged listing: first opens it, continuePath takes the
 // cursor of each next page. The usable items of each page go to each as
@@ -200,21 +221,25 @@ func walkPages[T any, P interface {
 	call := first
 	cursors := map[string]bool{} // given since the listing (re)started
 	seen := map[int64]bool{}     // keys handed on
-	restarted := false
+	restarted, opened := false, false
 	for {
 		var out api.Page[T, P]
 		err := f.callJSON(ctx, call, &out)
 		if call.path == continuePath && hasStatus(err, http.StatusBadRequest) {
 			if restarted {
-				return fmt.Errorf("putio: listing %s: put.io refused the continuation cursor again after the listing was restarted, so the listing is incomplete; try again later: %w", first.path, err)
+				return &incompleteListingError{path: first.path, err: fmt.Errorf("put.io refused the continuation cursor again after the listing was restarted; try again later: %w", err)}
 			}
 			fs.Logf(f, "listing %s: put.io refused the continuation cursor (%v); restarting the listing", first.path, err)
 			restarted, call, cursors = true, first, map[string]bool{}
 			continue
 		}
+		if err != nil && opened {
+			return &incompleteListingError{path: first.path, err: err}
+		}
 		if err != nil {
 			return err
 		}
+		opened = true
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
 		items, repeated := unseen[T, P](items, seen)
@@ -268,9 +293,15 @@ func reportSkipped(ctx context.Context, f *Fs, problems []error) {
 	}
 }
 
-// List the objects and directories in dir into entries.
+// List the objects and directories in dir into entries: all of them, or
+// none and an error, so that no caller can take part of a folder for all
+// of it.
 func (f *Fs) List(ctx context.Context, dir string) (fs.DirEntries, error) {
-	return list.WithListP(ctx, dir, f)
+	entries, err := list.WithListP(ctx, dir, f)
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
 }
 
 // ListP lists dir, handing each page of entries to callback as it arrives.

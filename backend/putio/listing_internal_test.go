@@ -156,6 +156,31 @@ func TestListMissingDir(t *testing.T) {
 	assert.ErrorIs(t, err, fs.ErrorDirNotFound)
 }
 
+// A listing that fails after its first page is an incomplete listing,
+// with none of its entries: a not-found or gone too, which is not a missing
+// folder there, as the first page showed the folder.
+func TestListFailingAfterFirstPageIsIncomplete(t *testing.T) {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusNotFound, http.StatusGone} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			f, srv, acct := newTestFs(t, nil)
+			fewRetries(f, 2)
+			for i := range 3 {
+				_, err := acct.Put(fmt.Sprintf("dir/f%d", i), []byte("x"), testModTime)
+				require.NoError(t, err)
+			}
+			f.pageSize = 2
+			require.NoError(t, srv.Inject(putiotest.Fault{Route: continueRoute, Status: status}))
+
+			entries, err := f.List(context.Background(), "dir")
+
+			require.ErrorContains(t, err, "incomplete")
+			assert.NotErrorIs(t, err, fs.ErrorDirNotFound)
+			assert.True(t, hasStatus(err, status), "the cause stays visible: %v", err)
+			assert.Empty(t, entries, "no part of the folder passes for all of it")
+		})
+	}
+}
+
 // A malformed item in a listing is skipped and counted as an error; the
 // rest of the folder is still listed.
 func TestListSkipsMalformedItems(t *testing.T) {

@@ -1,6 +1,8 @@
 package matrix
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,5 +56,35 @@ func TestRetryPattern(t *testing.T) {
 	got := retryPattern([]string{"TestA/sub", "TestA", "TestB.x", "TestB.x/y"})
 	if want := `^(TestA|TestB\.x)$`; got != want {
 		t.Errorf("retryPattern = %q, want %q", got, want)
+	}
+}
+
+func TestBisyncScenarios(t *testing.T) {
+	pkgDir := t.TempDir()
+	for _, dir := range []string{"test_a", "test_b", "test_empty", "other"} {
+		if err := os.MkdirAll(filepath.Join(pkgDir, "testdata", dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dir := range []string{"test_a", "test_b", "other"} {
+		if err := os.WriteFile(filepath.Join(pkgDir, "testdata", dir, "x"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := outcome{skipped: map[string]string{"TestBisyncLocalRemote/b": "why"}}
+	for _, direction := range bisyncDirections {
+		got.passed = append(got.passed, direction, direction+"/a", direction+"/a/deeper")
+	}
+	got.passed = append(got.passed, "TestBisyncRemoteLocal/b")
+	got.failed = append(got.failed, "TestBisyncRemoteLocal/c")
+
+	summary, problems := bisyncScenarios(got, pkgDir)
+
+	if want := "scenario cases (3 directions × 2): 4 passed, 1 skipped, 1 failed"; summary != want {
+		t.Errorf("summary = %q, want %q", summary, want)
+	}
+	want := []string{"TestBisyncRemoteLocal ran 3 cases, testdata has 2", "TestBisyncRemoteRemote ran 1 cases, testdata has 2"}
+	if !reflect.DeepEqual(problems, want) {
+		t.Errorf("problems = %q, want %q", problems, want)
 	}
 }

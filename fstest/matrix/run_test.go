@@ -18,8 +18,13 @@ import (
 )
 
 // suite is one rclone test package: its path in rclone's tree and its
-// package name, which names its test binary.
-type suite struct{ pkg, name string }
+// package name, which names its test binary. check, if set, looks further
+// at a full run's outcome, given the package's source folder: a summary
+// to log and any problems.
+type suite struct {
+	pkg, name string
+	check     func(got outcome, pkgDir string) (summary string, problems []string)
+}
 
 func (s suite) binary(binDir string) string { return filepath.Join(binDir, s.name+".test") }
 

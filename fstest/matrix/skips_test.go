@@ -9,6 +9,7 @@ package matrix
 // a skip missing here, on another reason, and on an entry that no longer
 // skips, so the list cannot drift.
 var expectedSkips = map[string]map[string]string{
+	"cmd/bisync": bisyncSkips(),
 	"cmd/gitannex": {
 		"TestEndToEnd":                 "Skipping because fstest remote was specified.",
 		"TestEndToEndMigration":        "Skipping because fstest remote was specified.",
@@ -90,4 +91,39 @@ var expectedSkips = map[string]map[string]string{
 		"TestRcStats":                     "Skipping test on non local remote",
 		"TestWriteFileHandleReadonly":     "Skipping test on non local remote",
 	},
+}
+
+// nonLocal is the reason rclone's tests give for running only on local.
+const nonLocal = "Skipping test on non local remote"
+
+// bisyncSkips are cmd/bisync's skips: two of its scenario cases in each
+// direction (backupdir uses the local workdir; volatile uploads 100 files),
+// its concurrency test, and its rc and listing unit tests, which run only
+// without -remote.
+func bisyncSkips() map[string]string {
+	skips := map[string]string{
+		"TestBisyncCloseModtimes": nonLocal,
+		"TestBisyncConcurrent":    "TestBisyncConcurrent is skipped on non-local",
+	}
+	for _, direction := range bisyncDirections {
+		skips[direction+"/backupdir"] = "backupdir test currently only works on local"
+		skips[direction+"/volatile"] = "skipping 'volatile' test on non-local"
+	}
+	for test, cases := range map[string][]string{
+		"TestRcBackupDir": {"backupDir1", "backupDir2", "backupdir1", "backupdir2"},
+		"TestRcDryRun":    {"_config", "_config_and_dryRun_false", "dryRun", "dryRun_false", "dry_run", "dry_run_and_dryRun_false"},
+		"TestRcEnums":     {"checkSync_only", "conflictResolve_and_conflictLoser", "conflict_defaults", "resyncMode_default", "resyncMode_path2"},
+		"TestRcFlagParity": {"backupDir1", "backupDir2", "checkAccess", "checkFilename", "checkSync", "compare", "conflictLoser",
+			"conflictResolve", "conflictSuffix", "createEmptySrcDirs", "downloadHash", "filtersFile", "force", "ignoreListingChecksum",
+			"maxDeleteRenamesAware", "maxLock", "noCleanup", "noSlowHash", "recover", "removeEmptyDirs", "resilient", "resync",
+			"resyncMode", "slowHashSyncOnly", "workdir"},
+		"TestRcInvalidParams":    {"checkSync", "conflictResolve", "filtersFile", "force", "maxDeleteRenamesAware", "maxLock"},
+		"TestRcMaxDelete":        {"_config_MaxDelete_aborts", "default", "maxDelete", "max_delete_aborts", "max_delete_allows", "max_delete_over_100"},
+		"TestRcMaxDeleteFromRcd": {"5", "500"},
+	} {
+		for _, name := range cases {
+			skips[test+"/"+name] = nonLocal
+		}
+	}
+	return skips
 }
