@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"sync"
@@ -51,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}()
 	for token, owner := range cfg.sharedAppTokens {
 		if err := emu.Account(owner).AddToken(token, putiotest.ScopeApp); err != nil {
-			return fmt.Errorf("-app-tokens %s=%s: %w", token, owner, err)
+			return fmt.Errorf("-app-tokens: a token joining %s: %w", putiotest.TokenFingerprint(owner), err)
 		}
 	}
 	return serve(ctx, emu, cfg.addr, stdout)
@@ -88,28 +87,13 @@ func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer)
 }
 
 // logRequest prints one line per request: time, status, duration, route
-// and path. Tokens are left out of the log.
+// and path; the emulator has redacted credentials in the path's query.
 func logRequest(w io.Writer) func(putiotest.LogEntry) {
 	var mu sync.Mutex
 	return func(e putiotest.LogEntry) {
 		mu.Lock()
 		defer mu.Unlock()
 		// A log line that cannot be written is no reason to stop serving.
-		_, _ = fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, withoutToken(e.Path))
+		_, _ = fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, e.Path)
 	}
-}
-
-// withoutToken hides the value of an oauth_token query parameter.
-func withoutToken(target string) string {
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		return target
-	}
-	q := u.Query()
-	if !q.Has("oauth_token") {
-		return target
-	}
-	q.Set("oauth_token", "REDACTED")
-	u.RawQuery = q.Encode()
-	return u.RequestURI()
 }

@@ -18,7 +18,7 @@ const adminPrefix = "/_emulator/"
 //
 //	GET    /_emulator/calls   {"calls": {route: n}, "total": n}
 //	GET    /_emulator/log     {"log": [LogEntry...]}
-//	GET    /_emulator/upload-bytes  {"total": n, "tokens": {token: n}}
+//	GET    /_emulator/upload-bytes  {"total": n, "token_fingerprints": {fingerprint: n}}
 //	POST   /_emulator/reset   zero counters and log
 //	POST   /_emulator/faults  body: a Fault or an array of Faults
 //	DELETE /_emulator/faults  remove all faults
@@ -35,7 +35,7 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "GET calls":
 		writeJSON(w, http.StatusOK, obj{"status": "OK", "calls": e.AllCalls(), "total": e.TotalCalls()})
 	case "GET upload-bytes":
-		writeJSON(w, http.StatusOK, obj{"status": "OK", "total": e.UploadBytes(), "tokens": e.uploadBytesByToken()})
+		writeJSON(w, http.StatusOK, obj{"status": "OK", "total": e.UploadBytes(), "token_fingerprints": e.uploadBytesByToken()})
 	case "GET log":
 		writeJSON(w, http.StatusOK, obj{"status": "OK", "log": e.Log()})
 	case "POST reset":
