@@ -20,6 +20,11 @@ type Options struct {
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
+	// AdminSecret, if set, is required by every admin request (under
+	// /_emulator/), as "Authorization: Bearer <secret>", from any address.
+	// Without it the admin API serves only requests from a loopback address
+	// that no proxy relayed (no Forwarded or X-Forwarded-For header).
+	AdminSecret string
 	// DataDir is where file bodies go, in a subdirectory that Close
 	// removes (and that the next emulator sweeps up if this one is
 	// killed). Empty means the system's temporary directory.
