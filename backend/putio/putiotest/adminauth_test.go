@@ -3,8 +3,11 @@ package putiotest_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -15,7 +18,21 @@ import (
 // decoded JSON reply.
 func adminRequest(t *testing.T, emu *putiotest.Emulator, method, target, remoteAddr string, header http.Header) (int, map[string]any) {
 	t.Helper()
-	req := httptest.NewRequest(method, target, nil)
+	return requestFrom(t, emu, remoteAddr, method, target, nil, header)
+}
+
+// requestFrom is adminRequest for any request, with form (if not nil) as
+// its body.
+func requestFrom(t *testing.T, emu *putiotest.Emulator, remoteAddr, method, target string, form url.Values, header http.Header) (int, map[string]any) {
+	t.Helper()
+	var content io.Reader
+	if form != nil {
+		content = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, content)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	req.RemoteAddr = remoteAddr
 	for k, v := range header {
 		req.Header[k] = v
