@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -34,13 +35,19 @@ oauth/grants routes.
 Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
 and any token.
 
+The admin API can read every request and change any account, so it serves
+only requests from this machine unless an admin secret is set
+(PUTIO_EMULATOR_ADMIN_SECRET, or -admin-secret), which it then requires of
+every request as Authorization: Bearer <secret>. Listening on an address
+other machines can reach (-addr 0.0.0.0:8080) needs that secret.
+
 Usage: putio-emulator [flags]
 
 `
 
 // listFlags are the comma-separated flags, read into config once parsed.
 type listFlags struct {
-	tokens, appTokens, firstParty, users, omit, tusExtensions string
+	tokens, appTokens, firstParty, users, omit, tusExtensions, fetchHosts string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -65,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := cfg.readLists(lists); err != nil {
 		return config{}, err
 	}
+	if cfg.opts.AdminSecret == "" {
+		cfg.opts.AdminSecret = os.Getenv(adminSecretEnv)
+	}
 	if cfg.opts.Strict && len(cfg.opts.Tokens)+len(cfg.opts.AppTokens)+len(cfg.sharedAppTokens) == 0 {
 		_, _ = fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work") // a warning only
 	}
@@ -79,6 +89,7 @@ func serverFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.Latency, "latency", 0, "delay added to every request")
 	fs.Uint64Var(&c.opts.Seed, "seed", 0, "seed for random choices")
 	fs.BoolVar(&c.verbose, "verbose", false, "log each request to stderr")
+	fs.StringVar(&c.opts.AdminSecret, "admin-secret", "", "secret every admin request must send as Authorization: Bearer <secret>; required to listen off loopback (prefer $"+adminSecretEnv+", which ps does not show)")
 }
 
 // accountFlags are who may call and with how much room.
@@ -109,6 +120,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
 	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
+	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine, unless listed)")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
@@ -137,6 +149,7 @@ func (cfg *config) readLists(l listFlags) error {
 	cfg.opts.FirstPartyClients = splitList(l.firstParty)
 	cfg.opts.RateLimit.Omit = splitList(l.omit)
 	cfg.opts.TusExtensions = splitList(l.tusExtensions)
+	cfg.opts.TransferFetchHosts = splitList(l.fetchHosts)
 	if cfg.opts.TusExtensions == nil {
 		cfg.opts.TusExtensions = []string{} // advertise none, rather than the default
 	}

@@ -36,6 +36,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
+	if err := checkExposure(ctx, cfg.addr, cfg.opts.AdminSecret, net.DefaultResolver.LookupNetIP); err != nil {
+		return err
+	}
 	if cfg.verbose {
 		cfg.opts.OnRequest = logRequest(stderr)
 	}

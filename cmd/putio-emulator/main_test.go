@@ -200,7 +200,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, io.Discard, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Usage: putio-emulator [flags]", "api_url", "upload_url", "/_emulator/", "-addr"} {
+	for _, want := range []string{"Usage: putio-emulator [flags]", "api_url", "upload_url", "/_emulator/", "-addr", adminSecretEnv, "-admin-secret", "-transfer-fetch-hosts"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
