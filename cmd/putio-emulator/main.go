@@ -26,8 +26,9 @@ func main() {
 	}
 }
 
-// run serves until ctx ends or SIGINT/SIGTERM arrives, after printing one
-// line with the URL to stdout; -verbose logs requests to stderr.
+// run serves until ctx ends or SIGINT/SIGTERM arrives, after printing a
+// line with the URL and a remote on it to stdout; -verbose logs requests
+// to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -56,12 +57,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return fmt.Errorf("-app-tokens: a token joining %s: %w", putiotest.TokenFingerprint(owner), err)
 		}
 	}
-	return serve(ctx, emu, cfg.addr, stdout)
+	return serve(ctx, emu, cfg.addr, func(listenURL string) error { return cfg.announce(stdout, listenURL) })
 }
 
-// serve listens on addr, says so on stdout and serves emu until ctx ends
+// serve listens on addr, announces its URL and serves emu until ctx ends
 // or a signal arrives.
-func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer) error {
+func serve(ctx context.Context, emu http.Handler, addr string, announce func(listenURL string) error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (choose another -addr)", addr, err)
@@ -71,9 +72,9 @@ func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer)
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	if _, err := fmt.Fprintf(stdout, "putio-emulator listening on http://%s\n", ln.Addr()); err != nil {
-		// Whoever started us waits for that line, the only way to learn a
-		// port picked by -addr HOST:0; serving unannounced leaves it waiting.
+	if err := announce("http://" + ln.Addr().String()); err != nil {
+		// Whoever started us waits for the announcement; serving
+		// unannounced leaves it waiting.
 		return errors.Join(fmt.Errorf("cannot announce the address on stdout: %w", err), srv.Close())
 	}
 	select {

@@ -71,7 +71,7 @@ func get(t *testing.T, u, token string) int {
 }
 
 func TestServesOnPortZero(t *testing.T) {
-	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", t.TempDir())
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-print-config=false")
 	if strings.HasSuffix(base, ":0") || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("URL %q does not show the real port", base)
 	}
