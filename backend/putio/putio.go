@@ -111,6 +111,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		feed:       newFeedState(feedURL),
 		rangeless:  &atomic.Bool{},
 	}
+	f.warnStrayEndpoints()
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
 	return f.findRoot(ctx)
