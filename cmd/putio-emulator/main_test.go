@@ -240,3 +240,11 @@ func TestUnwritableStdoutStops(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout is closed") }
+
+// A token that cannot join its owner is named by fingerprint only.
+func TestAppTokenConflictNamesNoToken(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-tokens", "secret-a,secret-b", "-app-tokens", "secret-a=secret-b"}, io.Discard, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "secret-") || !strings.Contains(err.Error(), "sha256:") {
+		t.Fatalf("run: %v, want a refusal naming fingerprints", err)
+	}
+}
