@@ -20,9 +20,13 @@ import (
 // other URL is left for a test to complete or fail, and its host is never
 // contacted.
 func (e *Emulator) fetchesFrom(host string) bool {
-	return host != "" && (isLoopbackHost(host) || slices.ContainsFunc(e.opts.TransferFetchHosts, func(listed string) bool {
-		return strings.EqualFold(strings.Trim(listed, "[]"), host)
-	}))
+	return host != "" && (isLoopbackHost(host) || e.listsFetchHost(func(listed string) bool { return strings.EqualFold(listed, host) }))
+}
+
+// listsFetchHost reports whether Options.TransferFetchHosts has a host
+// (an IPv6 address with or without brackets) that match accepts.
+func (e *Emulator) listsFetchHost(match func(host string) bool) bool {
+	return slices.ContainsFunc(e.opts.TransferFetchHosts, func(listed string) bool { return match(strings.Trim(listed, "[]")) })
 }
 
 // fetchClient is the client of one transfer's fetch: it connects only
@@ -30,7 +34,7 @@ func (e *Emulator) fetchesFrom(host string) bool {
 // emulator fetches from.
 func (e *Emulator) fetchClient(t *transfer) *http.Client {
 	guard := &fetchGuard{
-		loopback: t.fromLocal || slices.ContainsFunc(e.opts.TransferFetchHosts, func(h string) bool { return isLoopbackHost(strings.Trim(h, "[]")) }),
+		loopback: t.fromLocal || e.listsFetchHost(isLoopbackHost),
 		dialer:   net.Dialer{Timeout: 10 * time.Second},
 		lookup:   net.DefaultResolver.LookupNetIP,
 	}
