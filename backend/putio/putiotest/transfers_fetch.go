@@ -59,7 +59,7 @@ const maxFetchRedirects = 10
 // the addresses it has checked, so a name cannot pass the check with one
 // address and be dialled at another (DNS rebinding).
 type fetchGuard struct {
-	loopback bool // loopback addresses allowed: the transfer came from this machine
+	loopback bool // loopback addresses allowed (see fetchClient)
 	dialer   net.Dialer
 	lookup   func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
