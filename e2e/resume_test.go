@@ -6,14 +6,18 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 )
 
 // uploadBytes is what the emulator received in tus bodies from token.
 func (e *emulator) uploadBytes(t *testing.T, token string) int64 {
 	t.Helper()
-	var reply struct{ Tokens map[string]int64 }
+	var reply struct {
+		ByToken map[string]int64 `json:"token_fingerprints"`
+	}
 	e.adminCall(t, http.MethodGet, "upload-bytes", nil, &reply)
-	return reply.Tokens[token]
+	return reply.ByToken[putiotest.TokenFingerprint(token)]
 }
 
 // TestKilledUploadResumesInNextRun kills rclone in the middle of the one

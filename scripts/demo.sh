@@ -59,20 +59,16 @@ emulator_url() {
 }
 
 say "Starting the put.io emulator on a free port (no put.io account needed)"
-"$emulator" -addr 127.0.0.1:0 >"$work/emulator.out" 2>&1 &
+"$emulator" -addr 127.0.0.1:0 -tokens demo -remote-name "$remote" >"$work/emulator.out" 2>&1 &
 emulator_pid=$!
 url=$(emulator_url)
 echo "    listening on $url"
 
-say "Remote \"$remote:\" comes from ${prefix}* variables; RCLONE_CONFIG points at an empty temp file"
+say "Remote \"$remote:\" comes from the ${prefix}* variables the emulator printed; RCLONE_CONFIG points at an empty temp file"
 export RCLONE_CONFIG="$work/rclone.conf"
 : >"$RCLONE_CONFIG"
-export "${prefix}TYPE=putio"
-export "${prefix}API_URL=$url"
-export "${prefix}UPLOAD_URL=$url/files/"
-export "${prefix}AUTH_URL=$url/v2/oauth2/authenticate"
-export "${prefix}TOKEN_URL=$url/v2/oauth2/access_token"
-export "${prefix}TOKEN={\"access_token\":\"demo\",\"expiry\":\"0001-01-01T00:00:00Z\"}"
+# The emulator prints the remote with its URL line, in the same write.
+eval "$(grep "^export ${prefix}" "$work/emulator.out")"
 env | grep "^${prefix}" | sort | sed 's/^/    /'
 
 say "Copying $sample up, listing it and checking it against the local copy by CRC-32"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
@@ -123,6 +124,38 @@ func parseURLOption(name, value, plain, secure string) (*url.URL, error) {
 		return nil, fmt.Errorf("putio: option %s = %q is invalid: %v", name, value, err)
 	}
 	return parsed, nil
+}
+
+// warnStrayEndpoints warns when api_url points away from put.io while
+// upload_url or feed_url still point at it: uploads would go to put.io, and
+// change notification would quietly watch put.io's feed, with a token
+// put.io never issued.
+func (f *Fs) warnStrayEndpoints() {
+	if isPutioURL(f.opt.APIURL) {
+		return
+	}
+	var stray []string
+	if isPutioURL(f.opt.UploadURL) {
+		stray = append(stray, "upload_url")
+	}
+	if isPutioURL(f.opt.FeedURL) {
+		stray = append(stray, "feed_url")
+	}
+	if len(stray) > 0 {
+		fs.Logf(f, "api_url points away from put.io, but %s still point at put.io: set %s for the same server too (putio-emulator prints a remote with all of them)",
+			strings.Join(stray, " and "), strings.Join(stray, " and "))
+	}
+}
+
+// isPutioURL reports whether rawURL's host is put.io or one of its
+// subdomains.
+func isPutioURL(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	return host == "put.io" || strings.HasSuffix(host, ".put.io")
 }
 
 // checkOptions rejects option values the backend cannot work with.

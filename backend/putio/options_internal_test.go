@@ -2,8 +2,11 @@ package putio
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
@@ -35,4 +38,43 @@ func TestOptionNames(t *testing.T) {
 		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
 	assert.Equal(t, "0", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String(), "no PATCH size limit")
 	assert.Equal(t, "4Mi", regInfo.Options.Get("upload_window").Default.(fs.SizeSuffix).String())
+}
+
+// A remote whose api_url leaves put.io while upload_url or feed_url stay
+// there is warned, once, naming the options still at put.io; a remote
+// pointed wholly at put.io or wholly elsewhere is not.
+func TestWarnsOfEndpointsLeftAtPutio(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	const warning = "still point at put.io"
+	for _, c := range []struct {
+		name    string
+		options configmap.Simple
+		want    []string // options named in the warning; nil: no warning
+	}{
+		{"api_url alone", configmap.Simple{"api_url": srv.URL}, []string{"upload_url", "feed_url"}},
+		{"feed_url left", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL()}, []string{"feed_url"}},
+		{"upload_url left", configmap.Simple{"api_url": srv.URL + "/", "feed_url": srv.FeedURL(), "upload_url": "https://UPLOAD.put.io/files"}, []string{"upload_url"}},
+		{"all three", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL(), "feed_url": srv.FeedURL()}, nil},
+		{"none", configmap.Simple{}, nil},
+		{"put.io spelt out", configmap.Simple{"api_url": "https://api.put.io/", "upload_url": srv.UploadURL()}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			logs := captureLog(t)
+			m := configmap.Simple{"token": `{"access_token":"` + srv.Token + `","expiry":"0001-01-01T00:00:00Z"}`}
+			for k, v := range c.options {
+				m[k] = v
+			}
+			_, err := NewFs(context.Background(), "warned", "", fs.ConfigMap(regInfo.Prefix, regInfo.Options, "", m))
+			require.NoError(t, err)
+			got := logs.String()
+			if c.want == nil {
+				assert.NotContains(t, got, warning)
+				return
+			}
+			assert.Equal(t, 1, strings.Count(got, warning), "one warning per Fs: %s", got)
+			for _, option := range []string{"upload_url", "feed_url"} {
+				assert.Equal(t, slices.Contains(c.want, option), strings.Contains(got, option), "%s named: %s", option, got)
+			}
+		})
+	}
 }

@@ -113,6 +113,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		urls:       signedURLsFor(apiURL, login),
 		rangeless:  &atomic.Bool{},
 	}
+	f.warnStrayEndpoints()
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)
 	return f.findRoot(ctx)

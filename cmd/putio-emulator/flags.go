@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -14,7 +15,11 @@ import (
 type config struct {
 	addr    string
 	verbose bool
-	opts    putiotest.Options
+	// printConfig prints a remote on the emulator, named remoteName,
+	// after the ready line.
+	printConfig bool
+	remoteName  string
+	opts        putiotest.Options
 	// sharedAppTokens maps an app token to the token whose account it
 	// joins (-app-tokens x=owner).
 	sharedAppTokens map[string]string
@@ -31,7 +36,8 @@ const usageHead = `putio-emulator serves a put.io API emulator: the API under /v
 uploads under /files/, signed downloads under /download/ and an admin API
 under /_emulator/ (calls, log, upload-bytes, reset, faults, tokens; see
 package putiotest).
-It prints "putio-emulator listening on URL" when ready; every token is
+It prints "putio-emulator listening on URL" when ready, then a ready
+rclone remote on it (see -print-config); every token is
 accepted as its own account unless -strict. Tokens are first-party unless
 given with -app-tokens or issued by the OAuth flow to a client not listed in
 -first-party-clients (rclone's 4131 gets app tokens, as on put.io); app
@@ -39,8 +45,16 @@ tokens get 401 invalid_scope on public_share/list, events/delete, the
 oauth/grants, oauth/clients and oauth/apps routes, account/confirmation/list,
 tunnel/routes and podcast/links.
 
-Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
-and any token.
+Point rclone's putio backend at it with the printed RCLONE_CONFIG_*
+variables or config section: api_url=URL, upload_url=URL/files/,
+feed_url=ws://HOST:PORT/socket/sockjs/websocket (a remote with api_url
+alone still uploads to put.io and watches put.io's feed), and any token.
+
+The admin API can read every request and change any account, so it serves
+only requests from this machine unless an admin secret is set
+(PUTIO_EMULATOR_ADMIN_SECRET, or -admin-secret), which it then requires of
+every request as Authorization: Bearer <secret>. Listening on an address
+other machines can reach (-addr 0.0.0.0:8080) needs that secret.
 
 Usage: putio-emulator [flags]
 
@@ -48,7 +62,7 @@ Usage: putio-emulator [flags]
 
 // listFlags are the comma-separated flags, read into config once parsed.
 type listFlags struct {
-	tokens, appTokens, firstParty, users, omit, tusExtensions, put string
+	tokens, appTokens, firstParty, users, omit, tusExtensions, put, fetchHosts string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -73,6 +87,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := cfg.readLists(lists); err != nil {
 		return config{}, err
 	}
+	if cfg.opts.AdminSecret == "" {
+		cfg.opts.AdminSecret = os.Getenv(adminSecretEnv)
+	}
+	if err := checkRemoteName(cfg.remoteName); err != nil {
+		return config{}, err
+	}
 	if cfg.opts.Strict && len(cfg.opts.Tokens)+len(cfg.opts.AppTokens)+len(cfg.sharedAppTokens) == 0 {
 		_, _ = fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work") // a warning only
 	}
@@ -87,6 +107,9 @@ func serverFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.Latency, "latency", 0, "delay added to every request")
 	fs.Uint64Var(&c.opts.Seed, "seed", 0, "seed for random choices")
 	fs.BoolVar(&c.verbose, "verbose", false, "log each request to stderr")
+	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+")")
+	fs.StringVar(&c.remoteName, "remote-name", defaultRemoteName, "name of the printed remote (letters, digits and _)")
+	fs.StringVar(&c.opts.AdminSecret, "admin-secret", "", "secret every admin request must send as Authorization: Bearer <secret>; required to listen off loopback (prefer $"+adminSecretEnv+", which ps does not show)")
 }
 
 // accountFlags are who may call and with how much room.
@@ -118,6 +141,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
 	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
+	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine, unless listed)")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
@@ -147,6 +171,7 @@ func (cfg *config) readLists(l listFlags) error {
 	cfg.opts.FirstPartyClients = splitList(l.firstParty)
 	cfg.opts.RateLimit.Omit = splitList(l.omit)
 	cfg.opts.TusExtensions = splitList(l.tusExtensions)
+	cfg.opts.TransferFetchHosts = splitList(l.fetchHosts)
 	if cfg.opts.TusExtensions == nil {
 		cfg.opts.TusExtensions = []string{} // advertise none, rather than the default
 	}

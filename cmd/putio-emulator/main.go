@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"sync"
@@ -27,14 +26,18 @@ func main() {
 	}
 }
 
-// run serves until ctx ends or SIGINT/SIGTERM arrives, after printing one
-// line with the URL to stdout; -verbose logs requests to stderr.
+// run serves until ctx ends or SIGINT/SIGTERM arrives, after printing a
+// line with the URL and a remote on it to stdout; -verbose logs requests
+// to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := checkExposure(ctx, cfg.addr, cfg.opts.AdminSecret, net.DefaultResolver.LookupNetIP); err != nil {
 		return err
 	}
 	if cfg.verbose {
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}()
 	for token, owner := range cfg.sharedAppTokens {
 		if err := emu.Account(owner).AddToken(token, putiotest.ScopeApp); err != nil {
-			return fmt.Errorf("-app-tokens %s=%s: %w", token, owner, err)
+			return fmt.Errorf("-app-tokens: a token joining %s: %w", putiotest.TokenFingerprint(owner), err)
 		}
 	}
 	for _, f := range cfg.seedFiles {
@@ -59,12 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return fmt.Errorf("-put %s: %w", f.path, err)
 		}
 	}
-	return serve(ctx, emu, cfg.addr, stdout)
+	return serve(ctx, emu, cfg.addr, func(listenURL string) error { return cfg.announce(stdout, listenURL) })
 }
 
-// serve listens on addr, says so on stdout and serves emu until ctx ends
+// serve listens on addr, announces its URL and serves emu until ctx ends
 // or a signal arrives.
-func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer) error {
+func serve(ctx context.Context, emu http.Handler, addr string, announce func(listenURL string) error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (choose another -addr)", addr, err)
@@ -74,9 +77,9 @@ func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer)
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	if _, err := fmt.Fprintf(stdout, "putio-emulator listening on http://%s\n", ln.Addr()); err != nil {
-		// Whoever started us waits for that line, the only way to learn a
-		// port picked by -addr HOST:0; serving unannounced leaves it waiting.
+	if err := announce("http://" + ln.Addr().String()); err != nil {
+		// Whoever started us waits for the announcement; serving
+		// unannounced leaves it waiting.
 		return errors.Join(fmt.Errorf("cannot announce the address on stdout: %w", err), srv.Close())
 	}
 	select {
@@ -93,28 +96,13 @@ func serve(ctx context.Context, emu http.Handler, addr string, stdout io.Writer)
 }
 
 // logRequest prints one line per request: time, status, duration, route
-// and path. Tokens are left out of the log.
+// and path; the emulator has redacted credentials in the path's query.
 func logRequest(w io.Writer) func(putiotest.LogEntry) {
 	var mu sync.Mutex
 	return func(e putiotest.LogEntry) {
 		mu.Lock()
 		defer mu.Unlock()
 		// A log line that cannot be written is no reason to stop serving.
-		_, _ = fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, withoutToken(e.Path))
+		_, _ = fmt.Fprintf(w, "%s %d %v %s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Status, e.Duration.Round(time.Microsecond), e.Route, e.Path)
 	}
-}
-
-// withoutToken hides the value of an oauth_token query parameter.
-func withoutToken(target string) string {
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		return target
-	}
-	q := u.Query()
-	if !q.Has("oauth_token") {
-		return target
-	}
-	q.Set("oauth_token", "REDACTED")
-	u.RawQuery = q.Encode()
-	return u.RequestURI()
 }

@@ -71,7 +71,7 @@ func get(t *testing.T, u, token string) int {
 }
 
 func TestServesOnPortZero(t *testing.T) {
-	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", t.TempDir())
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-print-config=false")
 	if strings.HasSuffix(base, ":0") || !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("URL %q does not show the real port", base)
 	}
@@ -200,7 +200,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, io.Discard, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Usage: putio-emulator [flags]", "api_url", "upload_url", "/_emulator/", "-addr"} {
+	for _, want := range []string{"Usage: putio-emulator [flags]", "api_url", "upload_url", "/_emulator/", "-addr", adminSecretEnv, "-admin-secret", "-transfer-fetch-hosts"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q:\n%s", want, out.String())
 		}
@@ -240,3 +240,11 @@ func TestUnwritableStdoutStops(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("stdout is closed") }
+
+// A token that cannot join its owner is named by fingerprint only.
+func TestAppTokenConflictNamesNoToken(t *testing.T) {
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-tokens", "secret-a,secret-b", "-app-tokens", "secret-a=secret-b"}, io.Discard, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "secret-") || !strings.Contains(err.Error(), "sha256:") {
+		t.Fatalf("run: %v, want a refusal naming fingerprints", err)
+	}
+}

@@ -88,6 +88,15 @@ func TestStartServesAtTheAddressItPrinted(t *testing.T) {
 	}
 }
 
+// An admin secret in the tests' environment does not lock the client out.
+func TestAdminSecretNotInherited(t *testing.T) {
+	t.Setenv(adminSecretEnv, "developer-secret")
+	_, c := start(t, "t1")
+	if _, err := c.Calls(context.Background()); err != nil {
+		t.Fatalf("admin calls: %v", err)
+	}
+}
+
 func TestStopEndsTheProcess(t *testing.T) {
 	p, err := Start(context.Background(), emulatorBin, nil, nil)
 	if err != nil {

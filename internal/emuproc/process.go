@@ -9,10 +9,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 )
+
+// adminSecretEnv is the variable that gives the emulator an admin secret.
+const adminSecretEnv = "PUTIO_EMULATOR_ADMIN_SECRET"
 
 // addressPrefix starts the first line the emulator prints; its URL follows.
 const addressPrefix = "putio-emulator listening on "
@@ -33,10 +37,13 @@ type Process struct {
 
 // Start runs bin on a free loopback port with args appended to -addr, its
 // stderr going to stderr (nil: discarded), and returns once the process
-// has printed its address. Ending ctx kills the process.
+// has printed its address. Ending ctx kills the process. The process does
+// not inherit an admin secret from the environment: Client sends none,
+// and on loopback none is needed.
 func Start(ctx context.Context, bin string, args []string, stderr io.Writer) (*Process, error) {
 	stdout := newFirstLine()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, adminSecretEnv+"=") })
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)

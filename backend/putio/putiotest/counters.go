@@ -14,9 +14,11 @@ type LogEntry struct {
 	Duration time.Duration `json:"duration"` // until the handler returned
 	Route    string        `json:"route"`    // route name, or "unknown"
 	Method   string        `json:"method"`
-	Path     string        `json:"path"`   // path and query
+	Path     string        `json:"path"`   // path and query, credentials in the query redacted
 	Status   int           `json:"status"` // StatusCut if the connection was cut
-	Token    string        `json:"token"`
+	// TokenFingerprint names the request's token (TokenFingerprint): the
+	// log may be read by whoever can reach the admin API.
+	TokenFingerprint string `json:"token_fingerprint"`
 }
 
 // StatusCut is the logged status of a request whose connection was cut
@@ -115,7 +117,8 @@ func (acc *Account) UploadBytes() int64 {
 	return acc.emu.counters.receivedBy()[acc.account]
 }
 
-// uploadBytesByToken is UploadBytes per token, for the admin API.
+// uploadBytesByToken is UploadBytes per token, keyed by the token's
+// fingerprint, for the admin API.
 func (e *Emulator) uploadBytesByToken() map[string]int64 {
 	received := e.counters.receivedBy()
 	e.mu.Lock()
@@ -123,7 +126,7 @@ func (e *Emulator) uploadBytesByToken() map[string]int64 {
 	out := map[string]int64{}
 	for token, g := range e.tokens {
 		if n := received[g.acct]; n > 0 {
-			out[token] = n
+			out[TokenFingerprint(token)] = n
 		}
 	}
 	return out

@@ -14,8 +14,11 @@
 // /socket/sockjs/websocket, see Server.FeedURL) and an admin API under
 // /_emulator/ for other processes: GET calls, GET log, GET upload-bytes,
 // POST reset, POST and DELETE faults (a Fault as JSON), POST tokens, POST
-// feeds/drop. New gives the bare handler for any listener;
-// cmd/putio-emulator serves it from the command line:
+// feeds/drop. The admin API needs Options.AdminSecret when one is set and
+// otherwise serves only requests from loopback; it names tokens by
+// TokenFingerprint, never in full. New gives the bare handler for any
+// listener; cmd/putio-emulator serves it from the command line, and
+// prints an rclone remote on it (RemoteOptions):
 //
 //	putio-emulator -addr 127.0.0.1:0 -data-dir /tmp/putio
 //	putio-emulator listening on http://127.0.0.1:41234

@@ -141,9 +141,7 @@ func (h *feedHub) shutdown() {
 
 // FeedURL is the websocket URL of the real-time feed, for the backend's
 // feed_url.
-func (s *Server) FeedURL() string {
-	return "ws" + strings.TrimPrefix(s.URL, "http") + feedPath
-}
+func (s *Server) FeedURL() string { return feedURL(s.URL) }
 
 // FeedConnections is the number of open feed connections.
 func (e *Emulator) FeedConnections() int {

@@ -20,6 +20,21 @@ type Options struct {
 	// Strict accepts only registered tokens and tokens issued by the OAuth
 	// flow; otherwise every new token silently gets a fresh account.
 	Strict bool
+	// AdminSecret, if set, is required by every admin request (under
+	// /_emulator/), as "Authorization: Bearer <secret>", from any address.
+	// Without it the admin API serves only requests from a loopback address
+	// that no proxy relayed (no Forwarded or X-Forwarded-For header).
+	AdminSecret string
+	// TransferFetchHosts are host names or IP addresses, beyond loopback,
+	// that the emulator fetches transfer URLs from itself (for any client);
+	// a transfer of another URL is never fetched and waits for a test to
+	// complete or fail it. A URL on a loopback host is fetched only for a
+	// transfer added by a request from this machine (no proxy between),
+	// unless this lists a loopback host. Each fetch connects only to the
+	// addresses it checked (never unspecified, link-local or multicast) and
+	// follows redirects only to hosts it fetches from; a refused fetch ends
+	// the transfer in ERROR with the reason.
+	TransferFetchHosts []string
 	// DataDir is where file bodies go, in a subdirectory that Close
 	// removes (and that the next emulator sweeps up if this one is
 	// killed). Empty means the system's temporary directory.

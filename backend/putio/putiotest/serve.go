@@ -94,7 +94,7 @@ func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) 
 		status = StatusCut
 	}
 	entry := LogEntry{Time: start, Duration: e.opts.Now().Sub(start), Route: name, Method: c.r.Method,
-		Path: c.r.URL.RequestURI(), Status: status, Token: c.token}
+		Path: redactedTarget(c.r.URL), Status: status, TokenFingerprint: TokenFingerprint(c.token)}
 	e.counters.addToLog(entry)
 	if e.opts.OnRequest != nil {
 		e.opts.OnRequest(entry)

@@ -98,7 +98,7 @@ func (acc *Account) AddToken(token string, scope Scope) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if g, ok := e.tokens[token]; ok && g.acct != acc.account {
-		return fmt.Errorf("putiotest: token %q belongs to another account", token)
+		return fmt.Errorf("putiotest: token %s belongs to another account", TokenFingerprint(token))
 	}
 	e.grantLocked(token, scope, acc.account, "")
 	return nil

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -48,7 +47,10 @@ type transfer struct {
 	kind     string // "URL" or "TORRENT"
 	parentID int64
 	callback string
-	fetch    bool // a loopback http(s) URL: the emulator downloads it
+	fetch    bool // an http(s) URL the emulator downloads (fetchesFrom)
+	// fromLocal: added by a request from this machine, so its fetch may
+	// connect to loopback addresses (fetchGuard).
+	fromLocal bool
 
 	created, finished time.Time
 	status            string // terminal or fetch status; "" follows the schedule
@@ -130,34 +132,35 @@ func (e *Emulator) currentStatus(t *transfer) (status string, percent int64) {
 func (t *transfer) finishedOK() bool { return t.status == StatusCompleted }
 
 // parseTransferURL checks a URL put.io would accept and derives the
-// transfer's kind, name and whether the emulator may fetch it.
-func parseTransferURL(raw string) (kind, name string, fetch bool, err error) {
+// transfer's kind, its name and, for a plain http(s) URL, the host a fetch
+// would connect to ("" for magnets and torrents, never fetched).
+func parseTransferURL(raw string) (kind, name, urlHost string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", "", false, errBadRequest("EMPTY_URL", "url is required")
+		return "", "", "", errBadRequest("EMPTY_URL", "url is required")
 	}
 	u, perr := url.Parse(raw)
 	switch {
 	case perr == nil && u.Scheme == "magnet":
 		if !strings.HasPrefix(strings.ToLower(u.Query().Get("xt")), "urn:btih:") {
-			return "", "", false, errBadRequest("NOT_TORRENT", "a magnet link needs xt=urn:btih:<hash>")
+			return "", "", "", errBadRequest("NOT_TORRENT", "a magnet link needs xt=urn:btih:<hash>")
 		}
 		name = u.Query().Get("dn")
 		if name == "" {
 			name = strings.ToLower(u.Query().Get("xt")[len("urn:btih:"):])
 		}
-		return "TORRENT", name, false, nil
+		return "TORRENT", name, "", nil
 	case perr == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
 		name = path.Base(u.Path)
 		if name == "/" || name == "." || name == "" {
 			name = u.Hostname()
 		}
 		if strings.HasSuffix(strings.ToLower(u.Path), ".torrent") {
-			return "TORRENT", strings.TrimSuffix(name, path.Ext(name)), false, nil
+			return "TORRENT", strings.TrimSuffix(name, path.Ext(name)), "", nil
 		}
-		return "URL", name, isLoopbackHost(u.Hostname()), nil
+		return "URL", name, u.Hostname(), nil
 	}
-	return "", "", false, errBadRequest("BadRequest", "url must be an http(s) URL or a magnet link, got "+quoteShort(raw))
+	return "", "", "", errBadRequest("BadRequest", "url must be an http(s) URL or a magnet link, got "+quoteShort(raw))
 }
 
 func quoteShort(s string) string {
@@ -195,10 +198,11 @@ func magnetHash(source string) string {
 	return strings.ToLower(hash)
 }
 
-// newTransfer registers a transfer; the caller holds e.mu and, once the
-// lock is released, calls startFetch if it is fetched.
-func (e *Emulator) newTransfer(a *account, source string, parentID int64, callback string) (*transfer, error) {
-	kind, name, fetch, err := parseTransferURL(source)
+// newTransfer registers a transfer, added by a request from this machine
+// if local; the caller holds e.mu and, once the lock is released, calls
+// startFetch if it is fetched.
+func (e *Emulator) newTransfer(a *account, local bool, source string, parentID int64, callback string) (*transfer, error) {
+	kind, name, urlHost, err := parseTransferURL(source)
 	if err != nil {
 		return nil, err
 	}
@@ -216,13 +220,13 @@ func (e *Emulator) newTransfer(a *account, source string, parentID int64, callba
 		}
 	}
 	t := &transfer{id: e.transfers.next, acct: a, source: source, hash: hash, name: name, kind: kind,
-		parentID: parentID, callback: callback, fetch: fetch, created: e.opts.Now()}
+		parentID: parentID, callback: callback, fetch: e.fetchesFrom(urlHost), fromLocal: local, created: e.opts.Now()}
 	e.transfers.next++
 	e.transfers.byID[t.id] = t
 	return t, nil
 }
 
-// startFetch downloads a loopback transfer in the background.
+// startFetch downloads a fetched transfer in the background.
 func (e *Emulator) startFetch(t *transfer) {
 	ctx, cancel := context.WithCancel(e.transfers.ctx)
 	t.cancel, t.status, t.errorMessage = cancel, StatusDownloading, ""
@@ -233,14 +237,4 @@ func (e *Emulator) startFetch(t *transfer) {
 		defer cancel()
 		e.fetch(ctx, t)
 	}()
-}
-
-// loopbackOnly refuses, at dial time, any address that is not loopback,
-// so neither a name nor a redirect can take a fetch off this machine.
-func loopbackOnly(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("putiotest: transfers fetch only from loopback addresses, not %s", address)
-	}
-	return nil
 }

@@ -139,7 +139,7 @@ func (e *Emulator) addTransfer(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := e.addOne(c.acct, v.Get("url"), parentID, v.Get("callback_url"))
+		t, err := e.addOne(c.acct, isLocalRequest(c.r), v.Get("url"), parentID, v.Get("callback_url"))
 		if err != nil {
 			return nil, err
 		}
@@ -148,8 +148,8 @@ func (e *Emulator) addTransfer(c *call) {
 }
 
 // addOne adds a transfer and renders it as added (a fetch starts after).
-func (e *Emulator) addOne(a *account, source string, parentID int64, callback string) (obj, error) {
-	t, err := e.newTransfer(a, source, parentID, callback)
+func (e *Emulator) addOne(a *account, local bool, source string, parentID int64, callback string) (obj, error) {
+	t, err := e.newTransfer(a, local, source, parentID, callback)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (e *Emulator) addMultiple(c *call) {
 		}
 		added, failures := []obj{}, []obj{}
 		for _, item := range items {
-			t, err := e.addOne(c.acct, item.URL, item.SaveParentID, item.CallbackURL)
+			t, err := e.addOne(c.acct, isLocalRequest(c.r), item.URL, item.SaveParentID, item.CallbackURL)
 			var ae *apiError
 			if errors.As(err, &ae) {
 				failures = append(failures, obj{"url": item.URL, "error_type": ae.errorType, "status_code": ae.status})

@@ -3,19 +3,104 @@ package putiotest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
-// fetchClient downloads loopback transfers; its dialer refuses every other
-// address.
-var fetchClient = &http.Client{Transport: &http.Transport{
-	DialContext: (&net.Dialer{Timeout: 10 * time.Second, Control: loopbackOnly}).DialContext,
-}}
+// fetchesFrom reports whether the emulator downloads a URL on host itself:
+// a loopback name or one of Options.TransferFetchHosts. A transfer of any
+// other URL is left for a test to complete or fail, and its host is never
+// contacted.
+func (e *Emulator) fetchesFrom(host string) bool {
+	return host != "" && (isLoopbackHost(host) || e.listsFetchHost(func(listed string) bool { return strings.EqualFold(listed, host) }))
+}
+
+// listsFetchHost reports whether Options.TransferFetchHosts has a host
+// (an IPv6 address with or without brackets) that match accepts.
+func (e *Emulator) listsFetchHost(match func(host string) bool) bool {
+	return slices.ContainsFunc(e.opts.TransferFetchHosts, func(listed string) bool { return match(strings.Trim(listed, "[]")) })
+}
+
+// fetchClient is the client of one transfer's fetch: it connects only
+// where fetchGuard allows and follows redirects only to hosts the
+// emulator fetches from.
+func (e *Emulator) fetchClient(t *transfer) *http.Client {
+	guard := &fetchGuard{
+		loopback: t.fromLocal || e.listsFetchHost(isLoopbackHost),
+		dialer:   net.Dialer{Timeout: 10 * time.Second},
+		lookup:   net.DefaultResolver.LookupNetIP,
+	}
+	return &http.Client{
+		Transport: &http.Transport{DialContext: guard.dial, DisableKeepAlives: true},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxFetchRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxFetchRedirects)
+			}
+			if !e.fetchesFrom(req.URL.Hostname()) {
+				return fmt.Errorf("redirected to %s, a host the emulator does not fetch from", req.URL.Host)
+			}
+			return nil
+		},
+	}
+}
+
+// maxFetchRedirects is as many redirects as net/http follows by default.
+const maxFetchRedirects = 10
+
+// fetchGuard connects a fetch. It resolves the host itself and dials only
+// the addresses it has checked, so a name cannot pass the check with one
+// address and be dialled at another (DNS rebinding).
+type fetchGuard struct {
+	loopback bool // loopback addresses allowed (see fetchClient)
+	dialer   net.Dialer
+	lookup   func(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+func (g *fetchGuard) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := g.lookup(ctx, "ip", host)
+	if err != nil {
+		return nil, err
+	}
+	var refused []error
+	for _, ip := range ips {
+		if err := g.check(ip.Unmap()); err != nil {
+			refused = append(refused, err)
+			continue
+		}
+		conn, err := g.dialer.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		refused = append(refused, err)
+	}
+	return nil, errors.Join(refused...)
+}
+
+// check refuses an address a fetch may not connect to: loopback unless
+// allowed, and addresses that are no single remote host (unspecified,
+// which reaches this machine, link-local, which holds cloud metadata
+// services, and multicast).
+func (g *fetchGuard) check(ip netip.Addr) error {
+	switch {
+	case ip.IsLoopback() && !g.loopback:
+		return fmt.Errorf("%s is a loopback address: the emulator fetches from its own machine only for transfers added from it, unless Options.TransferFetchHosts (-transfer-fetch-hosts) lists a loopback host", ip)
+	case ip.IsUnspecified() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
+		return fmt.Errorf("%s is not an address transfers fetch from", ip)
+	}
+	return nil
+}
 
 // fetch downloads t.source and files it, or fails the transfer with the
 // reason, as put.io shows in error_message.
@@ -44,7 +129,7 @@ func (e *Emulator) fetchBody(ctx context.Context, t *transfer) (name, blob strin
 	if err != nil {
 		return "", "", 0, 0, err
 	}
-	resp, err := fetchClient.Do(req)
+	resp, err := e.fetchClient(t).Do(req)
 	if err != nil {
 		return "", "", 0, 0, fmt.Errorf("could not fetch the URL: %v", err)
 	}
@@ -158,7 +243,7 @@ func (acc *Account) heldTransfer(id int64) (*transfer, error) {
 }
 
 // CompleteTransfer finishes a transfer the emulator does not fetch (a
-// magnet, a torrent or a non-loopback URL): data becomes a file named
+// magnet, a torrent or a URL on a host it does not fetch from): data becomes a file named
 // after the transfer in its folder. It fails as put.io would if the
 // folder is gone or the disk full, leaving the transfer in ERROR.
 func (acc *Account) CompleteTransfer(id int64, data []byte) (File, error) {

@@ -143,9 +143,10 @@ func TestUploadBytesCounters(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	var got struct {
 		Total  int64            `json:"total"`
-		Tokens map[string]int64 `json:"tokens"`
+		Tokens map[string]int64 `json:"token_fingerprints"`
 	}
-	if err := json.Unmarshal(body, &got); err != nil || got.Total != 1300 || got.Tokens[api.token] != 1000 || got.Tokens["other-token"] != 300 {
+	if err := json.Unmarshal(body, &got); err != nil || got.Total != 1300 || got.Tokens[putiotest.TokenFingerprint(api.token)] != 1000 ||
+		got.Tokens[putiotest.TokenFingerprint("other-token")] != 300 {
 		t.Fatalf("admin upload-bytes %s (%v)", body, err)
 	}
 	srv.ResetCounters()
