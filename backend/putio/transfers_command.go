@@ -52,7 +52,8 @@ account; a folder or file deleted since has an empty path.
 	Name:  "transfer-cancel",
 	Short: "Cancel put.io transfers by id.",
 	Long: `Cancels the transfers and removes them from the list; files that
-finished transfers made are kept.
+finished transfers made are kept. An id put.io has no transfer for fails
+the command, naming it, and nothing is cancelled.
 
     rclone backend transfer-cancel putio: 123 456
 `,
@@ -242,22 +243,52 @@ func (f *Fs) listTransfers(ctx context.Context) ([]TransferInfo, error) {
 }
 
 // cancelTransfers cancels transfers by id; put.io drops a cancelled one
-// from the list. Once a try may have worked, each is looked up, and only
-// the transfers still listed are cancelled again: a repeat never meets
+// from the list. Each is looked up first: put.io ignores a cancel of an id
+// it has no transfer for (its SDK's live suite), so a mistyped id would go
+// unreported; one missing fails the command before anything is cancelled.
+// Once a try may have worked, each is looked up again, and only the
+// transfers still listed are cancelled again: a repeat never meets
 // TRANSFER_NOT_FOUND for one the lost try cancelled, on a put.io that
 // refuses missing ids as on one that ignores them.
 func (f *Fs) cancelTransfers(ctx context.Context, ids []int64) error {
 	const what = "cancel transfers"
-	pending := ids
-	return f.retryLookingFirst(ctx, what, pendingProbe(&pending, func(id int64) (bool, error) {
+	gone := func(id int64) (bool, error) {
 		_, err := f.client.Transfers.Get(ctx, id)
 		if err = f.serviceError(what, err); hasStatus(err, http.StatusNotFound) {
 			return true, nil
 		}
 		return false, err
-	}), func() error {
+	}
+	if err := f.refuseMissingTransfers(ctx, ids, gone); err != nil {
+		return err
+	}
+	pending := ids
+	return f.retryLookingFirst(ctx, what, pendingProbe(&pending, gone), func() error {
 		return f.serviceError(what, f.client.Transfers.Cancel(ctx, pending...))
 	})
+}
+
+// refuseMissingTransfers fails, naming them, if put.io has no transfer for
+// some of ids; gone is one try of that question for one id.
+func (f *Fs) refuseMissingTransfers(ctx context.Context, ids []int64, gone func(int64) (bool, error)) error {
+	var missing []string
+	for _, id := range ids {
+		var isGone bool
+		err := f.retry(ctx, "look up transfer "+strconv.FormatInt(id, 10), func() (err error) {
+			isGone, err = gone(id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if isGone {
+			missing = append(missing, strconv.FormatInt(id, 10))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("putio: transfer-cancel: put.io has no transfer %s (see \"rclone backend transfers remote:\"); nothing was cancelled", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // retryTransfers restarts failed transfers.

@@ -286,6 +286,30 @@ func TestTransfersListsATransferWhoseFolderIsGone(t *testing.T) {
 	assert.Equal(t, folder.ID, listed[0].FolderID)
 }
 
+// A cancel naming an id with no transfer fails, naming it, and cancels
+// nothing: put.io ignores such an id (its SDK's live suite), so without a
+// look first a mistyped id would go unreported, and under a put.io that
+// refuses it the others would not be cancelled either.
+func TestTransferCancelOfAMissingIDFailsAndCancelsNothing(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CancelMissingTransferNotFound=%v", strict), func(t *testing.T) {
+			f, srv, acct := transferFs(t, "", putiotest.Options{CancelMissingTransferNotFound: strict})
+			runCommand(t, f, "transfer", []string{testMagnet}, nil)
+			real := acct.Transfers()[0].ID
+			const missing = 987654
+
+			_, err := f.Command(context.Background(), "transfer-cancel", []string{itoa(real), itoa(missing)}, nil)
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), itoa(missing))
+			assert.NotContains(t, err.Error(), itoa(real)+",")
+			require.Len(t, acct.Transfers(), 1)
+			assert.Equal(t, real, acct.Transfers()[0].ID)
+			assert.Zero(t, srv.Calls("POST /v2/transfers/cancel"))
+		})
+	}
+}
+
 // A cancel whose reply is lost is settled by looking the transfers up:
 // those no longer listed were cancelled, and only those still listed are
 // sent again. That holds whether put.io ignores a cancel of a missing id

@@ -163,6 +163,8 @@ func choiceFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.opts.CancelMissingTransferNotFound, "cancel-missing-transfer-not-found", false, "refuse a transfer cancel naming an id with no transfer with 404 TRANSFER_NOT_FOUND (default: ignore it, as put.io does)")
 	fs.BoolVar(&c.opts.TransferSourceNormalize, "transfer-source-normalize", false, "store magnet links as magnet:?xt=urn:btih:<lowercase hex>, as put.io may")
 	fs.BoolVar(&c.opts.TasksDoneAtOnce, "tasks-done-at-once", false, "report zips and download_links tasks DONE from their first status read (default: NEW, then PROCESSING, then DONE)")
+	fs.BoolVar(&c.opts.ClampPerPage, "clamp-per-page", false, "cut a per_page over 1000 to 1000 (default: refuse it with 400 INVALID_PER_PAGE, as put.io does for transfers)")
+	fs.BoolVar(&c.opts.SeedFixtures, "fixtures", false, "seed each -tokens/-app-tokens account with the fixtures put.io's SDK live suite expects (codex-sdk-fixtures: two MP4 videos, a zip archive, a completed transfer)")
 }
 
 // readLists puts the comma-separated flags into cfg.

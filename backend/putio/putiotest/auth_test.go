@@ -177,7 +177,7 @@ func TestPublicShares(t *testing.T) {
 
 func TestUnknownRoute(t *testing.T) {
 	srv, api := newAPI(t)
-	for _, path := range []string{"/v2/nope", "/v2/files/1/mp4", "/", "/v3/files/list"} {
+	for _, path := range []string{"/v2/nope", "/v2/files/1/nope", "/", "/v3/files/list"} {
 		mustError(t, api.get(path, nil), 404, "NotFound")
 	}
 	mustError(t, api.read(api.send("PUT", "/v2/files/list", nil, nil)), 404, "NotFound")

@@ -1,8 +1,8 @@
 package putiotest
 
 import (
-	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +62,7 @@ func (ev event) json(a *account) obj {
 // pages back, has_more says whether older events remain.
 func (e *Emulator) listEvents(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		n, err := eventsPerPage(v)
+		n, err := e.eventsPerPage(v)
 		if err != nil {
 			return nil, err
 		}
@@ -88,8 +88,9 @@ func (e *Emulator) listEvents(c *call) {
 }
 
 // eventsPerPage reads per_page: a positive number (default 100, at most
-// 1000); anything else is INVALID_PER_PAGE, as on put.io for 0.
-func eventsPerPage(v url.Values) (int64, error) {
+// 1000, see pageAtMost); anything else is INVALID_PER_PAGE, as on put.io
+// for 0.
+func (e *Emulator) eventsPerPage(v url.Values) (int64, error) {
 	s := strings.TrimSpace(v.Get("per_page"))
 	if s == "" {
 		return defaultPerPage, nil
@@ -98,7 +99,7 @@ func eventsPerPage(v url.Values) (int64, error) {
 	if err != nil || n <= 0 {
 		return 0, errBadRequest("INVALID_PER_PAGE", "per_page must be a positive number, got "+strconv.Quote(s))
 	}
-	return min(n, maxPerPage), nil
+	return e.pageAtMost(n)
 }
 
 // clearEvents serves POST /v2/events/delete: the whole history goes.
@@ -109,19 +110,33 @@ func (e *Emulator) clearEvents(c *call) {
 	})
 }
 
-// deleteEvent serves POST /v2/events/delete/{id}.
+// deleteEvent serves POST /v2/events/delete/{id}. An id with no event
+// answers OK too: put.io's SDK live suite finds deleting a missing event
+// harmless, so a repeated delete is idempotent.
 func (e *Emulator) deleteEvent(c *call) {
 	id, ok := c.idVar()
 	if !ok {
 		return
 	}
 	c.locked(func(url.Values) (obj, error) {
-		for i, ev := range c.acct.events {
-			if ev.id == id {
-				c.acct.events = append(c.acct.events[:i], c.acct.events[i+1:]...)
-				return nil, nil
-			}
+		c.acct.events = slices.DeleteFunc(c.acct.events, func(ev event) bool { return ev.id == id })
+		return nil, nil
+	})
+}
+
+// eventTorrent serves GET /v2/events/{id}/torrent, the .torrent file of
+// an event. The emulator keeps no .torrent files, so it answers 404 for
+// every id, as put.io's SDK live suite finds for a missing event and for
+// one that is not an upload.
+func (e *Emulator) eventTorrent(c *call) {
+	id, ok := c.idVar()
+	if !ok {
+		return
+	}
+	c.locked(func(url.Values) (obj, error) {
+		if !slices.ContainsFunc(c.acct.events, func(ev event) bool { return ev.id == id }) {
+			return nil, errNotFound("event " + itoa(id))
 		}
-		return nil, &apiError{http.StatusNotFound, "NotFound", "event " + itoa(id) + " not found"}
+		return nil, errNotFound("a torrent file of event " + itoa(id))
 	})
 }

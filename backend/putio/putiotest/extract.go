@@ -63,8 +63,12 @@ func (e *Emulator) extractionJSON(x *extraction) obj {
 	if x.message != "" {
 		message = x.message
 	}
+	ids := []int64{} // the ids of the files made: the TS SDK's FileExtractionSchema
+	for _, n := range x.files {
+		ids = append(ids, n.id)
+	}
 	return obj{"id": x.id, "name": x.archive.name, "num_parts": 1, "status": e.extractionStatus(x),
-		"message": message, "files": filesJSON(x.files)}
+		"message": message, "files": ids}
 }
 
 func (e *Emulator) extractionsJSON(xs []*extraction) []obj {

@@ -60,12 +60,14 @@ func (e *Emulator) getFile(c *call) {
 	if !ok {
 		return
 	}
-	c.locked(func(url.Values) (obj, error) {
+	c.locked(func(v url.Values) (obj, error) {
 		n := e.lookup(c.acct, id)
 		if n == nil {
 			return nil, errNotFound("file " + itoa(id))
 		}
-		return obj{"file": fileJSON(n)}, nil
+		f := fileJSON(n)
+		e.withMedia(c.r, f, n, v, "")
+		return obj{"file": f}, nil
 	})
 }
 

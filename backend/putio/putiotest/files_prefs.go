@@ -110,7 +110,7 @@ const sharedWithYouID = -2
 // answers in the shape of files/list, with the folder as parent.
 func (e *Emulator) itemsSharedWithYou(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		if _, err := perPage(v, defaultPerPage); err != nil {
+		if _, err := e.perPage(v, defaultPerPage); err != nil {
 			return nil, err
 		}
 		root := c.acct.root

@@ -32,15 +32,20 @@ func listAll(t *testing.T, api *apiClient, query url.Values, useJSON bool) (ids 
 	}
 }
 
-func TestListingPages(t *testing.T) {
-	srv, api := newAPI(t)
-	acct := srv.Account(api.token)
-	var want []int64
+// pagedFolder is a folder d of 1005 files, with their ids in order.
+func pagedFolder(t *testing.T, srv *putiotest.Server, token string) (dirID int64, want []int64) {
+	acct := srv.Account(token)
 	for i := range 1005 {
 		f, _ := acct.Put(fmt.Sprintf("d/f%04d.txt", i), []byte("x"), t0)
 		want = append(want, f.ID)
 	}
 	dir, _ := acct.Stat("d")
+	return dir.ID, want
+}
+
+func TestListingPages(t *testing.T) {
+	srv, api := newAPI(t)
+	dirID, want := pagedFolder(t, srv, api.token)
 	for _, tc := range []struct {
 		perPage string
 		pages   int
@@ -48,10 +53,9 @@ func TestListingPages(t *testing.T) {
 	}{
 		{"", 11, false},    // default 100
 		{"7", 144, true},   // small pages, JSON continue (go-putio's form)
-		{"1000", 2, false}, // go-putio's size
-		{"5000", 2, false}, // clamped to 1000
+		{"1000", 2, false}, // go-putio's size, the largest
 	} {
-		q := url.Values{"parent_id": {itoa(dir.ID)}}
+		q := url.Values{"parent_id": {itoa(dirID)}}
 		if tc.perPage != "" {
 			q.Set("per_page", tc.perPage)
 		}
@@ -60,8 +64,35 @@ func TestListingPages(t *testing.T) {
 			t.Errorf("per_page %q: %d ids in %d pages, want %d in %d", tc.perPage, len(ids), pages, len(want), tc.pages)
 		}
 	}
-	r := api.get("/v2/files/list", url.Values{"parent_id": {itoa(dir.ID)}, "per_page": {"0"}})
+	r := api.get("/v2/files/list", url.Values{"parent_id": {itoa(dirID)}, "per_page": {"0"}})
 	mustError(t, r, 400, "BadRequest")
+}
+
+// A page over 1000 is refused, as put.io refuses transfers/list?per_page=
+// 1001 (SDK live suite), on every listing and its continuation; with
+// ClampPerPage it is cut to 1000.
+func TestListingPageOverTheLargest(t *testing.T) {
+	srv, api := newAPI(t)
+	dirID, _ := pagedFolder(t, srv, api.token)
+	tooLarge := url.Values{"per_page": {"1001"}}
+	for route, r := range map[string]reply{
+		"files":     api.get("/v2/files/list", url.Values{"parent_id": {itoa(dirID)}, "per_page": {"1001"}}),
+		"transfers": api.get("/v2/transfers/list", tooLarge),
+		"trash":     api.get("/v2/trash/list", tooLarge),
+		"search":    api.get("/v2/files/search", url.Values{"query": {"f0"}, "per_page": {"1001"}}),
+		"events":    api.get("/v2/events/list", tooLarge),
+		"continue": api.post("/v2/files/list/continue", url.Values{"per_page": {"1001"},
+			"cursor": {api.get("/v2/files/list", url.Values{"parent_id": {itoa(dirID)}, "per_page": {"1"}}).body["cursor"].(string)}}),
+	} {
+		t.Run(route, func(t *testing.T) { strictError(t, r, 400, "INVALID_PER_PAGE") })
+	}
+
+	clamped, capi := newAPI(t, putiotest.Options{ClampPerPage: true})
+	cdir, cwant := pagedFolder(t, clamped, capi.token)
+	ids, pages := listAll(t, capi, url.Values{"parent_id": {itoa(cdir)}, "per_page": {"5000"}}, false)
+	if !slices.Equal(ids, cwant) || pages != 2 {
+		t.Errorf("ClampPerPage, per_page 5000: %d ids in %d pages, want %d in 2", len(ids), pages, len(cwant))
+	}
 }
 
 func TestListingCursorNamesAPosition(t *testing.T) {

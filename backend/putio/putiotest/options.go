@@ -159,6 +159,16 @@ type Options struct {
 	// background, so a client must poll; the record does not say how long
 	// put.io takes.
 	TasksDoneAtOnce bool
+	// ClampPerPage cuts a per_page over 1000 to 1000 on every listing, as
+	// a lenient server might. By default it is refused with 400
+	// INVALID_PER_PAGE, as put.io's SDK live suite finds for transfers.
+	ClampPerPage bool
+	// SeedFixtures gives each account of Tokens and AppTokens, at New, what
+	// put.io's SDK live suite looks for (see fixtures.go): a folder
+	// codex-sdk-fixtures with two videos whose MP4 is available and a zip
+	// archive, the completed transfer that brought the first video, and
+	// the history events (transfer_completed, upload) of all three.
+	SeedFixtures bool
 }
 
 // RateLimit is a per-token budget of Requests per Window.

@@ -127,7 +127,7 @@ func fileJSON(n *node) obj {
 		"icon":               nil,
 		"screenshot":         nil,
 		"opensubtitles_hash": nil,
-		"is_mp4_available":   false,
+		"is_mp4_available":   n.mp4,
 		"is_shared":          false,
 		"is_hidden":          n.hidden,
 		"folder_type":        "REGULAR",

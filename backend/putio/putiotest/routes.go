@@ -76,6 +76,17 @@ func (e *Emulator) fileRoutes() []*route {
 		newRoute("HEAD /v2/files/{id}/stream", authed, e.fileDownload),
 		newRoute("GET /v2/files/{id}/shared-with-v2", authed, e.sharedWith),
 		newRoute("GET /v2/files/{id}/can-write", authed, e.canWrite),
+		newRoute("GET /v2/files/{id}/mp4", authed, e.mp4Status),
+		newRoute("POST /v2/files/{id}/mp4", authed, e.convertMP4),
+		newRoute("GET /v2/files/{id}/mp4/download", authed, e.mp4Download),
+		newRoute("GET /v2/files/{id}/mp4/download/{name}", authed, e.mp4Download),
+		newRoute("GET /v2/files/{id}/subtitles", authed, e.subtitles),
+		newRoute("GET /v2/files/{id}/start-from", authed, e.getStartFrom),
+		newRoute("POST /v2/files/{id}/start-from", authed, e.setStartFrom),
+		newRoute("POST /v2/files/{id}/start-from/delete", authed, e.resetStartFrom),
+		newRoute("POST /v2/files/watch-status", authed, e.setWatchStatus),
+		newRoute("GET /v2/files/{id}/next-file", authed, e.nextFile),
+		newRoute("GET /v2/files/{id}/next-video", authed, e.nextVideo),
 	}
 }
 
@@ -106,6 +117,7 @@ func (e *Emulator) accountRoutes() []*route {
 		newRoute("GET /v2/events/list", authed, e.listEvents),
 		newRoute("POST /v2/events/delete", authed, firstParty(e.clearEvents)),
 		newRoute("POST /v2/events/delete/{id}", authed, firstParty(e.deleteEvent)),
+		newRoute("GET /v2/events/{id}/torrent", authed, e.eventTorrent),
 	}
 }
 
@@ -122,6 +134,8 @@ func (e *Emulator) transferRoutes() []*route {
 		newRoute("POST /v2/transfers/retry", authed, e.retryTransfer),
 		newRoute("POST /v2/transfers/clean", authed, e.cleanTransfers),
 		newRoute("POST /v2/transfers/remove", authed, e.removeTransfers),
+		newRoute("POST /v2/transfers/reannounce", authed, e.reannounceTransfer),
+		newRoute("POST /v2/transfers/stop-recording", authed, e.stopRecording),
 		newRoute("GET /v2/transfers/{id}", authed, e.getTransfer),
 	}
 }

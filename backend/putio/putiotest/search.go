@@ -27,7 +27,7 @@ func (e *Emulator) searchFiles(c *call) {
 		if utf8.RuneCountInString(query) > maxSearchQuery {
 			return nil, errBadRequest("SEARCH_TOO_LONG_QUERY", "the search query is longer than "+itoa(maxSearchQuery)+" characters")
 		}
-		n, err := perPage(v, defaultPerPage)
+		n, err := e.perPage(v, defaultPerPage)
 		if err != nil {
 			return nil, err
 		}

@@ -100,6 +100,11 @@ func New(opts Options) (*Emulator, error) {
 		return nil, errors.Join(err, e.Close())
 	}
 	e.registerTokens(opts.Tokens, opts.AppTokens)
+	if opts.SeedFixtures {
+		if err := e.seedFixtures(); err != nil {
+			return nil, errors.Join(err, e.Close())
+		}
+	}
 	return e, nil
 }
 

@@ -63,7 +63,7 @@ func (e *Emulator) listShareFiles(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := perPage(v, defaultPerPage)
+		n, err := e.perPage(v, defaultPerPage)
 		if err != nil {
 			return nil, err
 		}

@@ -44,9 +44,12 @@ type node struct {
 
 	trashed   bool // top of a trashed subtree
 	deletedAt time.Time
-	copyTried bool   // for Options.SpuriousCopyConflict
-	sortBy    string // a folder's files/set-sort-by preference; "" for none
-	hidden    bool   // is_hidden; see Account.SetHidden
+	copyTried bool    // for Options.SpuriousCopyConflict
+	sortBy    string  // a folder's files/set-sort-by preference; "" for none
+	hidden    bool    // is_hidden; see Account.SetHidden
+	mp4       bool    // a converted MP4 is available (seeded; the emulator converts nothing)
+	startFrom float64 // playback position in seconds (files/{id}/start-from)
+	watched   bool    // files/watch-status
 }
 
 // now is the emulator clock at put.io's one-second precision.

@@ -199,8 +199,7 @@ func magnetHash(source string) string {
 }
 
 // newTransfer registers a transfer, added by a request from this machine
-// if local; the caller holds e.mu and, once the lock is released, calls
-// startFetch if it is fetched.
+// if local; the caller holds e.mu and, then calls begin.
 func (e *Emulator) newTransfer(a *account, local bool, source string, parentID int64, callback string) (*transfer, error) {
 	kind, name, urlHost, err := parseTransferURL(source)
 	if err != nil {
@@ -224,6 +223,30 @@ func (e *Emulator) newTransfer(a *account, local bool, source string, parentID i
 	e.transfers.next++
 	e.transfers.byID[t.id] = t
 	return t, nil
+}
+
+// begin sets a transfer going once it is added or retried; the caller
+// holds e.mu. A loopback URL is fetched; a URL whose host can never
+// resolve fails at once, as put.io's downloader would; anything else
+// follows the schedule.
+func (e *Emulator) begin(t *transfer) {
+	switch {
+	case t.fetch:
+		e.startFetch(t)
+	case t.kind == "URL" && unresolvable(t.source):
+		e.failTransfer(t, "Could not resolve host: the name does not exist")
+	}
+}
+
+// unresolvable reports a URL under the .invalid top-level domain, which
+// RFC 6761 reserves as never resolving; the emulator makes no DNS lookup.
+func unresolvable(source string) bool {
+	u, err := url.Parse(source)
+	if err != nil {
+		return false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	return host == "invalid" || strings.HasSuffix(host, ".invalid")
 }
 
 // startFetch downloads a fetched transfer in the background.

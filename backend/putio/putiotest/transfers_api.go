@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// transferJSON renders a transfer as put.io's Transfer object.
+// transferJSON renders a transfer as put.io's Transfer object, every
+// field the TS SDK's TransferSchema requires present (null where the
+// emulator has nothing to say, as for a transfer put.io has not started).
 func (e *Emulator) transferJSON(t *transfer) obj {
 	status, percent := e.currentStatus(t)
 	out := obj{
@@ -17,10 +19,16 @@ func (e *Emulator) transferJSON(t *transfer) obj {
 		"percent_done": percent, "completion_percent": percent,
 		"size": t.size, "downloaded": t.downloaded.Load(), "uploaded": 0,
 		"down_speed": 0, "up_speed": 0, "estimated_time": nil, "availability": nil,
-		"current_ratio": "0.00", "is_private": false, "peers_connected": 0, "links": []obj{},
+		"current_ratio": 0, "seconds_seeding": nil, "is_private": false, "links": []obj{},
+		"peers_connected": 0, "peers_getting_from_us": 0, "peers_sending_to_us": 0,
 		"created_at": formatTime(t.created), "started_at": formatTime(t.created),
 		"finished_at": nil, "file_id": nil, "error_message": nil, "callback_url": nil,
 		"hash": nil, "magneturi": nil, "userfile_exists": false,
+		"client_ip": nil, "created_torrent": false, "download_id": nil, "simulated": false,
+		"subscription_id": nil, "torrent_link": nil, "tracker": nil, "tracker_message": nil,
+	}
+	if t.kind == "TORRENT" {
+		out["seconds_seeding"] = 0
 	}
 	if t.hash != "" {
 		out["hash"] = t.hash
@@ -91,7 +99,7 @@ func (e *Emulator) transferPage(a *account, cur cursor) obj {
 // listTransfers serves GET /v2/transfers/list.
 func (e *Emulator) listTransfers(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		n, err := perPage(v, defaultPerPage)
+		n, err := e.perPage(v, defaultPerPage)
 		if err != nil {
 			return nil, err
 		}
@@ -147,16 +155,14 @@ func (e *Emulator) addTransfer(c *call) {
 	})
 }
 
-// addOne adds a transfer and renders it as added (a fetch starts after).
+// addOne adds a transfer and renders it as added ; then it starts.
 func (e *Emulator) addOne(a *account, local bool, source string, parentID int64, callback string) (obj, error) {
 	t, err := e.newTransfer(a, local, source, parentID, callback)
 	if err != nil {
 		return nil, err
 	}
 	added := e.transferJSON(t)
-	if t.fetch {
-		e.startFetch(t)
-	}
+	e.begin(t)
 	return added, nil
 }
 
@@ -255,7 +261,8 @@ func (e *Emulator) cancelTransfers(c *call) {
 }
 
 // retryTransfer serves POST /v2/transfers/retry: a failed transfer starts
-// over.
+// over; one still under way is answered as it is, as put.io's SDK live
+// suite finds for a fresh transfer. A completed one is refused.
 func (e *Emulator) retryTransfer(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
 		id, err := requiredInt(v, "id")
@@ -266,13 +273,12 @@ func (e *Emulator) retryTransfer(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		if t.status != StatusError {
-			status, _ := e.currentStatus(t)
-			return nil, errBadRequest("TRANSFER_INVALID", "only a failed transfer can be retried; transfer "+itoa(id)+" is "+status)
-		}
-		t.status, t.errorMessage, t.finished, t.created = "", "", time.Time{}, e.opts.Now()
-		if t.fetch {
-			e.startFetch(t)
+		switch t.status {
+		case StatusCompleted:
+			return nil, errBadRequest("TRANSFER_INVALID", "transfer "+itoa(id)+" has completed; only a failed or unfinished transfer can be retried")
+		case StatusError:
+			t.status, t.errorMessage, t.finished, t.created = "", "", time.Time{}, e.opts.Now()
+			e.begin(t)
 		}
 		return obj{"transfer": e.transferJSON(t)}, nil
 	})

@@ -182,10 +182,15 @@ func (e *Emulator) fileTransfer(t *transfer, blob string, size int64, crc uint32
 		return nil, fmt.Errorf("not enough disk space: need %d bytes, %d available", size, avail)
 	}
 	n := e.newFile(parent, t.name, blob, size, crc)
-	t.status, t.size, t.fileID, t.finished = StatusCompleted, size, n.id, e.opts.Now()
-	t.downloaded.Store(size)
-	e.recordTransferLocked(t)
+	e.completeTransfer(t, n)
 	return n, nil
+}
+
+// completeTransfer ends t COMPLETED with file n; the caller holds e.mu.
+func (e *Emulator) completeTransfer(t *transfer, n *node) {
+	t.status, t.size, t.fileID, t.finished = StatusCompleted, n.size, n.id, e.opts.Now()
+	t.downloaded.Store(n.size)
+	e.recordTransferLocked(t)
 }
 
 // failTransfer ends t in ERROR with message; the caller holds e.mu.

@@ -156,7 +156,7 @@ func (e *Emulator) trashPageReply(a *account, cur cursor) obj {
 // listTrash serves GET /v2/trash/list.
 func (e *Emulator) listTrash(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
-		n, err := perPage(v, defaultPerPage)
+		n, err := e.perPage(v, defaultPerPage)
 		if err != nil {
 			return nil, err
 		}
