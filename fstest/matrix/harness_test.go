@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 )
 
 func TestParseOutcome(t *testing.T) {
@@ -86,5 +88,24 @@ func TestBisyncScenarios(t *testing.T) {
 	want := []string{"TestBisyncRemoteLocal ran 3 cases, testdata has 2", "TestBisyncRemoteRemote ran 1 cases, testdata has 2"}
 	if !reflect.DeepEqual(problems, want) {
 		t.Errorf("problems = %q, want %q", problems, want)
+	}
+}
+
+// A suite's remote reaches the emulator on every endpoint: with the feed
+// left at put.io's, ChangeNotify in the vfs suite would watch nothing.
+func TestConfigFilePointsEveryEndpointAtTheEmulator(t *testing.T) {
+	srv := putiotest.NewServer(t)
+	data, err := os.ReadFile(configFile(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(data)
+	for _, want := range []string{"api_url = " + srv.URL + "\n", "upload_url = " + srv.UploadURL() + "\n", "feed_url = " + srv.FeedURL() + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q:\n%s", want, conf)
+		}
+	}
+	if strings.Contains(conf, "put.io") {
+		t.Errorf("config still names put.io:\n%s", conf)
 	}
 }

@@ -31,14 +31,19 @@ func (s suite) binary(binDir string) string { return filepath.Join(binDir, s.nam
 // remoteName is the remote every suite is pointed at, as in test_all.
 const remoteName = "TestPutio"
 
-// configFile writes an rclone config naming srv as remoteName. A file, not
-// RCLONE_CONFIG_* variables: cmd/gitannex looks remotes up in the file.
+// configFile writes an rclone config naming srv as remoteName, with every
+// endpoint pointing at srv (the feed too, so that ChangeNotify watches the
+// emulator). A file, not RCLONE_CONFIG_* variables: cmd/gitannex looks
+// remotes up in the file.
 func configFile(t *testing.T, srv *putiotest.Server) string {
 	t.Helper()
-	conf := fmt.Sprintf("[%s]\ntype = putio\ntoken = {\"access_token\":%q,\"expiry\":\"0001-01-01T00:00:00Z\"}\napi_url = %s\nupload_url = %s\n",
-		remoteName, srv.Token, srv.URL, srv.UploadURL())
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[%s]\n", remoteName)
+	for _, o := range putiotest.RemoteOptions(srv.URL, srv.Token) {
+		fmt.Fprintf(&conf, "%s = %s\n", o.Name, o.Value)
+	}
 	p := filepath.Join(t.TempDir(), "rclone.conf")
-	if err := os.WriteFile(p, []byte(conf), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte(conf.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
