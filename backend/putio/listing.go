@@ -310,6 +310,24 @@ func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) e
 	if err != nil {
 		return err
 	}
+	err = f.listDir(ctx, dir, dirID, callback)
+	if !errors.Is(err, fs.ErrorDirNotFound) {
+		return err
+	}
+	// The id may be one remembered from before another device deleted the
+	// folder and made a new one at the same path: "not found" would show
+	// that folder as empty. Look the path up afresh, once.
+	f.dirCache.FlushDir(dir)
+	freshID, err := f.dirCache.FindDir(ctx, dir, false)
+	if err != nil || freshID == dirID {
+		return fs.ErrorDirNotFound
+	}
+	return f.listDir(ctx, dir, freshID, callback)
+}
+
+// listDir hands the entries of the folder dirID, at dir, to callback page
+// by page.
+func (f *Fs) listDir(ctx context.Context, dir, dirID string, callback fs.ListRCallback) error {
 	return f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
 		entries := make(fs.DirEntries, 0, len(items))
 		for i := range items {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -242,4 +243,51 @@ func TestListStopsOnCycle(t *testing.T) {
 			assert.LessOrEqual(t, srv.Calls(continueRoute), len(test.pages), "failed at the first repeat")
 		})
 	}
+}
+
+// A folder another device deleted and made again at the same path is
+// listed under its new id, not shown empty through the id remembered for
+// the old one: with the Fs's root there, and with a folder below it.
+func TestListFolderRecreatedByAnotherDevice(t *testing.T) {
+	for _, tc := range []struct{ root, dir string }{{"", "dir"}, {"dir", ""}} {
+		t.Run("root="+tc.root, func(t *testing.T) {
+			srv := putiotest.NewServer(t)
+			acct := srv.Account(srv.Token)
+			_, err := acct.Put("dir/old.txt", []byte("old"), testModTime)
+			require.NoError(t, err)
+			fsys, err := newFsOn(srv, testRemote, tc.root, nil)
+			require.NoError(t, err)
+			f := fsys.(*Fs)
+			ctx := context.Background()
+			entries, err := f.List(ctx, tc.dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1) // the folder's id is now remembered
+
+			require.NoError(t, acct.Delete("dir"))
+			_, err = acct.Put("dir/new.txt", []byte("new"), testModTime)
+			require.NoError(t, err)
+
+			entries, err = f.List(ctx, tc.dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1)
+			assert.Equal(t, path.Join(tc.dir, "new.txt"), entries[0].Remote())
+		})
+	}
+}
+
+// A folder that is gone, and not made again, is still "directory not
+// found" after the second look.
+func TestListFolderDeletedByAnotherDevice(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/old.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	_, err = f.List(context.Background(), "dir")
+	require.NoError(t, err)
+	require.NoError(t, acct.Delete("dir"))
+	lists := srv.Calls("GET /v2/files/list")
+
+	_, err = f.List(context.Background(), "dir")
+
+	assert.ErrorIs(t, err, fs.ErrorDirNotFound)
+	assert.Equal(t, lists+1, srv.Calls("GET /v2/files/list"), "the old id is listed once, the path looked up afresh by name")
 }
