@@ -138,6 +138,14 @@ type Options struct {
 	OnRequest func(LogEntry)
 	// Now is the clock (default time.Now); tests move it to expire URLs.
 	Now func() time.Time
+	// UserTokens binds tokens of Tokens to users of Users (token →
+	// username): the token then stands for that user's account, the one
+	// its password login reaches, instead of an account of its own.
+	UserTokens map[string]string
+	// SeedUserInvites gives every Users account, when made, one unused
+	// family invite and one unused friend invite: put.io's own live
+	// suite expects its secondary account to hold both.
+	SeedUserInvites bool
 }
 
 // RateLimit is a per-token budget of Requests per Window.

@@ -54,12 +54,17 @@ type Emulator struct {
 	nextEvent int64
 	rng       *rand.Rand
 	transfers transferSet // but for its fetch bookkeeping
+	social    socialState // friends, family, invites, friend shares (social.go)
+	rss       rssState    // RSS feeds (rss.go)
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
 // bodies it stored.
 func New(opts Options) (*Emulator, error) {
 	opts = opts.withDefaults()
+	if err := opts.checkUserTokens(); err != nil {
+		return nil, err
+	}
 	blobs, err := newBlobStore(opts.DataDir)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ type node struct {
 	copyTried bool   // for Options.SpuriousCopyConflict
 	sortBy    string // a folder's files/set-sort-by preference; "" for none
 	hidden    bool   // is_hidden; see Account.SetHidden
+
+	sharedOut  bool   // shared with friends (is_shared)
+	folderType string // "" for REGULAR; SHARED_ROOT, SHARED_FRIEND for the pseudo folders
 }
 
 // now is the emulator clock at put.io's one-second precision.
@@ -245,6 +248,7 @@ func (e *Emulator) purge(n *node) {
 			e.blobs.remove(x.blob)
 		}
 		e.forgetShares(x.id)
+		e.forgetFriendShares(x.id)
 	})
 }
 
