@@ -373,3 +373,33 @@ func TestRSSFeeds(t *testing.T) {
 		t.Fatalf("feeds after delete: %v", feeds)
 	}
 }
+
+// The public share listing's parent carries the media fields its *_parent
+// flags ask for (SDK live suite: sharing.test.ts 'sharing public share
+// parent media flags'), with an MP4 of the test's own as the suite's
+// owned-video fixture; without the flags the fields stay out.
+func TestPublicShareParentMediaFlags(t *testing.T) {
+	_, api := newAPI(t)
+	video := api.upload(0, "codex_sdk_clip.mp4", []byte("not really a video"), nil)
+	visitor := share(t, api, video, nil)
+	flags := url.Values{"parent_id": {itoa(video)}, "total": {"1"}, "media_info_parent": {"1"}, "mp4_status_parent": {"1"},
+		"stream_url_parent": {"1"}, "video_metadata_parent": {"1"}}
+	parent, _ := visitor.get("/v2/public_share/files/list", flags).body["parent"].(map[string]any)
+	for _, key := range []string{"stream_url", "video_metadata", "media_info", "need_convert"} {
+		if _, ok := parent[key]; !ok {
+			t.Fatalf("parent lacks %s: %v", key, parent)
+		}
+	}
+	if parent["need_convert"] != false || parent["stream_url"] == nil {
+		t.Fatalf("an MP4's media fields: %v", parent)
+	}
+	resp := visitor.send("GET", parent["stream_url"].(string), nil, http.Header{"Authorization": {"none"}})
+	closeBody(t, resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream_url answers %d", resp.StatusCode)
+	}
+	plain, _ := visitor.get("/v2/public_share/files/list", url.Values{"parent_id": {itoa(video)}}).body["parent"].(map[string]any)
+	if _, ok := plain["stream_url"]; ok {
+		t.Fatalf("fields without flags: %v", plain)
+	}
+}
