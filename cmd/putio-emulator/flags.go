@@ -29,8 +29,8 @@ It prints "putio-emulator listening on URL" when ready; every token is
 accepted as its own account unless -strict. Tokens are first-party unless
 given with -app-tokens or issued by the OAuth flow to a client not listed in
 -first-party-clients (rclone's 4131 gets app tokens, as on put.io); app
-tokens get 401 invalid_scope on public_share/list, events/delete and the
-oauth/grants routes.
+tokens get 401 invalid_scope on public_share/list, events/delete, the
+oauth/grants routes and most friend, family and invite routes.
 
 Point rclone's putio backend at it with api_url=URL, upload_url=URL/files/
 and any token.

@@ -27,7 +27,6 @@ type rssFeed struct {
 	keyword, unwanted string
 	parentID          int64
 	deleteOldFiles    bool
-	dontProcessWhole  bool
 	pausedAt          time.Time // zero while not paused
 	created, updated  time.Time
 	lastFetch         time.Time
@@ -157,8 +156,7 @@ func (e *Emulator) setRSS(c *call, f *rssFeed, v url.Values) error {
 	}
 	f.title, f.sourceURL, f.parentID = title, source, parentID
 	f.keyword, f.unwanted = v.Get("keyword"), v.Get("unwanted_keywords")
-	f.deleteOldFiles = isOn(v.Get("delete_old_files"))
-	f.dontProcessWhole = isOn(v.Get("dont_process_whole_feed"))
+	f.deleteOldFiles = isOn(v.Get("delete_old_files")) // dont_process_whole_feed is taken and ignored: feeds never run
 	f.updated, f.lastFetch = e.now(), e.now()
 	return nil
 }

@@ -277,7 +277,11 @@ func unfriend(e *Emulator, me, other *account) error {
 	delete(s.friends[me], other)
 	delete(s.friends[other], me)
 	for id := range s.fileShares {
-		switch e.nodes[id].acct {
+		n := e.nodes[id]
+		if n == nil {
+			continue
+		}
+		switch n.acct {
 		case me:
 			e.unshareLocked(id, func(sh friendShare) bool { return sh.to == other })
 		case other:

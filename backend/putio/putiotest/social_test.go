@@ -403,3 +403,18 @@ func TestPublicShareParentMediaFlags(t *testing.T) {
 		t.Fatalf("fields without flags: %v", plain)
 	}
 }
+
+// Unfriending ends the shares between the two: the former friend reads
+// nothing more, and the owner's item is no longer shared.
+func TestUnfriendEndsShares(t *testing.T) {
+	_, ann, bob := socialPair(t)
+	befriend(t, ann, bob)
+	dir := bob.mkdir(0, "shared")
+	mustStatus(t, bob.post("/v2/files/share", url.Values{"file_ids": {itoa(dir)}, "friends": {"ann"}}), 200)
+	mustStatus(t, ann.get("/v2/files/list", url.Values{"parent_id": {itoa(dir)}}), 200)
+	mustStatus(t, ann.post("/v2/friends/bob/unfriend", nil), 200)
+	mustError(t, ann.get("/v2/files/list", url.Values{"parent_id": {itoa(dir)}}), 404, "NotFound")
+	if f := bob.get("/v2/files/"+itoa(dir), nil).file(); f["is_shared"] != false {
+		t.Fatalf("still shared after unfriend: %v", f)
+	}
+}

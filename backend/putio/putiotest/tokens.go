@@ -18,7 +18,8 @@ const (
 	// ScopeApp is a third-party app token, what the OAuth flow gives an
 	// app such as rclone (client id 4131). It is refused on
 	// public_share/list, events/delete (clearing the history or deleting
-	// one event), the oauth/grants routes and the device-flow approval.
+	// one event), the oauth/grants routes, the device-flow approval and
+	// most friend, family, invite and friend-sharing routes (social.go).
 	ScopeApp Scope = "app"
 )
 
