@@ -29,8 +29,8 @@ func socialPair(t *testing.T) (srv *putiotest.Server, ann, bob *apiClient) {
 	return srv, ann, &apiClient{t: t, srv: srv, token: "bob-token"}
 }
 
-// appClient is a third-party app token on c's account.
-func appClient(t *testing.T, c *apiClient) *apiClient {
+// appTokenClient is a third-party app token on c's account.
+func appTokenClient(t *testing.T, c *apiClient) *apiClient {
 	t.Helper()
 	token, err := c.srv.Account(c.token).NewToken(putiotest.ScopeApp)
 	if err != nil {
@@ -116,7 +116,7 @@ func TestFriendRequests(t *testing.T) {
 func TestSocialRoutesRefuseAppTokens(t *testing.T) {
 	_, ann, bob := socialPair(t)
 	befriend(t, ann, bob)
-	app := appClient(t, ann)
+	app := appTokenClient(t, ann)
 	for _, r := range []reply{
 		app.get("/v2/friends/list", nil),
 		app.get("/v2/friends/user-search/bob", nil),
@@ -334,7 +334,7 @@ func TestRSSFeeds(t *testing.T) {
 	mustError(t, ann.post("/v2/rss/create", url.Values{"title": {""}, "rss_source_url": {fixture}}), 400, "TITLE_REQUIRED")
 	mustError(t, ann.post("/v2/rss/create", url.Values{"title": {"t"}}), 400, "URL_REQUIRED")
 
-	created := appClient(t, ann).post("/v2/rss/create", url.Values{"title": {"news"}, "rss_source_url": {fixture}, "delete_old_files": {"on"}})
+	created := appTokenClient(t, ann).post("/v2/rss/create", url.Values{"title": {"news"}, "rss_source_url": {fixture}, "delete_old_files": {"on"}})
 	mustStatus(t, created, 200)
 	feed := created.body["feed"].(map[string]any)
 	id := itoa(num(feed, "id"))
