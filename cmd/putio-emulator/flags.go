@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,6 +64,7 @@ Usage: putio-emulator [flags]
 // listFlags are the comma-separated flags, read into config once parsed.
 type listFlags struct {
 	tokens, appTokens, firstParty, users, omit, tusExtensions, put, fetchHosts string
+	userTokens                                                                 string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -118,6 +120,8 @@ func accountFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.StringVar(&l.appTokens, "app-tokens", "", "comma-separated third-party app tokens, each its own account, or TOKEN=OWNER to join OWNER's account")
 	fs.StringVar(&l.firstParty, "first-party-clients", "", "comma-separated OAuth client ids whose tokens are first-party (default: every client gets app tokens)")
 	fs.StringVar(&l.users, "users", "", "comma-separated NAME:PASSWORD users for the password login, each its own account")
+	fs.StringVar(&l.userTokens, "user-tokens", "", "comma-separated TOKEN=USER: a -tokens token stands for that -users user's account")
+	fs.BoolVar(&c.opts.SeedUserInvites, "seed-user-invites", false, "give each -users account one unused family invite and one unused friend invite")
 	fs.BoolVar(&c.opts.Strict, "strict", false, "accept only registered or OAuth-issued tokens")
 	fs.StringVar(&l.put, "put", "", "comma-separated TOKEN:/PATH files to store before serving, each a one-line text file naming its path (e.g. a file for clients that look for one to work on)")
 	fs.Int64Var(&c.opts.Quota, "quota", 0, "disk size of each account in bytes (default 1 TiB)")
@@ -180,6 +184,9 @@ func (cfg *config) readLists(l listFlags) error {
 	if err := cfg.readUsers(l.users); err != nil {
 		return err
 	}
+	if err := cfg.readUserTokens(l.userTokens); err != nil {
+		return err
+	}
 	if err := cfg.readSeedFiles(l.put); err != nil {
 		return err
 	}
@@ -207,6 +214,20 @@ func (cfg *config) readSeedFiles(list string) error {
 			return fmt.Errorf("-put: %q is not TOKEN:/PATH", entry)
 		}
 		cfg.seedFiles = append(cfg.seedFiles, seedFile{token, path})
+	}
+	return nil
+}
+
+func (cfg *config) readUserTokens(list string) error {
+	for _, entry := range splitList(list) {
+		token, user, ok := strings.Cut(entry, "=")
+		if !ok || token == "" || user == "" {
+			return errors.New("-user-tokens: an entry is not TOKEN=USER") // the entry holds a token: not echoed
+		}
+		if cfg.opts.UserTokens == nil {
+			cfg.opts.UserTokens = map[string]string{}
+		}
+		cfg.opts.UserTokens[token] = user
 	}
 	return nil
 }

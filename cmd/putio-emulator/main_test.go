@@ -248,3 +248,17 @@ func TestAppTokenConflictNamesNoToken(t *testing.T) {
 		t.Fatalf("run: %v, want a refusal naming fingerprints", err)
 	}
 }
+
+// -user-tokens binds a token to a -users user: the password login reaches
+// the token's account, whose files/list shows what the token made.
+func TestUserTokensFlag(t *testing.T) {
+	cfg, err := parseFlags([]string{"-users", "ann:pw", "-tokens", "t1", "-user-tokens", "t1=ann", "-seed-user-invites"}, io.Discard)
+	if err != nil || cfg.opts.UserTokens["t1"] != "ann" || !cfg.opts.SeedUserInvites {
+		t.Fatalf("%+v %v", cfg.opts, err)
+	}
+	for _, bad := range []string{"t1", "=ann", "t1="} {
+		if _, err := parseFlags([]string{"-user-tokens", bad}, io.Discard); err == nil {
+			t.Errorf("-user-tokens %q accepted", bad)
+		}
+	}
+}

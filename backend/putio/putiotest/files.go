@@ -61,7 +61,7 @@ func (e *Emulator) getFile(c *call) {
 		return
 	}
 	c.locked(func(v url.Values) (obj, error) {
-		n := e.lookup(c.acct, id)
+		n := e.readableLocked(c.acct, id)
 		if n == nil {
 			return nil, errNotFound("file " + itoa(id))
 		}

@@ -105,21 +105,19 @@ func (e *Emulator) checkCopyAll(srcs []*node, dest *node) error {
 // friends share.
 const sharedWithYouID = -2
 
-// itemsSharedWithYou serves GET /v2/files/list/items-shared-with-you.
-// Friend sharing is not emulated, so the pseudo folder is always empty; it
-// answers in the shape of files/list, with the folder as parent.
+// itemsSharedWithYou serves GET /v2/files/list/items-shared-with-you: a
+// SHARED_FRIEND folder for each friend who shares something with the
+// caller, in the shape of files/list, with the pseudo folder as parent;
+// one page holds them all.
 func (e *Emulator) itemsSharedWithYou(c *call) {
 	c.locked(func(v url.Values) (obj, error) {
 		if _, err := e.perPage(v, defaultPerPage); err != nil {
 			return nil, err
 		}
-		root := c.acct.root
-		folder := fileJSON(&node{id: sharedWithYouID, parent: root, name: "Items shared with you", dir: true,
-			created: root.created, updated: root.updated})
-		folder["folder_type"] = "SHARED_ROOT"
-		reply := obj{"files": []obj{}, "parent": folder, "cursor": nil}
+		folders := e.friendFoldersLocked(c.acct)
+		reply := obj{"files": filesJSON(folders), "parent": fileJSON(sharedRootOf(c.acct)), "cursor": nil}
 		if flagParam(v, "total") {
-			reply["total"] = 0
+			reply["total"] = len(folders)
 		}
 		return reply, nil
 	})

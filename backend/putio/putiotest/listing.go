@@ -165,17 +165,18 @@ func (e *Emulator) listFiles(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		parent := e.lookup(c.acct, parentID)
+		parent := e.readableLocked(c.acct, parentID)
 		if parent == nil {
 			return nil, errNotFound("folder " + itoa(parentID))
 		}
 		cur := cursor{Kind: "files", User: c.acct.userID, Parent: parentID, PerPage: n, Types: v.Get("file_type"), HideHidden: e.hidesHidden(v)}
-		reply := e.pageReply(parent.children, cur)
+		children := e.childrenLocked(c.acct, parent)
+		reply := e.folderPage(parent, children, cur)
 		e.filesWithMedia(c.r, reply["files"].([]obj), v)
 		reply["parent"] = fileJSON(parent)
 		e.withMedia(c.r, reply["parent"].(obj), parent, v, "_parent")
 		if flagParam(v, "total") {
-			reply["total"] = countAllowed(parent.children, cur)
+			reply["total"] = countAllowed(children, cur)
 		}
 		return reply, nil
 	})
@@ -198,10 +199,23 @@ func (e *Emulator) continueFiles(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		parent := e.lookup(c.acct, cur.Parent)
+		parent := e.readableLocked(c.acct, cur.Parent)
 		if parent == nil {
 			return nil, errNotFound("folder " + itoa(cur.Parent))
 		}
-		return e.pageReply(parent.children, cur), nil
+		return e.folderPage(parent, e.childrenLocked(c.acct, parent), cur), nil
 	})
+}
+
+// folderPage is pageReply for a folder's children: the items a
+// SHARED_FRIEND folder holds belong to the friend's tree, yet are listed
+// as its children.
+func (e *Emulator) folderPage(parent *node, children []*node, cur cursor) obj {
+	reply := e.pageReply(children, cur)
+	if parent.folderType == "SHARED_FRIEND" {
+		for _, f := range reply["files"].([]obj) {
+			f["parent_id"] = parent.id
+		}
+	}
+	return reply
 }

@@ -64,5 +64,6 @@ func (e *Emulator) userAccountLocked(user string) *account {
 	a := e.newAccountLocked()
 	a.username = user
 	e.users[user] = a
+	e.seedInvitesLocked(a)
 	return a
 }

@@ -169,6 +169,14 @@ type Options struct {
 	// archive, the completed transfer that brought the first video, and
 	// the history events (transfer_completed, upload) of all three.
 	SeedFixtures bool
+	// UserTokens binds tokens of Tokens to users of Users (token →
+	// username): the token then stands for that user's account, the one
+	// its password login reaches, instead of an account of its own.
+	UserTokens map[string]string
+	// SeedUserInvites gives every Users account, when made, one unused
+	// family invite and one unused friend invite: put.io's own live
+	// suite expects its secondary account to hold both.
+	SeedUserInvites bool
 }
 
 // RateLimit is a per-token budget of Requests per Window.

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -128,9 +129,9 @@ func fileJSON(n *node) obj {
 		"screenshot":         nil,
 		"opensubtitles_hash": nil,
 		"is_mp4_available":   n.mp4,
-		"is_shared":          false,
+		"is_shared":          n.sharedOut,
 		"is_hidden":          n.hidden,
-		"folder_type":        "REGULAR",
+		"folder_type":        cmp.Or(n.folderType, "REGULAR"),
 	}
 	if n.dir {
 		f["content_type"], f["file_type"] = folderContentType, "FOLDER"

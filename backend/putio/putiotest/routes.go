@@ -17,6 +17,9 @@ type route struct {
 	tus    bool // a tus upload route: Tus-Resumable on every reply
 	hasID  bool // has an {id}, which put.io fills with digits only
 	handle func(*call)
+	// literal, if set, is a path segment matched as a wildcard (see
+	// literalSegment): the route takes only requests with the word there.
+	literal literalSegment
 }
 
 // Route flags for newRoute.
@@ -40,7 +43,8 @@ func newRoute(name string, auth bool, handle func(*call)) *route {
 // own way; TestRouteTableMatchesRouter compares the sets).
 func (e *Emulator) routeTable() []*route {
 	return slices.Concat(e.fileRoutes(), e.bodyRoutes(), e.accountRoutes(),
-		e.transferRoutes(), e.authRoutes(), e.shareRoutes(), e.sdkAreaRoutes())
+		e.transferRoutes(), e.authRoutes(), e.shareRoutes(), e.sdkAreaRoutes(), e.socialRoutes(),
+		e.friendShareRoutes(), e.rssRoutes())
 }
 
 // fileRoutes are the file tree's: listing, changes, search, extraction
@@ -178,7 +182,7 @@ func (rt *route) pattern() string {
 	if strings.HasSuffix(rt.name, "/") {
 		return rt.name + "{$}"
 	}
-	return rt.name
+	return rt.literal.pattern(rt.name)
 }
 
 // newRouter registers the routes with a ServeMux, used only to match:
@@ -254,7 +258,7 @@ func (rt *route) takes(r *http.Request) bool {
 		return false
 	}
 	id := r.PathValue("id")
-	return !rt.hasID || strings.Trim(id, "0123456789") == ""
+	return (!rt.hasID || strings.Trim(id, "0123456789") == "") && rt.literal.takes(r)
 }
 
 // allowedMethods lists, in route-table order, the methods of the routes

@@ -61,12 +61,17 @@ type Emulator struct {
 	nextLinks int64
 	oauthApps map[int64]*oauthApp // registered through the API, made on first use
 	nextApp   int64
+	social    socialState // friends, family, invites, friend shares (social.go)
+	rss       rssState    // RSS feeds (rss.go)
 }
 
 // New returns an emulator configured by opts. Call Close to remove the file
 // bodies it stored.
 func New(opts Options) (*Emulator, error) {
 	opts = opts.withDefaults()
+	if err := opts.checkUserTokens(); err != nil {
+		return nil, err
+	}
 	blobs, err := newBlobStore(opts.DataDir)
 	if err != nil {
 		return nil, err

@@ -124,21 +124,3 @@ func (e *Emulator) forgetShares(fileID int64) {
 		}
 	}
 }
-
-// sharedWith serves GET /v2/files/{id}/shared-with-v2. Friend sharing is
-// not emulated, so a file is shared with no friends. A missing id answers
-// 500, as put.io does (TS SDK live test), not 404.
-func (e *Emulator) sharedWith(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	e.mu.Lock()
-	n := e.lookup(c.acct, id)
-	e.mu.Unlock()
-	if n == nil {
-		c.fail(http.StatusInternalServerError, "InternalServerError", "file "+itoa(id)+" not found")
-		return
-	}
-	c.ok(obj{"share_type": "friends", "shares": []obj{}})
-}

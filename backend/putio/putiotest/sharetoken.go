@@ -74,6 +74,7 @@ func (e *Emulator) listShareFiles(c *call) {
 		cur := cursor{Kind: "share", User: s.acct.userID, Parent: parent.id, PerPage: n, Types: v.Get("file_type"), Share: s.id}
 		reply := e.pageReply(parent.children, cur)
 		reply["parent"] = fileJSON(parent)
+		e.parentMediaFields(c.r, reply["parent"].(obj), parent, v)
 		if flagParam(v, "total") {
 			reply["total"] = countAllowed(parent.children, cur)
 		}

@@ -50,6 +50,9 @@ type node struct {
 	mp4       bool    // a converted MP4 is available (seeded; the emulator converts nothing)
 	startFrom float64 // playback position in seconds (files/{id}/start-from)
 	watched   bool    // files/watch-status
+
+	sharedOut  bool   // shared with friends (is_shared)
+	folderType string // "" for REGULAR; SHARED_ROOT, SHARED_FRIEND for the pseudo folders
 }
 
 // now is the emulator clock at put.io's one-second precision.
@@ -251,6 +254,7 @@ func (e *Emulator) purge(n *node) {
 			e.blobs.remove(x.blob)
 		}
 		e.forgetShares(x.id)
+		e.forgetFriendShares(x.id)
 	})
 }
 

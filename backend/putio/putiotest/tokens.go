@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -122,14 +123,32 @@ func (e *Emulator) revokeLocked(drop func(token string, g *grant) bool) {
 // registerTokens gives each first-party token and each app token not
 // already taken an account of its own (Options.Tokens, Options.AppTokens).
 func (e *Emulator) registerTokens(firstParty, app []string) {
-	for _, token := range firstParty {
-		e.accountFor(token)
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	for _, token := range firstParty {
+		if user, bound := e.opts.UserTokens[token]; bound {
+			e.grantLocked(token, ScopeFull, e.userAccountLocked(user), "")
+		} else {
+			e.accountLocked(token)
+		}
+	}
 	for _, token := range app {
 		if _, taken := e.tokens[token]; !taken {
 			e.grantLocked(token, ScopeApp, nil, "")
 		}
 	}
+}
+
+// checkUserTokens refuses a binding (Options.UserTokens) of a token that
+// is not registered, or to a user that does not exist.
+func (o Options) checkUserTokens() error {
+	for token, user := range o.UserTokens {
+		if !slices.Contains(o.Tokens, token) {
+			return errors.New("putiotest: UserTokens binds a token that is not in Tokens")
+		}
+		if _, ok := o.Users[user]; !ok {
+			return fmt.Errorf("putiotest: UserTokens binds a token to %q, who is not in Users", user)
+		}
+	}
+	return nil
 }
