@@ -31,7 +31,10 @@ const minTestChunkSize = 256 * fs.Kibi
 //   - SetTier, Bucket, FsCheckWrap, ObjectCheckWrap, FsShutdown: no tiers,
 //     not bucket based, not a wrapper, no background work.
 //   - FsCopyChunked: server-side copy is one call, there is no copy cutoff.
-//   - Internal: the internal tests are plain Go tests in *_internal_test.go.
+//
+// Its Internal subtest runs the backend's tests that need no emulator
+// (Fs.InternalTest, putio_remote_internal_test.go), so -remote runs them
+// on a real account too; the rest are plain Go tests in *_internal_test.go.
 func TestIntegration(t *testing.T) {
 	opt := &fstests.Opt{
 		RemoteName:  "TestPutio:",

@@ -156,7 +156,7 @@ func (s *simSeq) step() {
 	}
 	s.checkOutcome(after, err, counted)
 	s.checkSessions(logStart, creationReplyMayBeLost)
-	if secrets := s.w.secretsIn(s.w.log.take()); len(secrets) > 0 {
+	if secrets := secretsIn(s.w.log.take(), s.w.token); len(secrets) > 0 {
 		s.violation("the log shows %s", strings.Join(secrets, ", "))
 	}
 }

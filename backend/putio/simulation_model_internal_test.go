@@ -177,10 +177,20 @@ type simState struct {
 
 // readState walks the account from the root.
 func readState(acct *putiotest.Account) (*simState, error) {
-	s := &simState{files: map[string]putiotest.File{}, dirs: map[string]bool{}, duplicates: map[string][]putiotest.File{}, trash: acct.Trash()}
+	s, err := walkState(acct.List)
+	if s != nil {
+		s.trash = acct.Trash()
+	}
+	return s, err
+}
+
+// walkState walks a tree from its top ("") through list, which gives the
+// items of a folder; the trash is left empty.
+func walkState(list func(dir string) ([]putiotest.File, error)) (*simState, error) {
+	s := &simState{files: map[string]putiotest.File{}, dirs: map[string]bool{}, duplicates: map[string][]putiotest.File{}}
 	var walk func(dir string) error
 	walk = func(dir string) error {
-		items, err := acct.List(dir)
+		items, err := list(dir)
 		if err != nil {
 			return err
 		}

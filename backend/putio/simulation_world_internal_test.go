@@ -251,10 +251,11 @@ func (w *simWorld) armFaults() (armed []string, creationReplyMayBeLost bool) {
 // signedQuery finds a signed download URL's query in a log line.
 var signedQuery = regexp.MustCompile(`/download/[0-9]+\?[^ "]*`)
 
-// secretsIn lists the secrets found in logged text.
-func (w *simWorld) secretsIn(logged string) []string {
+// secretsIn lists the secrets found in logged text: the access token
+// and signed download URLs' queries.
+func secretsIn(logged, token string) []string {
 	var out []string
-	if strings.Contains(logged, w.token) {
+	if strings.Contains(logged, token) {
 		out = append(out, "the access token")
 	}
 	for _, m := range signedQuery.FindAllString(logged, -1) {
