@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -28,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}, uploadsHelp}, transferCommandHelp...)
+}, uploadsHelp, changesHelp, extractHelp}, transferCommandHelp...)
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -51,6 +52,10 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.transferCommand(ctx, name, arg, opt)
 	case "uploads":
 		return f.uploadsCommand(ctx, arg, opt)
+	case "changes":
+		return nil, f.changesCommand(ctx, opt, os.Stdout)
+	case "extract":
+		return f.extractCommand(ctx, arg, opt)
 	default:
 		return nil, fs.ErrorCommandNotFound
 	}
