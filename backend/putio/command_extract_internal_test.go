@@ -141,8 +141,8 @@ func TestExtractRefusals(t *testing.T) {
 	_, err := acct.Put("dl/notes.txt", []byte("text"), testModTime)
 	require.NoError(t, err)
 	for archive, want := range map[string]string{
-		"dl/notes.txt":    `put.io won't extract "dl/notes.txt" (file`,
-		"dl/Show":         `"dl/Show" is a folder; name the archive in it`,
+		"dl/notes.txt":     `put.io won't extract "dl/notes.txt" (file`,
+		"dl/Show":          `"dl/Show" is a folder; name the archive in it`,
 		"dl/Show/gone.rar": `no file "dl/Show/gone.rar" under`,
 	} {
 		_, err := runExtract(f, []string{archive}, nil)
