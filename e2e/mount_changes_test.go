@@ -109,10 +109,11 @@ func mountRemote(t *testing.T, r *remote, p string) string {
 			t.Errorf("unmounting %s: %v\n%s", dir, err, out)
 		}
 		select {
-		case <-exited:
+		case err := <-exited:
+			logExit(t, err)
 		case <-time.After(time.Minute):
 			cancel()
-			<-exited
+			logExit(t, <-exited)
 		}
 		cancel()
 		if t.Failed() {
@@ -146,6 +147,14 @@ func waitSubscribed(t *testing.T, r *remote, changes *changeStream) {
 		}
 	}
 	t.Fatal("changes reported none of the warm-up uploads within 2m")
+}
+
+// logExit notes how a background rclone ended, which is useful only when
+// the test has failed.
+func logExit(t *testing.T, err error) {
+	if err != nil {
+		t.Logf("rclone mount ended: %v", err)
+	}
 }
 
 // TestMountSeesTransferAndChangesReportsIt is the media-server case end to

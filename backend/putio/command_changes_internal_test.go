@@ -271,8 +271,8 @@ func TestChangesCommandWritesJSONLines(t *testing.T) {
 
 func TestChangesCommandRefusesBadOptions(t *testing.T) {
 	f, _, _ := newTestFs(t, nil)
-	err := f.changesCommand(context.Background(), map[string]string{"sinse": "1h"}, &bytes.Buffer{})
-	assert.ErrorContains(t, err, `unknown option "sinse"; it takes -o since`)
+	err := f.changesCommand(context.Background(), map[string]string{"from": "1h"}, &bytes.Buffer{})
+	assert.ErrorContains(t, err, `unknown option "from"; it takes -o since`)
 	err = f.changesCommand(context.Background(), map[string]string{"since": "yesterday-ish"}, &bytes.Buffer{})
 	assert.ErrorContains(t, err, `-o since="yesterday-ish" is neither a time`)
 }

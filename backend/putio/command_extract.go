@@ -62,7 +62,7 @@ func (f *Fs) extractCommand(ctx context.Context, archives []string, opt map[stri
 	}
 	password, wantPassword := opt["password"]
 	if wantPassword && password == "" {
-		return nil, errors.New("putio: extract: -o password is empty; give the archive's password as -o password=...")
+		return nil, errors.New("putio: extract: -o password is empty; give the archive's password as -o password=PASSWORD")
 	}
 	_, wait := opt["wait"]
 	out := make([]ExtractionInfo, 0, len(archives))
@@ -204,9 +204,9 @@ func (f *Fs) waitExtraction(ctx context.Context, remote string, x *api.Extractio
 			return nil, fmt.Errorf("putio: extracting %q failed: %s", remote, messageOf(x))
 		case api.ExtractPassword:
 			if sentPassword {
-				return nil, fmt.Errorf("putio: extract: put.io could not open %q with the password given (%s): check it and run again with -o password=...", remote, messageOf(x))
+				return nil, fmt.Errorf("putio: extract: put.io could not open %q with the password given (%s): check it and run again with -o password=PASSWORD", remote, messageOf(x))
 			}
-			return nil, fmt.Errorf("putio: extract: %q needs a password: run again with -o password=...", remote)
+			return nil, fmt.Errorf("putio: extract: %q needs a password: run again with -o password=PASSWORD", remote)
 		}
 		if err := sleepCtx(ctx, interval); err != nil {
 			return nil, err

@@ -107,7 +107,7 @@ func TestExtractAsksForThePasswordThenTakesIt(t *testing.T) {
 	require.NoError(t, acct.AskExtractionPassword(x.ID))
 	outcome := <-done
 	require.Error(t, outcome.err)
-	assert.Contains(t, outcome.err.Error(), `"dl/locked.rar" needs a password: run again with -o password=...`)
+	assert.Contains(t, outcome.err.Error(), `"dl/locked.rar" needs a password: run again with -o password=PASSWORD`)
 
 	withPassword := map[string]string{"wait": "", "interval": "20ms", "password": "s3cret"}
 	done = extractInBackground(f, []string{"dl/locked.rar"}, withPassword)

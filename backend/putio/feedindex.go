@@ -21,13 +21,6 @@ type seenItem struct {
 	dir    bool
 }
 
-func (s seenItem) entryType() fs.EntryType {
-	if s.dir {
-		return fs.EntryDirectory
-	}
-	return fs.EntryObject
-}
-
 // saw records where an item is, while change notification is on. A
 // folder seen at a new path takes what was seen inside it along.
 func (f *Fs) saw(id, remote string, dir bool) {
