@@ -37,8 +37,8 @@ until interrupted (Ctrl-C ends it with exit code 0):
 for an item that left the remote). A line of kind "resync" says changes
 may have been missed under its path ("" is the whole remote), with the
 "reason": after a reconnection, after falling behind the feed, when an
-item the stream never saw was deleted (put.io's event names only its id),
-and after a replay. Point a media server's partial scan at each path (see
+item the stream never saw was deleted for good (put.io's event may name
+only its id; one in the trash is placed from there), and after a replay. Point a media server's partial scan at each path (see
 the put.io docs page for a Plex and a Jellyfin recipe).
 
 With -o since, the stream first replays what put.io's history holds since

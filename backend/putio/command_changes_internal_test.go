@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -159,20 +160,31 @@ func TestChangesUnderTheRootOnly(t *testing.T) {
 	}
 }
 
-// A deleted item the stream never saw can be placed only if the event
-// says where it was; with the id alone a resync of the root says so.
+// A deleted item the stream never saw is placed from the event when it
+// says where the item was, else from the trash; deleted for good and
+// named by id alone, a resync of the root says a deletion went unplaced.
 func TestChangesDeleteOfAnItemNeverSeen(t *testing.T) {
 	for mode, opts := range feedModes {
 		t.Run(mode, func(t *testing.T) {
 			f, srv, acct := newTestFs(t, nil, opts)
 			_, err := acct.Put("tv/old.mkv", []byte("x"), testModTime)
 			require.NoError(t, err)
+			_, err = acct.Put("tv/purged.mkv", []byte("x"), testModTime)
+			require.NoError(t, err)
 			log := startChanges(t, f, srv, time.Time{})
 			require.NoError(t, acct.Delete("tv/old.mkv"))
+			log.waitLines(t, `file deleted "tv/old.mkv"`)
+
+			ctx := context.Background()
+			hard, err := newFsOn(srv, "hard", "", configmap.Simple{"hard_delete": "true"})
+			require.NoError(t, err)
+			purged, err := hard.NewObject(ctx, "tv/purged.mkv")
+			require.NoError(t, err)
+			require.NoError(t, purged.Remove(ctx))
 			if opts.FeedFileObjects {
-				log.waitLines(t, `file deleted "tv/old.mkv"`)
+				log.waitLines(t, `file deleted "tv/old.mkv"`, `file deleted "tv/purged.mkv"`)
 			} else {
-				log.waitLines(t, `resync  "" (`+resyncUnseenDelete+`)`)
+				log.waitLines(t, `file deleted "tv/old.mkv"`, `resync  "" (`+resyncUnseenDelete+`)`)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -121,8 +122,12 @@ func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, sink *feedSink)
 	change := Change{Time: time.Now().UTC(), ID: int64(*item.ID)}
 	if msg.Type == api.FeedFileDelete {
 		f.forget(id)
-		if !seen && item.Placed() {
+		switch {
+		case seen:
+		case item.Placed():
 			was, seen = f.whereNow(ctx, id, item, sink.lookUp)
+		case sink.lookUp:
+			was, seen = f.whereTrashed(ctx, id)
 		}
 		switch {
 		case seen:
@@ -184,6 +189,37 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem, lookUp
 		return seenItem{}, false
 	}
 	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
+}
+
+// errFoundInTrash ends a walk of the trash early.
+var errFoundInTrash = errors.New("found in the trash")
+
+// whereTrashed finds where a deleted item was from the trash, which keeps
+// its parent: put.io's delete events may name only the id. It is not
+// found if it was deleted for good, was inside a deleted folder (only the
+// folder is listed), or the trash can't be read.
+func (f *Fs) whereTrashed(ctx context.Context, id string) (seenItem, bool) {
+	var trashed *api.TrashFile
+	err := f.walkTrash(ctx, func(files []api.TrashFile) error {
+		for i := range files {
+			if files[i].ID.String() == id {
+				trashed = &files[i]
+				return errFoundInTrash
+			}
+		}
+		return nil
+	})
+	if trashed == nil {
+		if err != nil && ctx.Err() == nil {
+			fs.Errorf(f, "change notification: can't read the trash to tell where deleted item %s was: %v", id, err)
+		}
+		return seenItem{}, false
+	}
+	parent, ok := f.findFolder(ctx, trashed.ParentID.String())
+	if !ok {
+		return seenItem{}, false
+	}
+	return seenItem{remote: path.Join(parent.remote, f.standardName(trashed.Name)), dir: trashed.IsDir()}, true
 }
 
 // maxFolderDepth bounds the walk up from a folder, against a parent
