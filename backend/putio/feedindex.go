@@ -122,12 +122,8 @@ func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, sink *feedSink)
 	change := Change{Time: time.Now().UTC(), ID: int64(*item.ID)}
 	if msg.Type == api.FeedFileDelete {
 		f.forget(id)
-		switch {
-		case seen:
-		case item.Placed():
-			was, seen = f.whereNow(ctx, id, item, sink.lookUp)
-		case sink.lookUp:
-			was, seen = f.whereTrashed(ctx, id)
+		if !seen {
+			was, seen = f.whereDeleted(ctx, id, item, sink.lookUp)
 		}
 		switch {
 		case seen:
@@ -189,6 +185,18 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem, lookUp
 		return seenItem{}, false
 	}
 	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
+}
+
+// whereDeleted finds where a deleted item the Fs never saw was: from the
+// event when it says, else, if lookUp, from the trash.
+func (f *Fs) whereDeleted(ctx context.Context, id string, item *api.FeedItem, lookUp bool) (seenItem, bool) {
+	switch {
+	case item.Placed():
+		return f.whereNow(ctx, id, item, lookUp)
+	case lookUp:
+		return f.whereTrashed(ctx, id)
+	}
+	return seenItem{}, false
 }
 
 // errFoundInTrash ends a walk of the trash early.
