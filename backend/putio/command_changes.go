@@ -96,11 +96,12 @@ func (c Change) entryType() fs.EntryType {
 
 // Changes calls fn for every change under the root that put.io's
 // real-time feed reports, one call at a time, until ctx ends (then it
-// returns nil) or put.io rejects the token. It reconnects as ChangeNotify
-// does, and reports a resync of the root after each reconnection. With
-// since set, it first replays the uploads and completed transfers
-// put.io's history holds since then, followed by a resync of the root,
-// as the history has no moves, renames or deletes.
+// returns nil, and fn is not called again) or put.io rejects the token
+// (its error). It reconnects as ChangeNotify does, and reports a resync
+// of the root after each reconnection. With since set, it first replays
+// the uploads and completed transfers put.io's history holds since then,
+// followed by a resync of the root, as the history has no moves, renames
+// or deletes.
 func (f *Fs) Changes(ctx context.Context, since time.Time, fn func(Change)) error {
 	f.feed.indexing.Store(true)
 	var mu sync.Mutex
