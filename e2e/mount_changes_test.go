@@ -60,17 +60,18 @@ func (s *changeStream) find(p string) (changeLine, bool) {
 	return s.lines[i], true
 }
 
-// fuseAvailable says why FUSE can't be used here, or "".
-func fuseAvailable() string {
+// fuseHelper is the program that unmounts FUSE file systems, or why FUSE
+// can't be used here.
+func fuseHelper() (helper, unavailable string) {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return "no /dev/fuse: " + err.Error()
+		return "", "no /dev/fuse: " + err.Error()
 	}
 	for _, helper := range []string{"fusermount3", "fusermount"} {
 		if _, err := exec.LookPath(helper); err == nil {
-			return ""
+			return helper, ""
 		}
 	}
-	return "neither fusermount3 nor fusermount is installed (Debian: apt-get install fuse3)"
+	return "", "neither fusermount3 nor fusermount is installed (Debian: apt-get install fuse3)"
 }
 
 // isMounted reports whether dir is a mount point, from the kernel's table.
@@ -90,7 +91,7 @@ func isMounted(t *testing.T, dir string) bool {
 // mountRemote runs `rclone mount` of p on a new directory until the test
 // ends, and returns the directory once the kernel has it mounted. The
 // dir cache is an hour: only the change feed can show a new file.
-func mountRemote(t *testing.T, r *remote, p string) string {
+func mountRemote(t *testing.T, r *remote, p, helper string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "mnt")
 	mustMkdirAll(t, dir)
@@ -105,7 +106,7 @@ func mountRemote(t *testing.T, r *remote, p string) string {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		// Unmount first (rclone then exits by itself); kill only if not.
-		if out, err := exec.Command("fusermount3", "-u", "-z", dir).CombinedOutput(); err != nil && isMounted(t, dir) {
+		if out, err := exec.Command(helper, "-u", "-z", dir).CombinedOutput(); err != nil && isMounted(t, dir) {
 			t.Errorf("unmounting %s: %v\n%s", dir, err, out)
 		}
 		select {
@@ -163,14 +164,15 @@ func logExit(t *testing.T, err error) {
 // the feed can refresh, and changes prints its path within 5 s of the
 // completion. Ctrl-C ends changes with exit code 0.
 func TestMountSeesTransferAndChangesReportsIt(t *testing.T) {
-	if why := fuseAvailable(); why != "" {
-		t.Skip("FUSE is not available, so nothing can be mounted: " + why)
+	helper, unavailable := fuseHelper()
+	if unavailable != "" {
+		t.Skip("FUSE is not available, so nothing can be mounted: " + unavailable)
 	}
 	t.Parallel()
 	emu := startEmulator(t)
 	r := newRemote(t, emu)
 	r.rclone(t, "mkdir", path("media"))
-	mnt := mountRemote(t, r, path(""))
+	mnt := mountRemote(t, r, path(""), helper)
 	if entries, err := os.ReadDir(filepath.Join(mnt, "media")); err != nil || len(entries) != 0 {
 		t.Fatalf("the new mount lists media as %v (%v), want it empty", entries, err)
 	}
