@@ -101,6 +101,9 @@ type feedSink struct {
 	// (Changes, which lists nothing); ChangeNotify cares only about
 	// folders it has listed.
 	lookUp bool
+	// loud shows a lost connection at NOTICE level, where the feed is the
+	// whole job (Changes); a mount goes on without it, so INFO will do.
+	loud bool
 }
 
 // Why a resync is asked for.
@@ -219,7 +222,11 @@ func (f *Fs) runFeed(ctx context.Context, sink *feedSink, ready func()) error {
 			failures = 0
 		}
 		delay := f.feedBackoff(failures)
-		fs.Infof(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
+		logLost := fs.Infof
+		if sink.loud {
+			logLost = fs.Logf
+		}
+		logLost(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
 		if sleepCtx(ctx, delay) != nil {
 			return nil
 		}

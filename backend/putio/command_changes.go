@@ -137,6 +137,7 @@ func (f *Fs) changesSink(emit func(Change)) *feedSink {
 			}
 		},
 		lookUp: true,
+		loud:   true,
 	}
 }
 

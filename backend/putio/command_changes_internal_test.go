@@ -208,6 +208,19 @@ func TestChangesResyncsAfterReconnecting(t *testing.T) {
 	log.waitLines(t, `file created "before.txt"`, `resync  "" (`+resyncReconnected+`)`, `file created "after.txt"`)
 }
 
+// A connection that can't be made is shown at NOTICE level, as the
+// stream is the command's whole job, and the stream goes on once it can.
+func TestChangesShowsALostConnection(t *testing.T) {
+	logs := captureLog(t)
+	f, srv, acct := newTestFs(t, nil)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: feedRoute, Status: 503, Times: 1}))
+	log := startChanges(t, f, srv, time.Time{})
+	assert.Regexp(t, `level=INFO\+2 msg="change notification: feed connection lost`, logs.String())
+	_, err := acct.Put("after.txt", nil, testModTime)
+	require.NoError(t, err)
+	log.waitLines(t, `file created "after.txt"`)
+}
+
 // A revoked token ends the stream with the error that says to reconnect.
 func TestChangesEndsOnRevokedToken(t *testing.T) {
 	f, srv, _ := newTestFs(t, nil, putiotest.Options{Strict: true})
