@@ -202,7 +202,8 @@ func TestBackendHelpShowsEveryCommandWithItsOptions(t *testing.T) {
 	r := &remote{env: hermeticEnv()}
 	help := r.rclone(t, "--config=/notfound", "backend", "help", "putio")
 	for _, want := range []string{"### trash", "### restore", "### transfer\n", "### transfers", "### transfer-cancel",
-		"### transfer-retry", "### transfer-clean", `- "wait": `, `- "interval": `} {
+		"### transfer-retry", "### transfer-clean", "### changes", "### extract", `- "wait": `, `- "interval": `,
+		`- "since": `, `- "password": `} {
 		if !strings.Contains(help, want) {
 			t.Errorf("rclone backend help putio lacks %q:\n%s", want, help)
 		}

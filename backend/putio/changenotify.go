@@ -72,10 +72,10 @@ func (s *feedState) clock() time.Time {
 // cancelling ctx stops it and releases the connection.
 func (f *Fs) ChangeNotify(ctx context.Context, notify func(string, fs.EntryType), intervals <-chan time.Duration) {
 	f.feed.indexing.Store(true)
-	notify = serialized(notify)
-	run := f.startFeed(ctx, notify)
+	sink := f.notifySink(serialized(notify))
+	run := f.startFeed(ctx, sink)
 	run.awaitReady(ctx)
-	f.feed.watchers.Go(func() { f.watchFeed(ctx, notify, intervals, run) })
+	f.feed.watchers.Go(func() { f.watchFeed(ctx, sink, intervals, run) })
 }
 
 // serialized makes notify safe to call from the worker and the keep-alive
@@ -89,20 +89,65 @@ func serialized(notify func(string, fs.EntryType)) func(string, fs.EntryType) {
 	}
 }
 
+// feedSink is where the feed's news goes: ChangeNotify's callback, or the
+// Changes stream. Both get the same events; they differ in how far they
+// look for paths and in what a resync tells them.
+type feedSink struct {
+	report func(Change)
+	// resync is told why events may have been missed (resyncConnected,
+	// resyncReconnected, resyncFellBehind, resyncUnseenDelete).
+	resync func(why string)
+	// lookUp finds the paths of items in folders the Fs never listed
+	// (Changes, which lists nothing); ChangeNotify cares only about
+	// folders it has listed.
+	lookUp bool
+	// loud shows a lost connection at NOTICE level, where the feed is the
+	// whole job (Changes); a mount goes on without it, so INFO will do.
+	loud bool
+}
+
+// Why a resync is asked for.
+const (
+	resyncConnected    = "connected" // the first connection put.io has taken
+	resyncReconnected  = "reconnected"
+	resyncFellBehind   = "fell behind the feed"
+	resyncUnseenDelete = "an item never seen was deleted"
+)
+
+// notifySink reports to ChangeNotify's callback: a change at the paths it
+// left and reached, and on every connection and fall behind the root and
+// every folder seen, as the VFS forgets only the folders it is told of.
+func (f *Fs) notifySink(notify func(string, fs.EntryType)) *feedSink {
+	return &feedSink{
+		report: func(c Change) {
+			if c.OldPath != "" {
+				notify(c.OldPath, c.entryType())
+			}
+			notify(c.Path, c.entryType())
+		},
+		resync: func(why string) {
+			if why != resyncUnseenDelete { // such an item was not in a listing the VFS holds
+				f.resync(notify)
+			}
+		},
+	}
+}
+
 // feedRun is the feed running in the background.
 type feedRun struct {
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when it has stopped
 	ready     chan struct{} // closed once subscribed, or once a try failed
 	readyOnce sync.Once
+	err       error // why it stopped for good, once done is closed; nil when ctx ended
 }
 
-func (f *Fs) startFeed(ctx context.Context, notify func(string, fs.EntryType)) *feedRun {
+func (f *Fs) startFeed(ctx context.Context, sink *feedSink) *feedRun {
 	ctx, cancel := context.WithCancel(ctx)
 	run := &feedRun{cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
 	go func() {
 		defer close(run.done)
-		f.runFeed(ctx, notify, run.markReady)
+		run.err = f.runFeed(ctx, sink, run.markReady)
 	}()
 	return run
 }
@@ -127,7 +172,7 @@ func (r *feedRun) awaitReady(ctx context.Context) {
 }
 
 // watchFeed turns the feed off and on as the intervals say.
-func (f *Fs) watchFeed(ctx context.Context, notify func(string, fs.EntryType), intervals <-chan time.Duration, run *feedRun) {
+func (f *Fs) watchFeed(ctx context.Context, sink *feedSink, intervals <-chan time.Duration, run *feedRun) {
 	ended := run.done
 	halt := func() {
 		if run != nil {
@@ -145,7 +190,7 @@ func (f *Fs) watchFeed(ctx context.Context, notify func(string, fs.EntryType), i
 			case interval <= 0:
 				halt()
 			case run == nil:
-				run = f.startFeed(ctx, notify)
+				run = f.startFeed(ctx, sink)
 				ended = run.done
 			}
 		case <-ended: // gave up for good; a new interval tries again
@@ -157,27 +202,33 @@ func (f *Fs) watchFeed(ctx context.Context, notify func(string, fs.EntryType), i
 }
 
 // runFeed keeps a connection open, reconnecting with backoff, until ctx
-// ends or put.io rejects the token.
-func (f *Fs) runFeed(ctx context.Context, notify func(string, fs.EntryType), ready func()) {
+// ends (nil) or put.io rejects the token (its error).
+func (f *Fs) runFeed(ctx context.Context, sink *feedSink, ready func()) error {
+	why := resyncConnected
 	for failures := 0; ; failures++ {
 		started := time.Now()
-		err := f.feedSession(ctx, notify, ready)
+		err := f.feedSession(ctx, sink, why, ready)
 		ready() // a failed try need not be waited for
+		why = resyncReconnected
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		var auth *authError
 		if errors.As(err, &auth) {
 			fs.Errorf(f, "change notification stopped: %v", err)
-			return
+			return err
 		}
 		if time.Since(started) > feedStable {
 			failures = 0
 		}
 		delay := f.feedBackoff(failures)
-		fs.Infof(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
+		logLost := fs.Infof
+		if sink.loud {
+			logLost = fs.Logf
+		}
+		logLost(f, "change notification: feed connection lost (%v); reconnecting in %v", err, delay.Round(time.Millisecond))
 		if sleepCtx(ctx, delay) != nil {
-			return
+			return nil
 		}
 	}
 }
@@ -195,8 +246,9 @@ func (f *Fs) feedBackoff(failures int) time.Duration {
 // nothing is replayed. A connection put.io closes is followed by a token
 // check against the API, since x/net/websocket hides the close code (4001
 // means unauthorized): a rejected token returns its authError. A reader
-// decodes and queues events; a worker looks up their paths.
-func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType), ready func()) error {
+// decodes and queues events; a worker looks up their paths. why says
+// whether this is the first connection or a reconnection.
+func (f *Fs) feedSession(ctx context.Context, sink *feedSink, why string, ready func()) error {
 	token, err := f.tokens.Token()
 	if err != nil {
 		return fmt.Errorf("putio: no login token: %w", err)
@@ -215,24 +267,24 @@ func (f *Fs) feedSession(ctx context.Context, notify func(string, fs.EntryType),
 		return err
 	}
 	fs.Debugf(f, "change notification: connected to %s", f.feed.url.Redacted())
-	jobs, stopWork := f.startResolver(ctx, notify)
+	jobs, stopWork := f.startResolver(ctx, sink)
 	defer stopWork() // the reconnect resyncs what it had left
 	read := make(chan error, 1)
 	go func() { read <- f.readFeed(ws, jobs) }()
-	resync := func() { f.resync(notify) }
+	resync := func() { sink.resync(why) }
 	err = f.keepAlive(ctx, ws, live, read, ack, func() { resync(); ready() }, resync)
 	return f.feedClosed(ctx, err)
 }
 
 // startResolver starts the worker that looks up the paths of queued
 // events; stop ends it and waits for it.
-func (f *Fs) startResolver(ctx context.Context, notify func(string, fs.EntryType)) (jobs chan feedJob, stop func()) {
+func (f *Fs) startResolver(ctx context.Context, sink *feedSink) (jobs chan feedJob, stop func()) {
 	jobs = make(chan feedJob, f.feed.queue)
 	workCtx, stopWork := context.WithCancel(ctx)
 	worked := make(chan struct{})
 	go func() {
 		defer close(worked)
-		f.resolveFeed(workCtx, jobs, notify)
+		f.resolveFeed(workCtx, jobs, sink)
 	}()
 	return jobs, func() { stopWork(); <-worked }
 }
@@ -351,16 +403,16 @@ func queueJob(jobs chan feedJob, job feedJob) (dropped int) {
 
 // resolveFeed reports the queued events, looking up paths as needed,
 // until jobs is closed or ctx ends.
-func (f *Fs) resolveFeed(ctx context.Context, jobs <-chan feedJob, notify func(string, fs.EntryType)) {
+func (f *Fs) resolveFeed(ctx context.Context, jobs <-chan feedJob, sink *feedSink) {
 	for job := range jobs {
 		if ctx.Err() != nil {
 			return
 		}
 		if job.lost {
 			fs.Infof(f, "change notification: fell behind put.io's feed; reporting every folder as changed")
-			f.resync(notify)
+			sink.resync(resyncFellBehind)
 			continue
 		}
-		f.fileEvent(ctx, job.msg, notify)
+		f.fileEvent(ctx, job.msg, sink)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"time"
 
@@ -28,7 +29,7 @@ listed by "trash"; restoring is asynchronous on put.io's side.
 
     rclone backend restore putio: 123 456
 `,
-}, uploadsHelp}, transferCommandHelp...)
+}, uploadsHelp, changesHelp, extractHelp}, transferCommandHelp...)
 
 // TrashItem is one line of the trash listing.
 type TrashItem struct {
@@ -51,6 +52,10 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.transferCommand(ctx, name, arg, opt)
 	case "uploads":
 		return f.uploadsCommand(ctx, arg, opt)
+	case "changes":
+		return nil, f.changesCommand(ctx, opt, os.Stdout)
+	case "extract":
+		return f.extractCommand(ctx, arg, opt)
 	default:
 		return nil, fs.ErrorCommandNotFound
 	}
@@ -59,8 +64,7 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 // listTrash reads the whole trash, page by page.
 func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 	items := []TrashItem{}
-	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	err := walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile, _ int) error {
+	err := f.walkTrash(ctx, func(files []api.TrashFile) error {
 		for _, file := range files {
 			items = append(items, TrashItem{
 				ID: int64(file.ID), Name: f.standardName(file.Name), Size: file.Size,
@@ -73,6 +77,14 @@ func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+// walkTrash reads the whole trash, page by page, handing each to each.
+func (f *Fs) walkTrash(ctx context.Context, each func([]api.TrashFile) error) error {
+	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
+	return walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile, _ int) error {
+		return each(files)
+	})
 }
 
 // restoreTrash restores the trashed items whose ids are given.

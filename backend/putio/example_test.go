@@ -94,3 +94,36 @@ func upload(ctx context.Context, f fs.Fs, remote, text string) fs.Object {
 	}
 	return obj
 }
+
+// Changes streams what changes under a remote, for a media server's
+// partial scans. Here it first replays put.io's history of the last
+// minute, and stops at the resync line that ends the replay; a real tool
+// runs it until it is stopped.
+func ExampleFs_Changes() {
+	url, stop := startEmulator()
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	feedURL := "ws" + strings.TrimPrefix(url, "http") + "/socket/sockjs/websocket"
+	remote := fmt.Sprintf(":putio,api_url='%s',upload_url='%s/files/',feed_url='%s',token='%s':media",
+		url, url, feedURL, `{"access_token":"example-token","expiry":"0001-01-01T00:00:00Z"}`)
+	f, err := fs.NewFs(ctx, remote)
+	if err != nil {
+		log.Fatal(err)
+	}
+	upload(ctx, f, "tv/Show S01E01.mkv", "an episode\n")
+
+	err = f.(*putio.Fs).Changes(ctx, time.Now().Add(-time.Minute), func(c putio.Change) {
+		fmt.Printf("%s %s %q replayed=%v\n", c.Kind, c.Change, c.Path, c.Replayed)
+		if c.Kind == putio.KindResync {
+			cancel()
+		}
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// file created "tv/Show S01E01.mkv" replayed=true
+	// resync  "" replayed=false
+}

@@ -2,9 +2,11 @@ package putio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
@@ -18,13 +20,6 @@ import (
 type seenItem struct {
 	remote string
 	dir    bool
-}
-
-func (s seenItem) entryType() fs.EntryType {
-	if s.dir {
-		return fs.EntryDirectory
-	}
-	return fs.EntryObject
 }
 
 // saw records where an item is, while change notification is on. A
@@ -109,38 +104,66 @@ func (f *Fs) knownDirs() []string {
 	return dirs
 }
 
-// fileEvent reports where an item was, if it was seen, and where it is
-// now, if that is inside the root in a folder the dir cache knows.
-func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, notify func(string, fs.EntryType)) {
+// fileEvent reports a change of an item: where it is now, if that is
+// inside the root in a folder the sink can place, and where it was, if it
+// was seen. An item that left the root, or was deleted, is reported
+// deleted where it was.
+func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, sink *feedSink) {
 	item, err := api.ParseFeedItem(msg.Value)
 	if err != nil {
 		fs.Debugf(f, "change notification: ignoring a %s event: %v", msg.Type, err)
 		return
 	}
 	id := item.ID.String()
-	if was, ok := f.locate(id); ok {
-		notify(was.remote, was.entryType())
-		if was.dir && was.remote != "" && msg.Type != api.FeedFileCreate {
-			f.dirCache.FlushDir(was.remote) // the folder's path, or its subfolders', may be stale
-		}
+	was, seen := f.locate(id)
+	if seen && was.dir && was.remote != "" && msg.Type != api.FeedFileCreate {
+		f.dirCache.FlushDir(was.remote) // the folder's path, or its subfolders', may be stale
 	}
+	change := Change{Time: time.Now().UTC(), ID: int64(*item.ID)}
 	if msg.Type == api.FeedFileDelete {
 		f.forget(id)
+		if !seen {
+			was, seen = f.whereDeleted(ctx, id, item, sink.lookUp)
+		}
+		switch {
+		case seen:
+			sink.report(change.of(was, ChangeDeleted))
+		case sink.lookUp:
+			sink.resync(resyncUnseenDelete)
+		}
 		return
 	}
-	now, ok := f.whereNow(ctx, id, item)
+	now, ok := f.whereNow(ctx, id, item, sink.lookUp)
 	if !ok {
 		f.forget(id)
+		if seen {
+			sink.report(change.of(was, ChangeDeleted)) // from the root's point of view
+		}
 		return
 	}
 	f.saw(id, now.remote, now.dir)
-	notify(now.remote, now.entryType())
+	change = change.of(now, changeOf(msg.Type))
+	if seen && was.remote != now.remote {
+		change.Change, change.OldPath = ChangeMoved, was.remote
+	}
+	sink.report(change)
+}
+
+// changeOf is what a feed event type says happened.
+func changeOf(eventType string) string {
+	switch eventType {
+	case api.FeedFileCreate:
+		return ChangeCreated
+	case api.FeedFileMove:
+		return ChangeMoved
+	}
+	return ChangeChanged
 }
 
 // whereNow finds where the item is: from the event when it says, else
-// from the API. It is not found outside the root or in a folder never
-// looked at, which nothing caches.
-func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenItem, bool) {
+// from the API. It is not found outside the root, nor, unless lookUp, in
+// a folder never looked at, which nothing caches.
+func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem, lookUp bool) (seenItem, bool) {
 	parentID, name, dir := "", "", false
 	if item.Placed() {
 		parentID, name, dir = item.ParentID.String(), *item.Name, item.IsDir()
@@ -155,10 +178,93 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem) (seenI
 		parentID, name, dir = file.ParentID.String(), file.Name, file.IsDir()
 	}
 	parent, ok := f.locate(parentID)
+	if !ok && lookUp {
+		parent, ok = f.findFolder(ctx, parentID)
+	}
 	if !ok || !parent.dir {
 		return seenItem{}, false
 	}
 	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
+}
+
+// whereDeleted finds where a deleted item the Fs never saw was: from the
+// event when it says, else, if lookUp, from the trash.
+func (f *Fs) whereDeleted(ctx context.Context, id string, item *api.FeedItem, lookUp bool) (seenItem, bool) {
+	switch {
+	case item.Placed():
+		return f.whereNow(ctx, id, item, lookUp)
+	case lookUp:
+		return f.whereTrashed(ctx, id)
+	}
+	return seenItem{}, false
+}
+
+// errFoundInTrash ends a walk of the trash early.
+var errFoundInTrash = errors.New("found in the trash")
+
+// whereTrashed finds where a deleted item was from the trash, which keeps
+// its parent: put.io's delete events may name only the id. It is not
+// found if it was deleted for good, was inside a deleted folder (only the
+// folder is listed), or the trash can't be read.
+func (f *Fs) whereTrashed(ctx context.Context, id string) (seenItem, bool) {
+	var trashed *api.TrashFile
+	err := f.walkTrash(ctx, func(files []api.TrashFile) error {
+		for i := range files {
+			if files[i].ID.String() == id {
+				trashed = &files[i]
+				return errFoundInTrash
+			}
+		}
+		return nil
+	})
+	if trashed == nil {
+		if err != nil && ctx.Err() == nil {
+			fs.Errorf(f, "change notification: can't read the trash to tell where deleted item %s was: %v", id, err)
+		}
+		return seenItem{}, false
+	}
+	parent, ok := f.findFolder(ctx, trashed.ParentID.String())
+	if !ok {
+		return seenItem{}, false
+	}
+	return seenItem{remote: path.Join(parent.remote, f.standardName(trashed.Name)), dir: trashed.IsDir()}, true
+}
+
+// maxFolderDepth bounds the walk up from a folder, against a parent
+// chain that loops.
+const maxFolderDepth = 256
+
+// findFolder finds the path of a folder the Fs never listed, walking up
+// its parents until one it knows, and records the folders it passes so
+// that each is looked up once. It is not found outside the root.
+func (f *Fs) findFolder(ctx context.Context, id string) (seenItem, bool) {
+	var chain []*api.File // from id upwards
+	for len(chain) < maxFolderDepth {
+		if known, ok := f.locate(id); ok {
+			if !known.dir {
+				return seenItem{}, false
+			}
+			remote := known.remote
+			for i := len(chain) - 1; i >= 0; i-- {
+				remote = path.Join(remote, f.standardName(chain[i].Name))
+				f.saw(chain[i].ID.String(), remote, true)
+			}
+			return seenItem{remote: remote, dir: true}, true
+		}
+		if id == rootID {
+			return seenItem{}, false // the top of the account, above the root
+		}
+		folder, err := f.getItem(ctx, id)
+		if err != nil || folder == nil || !folder.IsDir() {
+			if err != nil && !hasStatus(err, http.StatusNotFound) && ctx.Err() == nil {
+				fs.Errorf(f, "change notification: can't tell where folder %s is: %v", id, err)
+			}
+			return seenItem{}, false
+		}
+		chain = append(chain, folder)
+		id = folder.ParentID.String()
+	}
+	return seenItem{}, false
 }
 
 // getItem fetches one item by id.

@@ -117,7 +117,7 @@ func (f *Fs) transferCommand(ctx context.Context, name string, arg []string, opt
 // misspelt "-o wait" does not silently skip the wait.
 func checkCommandOptions(command string, opt map[string]string) error {
 	var known []string
-	for _, help := range transferCommandHelp {
+	for _, help := range commandHelp {
 		if help.Name == command {
 			known = slices.Sorted(maps.Keys(help.Opts))
 		}
@@ -161,7 +161,7 @@ func checkTransferArgs(urls []string, opt map[string]string) (time.Duration, err
 			return 0, fmt.Errorf("putio: transfer: %q is not an http(s) URL or a magnet link", u)
 		}
 	}
-	return pollInterval(opt)
+	return pollInterval("transfer", opt)
 }
 
 // isTransferURL accepts what put.io can fetch.
@@ -216,15 +216,15 @@ func addedSoFar(added []putio.Transfer) string {
 	return " (transfers " + strings.Join(ids, ", ") + " were added)"
 }
 
-// pollInterval reads the interval option.
-func pollInterval(opt map[string]string) (time.Duration, error) {
+// pollInterval reads the interval option of command.
+func pollInterval(command string, opt map[string]string) (time.Duration, error) {
 	value, ok := opt["interval"]
 	if !ok {
 		return defaultPollInterval, nil
 	}
 	d, err := fs.ParseDuration(value)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("putio: transfer: -o interval=%q is not a positive duration such as 10s", value)
+		return 0, fmt.Errorf("putio: %s: -o interval=%q is not a positive duration such as 10s", command, value)
 	}
 	return d, nil
 }
