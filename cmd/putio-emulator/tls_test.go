@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/websocket"
 )
 
 // trustingClient trusts only the certificate in the PEM file caFile.
@@ -92,6 +94,31 @@ func TestTLSServesAPIAndDownloads(t *testing.T) {
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(err, &unknown) {
 		t.Fatalf("an untrusting client got %v, want an unknown authority", err)
+	}
+}
+
+// With -tls the real-time feed is a wss websocket, verified against the
+// same certificate.
+func TestTLSFeedIsWSS(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-tls", "-tls-ca-out", caFile, "-feed-heartbeat", "1ms", "-feed-text-heartbeat", "-print-config=false")
+	defer stop()
+	config, err := websocket.NewConfig("wss"+strings.TrimPrefix(base, "https")+"/socket/sockjs/websocket", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config.TlsConfig = trustingClient(t, caFile).Transport.(*http.Transport).TLSClientConfig
+	ws, err := websocket.DialConfig(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ws.Close() }()
+	var beat string
+	if err := websocket.Message.Send(ws, "anything"); err != nil {
+		t.Fatal(err)
+	}
+	if err := websocket.Message.Receive(ws, &beat); err != nil || beat != "h" {
+		t.Fatalf("feed over wss sent %q (%v), want the heartbeat h", beat, err)
 	}
 }
 
