@@ -25,6 +25,7 @@ type emulator struct {
 	*emuproc.Process
 	admin  *emuproc.Client // its admin API
 	output *bytes.Buffer   // its stderr, shown when a test fails
+	http   *http.Client    // for the tests' own requests to it
 }
 
 // startEmulator runs bin/putio-emulator on a free loopback port until the
@@ -44,7 +45,7 @@ func startEmulator(t *testing.T, args ...string) *emulator {
 			t.Logf("emulator output:\n%s", output)
 		}
 	})
-	return &emulator{Process: proc, admin: &emuproc.Client{URL: proc.URL, HTTP: httpClient}, output: output}
+	return &emulator{Process: proc, admin: &emuproc.Client{URL: proc.URL, HTTP: httpClient}, output: output, http: httpClient}
 }
 
 // remote is one put.io account on an emulator, configured for rclone
@@ -246,7 +247,7 @@ func (e *emulator) adminCall(t *testing.T, method, route string, body, reply any
 
 // client calls the put.io API and tus as the remote's account.
 func (r *remote) client() *emuproc.Client {
-	return &emuproc.Client{URL: r.emu.URL, Token: r.token, HTTP: httpClient}
+	return &emuproc.Client{URL: r.emu.URL, Token: r.token, HTTP: r.emu.http}
 }
 
 // api calls the put.io API of the remote's account directly, to check what

@@ -26,6 +26,7 @@ type config struct {
 	sharedAppTokens map[string]string
 	// seedFiles are the files -put stores before serving.
 	seedFiles []seedFile
+	tls       tlsFlags
 }
 
 // seedFile is a file -put stores: TOKEN:PATH.
@@ -45,6 +46,10 @@ given with -app-tokens or issued by the OAuth flow to a client not listed in
 tokens get 401 invalid_scope on public_share/list, events/delete, the
 oauth/grants, oauth/clients and oauth/apps routes, account/confirmation/list,
 tunnel/routes and podcast/links.
+
+With -tls it serves HTTPS instead, the feed as wss, with a certificate
+made at start (its key never leaves memory); -tls-ca-out FILE writes the
+certificate for clients to trust (rclone --ca-cert FILE).
 
 Point rclone's putio backend at it with the printed RCLONE_CONFIG_*
 variables or config section: api_url=URL, upload_url=URL/files/,
@@ -95,6 +100,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := checkRemoteName(cfg.remoteName); err != nil {
 		return config{}, err
 	}
+	if err := cfg.tls.check(); err != nil {
+		return config{}, err
+	}
 	if cfg.opts.Strict && len(cfg.opts.Tokens)+len(cfg.opts.AppTokens)+len(cfg.sharedAppTokens) == 0 {
 		_, _ = fmt.Fprintln(stderr, "putio-emulator: -strict without -tokens: only OAuth-issued tokens will work") // a warning only
 	}
@@ -111,6 +119,8 @@ func serverFlags(fs *flag.FlagSet, c *config) {
 	fs.BoolVar(&c.verbose, "verbose", false, "log each request to stderr")
 	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+")")
 	fs.StringVar(&c.remoteName, "remote-name", defaultRemoteName, "name of the printed remote (letters, digits and _)")
+	fs.BoolVar(&c.tls.enabled, "tls", false, "serve HTTPS (and the feed as wss) with a self-signed certificate for localhost, 127.0.0.1, ::1 and the -addr host, made at start and valid for "+certLifetime.String())
+	fs.StringVar(&c.tls.caOut, "tls-ca-out", "", "with -tls, write the certificate (PEM) to this file for clients to trust: rclone --ca-cert FILE, node NODE_EXTRA_CA_CERTS=FILE")
 	fs.StringVar(&c.opts.AdminSecret, "admin-secret", "", "secret every admin request must send as Authorization: Bearer <secret>; required to listen off loopback (prefer $"+adminSecretEnv+", which ps does not show)")
 }
 

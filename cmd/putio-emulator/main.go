@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err := checkExposure(ctx, cfg.addr, cfg.opts.AdminSecret, net.DefaultResolver.LookupNetIP); err != nil {
 		return err
 	}
+	tlsConfig, err := cfg.tls.serverTLS(cfg.addr, cfg.opts.PublicURL)
+	if err != nil {
+		return err
+	}
 	if cfg.verbose {
 		cfg.opts.OnRequest = logRequest(stderr)
 	}
@@ -62,22 +67,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return fmt.Errorf("-put %s: %w", f.path, err)
 		}
 	}
-	return serve(ctx, emu, cfg.addr, func(listenURL string) error { return cfg.announce(stdout, listenURL) })
+	return serve(ctx, emu, cfg.addr, tlsConfig, func(listenURL string) error { return cfg.announce(stdout, listenURL) })
 }
 
-// serve listens on addr, announces its URL and serves emu until ctx ends
-// or a signal arrives.
-func serve(ctx context.Context, emu http.Handler, addr string, announce func(listenURL string) error) error {
+// serve listens on addr, announces its URL and serves emu, over TLS
+// unless tlsConfig is nil, until ctx ends or a signal arrives.
+func serve(ctx context.Context, emu http.Handler, addr string, tlsConfig *tls.Config, announce func(listenURL string) error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (choose another -addr)", addr, err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: time.Minute}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: time.Minute, TLSConfig: tlsConfig}
+	scheme, listen := "http", srv.Serve
+	if tlsConfig != nil {
+		scheme, listen = "https", func(ln net.Listener) error { return srv.ServeTLS(ln, "", "") }
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	if err := announce("http://" + ln.Addr().String()); err != nil {
+	go func() { served <- listen(ln) }()
+	if err := announce(scheme + "://" + ln.Addr().String()); err != nil {
 		// Whoever started us waits for the announcement; serving
 		// unannounced leaves it waiting.
 		return errors.Join(fmt.Errorf("cannot announce the address on stdout: %w", err), srv.Close())

@@ -51,7 +51,7 @@ func (cfg config) announce(w io.Writer, listenURL string) error {
 		if cfg.opts.PublicURL != "" {
 			base = cfg.opts.PublicURL
 		}
-		writeRemote(&b, cfg.remoteName, base, cfg.printedToken())
+		writeRemote(&b, cfg.remoteName, base, cfg.printedToken(), cfg.tls.rcloneFlag())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -59,9 +59,9 @@ func (cfg config) announce(w io.Writer, listenURL string) error {
 
 // writeRemote prints a remote on the emulator at baseURL, first as
 // environment variables to paste into a shell, then as a config file
-// section. It prints the account's token, which is the point, and never
-// the admin secret.
-func writeRemote(b *strings.Builder, name, baseURL, token string) {
+// section, and an example command with rcloneFlags. It prints the
+// account's token, which is the point, and never the admin secret.
+func writeRemote(b *strings.Builder, name, baseURL, token, rcloneFlags string) {
 	options := putiotest.RemoteOptions(baseURL, token)
 	fmt.Fprintf(b, "\n# rclone remote %q on this emulator, as environment variables:\n", name)
 	for _, o := range options {
@@ -74,7 +74,23 @@ func writeRemote(b *strings.Builder, name, baseURL, token string) {
 	for _, o := range options {
 		fmt.Fprintf(b, "%s = %s\n", o.Name, o.Value)
 	}
-	fmt.Fprintf(b, "\n# then, e.g.: rclone lsf %s:\n", name)
+	if rcloneFlags != "" {
+		b.WriteString("\n# it serves HTTPS with a certificate made at start, which rclone trusts given --ca-cert and the file -tls-ca-out wrote\n")
+	}
+	fmt.Fprintf(b, "\n# then, e.g.: rclone %slsf %s:\n", rcloneFlags, name)
+}
+
+// rcloneFlag is what rclone needs to trust the emulator's certificate,
+// followed by a space ("" without -tls); without -tls-ca-out there is no
+// file to name yet.
+func (t tlsFlags) rcloneFlag() string {
+	switch {
+	case !t.enabled:
+		return ""
+	case t.caOut == "":
+		return "--ca-cert FILE "
+	}
+	return "--ca-cert " + shellQuote(t.caOut) + " "
 }
 
 // shellQuote quotes s for a POSIX shell: the JSON token has quotes and

@@ -27,7 +27,7 @@ const readyTimeout = time.Minute
 
 // Process is a running putio-emulator.
 type Process struct {
-	// URL is its base, "http://127.0.0.1:PORT".
+	// URL is its base, "http://127.0.0.1:PORT" ("https://" with -tls).
 	URL string
 
 	cmd     *exec.Cmd
@@ -77,7 +77,7 @@ func Start(ctx context.Context, bin string, args []string, stderr io.Writer) (*P
 func parseAddress(line string) (string, error) {
 	rest, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), addressPrefix)
 	u, err := url.Parse(rest)
-	if !ok || err != nil || u.Scheme != "http" || u.Host == "" || u.Path != "" || strings.ContainsAny(rest, " \t") {
+	if !ok || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || strings.ContainsAny(rest, " \t") {
 		return "", fmt.Errorf("the emulator's first line is %q, want %q and its URL", line, addressPrefix)
 	}
 	return rest, nil
