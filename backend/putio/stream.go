@@ -317,9 +317,9 @@ func (w *window) start() int64 { return w.end - w.n }
 // up to the end of its page or of the ring, whichever comes first.
 func (w *window) at(off int64, n int) []byte {
 	i := off % w.size
-	within := i % w.pages.page
-	span := min(w.pages.page-within, w.size-i, int64(n))
-	return w.mem[i/w.pages.page][within : within+span]
+	inPage := i % w.pages.page
+	span := min(w.pages.page-inPage, w.size-i, int64(n))
+	return w.mem[i/w.pages.page][inPage : inPage+span]
 }
 
 // add appends p, dropping the oldest bytes beyond the window's size.
