@@ -58,7 +58,7 @@ func backendOptions() []fs.Option {
 		Default: fs.SizeSuffix(0),
 	}, {
 		Name:     "upload_window",
-		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (another remote). A local file needs no window: it is\nread again from where the server is. With chunk_size at most this\nsize, a source that can't be reopened survives any cut. Files up to\nthis size travel in the creation request when the server offers that.",
+		Help:     "Memory per upload for resending after a cut connection.\n\nThe last bytes sent are kept so that those the server did not get\ncan be sent again; older ones are read from the source again when it\ncan be reopened (another remote). A local file needs no window: it is\nread again from where the server is. With chunk_size at most this\nsize, a source that can't be reopened survives any cut. Files up to\nthis size travel in the creation request when the server offers that.\n\nThe window is taken from rclone's buffer pool in 1 MiB pages, so it\ncounts against --max-buffer-memory (an upload waits for memory as\nrclone's chunked uploads do, and a window larger than that limit\nshrinks to it) and --use-mmap allocates it.",
 		Default:  defaultWindow,
 		Advanced: true,
 	}, {

@@ -37,6 +37,8 @@ type Fs struct {
 	apiURL     string         // api_url without a trailing slash
 	pageSize   int            // files per listing page
 	uploads    *uploadService // what the upload service supports, per login
+	pages      pagePool       // where resend windows get their memory
+	window     int64          // upload_window, within --max-buffer-memory
 	cacheDir   string         // rclone's cache directory, for upload sessions
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
@@ -113,6 +115,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		urls:       signedURLsFor(apiURL, login),
 		rangeless:  &atomic.Bool{},
 	}
+	f.setWindow()
 	f.warnStrayEndpoints()
 	f.fillFeatures(ctx)
 	f.dirCache = dircache.New(f.root, rootID, f)

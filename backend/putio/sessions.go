@@ -65,7 +65,7 @@ func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirN
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
 	src := u.stream.src
-	if !f.opt.ResumeUploads || u.job.size <= int64(f.opt.UploadWindow) || !src.canReopen() && !oneWayResumable(u.job, f.opt.UploadWindow) {
+	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.canReopen() && !oneWayResumable(u.job, f.window) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
@@ -126,7 +126,7 @@ var processStart = time.Now()
 // first MiB that tells contents apart, and the source's modification time
 // was not stamped by this run (rcat and serve give the time they began),
 // as no later run's record would match it.
-func oneWayResumable(job *uploadJob, window fs.SizeSuffix) bool {
+func oneWayResumable(job *uploadJob, window int64) bool {
 	return window >= fingerprintSpan && job.modTime.Before(processStart)
 }
 
@@ -159,11 +159,11 @@ func (s *stream) fingerprint(ctx context.Context) (string, error) {
 	if s.src.canReopen() {
 		return fingerprint(ctx, s.src.obj)
 	}
-	head, err := s.win.fill(s.src, fingerprintSpan)
-	if err != nil {
-		return "", err
+	head := crc32.NewIEEE()
+	if _, err := io.CopyN(io.MultiWriter(s.win, head), s.src, fingerprintSpan); err != nil {
+		return "", &sourceError{fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
 	}
-	return fmt.Sprintf("head%d:%08x", len(head), crc32.ChecksumIEEE(head)), nil
+	return fmt.Sprintf("head%d:%08x", fingerprintSpan, head.Sum32()), nil
 }
 
 // fingerprint is the CRC-32 of the first and the last MiB of obj.

@@ -13,12 +13,13 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
 	rhash "github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/lib/pool"
 )
 
 // An upload streams the file from its source into PATCH bodies. The last
-// upload_window bytes read stay in memory, so that after a cut connection
-// the bytes the server did not get can be sent again without the source;
-// further back, the source is opened again at the server's offset. A
+// upload_window bytes read stay in memory (pages of rclone's buffer
+// pool), so that after a cut connection the bytes the server did not get
+// can be sent again without the source; further back, the source is opened again at the server's offset. A
 // local file needs no window: opening it again costs no request, so it
 // is read again from the server's offset after any cut, and rclone's
 // read-ahead of it is dropped for our own reading (see takeOverSource).
@@ -259,53 +260,100 @@ func (s *source) close() {
 	}
 }
 
-// window keeps the last bytes read from the source, for resending.
-type window struct {
-	buf []byte
-	end int64 // upload offset just past the newest byte held
-	n   int   // bytes held: [end-n, end)
+// pagePool is where resend windows get their memory: pages of one size
+// from rclone's shared buffer pool, so that --max-buffer-memory counts
+// them and --use-mmap maps them, as rclone's chunked uploads do.
+type pagePool struct {
+	pool *pool.Pool
+	page int64 // bytes per page
 }
 
-func newWindow(size int64) *window { return &window{buf: make([]byte, size)} }
+// globalPages is rclone's buffer pool, made on first use: after the
+// command line set --use-mmap and --max-buffer-memory.
+func globalPages() pagePool { return pagePool{pool: pool.Global(), page: pool.BufferSize} }
 
-func (w *window) start() int64 { return w.end - int64(w.n) }
+// within is the largest window of at most size bytes that the memory
+// limit (--max-buffer-memory; 0 or less for none) can ever grant:
+// rclone's pool waits for ever for more than the limit.
+func (pp pagePool) within(size, limit int64) int64 {
+	if limit <= 0 {
+		return size
+	}
+	return min(size, limit/pp.page*pp.page)
+}
+
+// window keeps the last bytes read from the source, for resending: a ring
+// of size bytes over pooled pages, the last one used only in part.
+type window struct {
+	pages pagePool
+	mem   [][]byte
+	size  int64
+	end   int64 // upload offset just past the newest byte held
+	n     int64 // bytes held: [end-n, end)
+}
+
+// newWindow takes a window of size bytes from pages, waiting as rclone
+// does for the memory --max-buffer-memory leaves. free gives it back.
+func newWindow(pages pagePool, size int64) *window {
+	w := &window{pages: pages, size: size}
+	if size > 0 {
+		w.mem = pages.pool.GetN(int((size + pages.page - 1) / pages.page))
+	}
+	return w
+}
+
+// free gives the pages back to the pool. Only once no body can read
+// them: every body of the upload is detached.
+func (w *window) free() {
+	if w.mem != nil {
+		w.pages.pool.PutN(w.mem)
+	}
+	w.mem, w.size, w.n = nil, 0, 0
+}
+
+func (w *window) start() int64 { return w.end - w.n }
+
+// at is the window's memory for the upload offset off, at most n bytes:
+// up to the end of its page or of the ring, whichever comes first.
+func (w *window) at(off int64, n int) []byte {
+	i := off % w.size
+	inPage := i % w.pages.page
+	span := min(w.pages.page-inPage, w.size-i, int64(n))
+	return w.mem[i/w.pages.page][inPage : inPage+span]
+}
 
 // add appends p, dropping the oldest bytes beyond the window's size.
 func (w *window) add(p []byte) {
-	if len(w.buf) == 0 {
+	if w.size == 0 {
 		w.end += int64(len(p))
 		return
 	}
-	if len(p) > len(w.buf) {
-		w.end += int64(len(p) - len(w.buf))
-		p = p[len(p)-len(w.buf):]
+	if int64(len(p)) > w.size {
+		w.end += int64(len(p)) - w.size
+		p = p[int64(len(p))-w.size:]
 	}
 	for len(p) > 0 {
-		i := int(w.end % int64(len(w.buf)))
-		k := copy(w.buf[i:], p)
+		k := copy(w.at(w.end, len(p)), p)
 		p = p[k:]
 		w.end += int64(k)
-		w.n = min(w.n+k, len(w.buf))
+		w.n = min(w.n+int64(k), w.size)
 	}
+}
+
+// Write is add, for io.Copy.
+func (w *window) Write(p []byte) (int, error) {
+	w.add(p)
+	return len(p), nil
 }
 
 // readAt copies held bytes from off, which must be in [start, end).
 func (w *window) readAt(p []byte, off int64) int {
 	p = p[:min(int64(len(p)), w.end-off)]
-	i := int(off % int64(len(w.buf)))
-	n := copy(p, w.buf[i:])
-	return n + copy(p[n:], w.buf)
-}
-
-// fill reads the first n bytes of the upload from src into the window,
-// which must be empty and at least n long, and returns them.
-func (w *window) fill(src io.Reader, n int64) ([]byte, error) {
-	got, err := io.ReadFull(src, w.buf[:n])
-	w.end, w.n = int64(got), got
-	if err != nil {
-		return nil, &sourceError{fmt.Errorf("reading the first %d bytes: %w", n, err)}
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], w.at(off+int64(n), len(p)-n))
 	}
-	return w.buf[:n], nil
+	return n
 }
 
 // reset empties the window, with the source now at off.
@@ -329,7 +377,7 @@ func (s *stream) seek(off int64) error {
 	}
 	if err := s.src.reopen(off); errors.Is(err, errCannotRewind) {
 		return fmt.Errorf("putio: the upload must go on from byte %d, before the last %d bytes sent that the upload window keeps, and this source can't be read again; run again or raise --putio-upload-window: %w",
-			off, len(s.win.buf), err)
+			off, s.win.size, err)
 	} else if err != nil {
 		return err
 	}

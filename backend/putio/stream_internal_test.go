@@ -425,22 +425,3 @@ func TestUploadBytesGoAsTheyAreCounted(t *testing.T) {
 	assert.Greater(t, received, int64(16<<20), "the server had only %d bytes when 28 MiB were read", received)
 	assert.Equal(t, 1, srv.Calls(patchRoute))
 }
-
-// The window holds exactly the last bytes added, across wrap-arounds and
-// adds larger than itself.
-func TestWindowHoldsTheLastBytes(t *testing.T) {
-	data := pattern(10000, 45)
-	w := newWindow(1000)
-	var added int
-	for _, n := range []int{1, 999, 500, 1700, 3, 997, 2500, 300} {
-		w.add(data[added : added+n])
-		added += n
-		require.Equal(t, int64(added), w.end)
-		require.Equal(t, int64(max(added-1000, 0)), w.start())
-		for _, off := range []int64{w.start(), w.start() + 1, (w.start() + w.end) / 2, w.end - 1} {
-			got := make([]byte, w.end-off)
-			require.Equal(t, len(got), w.readAt(got, off))
-			require.Equal(t, data[off:w.end], got, "after %d bytes, at %d", added, off)
-		}
-	}
-}

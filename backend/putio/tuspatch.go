@@ -86,7 +86,7 @@ func (u *tusUpload) oneWayPatch() int64 {
 	if u.stream.src.canReopen() {
 		return 0
 	}
-	window := max(int64(len(u.stream.win.buf)), minPatch)
+	window := max(u.stream.win.size, minPatch)
 	if u.f.uploads.dropsCutPatches.Load() {
 		return window
 	}

@@ -136,7 +136,9 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 		return nil, err
 	}
 	defer source.close()
-	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: newWindow(f.windowFor(source, job.size))}}
+	win := newWindow(f.pages, f.windowFor(source, job.size))
+	defer win.free() // every body is detached by now: see sendBody
+	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: win}}
 	record, err := u.start(ctx)
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
@@ -165,7 +167,19 @@ func (f *Fs) windowFor(source *source, size int64) int64 {
 	if source.local {
 		return 0
 	}
-	return min(int64(f.opt.UploadWindow), size)
+	return min(f.window, size)
+}
+
+// setWindow takes resend windows from rclone's buffer pool, of
+// upload_window bytes or as many whole pages as --max-buffer-memory
+// allows, if fewer: the pool would wait for ever for more.
+func (f *Fs) setWindow() {
+	f.pages = globalPages()
+	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
+	f.window = f.pages.within(int64(f.opt.UploadWindow), int64(limit))
+	if f.window < int64(f.opt.UploadWindow) {
+		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
+	}
 }
 
 // start resumes the session a previous run left for this file, or
@@ -178,7 +192,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 	if err != nil || resumed {
 		return record, err
 	}
-	if u.job.size > 0 && u.job.size <= int64(u.f.opt.UploadWindow) {
+	if u.job.size > 0 && u.job.size <= u.f.window {
 		caps := u.f.uploadCaps(ctx)
 		if err := caps.refuse(u.job); err != nil {
 			return nil, err
