@@ -237,10 +237,28 @@ func (f *Fs) extractionInfo(ctx context.Context, remote string, x *api.Extractio
 	if x.Message != nil {
 		info.Message = *x.Message
 	}
-	for _, file := range x.Files {
-		if folder, ok := f.findFolder(ctx, file.ParentID.String()); ok {
-			info.Files = append(info.Files, path.Join(folder.remote, f.standardName(file.Name)))
+	for i := range x.Files {
+		if remote, ok := f.extractedPath(ctx, &x.Files[i].File); ok {
+			info.Files = append(info.Files, remote)
 		}
 	}
 	return info
+}
+
+// extractedPath is where a file an extraction made is now, under the root;
+// a file given by id alone is looked up first. A file that is gone, or
+// outside the root, has no path.
+func (f *Fs) extractedPath(ctx context.Context, file *api.File) (string, bool) {
+	if file.Name == "" {
+		found, err := f.getItem(ctx, file.ID.String())
+		if err != nil || found == nil {
+			return "", false
+		}
+		file = found
+	}
+	folder, ok := f.findFolder(ctx, file.ParentID.String())
+	if !ok {
+		return "", false
+	}
+	return path.Join(folder.remote, f.standardName(file.Name)), true
 }
