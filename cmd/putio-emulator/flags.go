@@ -207,7 +207,7 @@ func (cfg *config) readUsers(list string) error {
 	for _, entry := range splitList(list) {
 		name, password, ok := strings.Cut(entry, ":")
 		if !ok || name == "" || password == "" {
-			return fmt.Errorf("-users: %q is not NAME:PASSWORD", entry)
+			return errors.New("-users: an entry is not NAME:PASSWORD") // the entry holds a password: not echoed
 		}
 		if cfg.opts.Users == nil {
 			cfg.opts.Users = map[string]string{}
@@ -221,7 +221,7 @@ func (cfg *config) readSeedFiles(list string) error {
 	for _, entry := range splitList(list) {
 		token, path, ok := strings.Cut(entry, ":")
 		if !ok || token == "" || !strings.HasPrefix(path, "/") || path == "/" {
-			return fmt.Errorf("-put: %q is not TOKEN:/PATH", entry)
+			return errors.New("-put: an entry is not TOKEN:/PATH") // the entry holds a token: not echoed
 		}
 		cfg.seedFiles = append(cfg.seedFiles, seedFile{token, path})
 	}
@@ -251,7 +251,7 @@ func (cfg *config) readAppTokens(list string) error {
 			continue
 		}
 		if token == "" || owner == "" {
-			return fmt.Errorf("-app-tokens: %q is not TOKEN or TOKEN=OWNER", entry)
+			return errors.New("-app-tokens: an entry is not TOKEN or TOKEN=OWNER") // the entry holds tokens: not echoed
 		}
 		cfg.sharedAppTokens[token] = owner
 	}
