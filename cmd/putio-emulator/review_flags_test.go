@@ -22,3 +22,18 @@ func TestReviewMalformedCredentialEntriesNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// Review finding: off loopback (an admin secret given), without -strict
+// and -tokens, the printed remote's token is the constant
+// "emulator-token", and every token is accepted: anyone who can reach the
+// emulator and has read its docs opens the account the user fills
+// through the printed remote. Off loopback the printed token should be a
+// random one (or non-strict mode refused there, as the admin API is
+// without a secret).
+func TestReviewPrintedTokenNotGuessableOffLoopback(t *testing.T) {
+	_, stop := start(t, "-addr", "0.0.0.0:0", "-admin-secret", "s3cret-admin", "-data-dir", t.TempDir())
+	printed := stop()
+	if strings.Contains(printed, `"access_token":"`+defaultPrintedToken+`"`) {
+		t.Errorf("the remote printed for an emulator reachable from other machines uses the well-known token %q:\n%s", defaultPrintedToken, printed)
+	}
+}
