@@ -60,7 +60,10 @@ The admin API can read every request and change any account, so it serves
 only requests from this machine unless an admin secret is set
 (PUTIO_EMULATOR_ADMIN_SECRET, or -admin-secret), which it then requires of
 every request as Authorization: Bearer <secret>. Listening on an address
-other machines can reach (-addr 0.0.0.0:8080) needs that secret.
+other machines can reach (-addr 0.0.0.0:8080) needs that secret, and so
+does relaying it (ssh -L, socat, a proxy): a relay that adds no header
+makes every client look local. With a secret, loopback transfer URLs are
+fetched only if -transfer-fetch-hosts lists a loopback host.
 
 Usage: putio-emulator [flags]
 
@@ -155,7 +158,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
 	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
-	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine, unless listed)")
+	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine while no admin secret is set, unless listed)")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
