@@ -105,7 +105,7 @@ func serve(ctx context.Context, emu http.Handler, addr string, tlsConfig *tls.Co
 }
 
 // logRequest prints one line per request: time, status, duration, route
-// and path; the emulator has redacted credentials in the path's query.
+// and path; the emulator has redacted credentials in the path and query.
 func logRequest(w io.Writer) func(putiotest.LogEntry) {
 	var mu sync.Mutex
 	return func(e putiotest.LogEntry) {
