@@ -120,7 +120,7 @@ func serverFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.Latency, "latency", 0, "delay added to every request")
 	fs.Uint64Var(&c.opts.Seed, "seed", 0, "seed for random choices")
 	fs.BoolVar(&c.verbose, "verbose", false, "log each request to stderr")
-	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+")")
+	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+" on loopback and a random one off it)")
 	fs.StringVar(&c.remoteName, "remote-name", defaultRemoteName, "name of the printed remote (letters, digits and _)")
 	fs.BoolVar(&c.tls.enabled, "tls", false, "serve HTTPS (and the feed as wss) with a self-signed certificate for localhost, 127.0.0.1, ::1 and the -addr host, made at start and valid for "+certLifetime.String())
 	fs.StringVar(&c.tls.caOut, "tls-ca-out", "", "with -tls, write the certificate (PEM) to this file for clients to trust: rclone --ca-cert FILE, node NODE_EXTRA_CA_CERTS=FILE")
