@@ -60,7 +60,10 @@ The admin API can read every request and change any account, so it serves
 only requests from this machine unless an admin secret is set
 (PUTIO_EMULATOR_ADMIN_SECRET, or -admin-secret), which it then requires of
 every request as Authorization: Bearer <secret>. Listening on an address
-other machines can reach (-addr 0.0.0.0:8080) needs that secret.
+other machines can reach (-addr 0.0.0.0:8080) needs that secret, and so
+does relaying it (ssh -L, socat, a proxy): a relay that adds no header
+makes every client look local. With a secret, loopback transfer URLs are
+fetched only if -transfer-fetch-hosts lists a loopback host.
 
 Usage: putio-emulator [flags]
 
@@ -117,7 +120,7 @@ func serverFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.opts.Latency, "latency", 0, "delay added to every request")
 	fs.Uint64Var(&c.opts.Seed, "seed", 0, "seed for random choices")
 	fs.BoolVar(&c.verbose, "verbose", false, "log each request to stderr")
-	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+")")
+	fs.BoolVar(&c.printConfig, "print-config", true, "print an rclone remote on the emulator after the ready line, as RCLONE_CONFIG_* variables and as a config file section (its token: the first of -tokens, else "+defaultPrintedToken+" on loopback and a random one off it)")
 	fs.StringVar(&c.remoteName, "remote-name", defaultRemoteName, "name of the printed remote (letters, digits and _)")
 	fs.BoolVar(&c.tls.enabled, "tls", false, "serve HTTPS (and the feed as wss) with a self-signed certificate for localhost, 127.0.0.1, ::1 and the -addr host, made at start and valid for "+certLifetime.String())
 	fs.StringVar(&c.tls.caOut, "tls-ca-out", "", "with -tls, write the certificate (PEM) to this file for clients to trust: rclone --ca-cert FILE, node NODE_EXTRA_CA_CERTS=FILE")
@@ -155,7 +158,7 @@ func transferFlags(fs *flag.FlagSet, c *config, l *listFlags) {
 	fs.DurationVar(&c.opts.UploadClockSkew, "upload-clock-skew", 0, "how far the upload host's clock (Date, x-ratelimit-reset) runs ahead of the API's; negative: behind")
 	fs.DurationVar(&c.opts.DownloadClockSkew, "download-clock-skew", 0, "how far the download host's clock runs ahead of the API's; negative: behind")
 	fs.BoolVar(&c.opts.IgnoreRange, "ignore-range", false, "answer every download with 200 and the whole file, as a proxy that ignores Range does")
-	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine, unless listed)")
+	fs.StringVar(&l.fetchHosts, "transfer-fetch-hosts", "", "comma-separated hosts, beyond loopback, whose transfer URLs the emulator downloads for any client (loopback only for clients on this machine while no admin secret is set, unless listed)")
 }
 
 // choiceFlags pick among put.io's plausible behaviours where the record
@@ -207,7 +210,7 @@ func (cfg *config) readUsers(list string) error {
 	for _, entry := range splitList(list) {
 		name, password, ok := strings.Cut(entry, ":")
 		if !ok || name == "" || password == "" {
-			return fmt.Errorf("-users: %q is not NAME:PASSWORD", entry)
+			return errors.New("-users: an entry is not NAME:PASSWORD") // the entry holds a password: not echoed
 		}
 		if cfg.opts.Users == nil {
 			cfg.opts.Users = map[string]string{}
@@ -221,7 +224,7 @@ func (cfg *config) readSeedFiles(list string) error {
 	for _, entry := range splitList(list) {
 		token, path, ok := strings.Cut(entry, ":")
 		if !ok || token == "" || !strings.HasPrefix(path, "/") || path == "/" {
-			return fmt.Errorf("-put: %q is not TOKEN:/PATH", entry)
+			return errors.New("-put: an entry is not TOKEN:/PATH") // the entry holds a token: not echoed
 		}
 		cfg.seedFiles = append(cfg.seedFiles, seedFile{token, path})
 	}
@@ -251,7 +254,7 @@ func (cfg *config) readAppTokens(list string) error {
 			continue
 		}
 		if token == "" || owner == "" {
-			return fmt.Errorf("-app-tokens: %q is not TOKEN or TOKEN=OWNER", entry)
+			return errors.New("-app-tokens: an entry is not TOKEN or TOKEN=OWNER") // the entry holds tokens: not echoed
 		}
 		cfg.sharedAppTokens[token] = owner
 	}

@@ -15,22 +15,19 @@ const adminSecretEnv = "PUTIO_EMULATOR_ADMIN_SECRET"
 // lookupFunc resolves a host name, as net.Resolver.LookupNetIP does.
 type lookupFunc func(ctx context.Context, network, host string) ([]netip.Addr, error)
 
-// checkExposure refuses to listen where other machines can connect
-// without an admin secret: the admin API would let them read every
-// request and change any account. It runs before anything listens.
-func checkExposure(ctx context.Context, addr, adminSecret string, lookup lookupFunc) error {
-	if adminSecret != "" {
-		return nil
-	}
+// checkExposure reports whether other machines can connect to addr, and
+// refuses that without an admin secret: the admin API would let them read
+// every request and change any account. It runs before anything listens.
+func checkExposure(ctx context.Context, addr, adminSecret string, lookup lookupFunc) (exposed bool, err error) {
 	local, err := loopbackOnly(ctx, addr, lookup)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if !local {
-		return fmt.Errorf("-addr %s can be reached from other machines, and so could the admin API (/_emulator/), which reads every request and changes any account: "+
+	if !local && adminSecret == "" {
+		return true, fmt.Errorf("-addr %s can be reached from other machines, and so could the admin API (/_emulator/), which reads every request and changes any account: "+
 			"set an admin secret in %s (or -admin-secret, which ps shows), or listen on 127.0.0.1", addr, adminSecretEnv)
 	}
-	return nil
+	return !local, nil
 }
 
 // loopbackOnly reports whether listening on addr (HOST:PORT) is reachable

@@ -58,16 +58,16 @@ func TestLoopbackOnly(t *testing.T) {
 func TestCheckExposure(t *testing.T) {
 	lookup := fakeLookup(nil)
 	for _, addr := range []string{"0.0.0.0:8080", ":8080", "[::]:8080", "192.0.2.1:8080"} {
-		err := checkExposure(context.Background(), addr, "", lookup)
+		_, err := checkExposure(context.Background(), addr, "", lookup)
 		if err == nil || !strings.Contains(err.Error(), adminSecretEnv) || !strings.Contains(err.Error(), "-admin-secret") {
 			t.Errorf("%s without a secret: %v, want a refusal naming %s and -admin-secret", addr, err, adminSecretEnv)
 		}
-		if err := checkExposure(context.Background(), addr, "s3cret", lookup); err != nil {
-			t.Errorf("%s with a secret: %v", addr, err)
+		if exposed, err := checkExposure(context.Background(), addr, "s3cret", lookup); err != nil || !exposed {
+			t.Errorf("%s with a secret: %v, %v", addr, exposed, err)
 		}
 	}
-	if err := checkExposure(context.Background(), "127.0.0.1:8080", "", lookup); err != nil {
-		t.Errorf("loopback without a secret: %v", err)
+	if exposed, err := checkExposure(context.Background(), "127.0.0.1:8080", "", lookup); err != nil || exposed {
+		t.Errorf("loopback without a secret: %v, %v", exposed, err)
 	}
 }
 

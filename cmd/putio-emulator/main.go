@@ -38,7 +38,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	if err := checkExposure(ctx, cfg.addr, cfg.opts.AdminSecret, net.DefaultResolver.LookupNetIP); err != nil {
+	exposed, err := checkExposure(ctx, cfg.addr, cfg.opts.AdminSecret, net.DefaultResolver.LookupNetIP)
+	if err != nil {
+		return err
+	}
+	token, err := cfg.printedToken(exposed)
+	if err != nil {
 		return err
 	}
 	tlsConfig, err := cfg.tls.serverTLS(cfg.addr, cfg.opts.PublicURL)
@@ -67,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return fmt.Errorf("-put %s: %w", f.path, err)
 		}
 	}
-	return serve(ctx, emu, cfg.addr, tlsConfig, func(listenURL string) error { return cfg.announce(stdout, listenURL) })
+	return serve(ctx, emu, cfg.addr, tlsConfig, func(listenURL string) error { return cfg.announce(stdout, listenURL, token) })
 }
 
 // serve listens on addr, announces its URL and serves emu, over TLS
@@ -105,7 +110,7 @@ func serve(ctx context.Context, emu http.Handler, addr string, tlsConfig *tls.Co
 }
 
 // logRequest prints one line per request: time, status, duration, route
-// and path; the emulator has redacted credentials in the path's query.
+// and path; the emulator has redacted credentials in the path and query.
 func logRequest(w io.Writer) func(putiotest.LogEntry) {
 	var mu sync.Mutex
 	return func(e putiotest.LogEntry) {

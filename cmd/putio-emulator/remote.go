@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"regexp"
@@ -13,7 +15,8 @@ import (
 const defaultRemoteName = "putio_emulator"
 
 // defaultPrintedToken is the token the printed remote uses when -tokens
-// gives none: without -strict every token works.
+// gives none and the emulator listens on loopback only: without -strict
+// every token works.
 const defaultPrintedToken = "emulator-token"
 
 // remoteNamePattern keeps a remote name usable in RCLONE_CONFIG_<NAME>_*
@@ -28,22 +31,30 @@ func checkRemoteName(name string) error {
 }
 
 // printedToken is the token of the printed remote: the first of -tokens,
-// else, when any token works, defaultPrintedToken. With -strict and no
-// -tokens there is none to print.
-func (cfg config) printedToken() string {
+// else, when any token works, defaultPrintedToken on loopback, or a
+// random one where other machines can connect: every client could open
+// the account of a well-known token. With -strict and no -tokens there is
+// none to print.
+func (cfg config) printedToken(exposed bool) (string, error) {
 	switch {
 	case len(cfg.opts.Tokens) > 0:
-		return cfg.opts.Tokens[0]
-	case !cfg.opts.Strict:
-		return defaultPrintedToken
+		return cfg.opts.Tokens[0], nil
+	case cfg.opts.Strict:
+		return "", nil
+	case !exposed:
+		return defaultPrintedToken, nil
 	}
-	return ""
+	secret := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return "", fmt.Errorf("cannot make a token for the printed remote: %w", err)
+	}
+	return "emulator-" + hex.EncodeToString(secret), nil
 }
 
 // announce prints the ready line, which whoever started the emulator
 // waits for (the only way to learn a port picked by -addr HOST:0), then,
 // unless -print-config=false, a remote to paste, in one write.
-func (cfg config) announce(w io.Writer, listenURL string) error {
+func (cfg config) announce(w io.Writer, listenURL, token string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "putio-emulator listening on %s\n", listenURL)
 	if cfg.printConfig {
@@ -51,7 +62,7 @@ func (cfg config) announce(w io.Writer, listenURL string) error {
 		if cfg.opts.PublicURL != "" {
 			base = cfg.opts.PublicURL
 		}
-		writeRemote(&b, cfg.remoteName, base, cfg.printedToken(), cfg.tls.rcloneFlag())
+		writeRemote(&b, cfg.remoteName, base, token, cfg.tls.rcloneFlag())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -100,5 +101,29 @@ func TestPrintedToken(t *testing.T) {
 		if _, err := parseFlags([]string{"-remote-name", bad}, io.Discard); err == nil {
 			t.Errorf("-remote-name %q accepted", bad)
 		}
+	}
+}
+
+// Where other machines can connect, the printed remote's token is a
+// fresh random one each run, so no client can guess the account the
+// user fills through it; -tokens still chooses it.
+func TestPrintedTokenOffLoopbackIsRandom(t *testing.T) {
+	printedAccessToken := func(args ...string) string {
+		_, stop := start(t, append([]string{"-addr", "0.0.0.0:0", "-admin-secret", "s3cret-admin", "-data-dir", t.TempDir()}, args...)...)
+		var token struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.Unmarshal([]byte(parsePrinted(t, stop()).options["token"]), &token); err != nil {
+			t.Fatalf("printed token: %v", err)
+		}
+		return token.AccessToken
+	}
+	first, second := printedAccessToken(), printedAccessToken()
+	random := regexp.MustCompile(`^emulator-[0-9a-f]{32}$`)
+	if first == second || !random.MatchString(first) || !random.MatchString(second) {
+		t.Errorf("printed tokens off loopback %q and %q, want two different emulator-<32 hex digits>", first, second)
+	}
+	if chosen := printedAccessToken("-tokens", "mine,other"); chosen != "mine" {
+		t.Errorf("with -tokens off loopback the remote uses %q, want the first of them", chosen)
 	}
 }

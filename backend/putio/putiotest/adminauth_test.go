@@ -77,6 +77,14 @@ func TestAdminAPIWithoutSecretServesOnlyLocalRequests(t *testing.T) {
 		{"not an address", nil, 403},
 		{"127.0.0.1:5000", forwarded, 403},
 		{"127.0.0.1:5000", http.Header{"Forwarded": {"for=203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"Via": {"1.1 proxy"}}, 403},
+		{"127.0.0.1:5000", http.Header{"X-Forwarded-Host": {"emulator.example"}}, 403},
+		{"127.0.0.1:5000", http.Header{"X-Original-Forwarded-For": {"203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"X-Client-Ip": {"203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"Fastly-Client-Ip": {"203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"X-Cluster-Client-Ip": {"203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"X-Envoy-External-Address": {"203.0.113.7"}}, 403},
+		{"127.0.0.1:5000", http.Header{"Accept": {"application/json"}, "X-Request-Id": {"1"}}, 200},
 	} {
 		code, body := adminRequest(t, emu, "GET", "/_emulator/calls", c.remote, c.header)
 		if code != c.want || code == 403 && body["error_type"] != "Forbidden" {

@@ -40,7 +40,7 @@ func newBlobStore(parent string) (*blobStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
 	}
-	lock, err := lockDir(fresh)
+	lock, err := lockNewDir(fresh)
 	if err != nil {
 		// No locks on this file system: the directory stays unswept.
 		return &blobStore{dir: fresh, lock: io.NopCloser(nil)}, nil
@@ -53,11 +53,13 @@ func newBlobStore(parent string) (*blobStore, error) {
 }
 
 // sweepStale removes body directories whose emulator died without
-// cleaning up: nobody holds their lock any more.
+// cleaning up: nobody holds their lock any more. One without a lock file
+// is being removed by its owner (or, rarely, was cut short by a kill
+// mid-removal) and is left alone.
 func sweepStale(parent string) {
 	dirs, _ := filepath.Glob(filepath.Join(parent, runDirPrefix+"*"))
 	for _, dir := range dirs {
-		if lock, err := lockDir(dir); err == nil {
+		if lock, err := lockStaleDir(dir); err == nil {
 			_ = os.RemoveAll(dir)
 			_ = lock.Close()
 		}

@@ -14,7 +14,7 @@ type LogEntry struct {
 	Duration time.Duration `json:"duration"` // until the handler returned
 	Route    string        `json:"route"`    // route name, or "unknown"
 	Method   string        `json:"method"`
-	Path     string        `json:"path"`   // path and query, credentials in the query redacted
+	Path     string        `json:"path"`   // path and query, credentials in both redacted
 	Status   int           `json:"status"` // StatusCut if the connection was cut
 	// TokenFingerprint names the request's token (TokenFingerprint): the
 	// log may be read by whoever can reach the admin API.

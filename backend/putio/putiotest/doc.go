@@ -15,8 +15,9 @@
 // /_emulator/ for other processes: GET calls, GET log, GET upload-bytes,
 // POST reset, POST and DELETE faults (a Fault as JSON), POST tokens, POST
 // feeds/drop. The admin API needs Options.AdminSecret when one is set and
-// otherwise serves only requests from loopback; it names tokens by
-// TokenFingerprint, never in full. New gives the bare handler for any
+// otherwise serves only requests from loopback that carry no relay
+// header; it names tokens by TokenFingerprint, never in full, and the
+// request log redacts credentials in paths and queries. New gives the bare handler for any
 // listener; cmd/putio-emulator serves it from the command line, and
 // prints an rclone remote on it (RemoteOptions):
 //

@@ -369,6 +369,27 @@ func TestStaleDataSwept(t *testing.T) {
 	}
 }
 
+// A run directory without its lock file is one its owner is removing
+// (Close removes the lock file among the rest): another emulator's sweep
+// leaves it alone rather than make a lock file in it, which left the
+// owner's removal failing with "directory not empty".
+func TestSweepLeavesDirectoryBeingRemoved(t *testing.T) {
+	parent := t.TempDir()
+	closing := filepath.Join(parent, "putio-emulator-run-closing")
+	if err := errors.Join(os.MkdirAll(closing, 0o700), os.WriteFile(filepath.Join(closing, "blob-1"), []byte("body"), 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	next, err := putiotest.New(putiotest.Options{DataDir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, next)
+	entries, err := os.ReadDir(closing)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "blob-1" {
+		t.Fatalf("the directory being removed holds %v (%v), want only what its owner left", entries, err)
+	}
+}
+
 // account/info carries the fields the reference lists (section 6), with
 // the types of the official SDK's schema.
 func TestAccountInfoFields(t *testing.T) {

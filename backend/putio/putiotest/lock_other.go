@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 )
 
-// lockDir cannot tell live directories from stale ones here: it claims a
-// fresh directory and never a used one, so nothing in use is swept.
-func lockDir(dir string) (io.Closer, error) {
+// lockNewDir claims a directory just made. Without flock the emulator
+// cannot tell live directories from stale ones here, so lockStaleDir
+// claims none and nothing in use is swept.
+func lockNewDir(dir string) (io.Closer, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil, errors.New("putiotest: directory in use")
+	if err != nil {
+		return nil, err
 	}
-	return f, err
+	return f, nil
+}
+
+func lockStaleDir(string) (io.Closer, error) {
+	return nil, errors.New("putiotest: directory in use")
 }

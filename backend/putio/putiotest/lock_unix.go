@@ -8,10 +8,23 @@ import (
 	"syscall"
 )
 
-// lockDir takes dir's lock without waiting; it holds until the returned
-// file is closed or the process dies.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+// lockNewDir takes the lock of a directory just made; it holds until the
+// returned file is closed or the process dies.
+func lockNewDir(dir string) (*os.File, error) {
+	return lockFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE)
+}
+
+// lockStaleDir takes the lock of another emulator's directory, if nobody
+// holds it. It never creates the lock file: one that is missing is being
+// removed by its owner's close, and a lock file made in it then would
+// keep the owner's removal from emptying the directory.
+func lockStaleDir(dir string) (*os.File, error) {
+	return lockFile(filepath.Join(dir, lockName), os.O_RDWR)
+}
+
+// lockFile opens path with flag and locks it without waiting.
+func lockFile(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package putiotest
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -150,7 +151,7 @@ func (e *Emulator) setStartFrom(c *call) {
 			return nil, err
 		}
 		at, err := strconv.ParseFloat(strings.TrimSpace(v.Get("time")), 64)
-		if err != nil || at < 0 {
+		if err != nil || math.IsNaN(at) || math.IsInf(at, 0) || at < 0 { // JSON has no NaN or Inf: the position could never be read back
 			return nil, errBadRequest("BadRequest", "time must be a number of seconds, at least 0")
 		}
 		n.startFrom = at

@@ -23,14 +23,19 @@ type Options struct {
 	// AdminSecret, if set, is required by every admin request (under
 	// /_emulator/), as "Authorization: Bearer <secret>", from any address.
 	// Without it the admin API serves only requests from a loopback address
-	// that no proxy relayed (no Forwarded or X-Forwarded-For header).
+	// that carry no relay header (Forwarded, Via, X-Forwarded-*,
+	// X-Real-IP, CF-Connecting-IP and other *-IP client address headers).
+	// A relay on this machine that adds no header (ssh -L, socat, kubectl
+	// port-forward) makes its clients look local: whoever relays must set
+	// a secret, which also stops loopback fetches (TransferFetchHosts).
 	AdminSecret string
 	// TransferFetchHosts are host names or IP addresses, beyond loopback,
 	// that the emulator fetches transfer URLs from itself (for any client);
 	// a transfer of another URL is never fetched and waits for a test to
 	// complete or fail it. A URL on a loopback host is fetched only for a
-	// transfer added by a request from this machine (no proxy between),
-	// unless this lists a loopback host. Each fetch connects only to the
+	// transfer added by a request from this machine (as the admin API
+	// judges it) while AdminSecret is empty, unless this lists a loopback
+	// host. Each fetch connects only to the
 	// addresses it checked (never unspecified, link-local or multicast) and
 	// follows redirects only to hosts it fetches from; a refused fetch ends
 	// the transfer in ERROR with the reason.

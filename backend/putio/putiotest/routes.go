@@ -20,6 +20,9 @@ type route struct {
 	// literal, if set, is a path segment matched as a wildcard (see
 	// literalSegment): the route takes only requests with the word there.
 	literal literalSegment
+	// secretSegments are the path segments the request log redacts: its
+	// wildcards named in secretWildcards.
+	secretSegments []int
 }
 
 // Route flags for newRoute.
@@ -35,7 +38,7 @@ const (
 func newRoute(name string, auth bool, handle func(*call)) *route {
 	method, path, _ := strings.Cut(name, " ")
 	return &route{name: name, method: method, auth: auth, handle: handle,
-		tus: strings.HasPrefix(path, tusPrefix), hasID: strings.Contains(path, "{id}")}
+		tus: strings.HasPrefix(path, tusPrefix), hasID: strings.Contains(path, "{id}"), secretSegments: secretSegments(name)}
 }
 
 // routeTable lists every endpoint, in the order the "use METHOD" hints

@@ -49,12 +49,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	c := &call{e: e, w: rec, r: r, token: requestToken(r), clockSkew: skew}
 	rt := e.route(r)
-	name := unknownRoute
+	name, secretSegments := unknownRoute, []int(nil)
 	if rt != nil {
-		name = rt.name
+		name, secretSegments = rt.name, rt.secretSegments
 	}
 	e.counters.count(name)
-	defer e.record(name, c, rec, e.opts.Now())
+	defer e.record(name, secretSegments, c, rec, e.opts.Now())
 	done, finish := e.applyFault(c, name)
 	if done {
 		return
@@ -84,17 +84,18 @@ func (e *Emulator) serve(c *call, rt *route) {
 	rt.handle(c)
 }
 
-// record logs a finished request. A connection cut by a fault
+// record logs a finished request, its path redacted at secretSegments
+// (see redactedTarget). A connection cut by a fault
 // (an http.ErrAbortHandler panic) is logged as StatusCut and the panic goes
 // on, so net/http drops the connection.
-func (e *Emulator) record(name string, c *call, rec *recorder, start time.Time) {
+func (e *Emulator) record(name string, secretSegments []int, c *call, rec *recorder, start time.Time) {
 	status := rec.statusCode()
 	aborted := recover()
 	if aborted != nil {
 		status = StatusCut
 	}
 	entry := LogEntry{Time: start, Duration: e.opts.Now().Sub(start), Route: name, Method: c.r.Method,
-		Path: redactedTarget(c.r.URL), Status: status, TokenFingerprint: TokenFingerprint(c.token)}
+		Path: redactedTarget(c.r.URL, secretSegments), Status: status, TokenFingerprint: TokenFingerprint(c.token)}
 	e.counters.addToLog(entry)
 	if e.opts.OnRequest != nil {
 		e.opts.OnRequest(entry)

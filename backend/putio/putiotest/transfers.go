@@ -48,8 +48,9 @@ type transfer struct {
 	parentID int64
 	callback string
 	fetch    bool // an http(s) URL the emulator downloads (fetchesFrom)
-	// fromLocal: added by a request from this machine, so its fetch may
-	// connect to loopback addresses (fetchGuard).
+	// fromLocal: added by a request trusted to come from this machine
+	// (fromThisMachine), so its fetch may connect to loopback addresses
+	// (fetchGuard).
 	fromLocal bool
 
 	created, finished time.Time

@@ -147,7 +147,7 @@ func (e *Emulator) addTransfer(c *call) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := e.addOne(c.acct, isLocalRequest(c.r), v.Get("url"), parentID, v.Get("callback_url"))
+		t, err := e.addOne(c.acct, e.fromThisMachine(c.r), v.Get("url"), parentID, v.Get("callback_url"))
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (e *Emulator) addMultiple(c *call) {
 		}
 		added, failures := []obj{}, []obj{}
 		for _, item := range items {
-			t, err := e.addOne(c.acct, isLocalRequest(c.r), item.URL, item.SaveParentID, item.CallbackURL)
+			t, err := e.addOne(c.acct, e.fromThisMachine(c.r), item.URL, item.SaveParentID, item.CallbackURL)
 			var ae *apiError
 			if errors.As(err, &ae) {
 				failures = append(failures, obj{"url": item.URL, "error_type": ae.errorType, "status_code": ae.status})

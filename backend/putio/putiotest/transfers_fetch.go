@@ -95,7 +95,7 @@ func (g *fetchGuard) dial(ctx context.Context, network, address string) (net.Con
 func (g *fetchGuard) check(ip netip.Addr) error {
 	switch {
 	case ip.IsLoopback() && !g.loopback:
-		return fmt.Errorf("%s is a loopback address: the emulator fetches from its own machine only for transfers added from it, unless Options.TransferFetchHosts (-transfer-fetch-hosts) lists a loopback host", ip)
+		return fmt.Errorf("%s is a loopback address: the emulator fetches from its own machine only for transfers added from it while it has no admin secret, unless Options.TransferFetchHosts (-transfer-fetch-hosts) lists a loopback host", ip)
 	case ip.IsUnspecified() || ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
 		return fmt.Errorf("%s is not an address transfers fetch from", ip)
 	}

@@ -87,6 +87,18 @@ func TestTransferFetchHostsListingLoopback(t *testing.T) {
 	}
 }
 
+// With an admin secret (the emulator exposed, maybe through a relay that
+// makes every client look local) loopback is fetched only when the
+// operator lists it, for any client.
+func TestTransferFetchHostsOpenLoopbackWithAdminSecret(t *testing.T) {
+	origin, hits := countingServer(t, "listed")
+	emu := newEmulator(t, putiotest.Options{AdminSecret: "s3cret-admin", TransferFetchHosts: []string{"127.0.0.1"}})
+	tr := addTransferFrom(t, emu, "127.0.0.1:5000", nil, origin.URL+"/l.txt")
+	if got, err := emu.Account("adder").ReadFile("l.txt"); tr.Status != putiotest.StatusCompleted || err != nil || string(got) != "listed" || hits.Load() != 1 {
+		t.Fatalf("%+v, file %q (%v), %d requests", tr, got, err, hits.Load())
+	}
+}
+
 // A redirect to a host the emulator does not fetch from fails the
 // transfer rather than being followed.
 func TestTransferRedirectOffTheListFails(t *testing.T) {
