@@ -282,7 +282,6 @@ func (s *mountSession) unmount(first *result) error {
 func (s *mountSession) abort() {
 	if m := s.current(); m != nil {
 		m.abort()
-		<-m.exited
 		warnCleanup("unmount "+m.point, unmountUnder(s.helper, m.point))
 	}
 }

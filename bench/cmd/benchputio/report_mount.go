@@ -76,7 +76,7 @@ func (rep report) mountScenarios() []string {
 func (rep report) mountTable() (table, bool) {
 	t := table{
 		title: "Mount: ours against the built-in (median of each figure over the runs)",
-		header: []string{"scenario", "what", "status", "wall ours / built-in", "ratio", "requests ours / built-in", "ratio",
+		header: []string{"scenario", "what", "status", "wall ours / built-in", "ratio", "wall range ours; built-in", "requests ours / built-in", "ratio",
 			"/url calls ours / built-in", "MiB read", "MiB pulled ours / built-in", "over-fetch ours / built-in"},
 	}
 	for _, name := range rep.mountScenarios() {
@@ -90,12 +90,14 @@ func (rep report) mountTable() (table, bool) {
 			o, u := medianOf(*ours, value), medianOf(*upstream, value)
 			return fmt.Sprintf(format+" / "+format, o, u), o, u
 		}
-		walls, wo, wu := pair(wall, "%.2f s")
+		wo, wu := medianOf(*ours, wall), medianOf(*upstream, wall)
+		walls := seconds(wo) + " / " + seconds(wu)
 		reqs, ro, ru := pair(requests, "%.0f")
 		urls, _, _ := pair(urlCalls, "%.0f")
 		pulled, _, _ := pair(pulledMiB, "%.1f")
 		fetch, _, _ := pair(overFetch, "%.2f")
-		t.rows = append(t.rows, []string{name, what, statusOK, walls, ratio(wo, wu), reqs, ratio(ro, ru), urls,
+		ranges := secondsRange(ours.walls()) + "; " + secondsRange(upstream.walls())
+		t.rows = append(t.rows, []string{name, what, statusOK, walls, ratio(wo, wu), ranges, reqs, ratio(ro, ru), urls,
 			fmt.Sprintf("%.0f", medianOf(*ours, readMiB)), pulled, fetch})
 	}
 	return t, len(t.rows) > 0
@@ -130,6 +132,23 @@ func pairStatus(ours, upstream *result) (string, bool) {
 		return strings.Join(problems, ", ") + " (see Problems)", false
 	}
 	return statusOK, true
+}
+
+// seconds shows a wall time to two decimals, or three below a second
+// (playback start is tens of milliseconds).
+func seconds(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("%.3f s", v)
+	}
+	return fmt.Sprintf("%.2f s", v)
+}
+
+// secondsRange is the fastest and slowest of walls, "-" for one run.
+func secondsRange(walls []float64) string {
+	if len(walls) < 2 {
+		return "-"
+	}
+	return seconds(slices.Min(walls)) + " to " + seconds(slices.Max(walls))
 }
 
 // ratio is ours / built-in to two decimals, or "-" when the built-in
