@@ -193,7 +193,7 @@ func (t table) writeMarkdown(w *strings.Builder) {
 
 func (rep report) tables() []table {
 	var tables []table
-	for _, build := range []func() (table, bool){rep.targetTable, rep.mountTargetTable, rep.mainTable} {
+	for _, build := range []func() (table, bool){rep.targetTable, rep.mountTargetTable, rep.mainTable, rep.mountTable, rep.mountRouteTable} {
 		if t, ok := build(); ok {
 			tables = append(tables, t)
 		}
@@ -201,11 +201,6 @@ func (rep report) tables() []table {
 	for _, name := range rep.scenarioNames() {
 		if !isMountScenario(name) && !rep.notRun(name) {
 			tables = append(tables, rep.routeTable(name))
-		}
-	}
-	for _, build := range []func() (table, bool){rep.mountTable, rep.mountRouteTable} {
-		if t, ok := build(); ok {
-			tables = append(tables, t)
 		}
 	}
 	return tables
