@@ -231,3 +231,32 @@ func TestRecordMountStatus(t *testing.T) {
 		}
 	}
 }
+
+// The plan: six phases per cache mode, each a scenario name BENCH_ONLY's
+// groups select, and every mount target judges one of them (a misspelt
+// name would leave its target silently out of the table).
+func TestMountPlanCoversEveryTarget(t *testing.T) {
+	phases := mountPhases(sizes{MountFolders: 4, MountFiles: 40, MountMiB: 24})
+	planned := map[string]bool{}
+	for _, mode := range mountModes {
+		for _, ph := range phases {
+			name := mountScenario(mode, ph.key)
+			if !isMountScenario(name) || planned[name] {
+				t.Errorf("%s: not a mount scenario name, or twice in the plan", name)
+			}
+			planned[name] = true
+		}
+	}
+	if len(planned) != 12 || !strings.Contains(phases[0].what, "40 × 24 MiB files") {
+		t.Fatalf("plan = %v (cold: %q), want 6 phases in each of 2 modes", planned, phases[0].what)
+	}
+	for _, tg := range mountTargets() {
+		if !planned[tg.Scenario] {
+			t.Errorf("target %q judges %s, which no session produces", tg.Figure, tg.Scenario)
+		}
+	}
+	want := []string{"mount", "bench:", "/m", "--vfs-cache-mode", "full", "--cache-dir", "/c", "--rc", "--rc-addr", "127.0.0.1:5572", "--rc-no-auth"}
+	if got := mountArgs("/m", "/c", "full", "127.0.0.1:5572"); !slices.Equal(got, want) {
+		t.Errorf("mountArgs = %q, want %q", got, want)
+	}
+}
