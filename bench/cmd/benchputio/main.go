@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,10 @@ type sizes struct {
 	MemMiB     int64 `json:"mem_mib"`
 	ResumeMiB  int64 `json:"resume_mib"`
 	KillMiB    int64 `json:"kill_mib"`
+	// The mount scenarios' library: files spread over folders.
+	MountFolders int   `json:"mount_folders,omitempty"`
+	MountFiles   int   `json:"mount_files,omitempty"`
+	MountMiB     int64 `json:"mount_mib,omitempty"`
 }
 
 type config struct {
@@ -84,7 +89,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchputio: refusing to run:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "benchputio:", err)
@@ -118,6 +123,9 @@ func parseFlags() config {
 	flag.Int64Var(&cfg.sz.MemMiB, "mem-mib", envInt("BENCH_MEM_MIB", int64(128)), "size of each memory-scenario file (env BENCH_MEM_MIB)")
 	flag.Int64Var(&cfg.sz.ResumeMiB, "resume-mib", envInt("BENCH_RESUME_MIB", int64(300)), "size of the file killed mid-upload and uploaded again (env BENCH_RESUME_MIB)")
 	flag.Int64Var(&cfg.sz.KillMiB, "kill-mib", envInt("BENCH_KILL_MIB", int64(150)), "upload MiB sent after which the first attempt is killed (env BENCH_KILL_MIB)")
+	flag.IntVar(&cfg.sz.MountFolders, "mount-folders", envInt("BENCH_MOUNT_FOLDERS", 4), "folders of the mount scenarios' library (env BENCH_MOUNT_FOLDERS)")
+	flag.IntVar(&cfg.sz.MountFiles, "mount-files", envInt("BENCH_MOUNT_FILES", 40), "files of the mount scenarios' library (env BENCH_MOUNT_FILES)")
+	flag.Int64Var(&cfg.sz.MountMiB, "mount-mib", envInt("BENCH_MOUNT_MIB", int64(24)), "size of each library file, at least 16 (env BENCH_MOUNT_MIB)")
 	cwuArgs := flag.String("emu-cwu-args", os.Getenv("BENCH_EMU_CWU_ARGS"), "emulator flags that make it offer tus creation-with-upload (default: found in its -h; env BENCH_EMU_CWU_ARGS)")
 	flag.StringVar(&cfg.render, "render", "", "print the markdown report of a saved results.json and exit (no run)")
 	flag.Parse()
@@ -127,6 +135,10 @@ func parseFlags() config {
 		fmt.Fprintf(os.Stderr, "benchputio: -kill-mib %d must be below -resume-mib %d\n", cfg.sz.KillMiB, cfg.sz.ResumeMiB)
 		os.Exit(2)
 	}
+	if cfg.sz.MountMiB < minMountMiB {
+		fmt.Fprintf(os.Stderr, "benchputio: -mount-mib %d must be at least %d (the playback reads 12 MiB in three places)\n", cfg.sz.MountMiB, minMountMiB)
+		os.Exit(2)
+	}
 	cfg.runs = max(cfg.runs, 1)
 	if only != "" {
 		cfg.only = map[string]bool{}
@@ -134,7 +146,39 @@ func parseFlags() config {
 			cfg.only[strings.TrimSpace(name)] = true
 		}
 	}
+	if unknown := cfg.unknownOnly(); len(unknown) > 0 {
+		fmt.Fprintf(os.Stderr, "benchputio: -only names no scenario: %s (see bench/README.md)\n", strings.Join(unknown, ", "))
+		os.Exit(2)
+	}
 	return cfg
+}
+
+// minMountMiB is the smallest library file: playback reads 4 MiB at the
+// start, the middle and the end without overlap.
+const minMountMiB = 16
+
+// unknownOnly lists the names in -only that select nothing.
+func (cfg config) unknownOnly() []string {
+	known := map[string]bool{mountGroup: true}
+	for _, name := range standardNames() {
+		known[name] = true
+	}
+	for _, mode := range mountModes {
+		known[mountGroup+"-"+mode] = true
+	}
+	var out []string
+	for name := range cfg.only {
+		if !known[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// wantsStandard reports whether any one-command scenario is selected.
+func (cfg config) wantsStandard() bool {
+	return cfg.only == nil || slices.ContainsFunc(standardNames(), func(name string) bool { return cfg.only[name] })
 }
 
 func envInt[T int | int64](key string, def T) T {
@@ -178,6 +222,10 @@ type bench struct {
 	baseline string // a fresh copy of this binary, run as the baseline child
 	versions map[string]string
 	features map[string][]string // emulator feature -> its flags
+	library  library             // the mount scenarios' remote files
+	// fuseHelper is fusermount3's path; fuseReason, if not empty, why
+	// the mount scenarios cannot run here.
+	fuseHelper, fuseReason string
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -185,7 +233,8 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer func() { warnCleanup("remove "+work, os.RemoveAll(work)) }()
+	fuseHelper, _ := fuseCheck()
+	defer func() { warnCleanup("remove "+work, removeWork(fuseHelper, work)) }()
 	b, err := newBench(ctx, cfg, work)
 	if err != nil {
 		return err
@@ -199,7 +248,7 @@ func run(ctx context.Context, cfg config) error {
 	rep := report{
 		Date: time.Now().UTC().Format(time.RFC3339), Command: reproduceCommand(), Source: source,
 		OursArgs: strings.Join(cfg.oursArgs, " "), Runs: cfg.runs, Sizes: cfg.sz, Latency: cfg.latency.String(),
-		CPUs: runtime.NumCPU(), Versions: b.versions, Features: b.features, Results: results, Wall: time.Since(start).Round(time.Second).String(),
+		CPUs: runtime.NumCPU(), Load: loadAverage(), Versions: b.versions, Features: b.features, FUSE: b.fuseSummary(), Results: results, Wall: time.Since(start).Round(time.Second).String(),
 	}
 	fmt.Println()
 	fmt.Print(rep.text())
@@ -244,12 +293,40 @@ func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 	if b.features, err = emulatorFeatures(ctx, cfg); err != nil {
 		return nil, err
 	}
+	b.fuseHelper, b.fuseReason = fuseCheck()
+	b.library = newLibrary(cfg.sz.MountFolders, cfg.sz.MountFiles, cfg.sz.MountMiB)
+	if len(cfg.selectedMountModes()) > 0 {
+		fmt.Println("fuse:", b.fuseSummary())
+	}
+	if !cfg.wantsStandard() {
+		fmt.Println()
+		return b, nil
+	}
 	start := time.Now()
 	if b.data, err = makeDataset(filepath.Join(work, "data"), cfg.sz); err != nil {
 		return nil, fmt.Errorf("make local data: %w", err)
 	}
 	fmt.Printf("local data written in %.1fs\n\n", time.Since(start).Seconds())
 	return b, nil
+}
+
+// fuseSummary says how the mount scenarios mount, or why they cannot.
+func (b *bench) fuseSummary() string {
+	if b.fuseReason != "" {
+		return "NOT AVAILABLE: " + b.fuseReason + "; the mount scenarios are n/a"
+	}
+	return "/dev/fuse and " + b.fuseHelper
+}
+
+// loadAverage is the 1, 5 and 15 minute load average at the end of the
+// run, since other work on the machine shares its CPUs.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(data))
+	return strings.Join(fields[:min(3, len(fields))], " ")
 }
 
 func version(ctx context.Context, bin string) string {

@@ -62,6 +62,12 @@ type figures struct {
 	// first upload request's arrival at the proxy to the last one's
 	// reply: upload throughput without start-up and lookups.
 	WireMiBPerSecond float64 `json:"wire_mib_per_second,omitempty"`
+	// URLCalls are calls to GET /v2/files/{id}/url.
+	URLCalls int `json:"url_calls,omitempty"`
+	// ReadBytes are what a mount phase read through the mount;
+	// PulledBytes the download reply bytes that crossed the proxy for it.
+	ReadBytes   int64 `json:"read_bytes,omitempty"`
+	PulledBytes int64 `json:"pulled_bytes,omitempty"`
 }
 
 func (r result) failed(stage string, err error) result {
@@ -88,6 +94,7 @@ func (r *result) record(sc scenario, run rcloneRun, calls emuproc.Calls, proxy *
 		r.CallsPerItem = float64(calls.Total) / float64(sc.Items)
 	}
 	r.KeyCalls = calls.Routes[r.KeyRoute]
+	r.URLCalls = calls.Routes[routeURL]
 	r.ProxyRefused, r.ProxyFailed, r.Interrupted = proxy.Refused(), proxy.Failed(), sc.KillAfter > 0
 	uploads := proxy.Uploads()
 	r.UploadRequests, r.UploadBytes = uploads.Requests, uploads.Bytes
@@ -129,6 +136,10 @@ func (r result) walls() []float64 {
 func (r result) progressLine() string {
 	line := fmt.Sprintf("%-17s %-8s %-6s %7.2fs  %5d calls  %5.0f MiB max RSS  %5.0f MiB peak anon",
 		r.Scenario, r.Backend, r.Status, r.WallSeconds, r.Calls, r.MaxRSSMiB, r.PeakAnonMiB)
+	if isMountScenario(r.Scenario) {
+		line = fmt.Sprintf("%-21s %-8s %-6s %7.2fs  %5d calls  %4d /url  %6.1f MiB read  %6.1f MiB pulled",
+			r.Scenario, r.Backend, r.Status, r.WallSeconds, r.Calls, r.URLCalls, readMiB(0, r.figures), pulledMiB(0, r.figures))
+	}
 	if r.Error != "" {
 		line += "  " + r.Error
 	}
@@ -142,6 +153,8 @@ type report struct {
 	Source   string              `json:"source"` // git revision of the checkout
 	OursArgs string              `json:"ours_args,omitempty"`
 	CPUs     int                 `json:"cpus"`
+	Load     string              `json:"load_average,omitempty"` // at the end of the run
+	FUSE     string              `json:"fuse,omitempty"`         // how mounts were made, or why not
 	Versions map[string]string   `json:"versions"`
 	Features map[string][]string `json:"emulator_features"` // optional emulator features found, with their flags
 	Runs     int                 `json:"runs"`              // per scenario and backend; results hold the median
@@ -180,24 +193,30 @@ func (t table) writeMarkdown(w *strings.Builder) {
 
 func (rep report) tables() []table {
 	var tables []table
-	if t, ok := rep.targetTable(); ok {
-		tables = append(tables, t)
+	for _, build := range []func() (table, bool){rep.targetTable, rep.mountTargetTable, rep.mainTable, rep.mountTable, rep.mountRouteTable} {
+		if t, ok := build(); ok {
+			tables = append(tables, t)
+		}
 	}
-	tables = append(tables, rep.mainTable())
 	for _, name := range rep.scenarioNames() {
-		if !rep.notRun(name) {
+		if !isMountScenario(name) && !rep.notRun(name) {
 			tables = append(tables, rep.routeTable(name))
 		}
 	}
 	return tables
 }
 
-func (rep report) mainTable() table {
+// mainTable shows every one-command scenario; the mount phases have
+// tables of their own.
+func (rep report) mainTable() (table, bool) {
 	t := table{
 		title:  "Head to head (each row: a fresh emulator, same seeded state)",
 		header: []string{"scenario", "what", "backend", "status", "wall", "wall range", "MiB/s", "wire MiB/s", "max RSS", "peak anon", "API calls", "calls/item", "upload bodies", "key route calls"},
 	}
 	for _, r := range rep.Results {
+		if isMountScenario(r.Scenario) {
+			continue
+		}
 		if r.Status == statusNA {
 			t.rows = append(t.rows, append([]string{r.Scenario, r.What, r.Backend, r.Status + " (" + r.Error + ")"}, slices.Repeat([]string{"-"}, len(t.header)-4)...))
 			continue
@@ -209,7 +228,7 @@ func (rep report) mainTable() table {
 			patched(r), fmt.Sprintf("%d × %s", r.KeyCalls, r.KeyRoute),
 		})
 	}
-	return t
+	return t, len(t.rows) > 0
 }
 
 // routeTable breaks one scenario's calls down by route, a column per
@@ -323,6 +342,9 @@ func (rep report) markdown() string {
 	var w strings.Builder
 	fmt.Fprintf(&w, "# putio benchmark results, %s\n\nCommand: `%s` at %s on %d CPUs, total %s. Sizes: %+v. Latency added per request: %s. Median of %d runs.\n\n",
 		rep.Date, rep.Command, rep.Source, rep.CPUs, rep.Wall, rep.Sizes, rep.Latency, rep.Runs)
+	if rep.Load != "" {
+		fmt.Fprintf(&w, "Load average (1, 5, 15 min) at the end: %s.\n\n", rep.Load)
+	}
 	fmt.Fprintf(&w, "The emulator, the TLS proxy and rclone share these %d CPUs, and other work on the machine may be using them too. "+
 		"Absolute times are noisy and vary between invocations; the ratios compare entrants within one invocation and are the figures to read. "+
 		"bench/README.md explains every column.\n\n", rep.CPUs)
@@ -334,6 +356,9 @@ func (rep report) markdown() string {
 	}
 	for _, feature := range slices.Sorted(maps.Keys(rep.Features)) {
 		fmt.Fprintf(&w, "- emulator with %s: `%s`\n", feature, strings.Join(rep.Features[feature], " "))
+	}
+	if rep.FUSE != "" && len(rep.mountScenarios()) > 0 {
+		fmt.Fprintf(&w, "- FUSE for the mount scenarios: %s\n", rep.FUSE)
 	}
 	if _, ok := rep.Features[featureCWU]; !ok {
 		fmt.Fprintf(&w, "- emulator: its -h has no option for %s, so those scenarios are n/a\n", featureCWU)

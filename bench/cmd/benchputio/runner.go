@@ -29,6 +29,19 @@ func (b *bench) entrants(sc scenario) []backend {
 // entrant, alternating entrants so drift in the machine's load hits all,
 // and keeps the median run of each.
 func (b *bench) runScenarios(ctx context.Context) ([]result, error) {
+	results, err := b.runStandard(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mount, err := b.runMount(ctx)
+	return append(results, mount...), err
+}
+
+// runStandard runs the selected one-command scenarios.
+func (b *bench) runStandard(ctx context.Context) ([]result, error) {
+	if !b.cfg.wantsStandard() {
+		return nil, nil
+	}
 	var results []result
 	for _, sc := range scenarios(b.cfg.sz, b.data) {
 		if b.cfg.only != nil && !b.cfg.only[sc.Name] {

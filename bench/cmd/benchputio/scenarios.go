@@ -69,6 +69,15 @@ const remote = remoteName + ":"
 // seedWorkers bounds concurrent seeding uploads.
 const seedWorkers = 8
 
+// standardNames are the names of the one-command scenarios.
+func standardNames() []string {
+	var names []string
+	for _, sc := range scenarios(sizes{}, &dataset{}) {
+		names = append(names, sc.Name)
+	}
+	return names
+}
+
 func scenarios(sz sizes, d *dataset) []scenario {
 	leafFolders := (sz.SmallFiles + 9) / 10
 	uploadSmall := scenario{
@@ -216,12 +225,13 @@ func seedTree(ctx context.Context, w *world, dir, localRoot string, t tree) erro
 	return seedFiles(ctx, w, files)
 }
 
-// seedFile is one upload: a local file, or size bytes of filler if local
-// is empty.
+// seedFile is one upload: a local file, or if local is empty size bytes
+// of stamped content made from seed.
 type seedFile struct {
 	remote string
 	local  string
 	size   int64
+	seed   uint64
 }
 
 // seedFiles creates the folders first (in order, so ids follow the list)
@@ -271,7 +281,7 @@ feed:
 func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) (err error) {
 	name := path.Base(f.remote)
 	if f.local == "" {
-		return w.emu.Upload(ctx, parentID, name, strings.NewReader(strings.Repeat("x", int(f.size))), f.size, time.Now())
+		return w.emu.Upload(ctx, parentID, name, stamped{seed: f.seed, size: f.size}.reader(), f.size, time.Now())
 	}
 	file, err := os.Open(f.local)
 	if err != nil {

@@ -44,7 +44,7 @@ func TestJudgeFloorAgainstPlainEntrant(t *testing.T) {
 }
 
 func TestJudgeContextRowHasNoVerdict(t *testing.T) {
-	tg := target{Scenario: "s", Against: plainEntrant, value: commandMiBps, unit: "%.0f MiB/s"}
+	tg := target{Scenario: "s", Against: plainEntrant, value: commandMiBps, unit: "%.0f MiB/s", Context: true}
 	results := []result{
 		runOf("s", "upstream", 512<<20, figures{WallSeconds: 4}),
 		runOf("s", "ours", 512<<20, figures{WallSeconds: 2}),
@@ -144,5 +144,68 @@ func TestRenderSavedMatchesTheRun(t *testing.T) {
 	}
 	if first := rep.markdown(); again.String() != first {
 		t.Fatalf("rendered from JSON:\n%s\nwant what the run wrote:\n%s", again.String(), first)
+	}
+}
+
+// mountRun is a mount phase's result with one figures per run.
+func mountRun(mode, phase, backend string, each ...figures) result {
+	r := runOf(mountScenario(mode, phase), backend, 0, each...)
+	r.What = phase + " in " + mode
+	r.Routes = map[string]int{routeURL: each[0].URLCalls, routeList: 4}
+	r.Calls = each[0].Calls
+	return r
+}
+
+func TestMountTargetsJudgeRatiosOverFetchAndEveryRun(t *testing.T) {
+	results := []result{
+		mountRun("off", phaseCold, "upstream", figures{WallSeconds: 7.4, Calls: 188}),
+		mountRun("off", phaseCold, "ours", figures{WallSeconds: 4.0, Calls: 120, ReadBytes: 120 << 20, PulledBytes: 150 << 20}),
+		mountRun("off", phaseRelist, "upstream", figures{WallSeconds: 7, URLCalls: 80}),
+		mountRun("off", phaseRelist, "ours", figures{WallSeconds: 3}, figures{WallSeconds: 3, URLCalls: 2}, figures{WallSeconds: 3}),
+	}
+	judged := map[string]verdict{}
+	for _, tg := range mountTargets() {
+		judged[tg.Figure] = tg.judge(results)
+	}
+	for figure, want := range map[string]string{
+		"cold scan, --vfs-cache-mode off, wall":                                                                                         "ours / upstream 0.54 yes",
+		"cold scan, --vfs-cache-mode off, requests":                                                                                     "ours / upstream 0.64 yes",
+		"cold scan, --vfs-cache-mode off, bytes pulled from the download host / bytes read":                                             "ours 1.25 yes",
+		"scan after vfs/refresh, same process, --vfs-cache-mode off: /url calls (ours, every run; the signed URLs are valid for hours)": "ours (worst run) 2.00 no",
+		"not slower than the built-in: relist, --vfs-cache-mode off, wall":                                                              "ours / upstream 0.43 yes",
+		"cold scan, --vfs-cache-mode full, wall":                                                                                        "n/a (not run) n/a",
+	} {
+		v, ok := judged[figure]
+		if got := v.Judged + " " + v.Met; !ok || got != want {
+			t.Errorf("%s: judged %q, want %q", figure, got, want)
+		}
+	}
+}
+
+func TestMountTablesCompareOursWithTheBuiltIn(t *testing.T) {
+	rep := report{CPUs: 2, Runs: 1, FUSE: "/dev/fuse and /usr/bin/fusermount3", Results: []result{
+		mountRun("off", phaseCold, "upstream", figures{WallSeconds: 8, Calls: 188, URLCalls: 80, ReadBytes: 120 << 20, PulledBytes: 480 << 20}),
+		mountRun("off", phaseCold, "ours", figures{WallSeconds: 4, Calls: 94, URLCalls: 40, ReadBytes: 120 << 20, PulledBytes: 240 << 20}),
+		mountRun("off", phasePlayStart, "upstream", figures{WallSeconds: 0.08, Calls: 2}, figures{WallSeconds: 0.091, Calls: 2}),
+		mountRun("off", phasePlayStart, "ours", figures{WallSeconds: 0.074, Calls: 2}),
+		{Scenario: mountScenario("full", phaseCold), What: "cold", Backend: "upstream", Status: statusNA, Error: "FUSE not available: no fusermount3"},
+		{Scenario: mountScenario("full", phaseCold), What: "cold", Backend: "ours", Status: statusNA, Error: "FUSE not available: no fusermount3"},
+	}}
+	out := rep.markdown()
+	for _, want := range []string{
+		"- FUSE for the mount scenarios: /dev/fuse and /usr/bin/fusermount3",
+		"| mount-off-cold | cold in off | ok | 4.00 s / 8.00 s | 0.50 | -; - | 94 / 188 | 0.50 | 40 / 80 | 120 | 240.0 / 480.0 | 2.00 / 4.00 |",
+		"| mount-full-cold | cold | n/a (FUSE not available: no fusermount3) | - |",
+		"| mount-off-play-start | play-start in off | ok | 0.074 s / 0.091 s | 0.81 | -; 0.080 s to 0.091 s | 2 / 2 | 1.00 |",
+		"| scenario | GET /v2/files/list | GET /v2/files/{id}/url | total |",
+		"| mount-off-cold | 4 / 4 | 40 / 80 | 94 / 188 |",
+		"| cold scan, --vfs-cache-mode full, wall | - | - | n/a (FUSE not available: no fusermount3) | ≤ 0.60 | n/a |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Head to head") || strings.Contains(out, "Issue 7 targets") || strings.Contains(out, "Problems") {
+		t.Errorf("a mount-only report shows the one-command tables or problems:\n%s", out)
 	}
 }

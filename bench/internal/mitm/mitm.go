@@ -97,15 +97,16 @@ type Proxy struct {
 	// Addr is the proxy's "127.0.0.1:PORT".
 	Addr string
 
-	target  *url.URL
-	delay   time.Duration
-	leaves  map[string]tls.Certificate // by host name, port 443 only
-	outer   *http.Server               // CONNECT on the listener
-	inner   *http.Server               // requests inside the tunnels
-	tunnels *connListener
-	refused atomic.Int64
-	failed  atomic.Int64
-	uploads uploadMeter
+	target    *url.URL
+	delay     time.Duration
+	leaves    map[string]tls.Certificate // by host name, port 443 only
+	outer     *http.Server               // CONNECT on the listener
+	inner     *http.Server               // requests inside the tunnels
+	tunnels   *connListener
+	refused   atomic.Int64
+	failed    atomic.Int64
+	uploads   bodyMeter
+	downloads bodyMeter
 }
 
 // Config says where a Proxy forwards to and for which names.
@@ -118,6 +119,9 @@ type Config struct {
 	// Delay is added before forwarding each request, to stand in for the
 	// round trip to a distant server.
 	Delay time.Duration
+	// DownloadPrefix, if set, is the path of download URLs ("/download/"):
+	// the reply bytes of those requests are counted (Downloads).
+	DownloadPrefix string
 }
 
 // Start listens on a loopback port and serves cfg.
@@ -141,7 +145,7 @@ func Start(ca *CA, cfg Config) (*Proxy, error) {
 	}
 	p.Addr = ln.Addr().String()
 	p.tunnels = newConnListener(ln.Addr())
-	p.inner = &http.Server{Handler: p.uploads.meterUploads(p.forwarder()), ReadHeaderTimeout: time.Minute}
+	p.inner = &http.Server{Handler: p.uploads.meterUploads(p.downloads.meterReplies(cfg.DownloadPrefix, p.forwarder())), ReadHeaderTimeout: time.Minute}
 	p.outer = &http.Server{Handler: http.HandlerFunc(p.serveConnect), ReadHeaderTimeout: time.Minute}
 	go func() { _ = p.inner.Serve(p.tunnels) }()
 	go func() { _ = p.outer.Serve(ln) }()
@@ -161,7 +165,11 @@ func (p *Proxy) Refused() int64 { return p.refused.Load() }
 func (p *Proxy) Failed() int64 { return p.failed.Load() }
 
 // Uploads reports the tus upload-body traffic so far.
-func (p *Proxy) Uploads() UploadStats { return p.uploads.snapshot() }
+func (p *Proxy) Uploads() BodyStats { return p.uploads.snapshot() }
+
+// Downloads reports the download replies so far (Config.DownloadPrefix):
+// body bytes written to clients, whether they read them or not.
+func (p *Proxy) Downloads() BodyStats { return p.downloads.snapshot() }
 
 // AfterUploadBytes returns a channel that is closed once at least n tus
 // body bytes have crossed the proxy, e.g. to kill a client mid-upload.

@@ -14,13 +14,20 @@ import (
 
 func startProxy(t *testing.T, target http.Handler, delay time.Duration) (*Proxy, *http.Client) {
 	t.Helper()
+	return startProxyWith(t, target, Config{Hosts: []string{"api.put.io"}, Delay: delay})
+}
+
+// startProxyWith starts a proxy with cfg in front of target.
+func startProxyWith(t *testing.T, target http.Handler, cfg Config) (*Proxy, *http.Client) {
+	t.Helper()
 	backend := httptest.NewServer(target)
 	t.Cleanup(backend.Close)
 	ca, err := NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Start(ca, Config{Target: backend.URL, Hosts: []string{"api.put.io"}, Delay: delay})
+	cfg.Target = backend.URL
+	p, err := Start(ca, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,5 +170,35 @@ func TestCountsRequestsCutOffFromTheTarget(t *testing.T) {
 	closeBody(t, resp)
 	if resp.StatusCode != http.StatusBadGateway || p.Failed() != 1 {
 		t.Fatalf("status %d, Failed() = %d; want 502 and 1", resp.StatusCode, p.Failed())
+	}
+}
+
+// Download replies are counted by what the proxy wrote to the client, so a
+// client that reads part of a body and hangs up is charged for what it
+// pulled; replies on other paths are not counted.
+func TestCountsDownloadReplyBytes(t *testing.T) {
+	const size = 64 << 10
+	p, client := startProxyWith(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, strings.Repeat("d", size))
+	}), Config{Hosts: []string{"api.put.io"}, DownloadPrefix: "/download/"})
+	for _, u := range []string{"https://api.put.io/download/7?u=sig", "https://api.put.io/v2/files/list"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err := io.ReadAll(resp.Body); err != nil || len(body) != size {
+			t.Fatalf("%s: read %d bytes (%v), want %d", u, len(body), err, size)
+		}
+		closeBody(t, resp)
+	}
+	got := p.Downloads()
+	for deadline := time.Now().Add(2 * time.Second); got.InFlight != 0 && time.Now().Before(deadline); got = p.Downloads() {
+		time.Sleep(time.Millisecond)
+	}
+	if got.Requests != 1 || got.Bytes != size || got.InFlight != 0 {
+		t.Fatalf("Downloads() = %d requests, %d bytes, %d in flight; want the one /download/ reply of %d bytes", got.Requests, got.Bytes, got.InFlight, size)
+	}
+	if up := p.Uploads(); up.Requests != 0 {
+		t.Errorf("Uploads() = %+v, want none", up)
 	}
 }

@@ -3,16 +3,17 @@ package mitm
 import (
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
 
-// UploadStats is what the proxy saw of tus upload bodies (every PATCH,
-// and a creation POST that carries bytes under creation-with-upload): body
-// bytes that crossed it and the span from the first such request's
-// arrival to the last one's reply. Measured on the wire, it needs no help
-// from the server.
-type UploadStats struct {
+// BodyStats is what the proxy saw of one kind of body: tus upload bodies
+// (every PATCH, and a creation POST that carries bytes under
+// creation-with-upload), or download replies. Bytes are body bytes that
+// crossed it; the span runs from the first such request's arrival to the
+// last one's reply. Measured on the wire, it needs no help from the server.
+type BodyStats struct {
 	Requests int
 	InFlight int // requests not yet answered
 	Bytes    int64
@@ -21,18 +22,18 @@ type UploadStats struct {
 }
 
 // Span is the time from the first request to the end of the last one.
-func (s UploadStats) Span() time.Duration {
+func (s BodyStats) Span() time.Duration {
 	if s.First.IsZero() || s.Last.Before(s.First) {
 		return 0
 	}
 	return s.Last.Sub(s.First)
 }
 
-// uploadMeter accumulates UploadStats and wakes waiters once enough bytes
+// bodyMeter accumulates BodyStats and wakes waiters once enough bytes
 // have gone by.
-type uploadMeter struct {
+type bodyMeter struct {
 	mu      sync.Mutex
-	stats   UploadStats
+	stats   BodyStats
 	waiters []byteWaiter
 }
 
@@ -41,13 +42,13 @@ type byteWaiter struct {
 	ch    chan struct{}
 }
 
-func (m *uploadMeter) snapshot() UploadStats {
+func (m *bodyMeter) snapshot() BodyStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.stats
 }
 
-func (m *uploadMeter) started(now time.Time) {
+func (m *bodyMeter) started(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Requests++
@@ -57,7 +58,7 @@ func (m *uploadMeter) started(now time.Time) {
 	}
 }
 
-func (m *uploadMeter) finished(now time.Time) {
+func (m *bodyMeter) finished(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.InFlight--
@@ -66,7 +67,7 @@ func (m *uploadMeter) finished(now time.Time) {
 	}
 }
 
-func (m *uploadMeter) add(n int64) {
+func (m *bodyMeter) add(n int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stats.Bytes += n
@@ -82,7 +83,7 @@ func (m *uploadMeter) add(n int64) {
 }
 
 // after returns a channel closed once at least n body bytes have passed.
-func (m *uploadMeter) after(n int64) <-chan struct{} {
+func (m *bodyMeter) after(n int64) <-chan struct{} {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := make(chan struct{})
@@ -100,7 +101,7 @@ const tusBodyType = "application/offset+octet-stream"
 
 // meterUploads counts the body bytes of tus upload requests as the target
 // reads them, so a client killed mid-body is counted for what it sent.
-func (m *uploadMeter) meterUploads(next http.Handler) http.Handler {
+func (m *bodyMeter) meterUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPatch && r.Header.Get("Content-Type") != tusBodyType {
 			next.ServeHTTP(w, r)
@@ -115,7 +116,7 @@ func (m *uploadMeter) meterUploads(next http.Handler) http.Handler {
 
 type countingBody struct {
 	io.ReadCloser
-	m *uploadMeter
+	m *bodyMeter
 }
 
 func (b countingBody) Read(p []byte) (int, error) {
@@ -125,3 +126,37 @@ func (b countingBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// meterReplies counts the reply body bytes of requests whose path starts
+// with prefix as they are written to the client: what a client pulled
+// from the download host, including what it dropped unread.
+func (m *bodyMeter) meterReplies(prefix string, next http.Handler) http.Handler {
+	if prefix == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, prefix) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		m.started(time.Now())
+		defer func() { m.finished(time.Now()) }()
+		next.ServeHTTP(countingWriter{w, m}, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	m *bodyMeter
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	if n > 0 {
+		c.m.add(int64(n))
+	}
+	return n, err
+}
+
+// Unwrap lets http.ResponseController flush through to the connection.
+func (c countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
