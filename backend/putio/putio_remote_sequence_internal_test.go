@@ -41,6 +41,7 @@ func (f *Fs) internalTestFaultFreeSequence(t *testing.T) {
 	sub := f.scratch(t, "sequence")
 	// As in the simulation's worlds: files beyond the window go in PATCHes.
 	sub.opt.UploadWindow, sub.opt.ChunkSize = 64<<10, 48<<10
+	sub.setWindow()
 	logs := captureLog(t)
 	s := &remoteSeq{t: t, ctx: context.Background(), actor: sub, observer: sub.another(t), model: newSimModel(), objs: map[string]fs.Object{}}
 	hardDelete := sub.opt.HardDelete
