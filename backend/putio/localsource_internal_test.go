@@ -202,7 +202,14 @@ func TestUploadLocalFileResendsByReopening(t *testing.T) {
 
 			require.NoError(t, err)
 			storedAs(t, acct, "again.bin", data)
-			assert.Equal(t, int32(2), src.opens.Load(), "opened to upload, then again at the server's offset")
+			if drop {
+				// The server holds nothing of the cut PATCH, and the upload had
+				// read past its start, so it must open the file again. A server
+				// that keeps what arrived may hold every byte read so far (the
+				// cut can land just as the reader pauses), and then the upload
+				// reads on with no second opening: either is right there.
+				assert.Equal(t, int32(2), src.opens.Load(), "opened to upload, then again at the server's offset")
+			}
 			assert.Equal(t, int32(1), src.crcAsked.Load(), "the file's CRC-32 checks the upload")
 			assert.Equal(t, int64(len(data)), accounted, "resent bytes are not accounted again")
 			resent := int64(0)
@@ -304,7 +311,9 @@ func TestUploadLocalFileChangedBeforeItIsRead(t *testing.T) {
 		{"its end rewritten before a reopening after a cut", 3, tailChanged(data, 1<<20), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, srv, acct := newTestFs(t, noSessions)
+			// A server that drops a cut PATCH makes the upload go back, so
+			// the cut case always opens the file again.
+			f, srv, acct := newTestFs(t, noSessions, putiotest.Options{DropPartialPatch: tc.cut})
 			dir := t.TempDir()
 			src := newLocalFileIn(t, dir, "late.bin", data)
 			src.beforeOpen = func(n int32) {
