@@ -319,7 +319,10 @@ func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) e
 	// that folder as empty. Look the path up afresh, once.
 	f.dirCache.FlushDir(dir)
 	freshID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil || freshID == dirID {
+	switch {
+	case err != nil:
+		return err // "not found" only if the lookup says so, never for a failed one
+	case freshID == dirID:
 		return fs.ErrorDirNotFound
 	}
 	return f.listDir(ctx, dir, freshID, callback)
