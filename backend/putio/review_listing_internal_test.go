@@ -1,6 +1,7 @@
 package putio
 
 import (
+	"context"
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
@@ -29,4 +30,26 @@ func TestReviewListReResolutionKeepsLookupError(t *testing.T) {
 
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, fs.ErrorDirNotFound, "the folder is there; only its lookup failed")
+}
+
+// Review finding: the re-resolution flushes only the listed folder, so
+// when a parent was made again too (a show's folder deleted and fetched
+// again, with its season folder), the fresh lookup walks from the
+// parent's stale id and the season folder shows as not found.
+func TestReviewListFolderRecreatedWithItsParent(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	_, err := acct.Put("show/season/old.mkv", []byte("old"), testModTime)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = f.List(ctx, "show/season")
+	require.NoError(t, err)
+	require.NoError(t, acct.Delete("show"))
+	_, err = acct.Put("show/season/new.mkv", []byte("new"), testModTime)
+	require.NoError(t, err)
+
+	entries, err := f.List(ctx, "show/season")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "show/season/new.mkv", entries[0].Remote())
 }
