@@ -53,3 +53,26 @@ func TestReviewListFolderRecreatedWithItsParent(t *testing.T) {
 	require.Len(t, entries, 1)
 	assert.Equal(t, "show/season/new.mkv", entries[0].Remote())
 }
+
+// Review finding: "a first page's not found is believed only after a
+// second look", but when the second look finds the very folder at the
+// path (same id), the "not found" is still believed: a one-off 404 on
+// files/list for a folder that is there shows it empty in a mount. The
+// second look proved the folder exists: re-list it, or fail with an error
+// that is not fs.ErrorDirNotFound.
+func TestReviewListNotFoundForAFolderThatIsThere(t *testing.T) {
+	f, srv, acct := newTestFs(t, nil)
+	_, err := acct.Put("dir/file.txt", []byte("x"), testModTime)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = f.List(ctx, "dir")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/list", Status: 404, ErrorType: "NotFound", Times: 1}))
+
+	entries, err := f.List(ctx, "dir")
+
+	assert.NotErrorIs(t, err, fs.ErrorDirNotFound, "the fresh lookup found the folder at the same id")
+	if err == nil {
+		assert.Len(t, entries, 1)
+	}
+}
