@@ -76,3 +76,37 @@ func TestReviewListNotFoundForAFolderThatIsThere(t *testing.T) {
 		assert.Len(t, entries, 1)
 	}
 }
+
+// Review finding (pre-existing, reached by the question "can the second
+// look list a different folder than asked for"): the second look runs
+// only on "not found". When another device renames the folder (a → b)
+// and makes a new one at the path, the remembered id still lists, so
+// "a" shows b's files; a Purge of "a" then deletes "b", a folder the
+// user keeps. put.io's files/list reply carries the listed folder
+// ("parent": its name and parent_id): a listing whose folder is no
+// longer at the path should be treated like "not found" (look the path
+// up afresh), and a delete by a remembered id should check the same.
+func TestReviewListFolderRenamedAndReplacedByAnotherDevice(t *testing.T) {
+	f, _, acct := newTestFs(t, nil)
+	_, err := acct.Put("a/old.txt", []byte("old"), testModTime)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = f.List(ctx, "a")
+	require.NoError(t, err)
+	_, err = acct.Move("a", "b")
+	require.NoError(t, err)
+	_, err = acct.Put("a/new.txt", []byte("new"), testModTime)
+	require.NoError(t, err)
+
+	entries, err := f.List(ctx, "a")
+	require.NoError(t, err)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Remote())
+	}
+	assert.Equal(t, []string{"a/new.txt"}, got, "the folder now at a is listed")
+
+	require.NoError(t, f.Purge(ctx, "a"))
+	_, err = acct.Stat("b/old.txt")
+	assert.NoError(t, err, "purging a must not delete b, the renamed folder")
+}
