@@ -319,11 +319,12 @@ func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) e
 	// that folder as empty. Look the path up afresh, once.
 	f.dirCache.FlushDir(dir)
 	freshID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err // "not found" only if the lookup says so, never for a failed one
+	case freshID == dirID:
+		return fs.ErrorDirNotFound
 	}
-	// The folder is there, under a new id or its old one (then the first
-	// "not found" was wrong): list it once more.
 	return f.listDir(ctx, dir, freshID, callback)
 }
 
