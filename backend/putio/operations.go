@@ -38,9 +38,12 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	})
 }
 
-// purgeCheck removes dir, refusing a non-empty one when check is set.
+// purgeCheck removes dir, refusing a non-empty one when check is set. The
+// folder is looked up afresh first (one lookup per level of dir): an id
+// remembered for dir may be of a folder another device has since moved or
+// renamed, and files/delete would remove it wherever it is now.
 func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	dirID, err := f.resolveAfresh(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -218,11 +221,17 @@ func parseID(id string) api.ID {
 	return api.ID(n)
 }
 
-// DirMove moves the folder srcRemote of src to dstRemote in one call.
+// DirMove moves the folder srcRemote of src to dstRemote in one call,
+// after a fresh lookup of the source.
 func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
 	srcFs, ok := src.(*Fs)
 	if !ok || !f.sameAccount(ctx, srcFs) {
 		return fs.ErrorCantDirMove
+	}
+	// The source is moved by id: look it up afresh, as purgeCheck does, so
+	// that a folder another device moved away from srcRemote stays put.
+	if _, err := srcFs.resolveAfresh(ctx, srcRemote); err != nil {
+		return err
 	}
 	srcID, _, _, dstDirID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
 	if err != nil {
