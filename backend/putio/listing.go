@@ -497,14 +497,15 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	return f.newObject(remote, item)
 }
 
-// findItem looks up a file or folder by path without creating anything.
-func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
+// findItem looks up a file or folder by path without creating anything,
+// and returns the id of the folder it was found in.
+func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, error) {
 	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, false)
 	if errors.Is(err, fs.ErrorDirNotFound) {
-		return nil, fs.ErrorObjectNotFound
+		return nil, "", fs.ErrorObjectNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	item, err := f.getChild(ctx, dirID, leaf)
 	if hasStatus(err, http.StatusNotFound) {
@@ -514,5 +515,27 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, error) {
 	if errors.Is(err, fs.ErrorObjectNotFound) {
 		f.fresh.missed(dirID, leaf)
 	}
-	return item, err
+	return item, dirID, err
+}
+
+// remembersPathTo reports whether the dir cache holds an id for a folder
+// on the path to remote, below the root: a lookup of remote then starts
+// from a remembered id, which another device may have moved since.
+func (f *Fs) remembersPathTo(remote string) bool {
+	for dir := parentOf(remote); dir != ""; dir = parentOf(dir) {
+		if _, ok := f.dirCache.Get(dir); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// stillAt reports whether dirID, an id remembered for dir, is the folder
+// at dir now, looking dir up afresh (see resolveAfresh).
+func (f *Fs) stillAt(ctx context.Context, dir, dirID string) (bool, error) {
+	freshID, err := f.resolveAfresh(ctx, dir)
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		return false, nil
+	}
+	return freshID == dirID, err
 }

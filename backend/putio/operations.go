@@ -3,6 +3,7 @@ package putio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -104,13 +105,14 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 // Copy src to remote server-side: a copy straight to the final name and a
 // touch to restore the modification time, which put.io resets.
 func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	remembered := f.remembersPathTo(remote)
 	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantCopy)
 	if err != nil {
 		return nil, err
 	}
 	item, err := f.copyItem(ctx, srcObj, dirID, leaf)
 	if hasType(err, errTypeNameExists) {
-		item, err = f.copyViaTempName(ctx, srcObj, dirID, leaf)
+		item, err = f.copyOver(ctx, srcObj, remote, dirID, leaf, remembered)
 	}
 	if err != nil {
 		return nil, goneAs(err, fs.ErrorObjectNotFound)
@@ -118,6 +120,24 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	dst := f.newObject(remote, item)
 	dst.restoreModTime(ctx, "copied", srcObj.ModTime(ctx))
 	return dst, nil
+}
+
+// copyOver copies src over the file leaf already has in dirID, the folder
+// of remote, which the copy replaces (deletes). If dirID was found through
+// a remembered id, remote's folder is looked up afresh first: a folder
+// another device moved away from the path keeps its files.
+func (f *Fs) copyOver(ctx context.Context, src *Object, remote, dirID, leaf string, remembered bool) (*api.File, error) {
+	if !remembered {
+		return f.copyViaTempName(ctx, src, dirID, leaf)
+	}
+	there, err := f.stillAt(ctx, parentOf(remote), dirID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !there:
+		return nil, fmt.Errorf("putio: not copying over %q: another device has moved or replaced its folder since it was found; try again", remote)
+	}
+	return f.copyViaTempName(ctx, src, dirID, leaf)
 }
 
 // copyItem copies src into dirID as leaf and returns the new item. A reply

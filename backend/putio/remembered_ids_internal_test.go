@@ -1,6 +1,7 @@
 package putio
 
 import (
+	"bytes"
 	"context"
 	"path"
 	"strings"
@@ -179,4 +180,45 @@ func TestRememberedFolderMovedAwayIsNotFound(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old", string(got))
 	assert.Empty(t, acct.Trash())
+}
+
+// A file looked up by path through a remembered folder id that another
+// device has since moved away (a renamed to moved, a made again) is the
+// file in the moved folder: it is neither deleted nor replaced, nor is a
+// file copied over it. Once the path is looked up afresh, the file now at
+// the path is written.
+func TestFileFoundThroughAMovedFolderIsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"remove", "put", "copy"} {
+		t.Run(op, func(t *testing.T) {
+			f, _, acct := rememberedDir(t, "a", true)
+			src := seedObject(t, f, acct, "src.txt", []byte("ours"))
+			renameAndReplace(t, acct, "a", false)
+			_, err := acct.Put("a/old.txt", []byte("theirs"), testModTime)
+			require.NoError(t, err)
+
+			switch op {
+			case "remove":
+				o, err := f.NewObject(ctx, "a/old.txt")
+				require.NoError(t, err)
+				assert.ErrorContains(t, o.Remove(ctx), "moved or replaced its folder")
+			case "put":
+				_, err := f.Put(ctx, bytes.NewReader([]byte("ours")), srcInfo("a/old.txt", 4))
+				assert.ErrorContains(t, err, "moved or replaced its folder")
+				put(ctx, t, f, "a/old.txt", []byte("ours")) // as rclone tries again
+				got, err := acct.ReadFile("a/old.txt")
+				require.NoError(t, err)
+				assert.Equal(t, "ours", string(got), "the file now at the path is replaced")
+			case "copy":
+				_, err := f.Copy(ctx, src, "a/old.txt")
+				assert.ErrorContains(t, err, "moved or replaced its folder")
+			}
+
+			assertMovedKept(t, acct, "a", "old.txt")
+			assert.Equal(t, []string{"old.txt"}, names(t, acct, "moved"))
+			if op != "put" {
+				assert.Empty(t, acct.Trash())
+			}
+		})
+	}
 }
