@@ -222,3 +222,22 @@ func TestFileFoundThroughAMovedFolderIsLeftAlone(t *testing.T) {
 		})
 	}
 }
+
+// A listing is confirmed one level up, at no cost: a folder whose parent
+// another device renamed and made again with a folder of that name is
+// listed right once its parent is, as a sync or a walk from the root
+// lists it first; the parent's listing corrects the remembered ids below.
+func TestListingFromTheTopCorrectsRememberedIDsBelow(t *testing.T) {
+	f, _, acct := rememberedDir(t, "x/a", true)
+	renameAndReplace(t, acct, "x/a", true)
+	ctx := context.Background()
+
+	_, err := f.List(ctx, "x")
+	require.NoError(t, err)
+	entries, err := f.List(ctx, "x/a")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "x/a/new.txt", entries[0].Remote())
+	assertMovedKept(t, acct, "x/a", "old.txt")
+}
