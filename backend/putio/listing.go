@@ -380,20 +380,25 @@ func (f *Fs) List(ctx context.Context, dir string) (fs.DirEntries, error) {
 // ListP lists dir, handing each page of entries to callback as it arrives.
 // A listing by a remembered id is believed only if its reply confirms the
 // folder is still at dir (see confirmPlace), which costs no extra call.
-// Otherwise, and on a plain 404, another device may have moved, renamed,
-// deleted or re-made folders on the way: dir is looked up afresh from the
-// root and whatever is there now is listed, once. A folder lost for good
+// Otherwise, on a plain 404, and when a walk from a remembered parent id
+// does not find dir, another device may have moved, renamed, deleted or
+// re-made folders on the way: dir is looked up afresh from the root and
+// whatever is there now is listed, once. A folder lost for good
 // (410, FILE_LOST) that the fresh look finds under the same id is not
 // listed again.
 func (f *Fs) ListP(ctx context.Context, dir string, callback fs.ListRCallback) error {
+	remembered := f.remembersPathTo(dir)
 	dirID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
+	switch {
+	case err == nil:
+		err = f.listDir(ctx, dir, dirID, f.placeOf(ctx, dir), callback)
+		if !worthAFreshLook(err) {
+			return asDirNotFound(err)
+		}
+	case !remembered || !errors.Is(err, fs.ErrorDirNotFound):
 		return err
 	}
-	err = f.listDir(ctx, dir, dirID, f.placeOf(ctx, dir), callback)
-	if !worthAFreshLook(err) {
-		return asDirNotFound(err)
-	}
+	// Not found by a walk from a remembered id, or not confirmed at dir.
 	freshID, freshErr := f.resolveAfresh(ctx, dir)
 	switch {
 	case freshErr != nil:

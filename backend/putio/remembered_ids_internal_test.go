@@ -241,3 +241,19 @@ func TestListingFromTheTopCorrectsRememberedIDsBelow(t *testing.T) {
 	assert.Equal(t, "x/a/new.txt", entries[0].Remote())
 	assertMovedKept(t, acct, "x/a", "old.txt")
 }
+
+// A folder never listed, under a remembered parent that another device
+// deleted and made again with it, is found: the walk from the parent's
+// old id says "not found", which is not believed without a fresh look.
+func TestListNeverListedFolderUnderARemadeParent(t *testing.T) {
+	f, _, acct := rememberedDir(t, "show", true)
+	require.NoError(t, acct.Delete("show"))
+	_, err := acct.Put("show/season/new.mkv", []byte("new"), testModTime)
+	require.NoError(t, err)
+
+	entries, err := f.List(context.Background(), "show/season")
+
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "show/season/new.mkv", entries[0].Remote())
+}
