@@ -191,8 +191,8 @@ func (f *Fs) listFolder(ctx context.Context, dirID string, perPage int, want *fo
 		path:   "/v2/files/list",
 		query:  url.Values{"parent_id": {dirID}, "per_page": {strconv.Itoa(perPage)}, "hidden": {showHidden}},
 	}
-	opened := func(reply *api.ListReply) error { return f.confirmPlace(dirID, want, reply.Parent) }
-	return walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, opened, page)
+	confirm := func(reply *api.ListReply) error { return f.confirmPlace(dirID, want, reply.Parent) }
+	return walkPages[api.File](ctx, f, first, "/v2/files/list/continue", perPage, confirm, page)
 }
 
 // asDirNotFound maps a listing's not-found to fs.ErrorDirNotFound, unless
@@ -273,7 +273,7 @@ func (e *incompleteListingError) Error() string {
 func (e *incompleteListingError) Unwrap() error { return e.err }
 
 // walkPages reads a paged listing: first opens it, continuePath takes the
-// cursor of each next page. opened, if set, may refuse the first reply
+// cursor of each next page. checkFirst, if set, may refuse the first reply
 // before any of it is handed on. The usable items of each page go to each as
 // the page arrives; malformed ones are reported, skipped and counted. put.io
 // answers a bad or expired cursor with 400: the listing then starts over
@@ -285,11 +285,11 @@ func walkPages[T any, P interface {
 	*T
 	Validate() error
 	Key() int64
-}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, opened func(*api.Page[T, P]) error, each func(items []T, skipped int) error) error {
+}](ctx context.Context, f *Fs, first apiCall, continuePath string, perPage int, checkFirst func(*api.Page[T, P]) error, each func(items []T, skipped int) error) error {
 	call := first
 	cursors := map[string]bool{} // given since the listing (re)started
 	seen := map[int64]bool{}     // keys handed on
-	restarted, open := false, false
+	restarted, opened := false, false
 	for {
 		var out api.Page[T, P]
 		err := f.callJSON(ctx, call, &out)
@@ -301,18 +301,18 @@ func walkPages[T any, P interface {
 			restarted, call, cursors = true, first, map[string]bool{}
 			continue
 		}
-		if err != nil && open {
+		if err != nil && opened {
 			return &incompleteListingError{path: first.path, err: err}
 		}
 		if err != nil {
 			return err
 		}
-		if !open && opened != nil {
-			if err := opened(&out); err != nil {
+		if !opened && checkFirst != nil {
+			if err := checkFirst(&out); err != nil {
 				return err
 			}
 		}
-		open = true
+		opened = true
 		items, problems := out.Usable()
 		reportSkipped(ctx, f, problems)
 		items, repeated := unseen[T, P](items, seen)
