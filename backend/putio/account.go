@@ -2,6 +2,8 @@ package putio
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"sync"
 
@@ -12,17 +14,20 @@ import (
 )
 
 // loginKey names what every Fs of one login shares in a process (the
-// rate-limit gate, what the upload service supports): its access token,
-// from the config. Remotes with the same login share one put.io account's
-// limits; and two servers met at one address, such as the emulators a
-// test suite starts one after another on a port the system gives out
-// again, are kept apart.
+// rate-limit gate, what the upload service supports, signed URLs): a
+// SHA-256 of its access token, from the config, so that the process-wide
+// maps, which keep every login for the life of the process, do not hold
+// the token itself. Remotes with the same login share one put.io
+// account's limits; and two servers met at one address, such as the
+// emulators a test suite starts one after another on a port the system
+// gives out again, are kept apart.
 func loginKey(name string, m configmap.Mapper) (string, error) {
 	token, err := oauthutil.GetToken(name, m)
 	if err != nil {
 		return "", tokenError(name, err)
 	}
-	return token.AccessToken, nil
+	sum := sha256.Sum256([]byte(token.AccessToken))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // accountID caches the put.io user id behind an Fs's token.

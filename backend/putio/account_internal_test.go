@@ -3,6 +3,7 @@ package putio
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +110,23 @@ func TestSharedStateIsPerLogin(t *testing.T) {
 	put(ctx, t, other, "a.txt", []byte("a"))
 	assert.Equal(t, 2, srv.Calls(optionsRoute), "the other login asks the upload service itself")
 	assert.NotSame(t, first.uploads, other.uploads)
+}
+
+// The process-wide state shared per login (rate-limit gates, signed URL
+// caches, what the upload service supports) keeps every login for the
+// life of the process: it is keyed by a hash of the access token, never
+// by the token itself.
+func TestSharedLoginStateDoesNotHoldTheToken(t *testing.T) {
+	f, _, _ := newTestFs(t, nil)
+	token := f.accessToken()
+	require.NotEmpty(t, token)
+	for name, shared := range map[string]*sync.Map{"gates": &gates, "signed URL caches": &signedURLCaches, "upload services": &uploadServices} {
+		keys := 0
+		shared.Range(func(key, _ any) bool {
+			keys++
+			assert.NotContains(t, key.(string), token, "a key of the %s", name)
+			return true
+		})
+		assert.NotZero(t, keys, "the %s hold this login", name)
+	}
 }

@@ -82,7 +82,7 @@ func (f *Fs) listTrash(ctx context.Context) ([]TrashItem, error) {
 // walkTrash reads the whole trash, page by page, handing each to each.
 func (f *Fs) walkTrash(ctx context.Context, each func([]api.TrashFile) error) error {
 	first := apiCall{method: http.MethodGet, path: "/v2/trash/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	return walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, func(files []api.TrashFile, _ int) error {
+	return walkPages[api.TrashFile](ctx, f, first, "/v2/trash/list/continue", f.pageSize, nil, func(files []api.TrashFile, _ int) error {
 		return each(files)
 	})
 }

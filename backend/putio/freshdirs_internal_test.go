@@ -36,7 +36,7 @@ func TestPutIntoCreatedFolderSkipsLookup(t *testing.T) {
 	assert.Zero(t, srv.Calls(childRoute), "no lookups in a folder we made")
 
 	put(ctx, t, f, "new/a.txt", []byte("a2"))
-	assert.Equal(t, 1, srv.Calls(childRoute), "a name we put is looked up")
+	assert.Equal(t, 2, srv.Calls(childRoute), "a name we put is looked up") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt", "c.txt"}, names(t, acct, "new"), "updated, not duplicated")
 
 	elsewhere := put(ctx, t, f, "old.txt", []byte("o"))
@@ -44,7 +44,7 @@ func TestPutIntoCreatedFolderSkipsLookup(t *testing.T) {
 	require.NoError(t, err)
 	srv.ResetCounters()
 	put(ctx, t, f, "new/moved.txt", []byte("m2"))
-	assert.Equal(t, 1, srv.Calls(childRoute), "after a move in, names are looked up again")
+	assert.Equal(t, 2, srv.Calls(childRoute), "after a move in, names are looked up again") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"a.txt", "b.txt", "c.txt", "moved.txt"}, names(t, acct, "new"))
 }
 
@@ -65,7 +65,7 @@ func TestPutIntoFolderMadeLongAgoLooksUp(t *testing.T) {
 
 	put(ctx, t, f, "new/web.txt", []byte("replaced"))
 
-	assert.Equal(t, 1, srv.Calls(childRoute), "looked up")
+	assert.Equal(t, 2, srv.Calls(childRoute), "looked up") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"a.txt", "web.txt"}, names(t, acct, "new"), "replaced, not duplicated")
 	data, err := acct.ReadFile("new/web.txt")
 	require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestPutIntoExistingFolderLooksUp(t *testing.T) {
 	require.NoError(t, f.Mkdir(ctx, "old"))
 	srv.ResetCounters()
 	put(ctx, t, f, "old/x.txt", []byte("y"))
-	assert.Equal(t, 1, srv.Calls(childRoute))
+	assert.Equal(t, 2, srv.Calls(childRoute)) // and its folder afresh (confirmFolder)
 	assert.Equal(t, []string{"x.txt"}, names(t, acct, "old"))
 }
 
@@ -101,7 +101,7 @@ func TestPutAfterMissSkipsLookup(t *testing.T) {
 	assert.Equal(t, map[string]int{"POST /files/": 1, patchRoute: 1}, srv.AllCalls(), "no second lookup")
 
 	put(ctx, t, f, "old/a.txt", []byte("a2"))
-	assert.Equal(t, 1, srv.Calls(childRoute), "a miss serves one upload")
+	assert.Equal(t, 2, srv.Calls(childRoute), "a miss serves one upload") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"a.txt", "x.txt"}, names(t, acct, "old"), "updated, not duplicated")
 	data, err := acct.ReadFile("old/a.txt")
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	require.NoError(t, err)
 	srv.ResetCounters()
 	put(ctx, t, f, "old/copied.txt", []byte("c2"))
-	assert.Equal(t, 1, srv.Calls(childRoute), "a copy into the folder drops its misses")
+	assert.Equal(t, 2, srv.Calls(childRoute), "a copy into the folder drops its misses") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"copied.txt", "late.txt"}, names(t, acct, "old"), "updated, not duplicated")
 }
 
@@ -263,7 +263,7 @@ func TestMkdirOfAnotherClientsFolderIsNotFresh(t *testing.T) {
 			srv.ResetCounters()
 			put(ctx, t, f, "d/x", []byte("ours"))
 
-			assert.Equal(t, 1, srv.Calls(childRoute), "looked up")
+			assert.Equal(t, 2, srv.Calls(childRoute), "looked up, and its folder afresh before the old file is replaced")
 			assert.Equal(t, []string{"x"}, names(t, acct, "d"), "replaced, not added beside")
 			data, err := acct.ReadFile("d/x")
 			require.NoError(t, err)

@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,6 +20,10 @@ type Object struct {
 	fs     *Fs
 	remote string
 	info   api.File
+	// foundIn is the folder id NewObject found the file in through a
+	// remembered id, until confirmFolder has checked it; "" for files
+	// listed, uploaded or found by lookups from the root.
+	foundIn string
 }
 
 // Fs returns the parent Fs.
@@ -76,8 +81,31 @@ func (o *Object) SetModTime(ctx context.Context, modTime time.Time) error {
 
 // Remove deletes the file.
 func (o *Object) Remove(ctx context.Context) error {
+	if err := o.confirmFolder(ctx); err != nil {
+		return err
+	}
 	o.fs.urls.forget(o.id())
 	return notFoundAs(o.fs.deleteItems(ctx, o.id()), fs.ErrorObjectNotFound)
+}
+
+// confirmFolder checks, before the file is deleted or replaced, that the
+// folder NewObject found it in through a remembered id is still the
+// folder at its path: if another device has moved that folder away since,
+// the file is not the one the path names, and is left alone. It costs one
+// lookup per level of the path, once per Object.
+func (o *Object) confirmFolder(ctx context.Context) error {
+	if o.foundIn == "" {
+		return nil
+	}
+	there, err := o.fs.stillAt(ctx, parentOf(o.remote), o.foundIn)
+	switch {
+	case err != nil:
+		return err
+	case !there:
+		return fmt.Errorf("putio: not changing %q (id %s): another device has moved or replaced its folder since the file was found there; look it up again", o.remote, o.info.ID)
+	}
+	o.foundIn = ""
+	return nil
 }
 
 // Metadata returns put.io's read-only facts about the file; facts the
@@ -117,6 +145,9 @@ var metadataInfo = &fs.MetadataInfo{
 // by id so the new version cannot be hit.
 func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
 	o.fs.beforeUpload(ctx, in, src)
+	if err := o.confirmFolder(ctx); err != nil {
+		return err
+	}
 	// The folder comes from the path, not from parent_id, which a reply
 	// could leave out (reading as 0, the root).
 	leaf, dirID, err := o.fs.dirCache.FindPath(ctx, o.remote, false)

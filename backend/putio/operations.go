@@ -3,6 +3,7 @@ package putio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,9 +39,12 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	})
 }
 
-// purgeCheck removes dir, refusing a non-empty one when check is set.
+// purgeCheck removes dir, refusing a non-empty one when check is set. The
+// folder is looked up afresh first (one lookup per level of dir): an id
+// remembered for dir may be of a folder another device has since moved or
+// renamed, and files/delete would remove it wherever it is now.
 func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	dirID, err := f.resolveAfresh(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -101,13 +105,14 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 // Copy src to remote server-side: a copy straight to the final name and a
 // touch to restore the modification time, which put.io resets.
 func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	remembered := f.remembersPathTo(remote)
 	srcObj, leaf, dirID, err := f.serverSideTarget(ctx, src, remote, fs.ErrorCantCopy)
 	if err != nil {
 		return nil, err
 	}
 	item, err := f.copyItem(ctx, srcObj, dirID, leaf)
 	if hasType(err, errTypeNameExists) {
-		item, err = f.copyViaTempName(ctx, srcObj, dirID, leaf)
+		item, err = f.copyOver(ctx, srcObj, remote, dirID, leaf, remembered)
 	}
 	if err != nil {
 		return nil, goneAs(err, fs.ErrorObjectNotFound)
@@ -115,6 +120,24 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	dst := f.newObject(remote, item)
 	dst.restoreModTime(ctx, "copied", srcObj.ModTime(ctx))
 	return dst, nil
+}
+
+// copyOver copies src over the file leaf already has in dirID, the folder
+// of remote, which the copy replaces (deletes). If dirID was found through
+// a remembered id, remote's folder is looked up afresh first: a folder
+// another device moved away from the path keeps its files.
+func (f *Fs) copyOver(ctx context.Context, src *Object, remote, dirID, leaf string, remembered bool) (*api.File, error) {
+	if !remembered {
+		return f.copyViaTempName(ctx, src, dirID, leaf)
+	}
+	there, err := f.stillAt(ctx, parentOf(remote), dirID)
+	switch {
+	case err != nil:
+		return nil, err
+	case !there:
+		return nil, fmt.Errorf("putio: not copying over %q: another device has moved or replaced its folder since it was found; try again", remote)
+	}
+	return f.copyViaTempName(ctx, src, dirID, leaf)
 }
 
 // copyItem copies src into dirID as leaf and returns the new item. A reply
@@ -218,11 +241,17 @@ func parseID(id string) api.ID {
 	return api.ID(n)
 }
 
-// DirMove moves the folder srcRemote of src to dstRemote in one call.
+// DirMove moves the folder srcRemote of src to dstRemote in one call,
+// after a fresh lookup of the source.
 func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
 	srcFs, ok := src.(*Fs)
 	if !ok || !f.sameAccount(ctx, srcFs) {
 		return fs.ErrorCantDirMove
+	}
+	// The source is moved by id: look it up afresh, as purgeCheck does, so
+	// that a folder another device moved away from srcRemote stays put.
+	if _, err := srcFs.resolveAfresh(ctx, srcRemote); err != nil {
+		return err
 	}
 	srcID, _, _, dstDirID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
 	if err != nil {

@@ -126,25 +126,30 @@ func parseURLOption(name, value, plain, secure string) (*url.URL, error) {
 	return parsed, nil
 }
 
-// warnStrayEndpoints warns when api_url points away from put.io while
-// upload_url or feed_url still point at it: uploads would go to put.io, and
-// change notification would quietly watch put.io's feed, with a token
-// put.io never issued.
+// warnStrayEndpoints warns when the endpoints do not all point at put.io
+// or all away from it. With api_url away from put.io while upload_url or
+// feed_url still point at it, uploads would go to put.io, and change
+// notification would quietly watch put.io's feed, with a token put.io
+// never issued. With api_url at put.io while upload_url or feed_url point
+// elsewhere, put.io's token would go to that other server.
 func (f *Fs) warnStrayEndpoints() {
-	if isPutioURL(f.opt.APIURL) {
+	apiAtPutio := isPutioURL(f.opt.APIURL)
+	var stray []string
+	for _, endpoint := range []struct{ name, url string }{{"upload_url", f.opt.UploadURL}, {"feed_url", f.opt.FeedURL}} {
+		atPutio := endpoint.url == "" || isPutioURL(endpoint.url) // "" is put.io's default
+		if atPutio != apiAtPutio {
+			stray = append(stray, endpoint.name)
+		}
+	}
+	if len(stray) == 0 {
 		return
 	}
-	var stray []string
-	if isPutioURL(f.opt.UploadURL) {
-		stray = append(stray, "upload_url")
+	names := strings.Join(stray, " and ")
+	if apiAtPutio {
+		fs.Logf(f, "api_url points at put.io, but %s point elsewhere, so your put.io login token would be sent there: unless you trust that server, set %s back to put.io's", names, names)
+		return
 	}
-	if isPutioURL(f.opt.FeedURL) {
-		stray = append(stray, "feed_url")
-	}
-	if len(stray) > 0 {
-		fs.Logf(f, "api_url points away from put.io, but %s still point at put.io: set %s for the same server too (putio-emulator prints a remote with all of them)",
-			strings.Join(stray, " and "), strings.Join(stray, " and "))
-	}
+	fs.Logf(f, "api_url points away from put.io, but %s still point at put.io: set %s for the same server too (putio-emulator prints a remote with all of them)", names, names)
 }
 
 // isPutioURL reports whether rawURL's host is put.io or one of its

@@ -41,22 +41,28 @@ func TestOptionNames(t *testing.T) {
 }
 
 // A remote whose api_url leaves put.io while upload_url or feed_url stay
-// there is warned, once, naming the options still at put.io; a remote
-// pointed wholly at put.io or wholly elsewhere is not.
+// there is warned, once, naming the options still at put.io; so is one
+// whose api_url is put.io's while upload_url or feed_url point elsewhere,
+// which would get put.io's token; a remote pointed wholly at put.io or
+// wholly elsewhere is not.
 func TestWarnsOfEndpointsLeftAtPutio(t *testing.T) {
 	srv := putiotest.NewServer(t)
-	const warning = "still point at put.io"
+	const leftAtPutio, sentElsewhere = "still point at put.io", "login token would be sent there"
 	for _, c := range []struct {
 		name    string
 		options configmap.Simple
 		want    []string // options named in the warning; nil: no warning
+		warning string
 	}{
-		{"api_url alone", configmap.Simple{"api_url": srv.URL}, []string{"upload_url", "feed_url"}},
-		{"feed_url left", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL()}, []string{"feed_url"}},
-		{"upload_url left", configmap.Simple{"api_url": srv.URL + "/", "feed_url": srv.FeedURL(), "upload_url": "https://UPLOAD.put.io/files"}, []string{"upload_url"}},
-		{"all three", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL(), "feed_url": srv.FeedURL()}, nil},
-		{"none", configmap.Simple{}, nil},
-		{"put.io spelt out", configmap.Simple{"api_url": "https://api.put.io/", "upload_url": srv.UploadURL()}, nil},
+		{"api_url alone", configmap.Simple{"api_url": srv.URL}, []string{"upload_url", "feed_url"}, leftAtPutio},
+		{"feed_url left", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL()}, []string{"feed_url"}, leftAtPutio},
+		{"upload_url left", configmap.Simple{"api_url": srv.URL + "/", "feed_url": srv.FeedURL(), "upload_url": "https://UPLOAD.put.io/files"}, []string{"upload_url"}, leftAtPutio},
+		{"all three", configmap.Simple{"api_url": srv.URL, "upload_url": srv.UploadURL(), "feed_url": srv.FeedURL()}, nil, ""},
+		{"none", configmap.Simple{}, nil, ""},
+		{"put.io spelt out", configmap.Simple{"api_url": "https://api.put.io/", "upload_url": "https://upload.put.io/files/", "feed_url": ""}, nil, ""},
+		{"upload_url elsewhere", configmap.Simple{"api_url": "https://api.put.io/", "upload_url": srv.UploadURL()}, []string{"upload_url"}, sentElsewhere},
+		{"feed_url elsewhere", configmap.Simple{"feed_url": srv.FeedURL()}, []string{"feed_url"}, sentElsewhere},
+		{"both elsewhere", configmap.Simple{"upload_url": srv.UploadURL(), "feed_url": srv.FeedURL()}, []string{"upload_url", "feed_url"}, sentElsewhere},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			logs := captureLog(t)
@@ -68,10 +74,12 @@ func TestWarnsOfEndpointsLeftAtPutio(t *testing.T) {
 			require.NoError(t, err)
 			got := logs.String()
 			if c.want == nil {
-				assert.NotContains(t, got, warning)
+				assert.NotContains(t, got, leftAtPutio)
+				assert.NotContains(t, got, sentElsewhere)
 				return
 			}
-			assert.Equal(t, 1, strings.Count(got, warning), "one warning per Fs: %s", got)
+			assert.Equal(t, 1, strings.Count(got, c.warning), "one warning per Fs: %s", got)
+			assert.NotContains(t, got, srv.Token)
 			for _, option := range []string{"upload_url", "feed_url"} {
 				assert.Equal(t, slices.Contains(c.want, option), strings.Contains(got, option), "%s named: %s", option, got)
 			}

@@ -164,16 +164,23 @@ func (f *Fs) newObject(remote string, item *api.File) *Object {
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
-// NewObject finds the Object at remote.
+// NewObject finds the Object at remote. One found through a remembered
+// folder id is checked before it is deleted or replaced (see
+// confirmFolder); one found by lookups from the root needs no check.
 func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
-	item, err := f.findItem(ctx, remote)
+	remembered := f.remembersPathTo(remote)
+	item, dirID, err := f.findItem(ctx, remote)
 	if err != nil {
 		return nil, err
 	}
 	if item.IsDir() {
 		return nil, fs.ErrorIsDir
 	}
-	return f.newObject(remote, item), nil
+	o := f.newObject(remote, item)
+	if remembered {
+		o.foundIn = dirID
+	}
+	return o, nil
 }
 
 // Put uploads in to remote; an existing file there is updated. The folder

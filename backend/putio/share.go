@@ -53,7 +53,7 @@ func (f *Fs) itemID(ctx context.Context, remote string) (api.ID, error) {
 	if err == nil {
 		return parseID(dirID), nil
 	}
-	item, err := f.findItem(ctx, remote)
+	item, _, err := f.findItem(ctx, remote)
 	if err != nil {
 		return 0, err
 	}

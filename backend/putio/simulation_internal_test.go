@@ -96,6 +96,10 @@ type simSeq struct {
 	failed     *failedUpload // the last upload that failed, if not run again yet
 	steps      int
 	lastActor  int // the process that acted last, -1 for the other client
+	// replaced is a folder the other client renamed and made again since
+	// lastActor's step, which lastActor may remember by the old id: the
+	// next step acts on it (see actOnReplaced).
+	replaced string
 	// excused are upload sessions left by a creation whose reply was
 	// lost: no client can learn their address (docs/reliability.md).
 	excused map[string]bool
@@ -124,7 +128,10 @@ func runSequence(t *rapid.T, log *syncBuffer, stats *simStats) {
 // step runs one drawn operation with drawn faults and checks every
 // invariant afterwards.
 func (s *simSeq) step() {
-	op := rapid.SampledFrom(simOps).Draw(s.t, "operation")
+	op := simOpOnReplaced
+	if s.replaced == "" {
+		op = rapid.SampledFrom(simOps).Draw(s.t, "operation")
+	}
 	other := op.name == "other client"
 	var faults []string
 	creationReplyMayBeLost := false

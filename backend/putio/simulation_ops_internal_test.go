@@ -456,11 +456,14 @@ func (s *simSeq) list() (*simModel, string, error) {
 }
 
 // otherClient is the web app or another device acting on the account
-// between our steps: it uploads, moves, hides and deletes.
+// between our steps: it uploads, moves, hides and deletes files, and
+// renames folders and makes them again.
 func (s *simSeq) otherClient() (*simModel, string, error) {
 	after := s.model.clone()
 	acct := s.w.acct
-	switch rapid.SampledFrom([]string{"upload", "move", "hide", "delete"}).Draw(s.t, "other client does") {
+	switch rapid.SampledFrom([]string{"upload", "move", "hide", "delete", "replace a folder"}).Draw(s.t, "other client does") {
+	case "replace a folder":
+		return s.replaceFolder(after)
 	case "hide":
 		p := s.existingFile()
 		if p == "" {
@@ -513,4 +516,64 @@ func readRange(ctx context.Context, obj fs.Object, option fs.OpenOption) ([]byte
 	}
 	data, err := io.ReadAll(rc)
 	return data, errors.Join(err, rc.Close())
+}
+
+// replaceFolder is the other client renaming a folder (to its name with
+// "-moved") and making an empty one at its path. Unlike the other client's
+// other acts, it leaves the last process's folder cache as it is, so that
+// process may still remember the folder's old id: the next step is that
+// process acting on the path (actOnReplaced).
+func (s *simSeq) replaceFolder(after *simModel) (*simModel, string, error) {
+	dir := s.existingDir()
+	moved := dir + "-moved"
+	if dir == "" || s.lastActor < 0 || after.dirs[moved] {
+		return nil, "", nil
+	}
+	acct := s.w.acct
+	if _, err := acct.Move(dir, moved); err != nil {
+		return after, "another client renames " + dir + " to " + moved, err
+	}
+	after.rename(dir, moved)
+	after.mkdirAll(dir)
+	s.replaced = dir
+	_, err := acct.Mkdir(dir)
+	return after, "another client renames " + dir + " to " + moved + " and makes " + dir + " again", err
+}
+
+// simOpOnReplaced is the step after replaceFolder.
+var simOpOnReplaced = struct {
+	name string
+	run  simOp
+}{"act on a replaced folder", (*simSeq).actOnReplaced}
+
+// actOnReplaced has the process that may remember the old id of a folder
+// the other client renamed and made again list, purge, remove or move the
+// folder at that path: each must act on the new, empty folder and leave
+// the renamed one and its files alone. The processes' caches are then
+// dropped, as for any other act of the other client (see fs).
+func (s *simSeq) actOnReplaced() (*simModel, string, error) {
+	dir, f := s.replaced, s.w.fses[s.lastActor]
+	s.replaced, s.lastActor = "", -1
+	after := s.model.clone()
+	switch rapid.SampledFrom([]string{"list", "purge", "rmdir", "dirmove"}).Draw(s.t, "on the replaced folder") {
+	case "purge":
+		after.remove(dir, s.w.opts.hardDelete)
+		return after, "purge the replaced " + dir, operations.Purge(s.w.ctx, f, dir)
+	case "rmdir":
+		after.remove(dir, s.w.opts.hardDelete)
+		return after, "rmdir the replaced " + dir, operations.Rmdir(s.w.ctx, f, dir)
+	case "dirmove":
+		dst := dir + "-new"
+		if after.dirs[dst] {
+			return nil, "", nil
+		}
+		after.rename(dir, dst)
+		return after, "dirmove the replaced " + dir + " to " + dst, operations.DirMove(s.w.ctx, f, dir, dst)
+	}
+	desc := "list the replaced " + dir
+	entries, err := f.List(s.w.ctx, dir)
+	if err == nil && len(entries) > 0 {
+		s.violation("%s gave %d entries of the renamed folder, want none", desc, len(entries))
+	}
+	return s.model, desc, err
 }

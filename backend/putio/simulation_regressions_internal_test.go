@@ -177,15 +177,18 @@ func TestSimUploadFoundAfterRateLimitedResync(t *testing.T) {
 func TestSimKeptCopyIsNotTriedAgain(t *testing.T) {
 	f, srv, acct := newTestFs(t, nil, putiotest.Options{SpuriousCopyConflict: true})
 	ctx := fewRetries(f, 2)
-	src := seedObject(t, f, acct, "dir/src.txt", []byte("new"))
-	dst := seedObject(t, f, acct, "dir/dst.txt", []byte("old"))
+	// At the root, so that no folder needs looking up afresh before the
+	// copy over the file (see copyOver) and the fault hits the copy's own
+	// lookup.
+	src := seedObject(t, f, acct, "src.txt", []byte("new"))
+	dst := seedObject(t, f, acct, "dst.txt", []byte("old"))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/files/rename", Status: http.StatusBadGateway}))
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "GET /v2/files/{id}/child", Status: http.StatusBadGateway}))
 
-	_, err := operations.Copy(ctx, f, dst, "dir/dst.txt", src)
+	_, err := operations.Copy(ctx, f, dst, "dst.txt", src)
 	require.ErrorContains(t, err, "not tried again")
 	assert.Equal(t, 2, srv.Calls("POST /v2/files/copy"), "the refused copy and the temporary one, no more")
-	assert.Len(t, names(t, acct, "dir"), 3, "source, old file and one temporary copy")
+	assert.Len(t, names(t, acct, ""), 3, "source, old file and one temporary copy")
 	assert.Empty(t, acct.Trash())
 }
 

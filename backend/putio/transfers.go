@@ -203,7 +203,7 @@ func failedTransfers(transfers []putio.Transfer) error {
 func (f *Fs) allTransfers(ctx context.Context) ([]api.Transfer, error) {
 	var all []api.Transfer
 	first := apiCall{method: http.MethodGet, path: "/v2/transfers/list", query: url.Values{"per_page": {strconv.Itoa(f.pageSize)}}}
-	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, func(page []api.Transfer, _ int) error {
+	err := walkPages[api.Transfer](ctx, f, first, "/v2/transfers/list/continue", f.pageSize, nil, func(page []api.Transfer, _ int) error {
 		all = append(all, page...)
 		return nil
 	})

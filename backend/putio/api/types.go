@@ -165,6 +165,9 @@ type Page[T any, P interface {
 	Files     []T     `json:"files"`
 	Transfers []T     `json:"transfers"`
 	Cursor    *string `json:"cursor"`
+	// Parent is the folder a files/list reply lists (its name and
+	// parent_id), nil where the reply does not say.
+	Parent *T `json:"parent"`
 }
 
 // ListReply is a page of folder items.
