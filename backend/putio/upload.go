@@ -20,8 +20,9 @@ import (
 // file fits the window); the bytes then go in one PATCH, read straight
 // from the source, or in as few as chunk_size and the server allow. The
 // file appears only when the last byte arrives. After a failure the
-// server's offset (HEAD) says where to go on; stream.go says where the
-// bytes come from, sessions.go how an upload outlives the process.
+// server's offset (HEAD) says where to go on; uploadsource.go and
+// uploadwindow.go say where the bytes come from, sessions.go how an
+// upload outlives the process.
 
 const (
 	tusVersion = "1.0.0"
@@ -159,27 +160,6 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	item.CreatedAt = api.Time{Time: time.Now().UTC().Truncate(time.Second)}
 	item.ContentType = fs.MimeTypeFromName(leaf)
 	return item, nil
-}
-
-// windowFor is the resend window of an upload of size bytes from source:
-// none for a local file, which is read again instead.
-func (f *Fs) windowFor(source *source, size int64) int64 {
-	if source.local {
-		return 0
-	}
-	return min(f.window, size)
-}
-
-// setWindow takes resend windows from rclone's buffer pool, of
-// upload_window bytes or as many whole pages as --max-buffer-memory
-// allows, if fewer: the pool would wait for ever for more.
-func (f *Fs) setWindow() {
-	f.pages = globalPages()
-	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
-	f.window = f.pages.within(int64(f.opt.UploadWindow), int64(limit))
-	if f.window < int64(f.opt.UploadWindow) {
-		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
-	}
 }
 
 // start resumes the session a previous run left for this file, or
