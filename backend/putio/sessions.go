@@ -73,12 +73,12 @@ type sessionStore interface {
 // returns the record to keep up to date, nil when sessions are off or the
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
-	src := u.stream.src
+	src := u.payload.src
 	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.canReopen() && !oneWayResumable(u.job, f.window) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
-	fp, err := u.stream.fingerprint(ctx)
+	fp, err := u.payload.fingerprint(ctx)
 	if err != nil {
 		if !src.canReopen() {
 			return nil, false, err // the source failed as the upload read it
@@ -113,11 +113,11 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		f.abandonSession(ctx, old)
 		return record, false, nil
 	}
-	if offset > u.stream.win.end { // past what the window holds: read through to it
+	if offset > u.payload.win.end { // past what the window holds: read through to it
 		if err := src.skip(offset); err != nil {
 			return nil, false, err
 		}
-		u.stream.win.reset(offset)
+		u.payload.win.reset(offset)
 	}
 	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
@@ -159,17 +159,17 @@ func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
 	return r
 }
 
-// fingerprint identifies the stream's content before any byte is sent.
+// fingerprint identifies the payload's content before any byte is sent.
 // A source that can be opened at any offset is fingerprinted by both its
 // ends; any other by its first MiB, which is read into the window now
 // and sent from there. Those bytes are accounted as they are read, so a
 // resume past them counts up to a MiB the server already held.
-func (s *stream) fingerprint(ctx context.Context) (string, error) {
-	if s.src.canReopen() {
-		return fingerprint(ctx, s.src.obj)
+func (pl *payload) fingerprint(ctx context.Context) (string, error) {
+	if pl.src.canReopen() {
+		return fingerprint(ctx, pl.src.obj)
 	}
 	head := crc32.NewIEEE()
-	if _, err := io.CopyN(io.MultiWriter(s.win, head), s.src, fingerprintSpan); err != nil {
+	if _, err := io.CopyN(io.MultiWriter(pl.win, head), pl.src, fingerprintSpan); err != nil {
 		return "", &sourceError{fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
 	}
 	return fmt.Sprintf("head%d:%08x", fingerprintSpan, head.Sum32()), nil

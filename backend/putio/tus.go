@@ -64,7 +64,7 @@ func tusMetadata(pairs ...[2]string) string {
 type tusUpload struct {
 	f        *Fs
 	job      *uploadJob
-	stream   *stream
+	payload  *payload
 	location string
 	offset   int64 // the server's offset as last known
 	unsure   bool  // a request failed: ask the server for its offset
@@ -291,7 +291,7 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 		u.made, u.unsettled = item, false
 		return item != nil, nil
 	}, func() error {
-		if err := u.stream.seek(0); err != nil {
+		if err := u.payload.seek(0); err != nil {
 			return err
 		}
 		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, u.job.creationHeaders)
@@ -312,11 +312,11 @@ func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	})
 }
 
-// sendBody sends bytes [at, at+n) of the stream to target. The body is
+// sendBody sends bytes [at, at+n) of the payload to target. The body is
 // detached before anything else happens, so the transport is done with
 // it whatever the outcome.
 func (u *tusUpload) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
-	body := u.stream.body(at, at+n)
+	body := u.payload.body(at, at+n)
 	req, err := u.f.newUploadRequest(ctx, method, target, body, n)
 	if err != nil {
 		return nil, err
@@ -371,7 +371,7 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := u.stream.seek(u.offset); err != nil {
+	if err := u.payload.seek(u.offset); err != nil {
 		return err
 	}
 	piece := u.job.size - u.offset
@@ -424,10 +424,10 @@ func (u *tusUpload) patchLimit() int64 {
 // the server is seen to drop cut PATCHes, none is larger than the window,
 // so that a cut costs no failure either.
 func (u *tusUpload) oneWayPatch() int64 {
-	if u.stream.src.canReopen() {
+	if u.payload.src.canReopen() {
 		return 0
 	}
-	window := max(u.stream.win.size, minPatch)
+	window := max(u.payload.win.size, minPatch)
 	if u.f.uploads.dropsCutPatches.Load() {
 		return window
 	}
@@ -439,7 +439,7 @@ func (u *tusUpload) oneWayPatch() int64 {
 // may have made the file and lost only the reply.
 func (u *tusUpload) resync(ctx context.Context) error {
 	offset, err := u.f.uploadOffsetOnce(ctx, u.location)
-	sentWhole := u.stream.win.end == u.job.size
+	sentWhole := u.payload.win.end == u.job.size
 	gone := uploadGone(err)
 	switch {
 	case err == nil && offset == u.job.size, gone && sentWhole:
@@ -449,7 +449,7 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	if u.cut && offset == u.patchStart && u.stream.win.end > offset && !u.f.uploads.dropsCutPatches.Swap(true) {
+	if u.cut && offset == u.patchStart && u.payload.win.end > offset && !u.f.uploads.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.job, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false

@@ -84,7 +84,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	defer source.close()
 	win := newWindow(f.pages, f.windowFor(source, job.size))
 	defer win.free() // every body is detached by now: see sendBody
-	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: win}}
+	u := &tusUpload{f: f, job: job, payload: &payload{src: source, win: win}}
 	record, err := u.start(ctx)
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
@@ -179,7 +179,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	sum, err := u.stream.src.sum()
+	sum, err := u.payload.src.sum()
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 // identify looks for the file the upload made, by the CRC-32 of what was
 // sent; see identifyUpload.
 func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
-	sum, err := u.stream.src.sum()
+	sum, err := u.payload.src.sum()
 	if err != nil {
 		return nil, err
 	}

@@ -142,35 +142,35 @@ func (w *window) readAt(p []byte, off int64) int {
 // reset empties the window, with the source now at off.
 func (w *window) reset(off int64) { w.end, w.n = off, 0 }
 
-// stream is the source and window of one upload. The window always holds
-// the bytes just before the source's position.
-type stream struct {
+// payload is the bytes of one upload: its source and window. The window
+// always holds the bytes just before the source's position.
+type payload struct {
 	src *source
 	win *window
 }
 
 // seek makes off the next byte a body will read: from the window if it
 // still holds it, else by opening the source again.
-func (s *stream) seek(off int64) error {
+func (pl *payload) seek(off int64) error {
 	switch {
-	case off > s.win.end:
-		return fmt.Errorf("putio: the upload server holds %d bytes, more than the %d sent", off, s.win.end)
-	case off >= s.win.start():
+	case off > pl.win.end:
+		return fmt.Errorf("putio: the upload server holds %d bytes, more than the %d sent", off, pl.win.end)
+	case off >= pl.win.start():
 		return nil
 	}
-	if err := s.src.reopen(off); errors.Is(err, errCannotRewind) {
+	if err := pl.src.reopen(off); errors.Is(err, errCannotRewind) {
 		return fmt.Errorf("putio: the upload must go on from byte %d, before the last %d bytes sent that the upload window keeps, and this source can't be read again; run again or raise --putio-upload-window: %w",
-			off, s.win.size, err)
+			off, pl.win.size, err)
 	} else if err != nil {
 		return err
 	}
-	s.win.reset(off)
+	pl.win.reset(off)
 	return nil
 }
 
 // body returns a PATCH body of the bytes [off, end).
-func (s *stream) body(off, end int64) *patchBody {
-	return &patchBody{s: s, pos: off, end: end}
+func (pl *payload) body(off, end int64) *patchBody {
+	return &patchBody{payload: pl, pos: off, end: end}
 }
 
 // patchBody is one request's body. Go's transport may go on reading a
@@ -179,7 +179,7 @@ func (s *stream) body(off, end int64) *patchBody {
 // transport never reads a buffer that we reuse.
 type patchBody struct {
 	mu       sync.Mutex
-	s        *stream
+	payload  *payload
 	pos, end int64
 	detached bool
 	err      error // the source's failure, if any
@@ -197,13 +197,13 @@ func (b *patchBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p = p[:min(int64(len(p)), b.end-b.pos)]
-	win := b.s.win
+	win := b.payload.win
 	if b.pos < win.end {
 		n := win.readAt(p, b.pos)
 		b.pos += int64(n)
 		return n, nil
 	}
-	n, err := b.s.src.Read(p)
+	n, err := b.payload.src.Read(p)
 	win.add(p[:n])
 	b.pos += int64(n)
 	if err == io.EOF && b.pos < b.end {
