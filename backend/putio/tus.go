@@ -60,7 +60,8 @@ func tusMetadata(pairs ...[2]string) string {
 	return strings.Join(encoded, ",")
 }
 
-// tusUpload is one upload in progress.
+// tusUpload is one upload in progress: the tus client's state, then what
+// upload.go learns while identifying the file.
 type tusUpload struct {
 	f        *Fs
 	job      *uploadJob
@@ -73,11 +74,14 @@ type tusUpload struct {
 	patchStart int64
 	cut        bool
 	final      http.Header // the reply that completed the upload
+	// lastByteMayBeIn says a request with the last byte failed in a way
+	// that may have come after put.io took it.
+	lastByteMayBeIn bool
+
 	// unsettled says a try may have made the file and no look could tell
-	// whether it did; lastByteMayBeIn, that a request with the last byte
-	// failed in a way that may have come after put.io took it.
-	unsettled, lastByteMayBeIn bool
-	made                       *api.File // the file, when found after a lost reply
+	// whether it did; made is the file, when found after a lost reply.
+	unsettled bool
+	made      *api.File
 }
 
 // tusCaps is what the upload service said it supports.
@@ -279,18 +283,9 @@ func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
 
 // createWithUpload sends the whole file in the creation POST. When a try
 // may have made the file (its reply lost, or a 5xx that can come after
-// the work), the file is looked for before the POST is sent again.
-func (u *tusUpload) createWithUpload(ctx context.Context) error {
-	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
-		item, err := u.identify(ctx)
-		if err != nil {
-			// Unsure is never absent: sending again could make a second copy.
-			u.unsettled = true
-			return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
-		}
-		u.made, u.unsettled = item, false
-		return item != nil, nil
-	}, func() error {
+// the work), made is asked whether it did before the POST is sent again.
+func (u *tusUpload) createWithUpload(ctx context.Context, made func() (bool, error)) error {
+	return u.f.retryLookingFirst(ctx, "POST upload with data", made, func() error {
 		if err := u.payload.seek(0); err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			return nil, err
 		}
 		if caps.creationWithUpload {
-			err := u.createWithUpload(ctx)
+			err := u.createWithUpload(ctx, func() (bool, error) { return u.foundMade(ctx) })
 			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
 				return nil, err
 			}
@@ -184,6 +184,19 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 		return nil, err
 	}
 	return u.f.finishUpload(ctx, u.job, u.final, sum)
+}
+
+// foundMade looks for the file a try of the upload may have made, before
+// it is sent again.
+func (u *tusUpload) foundMade(ctx context.Context) (bool, error) {
+	item, err := u.identify(ctx)
+	if err != nil {
+		// Unsure is never absent: sending again could make a second copy.
+		u.unsettled = true
+		return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
+	}
+	u.made, u.unsettled = item, false
+	return item != nil, nil
 }
 
 // lookTwice identifies the upload's file, looking once more, with fresh
