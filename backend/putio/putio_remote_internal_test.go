@@ -243,6 +243,7 @@ func (f *Fs) internalTestResumedSession(t *testing.T) {
 	sub := f.scratch(t, "session")
 	useSessions := func(f *Fs) {
 		f.opt.ResumeUploads, f.opt.UploadWindow, f.opt.ChunkSize = true, 1<<20, 256<<10
+		f.setWindow() // the window is taken from the options when the Fs is made
 	}
 	useSessions(sub)
 	data := pattern(3<<20, 4)
