@@ -42,6 +42,19 @@ func nextRun(t *testing.T, f *Fs, srv *putiotest.Server, extra configmap.Simple)
 	return next.(*Fs)
 }
 
+// resumesInNextRun uploads data as big.bin in the run after interruptedRun,
+// which resumes the session and sends only the bytes the server lacked.
+func resumesInNextRun(t *testing.T, f *Fs, srv *putiotest.Server, acct *putiotest.Account, data []byte) {
+	t.Helper()
+	srv.ResetCounters()
+	_, err := nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+}
+
 // sessionFiles is f's session store, which keeps files.
 func sessionFiles(f *Fs) fileSessions { return f.sessions.(fileSessions) }
 
@@ -62,14 +75,7 @@ func TestUploadResumesInNextRun(t *testing.T) {
 	assert.Equal(t, 1, acct.Uploads(), "session kept for the next run")
 	assert.Len(t, sessionRecords(t, f), 1)
 
-	srv.ResetCounters()
-	next := nextRun(t, f, srv, sessionOptions)
-	_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
-
-	require.NoError(t, err)
-	storedAs(t, acct, "big.bin", data)
-	assert.Zero(t, srv.Calls("POST /files/"), "no new session")
-	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+	resumesInNextRun(t, f, srv, acct, data)
 	assert.Empty(t, sessionRecords(t, f), "finished session forgotten")
 	assert.Zero(t, acct.Uploads())
 }
@@ -164,13 +170,7 @@ func TestUploadRefusedLoginKeepsSession(t *testing.T) {
 			assert.Equal(t, 1, acct.Uploads(), "session kept on the server")
 			assert.Len(t, sessionRecords(t, f), 1, "and on record")
 
-			srv.ResetCounters()
-			_, err = nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
-
-			require.NoError(t, err)
-			storedAs(t, acct, "big.bin", data)
-			assert.Zero(t, srv.Calls("POST /files/"), "no new session")
-			assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+			resumesInNextRun(t, f, srv, acct, data)
 			assert.Empty(t, sessionRecords(t, f))
 		})
 	}

@@ -1,7 +1,6 @@
 package putio
 
 import (
-	"context"
 	"errors"
 	"maps"
 	"slices"
@@ -70,14 +69,7 @@ func TestUploadSessionInMapStore(t *testing.T) {
 	assert.Equal(t, "big.bin", r.Name)
 	assert.NotEmpty(t, r.Location)
 
-	srv.ResetCounters()
-	next := nextRun(t, f, srv, sessionOptions)
-	_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
-
-	require.NoError(t, err)
-	storedAs(t, acct, "big.bin", data)
-	assert.Zero(t, srv.Calls("POST /files/"), "resumed")
-	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes())
+	resumesInNextRun(t, f, srv, acct, data)
 	assert.Empty(t, store.records, "finished session forgotten")
 }
 
