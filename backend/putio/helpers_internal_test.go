@@ -32,7 +32,7 @@ func newTestFs(t testing.TB, extra configmap.Simple, opts ...putiotest.Options) 
 	srv := putiotest.NewServer(t, opts...)
 	f, err := newFsOn(srv, testRemote, "", extra)
 	require.NoError(t, err)
-	f.(*Fs).cacheDir = t.TempDir() // upload sessions stay out of the user's cache
+	f.(*Fs).sessions = newFileSessions(t.TempDir()) // upload sessions stay out of the user's cache
 	return f.(*Fs), srv, srv.Account(srv.Token)
 }
 

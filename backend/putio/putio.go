@@ -39,7 +39,7 @@ type Fs struct {
 	uploads    *uploadService // what the upload service supports, per login
 	pages      pagePool       // where resend windows get their memory
 	window     int64          // upload_window, within --max-buffer-memory
-	cacheDir   string         // rclone's cache directory, for upload sessions
+	sessions   sessionStore   // upload sessions a later run can resume
 	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID  // who the token belongs to, once asked
@@ -110,7 +110,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		account:    &accountID{},
 		uploads:    uploadServiceFor(strings.TrimRight(opt.UploadURL, "/"), login),
 		fresh:      &freshDirs{},
-		cacheDir:   config.GetCacheDir(),
+		sessions:   newFileSessions(config.GetCacheDir()),
 		feed:       newFeedState(feedURL),
 		urls:       signedURLsFor(apiURL, login),
 		rangeless:  &atomic.Bool{},

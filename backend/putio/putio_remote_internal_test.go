@@ -56,7 +56,7 @@ const remoteDeadline = 10 * time.Minute
 func (f *Fs) scratch(t *testing.T, name string) *Fs {
 	t.Helper()
 	dir := "putio-internal-" + name
-	sub := f.newFsAt(t, path.Join(f.root, dir), t.TempDir())
+	sub := f.newFsAt(t, path.Join(f.root, dir), newFileSessions(t.TempDir()))
 	require.NoError(t, sub.Mkdir(context.Background(), ""))
 	t.Cleanup(func() {
 		assert.NoError(t, f.Purge(context.Background(), dir), "removing the test's folder %q", dir)
@@ -68,18 +68,18 @@ func (f *Fs) scratch(t *testing.T, name string) *Fs {
 // next run of rclone on this machine (it shares f's cache directory).
 func (f *Fs) another(t *testing.T) *Fs {
 	t.Helper()
-	return f.newFsAt(t, f.root, f.cacheDir)
+	return f.newFsAt(t, f.root, f.sessions)
 }
 
 // newFsAt is a new Fs of f's remote at root, keeping upload sessions in
-// cacheDir.
-func (f *Fs) newFsAt(t *testing.T, root, cacheDir string) *Fs {
+// sessions.
+func (f *Fs) newFsAt(t *testing.T, root string, sessions sessionStore) *Fs {
 	t.Helper()
 	other, err := fs.NewFs(context.Background(), f.name+":"+root)
 	require.NoError(t, err)
 	sub, ok := other.(*Fs)
 	require.True(t, ok, "%T is not a put.io Fs", other)
-	sub.cacheDir = cacheDir
+	sub.sessions = sessions
 	return sub
 }
 
@@ -243,7 +243,7 @@ func (f *Fs) internalTestResumedSession(t *testing.T) {
 	sub := f.scratch(t, "session")
 	useSessions := func(f *Fs) {
 		f.opt.ResumeUploads, f.opt.UploadWindow, f.opt.ChunkSize = true, 1<<20, 256<<10
-		f.setWindow()
+		f.setWindow() // the window is taken from the options when the Fs is made
 	}
 	useSessions(sub)
 	data := pattern(3<<20, 4)

@@ -42,34 +42,43 @@ const (
 	fingerprintSpan = 1 << 20
 )
 
-// sessionRecord is one upload session on disk.
+// sessionRecord is one upload session on record.
 type sessionRecord struct {
-	path        string
-	Remote      string    `json:"remote"`
-	UploadURL   string    `json:"upload_url"`
-	FolderID    string    `json:"folder_id"`
-	Name        string    `json:"name"`
-	Size        int64     `json:"size"`
-	ModTime     time.Time `json:"mod_time"`
-	Fingerprint string    `json:"fingerprint"`
-	Location    string    `json:"location"`
-	Created     time.Time `json:"created"`
+	store       sessionStore // where it is kept; nil for none
+	key         string       // its name in store
+	used        time.Time    // when store last put it: made or resumed
+	Remote      string       `json:"remote"`
+	UploadURL   string       `json:"upload_url"`
+	FolderID    string       `json:"folder_id"`
+	Name        string       `json:"name"`
+	Size        int64        `json:"size"`
+	ModTime     time.Time    `json:"mod_time"`
+	Fingerprint string       `json:"fingerprint"`
+	Location    string       `json:"location"`
+	Created     time.Time    `json:"created"`
 }
 
-// sessionsDir is where this Fs keeps its records.
-func (f *Fs) sessionsDir() string { return filepath.Join(f.cacheDir, sessionDirName) }
+// sessionStore keeps session records by key. Get fails for a key it
+// does not hold, and sets the record's used time to that of its last
+// Put; List names every record held, readable or not.
+type sessionStore interface {
+	Get(key string) (*sessionRecord, error)
+	Put(key string, r *sessionRecord) error
+	Delete(key string) error
+	List() ([]string, error)
+}
 
 // resumeSession finds the session a previous run left for this upload and,
 // if the server still has it, positions u at the server's offset. It
 // returns the record to keep up to date, nil when sessions are off or the
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
-	src := u.stream.src
+	src := u.payload.src
 	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.canReopen() && !oneWayResumable(u.job, f.window) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
-	fp, err := u.stream.fingerprint(ctx)
+	fp, err := u.payload.fingerprint(ctx)
 	if err != nil {
 		if !src.canReopen() {
 			return nil, false, err // the source failed as the upload read it
@@ -78,7 +87,7 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		return nil, false, nil
 	}
 	record = f.newSessionRecord(u.job, fp)
-	old, err := readSessionRecord(record.path)
+	old, err := f.sessions.Get(record.key)
 	if err != nil {
 		return record, false, nil // none, or unreadable: start afresh
 	}
@@ -104,11 +113,11 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		f.abandonSession(ctx, old)
 		return record, false, nil
 	}
-	if offset > u.stream.win.end { // past what the window holds: read through to it
+	if offset > u.payload.win.end { // past what the window holds: read through to it
 		if err := src.skip(offset); err != nil {
 			return nil, false, err
 		}
-		u.stream.win.reset(offset)
+		u.payload.win.reset(offset)
 	}
 	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
@@ -142,25 +151,25 @@ func sessionRefused(err error) bool {
 
 // newSessionRecord names the record of an upload.
 func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
-	r := &sessionRecord{Remote: f.name, UploadURL: f.opt.UploadURL, FolderID: job.dirID, Name: job.name,
+	r := &sessionRecord{store: f.sessions, Remote: f.name, UploadURL: f.opt.UploadURL, FolderID: job.dirID, Name: job.name,
 		Size: job.size, ModTime: job.modTime.UTC(), Fingerprint: fp}
 	key := strings.Join([]string{r.Remote, r.UploadURL, r.FolderID, r.Name, strconv.FormatInt(r.Size, 10), r.ModTime.Format(time.RFC3339Nano)}, "\x00")
 	sum := sha256.Sum256([]byte(key))
-	r.path = filepath.Join(f.sessionsDir(), hex.EncodeToString(sum[:16])+".json")
+	r.key = hex.EncodeToString(sum[:16])
 	return r
 }
 
-// fingerprint identifies the stream's content before any byte is sent.
+// fingerprint identifies the payload's content before any byte is sent.
 // A source that can be opened at any offset is fingerprinted by both its
 // ends; any other by its first MiB, which is read into the window now
 // and sent from there. Those bytes are accounted as they are read, so a
 // resume past them counts up to a MiB the server already held.
-func (s *stream) fingerprint(ctx context.Context) (string, error) {
-	if s.src.canReopen() {
-		return fingerprint(ctx, s.src.obj)
+func (pl *payload) fingerprint(ctx context.Context) (string, error) {
+	if pl.src.canReopen() {
+		return fingerprint(ctx, pl.src.obj)
 	}
 	head := crc32.NewIEEE()
-	if _, err := io.CopyN(io.MultiWriter(s.win, head), s.src, fingerprintSpan); err != nil {
+	if _, err := io.CopyN(io.MultiWriter(pl.win, head), pl.src, fingerprintSpan); err != nil {
 		return "", &sourceError{fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
 	}
 	return fmt.Sprintf("head%d:%08x", fingerprintSpan, head.Sum32()), nil
@@ -195,47 +204,18 @@ func crcOfRange(ctx context.Context, obj fs.Object, start, n int64) (uint32, err
 	return crc.Sum32(), err
 }
 
-// save writes the record with the upload's URL, atomically.
+// save puts the record with the upload's URL.
 func (r *sessionRecord) save(location string) {
 	if r == nil {
 		return
 	}
 	r.Location, r.Created = location, time.Now().UTC()
-	logIgnored(nil, "recording the upload session for a later run", r.write())
+	logIgnored(nil, "recording the upload session for a later run", r.store.Put(r.key, r))
 }
 
-func (r *sessionRecord) write() error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(r.path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.path), ".session-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync() // after a crash, the renamed record is whole, never empty
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), r.path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-	}
-	return err
-}
-
-// touch marks the record as used now.
+// touch marks the record as used now, by putting it again.
 func (r *sessionRecord) touch() {
-	now := time.Now()
-	logIgnored(nil, "marking the upload session record as used", os.Chtimes(r.path, now, now))
+	logIgnored(nil, "marking the upload session record as used", r.store.Put(r.key, r))
 }
 
 // forget removes the record, if any.
@@ -243,21 +223,7 @@ func (r *sessionRecord) forget() {
 	if r == nil {
 		return
 	}
-	if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		logIgnored(nil, "removing the upload session record", err)
-	}
-}
-
-func readSessionRecord(path string) (*sessionRecord, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r := &sessionRecord{path: path}
-	if err := json.Unmarshal(data, r); err != nil {
-		return nil, fmt.Errorf("session record %s is unreadable: %w", path, err)
-	}
-	return r, nil
+	logIgnored(nil, "removing the upload session record", r.store.Delete(r.key))
 }
 
 // abandonSession terminates a session on the server and forgets it.
@@ -268,25 +234,18 @@ func (f *Fs) abandonSession(ctx context.Context, r *sessionRecord) {
 	r.forget()
 }
 
-// usedWithin reports whether the record at path was used within d: its
-// file was written when the session was made and is touched at each resume.
-func usedWithin(path string, d time.Duration) bool {
-	info, err := os.Stat(path)
-	return err == nil && time.Since(info.ModTime()) <= d
-}
-
-var pruneOnce sync.Map // sessions dir → *sync.Once
+var pruneOnce sync.Map // sessionStore → *sync.Once
 
 // pruneSessionsOnce removes stale and unreadable records, once per process
-// and directory. It ends no session: a record may belong to another
-// remote, login or process, and put.io expires what it no longer wants.
+// and store. It ends no session: a record may belong to another remote,
+// login or process, and put.io expires what it no longer wants.
 func (f *Fs) pruneSessionsOnce() {
-	once, _ := pruneOnce.LoadOrStore(f.sessionsDir(), &sync.Once{})
+	once, _ := pruneOnce.LoadOrStore(f.sessions, &sync.Once{})
 	once.(*sync.Once).Do(func() {
-		paths, _ := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
-		for _, path := range paths {
-			if _, err := readSessionRecord(path); err != nil || !usedWithin(path, sessionMaxAge) {
-				logIgnored(nil, "pruning an old upload session record", os.Remove(path))
+		keys, _ := f.sessions.List()
+		for _, key := range keys {
+			if r, err := f.sessions.Get(key); err != nil || time.Since(r.used) > sessionMaxAge {
+				logIgnored(nil, "pruning an old upload session record", f.sessions.Delete(key))
 			}
 		}
 	})
@@ -321,13 +280,13 @@ server and forgotten; names given as arguments limit it to those files.
 // uploadsCommand runs "rclone backend uploads".
 func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]string) ([]PendingUpload, error) {
 	_, abandon := opt["abandon"]
-	paths, err := filepath.Glob(filepath.Join(f.sessionsDir(), "*.json"))
+	keys, err := f.sessions.List()
 	if err != nil {
 		return nil, err
 	}
 	out := []PendingUpload{}
-	for _, path := range paths {
-		r, err := readSessionRecord(path)
+	for _, key := range keys {
+		r, err := f.sessions.Get(key)
 		if err != nil || r.Remote != f.name || r.UploadURL != f.opt.UploadURL {
 			continue
 		}
@@ -351,4 +310,80 @@ func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]
 		out = append(out, pending)
 	}
 	return out, nil
+}
+
+// fileSessions keeps each record as a JSON file in dir, named by its key;
+// a file's modification time is when its record was last put.
+type fileSessions struct{ dir string }
+
+// newFileSessions keeps records under rclone's cache directory cacheDir.
+func newFileSessions(cacheDir string) fileSessions {
+	return fileSessions{dir: filepath.Join(cacheDir, sessionDirName)}
+}
+
+func (s fileSessions) path(key string) string { return filepath.Join(s.dir, key+".json") }
+
+// Get reads the record of key.
+func (s fileSessions) Get(key string) (*sessionRecord, error) {
+	path := s.path(key)
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &sessionRecord{store: s, key: key, used: info.ModTime()}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("session record %s is unreadable: %w", path, err)
+	}
+	return r, nil
+}
+
+// Put writes the record atomically.
+func (s fileSessions) Put(key string, r *sessionRecord) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, ".session-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync() // after a crash, the renamed record is whole, never empty
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), s.path(key))
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// Delete removes the record of key, if there is one.
+func (s fileSessions) Delete(key string) error {
+	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// List names the records in dir.
+func (s fileSessions) List() ([]string, error) {
+	paths, err := filepath.Glob(s.path("*"))
+	keys := make([]string, len(paths))
+	for i, path := range paths {
+		keys[i] = strings.TrimSuffix(filepath.Base(path), ".json")
+	}
+	return keys, err
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,13 +38,30 @@ func nextRun(t *testing.T, f *Fs, srv *putiotest.Server, extra configmap.Simple)
 	t.Helper()
 	next, err := newFsOn(srv, f.name, "", extra)
 	require.NoError(t, err)
-	next.(*Fs).cacheDir = f.cacheDir
+	next.(*Fs).sessions = f.sessions
 	return next.(*Fs)
 }
 
+// resumesInNextRun uploads data as big.bin in the run after interruptedRun,
+// which resumes the session and sends only the bytes the server lacked.
+func resumesInNextRun(t *testing.T, f *Fs, srv *putiotest.Server, acct *putiotest.Account, data []byte) {
+	t.Helper()
+	srv.ResetCounters()
+	_, err := nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
+
+	require.NoError(t, err)
+	storedAs(t, acct, "big.bin", data)
+	assert.Zero(t, srv.Calls("POST /files/"), "no new session")
+	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+}
+
+// sessionFiles is f's session store, which keeps files.
+func sessionFiles(f *Fs) fileSessions { return f.sessions.(fileSessions) }
+
+// sessionRecords lists the files in f's session store.
 func sessionRecords(t *testing.T, f *Fs) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(f.sessionsDir(), "*"))
+	paths, err := filepath.Glob(filepath.Join(sessionFiles(f).dir, "*"))
 	require.NoError(t, err)
 	return paths
 }
@@ -57,14 +75,7 @@ func TestUploadResumesInNextRun(t *testing.T) {
 	assert.Equal(t, 1, acct.Uploads(), "session kept for the next run")
 	assert.Len(t, sessionRecords(t, f), 1)
 
-	srv.ResetCounters()
-	next := nextRun(t, f, srv, sessionOptions)
-	_, err := next.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
-
-	require.NoError(t, err)
-	storedAs(t, acct, "big.bin", data)
-	assert.Zero(t, srv.Calls("POST /files/"), "no new session")
-	assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+	resumesInNextRun(t, f, srv, acct, data)
 	assert.Empty(t, sessionRecords(t, f), "finished session forgotten")
 	assert.Zero(t, acct.Uploads())
 }
@@ -159,13 +170,7 @@ func TestUploadRefusedLoginKeepsSession(t *testing.T) {
 			assert.Equal(t, 1, acct.Uploads(), "session kept on the server")
 			assert.Len(t, sessionRecords(t, f), 1, "and on record")
 
-			srv.ResetCounters()
-			_, err = nextRun(t, f, srv, sessionOptions).Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
-
-			require.NoError(t, err)
-			storedAs(t, acct, "big.bin", data)
-			assert.Zero(t, srv.Calls("POST /files/"), "no new session")
-			assert.Equal(t, int64(sessionFileSize-sessionCut), srv.UploadBytes(), "only the bytes the server lacked")
+			resumesInNextRun(t, f, srv, acct, data)
 			assert.Empty(t, sessionRecords(t, f))
 		})
 	}
@@ -206,17 +211,18 @@ func ageRecord(t *testing.T, f *Fs) string {
 	t.Helper()
 	paths := sessionRecords(t, f)
 	require.Len(t, paths, 1)
-	r, err := readSessionRecord(paths[0])
+	key := strings.TrimSuffix(filepath.Base(paths[0]), ".json")
+	r, err := f.sessions.Get(key)
 	require.NoError(t, err)
 	r.Created = time.Now().Add(-sessionMaxAge - time.Hour)
-	require.NoError(t, r.write())
+	require.NoError(t, f.sessions.Put(key, r))
 	require.NoError(t, os.Chtimes(paths[0], r.Created, r.Created))
 	return paths[0]
 }
 
 // pruneAgain prunes f's records as the next process would.
 func pruneAgain(f *Fs) {
-	pruneOnce.Delete(f.sessionsDir())
+	pruneOnce.Delete(f.sessions)
 	f.pruneSessionsOnce()
 }
 
@@ -243,14 +249,13 @@ func TestUploadSessionRecordsPruned(t *testing.T) {
 	f, srv, acct := newTestFs(t, sessionOptions)
 	interruptedRun(t, f, srv, pattern(sessionFileSize, 59))
 	ageRecord(t, f)
-	require.NoError(t, os.WriteFile(filepath.Join(f.sessionsDir(), "broken.json"), []byte("{"), 0o600))
-	fresh := &sessionRecord{path: filepath.Join(f.sessionsDir(), "fresh.json"), Created: time.Now()}
-	require.NoError(t, fresh.write())
+	require.NoError(t, os.WriteFile(sessionFiles(f).path("broken"), []byte("{"), 0o600))
+	require.NoError(t, f.sessions.Put("fresh", &sessionRecord{Created: time.Now()}))
 	srv.ResetCounters()
 
 	pruneAgain(f)
 
-	assert.Equal(t, []string{fresh.path}, sessionRecords(t, f))
+	assert.Equal(t, []string{sessionFiles(f).path("fresh")}, sessionRecords(t, f))
 	assert.Zero(t, srv.Calls("DELETE /files/{upload}"))
 	assert.Equal(t, 1, acct.Uploads(), "the stale record's session left to the server")
 }

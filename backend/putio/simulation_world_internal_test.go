@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -139,7 +138,7 @@ func (w *simWorld) newFs() *Fs {
 		w.t.Fatalf("NewFs: %v", err)
 	}
 	pf := f.(*Fs)
-	pf.cacheDir = w.cacheDir
+	pf.sessions = newFileSessions(w.cacheDir)
 	pf.pageSize = 2 // listings of a few items still span pages and cursors
 	// Time is not what the simulation tests: backoffs and the fallback
 	// wait of a 429 without a delay are cut to a millisecond.
@@ -165,9 +164,10 @@ func (simBackoff) Calculate(state pacer.State) time.Duration {
 // last segment of their URL.
 func (w *simWorld) records() map[string]bool {
 	out := map[string]bool{}
-	paths, _ := filepath.Glob(filepath.Join(w.fses[0].sessionsDir(), "*"))
-	for _, p := range paths {
-		if r, err := readSessionRecord(p); err == nil {
+	store := w.fses[0].sessions
+	keys, _ := store.List()
+	for _, key := range keys {
+		if r, err := store.Get(key); err == nil {
 			out[r.Location[strings.LastIndex(r.Location, "/")+1:]] = true
 		}
 	}

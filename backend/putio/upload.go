@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -15,43 +14,10 @@ import (
 	"github.com/rclone/rclone/fs"
 )
 
-// Uploads use put.io's tus service. One POST creates the upload (with the
-// whole file in it when the service offers creation-with-upload and the
-// file fits the window); the bytes then go in one PATCH, read straight
-// from the source, or in as few as chunk_size and the server allow. The
-// file appears only when the last byte arrives. After a failure the
-// server's offset (HEAD) says where to go on; stream.go says where the
-// bytes come from, sessions.go how an upload outlives the process.
-
-const (
-	tusVersion = "1.0.0"
-	// terminateTimeout bounds the clean-up DELETE, which runs even when
-	// the upload's own context was cancelled.
-	terminateTimeout = 30 * time.Second
-	// minPatch is the PATCH size below which a 413 is taken as final.
-	minPatch = 64 * 1024
-)
-
-var (
-	// errReplyLost is a final request whose reply never came although the
-	// server may have made the file.
-	errReplyLost = errors.New("upload reply lost")
-	// errResumeUpload is a PATCH the server did not take whole; the next
-	// attempt resumes where the server is.
-	errResumeUpload = errors.New("resuming upload")
-	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
-	// failure, so it does not use up a low-level retry.
-	errPatchTooLarge = errors.New("PATCH too large")
-)
-
-// tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
-func tusMetadata(pairs ...[2]string) string {
-	encoded := make([]string, len(pairs))
-	for i, pair := range pairs {
-		encoded[i] = pair[0] + " " + base64.StdEncoding.EncodeToString([]byte(pair[1]))
-	}
-	return strings.Join(encoded, ",")
-}
+// Put and Update upload through the tus client (tus.go): upload runs one
+// from the start (or a session a previous run left, sessions.go) to the
+// file put.io made, identified by the final reply or, when that reply
+// was lost, by looking; its CRC-32 is checked against what was sent.
 
 // uploadJob says what is uploaded where.
 type uploadJob struct {
@@ -95,26 +61,6 @@ func (j *uploadJob) creationHeaders(req *http.Request) {
 	req.Header.Set("Upload-Metadata", j.metadata())
 }
 
-// tusUpload is one upload in progress.
-type tusUpload struct {
-	f        *Fs
-	job      *uploadJob
-	stream   *stream
-	location string
-	offset   int64 // the server's offset as last known
-	unsure   bool  // a request failed: ask the server for its offset
-	// patchStart is where the last PATCH started; cut says its
-	// connection failed without a reply.
-	patchStart int64
-	cut        bool
-	final      http.Header // the reply that completed the upload
-	// unsettled says a try may have made the file and no look could tell
-	// whether it did; lastByteMayBeIn, that a request with the last byte
-	// failed in a way that may have come after put.io took it.
-	unsettled, lastByteMayBeIn bool
-	made                       *api.File // the file, when found after a lost reply
-}
-
 // beforeUpload is what Put and Update do first, before any lookup: stop
 // rclone's read-ahead of a file the upload reads itself, and start
 // learning what the upload service supports.
@@ -138,7 +84,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	defer source.close()
 	win := newWindow(f.pages, f.windowFor(source, job.size))
 	defer win.free() // every body is detached by now: see sendBody
-	u := &tusUpload{f: f, job: job, stream: &stream{src: source, win: win}}
+	u := &tusUpload{f: f, job: job, payload: &payload{src: source, win: win}}
 	record, err := u.start(ctx)
 	if err == nil && u.final == nil && u.made == nil {
 		err = u.send(ctx)
@@ -161,27 +107,6 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	return item, nil
 }
 
-// windowFor is the resend window of an upload of size bytes from source:
-// none for a local file, which is read again instead.
-func (f *Fs) windowFor(source *source, size int64) int64 {
-	if source.local {
-		return 0
-	}
-	return min(f.window, size)
-}
-
-// setWindow takes resend windows from rclone's buffer pool, of
-// upload_window bytes or as many whole pages as --max-buffer-memory
-// allows, if fewer: the pool would wait for ever for more.
-func (f *Fs) setWindow() {
-	f.pages = globalPages()
-	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
-	f.window = f.pages.within(int64(f.opt.UploadWindow), int64(limit))
-	if f.window < int64(f.opt.UploadWindow) {
-		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
-	}
-}
-
 // start resumes the session a previous run left for this file, or
 // creates the upload, with the file in it if the service allows. Only a
 // file that could travel in the creation POST waits for the service's
@@ -198,7 +123,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			return nil, err
 		}
 		if caps.creationWithUpload {
-			err := u.createWithUpload(ctx)
+			err := u.createWithUpload(ctx, func() (bool, error) { return u.foundMade(ctx) })
 			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
 				return nil, err
 			}
@@ -254,11 +179,24 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	sum, err := u.stream.src.sum()
+	sum, err := u.payload.src.sum()
 	if err != nil {
 		return nil, err
 	}
 	return u.f.finishUpload(ctx, u.job, u.final, sum)
+}
+
+// foundMade looks for the file a try of the upload may have made, before
+// it is sent again.
+func (u *tusUpload) foundMade(ctx context.Context) (bool, error) {
+	item, err := u.identify(ctx)
+	if err != nil {
+		// Unsure is never absent: sending again could make a second copy.
+		u.unsettled = true
+		return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
+	}
+	u.made, u.unsettled = item, false
+	return item != nil, nil
 }
 
 // lookTwice identifies the upload's file, looking once more, with fresh
@@ -295,140 +233,6 @@ func mayPass(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
 		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
-}
-
-// newUploadRequest builds one attempt of a request to the upload service,
-// with rclone's --header-upload headers.
-func (f *Fs) newUploadRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
-	req, err := f.newRequest(ctx, apiCall{method: method, path: target})
-	if err != nil {
-		return nil, err
-	}
-	for _, header := range fs.GetConfig(ctx).UploadHeaders {
-		req.Header.Set(header.Key, header.Value)
-	}
-	if method != http.MethodOptions {
-		req.Header.Set("Tus-Resumable", tusVersion)
-	}
-	if body != nil {
-		req.Body, req.ContentLength = body, length
-		if length == 0 {
-			req.Body = http.NoBody
-		}
-	}
-	return req, nil
-}
-
-// tusOnce sends one body-less request to the upload service: prepare adds
-// headers, check reads the successful reply, whose body is closed here.
-func (f *Fs) tusOnce(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	req, err := f.newUploadRequest(ctx, method, target, nil, 0)
-	if err != nil {
-		return err
-	}
-	if prepare != nil {
-		prepare(req)
-	}
-	resp, err := f.send(req)
-	if err != nil {
-		return err
-	}
-	_ = resp.Body.Close()
-	if check == nil {
-		return nil
-	}
-	return check(resp)
-}
-
-// tusRequest is tusOnce with retries.
-func (f *Fs) tusRequest(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	return f.retry(ctx, method+" upload", func() error {
-		return f.tusOnce(ctx, method, target, prepare, check)
-	})
-}
-
-// createUpload starts a tus upload and returns its absolute URL.
-func (f *Fs) createUpload(ctx context.Context, job *uploadJob) (string, error) {
-	var location string
-	err := f.tusRequest(ctx, http.MethodPost, f.opt.UploadURL, job.creationHeaders, func(resp *http.Response) (err error) {
-		location, err = resolveLocation(resp)
-		return err
-	})
-	return location, err
-}
-
-// createWithUpload sends the whole file in the creation POST. When a try
-// may have made the file (its reply lost, or a 5xx that can come after
-// the work), the file is looked for before the POST is sent again.
-func (u *tusUpload) createWithUpload(ctx context.Context) error {
-	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) {
-		item, err := u.identify(ctx)
-		if err != nil {
-			// Unsure is never absent: sending again could make a second copy.
-			u.unsettled = true
-			return false, fmt.Errorf("putio: a try of the upload of %q may have made the file, and looking for it failed: %w", u.job.leaf, err)
-		}
-		u.made, u.unsettled = item, false
-		return item != nil, nil
-	}, func() error {
-		if err := u.stream.seek(0); err != nil {
-			return err
-		}
-		resp, err := u.sendBody(ctx, http.MethodPost, u.f.opt.UploadURL, 0, u.job.size, u.job.creationHeaders)
-		if err != nil {
-			return err
-		}
-		if u.location, err = resolveLocation(resp); err != nil {
-			return err
-		}
-		u.offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
-		switch {
-		case err != nil || u.offset < 0 || u.offset > u.job.size:
-			u.offset, u.unsure = 0, true
-		case u.offset == u.job.size:
-			u.final = resp.Header
-		}
-		return nil
-	})
-}
-
-// sendBody sends bytes [at, at+n) of the stream to target. The body is
-// detached before anything else happens, so the transport is done with
-// it whatever the outcome.
-func (u *tusUpload) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
-	body := u.stream.body(at, at+n)
-	req, err := u.f.newUploadRequest(ctx, method, target, body, n)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	prepare(req)
-	resp, err := u.f.send(req)
-	if srcErr := body.detach(); srcErr != nil {
-		if err == nil {
-			_ = resp.Body.Close()
-		}
-		return nil, srcErr
-	}
-	if err != nil {
-		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.job.size && mayHaveWorked(ctx, err)
-		return nil, err
-	}
-	_ = resp.Body.Close()
-	return resp, nil
-}
-
-// resolveLocation makes the Location of a creation reply absolute.
-func resolveLocation(resp *http.Response) (string, error) {
-	header := resp.Header.Get("Location")
-	if header == "" {
-		return "", fmt.Errorf("putio: upload creation answered HTTP %d without a Location", resp.StatusCode)
-	}
-	location, err := resp.Request.URL.Parse(header)
-	if err != nil {
-		return "", fmt.Errorf("putio: upload creation gave a bad Location %q: %w", header, err)
-	}
-	return location.String(), nil
 }
 
 // finishUpload reads the new file's id from the final reply and checks the
@@ -508,7 +312,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 // identify looks for the file the upload made, by the CRC-32 of what was
 // sent; see identifyUpload.
 func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
-	sum, err := u.stream.src.sum()
+	sum, err := u.payload.src.sum()
 	if err != nil {
 		return nil, err
 	}
@@ -545,22 +349,4 @@ func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string)
 		return nil, err
 	}
 	return found, nil
-}
-
-// terminateUpload deletes an unfinished tus upload so nothing is left
-// behind, even when ctx was cancelled.
-func (f *Fs) terminateUpload(ctx context.Context, location string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
-	defer cancel()
-	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
-	if uploadGone(err) {
-		return
-	}
-	logIgnored(nil, "terminating the failed upload "+location, err)
-}
-
-// uploadGone reports that the upload service no longer has a session:
-// 404 or 410 to a request on its URL.
-func uploadGone(err error) bool {
-	return hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
 }

@@ -171,7 +171,7 @@ func TestDetachedBodyNeverReadsFreedPages(t *testing.T) {
 	data := pattern(1000, 63)
 	src, err := newSource(context.Background(), bytesReader(data), srcInfo("fence.bin", int64(len(data))), nil)
 	require.NoError(t, err)
-	s := &stream{src: src, win: newWindow(pages, 256)}
+	s := &payload{src: src, win: newWindow(pages, 256)}
 	sent := s.body(0, 512)
 	_, err = io.Copy(io.Discard, sent)
 	require.NoError(t, err)
