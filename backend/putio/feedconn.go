@@ -76,21 +76,26 @@ func (c *liveConn) silentFor() time.Duration {
 }
 
 // dialFeed opens a websocket to the feed through rclone's dialer (so
-// --bind, --contimeout and --timeout apply) and rclone's TLS settings
-// (--ca-cert, --no-check-certificate, --client-cert). An HTTP proxy is
-// not used: x/net/websocket cannot tunnel through one.
+// --bind, --contimeout and --timeout apply), rclone's proxy (see
+// feedProxy) and rclone's TLS settings (--ca-cert, --no-check-certificate,
+// --client-cert).
 func (f *Fs) dialFeed(ctx context.Context) (*websocket.Conn, *liveConn, error) {
 	target := f.feed.url
 	port := target.Port()
 	if port == "" {
 		port = map[string]string{"ws": "80", "wss": "443"}[target.Scheme]
 	}
-	conn, err := fshttp.NewDialer(ctx).DialContext(ctx, "tcp", net.JoinHostPort(target.Hostname(), port))
+	transport := feedTransport(ctx)
+	proxy, err := feedProxy(transport.Proxy, target)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := dialFeedTCP(ctx, proxy, net.JoinHostPort(target.Hostname(), port))
 	if err != nil {
 		return nil, nil, err
 	}
 	if target.Scheme == "wss" {
-		tlsConn := tls.Client(conn, feedTLSConfig(ctx, target.Hostname()))
+		tlsConn := tls.Client(conn, feedTLSConfig(transport, target.Hostname()))
 		if err := tlsConn.HandshakeContext(ctx); err != nil {
 			_ = conn.Close()
 			return nil, nil, err
@@ -119,13 +124,18 @@ func (f *Fs) dialFeed(ctx context.Context) (*websocket.Conn, *liveConn, error) {
 	return ws, live, nil
 }
 
-// feedTLSConfig is rclone's TLS configuration for host, speaking HTTP/1.1,
-// the only protocol a websocket upgrade works over here.
-func feedTLSConfig(ctx context.Context, host string) *tls.Config {
-	var config *tls.Config
-	fshttp.NewTransportCustom(ctx, func(t *http.Transport) {
-		config = t.TLSClientConfig.Clone()
-	})
+// feedTransport is the transport rclone's flags make, for its proxy and
+// TLS settings.
+func feedTransport(ctx context.Context) *http.Transport {
+	var transport *http.Transport
+	fshttp.NewTransportCustom(ctx, func(t *http.Transport) { transport = t })
+	return transport
+}
+
+// feedTLSConfig is transport's TLS configuration for host, speaking
+// HTTP/1.1, the only protocol a websocket upgrade works over here.
+func feedTLSConfig(transport *http.Transport, host string) *tls.Config {
+	config := transport.TLSClientConfig.Clone()
 	config.ServerName = host
 	config.NextProtos = []string{"http/1.1"}
 	return config
