@@ -114,7 +114,7 @@ var errStopListing = errors.New("listing stopped")
 // CreateDir makes the folder leaf in pathID. A name clash means another
 // writer got there first, so the existing folder is used. Once a try may
 // have made the folder, the name is looked up before the next. Only a
-// folder the call is seen to make counts as fresh (see isNew); one found
+// folder the call is seen to make counts as made by this Fs (see isNew); one found
 // (after a clash or a lost reply) never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
 	name := f.serverName(leaf)
@@ -141,7 +141,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	})
 	if hasType(err, errTypeNameExists) {
 		if id, exists, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && exists {
-			f.fresh.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
+			f.madeDirs.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
 			return id, nil
 		}
 	}
@@ -153,9 +153,9 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 		folder = made
 	}
 	id := folder.ID.String()
-	f.fresh.added(pathID, leaf)
+	f.madeDirs.added(pathID, leaf)
 	if made != nil && isNew(made, f.gate, start) {
-		f.fresh.created(id)
+		f.madeDirs.created(id)
 	}
 	f.sawDir(pathID, leaf, id)
 	return id, nil
@@ -168,7 +168,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 // that folder (the record is silent): it must not be taken for one this Fs
 // made. A folder with no created_at is not. One another client made within
 // the second before the call can't be told from ours; that is the writer
-// racing this Fs that freshFor already bounds.
+// racing this Fs that trustMadeDirFor already bounds.
 func isNew(folder *api.File, g *gate, start time.Time) bool {
 	started, ok := g.apiTimeAt(start)
 	return ok && !folder.CreatedAt.IsZero() && !folder.CreatedAt.Before(started.Truncate(time.Second)) && folder.Size == 0
@@ -518,7 +518,7 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, er
 	}
 	err = notFoundAs(err, fs.ErrorObjectNotFound)
 	if errors.Is(err, fs.ErrorObjectNotFound) {
-		f.fresh.missed(dirID, leaf)
+		f.madeDirs.missed(dirID, leaf)
 	}
 	return item, dirID, err
 }

@@ -14,28 +14,28 @@ import (
 // by the time the file lands.
 const recentMiss = time.Second
 
-// freshFor is how long a folder this Fs created is taken to hold only
+// trustMadeDirFor is how long a folder this Fs created is taken to hold only
 // what this Fs put there. Another client may add files to it at any time
 // (the web app, a transfer, another rclone); the bound keeps the window in
 // which such a file could get a same-named sibling to the minute in which
 // a copy or sync fills the folder it has just made.
-const freshFor = time.Minute
+const trustMadeDirFor = time.Minute
 
-// freshDirs remembers what an upload need not look up. In a folder this
+// madeDirs remembers what an upload need not look up. In a folder this
 // Fs created moments ago, a file can only exist under a name this Fs put
 // there, so an upload of any other name needs no lookup first; nor does
 // one of a name NewObject found absent moments ago (each such miss serves
 // one upload). Server-side moves and copies into a folder make it no
-// longer fresh and drop its misses, as do merges.
-type freshDirs struct {
+// longer trusted and drop its misses, as do merges.
+type madeDirs struct {
 	mu     sync.Mutex
-	dirs   map[string]*freshDir // folder id → what this Fs knows of it
+	dirs   map[string]*madeDir  // folder id → what this Fs knows of it
 	misses map[nameIn]time.Time // names found absent → when
 }
 
-// freshDir is a folder this Fs created: when, and the names it added
+// madeDir is a folder this Fs created: when, and the names it added
 // since (NFC, as put.io compares).
-type freshDir struct {
+type madeDir struct {
 	created time.Time
 	names   map[string]bool
 }
@@ -46,7 +46,7 @@ type nameIn struct{ dirID, leaf string }
 func newNameIn(dirID, leaf string) nameIn { return nameIn{dirID, norm.NFC.String(leaf)} }
 
 // missed records that a lookup found no file leaf in dirID.
-func (d *freshDirs) missed(dirID, leaf string) {
+func (d *madeDirs) missed(dirID, leaf string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
@@ -62,23 +62,23 @@ func (d *freshDirs) missed(dirID, leaf string) {
 }
 
 // created records a folder this Fs has just made.
-func (d *freshDirs) created(dirID string) {
+func (d *madeDirs) created(dirID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
 	if d.dirs == nil {
-		d.dirs = map[string]*freshDir{}
+		d.dirs = map[string]*madeDir{}
 	}
-	for id, dir := range d.dirs { // no longer fresh
-		if now.Sub(dir.created) > freshFor {
+	for id, dir := range d.dirs { // made too long ago to trust
+		if now.Sub(dir.created) > trustMadeDirFor {
 			delete(d.dirs, id)
 		}
 	}
-	d.dirs[dirID] = &freshDir{created: now, names: map[string]bool{}}
+	d.dirs[dirID] = &madeDir{created: now, names: map[string]bool{}}
 }
 
 // added records a name this Fs put into dirID.
-func (d *freshDirs) added(dirID, leaf string) {
+func (d *madeDirs) added(dirID, leaf string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := newNameIn(dirID, leaf)
@@ -89,7 +89,7 @@ func (d *freshDirs) added(dirID, leaf string) {
 }
 
 // forget stops trusting dirID to hold only what this Fs put there.
-func (d *freshDirs) forget(dirID string) {
+func (d *madeDirs) forget(dirID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.dirs, dirID)
@@ -103,7 +103,7 @@ func (d *freshDirs) forget(dirID string) {
 // cannotHold reports whether dirID was created moments ago and leaf is
 // not a name added, or leaf was found absent moments ago; that miss is
 // then used up.
-func (d *freshDirs) cannotHold(dirID, leaf string) bool {
+func (d *madeDirs) cannotHold(dirID, leaf string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := newNameIn(dirID, leaf)
@@ -113,11 +113,11 @@ func (d *freshDirs) cannotHold(dirID, leaf string) bool {
 		return true
 	}
 	dir, ok := d.dirs[dirID]
-	return ok && time.Since(dir.created) <= freshFor && !dir.names[name.leaf]
+	return ok && time.Since(dir.created) <= trustMadeDirFor && !dir.names[name.leaf]
 }
 
 // reset forgets every folder, after anything that may have added names.
-func (d *freshDirs) reset() {
+func (d *madeDirs) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.dirs, d.misses = nil, nil
