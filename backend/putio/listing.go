@@ -518,7 +518,7 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, er
 	}
 	err = notFoundAs(err, fs.ErrorObjectNotFound)
 	if errors.Is(err, fs.ErrorObjectNotFound) {
-		f.madeDirs.missed(dirID, leaf)
+		f.madeDirs.noteAbsent(dirID, leaf)
 	}
 	return item, dirID, err
 }

@@ -7,12 +7,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// recentMiss is how long a lookup that found no file stands in for the
+// trustAbsentFor is how long a lookup that found no file stands in for the
 // lookup an upload would make. rclone looks a file up just before it
 // uploads it (copyto, moveto, copy --no-traverse); asking again a round
 // trip later learns nothing new, since any answer is as old as the upload
 // by the time the file lands.
-const recentMiss = time.Second
+const trustAbsentFor = time.Second
 
 // trustMadeDirFor is how long a folder this Fs created is taken to hold only
 // what this Fs put there. Another client may add files to it at any time
@@ -24,13 +24,13 @@ const trustMadeDirFor = time.Minute
 // madeDirs remembers what an upload need not look up. In a folder this
 // Fs created moments ago, a file can only exist under a name this Fs put
 // there, so an upload of any other name needs no lookup first; nor does
-// one of a name NewObject found absent moments ago (each such miss serves
-// one upload). Server-side moves and copies into a folder make it no
-// longer trusted and drop its misses, as do merges.
+// one of a name NewObject found absent moments ago (each such finding
+// serves one upload). Server-side moves and copies into a folder make it
+// no longer trusted and drop its names known absent, as do merges.
 type madeDirs struct {
-	mu     sync.Mutex
-	dirs   map[string]*madeDir  // folder id → what this Fs knows of it
-	misses map[nameIn]time.Time // names found absent → when
+	mu          sync.Mutex
+	dirs        map[string]*madeDir  // folder id → what this Fs knows of it
+	knownAbsent map[nameIn]time.Time // names found absent → when
 }
 
 // madeDir is a folder this Fs created: when, and the names it added
@@ -45,20 +45,20 @@ type nameIn struct{ dirID, leaf string }
 
 func newNameIn(dirID, leaf string) nameIn { return nameIn{dirID, norm.NFC.String(leaf)} }
 
-// missed records that a lookup found no file leaf in dirID.
-func (d *madeDirs) missed(dirID, leaf string) {
+// noteAbsent records that a lookup found no file leaf in dirID.
+func (d *madeDirs) noteAbsent(dirID, leaf string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
-	if d.misses == nil {
-		d.misses = map[nameIn]time.Time{}
+	if d.knownAbsent == nil {
+		d.knownAbsent = map[nameIn]time.Time{}
 	}
-	for name, at := range d.misses { // lookups no upload followed
-		if now.Sub(at) > recentMiss {
-			delete(d.misses, name)
+	for name, at := range d.knownAbsent { // lookups no upload followed
+		if now.Sub(at) > trustAbsentFor {
+			delete(d.knownAbsent, name)
 		}
 	}
-	d.misses[newNameIn(dirID, leaf)] = now
+	d.knownAbsent[newNameIn(dirID, leaf)] = now
 }
 
 // created records a folder this Fs has just made.
@@ -85,7 +85,7 @@ func (d *madeDirs) added(dirID, leaf string) {
 	if dir, ok := d.dirs[dirID]; ok {
 		dir.names[name.leaf] = true
 	}
-	delete(d.misses, name)
+	delete(d.knownAbsent, name)
 }
 
 // forget stops trusting dirID to hold only what this Fs put there.
@@ -93,23 +93,23 @@ func (d *madeDirs) forget(dirID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.dirs, dirID)
-	for name := range d.misses {
+	for name := range d.knownAbsent {
 		if name.dirID == dirID {
-			delete(d.misses, name)
+			delete(d.knownAbsent, name)
 		}
 	}
 }
 
 // cannotHold reports whether dirID was created moments ago and leaf is
-// not a name added, or leaf was found absent moments ago; that miss is
+// not a name added, or leaf was found absent moments ago; that finding is
 // then used up.
 func (d *madeDirs) cannotHold(dirID, leaf string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := newNameIn(dirID, leaf)
-	at, missed := d.misses[name]
-	delete(d.misses, name)
-	if missed && time.Since(at) <= recentMiss {
+	at, known := d.knownAbsent[name]
+	delete(d.knownAbsent, name)
+	if known && time.Since(at) <= trustAbsentFor {
 		return true
 	}
 	dir, ok := d.dirs[dirID]
@@ -120,5 +120,5 @@ func (d *madeDirs) cannotHold(dirID, leaf string) bool {
 func (d *madeDirs) reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.dirs, d.misses = nil, nil
+	d.dirs, d.knownAbsent = nil, nil
 }

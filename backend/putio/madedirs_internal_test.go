@@ -120,8 +120,8 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	_, err := f.NewObject(ctx, "old/late.txt")
 	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
 	f.madeDirs.mu.Lock()
-	for name := range f.madeDirs.misses {
-		f.madeDirs.misses[name] = time.Now().Add(-2 * recentMiss)
+	for name := range f.madeDirs.knownAbsent {
+		f.madeDirs.knownAbsent[name] = time.Now().Add(-2 * trustAbsentFor)
 	}
 	f.madeDirs.mu.Unlock()
 	srv.ResetCounters()
@@ -134,7 +134,7 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	require.NoError(t, err)
 	srv.ResetCounters()
 	put(ctx, t, f, "old/copied.txt", []byte("c2"))
-	assert.Equal(t, 2, srv.Calls(childRoute), "a copy into the folder drops its misses") // and its folder afresh (confirmFolder)
+	assert.Equal(t, 2, srv.Calls(childRoute), "a copy into the folder drops its names known absent") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"copied.txt", "late.txt"}, names(t, acct, "old"), "updated, not duplicated")
 }
 
