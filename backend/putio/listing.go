@@ -72,7 +72,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 	}
 	switch {
 	case err == nil && item.IsDir():
-		f.sawDir(pathID, leaf, item.ID.String())
+		f.recordDirLocation(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case err == nil:
 		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
@@ -81,7 +81,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		if err != nil || item == nil {
 			return "", false, err
 		}
-		f.sawDir(pathID, leaf, item.ID.String())
+		f.recordDirLocation(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case hasStatus(err, http.StatusNotFound) || isGone(err):
 		return "", false, nil
@@ -157,7 +157,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	if made != nil && isNew(made, f.gate, start) {
 		f.madeDirs.created(id)
 	}
-	f.sawDir(pathID, leaf, id)
+	f.recordDirLocation(pathID, leaf, id)
 	return id, nil
 }
 
@@ -496,7 +496,7 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	if item.IsDir() {
 		id := item.ID.String()
 		f.dirCache.Put(remote, id)
-		f.saw(id, remote, true)
+		f.recordLocation(id, remote, true)
 		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
 	}
 	return f.newObject(remote, item)

@@ -160,7 +160,7 @@ func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
-	f.saw(item.ID.String(), remote, false)
+	f.recordLocation(item.ID.String(), remote, false)
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
