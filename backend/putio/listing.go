@@ -343,8 +343,8 @@ func walkPages[T any, P interface {
 func unseen[T any, P interface {
 	*T
 	Key() int64
-}](items []T, seen map[int64]bool) (fresh []T, dropped bool) {
-	fresh = items[:0]
+}](items []T, seen map[int64]bool) (kept []T, dropped bool) {
+	kept = items[:0]
 	for i := range items {
 		key := P(&items[i]).Key()
 		if seen[key] {
@@ -352,9 +352,9 @@ func unseen[T any, P interface {
 			continue
 		}
 		seen[key] = true
-		fresh = append(fresh, items[i])
+		kept = append(kept, items[i])
 	}
-	return fresh, dropped
+	return kept, dropped
 }
 
 // reportSkipped logs malformed items left out of a listing and counts
