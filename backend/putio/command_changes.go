@@ -214,7 +214,7 @@ func (f *Fs) whereItem(ctx context.Context, id api.ID) (seenItem, bool, error) {
 		return seenItem{}, false, nil
 	}
 	where := seenItem{remote: path.Join(parent.remote, f.standardName(item.Name)), dir: item.IsDir()}
-	f.saw(id.String(), where.remote, where.dir)
+	f.recordLocation(id.String(), where.remote, where.dir)
 	return where, true, nil
 }
 

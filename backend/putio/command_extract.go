@@ -89,7 +89,7 @@ func (f *Fs) extract(ctx context.Context, remote, password string, wait bool, in
 	}
 	// The files appear in the archive's folder, which this Fs does not track.
 	if dirID, err := f.dirCache.FindDir(ctx, parentOf(archive.remote), false); err == nil {
-		f.fresh.forget(dirID)
+		f.madeDirs.forget(dirID)
 	}
 	if wait {
 		if x, err = f.waitExtraction(ctx, archive.remote, x, password != "", interval); err != nil {

@@ -158,7 +158,7 @@ func (f *Fs) translateError(err error) error {
 			}
 		}
 	}
-	if bodyCut(reply) {
+	if bodyTruncated(reply) {
 		// A refusal whose body was cut short says nothing of which
 		// refusal it was: the try counts as a reply lost on the way.
 		return fmt.Errorf("putio: %s %s: HTTP %d: %w", apiErr.Method, apiErr.Path, apiErr.Status, errTruncated)
@@ -178,9 +178,9 @@ func (f *Fs) translateError(err error) error {
 	return apiErr
 }
 
-// bodyCut reports an error reply whose body did not arrive whole: its
+// bodyTruncated reports an error reply whose body did not arrive whole: its
 // read failed, or its JSON ends early. An empty body is a bare status.
-func bodyCut(reply *putio.ErrorResponse) bool {
+func bodyTruncated(reply *putio.ErrorResponse) bool {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {

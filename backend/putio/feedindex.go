@@ -22,9 +22,9 @@ type seenItem struct {
 	dir    bool
 }
 
-// saw records where an item is, while change notification is on. A
-// folder seen at a new path takes what was seen inside it along.
-func (f *Fs) saw(id, remote string, dir bool) {
+// recordLocation records where an item is, while change notification is
+// on. A folder seen at a new path takes what was seen inside it along.
+func (f *Fs) recordLocation(id, remote string, dir bool) {
 	if !f.feed.indexing.Load() {
 		return
 	}
@@ -36,14 +36,14 @@ func (f *Fs) saw(id, remote string, dir bool) {
 	f.feed.seen[id] = seenItem{remote: remote, dir: dir}
 }
 
-// sawDir records the folder leaf found or made in parentID, so that a
-// reconnect reports it too.
-func (f *Fs) sawDir(parentID, leaf, id string) {
+// recordDirLocation records where the folder leaf found or made in
+// parentID is, so that a reconnect reports it too.
+func (f *Fs) recordDirLocation(parentID, leaf, id string) {
 	if !f.feed.indexing.Load() {
 		return
 	}
 	if parent, ok := f.dirCache.GetInv(parentID); ok {
-		f.saw(id, path.Join(parent, leaf), true)
+		f.recordLocation(id, path.Join(parent, leaf), true)
 	}
 }
 
@@ -141,7 +141,7 @@ func (f *Fs) fileEvent(ctx context.Context, msg api.FeedMessage, sink *feedSink)
 		}
 		return
 	}
-	f.saw(id, now.remote, now.dir)
+	f.recordLocation(id, now.remote, now.dir)
 	change = change.of(now, changeOf(msg.Type))
 	if seen && was.remote != now.remote {
 		change.Change, change.OldPath = ChangeMoved, was.remote
@@ -247,7 +247,7 @@ func (f *Fs) findFolder(ctx context.Context, id string) (seenItem, bool) {
 			remote := known.remote
 			for i := len(chain) - 1; i >= 0; i-- {
 				remote = path.Join(remote, f.standardName(chain[i].Name))
-				f.saw(chain[i].ID.String(), remote, true)
+				f.recordLocation(chain[i].ID.String(), remote, true)
 			}
 			return seenItem{remote: remote, dir: true}, true
 		}

@@ -72,7 +72,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 	}
 	switch {
 	case err == nil && item.IsDir():
-		f.sawDir(pathID, leaf, item.ID.String())
+		f.recordDirLocation(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case err == nil:
 		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
@@ -81,7 +81,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		if err != nil || item == nil {
 			return "", false, err
 		}
-		f.sawDir(pathID, leaf, item.ID.String())
+		f.recordDirLocation(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
 	case hasStatus(err, http.StatusNotFound) || isGone(err):
 		return "", false, nil
@@ -114,7 +114,7 @@ var errStopListing = errors.New("listing stopped")
 // CreateDir makes the folder leaf in pathID. A name clash means another
 // writer got there first, so the existing folder is used. Once a try may
 // have made the folder, the name is looked up before the next. Only a
-// folder the call is seen to make counts as fresh (see isNew); one found
+// folder the call is seen to make counts as made by this Fs (see isNew); one found
 // (after a clash or a lost reply) never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
 	name := f.serverName(leaf)
@@ -141,7 +141,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	})
 	if hasType(err, errTypeNameExists) {
 		if id, exists, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && exists {
-			f.fresh.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
+			f.madeDirs.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
 			return id, nil
 		}
 	}
@@ -153,11 +153,11 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 		folder = made
 	}
 	id := folder.ID.String()
-	f.fresh.added(pathID, leaf)
+	f.madeDirs.added(pathID, leaf)
 	if made != nil && isNew(made, f.gate, start) {
-		f.fresh.created(id)
+		f.madeDirs.created(id)
 	}
-	f.sawDir(pathID, leaf, id)
+	f.recordDirLocation(pathID, leaf, id)
 	return id, nil
 }
 
@@ -168,7 +168,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 // that folder (the record is silent): it must not be taken for one this Fs
 // made. A folder with no created_at is not. One another client made within
 // the second before the call can't be told from ours; that is the writer
-// racing this Fs that freshFor already bounds.
+// racing this Fs that trustMadeDirFor already bounds.
 func isNew(folder *api.File, g *gate, start time.Time) bool {
 	started, ok := g.apiTimeAt(start)
 	return ok && !folder.CreatedAt.IsZero() && !folder.CreatedAt.Before(started.Truncate(time.Second)) && folder.Size == 0
@@ -343,8 +343,8 @@ func walkPages[T any, P interface {
 func unseen[T any, P interface {
 	*T
 	Key() int64
-}](items []T, seen map[int64]bool) (fresh []T, dropped bool) {
-	fresh = items[:0]
+}](items []T, seen map[int64]bool) (kept []T, dropped bool) {
+	kept = items[:0]
 	for i := range items {
 		key := P(&items[i]).Key()
 		if seen[key] {
@@ -352,9 +352,9 @@ func unseen[T any, P interface {
 			continue
 		}
 		seen[key] = true
-		fresh = append(fresh, items[i])
+		kept = append(kept, items[i])
 	}
-	return fresh, dropped
+	return kept, dropped
 }
 
 // reportSkipped logs malformed items left out of a listing and counts
@@ -496,7 +496,7 @@ func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	if item.IsDir() {
 		id := item.ID.String()
 		f.dirCache.Put(remote, id)
-		f.saw(id, remote, true)
+		f.recordLocation(id, remote, true)
 		return fs.NewDir(remote, item.ModTime()).SetID(id).SetParentID(item.ParentID.String()).SetSize(item.Size)
 	}
 	return f.newObject(remote, item)
@@ -518,7 +518,7 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, er
 	}
 	err = notFoundAs(err, fs.ErrorObjectNotFound)
 	if errors.Is(err, fs.ErrorObjectNotFound) {
-		f.fresh.missed(dirID, leaf)
+		f.madeDirs.noteAbsent(dirID, leaf)
 	}
 	return item, dirID, err
 }

@@ -26,7 +26,7 @@ func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
 		return nil
 	}
 	defer f.DirCacheFlush()
-	f.fresh.reset() // merged names are untracked, and so are those of merged subfolders
+	f.madeDirs.reset() // merged names are untracked, and so are those of merged subfolders
 	var errs []error
 	for _, dir := range dirs[1:] {
 		if err := f.mergeInto(ctx, dirs[0].ID(), dir.ID()); err != nil {

@@ -98,7 +98,7 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
-	f.fresh.forget(dirID) // a copy or move adds a name we don't track
+	f.madeDirs.forget(dirID) // a copy or move adds a name we don't track
 	return srcObj, leaf, dirID, err
 }
 
@@ -257,7 +257,7 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
-	f.fresh.forget(dstDirID)
+	f.madeDirs.forget(dstDirID)
 	defer srcFs.dirCache.FlushDir(srcRemote) // whatever the outcome, as in purgeCheck
 	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf), fs.ErrorDirNotFound)
 }

@@ -40,7 +40,7 @@ type Fs struct {
 	pages      pagePool       // where resend windows get their memory
 	window     int64          // upload_window, within --max-buffer-memory
 	sessions   sessionStore   // upload sessions a later run can resume
-	fresh      *freshDirs     // folders this Fs made, for uploads without lookups
+	madeDirs   *madeDirs      // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID  // who the token belongs to, once asked
 	feed       *feedState  // change notification
@@ -109,7 +109,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		tokens:     tokens,
 		account:    &accountID{},
 		uploads:    uploadServiceFor(strings.TrimRight(opt.UploadURL, "/"), login),
-		fresh:      &freshDirs{},
+		madeDirs:   &madeDirs{},
 		sessions:   newFileSessions(config.GetCacheDir()),
 		feed:       newFeedState(feedURL),
 		urls:       signedURLsFor(apiURL, login),
@@ -160,7 +160,7 @@ func (f *Fs) findRoot(ctx context.Context) (fs.Fs, error) {
 
 // newObject makes an Object from an item the server described.
 func (f *Fs) newObject(remote string, item *api.File) *Object {
-	f.saw(item.ID.String(), remote, false)
+	f.recordLocation(item.ID.String(), remote, false)
 	return &Object{fs: f, remote: remote, info: *item}
 }
 
@@ -192,7 +192,7 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	if err != nil {
 		return nil, err
 	}
-	if f.fresh.cannotHold(dirID, leaf) {
+	if f.madeDirs.cannotHold(dirID, leaf) {
 		return f.putInto(ctx, in, src, leaf, dirID, options)
 	}
 	existing, err := f.NewObject(ctx, src.Remote())
@@ -220,7 +220,7 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 // putInto uploads in as leaf into the folder dirID.
 func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, options []fs.OpenOption) (fs.Object, error) {
 	item, err := f.upload(ctx, in, src, leaf, dirID, 0, options)
-	f.fresh.added(dirID, leaf) // even a failed upload may have made the file
+	f.madeDirs.added(dirID, leaf) // even a failed upload may have made the file
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (f *Fs) Mkdir(ctx context.Context, dir string) error {
 // DirCacheFlush drops the cached folder ids.
 func (f *Fs) DirCacheFlush() {
 	f.dirCache.ResetRoot()
-	f.fresh.reset()
+	f.madeDirs.reset()
 }
 
 // CleanUp empties the trash.

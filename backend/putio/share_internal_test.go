@@ -82,9 +82,9 @@ func TestPublicLink(t *testing.T) {
 	_, err = f.PublicLink(ctx, "a.txt", fs.DurationOff, true)
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Calls("DELETE /v2/public_share/{id}"))
-	fresh, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
+	newLink, err := f.PublicLink(ctx, "a.txt", fs.DurationOff, false)
 	require.NoError(t, err)
-	assert.NotEqual(t, link, fresh)
+	assert.NotEqual(t, link, newLink)
 
 	_, err = f.PublicLink(ctx, "missing.txt", fs.DurationOff, false)
 	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)

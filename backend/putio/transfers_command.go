@@ -181,7 +181,7 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 	if err != nil {
 		return nil, err
 	}
-	f.fresh.forget(dirID) // transfers add names this Fs does not track
+	f.madeDirs.forget(dirID) // transfers add names this Fs does not track
 	parent := int64(parseID(dirID))
 	known, err := f.transferIDSet(ctx)
 	if err != nil {

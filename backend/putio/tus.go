@@ -69,11 +69,11 @@ type tusUpload struct {
 	location string
 	offset   int64 // the server's offset as last known
 	unsure   bool  // a request failed: ask the server for its offset
-	// patchStart is where the last PATCH started; cut says its
-	// connection failed without a reply.
-	patchStart int64
-	cut        bool
-	final      http.Header // the reply that completed the upload
+	// patchStart is where the last PATCH started; patchUnanswered says
+	// its connection failed without a reply (was cut).
+	patchStart      int64
+	patchUnanswered bool
+	final           http.Header // the reply that completed the upload
 	// lastByteMayBeIn says a request with the last byte failed in a way
 	// that may have come after put.io took it.
 	lastByteMayBeIn bool
@@ -376,7 +376,7 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 	u.patchStart = u.offset
 	header, got, err := u.patch(ctx, piece)
 	_, replied := apiError(err)
-	u.cut = err != nil && !replied
+	u.patchUnanswered = err != nil && !replied
 	switch {
 	case err == nil:
 		u.f.uploads.accepted(got - u.patchStart)
@@ -444,7 +444,7 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	if u.cut && offset == u.patchStart && u.payload.win.end > offset && !u.f.uploads.dropsCutPatches.Swap(true) {
+	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.f.uploads.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.job, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false

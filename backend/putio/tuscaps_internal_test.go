@@ -265,7 +265,7 @@ func TestTusCreationWithUploadUnsureLookup(t *testing.T) {
 
 // A creation POST that failed before put.io made the file is not taken
 // for done because an older identical file sits at the same name (a Put
-// that found nothing there, say in a folder thought fresh): files created
+// that found nothing there, say in a folder thought just made): files created
 // before the upload began are never its file.
 func TestTusCreationRetryIgnoresOlderDuplicate(t *testing.T) {
 	var shift atomic.Int64

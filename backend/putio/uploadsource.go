@@ -165,8 +165,9 @@ func (s *source) ready() error {
 	return s.reopen(s.pos)
 }
 
-// fresh adds bytes read for the first time to the CRC-32.
-func (s *source) fresh(p []byte) {
+// countNewBytes counts bytes read for the first time: into the CRC-32,
+// and into high.
+func (s *source) countNewBytes(p []byte) {
 	if !s.fileCRC {
 		s.crc.Write(p)
 	}
@@ -182,7 +183,7 @@ func (s *source) Read(p []byte) (n int, err error) {
 		n, err = s.plain.Read(p[:min(int64(len(p)), s.high-s.pos)])
 	} else {
 		n, err = s.counted.Read(p)
-		s.fresh(p[:n])
+		s.countNewBytes(p[:n])
 	}
 	s.pos += int64(n)
 	return n, err
@@ -198,7 +199,7 @@ func (s *source) skip(off int64) error {
 	for s.pos < off {
 		n, err := s.plain.Read(buf[:min(int64(len(buf)), off-s.pos)])
 		if s.pos+int64(n) > s.high {
-			s.fresh(buf[max(s.high-s.pos, 0):n])
+			s.countNewBytes(buf[max(s.high-s.pos, 0):n])
 		}
 		s.pos += int64(n)
 		if err == io.EOF && s.pos < off {

@@ -36,18 +36,18 @@ func newBlobStore(parent string) (*blobStore, error) {
 		return nil, fmt.Errorf("putiotest: cannot use data directory %q: %w", parent, err)
 	}
 	sweepStale(parent)
-	fresh, err := os.MkdirTemp(parent, newDirPrefix)
+	tempDir, err := os.MkdirTemp(parent, newDirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("putiotest: cannot create a directory for file bodies in %q (set Options.DataDir to a writable place): %w", parent, err)
 	}
-	lock, err := lockNewDir(fresh)
+	lock, err := lockNewDir(tempDir)
 	if err != nil {
 		// No locks on this file system: the directory stays unswept.
-		return &blobStore{dir: fresh, lock: io.NopCloser(nil)}, nil
+		return &blobStore{dir: tempDir, lock: io.NopCloser(nil)}, nil
 	}
-	dir := filepath.Join(parent, runDirPrefix+strings.TrimPrefix(filepath.Base(fresh), newDirPrefix))
-	if err := os.Rename(fresh, dir); err != nil {
-		return &blobStore{dir: fresh, lock: lock}, nil
+	dir := filepath.Join(parent, runDirPrefix+strings.TrimPrefix(filepath.Base(tempDir), newDirPrefix))
+	if err := os.Rename(tempDir, dir); err != nil {
+		return &blobStore{dir: tempDir, lock: lock}, nil
 	}
 	return &blobStore{dir: dir, lock: lock}, nil
 }

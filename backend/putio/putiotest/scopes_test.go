@@ -88,8 +88,8 @@ func TestOAuthSignedInJoinsAccount(t *testing.T) {
 		t.Fatalf("validate: %s vs %s", a.raw, b.raw)
 	}
 	// Not signed in: a fresh account.
-	fresh := as(api, oauthToken(t, api, "4131", ""))
-	if files := fresh.get("/v2/files/list", nil).files(); len(files) != 0 {
+	newAccount := as(api, oauthToken(t, api, "4131", ""))
+	if files := newAccount.get("/v2/files/list", nil).files(); len(files) != 0 {
 		t.Fatalf("fresh account sees %v", files)
 	}
 }

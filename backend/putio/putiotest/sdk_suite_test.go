@@ -100,11 +100,11 @@ func TestSDKTransferLifecycle(t *testing.T) {
 		t.Fatalf("events %+v", events)
 	}
 
-	fresh := api.addTransfer("https://speed.example.com/100MB.bin", 0)
+	running := api.addTransfer("https://speed.example.com/100MB.bin", 0)
 	var retried wireTransferReply
-	strict(t, api.post("/v2/transfers/retry", url.Values{"id": {itoa(num(fresh, "id"))}}), 200, &retried)
-	if retried.Transfer.ID != num(fresh, "id") || retried.Transfer.Status != fresh["status"] {
-		t.Fatalf("retry of a fresh transfer %+v, was %v", retried.Transfer, fresh)
+	strict(t, api.post("/v2/transfers/retry", url.Values{"id": {itoa(num(running, "id"))}}), 200, &retried)
+	if retried.Transfer.ID != num(running, "id") || retried.Transfer.Status != running["status"] {
+		t.Fatalf("retry of a fresh transfer %+v, was %v", retried.Transfer, running)
 	}
 	torrent := api.addTransfer("magnet:?xt=urn:btih:abcd&dn=t", 0)
 	strict(t, api.get("/v2/transfers/"+itoa(num(torrent, "id")), nil), 200, &got)

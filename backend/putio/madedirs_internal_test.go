@@ -56,11 +56,11 @@ func TestPutIntoFolderMadeLongAgoLooksUp(t *testing.T) {
 	put(ctx, t, f, "new/a.txt", []byte("a"))
 	_, err := acct.Put("new/web.txt", []byte("from the web app"), testModTime)
 	require.NoError(t, err)
-	f.fresh.mu.Lock()
-	for _, dir := range f.fresh.dirs {
-		dir.created = time.Now().Add(-2 * freshFor)
+	f.madeDirs.mu.Lock()
+	for _, dir := range f.madeDirs.dirs {
+		dir.created = time.Now().Add(-2 * trustMadeDirFor)
 	}
-	f.fresh.mu.Unlock()
+	f.madeDirs.mu.Unlock()
 	srv.ResetCounters()
 
 	put(ctx, t, f, "new/web.txt", []byte("replaced"))
@@ -72,7 +72,7 @@ func TestPutIntoFolderMadeLongAgoLooksUp(t *testing.T) {
 	assert.Equal(t, "replaced", string(data))
 }
 
-// A folder that was there before this Fs is never taken as fresh.
+// A folder that was there before this Fs is never taken for one it made.
 func TestPutIntoExistingFolderLooksUp(t *testing.T) {
 	ctx := context.Background()
 	f, srv, acct := newTestFs(t, noSessions)
@@ -115,15 +115,15 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	f, srv, acct := newTestFs(t, noSessions)
 	other := put(ctx, t, f, "other.txt", []byte("o"))
 	require.NoError(t, f.Mkdir(ctx, "old"))
-	f.fresh.reset() // as if made by another client
+	f.madeDirs.reset() // as if made by another client
 
 	_, err := f.NewObject(ctx, "old/late.txt")
 	require.ErrorIs(t, err, fs.ErrorObjectNotFound)
-	f.fresh.mu.Lock()
-	for name := range f.fresh.misses {
-		f.fresh.misses[name] = time.Now().Add(-2 * recentMiss)
+	f.madeDirs.mu.Lock()
+	for name := range f.madeDirs.knownAbsent {
+		f.madeDirs.knownAbsent[name] = time.Now().Add(-2 * trustAbsentFor)
 	}
-	f.fresh.mu.Unlock()
+	f.madeDirs.mu.Unlock()
 	srv.ResetCounters()
 	put(ctx, t, f, "old/late.txt", []byte("l"))
 	assert.Equal(t, 1, srv.Calls(childRoute), "an old miss is asked again")
@@ -134,7 +134,7 @@ func TestPutAfterStaleMissLooksUp(t *testing.T) {
 	require.NoError(t, err)
 	srv.ResetCounters()
 	put(ctx, t, f, "old/copied.txt", []byte("c2"))
-	assert.Equal(t, 2, srv.Calls(childRoute), "a copy into the folder drops its misses") // and its folder afresh (confirmFolder)
+	assert.Equal(t, 2, srv.Calls(childRoute), "a copy into the folder drops its names known absent") // and its folder afresh (confirmFolder)
 	assert.ElementsMatch(t, []string{"copied.txt", "late.txt"}, names(t, acct, "old"), "updated, not duplicated")
 }
 
@@ -232,14 +232,14 @@ func TestMissDroppedByWhatAddsTheName(t *testing.T) {
 	}
 }
 
-// A folder create-folder answers with is fresh only if that call made it.
+// A folder create-folder answers with counts as made by this Fs only if that call made it.
 // Where put.io answers a name a folder has with that folder
 // (CreateFolderReturnsExisting), another client's folder is not: an
 // upload into it looks its name up and replaces the file there instead
 // of adding a second. Mkdir asks create-folder when its lookup missed the
 // folder (here a 404); the folder is told apart by holding bytes, or by
 // having been made before the call.
-func TestMkdirOfAnotherClientsFolderIsNotFresh(t *testing.T) {
+func TestMkdirOfAnotherClientsFolderIsNotTakenForOurs(t *testing.T) {
 	for name, test := range map[string]struct {
 		returnsExisting bool
 		x               string
@@ -272,10 +272,10 @@ func TestMkdirOfAnotherClientsFolderIsNotFresh(t *testing.T) {
 	}
 }
 
-// A folder found after create-folder's reply was lost is never fresh,
+// A folder found after create-folder's reply was lost never counts as made by this Fs,
 // though this Fs may well have made it: nothing says so. The lookup finds
 // it, and create-folder is not sent again.
-func TestMkdirReplyLostIsNotFresh(t *testing.T) {
+func TestMkdirReplyLostIsNotTakenForOurs(t *testing.T) {
 	for _, returnsExisting := range []bool{false, true} {
 		t.Run(fmt.Sprintf("CreateFolderReturnsExisting=%v", returnsExisting), func(t *testing.T) {
 			ctx := context.Background()
