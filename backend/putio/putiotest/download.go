@@ -12,19 +12,46 @@ import (
 	"time"
 )
 
-// sign is the signature of a download URL: it binds file, account and
-// expiry so the URL works without a token and cannot be altered.
-func (e *Emulator) sign(id, user, expires int64) string {
+// Kinds of signed URL: a signature of one kind opens nothing of another.
+const (
+	signedFile = ""
+	signedZip  = "zip:"
+)
+
+// sign is the signature of a storage URL of kind for id: it binds item,
+// account and expiry (Unix seconds), so the URL works without a token and
+// cannot be altered.
+func (e *Emulator) sign(kind string, id, user, expires int64) string {
 	mac := hmac.New(sha256.New, e.signKey)
-	mac.Write([]byte(itoa(id) + ":" + itoa(user) + ":" + itoa(expires)))
+	mac.Write([]byte(kind + itoa(id) + ":" + itoa(user) + ":" + itoa(expires)))
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// signedQuery is the query of a signed URL of kind for id of user.
+func (e *Emulator) signedQuery(kind string, id, user, expires int64) string {
+	return url.Values{"a": {itoa(user)}, "e": {itoa(expires)}, "u": {e.sign(kind, id, user, expires)}}.Encode()
+}
+
+// checkSigned reads the {id} of a signed URL of kind and its signature;
+// a bad one gets 403, whose message says where a fresh URL comes from.
+func (e *Emulator) checkSigned(c *call, kind, freshFrom string) (id, user, expires int64, ok bool) {
+	if id, ok = c.idVar(); !ok {
+		return 0, 0, 0, false
+	}
+	q := c.r.URL.Query()
+	user, _ = strconv.ParseInt(q.Get("a"), 10, 64)
+	expires, _ = strconv.ParseInt(q.Get("e"), 10, 64)
+	if !hmac.Equal([]byte(q.Get("u")), []byte(e.sign(kind, id, user, expires))) {
+		c.fail(http.StatusForbidden, "InvalidSignature", "the URL is not valid; get a fresh one from "+freshFrom)
+		return 0, 0, 0, false
+	}
+	return id, user, expires, true
 }
 
 // signedURL is the storage URL of a file, valid for Options.URLExpiry.
 func (e *Emulator) signedURL(r *http.Request, n *node) string {
 	expires := e.opts.Now().Add(e.opts.URLExpiry).Unix()
-	q := url.Values{"a": {itoa(n.acct.userID)}, "e": {itoa(expires)}, "u": {e.sign(n.id, n.acct.userID, expires)}}
-	return e.baseURL(r) + downloadPrefix + itoa(n.id) + "?" + q.Encode()
+	return e.baseURL(r) + downloadPrefix + itoa(n.id) + "?" + e.signedQuery(signedFile, n.id, n.acct.userID, expires)
 }
 
 // downloadable finds the file named by {id} for the url routes.
@@ -65,15 +92,8 @@ func (e *Emulator) fileDownload(c *call) {
 // with single ranges (206, or 416 when unsatisfiable) unless
 // Options.IgnoreRange.
 func (e *Emulator) download(c *call) {
-	id, ok := c.idVar()
+	id, user, expires, ok := e.checkSigned(c, signedFile, "/v2/files/{id}/url")
 	if !ok {
-		return
-	}
-	q := c.r.URL.Query()
-	user, _ := strconv.ParseInt(q.Get("a"), 10, 64)
-	expires, _ := strconv.ParseInt(q.Get("e"), 10, 64)
-	if !hmac.Equal([]byte(q.Get("u")), []byte(e.sign(id, user, expires))) {
-		c.fail(http.StatusForbidden, "InvalidSignature", "the download URL is not valid; get a fresh one from /v2/files/{id}/url")
 		return
 	}
 	if e.opts.Now().Unix() > expires {

@@ -3,14 +3,10 @@ package putiotest
 import (
 	"archive/zip"
 	"cmp"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -223,30 +219,14 @@ func writeZip(w io.Writer, bodies []zipBody) error {
 // the zip expires.
 func (e *Emulator) zipURL(r *http.Request, z *zipTask) string {
 	expires := z.expires.Unix()
-	q := url.Values{"a": {itoa(z.acct.userID)}, "e": {itoa(expires)}, "u": {e.signZip(z.id, z.acct.userID, expires)}}
-	return e.baseURL(r) + zipPrefix + itoa(z.id) + "?" + q.Encode()
-}
-
-// signZip signs a zip URL as sign does a file's, apart from it, so that
-// neither kind of URL opens the other.
-func (e *Emulator) signZip(id, user, expires int64) string {
-	mac := hmac.New(sha256.New, e.signKey)
-	mac.Write([]byte("zip:" + itoa(id) + ":" + itoa(user) + ":" + itoa(expires)))
-	return hex.EncodeToString(mac.Sum(nil))
+	return e.baseURL(r) + zipPrefix + itoa(z.id) + "?" + e.signedQuery(signedZip, z.id, z.acct.userID, expires)
 }
 
 // downloadZip serves GET and HEAD /download/zip/{id}, the signed URL of a
 // built zip.
 func (e *Emulator) downloadZip(c *call) {
-	id, ok := c.idVar()
+	id, _, expires, ok := e.checkSigned(c, signedZip, "/v2/zips/{id}")
 	if !ok {
-		return
-	}
-	q := c.r.URL.Query()
-	user, _ := strconv.ParseInt(q.Get("a"), 10, 64)
-	expires, _ := strconv.ParseInt(q.Get("e"), 10, 64)
-	if !hmac.Equal([]byte(q.Get("u")), []byte(e.signZip(id, user, expires))) {
-		c.fail(http.StatusForbidden, "InvalidSignature", "the zip URL is not valid; get a fresh one from /v2/zips/{id}")
 		return
 	}
 	e.mu.Lock()
