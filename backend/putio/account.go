@@ -30,6 +30,23 @@ func loginKey(name string, m configmap.Mapper) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// perLogin holds one T per login (loginKey) and server URL, made by
+// newT the first time and shared by every Fs of the login from then on.
+type perLogin[T any] struct {
+	byLogin sync.Map
+	newT    func() *T
+}
+
+// of returns the T of the login key on the server at serverURL.
+func (p *perLogin[T]) of(serverURL, key string) *T {
+	k := serverURL + "\x00" + key
+	if t, ok := p.byLogin.Load(k); ok {
+		return t.(*T)
+	}
+	t, _ := p.byLogin.LoadOrStore(k, p.newT())
+	return t.(*T)
+}
+
 // accountID caches the put.io user id behind an Fs's token.
 type accountID struct {
 	mu sync.Mutex

@@ -120,7 +120,7 @@ func TestSharedLoginStateDoesNotHoldTheToken(t *testing.T) {
 	f, _, _ := newTestFs(t, nil)
 	token := f.accessToken()
 	require.NotEmpty(t, token)
-	for name, shared := range map[string]*sync.Map{"gates": &gates, "signed URL caches": &signedURLCaches, "upload services": &uploadServices} {
+	for name, shared := range map[string]*sync.Map{"gates": &gates.byLogin, "signed URL caches": &signedURLCaches.byLogin, "upload services": &uploadServices.byLogin} {
 		keys := 0
 		shared.Range(func(key, _ any) bool {
 			keys++

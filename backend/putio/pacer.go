@@ -85,13 +85,7 @@ func newGate() *gate {
 // gates holds one gate per login, so every Fs rclone makes for the same
 // remote (sub-roots, the other side of a server-side copy), or for another
 // remote with the same login, shares it.
-var gates sync.Map
-
-// gateFor returns the gate of the login (loginKey) on the server apiURL.
-func gateFor(apiURL, key string) *gate {
-	g, _ := gates.LoadOrStore(apiURL+"\x00"+key, newGate())
-	return g.(*gate)
-}
+var gates = perLogin[gate]{newT: newGate}
 
 // wait blocks until the gate opens or ctx ends.
 func (g *gate) wait(ctx context.Context) error {

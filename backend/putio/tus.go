@@ -121,12 +121,7 @@ func (s *uploadService) accepted(n int64) {
 
 // uploadServices holds one uploadService per login and upload URL, shared
 // by every Fs of the login.
-var uploadServices sync.Map
-
-func uploadServiceFor(uploadURL, key string) *uploadService {
-	s, _ := uploadServices.LoadOrStore(uploadURL+"\x00"+key, &uploadService{})
-	return s.(*uploadService)
-}
+var uploadServices = perLogin[uploadService]{newT: func() *uploadService { return &uploadService{} }}
 
 // uploadCaps asks the upload service what it supports the first time it
 // is called for the login. A failure is remembered too, unless ctx ended.

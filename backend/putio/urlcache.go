@@ -74,14 +74,7 @@ func newSignedURLs(capacity int, ttl time.Duration) *signedURLs {
 }
 
 // signedURLCaches holds one cache per login, like gates.
-var signedURLCaches sync.Map
-
-// signedURLsFor returns the URL cache of the login (loginKey) on the
-// server apiURL.
-func signedURLsFor(apiURL, key string) *signedURLs {
-	c, _ := signedURLCaches.LoadOrStore(apiURL+"\x00"+key, newSignedURLs(signedURLCapacity, signedURLTTL))
-	return c.(*signedURLs)
-}
+var signedURLCaches = perLogin[signedURLs]{newT: func() *signedURLs { return newSignedURLs(signedURLCapacity, signedURLTTL) }}
 
 // get returns a usable signed URL of the file id: the cached one unless
 // it is older than the ttl or is refused, the URL the download host has
