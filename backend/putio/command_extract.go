@@ -99,14 +99,6 @@ func (f *Fs) extract(ctx context.Context, remote, password string, wait bool, in
 	return f.extractionInfo(ctx, archive.remote, x), nil
 }
 
-// parentOf is the folder remote is in; "" is the root.
-func parentOf(remote string) string {
-	if dir := path.Dir(remote); dir != "." {
-		return dir
-	}
-	return ""
-}
-
 // findArchive finds the archive remote names, with errors that say what
 // to give instead.
 func (f *Fs) findArchive(ctx context.Context, remote string) (*Object, error) {

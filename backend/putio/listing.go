@@ -490,6 +490,12 @@ func (f *Fs) listDir(ctx context.Context, dir, dirID string, want *folderPlace, 
 	})
 }
 
+// parentOf is the folder remote is in; "" is the root.
+func parentOf(remote string) string {
+	dir, _ := dircache.SplitPath(remote)
+	return dir
+}
+
 // entryFor turns a listed item into a directory or an object.
 func (f *Fs) entryFor(dir string, item *api.File) fs.DirEntry {
 	remote := path.Join(dir, f.standardName(item.Name))
