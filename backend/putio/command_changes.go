@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path"
 	"slices"
 	"strconv"
 	"sync"
@@ -209,13 +208,12 @@ func (f *Fs) whereItem(ctx context.Context, id api.ID) (seenItem, bool, error) {
 	if err != nil {
 		return seenItem{}, false, err
 	}
-	parent, ok := f.findFolder(ctx, item.ParentID.String())
+	remote, ok := f.pathIn(ctx, item.ParentID.String(), item.Name, true)
 	if !ok {
 		return seenItem{}, false, nil
 	}
-	where := seenItem{remote: path.Join(parent.remote, f.standardName(item.Name)), dir: item.IsDir()}
-	f.recordLocation(id.String(), where.remote, where.dir)
-	return where, true, nil
+	f.recordLocation(id.String(), remote, item.IsDir())
+	return seenItem{remote: remote, dir: item.IsDir()}, true, nil
 }
 
 // changesCommand runs "changes", writing each change to out as one JSON

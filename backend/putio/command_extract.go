@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"time"
 
@@ -248,9 +247,5 @@ func (f *Fs) extractedPath(ctx context.Context, file *api.File) (string, bool) {
 		}
 		file = found
 	}
-	folder, ok := f.findFolder(ctx, file.ParentID.String())
-	if !ok {
-		return "", false
-	}
-	return path.Join(folder.remote, f.standardName(file.Name)), true
+	return f.pathIn(ctx, file.ParentID.String(), file.Name, true)
 }

@@ -177,14 +177,22 @@ func (f *Fs) whereNow(ctx context.Context, id string, item *api.FeedItem, lookUp
 		}
 		parentID, name, dir = file.ParentID.String(), file.Name, file.IsDir()
 	}
+	remote, ok := f.pathIn(ctx, parentID, name, lookUp)
+	return seenItem{remote: remote, dir: dir}, ok
+}
+
+// pathIn is the path under the root of the item put.io calls name in the
+// folder parentID. It is not found outside the root, nor, unless lookUp,
+// in a folder never looked at.
+func (f *Fs) pathIn(ctx context.Context, parentID, name string, lookUp bool) (string, bool) {
 	parent, ok := f.locate(parentID)
 	if !ok && lookUp {
 		parent, ok = f.findFolder(ctx, parentID)
 	}
 	if !ok || !parent.dir {
-		return seenItem{}, false
+		return "", false
 	}
-	return seenItem{remote: path.Join(parent.remote, f.standardName(name)), dir: dir}, true
+	return path.Join(parent.remote, f.standardName(name)), true
 }
 
 // whereDeleted finds where a deleted item the Fs never saw was: from the
