@@ -10,6 +10,32 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 )
 
+// mutation is one call that is not safe to repeat: what it is called in
+// logs, its attempt, the probe that tells whether its work is done (see
+// retryLookingFirst), and the folders it changes. The caches of the tree
+// follow those changes through mutate, never by hand at the call site.
+type mutation struct {
+	what    string
+	attempt func() error
+	done    func() (bool, error)
+	changes []folderChange
+}
+
+// mutate makes the call m, retried as retryLookingFirst does, and then
+// has the caches of the tree follow the folders m changes. They follow
+// whatever the outcome: a failure may have done the work (a lost reply),
+// and a refusal may stem from a folder that is not what the caches say
+// (a 404 for a folder another device removed). Each change only makes
+// the caches know less, or what the call itself reported, so following
+// one that did not happen costs at most a lookup later.
+func (f *Fs) mutate(ctx context.Context, m mutation) error {
+	err := f.retryLookingFirst(ctx, m.what, m.done, m.attempt)
+	for _, change := range m.changes {
+		change.follow(f)
+	}
+	return err
+}
+
 // retryLookingFirst is the one way calls that are not safe to repeat
 // (deletes, renames, moves, copies, new folders and shares, restores,
 // cancels) are retried. attempt is one try; done is the probe that tells
@@ -49,22 +75,22 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 	return err
 }
 
-// mutateJSON is retryLookingFirst for one API call, decoded into out.
-func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error)) error {
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, done, func() error {
+// mutateJSON is mutate for one API call, decoded into out.
+func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error), changes ...folderChange) error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: done, changes: changes, attempt: func() error {
 		return f.attemptJSON(ctx, call, out)
-	})
+	}})
 }
 
 // mutateItems sends call for the items ids (form file_ids). Once a try
 // may have worked, isDone is asked of each id, and only the ids whose work
 // is not done are sent again.
-func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error)) error {
+func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error), changes ...folderChange) error {
 	pending := ids
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, pendingProbe(&pending, isDone), func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: pendingProbe(&pending, isDone), changes: changes, attempt: func() error {
 		call.form = url.Values{"file_ids": {strings.Join(pending, ",")}}
 		return f.attemptJSON(ctx, call, &api.Empty{})
-	})
+	}})
 }
 
 // mayHaveWorked reports whether a failed try may have reached the server

@@ -24,10 +24,11 @@ func (f *Fs) discardTemp(ctx context.Context, id string) error {
 	return f.delete(ctx, []string{id}, true)
 }
 
-// delete removes items by id, past the trash if skipTrash. An item put.io
-// no longer has is deleted: once a try may have worked, the next deletes
-// only the items still there, if any.
-func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
+// delete removes items by id, past the trash if skipTrash, and has the
+// caches follow changes. An item put.io no longer has is deleted: once a
+// try may have worked, the next deletes only the items still there, if
+// any.
+func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool, changes ...folderChange) error {
 	call := apiCall{method: http.MethodPost, path: "/v2/files/delete"}
 	if skipTrash {
 		// A query flag, as the official SDK sends it.
@@ -36,7 +37,7 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
 		item, err := f.lookItem(ctx, id)
 		return item == nil, err
-	})
+	}, changes...)
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set. The
@@ -56,11 +57,7 @@ func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
 			return err
 		}
 	}
-	// Forgotten whatever the outcome: a delete that failed may still have
-	// been done, and a cached id of a deleted folder would have a later
-	// Mkdir report success with no folder there.
-	defer f.dirCache.FlushDir(dir)
-	return notFoundAs(f.deleteItems(ctx, dirID), fs.ErrorDirNotFound)
+	return notFoundAs(f.delete(ctx, []string{dirID}, f.opt.HardDelete, movesAway(f, dir)), fs.ErrorDirNotFound)
 }
 
 // checkEmpty fails unless dirID is proven to have no children, reading one

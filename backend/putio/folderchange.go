@@ -1,0 +1,57 @@
+package putio
+
+// folderChange is what a mutation does to the tree, as the caches of the
+// tree (the dir cache, madeDirs, the feed index) see it.
+type folderChange struct {
+	kind  changeKind
+	dirID string // the folder whose names change
+	leaf  string // the name added to dirID
+	owner *Fs    // whose dir cache holds path
+	path  string // a folder moved or gone, relative to owner's root
+}
+
+// changeKind says which of the things a mutation can do to a folder a
+// folderChange is.
+type changeKind int
+
+const (
+	// nameAdded: dirID holds leaf now.
+	nameAdded changeKind = iota
+	// contentsUnknown: dirID gained names this Fs does not track.
+	contentsUnknown
+	// folderGone: the folder at path is moved or gone, and so is
+	// everything below it.
+	folderGone
+)
+
+// addsName is the change of a call that puts leaf into dirID.
+func addsName(dirID, leaf string) folderChange {
+	return folderChange{kind: nameAdded, dirID: dirID, leaf: leaf}
+}
+
+// addsUntracked is the change of a call that puts names this Fs does not
+// track into dirID: server-side copies and moves, transfers, extractions.
+func addsUntracked(dirID string) folderChange {
+	return folderChange{kind: contentsUnknown, dirID: dirID}
+}
+
+// movesAway is the change of a call that moves or removes the folder at
+// path of owner, an Fs of the same account (a DirMove's source may be
+// another Fs than the one that moves it).
+func movesAway(owner *Fs, path string) folderChange {
+	return folderChange{kind: folderGone, owner: owner, path: path}
+}
+
+// follow has f's caches follow the change.
+func (c folderChange) follow(f *Fs) {
+	switch c.kind {
+	case nameAdded:
+		f.madeDirs.added(c.dirID, c.leaf)
+	case contentsUnknown:
+		f.madeDirs.forget(c.dirID)
+	case folderGone:
+		// A cached id of a folder moved or deleted would have a later
+		// Mkdir report success with no folder there.
+		c.owner.dirCache.FlushDir(c.path)
+	}
+}
