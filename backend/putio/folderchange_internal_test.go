@@ -34,3 +34,23 @@ func TestPurgeReplyLostForgetsFolder(t *testing.T) {
 	require.Len(t, acct.Trash(), 1)
 	assert.Equal(t, "dir", acct.Trash()[0].Name)
 }
+
+// A DirMove whose reply is lost still forgets the source's id: a Mkdir of
+// the old path then makes a folder there, and a file put into it lands
+// there, not in the moved folder.
+func TestDirMoveReplyLostForgetsSource(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	_, err := acct.Put("src/sub/a.txt", []byte("a"), testModTime)
+	require.NoError(t, err)
+	require.NoError(t, f.Mkdir(ctx, "src/sub"))
+	require.NoError(t, srv.Inject(lostAfterWork(moveRoute)))
+
+	require.NoError(t, f.DirMove(ctx, f, "src/sub", "dst/sub"))
+	require.NoError(t, f.Mkdir(ctx, "src/sub"))
+	put(ctx, t, f, "src/sub/b.txt", []byte("b"))
+
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, "dst/sub"), "the moved folder holds what it held")
+	assert.Equal(t, []string{"b.txt"}, names(t, acct, "src/sub"))
+	assert.Equal(t, 1, srv.Calls(moveRoute), "found moved, not sent again")
+}

@@ -179,22 +179,23 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
 }
 
-// moveItem moves and renames one item. files/move can report a failure
-// with HTTP 200, so the body is checked too.
-func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
+// moveItem moves and renames one item, and has the caches follow
+// changes. files/move can report a failure with HTTP 200, so the body is
+// checked too.
+func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...folderChange) error {
 	name := f.serverName(leaf)
 	call := apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, name), func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, name), changes: changes, attempt: func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err
 		}
 		return out.Err()
-	})
+	}})
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets
@@ -254,7 +255,5 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
-	f.madeDirs.forget(dstDirID)
-	defer srcFs.dirCache.FlushDir(srcRemote) // whatever the outcome, as in purgeCheck
-	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf), fs.ErrorDirNotFound)
+	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf, addsUntracked(dstDirID), movesAway(srcFs, srcRemote)), fs.ErrorDirNotFound)
 }
