@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
+	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,4 +54,31 @@ func TestDirMoveReplyLostForgetsSource(t *testing.T) {
 	assert.Equal(t, []string{"a.txt"}, names(t, acct, "dst/sub"), "the moved folder holds what it held")
 	assert.Equal(t, []string{"b.txt"}, names(t, acct, "src/sub"))
 	assert.Equal(t, 1, srv.Calls(moveRoute), "found moved, not sent again")
+}
+
+// A server-side move or copy whose reply is lost still adds a name to a
+// folder this Fs made: a Put of that name then looks it up and updates
+// the file, rather than putting a second beside it.
+func TestServerSideReplyLostIntoMadeFolder(t *testing.T) {
+	for route, call := range map[string]func(*Fs, context.Context, fs.Object, string) (fs.Object, error){
+		moveRoute: (*Fs).Move,
+		copyRoute: (*Fs).Copy,
+	} {
+		t.Run(route, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, noSessions)
+			src := put(ctx, t, f, "src.txt", []byte("s"))
+			require.NoError(t, f.Mkdir(ctx, "new"))
+			require.NoError(t, srv.Inject(lostAfterWork(route)))
+
+			_, err := call(f, ctx, src, "new/n.txt")
+			require.NoError(t, err)
+			put(ctx, t, f, "new/n.txt", []byte("p"))
+
+			assert.Equal(t, []string{"n.txt"}, names(t, acct, "new"), "updated, not put beside")
+			data, err := acct.ReadFile("new/n.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "p", string(data))
+		})
+	}
 }

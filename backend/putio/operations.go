@@ -95,7 +95,6 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
-	f.madeDirs.forget(dirID) // a copy or move adds a name we don't track
 	return srcObj, leaf, dirID, err
 }
 
@@ -137,7 +136,8 @@ func (f *Fs) copyOver(ctx context.Context, src *Object, remote, dirID, leaf stri
 	return f.copyViaTempName(ctx, src, dirID, leaf)
 }
 
-// copyItem copies src into dirID as leaf and returns the new item. A reply
+// copyItem copies src into dirID as leaf and returns the new item. The
+// copy adds a name this Fs does not track to dirID. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
 // up by name instead. Once a try may have worked, the copy is looked for
 // before the next is sent.
@@ -155,7 +155,7 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 		}
 		out.File = item
 		return true, nil
-	})
+	}, addsUntracked(dirID))
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
@@ -180,8 +180,9 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 }
 
 // moveItem moves and renames one item, and has the caches follow
-// changes. files/move can report a failure with HTTP 200, so the body is
-// checked too.
+// changes: the move adds a name this Fs does not track to dirID, and
+// whatever else the caller names. files/move can report a failure with
+// HTTP 200, so the body is checked too.
 func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...folderChange) error {
 	name := f.serverName(leaf)
 	call := apiCall{
@@ -189,7 +190,7 @@ func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...fo
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, name), changes: changes, attempt: func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, name), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err
@@ -255,5 +256,5 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
-	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf, addsUntracked(dstDirID), movesAway(srcFs, srcRemote)), fs.ErrorDirNotFound)
+	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf, movesAway(srcFs, srcRemote)), fs.ErrorDirNotFound)
 }
