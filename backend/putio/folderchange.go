@@ -8,6 +8,14 @@ type folderChange struct {
 	leaf  string // the name added to dirID
 	owner *Fs    // whose dir cache holds path
 	path  string // a folder moved or gone, relative to owner's root
+	made  *newFolder
+}
+
+// newFolder is the folder leaf a create-folder made or found in dirID,
+// once the call knows it: its id, and whether this Fs made it (isNew).
+type newFolder struct {
+	id   string
+	ours bool
 }
 
 // changeKind says which of the things a mutation can do to a folder a
@@ -19,6 +27,8 @@ const (
 	nameAdded changeKind = iota
 	// contentsUnknown: dirID gained names this Fs does not track.
 	contentsUnknown
+	// folderMade: dirID holds the folder leaf, made.id once known.
+	folderMade
 	// folderGone: the folder at path is moved or gone, and so is
 	// everything below it.
 	folderGone
@@ -35,6 +45,12 @@ func addsUntracked(dirID string) folderChange {
 	return folderChange{kind: contentsUnknown, dirID: dirID}
 }
 
+// makesFolder is the change of a create-folder of leaf in dirID; made is
+// filled in by the call.
+func makesFolder(dirID, leaf string, made *newFolder) folderChange {
+	return folderChange{kind: folderMade, dirID: dirID, leaf: leaf, made: made}
+}
+
 // movesAway is the change of a call that moves or removes the folder at
 // path of owner, an Fs of the same account (a DirMove's source may be
 // another Fs than the one that moves it).
@@ -49,6 +65,15 @@ func (c folderChange) follow(f *Fs) {
 		f.madeDirs.added(c.dirID, c.leaf)
 	case contentsUnknown:
 		f.madeDirs.forget(c.dirID)
+	case folderMade:
+		f.madeDirs.added(c.dirID, c.leaf)
+		if c.made.id == "" {
+			return
+		}
+		if c.made.ours {
+			f.madeDirs.created(c.made.id)
+		}
+		f.recordDirLocation(c.dirID, c.leaf, c.made.id)
 	case folderGone:
 		// A cached id of a folder moved or deleted would have a later
 		// Mkdir report success with no folder there.

@@ -82,3 +82,46 @@ func TestServerSideReplyLostIntoMadeFolder(t *testing.T) {
 		})
 	}
 }
+
+// A Mkdir that put.io refuses because another client has just made the
+// folder uses that folder, and it is then a name in its parent like any
+// other: a file of the same name is looked up (and refused) rather than
+// put beside it, and a file put into the folder lands in the other
+// client's folder, which is not taken for one this Fs made.
+func TestMkdirClashUsesTheFolderFound(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, f.Mkdir(ctx, "new"))
+	theirs, err := acct.Mkdir("new/d")
+	require.NoError(t, err)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: childRoute, Status: http.StatusNotFound, Times: 1})) // Mkdir's lookup misses it
+	srv.ResetCounters()
+
+	require.NoError(t, f.Mkdir(ctx, "new/d"))
+	assert.Equal(t, 1, srv.Calls(createFolderRoute), "refused, not sent again")
+	_, err = f.Put(ctx, bytesReader([]byte("f")), srcInfo("new/d", 1))
+	assert.ErrorIs(t, err, fs.ErrorIsDir)
+	_, err = acct.Put("new/d/x", []byte("theirs"), testModTime)
+	require.NoError(t, err)
+	put(ctx, t, f, "new/d/x", []byte("ours"))
+
+	assert.Equal(t, []string{"d"}, names(t, acct, "new"), "no file beside the folder")
+	assert.Equal(t, []string{"x"}, names(t, acct, "new/d"), "replaced, not put beside")
+	found, err := acct.Stat("new/d")
+	require.NoError(t, err)
+	assert.Equal(t, theirs.ID, found.ID)
+}
+
+// A folder Mkdir makes, or finds after create-folder's reply was lost, is
+// in the feed's index while change notification is on, so a reconnect
+// reports it too.
+func TestMkdirRecordsFolderForTheFeed(t *testing.T) {
+	ctx := context.Background()
+	f, srv, _ := newTestFs(t, noSessions)
+	f.feed.indexing.Store(true) // as from the first ChangeNotify
+	require.NoError(t, f.Mkdir(ctx, "made"))
+	require.NoError(t, srv.Inject(lostAfterWork(createFolderRoute)))
+	require.NoError(t, f.Mkdir(ctx, "found"))
+
+	assert.ElementsMatch(t, []string{"made", "found"}, f.knownDirs())
+}
