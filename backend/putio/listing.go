@@ -111,9 +111,9 @@ func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File)
 // errStopListing ends a listing early once it has found what it wanted.
 var errStopListing = errors.New("listing stopped")
 
-// CreateDir makes the folder leaf in pathID. A name clash means another
-// writer got there first, so the existing folder is used. Once a try may
-// have made the folder, the name is looked up before the next. Only a
+// CreateDir makes the folder leaf in pathID. Once a try may have made the
+// folder, or put.io refuses the name as taken (another writer got there
+// first), the folder is looked up by name and, if found, used. Only a
 // folder the call is seen to make counts as made by this Fs (see isNew);
 // one found never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
@@ -142,13 +142,9 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 			folder = newFolder{id: item.ID.String()}
 			return true, nil
 		},
-		changes: []folderChange{makesFolder(pathID, leaf, &folder)},
+		doneByOthers: func(err error) bool { return hasType(err, errTypeNameExists) },
+		changes:      []folderChange{makesFolder(pathID, leaf, &folder)},
 	})
-	if hasType(err, errTypeNameExists) {
-		if id, exists, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && exists {
-			return id, nil // a name in pathID, as mutate has noted
-		}
-	}
 	return folder.id, err
 }
 

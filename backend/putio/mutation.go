@@ -18,7 +18,11 @@ type mutation struct {
 	what    string
 	attempt func() error
 	done    func() (bool, error)
-	changes []folderChange
+	// doneByOthers, if set, tells a refusal that says another writer may
+	// have done the work (a name clash on a new folder): done is asked
+	// before the refusal stands.
+	doneByOthers func(error) bool
+	changes      []folderChange
 }
 
 // mutate makes the call m, retried as tryLookingFirst says, and then
@@ -51,10 +55,11 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 // can't tell (an error) is never taken for "not done": the pacer asks it
 // again when its error is worth retrying, else the call fails with it.
 //
-// When the tries run out after one that may have worked, the probe is
-// asked once more, with retries of its own: the work may be done although
-// no reply said so, and a failure reported for work that was done leaves
-// the user a state that is neither before nor after the call.
+// When the tries run out after one that may have worked, or on a refusal
+// that says another writer may have done the work (m.doneByOthers), the
+// probe is asked once more, with retries of its own: the work may be done
+// although no reply said so, and a failure reported for work that was
+// done leaves the user a state that is neither before nor after the call.
 func (f *Fs) tryLookingFirst(ctx context.Context, m mutation) error {
 	mayBeDone := false
 	err := f.retry(ctx, m.what, func() error {
@@ -67,7 +72,8 @@ func (f *Fs) tryLookingFirst(ctx context.Context, m mutation) error {
 		mayBeDone = mayBeDone || mayHaveWorked(ctx, err)
 		return err
 	})
-	if err == nil || !mayBeDone || ctx.Err() != nil {
+	doneByOthers := m.doneByOthers != nil && err != nil && m.doneByOthers(err)
+	if err == nil || !(mayBeDone || doneByOthers) || ctx.Err() != nil {
 		return err
 	}
 	var isDone bool
