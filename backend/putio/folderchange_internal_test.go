@@ -125,3 +125,24 @@ func TestMkdirRecordsFolderForTheFeed(t *testing.T) {
 
 	assert.ElementsMatch(t, []string{"made", "found"}, f.knownDirs())
 }
+
+// An extraction started with a lost reply into a folder this Fs made
+// still adds names to it: a Put of a name the archive held then looks it
+// up and updates the file, rather than putting a second beside it.
+func TestExtractReplyLostIntoMadeFolder(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	put(ctx, t, f, "dl/Show.rar", []byte("Rar!"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: extractRoute, AfterWork: true, Cut: putiotest.CutResponse, Times: 1}))
+	_, err := runExtract(f, []string{"dl/Show.rar"}, nil)
+	require.NoError(t, err)
+	_, err = acct.CompleteExtraction(waitExtraction(t, acct).ID, map[string][]byte{"ep.mkv": []byte("episode")})
+	require.NoError(t, err)
+
+	put(ctx, t, f, "dl/ep.mkv", []byte("ours"))
+
+	assert.ElementsMatch(t, []string{"Show.rar", "ep.mkv"}, names(t, acct, "dl"), "updated, not put beside")
+	data, err := acct.ReadFile("dl/ep.mkv")
+	require.NoError(t, err)
+	assert.Equal(t, "ours", string(data))
+}
