@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -143,6 +144,25 @@ func TestExtractReplyLostIntoMadeFolder(t *testing.T) {
 
 	assert.ElementsMatch(t, []string{"Show.rar", "ep.mkv"}, names(t, acct, "dl"), "updated, not put beside")
 	data, err := acct.ReadFile("dl/ep.mkv")
+	require.NoError(t, err)
+	assert.Equal(t, "ours", string(data))
+}
+
+// A merge whose move reply is lost still adds names to a folder this Fs
+// made: a Put of a merged name then looks it up and updates the file,
+// rather than putting a second beside it.
+func TestMergeReplyLostIntoMadeFolder(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, noSessions)
+	require.NoError(t, f.Mkdir(ctx, "a"))
+	dirs := seedMerge(t, f, acct, map[string]time.Time{"b/n.txt": testModTime}, "a", "b")
+	require.NoError(t, srv.Inject(lostAfterWork(moveRoute)))
+
+	require.NoError(t, f.MergeDirs(ctx, dirs))
+	put(ctx, t, f, "a/n.txt", []byte("ours"))
+
+	assert.Equal(t, []string{"n.txt"}, names(t, acct, "a"), "updated, not put beside")
+	data, err := acct.ReadFile("a/n.txt")
 	require.NoError(t, err)
 	assert.Equal(t, "ours", string(data))
 }
