@@ -8,6 +8,7 @@ type folderChange struct {
 	leaf  string // the name added to dirID
 	owner *Fs    // whose dir cache holds path
 	path  string // a folder moved or gone, relative to owner's root
+	gone  string // the id of a folder moved or gone, when its path is not given
 	made  *newFolder
 }
 
@@ -29,8 +30,8 @@ const (
 	contentsUnknown
 	// folderMade: dirID holds the folder leaf, made.id once known.
 	folderMade
-	// folderGone: the folder at path is moved or gone, and so is
-	// everything below it.
+	// folderGone: the folder at path, or of id gone, is moved or gone,
+	// and so is everything below it.
 	folderGone
 )
 
@@ -58,6 +59,11 @@ func movesAway(owner *Fs, path string) folderChange {
 	return folderChange{kind: folderGone, owner: owner, path: path}
 }
 
+// movesAwayID is movesAway for a folder known by its id, of this Fs.
+func movesAwayID(dirID string) folderChange {
+	return folderChange{kind: folderGone, gone: dirID}
+}
+
 // follow has f's caches follow the change.
 func (c folderChange) follow(f *Fs) {
 	switch c.kind {
@@ -75,8 +81,19 @@ func (c folderChange) follow(f *Fs) {
 		}
 		f.recordDirLocation(c.dirID, c.leaf, c.made.id)
 	case folderGone:
-		// A cached id of a folder moved or deleted would have a later
-		// Mkdir report success with no folder there.
+		c.forgetPaths(f)
+	}
+}
+
+// forgetPaths forgets the cached ids at and below the folder gone: one
+// of a folder moved or deleted would have a later Mkdir report success
+// with no folder there. A folder given by id whose path the dir cache
+// does not hold has nothing cached below it either: the cache learns a
+// path only through its parent's.
+func (c folderChange) forgetPaths(f *Fs) {
+	if c.gone == "" {
 		c.owner.dirCache.FlushDir(c.path)
+	} else if dir, ok := f.dirCache.GetInv(c.gone); ok {
+		f.dirCache.FlushDir(dir)
 	}
 }

@@ -166,3 +166,34 @@ func TestMergeReplyLostIntoMadeFolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "ours", string(data))
 }
+
+// A merge forgets the ids of the folders it moves and removes: a Mkdir
+// of a merged subfolder's old path then makes a folder there, and a file
+// put into it lands there, not in the folder it was merged into. So too
+// when the merged folder stays, as a file in it has a name taken.
+func TestMergeForgetsMovedFolders(t *testing.T) {
+	for name, clash := range map[string]bool{"merged away": false, "kept": true} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f, _, acct := newTestFs(t, noSessions)
+			files := map[string]time.Time{"a/x.txt": testModTime, "b/s/y.txt": testModTime}
+			if clash {
+				files["a/k.txt"], files["b/k.txt"] = testModTime, testModTime
+			}
+			dirs := seedMerge(t, f, acct, files, "a", "b")
+			require.NoError(t, f.Mkdir(ctx, "b/s")) // its id remembered
+
+			err := f.MergeDirs(ctx, dirs)
+			if clash {
+				require.ErrorContains(t, err, "k.txt")
+			} else {
+				require.NoError(t, err)
+			}
+			require.NoError(t, f.Mkdir(ctx, "b/s"))
+			put(ctx, t, f, "b/s/z.txt", []byte("z"))
+
+			assert.Equal(t, []string{"y.txt"}, names(t, acct, "a/s"))
+			assert.Equal(t, []string{"z.txt"}, names(t, acct, "b/s"))
+		})
+	}
+}

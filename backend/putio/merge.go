@@ -25,7 +25,6 @@ func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
 	if len(dirs) < 2 {
 		return nil
 	}
-	defer f.dirCache.ResetRoot()
 	var errs []error
 	for _, dir := range dirs[1:] {
 		if err := f.mergeInto(ctx, dirs[0].ID(), dir.ID()); err != nil {
@@ -66,7 +65,7 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 	if err := f.checkEmpty(ctx, srcID); err != nil {
 		return fmt.Errorf("not removing the merged folder (id %s): %w", srcID, err)
 	}
-	return f.deleteItems(ctx, srcID)
+	return f.delete(ctx, []string{srcID}, f.opt.HardDelete, movesAwayID(srcID))
 }
 
 // sortMoved splits the items a bulk move went through into those it moved,
@@ -131,9 +130,14 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, srcID, dstID string
 // is listed before the next: what is no longer there has been moved, and
 // only what is still there is sent again, so the reply's refusals are
 // never the echo of a lost success. The move adds names this Fs does not
-// track to dstID.
+// track to dstID, and the paths of the folders in batch change.
 func (f *Fs) moveBatch(ctx context.Context, batch []api.File, srcID, dstID string) (api.MoveReply, error) {
 	changes := []folderChange{addsUntracked(dstID)}
+	for _, item := range batch {
+		if item.IsDir() {
+			changes = append(changes, movesAwayID(item.ID.String()))
+		}
+	}
 	pending := batch
 	var out api.MoveReply
 	err := f.mutate(ctx, mutation{what: "POST /v2/files/move", changes: changes, done: func() (bool, error) {
