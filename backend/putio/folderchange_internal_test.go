@@ -197,3 +197,23 @@ func TestMergeForgetsMovedFolders(t *testing.T) {
 		})
 	}
 }
+
+// A transfer added with a lost reply into a folder this Fs made adds a
+// name to it once it completes: a Put of that name then looks it up and
+// updates the file, rather than putting a second beside it.
+func TestTransferReplyLostIntoMadeFolder(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := transferFs(t, "in")
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", AfterWork: true, Status: http.StatusServiceUnavailable, Times: 1}))
+	infos := runCommand(t, f, "transfer", []string{testMagnet}, nil)
+	require.Len(t, infos, 1)
+	_, err := acct.CompleteTransfer(infos[0].ID, []byte("episode"))
+	require.NoError(t, err)
+
+	put(ctx, t, f, infos[0].Name, []byte("ours"))
+
+	assert.Equal(t, []string{infos[0].Name}, names(t, acct, "in"), "updated, not put beside")
+	data, err := acct.ReadFile("in/" + infos[0].Name)
+	require.NoError(t, err)
+	assert.Equal(t, "ours", string(data))
+}
