@@ -86,10 +86,6 @@ func (f *Fs) extract(ctx context.Context, remote, password string, wait bool, in
 	if err != nil {
 		return ExtractionInfo{}, err
 	}
-	// The files appear in the archive's folder, which this Fs does not track.
-	if dirID, err := f.dirCache.FindDir(ctx, parentOf(archive.remote), false); err == nil {
-		f.madeDirs.forget(dirID)
-	}
 	if wait {
 		if x, err = f.waitExtraction(ctx, archive.remote, x, password != "", interval); err != nil {
 			return ExtractionInfo{}, err
@@ -133,7 +129,10 @@ func (f *Fs) startExtraction(ctx context.Context, archive *Object, password stri
 	}
 	call := apiCall{method: http.MethodPost, path: "/v2/files/extract", form: form}
 	var started *api.Extraction
-	err = f.retryLookingFirst(ctx, "POST /v2/files/extract", func() (bool, error) {
+	// The files appear in the archive's folder, under names this Fs does
+	// not track.
+	changes := []folderChange{addsUntracked(archive.info.ParentID.String())}
+	err = f.mutate(ctx, mutation{what: "POST /v2/files/extract", changes: changes, done: func() (bool, error) {
 		var list api.ExtractionsReply
 		if err := f.attemptJSON(ctx, apiCall{method: http.MethodGet, path: "/v2/files/extract"}, &list); err != nil {
 			return false, err
@@ -145,7 +144,7 @@ func (f *Fs) startExtraction(ctx context.Context, archive *Object, password stri
 			}
 		}
 		return false, nil
-	}, func() error {
+	}, attempt: func() error {
 		var out api.ExtractionsReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err
@@ -155,7 +154,7 @@ func (f *Fs) startExtraction(ctx context.Context, archive *Object, password stri
 		}
 		started = &out.Extractions[0]
 		return nil
-	})
+	}})
 	if err != nil {
 		return nil, extractRefusal(archive.remote, err)
 	}

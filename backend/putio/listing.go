@@ -111,54 +111,41 @@ func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File)
 // errStopListing ends a listing early once it has found what it wanted.
 var errStopListing = errors.New("listing stopped")
 
-// CreateDir makes the folder leaf in pathID. A name clash means another
-// writer got there first, so the existing folder is used. Once a try may
-// have made the folder, the name is looked up before the next. Only a
-// folder the call is seen to make counts as made by this Fs (see isNew); one found
-// (after a clash or a lost reply) never does, as it may hold anything.
+// CreateDir makes the folder leaf in pathID. Once a try may have made the
+// folder, or put.io refuses the name as taken (another writer got there
+// first), the folder is looked up by name and, if found, used. Only a
+// folder the call is seen to make counts as made by this Fs (see isNew);
+// one found never does, as it may hold anything.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error) {
 	name := f.serverName(leaf)
 	start := time.Now()
-	var made, found *api.File
-	err := f.retryLookingFirst(ctx, "POST /v2/files/create-folder", func() (bool, error) {
-		item, err := f.lookChild(ctx, pathID, name)
-		if item == nil || !item.IsDir() {
-			return false, err
-		}
-		found = item
-		return true, nil
-	}, func() error {
-		var out api.FileReply
-		err := f.attemptJSON(ctx, apiCall{
-			method: http.MethodPost,
-			path:   "/v2/files/create-folder",
-			form:   url.Values{"name": {name}, "parent_id": {pathID}},
-		}, &out)
-		if err == nil {
-			made = out.File
-		}
-		return err
+	var folder newFolder
+	err := f.mutate(ctx, mutation{
+		what: "POST /v2/files/create-folder",
+		attempt: func() error {
+			var out api.FileReply
+			err := f.attemptJSON(ctx, apiCall{
+				method: http.MethodPost,
+				path:   "/v2/files/create-folder",
+				form:   url.Values{"name": {name}, "parent_id": {pathID}},
+			}, &out)
+			if err == nil {
+				folder = newFolder{id: out.File.ID.String(), ours: isNew(out.File, f.gate, start)}
+			}
+			return err
+		},
+		done: func() (bool, error) {
+			item, err := f.lookChild(ctx, pathID, name)
+			if item == nil || !item.IsDir() {
+				return false, err
+			}
+			folder = newFolder{id: item.ID.String()}
+			return true, nil
+		},
+		doneByOthers: func(err error) bool { return hasType(err, errTypeNameExists) },
+		changes:      []folderChange{makesFolder(pathID, leaf, &folder)},
 	})
-	if hasType(err, errTypeNameExists) {
-		if id, exists, findErr := f.FindLeaf(ctx, pathID, leaf); findErr == nil && exists {
-			f.madeDirs.added(pathID, leaf) // perhaps ours, its reply lost: a name all the same
-			return id, nil
-		}
-	}
-	if err != nil {
-		return "", err
-	}
-	folder := found
-	if made != nil {
-		folder = made
-	}
-	id := folder.ID.String()
-	f.madeDirs.added(pathID, leaf)
-	if made != nil && isNew(made, f.gate, start) {
-		f.madeDirs.created(id)
-	}
-	f.recordDirLocation(pathID, leaf, id)
-	return id, nil
+	return folder.id, err
 }
 
 // isNew reports whether folder, the answer to a create-folder begun when

@@ -25,8 +25,6 @@ func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
 	if len(dirs) < 2 {
 		return nil
 	}
-	defer f.DirCacheFlush()
-	f.madeDirs.reset() // merged names are untracked, and so are those of merged subfolders
 	var errs []error
 	for _, dir := range dirs[1:] {
 		if err := f.mergeInto(ctx, dirs[0].ID(), dir.ID()); err != nil {
@@ -67,7 +65,7 @@ func (f *Fs) mergeInto(ctx context.Context, dstID, srcID string) error {
 	if err := f.checkEmpty(ctx, srcID); err != nil {
 		return fmt.Errorf("not removing the merged folder (id %s): %w", srcID, err)
 	}
-	return f.deleteItems(ctx, srcID)
+	return f.delete(ctx, []string{srcID}, f.opt.HardDelete, movesAwayID(srcID))
 }
 
 // sortMoved splits the items a bulk move went through into those it moved,
@@ -131,18 +129,25 @@ func (f *Fs) bulkMove(ctx context.Context, items []api.File, srcID, dstID string
 // call and returns put.io's reply. Once a try may have worked, the source
 // is listed before the next: what is no longer there has been moved, and
 // only what is still there is sent again, so the reply's refusals are
-// never the echo of a lost success.
+// never the echo of a lost success. The move adds names this Fs does not
+// track to dstID, and the paths of the folders in batch change.
 func (f *Fs) moveBatch(ctx context.Context, batch []api.File, srcID, dstID string) (api.MoveReply, error) {
+	changes := []folderChange{addsUntracked(dstID)}
+	for _, item := range batch {
+		if item.IsDir() {
+			changes = append(changes, movesAwayID(item.ID.String()))
+		}
+	}
 	pending := batch
 	var out api.MoveReply
-	err := f.retryLookingFirst(ctx, "POST /v2/files/move", func() (bool, error) {
+	err := f.mutate(ctx, mutation{what: "POST /v2/files/move", changes: changes, done: func() (bool, error) {
 		left, err := f.idsIn(ctx, srcID)
 		if err != nil {
 			return false, err
 		}
 		pending = slices.DeleteFunc(slices.Clone(pending), func(item api.File) bool { return !left[item.ID] })
 		return len(pending) == 0, nil
-	}, func() error {
+	}, attempt: func() error {
 		ids := make([]string, len(pending))
 		for i := range pending {
 			ids[i] = pending[i].ID.String()
@@ -150,7 +155,7 @@ func (f *Fs) moveBatch(ctx context.Context, batch []api.File, srcID, dstID strin
 		out = api.MoveReply{}
 		return f.attemptJSON(ctx, apiCall{method: http.MethodPost, path: "/v2/files/move",
 			form: url.Values{"file_ids": {strings.Join(ids, ",")}, "parent_id": {dstID}}}, &out)
-	})
+	}})
 	return out, err
 }
 

@@ -10,38 +10,75 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 )
 
-// retryLookingFirst is the one way calls that are not safe to repeat
-// (deletes, renames, moves, copies, new folders and shares, restores,
-// cancels) are retried. attempt is one try; done is the probe that tells
-// whether the call's work is done. The probe is asked only once a try has
-// failed in a way that may still have done the work (mayHaveWorked), and
-// then before every re-send: a lost reply is settled by looking, never by
-// reading a later refusal as its echo. A probe that can't tell (an error)
-// is never taken for "not done": the pacer asks it again when its error is
-// worth retrying, else the call fails with it.
-//
-// When the tries run out after one that may have worked, the probe is
-// asked once more, with retries of its own: the work may be done although
-// no reply said so, and a failure reported for work that was done leaves
-// the user a state that is neither before nor after the call.
+// mutation is one call that is not safe to repeat: what it is called in
+// logs, its attempt, the probe that tells whether its work is done, and
+// the folders it changes. The caches of the tree follow those changes
+// through mutate, never by hand at the call site.
+type mutation struct {
+	what    string
+	attempt func() error
+	done    func() (bool, error)
+	// doneByOthers, if set, tells a refusal that says another writer may
+	// have done the work (a name clash on a new folder): done is asked
+	// before the refusal stands.
+	doneByOthers func(error) bool
+	changes      []folderChange
+}
+
+// mutate makes the call m, retried as tryLookingFirst says, and then
+// has the caches of the tree follow the folders m changes. They follow
+// whatever the outcome: a failure may have done the work (a lost reply),
+// and a refusal may stem from a folder that is not what the caches say
+// (a 404 for a folder another device removed). Each change only makes
+// the caches know less, or what the call itself reported, so following
+// one that did not happen costs at most a lookup later.
+func (f *Fs) mutate(ctx context.Context, m mutation) error {
+	err := f.tryLookingFirst(ctx, m)
+	for _, change := range m.changes {
+		change.follow(f)
+	}
+	return err
+}
+
+// retryLookingFirst is mutate for a call that names no folders.
 func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bool, error), attempt func() error) error {
+	return f.mutate(ctx, mutation{what: what, done: done, attempt: attempt})
+}
+
+// tryLookingFirst is the one way calls that are not safe to repeat
+// (deletes, renames, moves, copies, new folders and shares, restores,
+// cancels) are retried. m.attempt is one try; m.done is the probe that
+// tells whether the call's work is done. The probe is asked only once a
+// try has failed in a way that may still have done the work
+// (mayHaveWorked), and then before every re-send: a lost reply is settled
+// by looking, never by reading a later refusal as its echo. A probe that
+// can't tell (an error) is never taken for "not done": the pacer asks it
+// again when its error is worth retrying, else the call fails with it.
+//
+// When the tries run out after one that may have worked, or on a refusal
+// that says another writer may have done the work (m.doneByOthers), the
+// probe is asked once more, with retries of its own: the work may be done
+// although no reply said so, and a failure reported for work that was
+// done leaves the user a state that is neither before nor after the call.
+func (f *Fs) tryLookingFirst(ctx context.Context, m mutation) error {
 	mayBeDone := false
-	err := f.retry(ctx, what, func() error {
+	err := f.retry(ctx, m.what, func() error {
 		if mayBeDone {
-			if isDone, err := done(); err != nil || isDone {
+			if isDone, err := m.done(); err != nil || isDone {
 				return err
 			}
 		}
-		err := attempt()
+		err := m.attempt()
 		mayBeDone = mayBeDone || mayHaveWorked(ctx, err)
 		return err
 	})
-	if err == nil || !mayBeDone || ctx.Err() != nil {
+	doneByOthers := m.doneByOthers != nil && err != nil && m.doneByOthers(err)
+	if err == nil || !(mayBeDone || doneByOthers) || ctx.Err() != nil {
 		return err
 	}
 	var isDone bool
-	if probeErr := f.retry(ctx, what+": was it done?", func() (probeErr error) {
-		isDone, probeErr = done()
+	if probeErr := f.retry(ctx, m.what+": was it done?", func() (probeErr error) {
+		isDone, probeErr = m.done()
 		return probeErr
 	}); probeErr == nil && isDone {
 		return nil
@@ -49,22 +86,22 @@ func (f *Fs) retryLookingFirst(ctx context.Context, what string, done func() (bo
 	return err
 }
 
-// mutateJSON is retryLookingFirst for one API call, decoded into out.
-func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error)) error {
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, done, func() error {
+// mutateJSON is mutate for one API call, decoded into out.
+func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error), changes ...folderChange) error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: done, changes: changes, attempt: func() error {
 		return f.attemptJSON(ctx, call, out)
-	})
+	}})
 }
 
 // mutateItems sends call for the items ids (form file_ids). Once a try
 // may have worked, isDone is asked of each id, and only the ids whose work
 // is not done are sent again.
-func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error)) error {
+func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error), changes ...folderChange) error {
 	pending := ids
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, pendingProbe(&pending, isDone), func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: pendingProbe(&pending, isDone), changes: changes, attempt: func() error {
 		call.form = url.Values{"file_ids": {strings.Join(pending, ",")}}
 		return f.attemptJSON(ctx, call, &api.Empty{})
-	})
+	}})
 }
 
 // mayHaveWorked reports whether a failed try may have reached the server

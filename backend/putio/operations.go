@@ -24,10 +24,11 @@ func (f *Fs) discardTemp(ctx context.Context, id string) error {
 	return f.delete(ctx, []string{id}, true)
 }
 
-// delete removes items by id, past the trash if skipTrash. An item put.io
-// no longer has is deleted: once a try may have worked, the next deletes
-// only the items still there, if any.
-func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
+// delete removes items by id, past the trash if skipTrash, and has the
+// caches follow changes. An item put.io no longer has is deleted: once a
+// try may have worked, the next deletes only the items still there, if
+// any.
+func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool, changes ...folderChange) error {
 	call := apiCall{method: http.MethodPost, path: "/v2/files/delete"}
 	if skipTrash {
 		// A query flag, as the official SDK sends it.
@@ -36,7 +37,7 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
 		item, err := f.lookItem(ctx, id)
 		return item == nil, err
-	})
+	}, changes...)
 }
 
 // purgeCheck removes dir, refusing a non-empty one when check is set. The
@@ -56,11 +57,7 @@ func (f *Fs) purgeCheck(ctx context.Context, dir string, check bool) error {
 			return err
 		}
 	}
-	// Forgotten whatever the outcome: a delete that failed may still have
-	// been done, and a cached id of a deleted folder would have a later
-	// Mkdir report success with no folder there.
-	defer f.dirCache.FlushDir(dir)
-	return notFoundAs(f.deleteItems(ctx, dirID), fs.ErrorDirNotFound)
+	return notFoundAs(f.delete(ctx, []string{dirID}, f.opt.HardDelete, movesAway(f, dir)), fs.ErrorDirNotFound)
 }
 
 // checkEmpty fails unless dirID is proven to have no children, reading one
@@ -98,7 +95,6 @@ func (f *Fs) serverSideTarget(ctx context.Context, src fs.Object, remote string,
 		return nil, "", "", notOurs
 	}
 	leaf, dirID, err = f.dirCache.FindPath(ctx, remote, true)
-	f.madeDirs.forget(dirID) // a copy or move adds a name we don't track
 	return srcObj, leaf, dirID, err
 }
 
@@ -140,7 +136,8 @@ func (f *Fs) copyOver(ctx context.Context, src *Object, remote, dirID, leaf stri
 	return f.copyViaTempName(ctx, src, dirID, leaf)
 }
 
-// copyItem copies src into dirID as leaf and returns the new item. A reply
+// copyItem copies src into dirID as leaf and returns the new item. The
+// copy adds a name this Fs does not track to dirID. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
 // up by name instead. Once a try may have worked, the copy is looked for
 // before the next is sent.
@@ -158,7 +155,7 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 		}
 		out.File = item
 		return true, nil
-	})
+	}, addsUntracked(dirID))
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
@@ -182,22 +179,24 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
 }
 
-// moveItem moves and renames one item. files/move can report a failure
-// with HTTP 200, so the body is checked too.
-func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
+// moveItem moves and renames one item, and has the caches follow
+// changes: the move adds a name this Fs does not track to dirID, and
+// whatever else the caller names. files/move can report a failure with
+// HTTP 200, so the body is checked too.
+func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...folderChange) error {
 	name := f.serverName(leaf)
 	call := apiCall{
 		method: http.MethodPost,
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, name), func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, name), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err
 		}
 		return out.Err()
-	})
+	}})
 }
 
 // Move src to remote server-side: one move and a touch, as put.io resets
@@ -257,7 +256,5 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
-	f.madeDirs.forget(dstDirID)
-	defer srcFs.dirCache.FlushDir(srcRemote) // whatever the outcome, as in purgeCheck
-	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf), fs.ErrorDirNotFound)
+	return goneAs(f.moveItem(ctx, srcID, dstDirID, dstLeaf, movesAway(srcFs, srcRemote)), fs.ErrorDirNotFound)
 }

@@ -217,10 +217,13 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	return f.putInto(ctx, in, src, leaf, dirID, options)
 }
 
-// putInto uploads in as leaf into the folder dirID.
+// putInto uploads in as leaf into the folder dirID. The upload is a
+// session of several calls rather than one mutation, so the name it adds
+// is followed here, once the session ends: even a failed upload may have
+// made the file.
 func (f *Fs) putInto(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, dirID string, options []fs.OpenOption) (fs.Object, error) {
 	item, err := f.upload(ctx, in, src, leaf, dirID, 0, options)
-	f.madeDirs.added(dirID, leaf) // even a failed upload may have made the file
+	addsName(dirID, leaf).follow(f)
 	if err != nil {
 		return nil, err
 	}
