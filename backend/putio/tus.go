@@ -43,13 +43,21 @@ var (
 	// errReplyLost is a final request whose reply never came although the
 	// server may have made the file.
 	errReplyLost = errors.New("upload reply lost")
-	// errResumeUpload is a PATCH the server did not take whole; the next
-	// attempt resumes where the server is.
-	errResumeUpload = errors.New("resuming upload")
 	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
 	// failure, so it does not use up a low-level retry.
 	errPatchTooLarge = errors.New("PATCH too large")
 )
+
+// resyncError is a PATCH the server did not take whole: the next attempt
+// asks the server for its offset and goes on from there. It is temporary,
+// as network errors are, so the backend's retry tries again by rclone's
+// own rules (fserrors.ShouldRetry) without knowing this type.
+type resyncError string
+
+func (e resyncError) Error() string { return string(e) }
+
+// Temporary marks the error as worth another attempt.
+func (e resyncError) Temporary() bool { return true }
 
 // tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
 func tusMetadata(pairs ...[2]string) string {
@@ -388,7 +396,7 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 		return errPatchTooLarge
 	case resumable(err):
 		u.unsure = true
-		return fmt.Errorf("%w after: %v", errResumeUpload, err)
+		return resyncError(fmt.Sprintf("resuming upload after: %v", err))
 	}
 	return err
 }
@@ -474,7 +482,7 @@ func (u *tusUpload) patch(ctx context.Context, piece int64) (http.Header, int64,
 		return resp.Header, at + piece, nil // no offset given: trust the 2xx
 	}
 	if got < at || got > at+piece || (got == at && piece > 0) {
-		return nil, 0, fmt.Errorf("%w: the server reports offset %d after a PATCH of bytes %d-%d", errResumeUpload, got, at, at+piece)
+		return nil, 0, resyncError(fmt.Sprintf("resuming upload: the server reports offset %d after a PATCH of bytes %d-%d", got, at, at+piece))
 	}
 	return resp.Header, got, nil
 }
