@@ -329,7 +329,7 @@ func (u *tusUpload) sendBody(ctx context.Context, method, target string, at, n i
 		return nil, srcErr
 	}
 	if err != nil {
-		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.job.size && mayHaveWorked(ctx, err)
+		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.job.size && classifyTus(ctx, err).mayHaveWorked
 		return nil, err
 	}
 	_ = resp.Body.Close()
@@ -378,23 +378,25 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 	}
 	u.patchStart = u.offset
 	header, got, err := u.patch(ctx, piece)
-	_, replied := apiError(err)
-	u.patchUnanswered = err != nil && !replied
-	switch {
-	case err == nil:
+	if err == nil {
+		u.patchUnanswered = false
 		u.f.uploads.accepted(got - u.patchStart)
 		u.offset = got
 		if got == u.job.size {
 			u.final = header
 		}
 		return nil
-	case isPatchTooLarge(err) && piece > minPatch:
+	}
+	failure := classifyTus(ctx, err)
+	u.patchUnanswered = !failure.answered
+	switch {
+	case failure.outcome == tusTooLarge && piece > minPatch:
 		smaller := max(piece/2, minPatch)
 		u.f.uploads.maxPatch.Store(smaller)
 		u.unsure = true
 		fs.Debugf(u.job, "the server refused a PATCH of %d bytes; sending %d", piece, smaller)
 		return errPatchTooLarge
-	case resumable(err):
+	case failure.outcome == tusResync:
 		u.unsure = true
 		return resyncError(fmt.Sprintf("resuming upload after: %v", err))
 	}
@@ -438,7 +440,7 @@ func (u *tusUpload) oneWayPatch() int64 {
 func (u *tusUpload) resync(ctx context.Context) error {
 	offset, err := u.f.uploadOffsetOnce(ctx, u.location)
 	sentWhole := u.payload.win.end == u.job.size
-	gone := uploadGone(err)
+	gone := err != nil && classifyTus(ctx, err).outcome == tusGone
 	switch {
 	case err == nil && offset == u.job.size, gone && sentWhole:
 		return fmt.Errorf("%w (the server then answered: offset %d, %v)", errReplyLost, offset, err)
@@ -452,6 +454,46 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	}
 	u.offset, u.unsure = offset, false
 	return nil
+}
+
+// tusOutcome is what a failed request means for the upload.
+type tusOutcome int
+
+const (
+	// tusFails means the failure stands; retry decides whether to try again.
+	tusFails tusOutcome = iota
+	// tusResync means the server may hold more or fewer bytes than we think;
+	// ask it for its offset and go on from there.
+	tusResync
+	// tusTooLarge means the request's body was too large; send less at a time.
+	tusTooLarge
+	// tusGone means the server has no such upload (any more).
+	tusGone
+)
+
+// tusFailure is the backend's reading of a failed request.
+type tusFailure struct {
+	outcome tusOutcome
+	// answered: the server replied; else the connection failed first.
+	answered bool
+	// mayHaveWorked: the server may have taken the request in spite of
+	// the failure.
+	mayHaveWorked bool
+}
+
+// classifyTus reads a failed upload request with the backend's predicates.
+func classifyTus(ctx context.Context, err error) tusFailure {
+	_, answered := apiError(err)
+	failure := tusFailure{answered: answered, mayHaveWorked: mayHaveWorked(ctx, err)}
+	switch {
+	case uploadGone(err):
+		failure.outcome = tusGone
+	case isPatchTooLarge(err):
+		failure.outcome = tusTooLarge
+	case resumable(err):
+		failure.outcome = tusResync
+	}
+	return failure
 }
 
 // isPatchTooLarge reports a 413 about the size of a request's body (a
