@@ -32,15 +32,15 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	pacer      *fs.Pacer      // retries and backoff
-	gate       *gate          // server-requested delays, shared per login
-	apiURL     string         // api_url without a trailing slash
-	pageSize   int            // files per listing page
-	uploads    *uploadService // what the upload service supports, per login
-	pages      pagePool       // where resend windows get their memory
-	window     int64          // upload_window, within --max-buffer-memory
-	sessions   sessionStore   // upload sessions a later run can resume
-	madeDirs   *madeDirs      // folders this Fs made, for uploads without lookups
+	pacer      *fs.Pacer    // retries and backoff
+	gate       *gate        // server-requested delays, shared per login
+	apiURL     string       // api_url without a trailing slash
+	pageSize   int          // files per listing page
+	uploads    *tusService  // what the upload service supports, per login
+	pages      pagePool     // where resend windows get their memory
+	window     int64        // upload_window, within --max-buffer-memory
+	sessions   sessionStore // upload sessions a later run can resume
+	madeDirs   *madeDirs    // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID  // who the token belongs to, once asked
 	feed       *feedState  // change notification

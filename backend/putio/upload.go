@@ -55,10 +55,18 @@ func (j *uploadJob) metadata() string {
 	)
 }
 
-// creationHeaders sets the headers of the POST that creates the upload.
-func (j *uploadJob) creationHeaders(req *http.Request) {
-	req.Header.Set("Upload-Length", strconv.FormatInt(j.size, 10))
-	req.Header.Set("Upload-Metadata", j.metadata())
+// tusUpload is one upload: the tus client's transfer, then what is learnt
+// while identifying the file.
+type tusUpload struct {
+	f   *Fs
+	job *uploadJob
+	src *source
+	tus *tusTransfer
+
+	// unsettled says a try may have made the file and no look could tell
+	// whether it did; made is the file, when found after a lost reply.
+	unsettled bool
+	made      *api.File
 }
 
 // beforeUpload is what Put and Update do first, before any lookup: stop
@@ -66,7 +74,7 @@ func (j *uploadJob) creationHeaders(req *http.Request) {
 // learning what the upload service supports.
 func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) {
 	takeOverSource(in, src)
-	f.learnUploadCaps(ctx)
+	f.tusClient().learnCaps(ctx)
 }
 
 // upload sends in as leaf into the folder dirID and returns the new item,
@@ -82,12 +90,11 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 		return nil, err
 	}
 	defer source.close()
-	win := newWindow(f.pages, f.windowFor(source, job.size))
-	defer win.free() // every body is detached by now: see sendBody
-	u := &tusUpload{f: f, job: job, payload: &payload{src: source, win: win}}
+	u := &tusUpload{f: f, job: job, src: source, tus: f.tusClient().newTransfer(source, job.size, f.windowFor(source, job.size), job.metadata(), job)}
+	defer u.tus.free()
 	record, err := u.start(ctx)
-	if err == nil && u.final == nil && u.made == nil {
-		err = u.send(ctx)
+	if err == nil && u.tus.final == nil && u.made == nil {
+		err = u.tus.send(ctx)
 	}
 	item, err := u.complete(ctx, err)
 	if err != nil {
@@ -119,11 +126,11 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 	}
 	if u.job.size > 0 && u.job.size <= u.f.window {
 		caps := u.f.uploadCaps(ctx)
-		if err := caps.refuse(u.job); err != nil {
+		if err := tooBig(caps, u.job); err != nil {
 			return nil, err
 		}
 		if caps.creationWithUpload {
-			err := u.createWithUpload(ctx, func() (bool, error) { return u.foundMade(ctx) })
+			err := u.createWithUpload(ctx)
 			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
 				return nil, err
 			}
@@ -132,22 +139,31 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			// names if it made one, else to one created bare.
 			fs.Debugf(u.job, "the upload service refused the file in its creation request (%v): sending it in PATCHes", err)
 			if refused, _ := apiError(err); refused.Location != "" {
-				u.location, u.unsure = refused.Location, true
+				u.tus.adopt(refused.Location)
 				return nil, nil
 			}
 		}
 	}
-	u.location, err = u.f.createUpload(ctx, u.job)
+	err = u.tus.create(ctx)
 	// A file too big for the service is refused before a byte is sent,
 	// with the reason: put.io may have refused its creation with a bare
 	// 413, or made a session that abandon then ends.
-	if tooBig := u.f.uploadCaps(ctx).refuse(u.job); tooBig != nil {
+	if tooBig := tooBig(u.f.uploadCaps(ctx), u.job); tooBig != nil {
 		return record, tooBig
 	}
 	if err == nil {
-		record.save(u.location)
+		record.save(u.tus.location)
 	}
 	return record, err
+}
+
+// createWithUpload sends the whole file in the creation POST. When a try
+// may have made the file (its reply lost, or a 5xx that can come after
+// the work), the file is looked for before the POST is sent again.
+func (u *tusUpload) createWithUpload(ctx context.Context) error {
+	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) { return u.foundMade(ctx) }, func() error {
+		return u.tus.createWithData(ctx)
+	})
 }
 
 // complete identifies the file the upload made and checks its CRC-32.
@@ -169,7 +185,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
-	case err != nil && !u.unsettled && u.lastByteMayBeIn:
+	case err != nil && !u.unsettled && u.tus.lastByteMayBeIn:
 		item, findErr := u.lookTwice(ctx)
 		if item != nil {
 			return item, nil
@@ -179,11 +195,11 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	sum, err := u.payload.src.sum()
+	sum, err := u.src.sum()
 	if err != nil {
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.job, u.final, sum)
+	return u.f.finishUpload(ctx, u.job, u.tus.final, sum)
 }
 
 // foundMade looks for the file a try of the upload may have made, before
@@ -212,14 +228,14 @@ func (u *tusUpload) lookTwice(ctx context.Context) (*api.File, error) {
 // abandon ends a failed upload: a session on record is kept for the next
 // run when the failure may pass, anything else is terminated.
 func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err error) {
-	if u.location == "" {
+	if u.tus.location == "" {
 		return
 	}
 	if record != nil && mayPass(err) {
-		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.offset, u.job.size, err)
+		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.tus.offset, u.job.size, err)
 		return
 	}
-	u.f.terminateUpload(ctx, u.location)
+	u.f.terminateUpload(ctx, u.tus.location)
 	record.forget()
 }
 
@@ -312,7 +328,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 // identify looks for the file the upload made, by the CRC-32 of what was
 // sent; see identifyUpload.
 func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
-	sum, err := u.payload.src.sum()
+	sum, err := u.src.sum()
 	if err != nil {
 		return nil, err
 	}

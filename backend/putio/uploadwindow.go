@@ -142,10 +142,22 @@ func (w *window) readAt(p []byte, off int64) int {
 // reset empties the window, with the source now at off.
 func (w *window) reset(off int64) { w.end, w.n = off, 0 }
 
+// tusSource is the file being uploaded, read on from its position.
+type tusSource interface {
+	io.Reader
+	// canReopen reports whether reopen can go back before the window.
+	canReopen() bool
+	// reopen has the source read on from off, which was read before.
+	reopen(off int64) error
+	// skip reads on to off, past what was read before, without counting
+	// the bytes as sent.
+	skip(off int64) error
+}
+
 // payload is the bytes of one upload: its source and window. The window
 // always holds the bytes just before the source's position.
 type payload struct {
-	src *source
+	src tusSource
 	win *window
 }
 
