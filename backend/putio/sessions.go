@@ -74,13 +74,13 @@ type sessionStore interface {
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
 	src := u.src
-	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.canReopen() && !oneWayResumable(u.job, f.window) {
+	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.CanReopen() && !oneWayResumable(u.job, f.window) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
 	fp, err := u.fingerprint(ctx)
 	if err != nil {
-		if !src.canReopen() {
+		if !src.CanReopen() {
 			return nil, false, err // the source failed as the upload read it
 		}
 		fs.Debugf(u.job, "no resumable session: can't fingerprint the source: %v", err)
@@ -113,7 +113,7 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		f.abandonSession(ctx, old)
 		return record, false, nil
 	}
-	if err := u.tus.resume(old.Location, offset); err != nil {
+	if err := u.tus.Resume(old.Location, offset); err != nil {
 		return nil, false, err
 	}
 	*record = *old
@@ -161,12 +161,12 @@ func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
 // and sent from there. Those bytes are accounted as they are read, so a
 // resume past them counts up to a MiB the server already held.
 func (u *tusUpload) fingerprint(ctx context.Context) (string, error) {
-	if u.src.canReopen() {
+	if u.src.CanReopen() {
 		return fingerprint(ctx, u.src.obj)
 	}
 	head := crc32.NewIEEE()
-	if err := u.tus.readAhead(head, fingerprintSpan); err != nil {
-		return "", &sourceError{fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
+	if err := u.tus.ReadAhead(head, fingerprintSpan); err != nil {
+		return "", &sourceError{Err: fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
 	}
 	return fmt.Sprintf("head%d:%08x", fingerprintSpan, head.Sum32()), nil
 }

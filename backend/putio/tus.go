@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone/rclone/fs"
 )
 
-// Uploads speak tus 1.0 to upload_url through the client in tusclient.go.
+// Uploads speak tus 1.0 to upload_url through the client in internal/tus.
 // What the client needs of the backend is here: requests are sent signed
 // in and with rclone's --header-upload headers, retried through the
 // pacer, and their failures read by the backend's predicates.
@@ -20,21 +21,21 @@ const terminateTimeout = 30 * time.Second
 
 // uploadServices holds what each login learnt about its upload service,
 // shared by every Fs of the login.
-var uploadServices = perLogin[tusService]{newT: func() *tusService { return &tusService{} }}
+var uploadServices = perLogin[tus.Service]{newT: func() *tus.Service { return &tus.Service{} }}
 
 // tusClient is the client of this Fs's upload service.
-func (f *Fs) tusClient() *tusClient {
-	return &tusClient{backend: tusBackendOf{f}, url: f.opt.UploadURL, chunkSize: int64(f.opt.ChunkSize), service: f.uploads, pages: f.pages}
+func (f *Fs) tusClient() *tus.Client {
+	return &tus.Client{Backend: tusBackendOf{f}, URL: f.opt.UploadURL, ChunkSize: int64(f.opt.ChunkSize), Service: f.uploads, Pages: f.pages}
 }
 
 // uploadCaps is what the upload service supports, asked once per login.
-func (f *Fs) uploadCaps(ctx context.Context) tusCaps { return f.tusClient().caps(ctx) }
+func (f *Fs) uploadCaps(ctx context.Context) tus.Caps { return f.tusClient().Caps(ctx) }
 
 // tooBig is the error for a file larger than the service's Tus-Max-Size,
 // or nil.
-func tooBig(caps tusCaps, job *uploadJob) error {
-	if caps.maxSize > 0 && job.size > caps.maxSize {
-		return fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", job.leaf, job.size, caps.maxSize)
+func tooBig(caps tus.Caps, job *uploadJob) error {
+	if caps.MaxSize > 0 && job.size > caps.MaxSize {
+		return fmt.Errorf("putio: %q is %d bytes, more than the %d bytes put.io's upload service takes in one file (its Tus-Max-Size)", job.leaf, job.size, caps.MaxSize)
 	}
 	return nil
 }
@@ -65,16 +66,16 @@ func (b tusBackendOf) Retry(ctx context.Context, what string, attempt func() err
 }
 
 // Classify reads a failed upload request with the backend's predicates.
-func (b tusBackendOf) Classify(ctx context.Context, err error) tusFailure {
+func (b tusBackendOf) Classify(ctx context.Context, err error) tus.Failure {
 	_, answered := apiError(err)
-	failure := tusFailure{answered: answered, mayHaveWorked: mayHaveWorked(ctx, err)}
+	failure := tus.Failure{Answered: answered, MayHaveWorked: mayHaveWorked(ctx, err)}
 	switch {
 	case uploadGone(err):
-		failure.outcome = tusGone
+		failure.Outcome = tus.Gone
 	case isPatchTooLarge(err):
-		failure.outcome = tusTooLarge
+		failure.Outcome = tus.TooLarge
 	case resumable(err):
-		failure.outcome = tusResync
+		failure.Outcome = tus.Resync
 	}
 	return failure
 }
@@ -82,7 +83,7 @@ func (b tusBackendOf) Classify(ctx context.Context, err error) tusFailure {
 // uploadOffset asks the server how many bytes of the upload at location
 // it holds.
 func (f *Fs) uploadOffset(ctx context.Context, location string) (int64, error) {
-	return f.tusClient().offset(ctx, location)
+	return f.tusClient().Offset(ctx, location)
 }
 
 // terminateUpload deletes an unfinished tus upload so nothing is left
@@ -90,7 +91,7 @@ func (f *Fs) uploadOffset(ctx context.Context, location string) (int64, error) {
 func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
-	err := f.tusClient().terminate(ctx, location)
+	err := f.tusClient().Terminate(ctx, location)
 	if uploadGone(err) {
 		return
 	}

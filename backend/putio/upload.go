@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone/rclone/fs"
 )
 
-// Put and Update upload through the tus client (tus.go): upload runs one
-// from the start (or a session a previous run left, sessions.go) to the
-// file put.io made, identified by the final reply or, when that reply
-// was lost, by looking; its CRC-32 is checked against what was sent.
+// Put and Update upload through the tus client (internal/tus; what it
+// needs of the backend is in tus.go): upload runs one from the start (or
+// a session a previous run left, sessions.go) to the file put.io made,
+// identified by the final reply or, when that reply was lost, by
+// looking; its CRC-32 is checked against what was sent.
 
 // uploadJob says what is uploaded where.
 type uploadJob struct {
@@ -47,7 +49,7 @@ func (j *uploadJob) notBefore(g *gate) time.Time {
 func (j *uploadJob) String() string { return j.leaf }
 
 func (j *uploadJob) metadata() string {
-	return tusMetadata(
+	return tus.Metadata(
 		[2]string{"name", j.name},
 		[2]string{"parent_id", j.dirID},
 		[2]string{"no-torrent", "true"},
@@ -61,7 +63,7 @@ type tusUpload struct {
 	f   *Fs
 	job *uploadJob
 	src *source
-	tus *tusTransfer
+	tus *tus.Upload
 
 	// unsettled says a try may have made the file and no look could tell
 	// whether it did; made is the file, when found after a lost reply.
@@ -74,7 +76,7 @@ type tusUpload struct {
 // learning what the upload service supports.
 func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) {
 	takeOverSource(in, src)
-	f.tusClient().learnCaps(ctx)
+	f.tusClient().LearnCaps(ctx)
 }
 
 // upload sends in as leaf into the folder dirID and returns the new item,
@@ -90,11 +92,11 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 		return nil, err
 	}
 	defer source.close()
-	u := &tusUpload{f: f, job: job, src: source, tus: f.tusClient().newTransfer(source, job.size, f.windowFor(source, job.size), job.metadata(), job)}
-	defer u.tus.free()
+	u := &tusUpload{f: f, job: job, src: source, tus: f.tusClient().NewUpload(source, job.size, f.windowFor(source, job.size), job.metadata(), job)}
+	defer u.tus.Free()
 	record, err := u.start(ctx)
-	if err == nil && u.tus.final == nil && u.made == nil {
-		err = u.tus.send(ctx)
+	if err == nil && u.tus.Final() == nil && u.made == nil {
+		err = u.tus.Send(ctx)
 	}
 	item, err := u.complete(ctx, err)
 	if err != nil {
@@ -114,6 +116,27 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	return item, nil
 }
 
+// windowFor is the resend window of an upload of size bytes from source:
+// none for a local file, which is read again instead.
+func (f *Fs) windowFor(source *source, size int64) int64 {
+	if source.local {
+		return 0
+	}
+	return min(f.window, size)
+}
+
+// setWindow takes resend windows from rclone's buffer pool, of
+// upload_window bytes or as many whole pages as --max-buffer-memory
+// allows, if fewer: the pool would wait for ever for more.
+func (f *Fs) setWindow() {
+	f.pages = tus.GlobalPages()
+	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
+	f.window = f.pages.Within(int64(f.opt.UploadWindow), int64(limit))
+	if f.window < int64(f.opt.UploadWindow) {
+		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
+	}
+}
+
 // start resumes the session a previous run left for this file, or
 // creates the upload, with the file in it if the service allows. Only a
 // file that could travel in the creation POST waits for the service's
@@ -129,7 +152,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 		if err := tooBig(caps, u.job); err != nil {
 			return nil, err
 		}
-		if caps.creationWithUpload {
+		if caps.CreationWithUpload {
 			err := u.createWithUpload(ctx)
 			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
 				return nil, err
@@ -139,12 +162,12 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			// names if it made one, else to one created bare.
 			fs.Debugf(u.job, "the upload service refused the file in its creation request (%v): sending it in PATCHes", err)
 			if refused, _ := apiError(err); refused.Location != "" {
-				u.tus.adopt(refused.Location)
+				u.tus.Adopt(refused.Location)
 				return nil, nil
 			}
 		}
 	}
-	err = u.tus.create(ctx)
+	err = u.tus.Create(ctx)
 	// A file too big for the service is refused before a byte is sent,
 	// with the reason: put.io may have refused its creation with a bare
 	// 413, or made a session that abandon then ends.
@@ -152,7 +175,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 		return record, tooBig
 	}
 	if err == nil {
-		record.save(u.tus.location)
+		record.save(u.tus.Location())
 	}
 	return record, err
 }
@@ -162,7 +185,7 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 // the work), the file is looked for before the POST is sent again.
 func (u *tusUpload) createWithUpload(ctx context.Context) error {
 	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) { return u.foundMade(ctx) }, func() error {
-		return u.tus.createWithData(ctx)
+		return u.tus.CreateWithData(ctx)
 	})
 }
 
@@ -175,7 +198,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	switch {
 	case u.made != nil:
 		return u.made, nil
-	case errors.Is(err, errReplyLost):
+	case errors.Is(err, tus.ErrReplyLost):
 		item, findErr := u.lookTwice(ctx)
 		if findErr == nil && item == nil {
 			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
@@ -185,7 +208,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
-	case err != nil && !u.unsettled && u.tus.lastByteMayBeIn:
+	case err != nil && !u.unsettled && u.tus.LastByteMayBeIn():
 		item, findErr := u.lookTwice(ctx)
 		if item != nil {
 			return item, nil
@@ -199,7 +222,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	if err != nil {
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.job, u.tus.final, sum)
+	return u.f.finishUpload(ctx, u.job, u.tus.Final(), sum)
 }
 
 // foundMade looks for the file a try of the upload may have made, before
@@ -228,14 +251,14 @@ func (u *tusUpload) lookTwice(ctx context.Context) (*api.File, error) {
 // abandon ends a failed upload: a session on record is kept for the next
 // run when the failure may pass, anything else is terminated.
 func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err error) {
-	if u.tus.location == "" {
+	if u.tus.Location() == "" {
 		return
 	}
 	if record != nil && mayPass(err) {
-		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.tus.offset, u.job.size, err)
+		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.tus.Offset(), u.job.size, err)
 		return
 	}
-	u.f.terminateUpload(ctx, u.tus.location)
+	u.f.terminateUpload(ctx, u.tus.Location())
 	record.forget()
 }
 
@@ -247,7 +270,7 @@ func mayPass(err error) bool {
 	var srcErr *sourceError
 	var auth *authError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
+		errors.As(err, &srcErr) || errors.Is(err, tus.ErrCannotRewind) || shouldRetry(context.Background(), err) ||
 		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
 }
 

@@ -1,4 +1,18 @@
-package putio
+// Package tus is the tus 1.0 client put.io's uploads speak to its upload
+// service: OPTIONS learns what the service supports, a POST creates the
+// upload (with the whole file in it when the service offers
+// creation-with-upload), PATCHes send the rest from the server's offset,
+// HEAD asks for that offset after a failure, and DELETE ends an upload
+// that failed for good. The file appears only when the last byte
+// arrives. What is sent, and resent after a cut, is window.go's.
+//
+// The client sends, retries and reads failures only through Backend, so
+// the login, pacing and reading of error replies stay the caller's.
+//
+// What upload.put.io answers to tus OPTIONS is not on record, so anything
+// short of a clear tus 1.0.0 answer means plain creation plus PATCH,
+// which every put.io client uses.
+package tus
 
 import (
 	"context"
@@ -16,22 +30,6 @@ import (
 	"github.com/rclone/rclone/fs"
 )
 
-// The tus 1.0 client that uploads speak to the upload service: OPTIONS
-// learns what the service supports (once per login), a POST creates the
-// upload (with the whole file in it when the service offers
-// creation-with-upload and the file fits the window), PATCHes send the
-// rest from the server's offset, HEAD asks for that offset after a
-// failure, and DELETE ends an upload that failed for good. The file
-// appears only when the last byte arrives. What is sent, and resent after
-// a cut, is uploadwindow.go's.
-//
-// The client sends, retries and reads failures only through tusBackend,
-// so the service's login, pacing and error replies stay the backend's.
-//
-// What upload.put.io answers to tus OPTIONS is not on record, so anything
-// short of a clear tus 1.0.0 answer means plain creation plus PATCH,
-// which every put.io client uses.
-
 const (
 	tusVersion = "1.0.0"
 	// minPatch is the PATCH size below which a 413 is taken as final.
@@ -39,10 +37,10 @@ const (
 )
 
 var (
-	// errReplyLost is a final request whose reply never came although the
+	// ErrReplyLost is a final request whose reply never came although the
 	// server may have made the file: it holds every byte, or has let go
 	// of an upload that was sent whole.
-	errReplyLost = errors.New("upload reply lost")
+	ErrReplyLost = errors.New("upload reply lost")
 	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
 	// failure, so it does not use up a retry.
 	errPatchTooLarge = errors.New("PATCH too large")
@@ -59,8 +57,8 @@ func (e resyncError) Error() string { return string(e) }
 // Temporary marks the error as worth another attempt.
 func (e resyncError) Temporary() bool { return true }
 
-// tusBackend is what the tus client needs of the backend.
-type tusBackend interface {
+// Backend is what the tus client needs of the backend.
+type Backend interface {
 	// Do sends one attempt of req, signed in and with the caller's own
 	// headers added. On failure the reply's body is closed.
 	Do(req *http.Request) (*http.Response, error)
@@ -68,36 +66,36 @@ type tusBackend interface {
 	// retries are used up.
 	Retry(ctx context.Context, what string, attempt func() error) error
 	// Classify reads a failed request for the client.
-	Classify(ctx context.Context, err error) tusFailure
+	Classify(ctx context.Context, err error) Failure
 }
 
-// tusOutcome is what a failed request means for the upload.
-type tusOutcome int
+// Outcome is what a failed request means for the upload.
+type Outcome int
 
 const (
-	// tusFails: the failure stands; Retry decides whether to try again.
-	tusFails tusOutcome = iota
-	// tusResync: the server may hold more or fewer bytes than we think;
+	// Fails means the failure stands; Retry decides whether to try again.
+	Fails Outcome = iota
+	// Resync means the server may hold more or fewer bytes than we think;
 	// ask it for its offset and go on from there.
-	tusResync
-	// tusTooLarge: the request's body was too large; send less at a time.
-	tusTooLarge
-	// tusGone: the server has no such upload (any more).
-	tusGone
+	Resync
+	// TooLarge means the request's body was too large; send less at a time.
+	TooLarge
+	// Gone means the server has no such upload (any more).
+	Gone
 )
 
-// tusFailure is the backend's reading of a failed request.
-type tusFailure struct {
-	outcome tusOutcome
-	// answered: the server replied; else the connection failed first.
-	answered bool
-	// mayHaveWorked: the server may have taken the request in spite of
+// Failure is the backend's reading of a failed request.
+type Failure struct {
+	Outcome Outcome
+	// Answered: the server replied; else the connection failed first.
+	Answered bool
+	// MayHaveWorked: the server may have taken the request in spite of
 	// the failure.
-	mayHaveWorked bool
+	MayHaveWorked bool
 }
 
-// tusMetadata encodes Upload-Metadata: "key base64(value)" pairs.
-func tusMetadata(pairs ...[2]string) string {
+// Metadata encodes Upload-Metadata: "key base64(value)" pairs.
+func Metadata(pairs ...[2]string) string {
 	encoded := make([]string, len(pairs))
 	for i, pair := range pairs {
 		encoded[i] = pair[0] + " " + base64.StdEncoding.EncodeToString([]byte(pair[1]))
@@ -105,17 +103,18 @@ func tusMetadata(pairs ...[2]string) string {
 	return strings.Join(encoded, ",")
 }
 
-// tusCaps is what the upload service said it supports.
-type tusCaps struct {
-	creationWithUpload bool
-	maxSize            int64 // Tus-Max-Size; 0: not given
+// Caps is what the upload service said it supports.
+type Caps struct {
+	CreationWithUpload bool
+	MaxSize            int64 // Tus-Max-Size; 0: not given
 }
 
-// tusService is what one login learnt about its upload service.
-type tusService struct {
+// Service is what one login learnt about its upload service, shared by
+// the clients of that login; the zero Service has learnt nothing yet.
+type Service struct {
 	mu    sync.Mutex
 	known bool
-	caps  tusCaps
+	caps  Caps
 	// probing is closed when the OPTIONS request in flight ends; nil when
 	// none is.
 	probing chan struct{}
@@ -130,8 +129,11 @@ type tusService struct {
 	dropsCutPatches atomic.Bool
 }
 
-// accepted notes that the server took a PATCH of n bytes whole.
-func (s *tusService) accepted(n int64) {
+// MaxPatch is the PATCH size 413 replies taught; 0: none yet.
+func (s *Service) MaxPatch() int64 { return s.maxPatch.Load() }
+
+// Accepted notes that the server took a PATCH of n bytes whole.
+func (s *Service) Accepted(n int64) {
 	for {
 		known := s.acceptedPatch.Load()
 		if n <= known || s.acceptedPatch.CompareAndSwap(known, n) {
@@ -140,21 +142,21 @@ func (s *tusService) accepted(n int64) {
 	}
 }
 
-// tusClient uploads to one upload service.
-type tusClient struct {
-	backend   tusBackend
-	url       string // where uploads are created
-	chunkSize int64  // the largest PATCH to send; 0 for no limit
-	service   *tusService
-	pages     pagePool // where resend windows get their memory
+// Client uploads to one upload service.
+type Client struct {
+	Backend   Backend
+	URL       string // where uploads are created
+	ChunkSize int64  // the largest PATCH to send; 0 for no limit
+	Service   *Service
+	Pages     Pages // where resend windows get their memory
 }
 
-// caps asks the upload service what it supports the first time it is
+// Caps asks the upload service what it supports the first time it is
 // called for the service. A failure is remembered too, unless ctx ended.
 // One request is in flight at a time; other uploads wait for its answer
 // as long as their own contexts allow, and ask again if it gave none.
-func (c *tusClient) caps(ctx context.Context) tusCaps {
-	s := c.service
+func (c *Client) Caps(ctx context.Context) Caps {
+	s := c.Service
 	for {
 		s.mu.Lock()
 		if s.known {
@@ -167,7 +169,7 @@ func (c *tusClient) caps(ctx context.Context) tusCaps {
 			case <-wait:
 				continue
 			case <-ctx.Done():
-				return tusCaps{}
+				return Caps{}
 			}
 		}
 		done := make(chan struct{})
@@ -182,52 +184,52 @@ func (c *tusClient) caps(ctx context.Context) tusCaps {
 	}
 }
 
-// learnCaps starts asking the upload service, unless that is known or
+// LearnCaps starts asking the upload service, unless that is known or
 // under way, without waiting for the answer, so that the OPTIONS request,
 // and with it the connection to the upload host, overlaps what comes
 // before the upload.
-func (c *tusClient) learnCaps(ctx context.Context) {
-	s := c.service
+func (c *Client) LearnCaps(ctx context.Context) {
+	s := c.Service
 	s.mu.Lock()
 	idle := !s.known && s.probing == nil
 	s.mu.Unlock()
 	if idle {
-		go c.caps(ctx)
+		go c.Caps(ctx)
 	}
 }
 
 // discover sends one OPTIONS request, never again: it only informs.
 // Retry only paces it, as the attempt reports no failure.
-func (c *tusClient) discover(ctx context.Context) tusCaps {
-	var caps tusCaps
+func (c *Client) discover(ctx context.Context) Caps {
+	var caps Caps
 	var err error
-	if paced := c.backend.Retry(ctx, "OPTIONS upload", func() error {
-		err = c.once(ctx, http.MethodOptions, c.url, nil, func(resp *http.Response) error {
+	if paced := c.Backend.Retry(ctx, "OPTIONS upload", func() error {
+		err = c.once(ctx, http.MethodOptions, c.URL, nil, func(resp *http.Response) error {
 			caps = readCaps(resp.Header)
 			return nil
 		})
 		return nil
 	}); paced != nil {
-		return tusCaps{}
+		return Caps{}
 	}
 	if err != nil {
 		fs.Debugf(nil, "tus OPTIONS failed, using creation and PATCH: %v", err)
-		return tusCaps{}
+		return Caps{}
 	}
-	fs.Debugf(nil, "tus OPTIONS: creation-with-upload %v, max size %d", caps.creationWithUpload, caps.maxSize)
+	fs.Debugf(nil, "tus OPTIONS: creation-with-upload %v, max size %d", caps.CreationWithUpload, caps.MaxSize)
 	return caps
 }
 
 // readCaps reads an OPTIONS reply: nothing unless it names tus 1.0.0.
-func readCaps(h http.Header) tusCaps {
-	var caps tusCaps
+func readCaps(h http.Header) Caps {
+	var caps Caps
 	if !slices.Contains(headerList(h.Get("Tus-Version")), tusVersion) {
 		fs.Debugf(nil, "tus OPTIONS names no version %s (%q): using creation and PATCH", tusVersion, h.Get("Tus-Version"))
 		return caps
 	}
-	caps.creationWithUpload = slices.Contains(headerList(h.Get("Tus-Extension")), "creation-with-upload")
+	caps.CreationWithUpload = slices.Contains(headerList(h.Get("Tus-Extension")), "creation-with-upload")
 	if size, err := strconv.ParseInt(h.Get("Tus-Max-Size"), 10, 64); err == nil && size > 0 {
-		caps.maxSize = size
+		caps.MaxSize = size
 	}
 	return caps
 }
@@ -244,7 +246,7 @@ func headerList(value string) []string {
 }
 
 // newRequest builds one attempt of a request to the upload service.
-func newTusRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
+func newRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
 		return nil, fmt.Errorf("putio: building %s %s: %w", method, target, err)
@@ -263,15 +265,15 @@ func newTusRequest(ctx context.Context, method, target string, body io.ReadClose
 
 // once sends one body-less request to the upload service: prepare adds
 // headers, check reads the successful reply, whose body is closed here.
-func (c *tusClient) once(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	req, err := newTusRequest(ctx, method, target, nil, 0)
+func (c *Client) once(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
+	req, err := newRequest(ctx, method, target, nil, 0)
 	if err != nil {
 		return err
 	}
 	if prepare != nil {
 		prepare(req)
 	}
-	resp, err := c.backend.Do(req)
+	resp, err := c.Backend.Do(req)
 	if err != nil {
 		return err
 	}
@@ -283,14 +285,14 @@ func (c *tusClient) once(ctx context.Context, method, target string, prepare fun
 }
 
 // request is once with retries.
-func (c *tusClient) request(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	return c.backend.Retry(ctx, method+" upload", func() error {
+func (c *Client) request(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
+	return c.Backend.Retry(ctx, method+" upload", func() error {
 		return c.once(ctx, method, target, prepare, check)
 	})
 }
 
 // offsetOnce asks the server how many bytes it holds, once.
-func (c *tusClient) offsetOnce(ctx context.Context, location string) (int64, error) {
+func (c *Client) offsetOnce(ctx context.Context, location string) (int64, error) {
 	var offset int64
 	err := c.once(ctx, http.MethodHead, location, nil, func(resp *http.Response) (err error) {
 		offset, err = strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
@@ -302,25 +304,25 @@ func (c *tusClient) offsetOnce(ctx context.Context, location string) (int64, err
 	return offset, err
 }
 
-// offset is offsetOnce with retries.
-func (c *tusClient) offset(ctx context.Context, location string) (int64, error) {
+// Offset is offsetOnce with retries.
+func (c *Client) Offset(ctx context.Context, location string) (int64, error) {
 	var offset int64
-	err := c.backend.Retry(ctx, "HEAD upload", func() (err error) {
+	err := c.Backend.Retry(ctx, "HEAD upload", func() (err error) {
 		offset, err = c.offsetOnce(ctx, location)
 		return err
 	})
 	return offset, err
 }
 
-// terminate deletes an unfinished upload.
-func (c *tusClient) terminate(ctx context.Context, location string) error {
+// Terminate deletes an unfinished upload.
+func (c *Client) Terminate(ctx context.Context, location string) error {
 	return c.request(ctx, http.MethodDelete, location, nil, nil)
 }
 
-// tusTransfer is one upload in progress. Its only knowledge of the server
+// Upload is one upload in progress. Its only knowledge of the server
 // is the offset last heard and whether to ask for it again.
-type tusTransfer struct {
-	c        *tusClient
+type Upload struct {
+	c        *Client
 	log      any // what the upload's log lines are about
 	size     int64
 	metadata string // Upload-Metadata
@@ -338,37 +340,50 @@ type tusTransfer struct {
 	lastByteMayBeIn bool
 }
 
-// newTransfer prepares the upload of size bytes from src, keeping the
+// NewUpload prepares the upload of size bytes from src, keeping the
 // last window bytes sent for resending. free ends it.
-func (c *tusClient) newTransfer(src tusSource, size, window int64, metadata string, log any) *tusTransfer {
-	return &tusTransfer{c: c, log: log, size: size, metadata: metadata, payload: &payload{src: src, win: newWindow(c.pages, window)}}
+func (c *Client) NewUpload(src Source, size, window int64, metadata string, log any) *Upload {
+	return &Upload{c: c, log: log, size: size, metadata: metadata, payload: &payload{src: src, win: newWindow(c.Pages, window)}}
 }
 
-// free gives the window back. Every body is detached by now: see sendBody.
-func (u *tusTransfer) free() { u.payload.win.free() }
+// Free gives the window back. Every body is detached by now: see sendBody.
+func (u *Upload) Free() { u.payload.win.free() }
+
+// Location is the upload's URL; empty until it is created.
+func (u *Upload) Location() string { return u.location }
+
+// Offset is the server's offset as last known.
+func (u *Upload) Offset() int64 { return u.offset }
+
+// Final is the reply that completed the upload; nil until one did.
+func (u *Upload) Final() http.Header { return u.final }
+
+// LastByteMayBeIn reports that a request with the last byte failed in a
+// way that may have come after the server took it.
+func (u *Upload) LastByteMayBeIn() bool { return u.lastByteMayBeIn }
 
 // creationHeaders sets the headers of the POST that creates the upload.
-func (u *tusTransfer) creationHeaders(req *http.Request) {
+func (u *Upload) creationHeaders(req *http.Request) {
 	req.Header.Set("Upload-Length", strconv.FormatInt(u.size, 10))
 	req.Header.Set("Upload-Metadata", u.metadata)
 }
 
-// create starts the upload without data.
-func (u *tusTransfer) create(ctx context.Context) error {
-	return u.c.request(ctx, http.MethodPost, u.c.url, u.creationHeaders, func(resp *http.Response) (err error) {
+// Create starts the upload without data.
+func (u *Upload) Create(ctx context.Context) error {
+	return u.c.request(ctx, http.MethodPost, u.c.URL, u.creationHeaders, func(resp *http.Response) (err error) {
 		u.location, err = resolveLocation(resp)
 		return err
 	})
 }
 
-// createWithData is one try of creating the upload with the whole file
+// CreateWithData is one try of creating the upload with the whole file
 // in it. It is not safe to repeat: a try whose reply was lost may have
 // made the file, which the caller must look for before trying again.
-func (u *tusTransfer) createWithData(ctx context.Context) error {
+func (u *Upload) CreateWithData(ctx context.Context) error {
 	if err := u.payload.seek(0); err != nil {
 		return err
 	}
-	resp, err := u.sendBody(ctx, http.MethodPost, u.c.url, 0, u.size, u.creationHeaders)
+	resp, err := u.sendBody(ctx, http.MethodPost, u.c.URL, 0, u.size, u.creationHeaders)
 	if err != nil {
 		return err
 	}
@@ -385,19 +400,19 @@ func (u *tusTransfer) createWithData(ctx context.Context) error {
 	return nil
 }
 
-// adopt takes over the upload at location, of which the server holds an
+// Adopt takes over the upload at location, of which the server holds an
 // offset still to be asked.
-func (u *tusTransfer) adopt(location string) {
+func (u *Upload) Adopt(location string) {
 	u.location, u.unsure = location, true
 }
 
-// resume goes on with the upload at location, of which the server holds
+// Resume goes on with the upload at location, of which the server holds
 // offset bytes: the source is read through to there unless the window
 // holds it. The server holding every byte is asked again, to tell a file
 // made from a lost final reply.
-func (u *tusTransfer) resume(location string, offset int64) error {
+func (u *Upload) Resume(location string, offset int64) error {
 	if offset > u.payload.win.end {
-		if err := u.payload.src.skip(offset); err != nil {
+		if err := u.payload.src.Skip(offset); err != nil {
 			return err
 		}
 		u.payload.win.reset(offset)
@@ -406,9 +421,9 @@ func (u *tusTransfer) resume(location string, offset int64) error {
 	return nil
 }
 
-// readAhead reads the first n bytes of the source into the window, and
+// ReadAhead reads the first n bytes of the source into the window, and
 // into w too, before any is sent.
-func (u *tusTransfer) readAhead(w io.Writer, n int64) error {
+func (u *Upload) ReadAhead(w io.Writer, n int64) error {
 	_, err := io.CopyN(io.MultiWriter(u.payload.win, w), u.payload.src, n)
 	return err
 }
@@ -416,15 +431,15 @@ func (u *tusTransfer) readAhead(w io.Writer, n int64) error {
 // sendBody sends bytes [at, at+n) of the payload to target. The body is
 // detached before anything else happens, so the transport is done with
 // it whatever the outcome.
-func (u *tusTransfer) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
+func (u *Upload) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
 	body := u.payload.body(at, at+n)
-	req, err := newTusRequest(ctx, method, target, body, n)
+	req, err := newRequest(ctx, method, target, body, n)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	prepare(req)
-	resp, err := u.c.backend.Do(req)
+	resp, err := u.c.Backend.Do(req)
 	if srcErr := body.detach(); srcErr != nil {
 		if err == nil {
 			_ = resp.Body.Close()
@@ -432,7 +447,7 @@ func (u *tusTransfer) sendBody(ctx context.Context, method, target string, at, n
 		return nil, srcErr
 	}
 	if err != nil {
-		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.size && u.c.backend.Classify(ctx, err).mayHaveWorked
+		u.lastByteMayBeIn = u.lastByteMayBeIn || at+n == u.size && u.c.Backend.Classify(ctx, err).MayHaveWorked
 		return nil, err
 	}
 	_ = resp.Body.Close()
@@ -452,13 +467,13 @@ func resolveLocation(resp *http.Response) (string, error) {
 	return location.String(), nil
 }
 
-// send PATCHes the rest of the file. Each PATCH is one retried call,
+// Send PATCHes the rest of the file. Each PATCH is one retried call,
 // whose attempts first ask the server for its offset when the last one
 // failed; a 413 makes PATCHes smaller without counting as a failed
 // attempt.
-func (u *tusTransfer) send(ctx context.Context) error {
+func (u *Upload) Send(ctx context.Context) error {
 	for u.final == nil {
-		err := u.c.backend.Retry(ctx, "upload PATCH", func() error { return u.attempt(ctx) })
+		err := u.c.Backend.Retry(ctx, "upload PATCH", func() error { return u.attempt(ctx) })
 		if err != nil && !errors.Is(err, errPatchTooLarge) {
 			return err
 		}
@@ -467,7 +482,7 @@ func (u *tusTransfer) send(ctx context.Context) error {
 }
 
 // attempt sends one PATCH from the server's offset.
-func (u *tusTransfer) attempt(ctx context.Context) error {
+func (u *Upload) attempt(ctx context.Context) error {
 	if u.unsure {
 		if err := u.resync(ctx); err != nil {
 			return err
@@ -484,23 +499,23 @@ func (u *tusTransfer) attempt(ctx context.Context) error {
 	header, got, err := u.patch(ctx, piece)
 	if err == nil {
 		u.patchUnanswered = false
-		u.c.service.accepted(got - u.patchStart)
+		u.c.Service.Accepted(got - u.patchStart)
 		u.offset = got
 		if got == u.size {
 			u.final = header
 		}
 		return nil
 	}
-	failure := u.c.backend.Classify(ctx, err)
-	u.patchUnanswered = !failure.answered
+	failure := u.c.Backend.Classify(ctx, err)
+	u.patchUnanswered = !failure.Answered
 	switch {
-	case failure.outcome == tusTooLarge && piece > minPatch:
+	case failure.Outcome == TooLarge && piece > minPatch:
 		smaller := max(piece/2, minPatch)
-		u.c.service.maxPatch.Store(smaller)
+		u.c.Service.maxPatch.Store(smaller)
 		u.unsure = true
 		fs.Debugf(u.log, "the server refused a PATCH of %d bytes; sending %d", piece, smaller)
 		return errPatchTooLarge
-	case failure.outcome == tusResync:
+	case failure.Outcome == Resync:
 		u.unsure = true
 		return resyncError(fmt.Sprintf("resuming upload after: %v", err))
 	}
@@ -510,9 +525,9 @@ func (u *tusTransfer) attempt(ctx context.Context) error {
 // patchLimit is the largest PATCH to send: the chunk size, what 413s
 // taught the service, or what a source that can't be read again can
 // risk, whichever is smallest; 0 for no limit.
-func (u *tusTransfer) patchLimit() int64 {
-	limit := u.c.chunkSize
-	for _, bound := range []int64{u.c.service.maxPatch.Load(), u.oneWayPatch()} {
+func (u *Upload) patchLimit() int64 {
+	limit := u.c.ChunkSize
+	for _, bound := range []int64{u.c.Service.maxPatch.Load(), u.oneWayPatch()} {
 		if bound > 0 && (limit == 0 || bound < limit) {
 			limit = bound
 		}
@@ -527,33 +542,33 @@ func (u *tusTransfer) patchLimit() int64 {
 // than the window goes only once the server has taken one as large. Once
 // the server is seen to drop cut PATCHes, none is larger than the window,
 // so that a cut costs no failure either.
-func (u *tusTransfer) oneWayPatch() int64 {
-	if u.payload.src.canReopen() {
+func (u *Upload) oneWayPatch() int64 {
+	if u.payload.src.CanReopen() {
 		return 0
 	}
 	window := max(u.payload.win.size, minPatch)
-	if u.c.service.dropsCutPatches.Load() {
+	if u.c.Service.dropsCutPatches.Load() {
 		return window
 	}
-	return max(window, u.c.service.acceptedPatch.Load())
+	return max(window, u.c.Service.acceptedPatch.Load())
 }
 
 // resync asks the server for its offset after a failed request. A server
 // that holds every byte, or has let go of an upload that was sent whole,
 // may have made the file and lost only the reply.
-func (u *tusTransfer) resync(ctx context.Context) error {
+func (u *Upload) resync(ctx context.Context) error {
 	offset, err := u.c.offsetOnce(ctx, u.location)
 	sentWhole := u.payload.win.end == u.size
-	gone := err != nil && u.c.backend.Classify(ctx, err).outcome == tusGone
+	gone := err != nil && u.c.Backend.Classify(ctx, err).Outcome == Gone
 	switch {
 	case err == nil && offset == u.size, gone && sentWhole:
-		return fmt.Errorf("%w (the server then answered: offset %d, %v)", errReplyLost, offset, err)
+		return fmt.Errorf("%w (the server then answered: offset %d, %v)", ErrReplyLost, offset, err)
 	case gone:
 		return fmt.Errorf("putio: the upload session ended on the server (expired?) at byte %d: %w", u.offset, err)
 	case err != nil:
 		return err
 	}
-	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.c.service.dropsCutPatches.Swap(true) {
+	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.log, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false
@@ -562,7 +577,7 @@ func (u *tusTransfer) resync(ctx context.Context) error {
 
 // patch sends piece bytes at the current offset and returns the final
 // reply's headers and the server's new offset.
-func (u *tusTransfer) patch(ctx context.Context, piece int64) (http.Header, int64, error) {
+func (u *Upload) patch(ctx context.Context, piece int64) (http.Header, int64, error) {
 	at := u.offset
 	resp, err := u.sendBody(ctx, http.MethodPatch, u.location, at, piece, func(req *http.Request) {
 		req.Header.Set("Upload-Offset", strconv.FormatInt(at, 10))
