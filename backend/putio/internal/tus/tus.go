@@ -304,7 +304,8 @@ func (c *Client) offsetOnce(ctx context.Context, location string) (int64, error)
 	return offset, err
 }
 
-// Offset is offsetOnce with retries.
+// Offset asks the server how many bytes of the upload at location it
+// holds, with retries.
 func (c *Client) Offset(ctx context.Context, location string) (int64, error) {
 	var offset int64
 	err := c.Backend.Retry(ctx, "HEAD upload", func() (err error) {
