@@ -239,7 +239,7 @@ func shouldRetry(ctx context.Context, err error) bool {
 		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 ||
 			apiErr.Type == errTypeTrashLock || apiErr.Type == errTypeNotReachable
 	}
-	return errors.Is(err, errTruncated) || errors.Is(err, errResumeUpload) || fserrors.ShouldRetry(err)
+	return errors.Is(err, errTruncated) || fserrors.ShouldRetry(err)
 }
 
 // notFoundAs maps a 404, or an item lost for good (410, FILE_LOST), to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
 	"github.com/rclone/rclone/fs/config/configmap"
@@ -32,15 +33,15 @@ type Fs struct {
 	client     *putio.Client // go-putio over the OAuth client
 	downloader *http.Client  // plain client for signed download URLs
 	dirCache   *dircache.DirCache
-	pacer      *fs.Pacer      // retries and backoff
-	gate       *gate          // server-requested delays, shared per login
-	apiURL     string         // api_url without a trailing slash
-	pageSize   int            // files per listing page
-	uploads    *uploadService // what the upload service supports, per login
-	pages      pagePool       // where resend windows get their memory
-	window     int64          // upload_window, within --max-buffer-memory
-	sessions   sessionStore   // upload sessions a later run can resume
-	madeDirs   *madeDirs      // folders this Fs made, for uploads without lookups
+	pacer      *fs.Pacer    // retries and backoff
+	gate       *gate        // server-requested delays, shared per login
+	apiURL     string       // api_url without a trailing slash
+	pageSize   int          // files per listing page
+	uploads    *tus.Service // what the upload service supports, per login
+	pages      tus.Pages    // where resend windows get their memory
+	window     int64        // upload_window, within --max-buffer-memory
+	sessions   sessionStore // upload sessions a later run can resume
+	madeDirs   *madeDirs    // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
 	account    *accountID  // who the token belongs to, once asked
 	feed       *feedState  // change notification

@@ -73,14 +73,14 @@ type sessionStore interface {
 // returns the record to keep up to date, nil when sessions are off or the
 // source can't be fingerprinted.
 func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRecord, resumed bool, err error) {
-	src := u.payload.src
-	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.canReopen() && !oneWayResumable(u.job, f.window) {
+	src := u.src
+	if !f.opt.ResumeUploads || u.job.size <= f.window || !src.CanReopen() && !oneWayResumable(u.job, f.window) {
 		return nil, false, nil
 	}
 	f.pruneSessionsOnce()
-	fp, err := u.payload.fingerprint(ctx)
+	fp, err := u.fingerprint(ctx)
 	if err != nil {
-		if !src.canReopen() {
+		if !src.CanReopen() {
 			return nil, false, err // the source failed as the upload read it
 		}
 		fs.Debugf(u.job, "no resumable session: can't fingerprint the source: %v", err)
@@ -113,13 +113,9 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		f.abandonSession(ctx, old)
 		return record, false, nil
 	}
-	if offset > u.payload.win.end { // past what the window holds: read through to it
-		if err := src.skip(offset); err != nil {
-			return nil, false, err
-		}
-		u.payload.win.reset(offset)
+	if err := u.tus.Resume(old.Location, offset); err != nil {
+		return nil, false, err
 	}
-	u.location, u.offset, u.unsure = old.Location, offset, offset == u.job.size
 	*record = *old
 	record.touch() // in use again: the week before it counts as stale starts anew
 	fs.Infof(u.job, "resuming an interrupted upload at byte %d of %d", offset, u.job.size)
@@ -159,18 +155,18 @@ func (f *Fs) newSessionRecord(job *uploadJob, fp string) *sessionRecord {
 	return r
 }
 
-// fingerprint identifies the payload's content before any byte is sent.
+// fingerprint identifies the upload's content before any byte is sent.
 // A source that can be opened at any offset is fingerprinted by both its
 // ends; any other by its first MiB, which is read into the window now
 // and sent from there. Those bytes are accounted as they are read, so a
 // resume past them counts up to a MiB the server already held.
-func (pl *payload) fingerprint(ctx context.Context) (string, error) {
-	if pl.src.canReopen() {
-		return fingerprint(ctx, pl.src.obj)
+func (u *tusUpload) fingerprint(ctx context.Context) (string, error) {
+	if u.src.CanReopen() {
+		return fingerprint(ctx, u.src.obj)
 	}
 	head := crc32.NewIEEE()
-	if _, err := io.CopyN(io.MultiWriter(pl.win, head), pl.src, fingerprintSpan); err != nil {
-		return "", &sourceError{fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
+	if err := u.tus.ReadAhead(head, fingerprintSpan); err != nil {
+		return "", &sourceError{Err: fmt.Errorf("reading the first %d bytes: %w", fingerprintSpan, err)}
 	}
 	return fmt.Sprintf("head%d:%08x", fingerprintSpan, head.Sum32()), nil
 }

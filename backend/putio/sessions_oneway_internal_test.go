@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/rclone/rclone/fs/object"
@@ -74,7 +75,7 @@ func TestOneWayCutBeforeWindowKeepsSession(t *testing.T) {
 
 	err := oneWayPut(context.Background(), f, data)
 
-	require.ErrorIs(t, err, errCannotRewind)
+	require.ErrorIs(t, err, tus.ErrCannotRewind)
 	assert.ErrorContains(t, err, "run again")
 	assert.Equal(t, 1, acct.Uploads(), "session kept")
 	srv.ResetCounters()

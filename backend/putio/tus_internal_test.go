@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
@@ -62,7 +63,7 @@ func storedAs(t *testing.T, acct *putiotest.Account, remote string, data []byte)
 // any size, as after an upload of a file that can be read again went up
 // in one: a source that can't be read again then goes in one PATCH too,
 // so that a cut can fall before its window.
-func takesLargePatches(f *Fs) { f.uploads.accepted(1 << 40) }
+func takesLargePatches(f *Fs) { f.uploads.Accepted(1 << 40) }
 
 // With nothing failing a file goes up in one PATCH, whatever its size:
 // a source that can be read again at once, and one that can't as soon as
@@ -174,7 +175,7 @@ func TestUploadCutBeforeWindow(t *testing.T) {
 
 		_, err := f.Put(context.Background(), bytesReader(data), srcInfo("oneway.bin", int64(len(data))))
 
-		require.ErrorIs(t, err, errCannotRewind)
+		require.ErrorIs(t, err, tus.ErrCannotRewind)
 		assert.ErrorContains(t, err, "raise --putio-upload-window", "the error says what to do")
 		assert.Empty(t, names(t, acct, ""))
 		assert.Zero(t, acct.Uploads(), "with sessions off, one nobody can resume is terminated")
@@ -369,7 +370,7 @@ func TestUploadLearnsServerDropsCutPatches(t *testing.T) {
 	data := pattern(1<<20, 29)
 	cutAt(t, srv, 512<<10)
 	_, err := f.Put(context.Background(), bytesReader(data), srcInfo("first.bin", int64(len(data))))
-	require.ErrorIs(t, err, errCannotRewind)
+	require.ErrorIs(t, err, tus.ErrCannotRewind)
 
 	srv.ResetCounters()
 	cutAt(t, srv, 100<<10)

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone/rclone/fs"
 )
 
-// Put and Update upload through the tus client (tus.go): upload runs one
-// from the start (or a session a previous run left, sessions.go) to the
-// file put.io made, identified by the final reply or, when that reply
-// was lost, by looking; its CRC-32 is checked against what was sent.
+// Put and Update upload through the tus client (internal/tus; what it
+// needs of the backend is in tus.go): upload runs one from the start (or
+// a session a previous run left, sessions.go) to the file put.io made,
+// identified by the final reply or, when that reply was lost, by
+// looking; its CRC-32 is checked against what was sent.
 
 // uploadJob says what is uploaded where.
 type uploadJob struct {
@@ -47,7 +49,7 @@ func (j *uploadJob) notBefore(g *gate) time.Time {
 func (j *uploadJob) String() string { return j.leaf }
 
 func (j *uploadJob) metadata() string {
-	return tusMetadata(
+	return tus.Metadata(
 		[2]string{"name", j.name},
 		[2]string{"parent_id", j.dirID},
 		[2]string{"no-torrent", "true"},
@@ -55,10 +57,18 @@ func (j *uploadJob) metadata() string {
 	)
 }
 
-// creationHeaders sets the headers of the POST that creates the upload.
-func (j *uploadJob) creationHeaders(req *http.Request) {
-	req.Header.Set("Upload-Length", strconv.FormatInt(j.size, 10))
-	req.Header.Set("Upload-Metadata", j.metadata())
+// tusUpload is one upload: the tus client's transfer, then what is learnt
+// while identifying the file.
+type tusUpload struct {
+	f   *Fs
+	job *uploadJob
+	src *source
+	tus *tus.Upload
+
+	// unsettled says a try may have made the file and no look could tell
+	// whether it did; made is the file, when found after a lost reply.
+	unsettled bool
+	made      *api.File
 }
 
 // beforeUpload is what Put and Update do first, before any lookup: stop
@@ -66,7 +76,7 @@ func (j *uploadJob) creationHeaders(req *http.Request) {
 // learning what the upload service supports.
 func (f *Fs) beforeUpload(ctx context.Context, in io.Reader, src fs.ObjectInfo) {
 	takeOverSource(in, src)
-	f.learnUploadCaps(ctx)
+	f.tusClient().LearnCaps(ctx)
 }
 
 // upload sends in as leaf into the folder dirID and returns the new item,
@@ -82,12 +92,11 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 		return nil, err
 	}
 	defer source.close()
-	win := newWindow(f.pages, f.windowFor(source, job.size))
-	defer win.free() // every body is detached by now: see sendBody
-	u := &tusUpload{f: f, job: job, payload: &payload{src: source, win: win}}
+	u := &tusUpload{f: f, job: job, src: source, tus: f.tusClient().NewUpload(source, job.size, f.windowFor(source, job.size), job.metadata(), job)}
+	defer u.tus.Free()
 	record, err := u.start(ctx)
-	if err == nil && u.final == nil && u.made == nil {
-		err = u.send(ctx)
+	if err == nil && u.tus.Final() == nil && u.made == nil {
+		err = u.tus.Send(ctx)
 	}
 	item, err := u.complete(ctx, err)
 	if err != nil {
@@ -107,6 +116,27 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, src fs.ObjectInfo, leaf, 
 	return item, nil
 }
 
+// windowFor is the resend window of an upload of size bytes from source:
+// none for a local file, which is read again instead.
+func (f *Fs) windowFor(source *source, size int64) int64 {
+	if source.local {
+		return 0
+	}
+	return min(f.window, size)
+}
+
+// setWindow takes resend windows from rclone's buffer pool, of
+// upload_window bytes or as many whole pages as --max-buffer-memory
+// allows, if fewer: the pool would wait for ever for more.
+func (f *Fs) setWindow() {
+	f.pages = tus.GlobalPages()
+	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
+	f.window = f.pages.Within(int64(f.opt.UploadWindow), int64(limit))
+	if f.window < int64(f.opt.UploadWindow) {
+		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
+	}
+}
+
 // start resumes the session a previous run left for this file, or
 // creates the upload, with the file in it if the service allows. Only a
 // file that could travel in the creation POST waits for the service's
@@ -119,11 +149,11 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 	}
 	if u.job.size > 0 && u.job.size <= u.f.window {
 		caps := u.f.uploadCaps(ctx)
-		if err := caps.refuse(u.job); err != nil {
+		if err := tooBig(caps, u.job); err != nil {
 			return nil, err
 		}
-		if caps.creationWithUpload {
-			err := u.createWithUpload(ctx, func() (bool, error) { return u.foundMade(ctx) })
+		if caps.CreationWithUpload {
+			err := u.createWithUpload(ctx)
 			if !isPatchTooLarge(err) || u.made != nil || u.unsettled {
 				return nil, err
 			}
@@ -132,22 +162,31 @@ func (u *tusUpload) start(ctx context.Context) (*sessionRecord, error) {
 			// names if it made one, else to one created bare.
 			fs.Debugf(u.job, "the upload service refused the file in its creation request (%v): sending it in PATCHes", err)
 			if refused, _ := apiError(err); refused.Location != "" {
-				u.location, u.unsure = refused.Location, true
+				u.tus.Adopt(refused.Location)
 				return nil, nil
 			}
 		}
 	}
-	u.location, err = u.f.createUpload(ctx, u.job)
+	err = u.tus.Create(ctx)
 	// A file too big for the service is refused before a byte is sent,
 	// with the reason: put.io may have refused its creation with a bare
 	// 413, or made a session that abandon then ends.
-	if tooBig := u.f.uploadCaps(ctx).refuse(u.job); tooBig != nil {
+	if tooBig := tooBig(u.f.uploadCaps(ctx), u.job); tooBig != nil {
 		return record, tooBig
 	}
 	if err == nil {
-		record.save(u.location)
+		record.save(u.tus.Location())
 	}
 	return record, err
+}
+
+// createWithUpload sends the whole file in the creation POST. When a try
+// may have made the file (its reply lost, or a 5xx that can come after
+// the work), the file is looked for before the POST is sent again.
+func (u *tusUpload) createWithUpload(ctx context.Context) error {
+	return u.f.retryLookingFirst(ctx, "POST upload with data", func() (bool, error) { return u.foundMade(ctx) }, func() error {
+		return u.tus.CreateWithData(ctx)
+	})
 }
 
 // complete identifies the file the upload made and checks its CRC-32.
@@ -159,7 +198,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	switch {
 	case u.made != nil:
 		return u.made, nil
-	case errors.Is(err, errReplyLost):
+	case errors.Is(err, tus.ErrReplyLost):
 		item, findErr := u.lookTwice(ctx)
 		if findErr == nil && item == nil {
 			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
@@ -169,7 +208,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 			return nil, fmt.Errorf("putio: the final upload reply was lost (%v) and the uploaded file of %q could not be identified: %w", err, u.job.leaf, findErr)
 		}
 		return item, nil
-	case err != nil && !u.unsettled && u.lastByteMayBeIn:
+	case err != nil && !u.unsettled && u.tus.LastByteMayBeIn():
 		item, findErr := u.lookTwice(ctx)
 		if item != nil {
 			return item, nil
@@ -179,11 +218,11 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	case err != nil:
 		return nil, err
 	}
-	sum, err := u.payload.src.sum()
+	sum, err := u.src.sum()
 	if err != nil {
 		return nil, err
 	}
-	return u.f.finishUpload(ctx, u.job, u.final, sum)
+	return u.f.finishUpload(ctx, u.job, u.tus.Final(), sum)
 }
 
 // foundMade looks for the file a try of the upload may have made, before
@@ -212,14 +251,14 @@ func (u *tusUpload) lookTwice(ctx context.Context) (*api.File, error) {
 // abandon ends a failed upload: a session on record is kept for the next
 // run when the failure may pass, anything else is terminated.
 func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err error) {
-	if u.location == "" {
+	if u.tus.Location() == "" {
 		return
 	}
 	if record != nil && mayPass(err) {
-		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.offset, u.job.size, err)
+		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.tus.Offset(), u.job.size, err)
 		return
 	}
-	u.f.terminateUpload(ctx, u.location)
+	u.f.terminateUpload(ctx, u.tus.Location())
 	record.forget()
 }
 
@@ -231,7 +270,7 @@ func mayPass(err error) bool {
 	var srcErr *sourceError
 	var auth *authError
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &srcErr) || errors.Is(err, errCannotRewind) || shouldRetry(context.Background(), err) ||
+		errors.As(err, &srcErr) || errors.Is(err, tus.ErrCannotRewind) || shouldRetry(context.Background(), err) ||
 		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
 }
 
@@ -312,7 +351,7 @@ func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
 // identify looks for the file the upload made, by the CRC-32 of what was
 // sent; see identifyUpload.
 func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
-	sum, err := u.payload.src.sum()
+	sum, err := u.src.sum()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
@@ -157,7 +158,7 @@ func TestUploadZeroLength(t *testing.T) {
 // Uploads name the file and parent in the tus metadata, keep torrents as
 // files and carry the modification time.
 func TestUploadMetadata(t *testing.T) {
-	assert.Equal(t, "name YS50eHQ=,no-torrent dHJ1ZQ==", tusMetadata([2]string{"name", "a.txt"}, [2]string{"no-torrent", "true"}))
+	assert.Equal(t, "name YS50eHQ=,no-torrent dHJ1ZQ==", tus.Metadata([2]string{"name", "a.txt"}, [2]string{"no-torrent", "true"}))
 	ctx := context.Background()
 	f, _, acct := newTestFs(t, nil)
 	put(ctx, t, f, "x.torrent", []byte("d8:announce"))
@@ -469,7 +470,7 @@ func TestUploadQuotaRunsOutMidUpload(t *testing.T) {
 	_, err := f.Put(context.Background(), bytesReader(data), newReopenable("late.bin", data))
 
 	require.ErrorContains(t, err, "the put.io account is full")
-	assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+	assert.Zero(t, f.uploads.MaxPatch(), "PATCH size not cut")
 	assert.Equal(t, 3, srv.Calls(patchRoute), "256 KiB twice, then the rest once")
 	assert.Zero(t, srv.Calls("HEAD /files/{upload}"), "not taken for a lost reply")
 	assert.Equal(t, []string{"filler.bin"}, names(t, acct, ""))
@@ -489,7 +490,7 @@ func TestUploadQuotaRefusalKeepsTheSession(t *testing.T) {
 		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
 
 		require.ErrorContains(t, err, "the put.io account is full")
-		assert.Zero(t, f.uploads.maxPatch.Load(), "PATCH size not cut")
+		assert.Zero(t, f.uploads.MaxPatch(), "PATCH size not cut")
 		assert.Equal(t, 2, srv.Calls(patchRoute), "the refused PATCH was not retried")
 		assert.Equal(t, 1, acct.Uploads(), "session kept")
 		assert.Len(t, sessionRecords(t, f), 1)
@@ -508,7 +509,7 @@ func TestUploadQuotaRefusalKeepsTheSession(t *testing.T) {
 		_, err := f.Put(context.Background(), bytesReader(data), newReopenable("big.bin", data))
 
 		require.ErrorContains(t, err, "the put.io account is full")
-		assert.Zero(t, f.uploads.maxPatch.Load())
+		assert.Zero(t, f.uploads.MaxPatch())
 		assert.Equal(t, 1, srv.Calls(patchRoute))
 		assert.Zero(t, acct.Uploads(), "session ended")
 		assert.Empty(t, names(t, acct, ""))

@@ -2,13 +2,13 @@ package putio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/internal/tus"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
 	rhash "github.com/rclone/rclone/fs/hash"
@@ -16,22 +16,14 @@ import (
 
 // The file being uploaded is read from its source at any offset: from
 // the stream rclone hands Put, or from the object behind it opened again.
-// A local file needs no resend window (see uploadwindow.go): opening it
+// A local file needs no resend window (see internal/tus/window.go): opening it
 // again costs no request, so it is read again from the server's offset
 // after any cut, and rclone's read-ahead of it is dropped for our own
 // reading (see takeOverSource).
 
-// errCannotRewind is a resume point that neither the window nor the source
-// can serve: the upload stops and can go on in a later attempt.
-var errCannotRewind = errors.New("can't go back in the source")
-
-// sourceError is a failure to read the file being uploaded; it is the
-// source's fault, so the upload is not retried.
-type sourceError struct{ err error }
-
-func (e *sourceError) Error() string { return "putio: reading the source: " + e.err.Error() }
-
-func (e *sourceError) Unwrap() error { return e.err }
+// sourceError is a failure to read the file being uploaded, the tus
+// client's SourceError, which reads it from the source too.
+type sourceError = tus.SourceError
 
 // source reads the file being uploaded from any offset. Each byte is
 // counted once, the first time it is read: in rclone's accounting
@@ -76,7 +68,7 @@ func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []f
 		}
 	}
 	if takeOverSource(in, src) {
-		if err := s.reopen(0); err != nil {
+		if err := s.Reopen(0); err != nil {
 			return nil, err
 		}
 		s.fileCRC = asksCRC(s.hashes)
@@ -133,8 +125,8 @@ func asksCRC(options []fs.OpenOption) bool {
 	return false
 }
 
-// canReopen reports whether the source can be read again from any offset.
-func (s *source) canReopen() bool { return s.obj != nil }
+// CanReopen reports whether the source can be read again from any offset.
+func (s *source) CanReopen() bool { return s.obj != nil }
 
 // sum is the CRC-32 of the file, as put.io writes it: of bytes [0, high),
 // or the local file's own. The local backend keeps the CRC-32 it computed
@@ -152,7 +144,7 @@ func (s *source) sum() (string, error) {
 		err = fmt.Errorf("the local backend gave %q", sum)
 	}
 	if err != nil {
-		return "", &sourceError{fmt.Errorf("getting the CRC-32 of the file: %w", err)}
+		return "", &sourceError{Err: fmt.Errorf("getting the CRC-32 of the file: %w", err)}
 	}
 	return sum, nil
 }
@@ -162,7 +154,7 @@ func (s *source) ready() error {
 	if s.plain != nil {
 		return nil
 	}
-	return s.reopen(s.pos)
+	return s.Reopen(s.pos)
 }
 
 // countNewBytes counts bytes read for the first time: into the CRC-32,
@@ -189,9 +181,9 @@ func (s *source) Read(p []byte) (n int, err error) {
 	return n, err
 }
 
-// skip reads through the source up to off without accounting the bytes,
+// Skip reads through the source up to off without accounting the bytes,
 // which the server already holds, keeping them in the CRC-32.
-func (s *source) skip(off int64) error {
+func (s *source) Skip(off int64) error {
 	if err := s.ready(); err != nil {
 		return err
 	}
@@ -206,20 +198,20 @@ func (s *source) skip(off int64) error {
 			err = io.ErrUnexpectedEOF
 		}
 		if err != nil && err != io.EOF {
-			return &sourceError{fmt.Errorf("skipping to byte %d: %w", off, err)}
+			return &sourceError{Err: fmt.Errorf("skipping to byte %d: %w", off, err)}
 		}
 	}
 	return nil
 }
 
-// reopen opens the source again at off, which must not be past high.
-func (s *source) reopen(off int64) error {
+// Reopen opens the source again at off, which must not be past high.
+func (s *source) Reopen(off int64) error {
 	if s.obj == nil {
-		return errCannotRewind
+		return tus.ErrCannotRewind
 	}
 	rc, err := s.obj.Open(s.ctx, append([]fs.OpenOption{&fs.SeekOption{Offset: off}}, s.hashes...)...)
 	if err != nil {
-		return &sourceError{fmt.Errorf("opening again at byte %d: %w", off, err)}
+		return &sourceError{Err: fmt.Errorf("opening again at byte %d: %w", off, err)}
 	}
 	if err := s.unchanged(); err != nil {
 		logIgnored(nil, "closing the changed source", rc.Close())
@@ -244,7 +236,7 @@ func (s *source) unchanged() error {
 	if size == s.size && modTime.Equal(s.modTime) {
 		return nil
 	}
-	return &sourceError{fmt.Errorf("the file changed since its upload began (size %d, modified %v; now %d, %v): copy it again once it is no longer being written",
+	return &sourceError{Err: fmt.Errorf("the file changed since its upload began (size %d, modified %v; now %d, %v): copy it again once it is no longer being written",
 		s.size, s.modTime, size, modTime)}
 }
 

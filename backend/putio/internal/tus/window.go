@@ -1,13 +1,11 @@
-package putio
+package tus
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 
-	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/lib/pool"
 )
 
@@ -22,53 +20,45 @@ import (
 // errBodyDetached is what a PATCH body answers once its request is over.
 var errBodyDetached = errors.New("putio: upload body read after its request ended")
 
-// windowFor is the resend window of an upload of size bytes from source:
-// none for a local file, which is read again instead.
-func (f *Fs) windowFor(source *source, size int64) int64 {
-	if source.local {
-		return 0
-	}
-	return min(f.window, size)
+// ErrCannotRewind is a resume point that neither the window nor the
+// source can serve: the upload stops and can go on in a later attempt.
+var ErrCannotRewind = errors.New("can't go back in the source")
+
+// SourceError is a failure to read the file being uploaded; it is the
+// source's fault, so the upload is not retried.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return "putio: reading the source: " + e.Err.Error() }
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// Pages is where resend windows get their memory: pages of one size
+// from a buffer pool, rclone's shared one (GlobalPages) so that
+// --max-buffer-memory counts them and --use-mmap maps them, as rclone's
+// chunked uploads do.
+type Pages struct {
+	Pool *pool.Pool
+	Page int64 // bytes per page
 }
 
-// setWindow takes resend windows from rclone's buffer pool, of
-// upload_window bytes or as many whole pages as --max-buffer-memory
-// allows, if fewer: the pool would wait for ever for more.
-func (f *Fs) setWindow() {
-	f.pages = globalPages()
-	limit := fs.GetConfig(context.Background()).MaxBufferMemory // what the pool's limit was made of
-	f.window = f.pages.within(int64(f.opt.UploadWindow), int64(limit))
-	if f.window < int64(f.opt.UploadWindow) {
-		fs.Logf(f, "upload_window %v is more than --max-buffer-memory %v allows: uploads keep %v for resending", f.opt.UploadWindow, limit, fs.SizeSuffix(f.window))
-	}
-}
-
-// pagePool is where resend windows get their memory: pages of one size
-// from rclone's shared buffer pool, so that --max-buffer-memory counts
-// them and --use-mmap maps them, as rclone's chunked uploads do.
-type pagePool struct {
-	pool *pool.Pool
-	page int64 // bytes per page
-}
-
-// globalPages is rclone's buffer pool, made on first use: after the
+// GlobalPages is rclone's buffer pool, made on first use: after the
 // command line set --use-mmap and --max-buffer-memory.
-func globalPages() pagePool { return pagePool{pool: pool.Global(), page: pool.BufferSize} }
+func GlobalPages() Pages { return Pages{Pool: pool.Global(), Page: pool.BufferSize} }
 
-// within is the largest window of at most size bytes that the memory
+// Within is the largest window of at most size bytes that the memory
 // limit (--max-buffer-memory; 0 or less for none) can ever grant:
 // rclone's pool waits for ever for more than the limit.
-func (pp pagePool) within(size, limit int64) int64 {
+func (pp Pages) Within(size, limit int64) int64 {
 	if limit <= 0 {
 		return size
 	}
-	return min(size, limit/pp.page*pp.page)
+	return min(size, limit/pp.Page*pp.Page)
 }
 
 // window keeps the last bytes read from the source, for resending: a ring
 // of size bytes over pooled pages, the last one used only in part.
 type window struct {
-	pages pagePool
+	pages Pages
 	mem   [][]byte
 	size  int64
 	end   int64 // upload offset just past the newest byte held
@@ -77,10 +67,10 @@ type window struct {
 
 // newWindow takes a window of size bytes from pages, waiting as rclone
 // does for the memory --max-buffer-memory leaves. free gives it back.
-func newWindow(pages pagePool, size int64) *window {
+func newWindow(pages Pages, size int64) *window {
 	w := &window{pages: pages, size: size}
 	if size > 0 {
-		w.mem = pages.pool.GetN(int((size + pages.page - 1) / pages.page))
+		w.mem = pages.Pool.GetN(int((size + pages.Page - 1) / pages.Page))
 	}
 	return w
 }
@@ -89,7 +79,7 @@ func newWindow(pages pagePool, size int64) *window {
 // them: every body of the upload is detached.
 func (w *window) free() {
 	if w.mem != nil {
-		w.pages.pool.PutN(w.mem)
+		w.pages.Pool.PutN(w.mem)
 	}
 	w.mem, w.size, w.n = nil, 0, 0
 }
@@ -100,9 +90,9 @@ func (w *window) start() int64 { return w.end - w.n }
 // up to the end of its page or of the ring, whichever comes first.
 func (w *window) at(off int64, n int) []byte {
 	i := off % w.size
-	inPage := i % w.pages.page
-	span := min(w.pages.page-inPage, w.size-i, int64(n))
-	return w.mem[i/w.pages.page][inPage : inPage+span]
+	inPage := i % w.pages.Page
+	span := min(w.pages.Page-inPage, w.size-i, int64(n))
+	return w.mem[i/w.pages.Page][inPage : inPage+span]
 }
 
 // add appends p, dropping the oldest bytes beyond the window's size.
@@ -142,10 +132,23 @@ func (w *window) readAt(p []byte, off int64) int {
 // reset empties the window, with the source now at off.
 func (w *window) reset(off int64) { w.end, w.n = off, 0 }
 
+// Source is the file being uploaded, read on from its position.
+type Source interface {
+	io.Reader
+	// CanReopen reports whether Reopen can go back before the window.
+	CanReopen() bool
+	// Reopen has the source read on from off, which was read before;
+	// ErrCannotRewind if it can't.
+	Reopen(off int64) error
+	// Skip reads on to off, past what was read before, without counting
+	// the bytes as sent.
+	Skip(off int64) error
+}
+
 // payload is the bytes of one upload: its source and window. The window
 // always holds the bytes just before the source's position.
 type payload struct {
-	src *source
+	src Source
 	win *window
 }
 
@@ -158,7 +161,7 @@ func (pl *payload) seek(off int64) error {
 	case off >= pl.win.start():
 		return nil
 	}
-	if err := pl.src.reopen(off); errors.Is(err, errCannotRewind) {
+	if err := pl.src.Reopen(off); errors.Is(err, ErrCannotRewind) {
 		return fmt.Errorf("putio: the upload must go on from byte %d, before the last %d bytes sent that the upload window keeps, and this source can't be read again; run again or raise --putio-upload-window: %w",
 			off, pl.win.size, err)
 	} else if err != nil {
@@ -210,7 +213,7 @@ func (b *patchBody) Read(p []byte) (int, error) {
 		err = fmt.Errorf("the source ended at byte %d, before its size", b.pos)
 	}
 	if err != nil && err != io.EOF {
-		b.err = &sourceError{err}
+		b.err = &SourceError{Err: err}
 		return n, b.err
 	}
 	return n, nil
