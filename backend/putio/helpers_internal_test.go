@@ -33,6 +33,7 @@ func newTestFs(t testing.TB, extra configmap.Simple, opts ...putiotest.Options) 
 	f, err := newFsOn(srv, testRemote, "", extra)
 	require.NoError(t, err)
 	f.(*Fs).sessions = newFileSessions(t.TempDir()) // upload sessions stay out of the user's cache
+	t.Cleanup(func() { _ = f.(*Fs).Shutdown(context.Background()) }) // before the emulator closes
 	return f.(*Fs), srv, srv.Account(srv.Token)
 }
 
