@@ -70,7 +70,7 @@ func backendOptions() []fs.Option {
 		Advanced: true,
 	}, {
 		Name:     "url_read_ahead",
-		Help:     "Files after an opened one whose download URLs are fetched ahead.\n\nEach open of a file in a listed folder also asks put.io, in the\nbackground, for the signed download URLs of up to this many files that\nfollow it in the folder (by name), unless their URLs are kept already.\nA media server's library scan, which opens the files of a folder one\nafter the other, then waits for a URL only at the first file of each\nfolder instead of at every file.\n\nThe cost is API calls for files that may not be opened: at most this\nmany per opened file, only in folders files are opened in, none once\nthe URLs are kept (see the docs on signed URLs). 0 turns it off.",
+		Help:     "Files after an opened one whose download URLs are fetched ahead.\n\nEach open of a file in a listed folder also asks put.io, in the\nbackground, for the signed download URLs of up to this many files that\nfollow it in the folder (by name), unless their URLs are kept already.\nA media server's library scan, which opens the files of a folder one\nafter the other, then waits for a URL only at the first file of each\nfolder instead of at every file.\n\nThe cost is API calls for files that may not be opened: at most this\nmany per opened file, only in folders files are opened in, and none\nfor files whose URLs rclone keeps already (for up to an hour). Playing\none episode of a season asks for the URLs of the next few. 0 turns it\noff.",
 		Default:  defaultURLReadAhead,
 		Advanced: true,
 	}, {
