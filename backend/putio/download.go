@@ -15,10 +15,10 @@ import (
 	"github.com/rclone/rclone/fs"
 )
 
-// fetchDownloadURL asks put.io for a signed URL of the file.
-func (o *Object) fetchDownloadURL(ctx context.Context) (string, error) {
+// fetchDownloadURL asks put.io for a signed URL of the file id.
+func (f *Fs) fetchDownloadURL(ctx context.Context, id string) (string, error) {
 	var out api.URLReply
-	err := o.fs.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(o.id(), "/url")}, &out)
+	err := f.callJSON(ctx, apiCall{method: http.MethodGet, path: itemPath(id, "/url")}, &out)
 	if err != nil {
 		return "", notFoundAs(err, fs.ErrorObjectNotFound)
 	}
@@ -30,7 +30,9 @@ func (o *Object) fetchDownloadURL(ctx context.Context) (string, error) {
 // or it is refused, the URL the download host has just refused. Streams
 // refused together fetch one new URL.
 func (o *Object) signedURL(ctx context.Context, refused string) (string, error) {
-	return o.fs.urls.get(ctx, o.id(), refused, o.fetchDownloadURL)
+	return o.fs.urls.get(ctx, o.id(), refused, func(ctx context.Context) (string, error) {
+		return o.fs.fetchDownloadURL(ctx, o.id())
+	})
 }
 
 // urlExpired reports a download host refusing a signed URL.
@@ -48,6 +50,7 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 		// which a download host would refuse with 416.
 		return io.NopCloser(strings.NewReader("")), nil
 	}
+	o.fs.readAhead.opened(o.id()) // before this file's own URL: they are fetched together
 	signed, err := o.signedURL(ctx, "")
 	if err != nil {
 		return nil, err

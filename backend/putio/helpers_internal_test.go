@@ -33,6 +33,8 @@ func newTestFs(t testing.TB, extra configmap.Simple, opts ...putiotest.Options) 
 	f, err := newFsOn(srv, testRemote, "", extra)
 	require.NoError(t, err)
 	f.(*Fs).sessions = newFileSessions(t.TempDir()) // upload sessions stay out of the user's cache
+	// Registered after the emulator's: background work ends before it closes.
+	t.Cleanup(func() { _ = f.(*Fs).Shutdown(context.Background()) })
 	return f.(*Fs), srv, srv.Account(srv.Token)
 }
 

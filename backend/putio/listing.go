@@ -468,13 +468,18 @@ func (f *Fs) walkAfresh(ctx context.Context, id, rel string, found func(walked, 
 // listDir hands the entries of the folder dirID, at dir, to callback page
 // by page; with want set, only if the folder is confirmed at want.
 func (f *Fs) listDir(ctx context.Context, dir, dirID string, want *folderPlace, callback fs.ListRCallback) error {
-	return f.listFolder(ctx, dirID, f.pageSize, want, func(items []api.File, _ int) error {
+	listed := f.readAhead.listing(dirID)
+	err := f.listFolder(ctx, dirID, f.pageSize, want, func(items []api.File, _ int) error {
 		entries := make(fs.DirEntries, 0, len(items))
 		for i := range items {
-			entries = append(entries, f.entryFor(dir, &items[i]))
+			entry := f.entryFor(dir, &items[i])
+			listed.add(entry)
+			entries = append(entries, entry)
 		}
 		return callback(entries)
 	})
+	listed.done(err)
+	return err
 }
 
 // parentOf is the folder remote is in; "" is the root.

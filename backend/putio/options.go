@@ -21,7 +21,9 @@ const (
 	defaultAPIURL    = "https://api.put.io"
 	defaultUploadURL = "https://upload.put.io/files/"
 	defaultWindow    = 4 * fs.Mebi
-	rootID           = "0"
+	// defaultURLReadAhead covers a scan's next files while one is read.
+	defaultURLReadAhead = 4
+	rootID              = "0"
 	// listPageSize is the largest page put.io is known to serve.
 	listPageSize = 1000
 	// maxNameBytes is put.io's name limit, in bytes of UTF-8.
@@ -67,6 +69,11 @@ func backendOptions() []fs.Option {
 		Default:  true,
 		Advanced: true,
 	}, {
+		Name:     "url_read_ahead",
+		Help:     "Files after an opened one whose download URLs are fetched ahead.\n\nEach open of a file in a listed folder also asks put.io, in the\nbackground, for the signed download URLs of up to this many files that\nfollow it in the folder (by name), unless their URLs are kept already.\nA media server's library scan, which opens the files of a folder one\nafter the other, then waits for a URL only at the first file of each\nfolder instead of at every file.\n\nThe cost is API calls for files that may not be opened: at most this\nmany per opened file, only in folders files are opened in, and none\nfor files whose URLs rclone keeps already (for up to an hour). Playing\none episode of a season asks for the URLs of the next few. 0 turns it\noff.",
+		Default:  defaultURLReadAhead,
+		Advanced: true,
+	}, {
 		Name:    "hard_delete",
 		Help:    "Delete files permanently rather than putting them into the trash.",
 		Default: false,
@@ -106,6 +113,7 @@ type Options struct {
 	ChunkSize     fs.SizeSuffix        `config:"chunk_size"`
 	UploadWindow  fs.SizeSuffix        `config:"upload_window"`
 	ResumeUploads bool                 `config:"resume_uploads"`
+	URLReadAhead  int                  `config:"url_read_ahead"`
 	HardDelete    bool                 `config:"hard_delete"`
 	APIURL        string               `config:"api_url"`
 	UploadURL     string               `config:"upload_url"`
@@ -170,6 +178,9 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	}
 	if opt.UploadWindow < 0 {
 		return nil, fmt.Errorf("putio: option upload_window = %v is invalid: give a size such as %v", opt.UploadWindow, defaultWindow)
+	}
+	if opt.URLReadAhead < 0 {
+		return nil, fmt.Errorf("putio: option url_read_ahead = %d is invalid: give a number of files, or 0 for none", opt.URLReadAhead)
 	}
 	if _, err := parseURLOption("upload_url", opt.UploadURL, "http", "https"); err != nil {
 		return nil, err

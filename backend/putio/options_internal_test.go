@@ -15,9 +15,10 @@ import (
 
 func TestBadOptions(t *testing.T) {
 	for option, value := range map[string]string{
-		"chunk_size": "-1",
-		"api_url":    "::not a url",
-		"upload_url": "ftp://upload.example/files/",
+		"chunk_size":     "-1",
+		"url_read_ahead": "-1",
+		"api_url":        "::not a url",
+		"upload_url":     "ftp://upload.example/files/",
 	} {
 		t.Run(option, func(t *testing.T) {
 			m := configmap.Simple{"token": `{"access_token":"x"}`, option: value}
@@ -35,9 +36,10 @@ func TestOptionNames(t *testing.T) {
 		got = append(got, o.Name)
 	}
 	assert.ElementsMatch(t, []string{"client_id", "client_secret", "token", "auth_url", "token_url",
-		"chunk_size", "upload_window", "resume_uploads", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
+		"chunk_size", "upload_window", "resume_uploads", "url_read_ahead", "hard_delete", "api_url", "upload_url", "feed_url", "encoding", "description"}, got)
 	assert.Equal(t, "0", regInfo.Options.Get("chunk_size").Default.(fs.SizeSuffix).String(), "no PATCH size limit")
 	assert.Equal(t, "4Mi", regInfo.Options.Get("upload_window").Default.(fs.SizeSuffix).String())
+	assert.Equal(t, 4, regInfo.Options.Get("url_read_ahead").Default, "a scan's next files while one is read")
 }
 
 // A remote whose api_url leaves put.io while upload_url or feed_url stay

@@ -43,9 +43,10 @@ type Fs struct {
 	sessions   sessionStore // upload sessions a later run can resume
 	madeDirs   *madeDirs    // folders this Fs made, for uploads without lookups
 	tokens     *oauthutil.TokenSource
-	account    *accountID  // who the token belongs to, once asked
-	feed       *feedState  // change notification
-	urls       *signedURLs // signed download URLs by file id, per login
+	account    *accountID    // who the token belongs to, once asked
+	feed       *feedState    // change notification
+	urls       *signedURLs   // signed download URLs by file id, per login
+	readAhead  *urlReadAhead // URLs of the files after an opened one; nil if off
 
 	// rangeless is set once the download host ignores Range.
 	rangeless *atomic.Bool
@@ -116,6 +117,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		urls:       signedURLCaches.of(apiURL, login),
 		rangeless:  &atomic.Bool{},
 	}
+	f.readAhead = newURLReadAhead(ctx, opt.URLReadAhead, f.urls, f.fetchDownloadURL)
 	f.setWindow()
 	f.warnStrayEndpoints()
 	f.fillFeatures(ctx)
@@ -260,6 +262,7 @@ var (
 	_ fs.Abouter         = (*Fs)(nil)
 	_ fs.UserInfoer      = (*Fs)(nil)
 	_ fs.CleanUpper      = (*Fs)(nil)
+	_ fs.Shutdowner      = (*Fs)(nil)
 	_ fs.ChangeNotifier  = (*Fs)(nil)
 	_ fs.MergeDirser     = (*Fs)(nil)
 	_ fs.PublicLinker    = (*Fs)(nil)

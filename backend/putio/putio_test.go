@@ -28,8 +28,8 @@ const minTestChunkSize = 256 * fs.Kibi
 //   - FsCopy/Metadata, FsMove/Metadata, ObjectSetMetadata, FsMkdirMetadata,
 //     FsDirSetModTime, FsDirectory: metadata is read-only and folder times
 //     cannot be set.
-//   - SetTier, Bucket, FsCheckWrap, ObjectCheckWrap, FsShutdown: no tiers,
-//     not bucket based, not a wrapper, no background work.
+//   - SetTier, Bucket, FsCheckWrap, ObjectCheckWrap: no tiers, not
+//     bucket based, not a wrapper.
 //   - FsCopyChunked: server-side copy is one call, there is no copy cutoff.
 //
 // Its Internal subtest runs the backend's tests that need no emulator

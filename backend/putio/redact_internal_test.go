@@ -59,7 +59,7 @@ func TestDownloadFailuresKeepSecretsOutOfLogs(t *testing.T) {
 			assert.GreaterOrEqual(t, srv.Calls("GET /download/{id}"), tc.attempts)
 			assert.Contains(t, logs.String(), tc.logLine, "the failed tries were logged")
 			// The emulator's clock stands still, so it signs the same URL again.
-			again, err := o.(*Object).fetchDownloadURL(context.Background())
+			again, err := f.fetchDownloadURL(context.Background(), o.(*Object).id())
 			require.NoError(t, err)
 			signed, err := url.Parse(again)
 			require.NoError(t, err)

@@ -40,7 +40,7 @@ var regInfo = &fs.RegInfo{
 		Security:         "High",
 		Remote:           "TestPutio:",
 		// Every feature the Fs enables; a test keeps the list in step.
-		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "UserInfo"},
+		Features:  []string{"About", "CanHaveEmptyDirectories", "ChangeNotify", "CleanUp", "Command", "Copy", "DirCacheFlush", "DirMove", "DuplicateFiles", "ListP", "MergeDirs", "Move", "PublicLink", "Purge", "PutUnchecked", "ReadMetadata", "ReadMimeType", "Shutdown", "UserInfo"},
 		Hashes:    []string{"crc32"},
 		Precision: int64(time.Second),
 	},

@@ -163,6 +163,18 @@ func (c *signedURLs) drop(elem *list.Element) {
 	c.order.Remove(elem)
 }
 
+// holds reports whether a young URL of id is kept or one is being
+// fetched, without counting as a use.
+func (c *signedURLs) holds(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fetching[id] != nil {
+		return true
+	}
+	elem, ok := c.entries[id]
+	return ok && c.now().Sub(elem.Value.(*signedURL).fetched) < c.ttl
+}
+
 // forget drops the URL of id, whose file is gone or replaced.
 func (c *signedURLs) forget(id string) {
 	c.mu.Lock()

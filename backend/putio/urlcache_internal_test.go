@@ -37,6 +37,9 @@ func newClockedFs(t *testing.T, clock *testClock, capacity int, opts putiotest.O
 	f, srv, acct := newTestFs(t, nil, opts)
 	f.urls = newSignedURLs(capacity, signedURLTTL)
 	f.urls.now = clock.now
+	f.readAhead.stop() // it fetched into the login's cache: now into this one
+	f.readAhead = newURLReadAhead(context.Background(), defaultURLReadAhead, f.urls, f.fetchDownloadURL)
+	t.Cleanup(f.readAhead.stop)
 	return f, srv, acct
 }
 
@@ -173,6 +176,8 @@ func TestSignedURLCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	const capacity = 3
 	f, srv, acct := newClockedFs(t, newURLClock(), capacity, putiotest.Options{})
+	f.readAhead.stop()
+	f.readAhead = nil // what is kept here is what was opened
 	library := seedLibrary(t, acct, 1, 12, 100)
 	objects := listObjects(ctx, t, f, "show0")
 	require.Len(t, objects, 12)
