@@ -222,9 +222,10 @@ func isGone(err error) bool {
 }
 
 // shouldRetry decides whether an attempt is worth repeating: 429, 5xx,
-// trash lock contention, FILE_NOT_REACHABLE, truncated bodies, resumable
-// upload offsets and network errors are; other 4xx, a lost file, a
-// captcha, a revoked token and a cancelled context are not.
+// trash lock contention, FILE_NOT_REACHABLE, truncated bodies, errors
+// marked with rclone's fserrors.RetryError and network errors are; other
+// 4xx, a lost file, a captcha, a revoked token and a cancelled context
+// are not.
 func shouldRetry(ctx context.Context, err error) bool {
 	var maybeAdded *errMaybeAdded
 	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) || errors.As(err, &maybeAdded) {
@@ -239,7 +240,7 @@ func shouldRetry(ctx context.Context, err error) bool {
 		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 ||
 			apiErr.Type == errTypeTrashLock || apiErr.Type == errTypeNotReachable
 	}
-	return errors.Is(err, errTruncated) || errors.Is(err, errResumeUpload) || fserrors.ShouldRetry(err)
+	return errors.Is(err, errTruncated) || fserrors.IsRetryError(err) || fserrors.ShouldRetry(err)
 }
 
 // notFoundAs maps a 404, or an item lost for good (410, FILE_LOST), to

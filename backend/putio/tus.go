@@ -16,6 +16,7 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fserrors"
 )
 
 // The tus 1.0 client that uploads speak to upload_url: OPTIONS learns
@@ -43,9 +44,6 @@ var (
 	// errReplyLost is a final request whose reply never came although the
 	// server may have made the file.
 	errReplyLost = errors.New("upload reply lost")
-	// errResumeUpload is a PATCH the server did not take whole; the next
-	// attempt resumes where the server is.
-	errResumeUpload = errors.New("resuming upload")
 	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
 	// failure, so it does not use up a low-level retry.
 	errPatchTooLarge = errors.New("PATCH too large")
@@ -387,8 +385,10 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 		fs.Debugf(u.job, "the server refused a PATCH of %d bytes; sending %d", piece, smaller)
 		return errPatchTooLarge
 	case resumable(err):
+		// The next attempt asks the server for its offset, so a failure
+		// that alone would end the upload (a 409) is worth another try.
 		u.unsure = true
-		return fmt.Errorf("%w after: %v", errResumeUpload, err)
+		return fserrors.RetryErrorf("putio: resuming the upload after: %v", err)
 	}
 	return err
 }
@@ -474,7 +474,7 @@ func (u *tusUpload) patch(ctx context.Context, piece int64) (http.Header, int64,
 		return resp.Header, at + piece, nil // no offset given: trust the 2xx
 	}
 	if got < at || got > at+piece || (got == at && piece > 0) {
-		return nil, 0, fmt.Errorf("%w: the server reports offset %d after a PATCH of bytes %d-%d", errResumeUpload, got, at, at+piece)
+		return nil, 0, fserrors.RetryErrorf("putio: resuming the upload: the server reports offset %d after a PATCH of bytes %d-%d", got, at, at+piece)
 	}
 	return resp.Header, got, nil
 }
