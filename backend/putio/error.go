@@ -227,8 +227,7 @@ func isGone(err error) bool {
 // 4xx, a lost file, a captcha, a revoked token and a cancelled context
 // are not.
 func shouldRetry(ctx context.Context, err error) bool {
-	var maybeAdded *errMaybeAdded
-	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) || errors.As(err, &maybeAdded) {
+	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) {
 		return false
 	}
 	var auth *authError
