@@ -41,9 +41,6 @@ const (
 )
 
 var (
-	// errReplyLost is a final request whose reply never came although the
-	// server may have made the file.
-	errReplyLost = errors.New("upload reply lost")
 	// errPatchTooLarge is a 413: the next PATCH is smaller. It is no
 	// failure, so it does not use up a low-level retry.
 	errPatchTooLarge = errors.New("PATCH too large")
@@ -73,8 +70,11 @@ type tusUpload struct {
 	patchUnanswered bool
 	final           http.Header // the reply that completed the upload
 	// lastByteMayBeIn says a request with the last byte failed in a way
-	// that may have come after put.io took it.
+	// that may have come after put.io took it; finalReplyLost says the
+	// server then held every byte (or let go of an upload sent whole), so
+	// it made the file unless it failed to, and only its reply was lost.
 	lastByteMayBeIn bool
+	finalReplyLost  bool
 
 	// unsettled says a try may have made the file and no look could tell
 	// whether it did; made is the file, when found after a lost reply.
@@ -433,7 +433,9 @@ func (u *tusUpload) resync(ctx context.Context) error {
 	gone := uploadGone(err)
 	switch {
 	case err == nil && offset == u.job.size, gone && sentWhole:
-		return fmt.Errorf("%w (the server then answered: offset %d, %v)", errReplyLost, offset, err)
+		// Sending more can't help: what is left is to look for the file.
+		u.finalReplyLost = true
+		return fserrors.NoLowLevelRetryError(fmt.Errorf("putio: the reply that completes the upload was lost (the server then answered: offset %d, %v)", offset, err))
 	case gone:
 		return fmt.Errorf("putio: the upload session ended on the server (expired?) at byte %d: %w", u.offset, err)
 	case err != nil:

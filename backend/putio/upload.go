@@ -159,7 +159,7 @@ func (u *tusUpload) complete(ctx context.Context, err error) (*api.File, error) 
 	switch {
 	case u.made != nil:
 		return u.made, nil
-	case errors.Is(err, errReplyLost):
+	case u.finalReplyLost:
 		item, findErr := u.lookTwice(ctx)
 		if findErr == nil && item == nil {
 			findErr = errors.New("no file with its name, size, CRC-32 and time is there")
