@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,20 +64,6 @@ func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone
 		call.form = url.Values{"file_ids": {strings.Join(pending, ",")}}
 		return f.attemptJSON(ctx, call, &api.Empty{})
 	})
-}
-
-// mayHaveWorked reports whether a failed try may have reached the server
-// and done its work: anything but a put.io refusal (4xx, token) or our
-// own cancellation.
-func mayHaveWorked(ctx context.Context, err error) bool {
-	var auth *authError
-	switch apiErr, isAPI := apiError(err); {
-	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
-		return false
-	case isAPI:
-		return apiErr.Status >= http.StatusInternalServerError
-	}
-	return true
 }
 
 // placedProbe is the probe of a rename or move: the item put.io calls
