@@ -29,48 +29,51 @@ func TestClassifyEveryErrorKind(t *testing.T) {
 		err           error
 		want          callOutcome
 		retry, mayDid bool
+		// uploadMayPass: a failed upload keeps its session for a later run
+		uploadMayPass bool
 	}{
-		{"no error", nil, succeeded, false, false},
-		{"our context's cancellation", context.Canceled, cancelled, false, false},
-		{"a wrapped cancellation", fmt.Errorf("putio: listing: %w", context.Canceled), cancelled, false, false},
-		{"a deadline that is not our context's", context.DeadlineExceeded, unanswered, true, true},
-		{"400", reply(http.StatusBadRequest, "INVALID_NAME"), refusal, false, false},
-		{"409", reply(http.StatusConflict, ""), refusal, false, false},
-		{"413 about the size", reply(http.StatusRequestEntityTooLarge, ""), refusal, false, false},
-		{"404", reply(http.StatusNotFound, "NOT_FOUND"), absent, false, false},
-		{"410", reply(http.StatusGone, ""), lostForGood, false, false},
-		{"FILE_LOST with 404", reply(http.StatusNotFound, errTypeFileLost), lostForGood, false, false},
-		{"FILE_LOST with 500", reply(http.StatusInternalServerError, errTypeFileLost), lostForGood, false, false},
-		{"429", reply(http.StatusTooManyRequests, "TooManyRequests"), busy, true, false},
-		{"trash lock", reply(http.StatusBadRequest, errTypeTrashLock), busy, true, false},
-		{"FILE_NOT_REACHABLE", reply(http.StatusBadRequest, errTypeNotReachable), busy, true, false},
-		{"500", reply(http.StatusInternalServerError, ""), unanswered, true, true},
-		{"503 with the trash lock's type", reply(http.StatusServiceUnavailable, errTypeTrashLock), unanswered, true, true},
-		{"a reply put in rclone's retry wrapper by the pacer", fserrors.RetryError(reply(http.StatusBadGateway, "")), unanswered, true, true},
-		{"a 429 put in rclone's retry wrapper by the pacer", fserrors.RetryError(reply(http.StatusTooManyRequests, "")), busy, true, false},
-		{"a rejected token", &authError{remote: "putio", cause: reply(http.StatusUnauthorized, "invalid_grant")}, loginRejected, false, false},
-		{"a wrapped rejected token", fmt.Errorf("putio: %w", &authError{cause: reply(http.StatusUnauthorized, "")}), loginRejected, false, false},
-		{"a route closed to apps", &scopeError{cause: reply(http.StatusUnauthorized, errTypeInvalidScope)}, closedToApps, false, false},
-		{"a full account", &quotaError{cause: reply(http.StatusRequestEntityTooLarge, errTypeQuota)}, accountFull, false, false},
-		{"a captcha", &captchaError{id: "x", cause: reply(http.StatusTooManyRequests, "")}, captchaNeeded, false, false},
-		{"a truncated error body", fmt.Errorf("putio: POST /v2/files/delete: HTTP 500: %w", errTruncated), unanswered, true, true},
-		{"a truncated reply", fmt.Errorf("putio: GET /v2/files/list: %w (got 3 bytes)", errTruncated), unanswered, true, true},
-		{"a cut connection", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), unanswered, true, true},
-		{"a network timeout", timeout, unanswered, true, true},
-		{"a refused connection", refusedDial, unanswered, true, true},
-		{"a malformed reply", errors.New("putio: GET /v2/files/1: malformed reply"), undetermined, false, true},
-		{"a resumable PATCH", fserrors.RetryErrorf("putio: resuming the upload after: %v", reply(http.StatusConflict, "")), unanswered, true, true},
-		{"a lost final upload reply", fserrors.NoLowLevelRetryError(errors.New("putio: the reply that completes the upload was lost")), undetermined, false, true},
-		{"no low-level retry of a 5xx", fserrors.NoLowLevelRetryError(reply(http.StatusBadGateway, "")), undetermined, false, true},
-		{"an unsettled write", &unsettledError{reply(http.StatusBadGateway, "")}, undetermined, false, true},
-		{"the source failed", &sourceError{io.ErrUnexpectedEOF}, sourceFailed, false, true},
-		{"the source can't go back", fmt.Errorf("putio: %w", errCannotRewind), sourceFailed, false, true},
+		{"no error", nil, succeeded, false, false, false},
+		{"our context's cancellation", context.Canceled, cancelled, false, false, true},
+		{"a wrapped cancellation", fmt.Errorf("putio: listing: %w", context.Canceled), cancelled, false, false, true},
+		{"a deadline that is not our context's", context.DeadlineExceeded, unanswered, true, true, true},
+		{"400", reply(http.StatusBadRequest, "INVALID_NAME"), refusal, false, false, false},
+		{"409", reply(http.StatusConflict, ""), refusal, false, false, false},
+		{"413 about the size", reply(http.StatusRequestEntityTooLarge, ""), refusal, false, false, false},
+		{"404", reply(http.StatusNotFound, "NOT_FOUND"), absent, false, false, false},
+		{"410", reply(http.StatusGone, ""), lostForGood, false, false, false},
+		{"FILE_LOST with 404", reply(http.StatusNotFound, errTypeFileLost), lostForGood, false, false, false},
+		{"FILE_LOST with 500", reply(http.StatusInternalServerError, errTypeFileLost), lostForGood, false, false, false},
+		{"429", reply(http.StatusTooManyRequests, "TooManyRequests"), busy, true, false, true},
+		{"trash lock", reply(http.StatusBadRequest, errTypeTrashLock), busy, true, false, true},
+		{"FILE_NOT_REACHABLE", reply(http.StatusBadRequest, errTypeNotReachable), busy, true, false, true},
+		{"500", reply(http.StatusInternalServerError, ""), unanswered, true, true, true},
+		{"503 with the trash lock's type", reply(http.StatusServiceUnavailable, errTypeTrashLock), unanswered, true, true, true},
+		{"a reply put in rclone's retry wrapper by the pacer", fserrors.RetryError(reply(http.StatusBadGateway, "")), unanswered, true, true, true},
+		{"a 429 put in rclone's retry wrapper by the pacer", fserrors.RetryError(reply(http.StatusTooManyRequests, "")), busy, true, false, true},
+		{"a rejected token", &authError{remote: "putio", cause: reply(http.StatusUnauthorized, "invalid_grant")}, loginRejected, false, false, true},
+		{"a wrapped rejected token", fmt.Errorf("putio: %w", &authError{cause: reply(http.StatusUnauthorized, "")}), loginRejected, false, false, true},
+		{"a route closed to apps", &scopeError{cause: reply(http.StatusUnauthorized, errTypeInvalidScope)}, closedToApps, false, false, false},
+		{"a full account", &quotaError{cause: reply(http.StatusRequestEntityTooLarge, errTypeQuota)}, accountFull, false, false, true},
+		{"a captcha", &captchaError{id: "x", cause: reply(http.StatusTooManyRequests, "")}, captchaNeeded, false, false, true},
+		{"a truncated error body", fmt.Errorf("putio: POST /v2/files/delete: HTTP 500: %w", errTruncated), unanswered, true, true, true},
+		{"a truncated reply", fmt.Errorf("putio: GET /v2/files/list: %w (got 3 bytes)", errTruncated), unanswered, true, true, true},
+		{"a cut connection", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), unanswered, true, true, true},
+		{"a network timeout", timeout, unanswered, true, true, true},
+		{"a refused connection", refusedDial, unanswered, true, true, true},
+		{"a malformed reply", errors.New("putio: GET /v2/files/1: malformed reply"), undetermined, false, true, false},
+		{"a resumable PATCH", fserrors.RetryErrorf("putio: resuming the upload after: %v", reply(http.StatusConflict, "")), unanswered, true, true, true},
+		{"a lost final upload reply", fserrors.NoLowLevelRetryError(errors.New("putio: the reply that completes the upload was lost")), undetermined, false, true, false},
+		{"no low-level retry of a 5xx", fserrors.NoLowLevelRetryError(reply(http.StatusBadGateway, "")), undetermined, false, true, false},
+		{"an unsettled write", &unsettledError{reply(http.StatusBadGateway, "")}, undetermined, false, true, false},
+		{"the source failed", &sourceError{io.ErrUnexpectedEOF}, sourceFailed, false, true, true},
+		{"the source can't go back", fmt.Errorf("putio: %w", errCannotRewind), sourceFailed, false, true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			assert.Equal(t, c.want, classify(ctx, c.err))
 			assert.Equal(t, c.retry, shouldRetry(ctx, c.err), "shouldRetry")
 			assert.Equal(t, c.mayDid, mayHaveWorked(ctx, c.err), "mayHaveWorked")
+			assert.Equal(t, c.uploadMayPass, mayPass(ctx, c.err), "mayPass")
 		})
 	}
 }
