@@ -211,11 +211,6 @@ func hasType(err error, errorType string) bool {
 	return ok && apiErr.Type == errorType
 }
 
-// isRateLimited reports a 429, whose wait the gate has already scheduled.
-func isRateLimited(err error) bool {
-	return hasStatus(err, http.StatusTooManyRequests)
-}
-
 // isGone reports an item put.io has lost for good: 410 or FILE_LOST.
 func isGone(err error) bool {
 	return hasStatus(err, http.StatusGone) || hasType(err, errTypeFileLost)

@@ -384,7 +384,7 @@ func (u *tusUpload) attempt(ctx context.Context) error {
 		u.unsure = true
 		fs.Debugf(u.job, "the server refused a PATCH of %d bytes; sending %d", piece, smaller)
 		return errPatchTooLarge
-	case resumable(err):
+	case resumable(ctx, err):
 		// The next attempt asks the server for its offset, so a failure
 		// that alone would end the upload (a 409) is worth another try.
 		u.unsure = true
@@ -456,9 +456,10 @@ func isPatchTooLarge(err error) bool {
 }
 
 // resumable reports a PATCH failure after which asking the server for its
-// offset and continuing can work.
-func resumable(err error) bool {
-	return hasStatus(err, http.StatusConflict) || (!isRateLimited(err) && shouldRetry(context.Background(), err))
+// offset and continuing can work: one that may have left bytes on the
+// server, or a 409 (the offsets disagree).
+func resumable(ctx context.Context, err error) bool {
+	return hasStatus(err, http.StatusConflict) || classify(ctx, err) == unanswered
 }
 
 // patch sends piece bytes at the current offset and returns the final
