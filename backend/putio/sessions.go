@@ -97,16 +97,17 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		return record, false, nil
 	}
 	offset, err := f.uploadOffset(ctx, old.Location)
-	switch {
-	case uploadGone(err):
+	switch classify(ctx, err) {
+	case succeeded:
+	case absent, lostForGood:
 		fs.Debugf(u.job, "the interrupted upload has expired on the server; starting afresh")
 		record.forget()
 		return record, false, nil
-	case sessionRefused(err):
+	case refusal, accountFull: // a fresh upload meets no refusal of this session
 		fs.Logf(u.job, "the upload service refuses the interrupted upload (%v); starting afresh", err)
 		f.abandonSession(ctx, old)
 		return record, false, nil
-	case err != nil:
+	default:
 		return nil, false, err
 	}
 	if offset > u.job.size {
@@ -137,16 +138,6 @@ var processStart = time.Now()
 // as no later run's record would match it.
 func oneWayResumable(job *uploadJob, window int64) bool {
 	return window >= fingerprintSpan && job.modTime.Before(processStart)
-}
-
-// sessionRefused reports a refusal of a session that asking again won't
-// change: a 4xx that is neither transient nor about the login or a
-// captcha, which a fresh upload would meet too.
-func sessionRefused(err error) bool {
-	var auth *authError
-	apiErr, ok := apiError(err)
-	return ok && apiErr.Status >= 400 && apiErr.Status < 500 && !shouldRetry(context.Background(), err) &&
-		!isCaptcha(err) && !isScopeRefusal(err) && !errors.As(err, &auth)
 }
 
 // newSessionRecord names the record of an upload.

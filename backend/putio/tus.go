@@ -520,5 +520,9 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 // uploadGone reports that the upload service no longer has a session:
 // 404 or 410 to a request on its URL.
 func uploadGone(err error) bool {
-	return hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
+	switch outcomeOf(err) {
+	case absent, lostForGood:
+		return true
+	}
+	return false
 }
