@@ -211,11 +211,6 @@ func hasType(err error, errorType string) bool {
 	return ok && apiErr.Type == errorType
 }
 
-// isGone reports an item put.io has lost for good: 410 or FILE_LOST.
-func isGone(err error) bool {
-	return hasStatus(err, http.StatusGone) || hasType(err, errTypeFileLost)
-}
-
 // callOutcome is what a call's error says about the call: whether it may
 // have been done, and whether another try is worth making. classify is the
 // one place that reads errors so; the predicates below switch on it.
@@ -328,11 +323,26 @@ func mayHaveWorked(ctx context.Context, err error) bool {
 	return false
 }
 
+// isGone reports an item put.io has lost for good: 410 or FILE_LOST.
+func isGone(err error) bool {
+	return outcomeOf(err) == lostForGood
+}
+
+// isNotFound reports that put.io has no such item: a 404, or an item lost
+// for good.
+func isNotFound(err error) bool {
+	switch outcomeOf(err) {
+	case absent, lostForGood:
+		return true
+	}
+	return false
+}
+
 // notFoundAs maps a 404, or an item lost for good (410, FILE_LOST), to
 // the rclone sentinel the caller expects, which rclone compares by
 // identity.
 func notFoundAs(err, notFound error) error {
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
+	if isNotFound(err) {
 		return notFound
 	}
 	return err

@@ -123,7 +123,7 @@ func (f *Fs) lookChild(ctx context.Context, dirID, name string) (*api.File, erro
 func (f *Fs) lookOnce(ctx context.Context, call apiCall) (*api.File, error) {
 	var out api.FileReply
 	err := f.attemptJSON(ctx, call, &out)
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
+	if isNotFound(err) {
 		return nil, nil
 	}
 	return out.File, err

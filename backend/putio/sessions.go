@@ -288,7 +288,7 @@ func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]
 		pending := PendingUpload{Name: name, FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
 		offset, err := f.uploadOffset(ctx, r.Location)
 		switch {
-		case uploadGone(err):
+		case isNotFound(err):
 			pending.Status = "expired"
 			r.forget()
 		case err == nil:

@@ -430,7 +430,7 @@ func (u *tusUpload) oneWayPatch() int64 {
 func (u *tusUpload) resync(ctx context.Context) error {
 	offset, err := u.f.uploadOffsetOnce(ctx, u.location)
 	sentWhole := u.payload.win.end == u.job.size
-	gone := uploadGone(err)
+	gone := isNotFound(err)
 	switch {
 	case err == nil && offset == u.job.size, gone && sentWhole:
 		// Sending more can't help: what is left is to look for the file.
@@ -511,18 +511,8 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
 	err := f.tusRequest(ctx, http.MethodDelete, location, nil, nil)
-	if uploadGone(err) {
+	if isNotFound(err) {
 		return
 	}
 	logIgnored(nil, "terminating the failed upload "+location, err)
-}
-
-// uploadGone reports that the upload service no longer has a session:
-// 404 or 410 to a request on its URL.
-func uploadGone(err error) bool {
-	switch outcomeOf(err) {
-	case absent, lostForGood:
-		return true
-	}
-	return false
 }
