@@ -66,7 +66,7 @@ func TestClassifyEveryErrorKind(t *testing.T) {
 		{"no low-level retry of a 5xx", fserrors.NoLowLevelRetryError(reply(http.StatusBadGateway, "")), undetermined, false, true, false},
 		{"an unsettled write", &unsettledError{reply(http.StatusBadGateway, "")}, undetermined, false, true, false},
 		{"the source failed", &sourceError{io.ErrUnexpectedEOF}, sourceFailed, false, true, true},
-		{"the source can't go back", fmt.Errorf("putio: %w", errCannotRewind), sourceFailed, false, true, true},
+		{"the source can't go back", fmt.Errorf("putio: the upload must go on from byte 9: %w", errCannotRewind), sourceFailed, false, true, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()

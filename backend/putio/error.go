@@ -277,7 +277,7 @@ func outcomeOf(err error) callOutcome {
 		return closedToApps
 	case isAccountFull(err):
 		return accountFull
-	case errors.As(err, &source) || errors.Is(err, errCannotRewind):
+	case errors.As(err, &source):
 		return sourceFailed
 	case fserrors.IsNoLowLevelRetryError(err):
 		return undetermined

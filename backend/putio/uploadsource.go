@@ -22,8 +22,9 @@ import (
 // reading (see takeOverSource).
 
 // errCannotRewind is a resume point that neither the window nor the source
-// can serve: the upload stops and can go on in a later attempt.
-var errCannotRewind = errors.New("can't go back in the source")
+// can serve: the upload stops and can go on in a later attempt. It is the
+// source's limit, so it is a sourceError.
+var errCannotRewind error = &sourceError{errors.New("can't go back in the source")}
 
 // sourceError is a failure to read the file being uploaded; it is the
 // source's fault, so the upload is not retried.
