@@ -211,42 +211,138 @@ func hasType(err error, errorType string) bool {
 	return ok && apiErr.Type == errorType
 }
 
-// isRateLimited reports a 429, whose wait the gate has already scheduled.
-func isRateLimited(err error) bool {
-	return hasStatus(err, http.StatusTooManyRequests)
+// callOutcome is what a call's error says about the call: whether it may
+// have been done, and whether another try is worth making. classify is the
+// one place that reads errors so; the predicates below switch on it.
+type callOutcome int
+
+const (
+	succeeded callOutcome = iota
+	// cancelled: our context ended.
+	cancelled
+	// refusal: a 4xx put.io would answer again; not done.
+	refusal
+	// busy: not done yet (429, trash lock, FILE_NOT_REACHABLE); worth
+	// another try.
+	busy
+	// unanswered: no usable answer (5xx, network error, truncated body);
+	// may have been done, and worth another try.
+	unanswered
+	// undetermined: may have been done, and another try here would not
+	// tell (an unusable reply, an error marked NoLowLevelRetry).
+	undetermined
+	// absent: a 404, no such item.
+	absent
+	// lostForGood: a 410 or FILE_LOST, put.io lost the item.
+	lostForGood
+	// loginRejected: the token was rejected (authError).
+	loginRejected
+	// captchaNeeded: put.io wants a captcha solved (captchaError).
+	captchaNeeded
+	// closedToApps: a route put.io refuses third-party apps (scopeError).
+	closedToApps
+	// accountFull: put.io stores no more (quotaError).
+	accountFull
+	// sourceFailed: the local side failed, reading the source or going
+	// back in it.
+	sourceFailed
+)
+
+// classify reads err, an error of a call made under ctx.
+func classify(ctx context.Context, err error) callOutcome {
+	if err != nil && ctx.Err() != nil {
+		return cancelled
+	}
+	return outcomeOf(err)
+}
+
+// outcomeOf is classify for an error whose context does not matter. The
+// backend's own errors come first, as they wrap a put.io reply that alone
+// would read otherwise; rclone's wrappers next, as they say what a
+// caller decided; then put.io's replies and network errors.
+func outcomeOf(err error) callOutcome {
+	var auth *authError
+	var source *sourceError
+	apiErr, isAPI := apiError(err)
+	switch {
+	case err == nil:
+		return succeeded
+	case errors.Is(err, context.Canceled):
+		return cancelled
+	case isCaptcha(err):
+		return captchaNeeded
+	case errors.As(err, &auth):
+		return loginRejected
+	case isScopeRefusal(err):
+		return closedToApps
+	case isAccountFull(err):
+		return accountFull
+	case errors.As(err, &source):
+		return sourceFailed
+	case fserrors.IsNoLowLevelRetryError(err):
+		return undetermined
+	case isAPI:
+		return replyOutcome(apiErr)
+	case errors.Is(err, errTruncated) || fserrors.IsRetryError(err) || fserrors.ShouldRetry(err):
+		return unanswered
+	}
+	return undetermined
+}
+
+// replyOutcome reads an error reply of put.io's.
+func replyOutcome(apiErr *api.Error) callOutcome {
+	switch {
+	case apiErr.Status == http.StatusGone || apiErr.Type == errTypeFileLost:
+		return lostForGood
+	case apiErr.Status >= http.StatusInternalServerError:
+		return unanswered
+	case apiErr.Status == http.StatusTooManyRequests || apiErr.Type == errTypeTrashLock || apiErr.Type == errTypeNotReachable:
+		return busy
+	case apiErr.Status == http.StatusNotFound:
+		return absent
+	}
+	return refusal
+}
+
+// shouldRetry decides whether an attempt is worth repeating.
+func shouldRetry(ctx context.Context, err error) bool {
+	switch classify(ctx, err) {
+	case busy, unanswered:
+		return true
+	}
+	return false
+}
+
+// mayHaveWorked reports whether a failed try may have reached the server
+// and done its work.
+func mayHaveWorked(ctx context.Context, err error) bool {
+	switch classify(ctx, err) {
+	case unanswered, undetermined, sourceFailed:
+		return true
+	}
+	return false
 }
 
 // isGone reports an item put.io has lost for good: 410 or FILE_LOST.
 func isGone(err error) bool {
-	return hasStatus(err, http.StatusGone) || hasType(err, errTypeFileLost)
+	return outcomeOf(err) == lostForGood
 }
 
-// shouldRetry decides whether an attempt is worth repeating: 429, 5xx,
-// trash lock contention, FILE_NOT_REACHABLE, truncated bodies, resumable
-// upload offsets and network errors are; other 4xx, a lost file, a
-// captcha, a revoked token and a cancelled context are not.
-func shouldRetry(ctx context.Context, err error) bool {
-	var maybeAdded *errMaybeAdded
-	if err == nil || ctx.Err() != nil || isCaptcha(err) || isGone(err) || errors.As(err, &maybeAdded) {
-		return false
+// isNotFound reports that put.io has no such item: a 404, or an item lost
+// for good.
+func isNotFound(err error) bool {
+	switch outcomeOf(err) {
+	case absent, lostForGood:
+		return true
 	}
-	var auth *authError
-	var source *sourceError
-	if errors.As(err, &auth) || errors.As(err, &source) {
-		return false
-	}
-	if apiErr, ok := apiError(err); ok {
-		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500 ||
-			apiErr.Type == errTypeTrashLock || apiErr.Type == errTypeNotReachable
-	}
-	return errors.Is(err, errTruncated) || fserrors.ShouldRetry(err)
+	return false
 }
 
 // notFoundAs maps a 404, or an item lost for good (410, FILE_LOST), to
 // the rclone sentinel the caller expects, which rclone compares by
 // identity.
 func notFoundAs(err, notFound error) error {
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
+	if isNotFound(err) {
 		return notFound
 	}
 	return err

@@ -83,7 +83,7 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 		}
 		f.recordDirLocation(pathID, leaf, item.ID.String())
 		return item.ID.String(), true, nil
-	case hasStatus(err, http.StatusNotFound) || isGone(err):
+	case isNotFound(err):
 		return "", false, nil
 	}
 	return "", false, err
@@ -408,7 +408,7 @@ func worthAFreshLook(err error) bool {
 	case errors.As(err, &incomplete):
 		return false
 	}
-	return hasStatus(err, http.StatusNotFound) || isGone(err)
+	return isNotFound(err)
 }
 
 // resolveAfresh looks dir up from the account's root, one lookup per

@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -104,20 +103,6 @@ func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone
 	}})
 }
 
-// mayHaveWorked reports whether a failed try may have reached the server
-// and done its work: anything but a put.io refusal (4xx, token) or our
-// own cancellation.
-func mayHaveWorked(ctx context.Context, err error) bool {
-	var auth *authError
-	switch apiErr, isAPI := apiError(err); {
-	case err == nil || ctx.Err() != nil || errors.As(err, &auth):
-		return false
-	case isAPI:
-		return apiErr.Status >= http.StatusInternalServerError
-	}
-	return true
-}
-
 // placedProbe is the probe of a rename or move: the item put.io calls
 // name in dirID is id.
 func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, name string) func() (bool, error) {
@@ -175,7 +160,7 @@ func (f *Fs) lookChild(ctx context.Context, dirID, name string) (*api.File, erro
 func (f *Fs) lookOnce(ctx context.Context, call apiCall) (*api.File, error) {
 	var out api.FileReply
 	err := f.attemptJSON(ctx, call, &out)
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
+	if isNotFound(err) {
 		return nil, nil
 	}
 	return out.File, err

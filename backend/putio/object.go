@@ -198,7 +198,7 @@ func (o *Object) dropReplaced(ctx context.Context, old *api.File, dirID string) 
 func (f *Fs) deleteReplaced(ctx context.Context, id api.ID, dirID, name string) error {
 	item, err := f.getItem(ctx, id.String())
 	switch {
-	case hasStatus(err, http.StatusNotFound) || isGone(err):
+	case isNotFound(err):
 		fs.Infof(f, "the file %q replaced (id %s) is already gone", f.standardName(name), id)
 		return nil
 	case err != nil:

@@ -97,16 +97,17 @@ func (f *Fs) resumeSession(ctx context.Context, u *tusUpload) (record *sessionRe
 		return record, false, nil
 	}
 	offset, err := f.uploadOffset(ctx, old.Location)
-	switch {
-	case uploadGone(err):
+	switch classify(ctx, err) {
+	case succeeded:
+	case absent, lostForGood:
 		fs.Debugf(u.job, "the interrupted upload has expired on the server; starting afresh")
 		record.forget()
 		return record, false, nil
-	case sessionRefused(err):
+	case refusal, accountFull: // a fresh upload meets no refusal of this session
 		fs.Logf(u.job, "the upload service refuses the interrupted upload (%v); starting afresh", err)
 		f.abandonSession(ctx, old)
 		return record, false, nil
-	case err != nil:
+	default:
 		return nil, false, err
 	}
 	if offset > u.job.size {
@@ -133,16 +134,6 @@ var processStart = time.Now()
 // as no later run's record would match it.
 func oneWayResumable(job *uploadJob, window int64) bool {
 	return window >= fingerprintSpan && job.modTime.Before(processStart)
-}
-
-// sessionRefused reports a refusal of a session that asking again won't
-// change: a 4xx that is neither transient nor about the login or a
-// captcha, which a fresh upload would meet too.
-func sessionRefused(err error) bool {
-	var auth *authError
-	apiErr, ok := apiError(err)
-	return ok && apiErr.Status >= 400 && apiErr.Status < 500 && !shouldRetry(context.Background(), err) &&
-		!isCaptcha(err) && !isScopeRefusal(err) && !errors.As(err, &auth)
 }
 
 // newSessionRecord names the record of an upload.
@@ -293,7 +284,7 @@ func (f *Fs) uploadsCommand(ctx context.Context, names []string, opt map[string]
 		pending := PendingUpload{Name: name, FolderID: r.FolderID, Size: r.Size, ModTime: r.ModTime, Created: r.Created, Offset: -1, Status: "pending"}
 		offset, err := f.uploadOffset(ctx, r.Location)
 		switch {
-		case uploadGone(err):
+		case isNotFound(err):
 			pending.Status = "expired"
 			r.forget()
 		case err == nil:

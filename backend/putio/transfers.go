@@ -14,7 +14,6 @@ import (
 	"github.com/putdotio/go-putio"
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/lib/pacer"
 )
 
 // callService runs a go-putio TransfersService call as callJSON runs
@@ -71,50 +70,34 @@ func (f *Fs) getTransfer(ctx context.Context, id int64) (putio.Transfer, error) 
 	})
 }
 
-// errMaybeAdded wraps a failed add that may have reached put.io and made
-// the transfer (a 5xx, a lost or broken reply): the pacer must not resend
-// it, as that could start the same download twice.
-type errMaybeAdded struct{ err error }
-
-func (e *errMaybeAdded) Error() string { return e.err.Error() }
-func (e *errMaybeAdded) Unwrap() error { return e.err }
-
-// addTransfer adds one transfer of source into the folder parent. After a
-// try that may have worked, the transfers are searched for one of source
-// in parent that is not in known (those that existed before), and the add
-// is sent again only if there is none.
+// addTransfer adds one transfer of source into the folder parent, through
+// the mutation path: once a try may have made it, the transfers are
+// searched for one of source in parent that is not in known (those that
+// existed before), and the add is sent again only if there is none.
 func (f *Fs) addTransfer(ctx context.Context, source string, parent int64, known map[int64]bool) (putio.Transfer, error) {
-	tries := max(fs.GetConfig(ctx).LowLevelRetries, 1)
-	for try := 1; ; try++ {
-		var t putio.Transfer
-		err := f.retry(ctx, "add transfer", func() (err error) {
-			t, err = f.client.Transfers.Add(ctx, source, parent, "")
+	var t putio.Transfer
+	mayBeAdded := false // a try before the last may have made the transfer
+	err := f.mutate(ctx, mutation{
+		what: "add transfer",
+		done: func() (found bool, err error) {
+			t, found, err = f.findAddedTransfer(ctx, source, parent, known)
+			return found, err
+		},
+		attempt: func() error {
+			added, err := f.client.Transfers.Add(ctx, source, parent, "")
 			if err = f.serviceError("add transfer", err); err == nil {
-				t, err = transferReply("add transfer", t, err)
+				added, err = transferReply("add transfer", added, err)
 			}
-			if mayHaveWorked(ctx, err) {
-				return &errMaybeAdded{err}
-			}
+			t, mayBeAdded = added, mayBeAdded || mayHaveWorked(ctx, err)
 			return err
-		})
-		if hasType(err, errTypeAlreadyAdded) {
-			return f.alreadyAdded(ctx, err, try > 1, parent, known)
-		}
-		var unsure *errMaybeAdded
-		if !errors.As(err, &unsure) {
-			return t, err
-		}
-		if try >= tries {
-			return t, unsure.err
-		}
-		fs.Debugf(f, "adding a transfer of %q may have worked (%v): looking for it before trying again", source, unsure.err)
-		if err := sleepCtx(ctx, backoffCalculator{}.Calculate(pacer.State{ConsecutiveRetries: try})); err != nil {
-			return t, err
-		}
-		if made, found, err := f.findAddedTransfer(ctx, source, parent, known); err != nil || found {
-			return made, err
-		}
+		},
+		// A transfer adds names this Fs does not track, whenever it ends.
+		changes: []folderChange{addsUntracked(strconv.FormatInt(parent, 10))},
+	})
+	if hasType(err, errTypeAlreadyAdded) {
+		return f.alreadyAdded(ctx, err, mayBeAdded, parent, known)
 	}
+	return t, err
 }
 
 // transferIDSet is the ids of every transfer there is now.

@@ -181,10 +181,6 @@ func (f *Fs) startTransfers(ctx context.Context, urls []string, opt map[string]s
 	if err != nil {
 		return nil, err
 	}
-	// Transfers add names this Fs does not track, whenever they finish.
-	// The add is not a mutation yet (its loop is hand-rolled), so the
-	// change is followed here, before the first add.
-	addsUntracked(dirID).follow(f)
 	parent := int64(parseID(dirID))
 	known, err := f.transferIDSet(ctx)
 	if err != nil {

@@ -233,18 +233,21 @@ func TestTransferListRestartsOnceOnARefusedCursor(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // A reply without a usable transfer is an error that names the call, never
-// a transfer with id 0.
+// a transfer with id 0. As after any mutation's unusable reply, the add is
+// not sent again: the transfers are looked at for one it may have made.
 func TestTransferAddRefusesAnUnusableReply(t *testing.T) {
 	f, srv, acct := transferFs(t, "")
 	require.NoError(t, srv.Inject(putiotest.Fault{Route: "POST /v2/transfers/add", Status: http.StatusOK, Body: `{"status":"OK"}`}))
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.LowLevelRetries = 2
+	listedBefore := srv.Calls("GET /v2/transfers/list")
 
 	_, err := f.Command(ctx, "transfer", []string{testMagnet}, nil)
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "add transfer: unusable reply")
-	assert.Equal(t, 2, srv.Calls("POST /v2/transfers/add"), "tried --low-level-retries times, looking in between")
+	assert.Equal(t, 1, srv.Calls("POST /v2/transfers/add"), "not sent again")
+	assert.Equal(t, listedBefore+2, srv.Calls("GET /v2/transfers/list"), "the transfers known before, then a look for the one it may have made")
 	assert.Empty(t, acct.Transfers())
 }
 

@@ -69,12 +69,12 @@ func (b tusBackendOf) Retry(ctx context.Context, what string, attempt func() err
 func (b tusBackendOf) Classify(ctx context.Context, err error) tus.Failure {
 	_, answered := apiError(err)
 	failure := tus.Failure{Answered: answered, MayHaveWorked: mayHaveWorked(ctx, err)}
-	switch {
-	case uploadGone(err):
+	switch outcome := classify(ctx, err); {
+	case outcome == absent || outcome == lostForGood:
 		failure.Outcome = tus.Gone
 	case isPatchTooLarge(err):
 		failure.Outcome = tus.TooLarge
-	case resumable(err):
+	case hasStatus(err, http.StatusConflict) || outcome == unanswered:
 		failure.Outcome = tus.Resync
 	}
 	return failure
@@ -92,7 +92,7 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
 	defer cancel()
 	err := f.tusClient().Terminate(ctx, location)
-	if uploadGone(err) {
+	if isNotFound(err) {
 		return
 	}
 	logIgnored(nil, "terminating the failed upload "+location, err)
@@ -103,16 +103,4 @@ func (f *Fs) terminateUpload(ctx context.Context, location string) {
 // too, but sending less at a time would not help it.
 func isPatchTooLarge(err error) bool {
 	return hasStatus(err, http.StatusRequestEntityTooLarge) && !isAccountFull(err)
-}
-
-// resumable reports a PATCH failure after which asking the server for its
-// offset and continuing can work.
-func resumable(err error) bool {
-	return hasStatus(err, http.StatusConflict) || (!isRateLimited(err) && shouldRetry(context.Background(), err))
-}
-
-// uploadGone reports that the upload service no longer has a session:
-// 404 or 410 to a request on its URL.
-func uploadGone(err error) bool {
-	return hasStatus(err, http.StatusNotFound) || hasStatus(err, http.StatusGone)
 }

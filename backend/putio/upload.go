@@ -254,7 +254,7 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 	if u.tus.Location() == "" {
 		return
 	}
-	if record != nil && mayPass(err) {
+	if record != nil && mayPass(ctx, err) {
 		fs.Logf(u.job, "upload stopped at byte %d of %d; a later run resumes it: %v", u.tus.Offset(), u.job.size, err)
 		return
 	}
@@ -266,12 +266,12 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 // interruptions, the source's own failures, exhausted retries, and a
 // captcha, a revoked token or a full account, which the user clears
 // without the session.
-func mayPass(err error) bool {
-	var srcErr *sourceError
-	var auth *authError
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &srcErr) || errors.Is(err, tus.ErrCannotRewind) || shouldRetry(context.Background(), err) ||
-		isCaptcha(err) || errors.As(err, &auth) || isAccountFull(err)
+func mayPass(ctx context.Context, err error) bool {
+	switch classify(ctx, err) {
+	case cancelled, sourceFailed, busy, unanswered, captchaNeeded, loginRejected, accountFull:
+		return true
+	}
+	return false
 }
 
 // finishUpload reads the new file's id from the final reply and checks the

@@ -575,3 +575,30 @@ func TestUploadCRCMismatchDeletesNFCStoredFile(t *testing.T) {
 	require.Len(t, acct.Trash(), 1)
 	assert.Equal(t, "h\u00e9llo.txt", acct.Trash()[0].Name)
 }
+
+// When the server holds every byte but the reply that completes the
+// upload was lost, and no look finds the file (another device removed
+// it at once), the upload may still have made it: it ends unsettled,
+// not as a plain failure rclone would send again. A failure whose look
+// found nothing after a request that only may have taken the last byte
+// ends plainly (see TestSimUploadFoundAfterResyncFails for one found).
+func TestUploadHeldWholeButNotFoundIsUnsettled(t *testing.T) {
+	var acct atomic.Pointer[putiotest.Account]
+	removed := atomic.Bool{}
+	f, srv, account := newTestFs(t, noSessions, putiotest.Options{OnRequest: func(entry putiotest.LogEntry) {
+		if entry.Route == "HEAD /files/{upload}" && !removed.Swap(true) {
+			assert.NoError(t, acct.Load().Delete("held.bin"))
+		}
+	}})
+	acct.Store(account)
+	ctx := fewRetries(f, 2)
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+
+	_, err := f.Put(ctx, strings.NewReader("held whole"), srcInfo("held.bin", 10))
+
+	require.ErrorContains(t, err, "could not be identified")
+	assert.False(t, fserrors.IsRetryError(err), "rclone must not send it again in this run")
+	assert.True(t, fserrors.IsNoLowLevelRetryError(err))
+	assert.Equal(t, 1, srv.Calls("POST /files/"), "sent once")
+	assert.True(t, removed.Load(), "the server was asked for its offset")
+}

@@ -22,7 +22,8 @@ var errBodyDetached = errors.New("putio: upload body read after its request ende
 
 // ErrCannotRewind is a resume point that neither the window nor the
 // source can serve: the upload stops and can go on in a later attempt.
-var ErrCannotRewind = errors.New("can't go back in the source")
+// It is the source's limit, so it is a SourceError.
+var ErrCannotRewind error = &SourceError{Err: errors.New("can't go back in the source")}
 
 // SourceError is a failure to read the file being uploaded; it is the
 // source's fault, so the upload is not retried.
