@@ -66,27 +66,12 @@ func (f *Fs) getChildSpelledOtherwise(ctx context.Context, dirID, leaf string, a
 // one item, the newest of that name, so a file can hide a same-named
 // folder: then a listing settles it.
 func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
-	item, err := f.getChild(ctx, pathID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
-		item, err = f.getChildSpelledOtherwise(ctx, pathID, leaf, (*api.File).IsDir, err)
+	item, err := f.find(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind, hidden: true})
+	if err != nil || item == nil {
+		return "", false, err
 	}
-	switch {
-	case err == nil && item.IsDir():
-		f.recordDirLocation(pathID, leaf, item.ID.String())
-		return item.ID.String(), true, nil
-	case err == nil:
-		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
-			return item.IsDir() && f.isNamed(item, leaf)
-		})
-		if err != nil || item == nil {
-			return "", false, err
-		}
-		f.recordDirLocation(pathID, leaf, item.ID.String())
-		return item.ID.String(), true, nil
-	case hasStatus(err, http.StatusNotFound) || isGone(err):
-		return "", false, nil
-	}
-	return "", false, err
+	f.recordDirLocation(pathID, leaf, item.ID.String())
+	return item.ID.String(), true, nil
 }
 
 // findListed returns the first item of the folder dirID that match
