@@ -42,26 +42,6 @@ func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, 
 	return out.File, nil
 }
 
-// getChildSpelledOtherwise looks leaf up under the other names put.io may
-// hold it by (see otherSpellings), after the lookup by serverName(leaf)
-// found nothing: a few lookups, never a listing, so a new name costs
-// little. An answer counts only if it is called leaf and accept takes it,
-// as put.io may decode a spelling into another name. notFound is returned
-// if none is.
-func (f *Fs) getChildSpelledOtherwise(ctx context.Context, dirID, leaf string, accept func(*api.File) bool, notFound error) (*api.File, error) {
-	for _, name := range f.otherSpellings(leaf) {
-		item, err := f.getChildNamed(ctx, dirID, name)
-		switch {
-		case hasStatus(err, http.StatusNotFound):
-		case err != nil:
-			return nil, err
-		case f.isNamed(item, leaf) && accept(item):
-			return item, nil
-		}
-	}
-	return nil, notFound
-}
-
 // FindLeaf finds the folder leaf in the folder pathID. /child answers with
 // one item, the newest of that name, so a file can hide a same-named
 // folder: then a listing settles it.
@@ -503,13 +483,10 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	item, err := f.getChild(ctx, dirID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
-		item, err = f.getChildSpelledOtherwise(ctx, dirID, leaf, func(*api.File) bool { return true }, err)
-	}
-	err = notFoundAs(err, fs.ErrorObjectNotFound)
-	if errors.Is(err, fs.ErrorObjectNotFound) {
+	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
+	if err == nil && item == nil {
 		f.madeDirs.noteAbsent(dirID, leaf)
+		err = fs.ErrorObjectNotFound
 	}
 	return item, dirID, err
 }
