@@ -81,12 +81,12 @@ func mayHaveWorked(ctx context.Context, err error) bool {
 	return true
 }
 
-// placedProbe is the probe of a rename or move: the item put.io calls
-// name in dirID is id.
-func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, name string) func() (bool, error) {
+// placedProbe is the probe of a rename or move: the item id is called
+// leaf in dirID.
+func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, leaf string) func() (bool, error) {
 	return func() (bool, error) {
-		item, err := f.lookChild(ctx, dirID, name)
-		return item != nil && item.ID == id, err
+		item, err := f.probe(ctx, itemSpec{id: id, dirID: dirID, leaf: leaf})
+		return item != nil, err
 	}
 }
 

@@ -179,7 +179,7 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
 		form:   url.Values{"file_id": {id.String()}, "name": {name}},
-	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
+	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, leaf))
 }
 
 // moveItem moves and renames one item. files/move can report a failure
@@ -191,7 +191,7 @@ func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string) error {
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, name), func() error {
+	return f.retryLookingFirst(ctx, call.method+" "+call.path, f.placedProbe(ctx, parseID(id), dirID, leaf), func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err
