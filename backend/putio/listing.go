@@ -86,12 +86,9 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 	start := time.Now()
 	var made, found *api.File
 	err := f.retryLookingFirst(ctx, "POST /v2/files/create-folder", func() (bool, error) {
-		item, err := f.lookChild(ctx, pathID, name)
-		if item == nil || !item.IsDir() {
-			return false, err
-		}
+		item, err := f.probe(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind})
 		found = item
-		return true, nil
+		return item != nil, err
 	}, func() error {
 		var out api.FileReply
 		err := f.attemptJSON(ctx, apiCall{
