@@ -152,12 +152,12 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 		path:   "/v2/files/copy",
 		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {name}},
 	}, &out, func() (bool, error) {
-		item, err := f.lookChild(ctx, dirID, name)
-		if err != nil || !isCopyOf(item, src) {
-			return false, err
+		if src.info.CRC32 == "" {
+			return false, nil // without a CRC-32 nothing is taken for a copy
 		}
+		item, err := f.probe(ctx, copySpec(src, dirID, leaf))
 		out.File = item
-		return true, nil
+		return item != nil, err
 	})
 	if err != nil || out.File != nil {
 		return out.File, err
@@ -165,11 +165,10 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 	return f.getChild(ctx, dirID, leaf)
 }
 
-// isCopyOf reports whether item is a copy of src: a file of its size and
-// CRC-32 with another id. Without a CRC-32 nothing is taken for a copy.
-func isCopyOf(item *api.File, src *Object) bool {
-	return item != nil && !item.IsDir() && item.ID != src.info.ID &&
-		item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32
+// copySpec seeks a copy of src called leaf in dirID: a file of its size
+// and CRC-32 with another id.
+func copySpec(src *Object, dirID, leaf string) itemSpec {
+	return itemSpec{dirID: dirID, leaf: leaf, kind: fileKind, notID: src.info.ID, sized: true, size: src.info.Size, crc32: src.info.CRC32}
 }
 
 // rename gives the item id in dirID the name leaf.
