@@ -162,7 +162,11 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
-	return f.getChild(ctx, dirID, leaf)
+	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
+	if err == nil && item == nil {
+		err = fmt.Errorf("putio: the copy of %q was reported made, but nothing is called %q in its folder", src.remote, leaf)
+	}
+	return item, err
 }
 
 // copySpec seeks a copy of src called leaf in dirID: a file of its size
