@@ -29,11 +29,9 @@ func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf strin
 		return nil, err
 	}
 	r.copy = item.ID
-	old, err := f.getChild(ctx, dirID, leaf)
+	old, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
 	switch {
-	case hasStatus(err, http.StatusNotFound):
-		err = nil
-	case err != nil:
+	case err != nil || old == nil:
 	case old.ID == src.info.ID:
 		err = fmt.Errorf("putio: can't copy %q onto itself", leaf)
 	case old.IsDir():
