@@ -22,25 +22,11 @@ func itemPath(id, suffix string) string {
 	return "/v2/files/" + id + suffix
 }
 
-// getChild looks up leaf in the folder dirID: one call, never a listing.
-func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
-	return f.getChildNamed(ctx, dirID, f.serverName(leaf))
-}
-
 // showHidden is the value of the hidden flag that asks put.io for hidden
 // items (is_hidden), which it may leave out otherwise. Every listing and
 // lookup sends it: a view without them would let Rmdir delete a folder of
 // hidden files as empty, and a sync upload a second copy of one.
 const showHidden = "1"
-
-// getChildNamed looks up the item put.io calls name in the folder dirID.
-func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
-	var out api.FileReply
-	if err := f.callJSON(ctx, childCall(dirID, name), &out); err != nil {
-		return nil, err
-	}
-	return out.File, nil
-}
 
 // FindLeaf finds the folder leaf in the folder pathID. /child answers with
 // one item, the newest of that name, so a file can hide a same-named

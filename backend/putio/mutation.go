@@ -127,12 +127,6 @@ func (f *Fs) lookItem(ctx context.Context, id string) (*api.File, error) {
 	return f.lookOnce(ctx, itemCall(id))
 }
 
-// lookChild is one try, for a probe, of looking up the item put.io calls
-// name in the folder dirID: nil if there is none.
-func (f *Fs) lookChild(ctx context.Context, dirID, name string) (*api.File, error) {
-	return f.lookOnce(ctx, childCall(dirID, name))
-}
-
 // lookOnce makes one try of a call answering with an item; "not found"
 // is no item, not an error.
 func (f *Fs) lookOnce(ctx context.Context, call apiCall) (*api.File, error) {
