@@ -2,6 +2,7 @@ package putio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -88,6 +89,8 @@ func (f *Fs) probe(ctx context.Context, s itemSpec) (*api.File, error) {
 // item lost for good). A look that can't tell is an error, never "absent".
 func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 	switch {
+	case s.id == 0 && s.dirID == "":
+		return nil, errors.New("putio: a lookup needs an item id or a folder to look in")
 	case s.id != 0:
 		item, err := l.answer(ctx, itemCall(s.id.String()))
 		if err != nil || !s.matches(item) || s.leaf != "" && !l.f.isNamed(item, s.leaf) {

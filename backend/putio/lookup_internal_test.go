@@ -209,6 +209,9 @@ func TestLookupByID(t *testing.T) {
 		assert.Nil(t, item, "%+v", spec)
 	}
 
+	_, err = f.find(ctx, itemSpec{leaf: "a.txt"})
+	require.Error(t, err, "a spec with neither an id nor a folder")
+
 	require.NoError(t, acct.DeleteID(file.ID))
 	item, err = f.probe(ctx, itemSpec{id: id})
 	require.NoError(t, err)

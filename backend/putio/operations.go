@@ -34,7 +34,7 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool) error {
 		call.query = url.Values{"skip_trash": {"1"}}
 	}
 	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
-		item, err := f.lookItem(ctx, id)
+		item, err := f.probe(ctx, itemSpec{id: parseID(id)})
 		return item == nil, err
 	})
 }
