@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -171,4 +172,14 @@ func (l lookup) listed(ctx context.Context, s itemSpec) (*api.File, error) {
 		return nil, err
 	}
 	return found, nil
+}
+
+// itemCall looks an item up by id.
+func itemCall(id string) apiCall {
+	return apiCall{method: http.MethodGet, path: itemPath(id, "")}
+}
+
+// childCall looks up the item put.io calls name in the folder dirID.
+func childCall(dirID, name string) apiCall {
+	return apiCall{method: http.MethodGet, path: itemPath(dirID, "/child"), query: url.Values{"name": {name}, "hidden": {showHidden}}}
 }

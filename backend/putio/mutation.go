@@ -110,30 +110,3 @@ func pendingProbe[T any](ids *[]T, isDone func(T) (bool, error)) func() (bool, e
 		return len(left) == 0, nil
 	}
 }
-
-// itemCall looks an item up by id.
-func itemCall(id string) apiCall {
-	return apiCall{method: http.MethodGet, path: itemPath(id, "")}
-}
-
-// childCall looks up the item put.io calls name in the folder dirID.
-func childCall(dirID, name string) apiCall {
-	return apiCall{method: http.MethodGet, path: itemPath(dirID, "/child"), query: url.Values{"name": {name}, "hidden": {showHidden}}}
-}
-
-// lookItem is one try, for a probe, of looking the live item id up: nil
-// if put.io has no such item (404, or lost for good).
-func (f *Fs) lookItem(ctx context.Context, id string) (*api.File, error) {
-	return f.lookOnce(ctx, itemCall(id))
-}
-
-// lookOnce makes one try of a call answering with an item; "not found"
-// is no item, not an error.
-func (f *Fs) lookOnce(ctx context.Context, call apiCall) (*api.File, error) {
-	var out api.FileReply
-	err := f.attemptJSON(ctx, call, &out)
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
-		return nil, nil
-	}
-	return out.File, err
-}
