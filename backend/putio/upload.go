@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -323,30 +322,18 @@ func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
-// answer could be an older duplicate. Names compare as put.io compares
-// them, after NFC, since it may store them so. No file and no error means
-// the whole folder was listed and the file is not there; a failed listing
-// is an error, never "not there".
+// answer could be an older duplicate. No file and no error means the
+// whole folder was listed and the file is not there; a failed listing is
+// an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
-	var found *api.File
-	modTime := job.modTime.UTC().Truncate(time.Second)
-	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
-		notBefore := job.notBefore(f.gate) // this very listing gave the API's Date
-		for i := range items {
-			item := &items[i]
-			if item.IsDir() || !f.isNamed(item, job.leaf) || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
-				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
-				!item.CreatedAt.IsZero() && item.CreatedAt.Before(notBefore) {
-				continue
-			}
-			if found == nil || item.ID > found.ID {
-				found = &api.File{ID: item.ID, CRC32: sentCRC}
-			}
-		}
-		return nil
+	found, err := f.find(ctx, itemSpec{
+		dirID: job.dirID, leaf: job.leaf, kind: fileKind, newerThan: job.replacing,
+		sized: true, size: job.size, crc32: sentCRC, modTime: job.modTime,
+		createdSince: func() time.Time { return job.notBefore(f.gate) }, // the listing gave the API's Date
+		newest:       true,
 	})
-	if err != nil {
+	if err != nil || found == nil {
 		return nil, err
 	}
-	return found, nil
+	return &api.File{ID: found.ID, CRC32: sentCRC}, nil
 }
