@@ -66,6 +66,11 @@ func (s *itemSpec) matches(item *api.File) bool {
 	return true
 }
 
+// fits reports whether item is what s seeks, its name included.
+func (f *Fs) fits(s *itemSpec, item *api.File) bool {
+	return s.matches(item) && (s.leaf == "" || f.isNamed(item, s.leaf))
+}
+
 // lookup finds items by spec, each call either tried once (a mutation's
 // probe, which the pacer repeats) or retried through the pacer.
 type lookup struct {
@@ -94,7 +99,7 @@ func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 		return nil, errors.New("putio: a lookup needs an item id or a folder to look in")
 	case s.id != 0:
 		item, err := l.answer(ctx, itemCall(s.id.String()))
-		if err != nil || !s.matches(item) || s.leaf != "" && !l.f.isNamed(item, s.leaf) {
+		if err != nil || !l.f.fits(&s, item) {
 			return nil, err
 		}
 		return item, nil
@@ -152,7 +157,7 @@ func (l lookup) listed(ctx context.Context, s itemSpec) (*api.File, error) {
 	err := l.f.listPages(ctx, s.dirID, l.f.pageSize, func(items []api.File, _ int) error {
 		for i := range items {
 			item := &items[i]
-			if !s.matches(item) || s.leaf != "" && !l.f.isNamed(item, s.leaf) {
+			if !l.f.fits(&s, item) {
 				continue
 			}
 			if !s.newest {

@@ -273,8 +273,9 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 // with a CRC-32 is an error, and the upload is neither taken as good nor
 // deleted.
 func (f *Fs) checkableFile(made *api.File, job *uploadJob, id api.ID) (*api.File, error) {
+	uploaded := uploadedSpec(job, id)
 	switch {
-	case !f.isUploadedFile(made, job):
+	case !f.fits(&uploaded, made):
 		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
 	case api.NormalizeCRC32(made.CRC32) == "":
 		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
@@ -282,27 +283,23 @@ func (f *Fs) checkableFile(made *api.File, job *uploadJob, id api.ID) (*api.File
 	return made, nil
 }
 
-// isUploadedFile reports whether made, an item a final reply named, can
-// be the upload's file: a new file of its name in its folder, not the
-// version it replaces.
-func (f *Fs) isUploadedFile(made *api.File, job *uploadJob) bool {
-	return made != nil && !made.IsDir() && made.ID != job.replacing && f.isNamed(made, job.leaf) && made.ParentID.String() == job.dirID
+// uploadedSpec seeks id, an item a final reply named, as the upload's
+// file: a new file of its name in its folder, not the version it
+// replaces.
+func uploadedSpec(job *uploadJob, id api.ID) itemSpec {
+	return itemSpec{id: id, dirID: job.dirID, leaf: job.leaf, kind: fileKind, notID: job.replacing}
 }
 
-// deleteCorrupt deletes the file a corrupt upload made, once it is sure
-// the id the reply named is that file: never the version being
+// deleteCorrupt deletes the file a corrupt upload made, once the lookup
+// proves the id the reply named is that file: never the version being
 // replaced, a folder, or an item of another name or place.
 func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
-	if id == job.replacing {
-		fs.Errorf(job, "the corrupt upload's reply names the version it replaces (id %v); leaving it alone", id)
-		return
-	}
-	made, err := f.getItem(ctx, id.String())
+	made, err := f.find(ctx, uploadedSpec(job, id))
 	switch {
 	case err != nil:
 		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
-	case !f.isUploadedFile(made, job):
-		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
+	case made == nil:
+		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names no new file of its name and folder", id)
 	default:
 		reportLeftover(ctx, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
 	}
