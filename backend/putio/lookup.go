@@ -84,7 +84,9 @@ func (f *Fs) find(ctx context.Context, s itemSpec) (*api.File, error) {
 	return lookup{f: f, call: f.callJSON}.item(ctx, s)
 }
 
-// probe is the lookup of a mutation's done probe: one try of each call.
+// probe is the lookup of a mutation's done probe: one try of a call by
+// id or name. A listing's pages are retried all the same, as a listing
+// cut short would start over.
 func (f *Fs) probe(ctx context.Context, s itemSpec) (*api.File, error) {
 	return lookup{f: f, call: f.attemptJSON}.item(ctx, s)
 }
