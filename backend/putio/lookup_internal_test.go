@@ -221,3 +221,27 @@ func TestLookupByID(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, item, "an item lost for good is not found")
 }
+
+// A rename or move is done once its item has the name in the folder, even
+// when a newer item of that name (another device's) is what child?name=
+// answers: the probe asks for the item by id.
+func TestPlacedProbeSeesTheItemANewerOneHides(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	moved := seedAt(t, acct, "dir/b.txt", "moved here")
+	seedAt(t, acct, "dir/b.txt", "another device's, newer") // the emulator keeps both
+	dirID := api.ID(moved.ParentID).String()
+
+	before := lookupCalls(srv)
+	done, err := f.placedProbe(ctx, api.ID(moved.ID), dirID, "b.txt")()
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Equal(t, map[string]int{childRoute: 0, listRoute: 0, continueRoute: 0, itemRoute: 1}, callsSince(srv, before))
+
+	done, err = f.placedProbe(ctx, api.ID(moved.ID), dirID, "c.txt")()
+	require.NoError(t, err)
+	assert.False(t, done, "not at another name")
+	done, err = f.placedProbe(ctx, api.ID(moved.ID), rootID, "b.txt")()
+	require.NoError(t, err)
+	assert.False(t, done, "not in another folder")
+}
