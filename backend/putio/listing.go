@@ -40,28 +40,6 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, e
 	return item.ID.String(), true, nil
 }
 
-// findListed returns the first item of the folder dirID that match
-// accepts, or nil if none does.
-func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File) bool) (*api.File, error) {
-	var found *api.File
-	err := f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
-		for i := range items {
-			if match(&items[i]) {
-				found = &items[i]
-				return errStopListing
-			}
-		}
-		return nil
-	})
-	if found != nil {
-		return found, nil
-	}
-	return nil, err
-}
-
-// errStopListing ends a listing early once it has found what it wanted.
-var errStopListing = errors.New("listing stopped")
-
 // CreateDir makes the folder leaf in pathID. A name clash means another
 // writer got there first, so the existing folder is used. Once a try may
 // have made the folder, the name is looked up before the next. Only a

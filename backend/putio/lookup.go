@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
+	"golang.org/x/text/unicode/norm"
 )
 
 // itemSpec names the item a lookup seeks: the item of an id, looked up
@@ -17,6 +18,7 @@ type itemSpec struct {
 	id        api.ID   // the item of this id, asked for by id
 	dirID     string   // the folder it is in
 	leaf      string   // its name as rclone spells it (see isNamed)
+	name      string   // its name as put.io holds it, compared after NFC, asked in a listing
 	kind      itemKind // a file, a folder, or either
 	notID     api.ID   // never this item (a copy's source, the version an upload replaces)
 	newerThan api.ID   // only an item made after this one: put.io's ids grow
@@ -55,6 +57,7 @@ func (s *itemSpec) matches(item *api.File) bool {
 		s.kind == fileKind && item.IsDir(),
 		s.kind == folderKind && !item.IsDir(),
 		s.id != 0 && (item.ID != s.id || s.dirID != "" && item.ParentID.String() != s.dirID),
+		s.name != "" && norm.NFC.String(item.Name) != norm.NFC.String(s.name),
 		s.notID != 0 && item.ID == s.notID,
 		s.newerThan != 0 && item.ID <= s.newerThan,
 		s.sized && item.Size != s.size,
@@ -180,6 +183,9 @@ func (l lookup) listed(ctx context.Context, s itemSpec) (*api.File, error) {
 	}
 	return found, nil
 }
+
+// errStopListing ends a listing early once it has found what it wanted.
+var errStopListing = errors.New("listing stopped")
 
 // itemCall looks an item up by id.
 func itemCall(id string) apiCall {

@@ -245,3 +245,25 @@ func TestPlacedProbeSeesTheItemANewerOneHides(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, done, "not in another folder")
 }
+
+// A name as put.io holds it is sought in a listing, compared after NFC,
+// not asked with child?name= (whose spelling rules are rclone's).
+func TestLookupByHeldName(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	folder, err := acct.Mkdir("dir/cafe\u0301") // decomposed
+	require.NoError(t, err)
+	seedAt(t, acct, "dir/café.txt", "a file")
+	dirID := api.ID(folder.ParentID).String()
+
+	before := lookupCalls(srv)
+	item, err := f.find(ctx, itemSpec{dirID: dirID, name: "café", kind: folderKind})
+	require.NoError(t, err)
+	require.NotNil(t, item)
+	assert.Equal(t, folder.ID, int64(item.ID))
+	assert.Equal(t, map[string]int{childRoute: 0, listRoute: 1, continueRoute: 0, itemRoute: 0}, callsSince(srv, before))
+
+	item, err = f.find(ctx, itemSpec{dirID: dirID, name: "café", kind: folderKind, notID: api.ID(folder.ID)})
+	require.NoError(t, err)
+	assert.Nil(t, item)
+}
