@@ -33,10 +33,10 @@ type itemSpec struct {
 	// newest asks for the newest match in a listing of dirID: the one
 	// item child?name= answers could be an older duplicate.
 	newest bool
-	// hidden lets the item hide behind a newer item of its name, which
+	// shadowed lets the item be behind a newer item of its name, which
 	// child?name= answers instead (a file hiding a folder): such an answer
 	// costs a listing.
-	hidden bool
+	shadowed bool
 }
 
 // itemKind is the kind of item a spec seeks.
@@ -110,7 +110,7 @@ func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 		return item, nil
 	case s.leaf != "" && !s.newest:
 		item, other, err := l.named(ctx, s)
-		if err != nil || item != nil || !other || !s.hidden {
+		if err != nil || item != nil || !other || !s.shadowed {
 			return item, err
 		}
 	}

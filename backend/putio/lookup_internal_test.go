@@ -83,11 +83,11 @@ func TestLookupListsWhenTheAnswerHidesTheItem(t *testing.T) {
 	before := lookupCalls(srv)
 	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: "x", kind: folderKind})
 	require.NoError(t, err)
-	assert.Nil(t, item, "without hidden, the answer settles it")
+	assert.Nil(t, item, "unless shadowed, the answer settles it")
 	assert.Equal(t, map[string]int{childRoute: 1, listRoute: 0, continueRoute: 0, itemRoute: 0}, callsSince(srv, before))
 
 	before = lookupCalls(srv)
-	item, err = f.find(ctx, itemSpec{dirID: dirID, leaf: "x", kind: folderKind, hidden: true})
+	item, err = f.find(ctx, itemSpec{dirID: dirID, leaf: "x", kind: folderKind, shadowed: true})
 	require.NoError(t, err)
 	require.NotNil(t, item)
 	assert.Equal(t, folder.ID, int64(item.ID))
