@@ -130,14 +130,14 @@ func (l lookup) named(ctx context.Context, s itemSpec) (item *api.File, other bo
 		case err != nil:
 			return nil, false, err
 		case answer == nil:
+			continue
 		case s.matches(answer) && (i == 0 || l.f.isNamed(answer, s.leaf)):
 			return answer, false, nil
-		default:
-			other = true
 		}
-		if i == 0 && answer != nil {
-			// put.io answers the name asked; another spelling is another item.
-			return nil, other, nil
+		other = true
+		if i == 0 {
+			// put.io holds the name asked: another spelling is another item.
+			return nil, true, nil
 		}
 	}
 	return nil, other, nil
