@@ -104,7 +104,7 @@ func (f *Fs) restoreTrash(ctx context.Context, ids []string) error {
 	// find it right after a restore): once a try may have worked, only the
 	// items still not back are sent again.
 	return f.mutateItems(ctx, apiCall{method: http.MethodPost, path: "/v2/trash/restore"}, ids, func(id string) (bool, error) {
-		item, err := f.lookItem(ctx, id)
+		item, err := f.probe(ctx, itemSpec{id: parseID(id)})
 		return item != nil, err
 	})
 }

@@ -270,6 +270,7 @@ func TestCopyOverExistingUnsettledKeepsBoth(t *testing.T) {
 		"copy rename replies lost, lookups fail": {
 			{Route: renameRoute, AfterWork: true, Status: http.StatusBadGateway},
 			{Route: childRoute, Status: http.StatusServiceUnavailable},
+			{Route: itemRoute, Status: http.StatusServiceUnavailable},
 		},
 		"old file can't be put back": {{Route: renameRoute, Status: http.StatusForbidden}},
 	} {

@@ -22,94 +22,23 @@ func itemPath(id, suffix string) string {
 	return "/v2/files/" + id + suffix
 }
 
-// getChild looks up leaf in the folder dirID: one call, never a listing.
-func (f *Fs) getChild(ctx context.Context, dirID, leaf string) (*api.File, error) {
-	return f.getChildNamed(ctx, dirID, f.serverName(leaf))
-}
-
 // showHidden is the value of the hidden flag that asks put.io for hidden
 // items (is_hidden), which it may leave out otherwise. Every listing and
 // lookup sends it: a view without them would let Rmdir delete a folder of
 // hidden files as empty, and a sync upload a second copy of one.
 const showHidden = "1"
 
-// getChildNamed looks up the item put.io calls name in the folder dirID.
-func (f *Fs) getChildNamed(ctx context.Context, dirID, name string) (*api.File, error) {
-	var out api.FileReply
-	if err := f.callJSON(ctx, childCall(dirID, name), &out); err != nil {
-		return nil, err
-	}
-	return out.File, nil
-}
-
-// getChildSpelledOtherwise looks leaf up under the other names put.io may
-// hold it by (see otherSpellings), after the lookup by serverName(leaf)
-// found nothing: a few lookups, never a listing, so a new name costs
-// little. An answer counts only if it is called leaf and accept takes it,
-// as put.io may decode a spelling into another name. notFound is returned
-// if none is.
-func (f *Fs) getChildSpelledOtherwise(ctx context.Context, dirID, leaf string, accept func(*api.File) bool, notFound error) (*api.File, error) {
-	for _, name := range f.otherSpellings(leaf) {
-		item, err := f.getChildNamed(ctx, dirID, name)
-		switch {
-		case hasStatus(err, http.StatusNotFound):
-		case err != nil:
-			return nil, err
-		case f.isNamed(item, leaf) && accept(item):
-			return item, nil
-		}
-	}
-	return nil, notFound
-}
-
 // FindLeaf finds the folder leaf in the folder pathID. /child answers with
 // one item, the newest of that name, so a file can hide a same-named
 // folder: then a listing settles it.
 func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
-	item, err := f.getChild(ctx, pathID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
-		item, err = f.getChildSpelledOtherwise(ctx, pathID, leaf, (*api.File).IsDir, err)
+	item, err := f.find(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind, shadowed: true})
+	if err != nil || item == nil {
+		return "", false, err
 	}
-	switch {
-	case err == nil && item.IsDir():
-		f.recordDirLocation(pathID, leaf, item.ID.String())
-		return item.ID.String(), true, nil
-	case err == nil:
-		item, err = f.findListed(ctx, pathID, func(item *api.File) bool {
-			return item.IsDir() && f.isNamed(item, leaf)
-		})
-		if err != nil || item == nil {
-			return "", false, err
-		}
-		f.recordDirLocation(pathID, leaf, item.ID.String())
-		return item.ID.String(), true, nil
-	case isNotFound(err):
-		return "", false, nil
-	}
-	return "", false, err
+	f.recordDirLocation(pathID, leaf, item.ID.String())
+	return item.ID.String(), true, nil
 }
-
-// findListed returns the first item of the folder dirID that match
-// accepts, or nil if none does.
-func (f *Fs) findListed(ctx context.Context, dirID string, match func(*api.File) bool) (*api.File, error) {
-	var found *api.File
-	err := f.listPages(ctx, dirID, f.pageSize, func(items []api.File, _ int) error {
-		for i := range items {
-			if match(&items[i]) {
-				found = &items[i]
-				return errStopListing
-			}
-		}
-		return nil
-	})
-	if found != nil {
-		return found, nil
-	}
-	return nil, err
-}
-
-// errStopListing ends a listing early once it has found what it wanted.
-var errStopListing = errors.New("listing stopped")
 
 // CreateDir makes the folder leaf in pathID. Once a try may have made the
 // folder, or put.io refuses the name as taken (another writer got there
@@ -135,8 +64,8 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (string, error)
 			return err
 		},
 		done: func() (bool, error) {
-			item, err := f.lookChild(ctx, pathID, name)
-			if item == nil || !item.IsDir() {
+			item, err := f.probe(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind})
+			if item == nil {
 				return false, err
 			}
 			folder = newFolder{id: item.ID.String()}
@@ -510,13 +439,10 @@ func (f *Fs) findItem(ctx context.Context, remote string) (*api.File, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	item, err := f.getChild(ctx, dirID, leaf)
-	if hasStatus(err, http.StatusNotFound) {
-		item, err = f.getChildSpelledOtherwise(ctx, dirID, leaf, func(*api.File) bool { return true }, err)
-	}
-	err = notFoundAs(err, fs.ErrorObjectNotFound)
-	if errors.Is(err, fs.ErrorObjectNotFound) {
+	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
+	if err == nil && item == nil {
 		f.madeDirs.noteAbsent(dirID, leaf)
+		err = fs.ErrorObjectNotFound
 	}
 	return item, dirID, err
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
-	"golang.org/x/text/unicode/norm"
 )
 
 // MergeDirs moves the contents of dirs[1:] into dirs[0] and removes them.
@@ -88,10 +87,7 @@ func sortMoved(items []api.File, refused map[api.ID]string) (moved, folders, kep
 
 // mergeFolder merges the folder src into dstID's folder of the same name.
 func (f *Fs) mergeFolder(ctx context.Context, dstID string, src api.File) error {
-	want := norm.NFC.String(src.Name)
-	target, err := f.findListed(ctx, dstID, func(item *api.File) bool {
-		return item.IsDir() && item.ID != src.ID && norm.NFC.String(item.Name) == want
-	})
+	target, err := f.find(ctx, itemSpec{dirID: dstID, name: src.Name, kind: folderKind, notID: src.ID})
 	if err != nil {
 		return err
 	}

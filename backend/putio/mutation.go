@@ -2,7 +2,6 @@ package putio
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -103,12 +102,12 @@ func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone
 	}})
 }
 
-// placedProbe is the probe of a rename or move: the item put.io calls
-// name in dirID is id.
-func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, name string) func() (bool, error) {
+// placedProbe is the probe of a rename or move: the item id is called
+// leaf in dirID.
+func (f *Fs) placedProbe(ctx context.Context, id api.ID, dirID, leaf string) func() (bool, error) {
 	return func() (bool, error) {
-		item, err := f.lookChild(ctx, dirID, name)
-		return item != nil && item.ID == id, err
+		item, err := f.probe(ctx, itemSpec{id: id, dirID: dirID, leaf: leaf})
+		return item != nil, err
 	}
 }
 
@@ -131,37 +130,4 @@ func pendingProbe[T any](ids *[]T, isDone func(T) (bool, error)) func() (bool, e
 		*ids = left
 		return len(left) == 0, nil
 	}
-}
-
-// itemCall looks an item up by id.
-func itemCall(id string) apiCall {
-	return apiCall{method: http.MethodGet, path: itemPath(id, "")}
-}
-
-// childCall looks up the item put.io calls name in the folder dirID.
-func childCall(dirID, name string) apiCall {
-	return apiCall{method: http.MethodGet, path: itemPath(dirID, "/child"), query: url.Values{"name": {name}, "hidden": {showHidden}}}
-}
-
-// lookItem is one try, for a probe, of looking the live item id up: nil
-// if put.io has no such item (404, or lost for good).
-func (f *Fs) lookItem(ctx context.Context, id string) (*api.File, error) {
-	return f.lookOnce(ctx, itemCall(id))
-}
-
-// lookChild is one try, for a probe, of looking up the item put.io calls
-// name in the folder dirID: nil if there is none.
-func (f *Fs) lookChild(ctx context.Context, dirID, name string) (*api.File, error) {
-	return f.lookOnce(ctx, childCall(dirID, name))
-}
-
-// lookOnce makes one try of a call answering with an item; "not found"
-// is no item, not an error.
-func (f *Fs) lookOnce(ctx context.Context, call apiCall) (*api.File, error) {
-	var out api.FileReply
-	err := f.attemptJSON(ctx, call, &out)
-	if isNotFound(err) {
-		return nil, nil
-	}
-	return out.File, err
 }

@@ -35,7 +35,7 @@ func (f *Fs) delete(ctx context.Context, ids []string, skipTrash bool, changes .
 		call.query = url.Values{"skip_trash": {"1"}}
 	}
 	return f.mutateItems(ctx, call, ids, func(id string) (bool, error) {
-		item, err := f.lookItem(ctx, id)
+		item, err := f.probe(ctx, itemSpec{id: parseID(id)})
 		return item == nil, err
 	}, changes...)
 }
@@ -149,24 +149,27 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 		path:   "/v2/files/copy",
 		form:   url.Values{"file_id": {src.id()}, "parent_id": {dirID}, "name": {name}},
 	}, &out, func() (bool, error) {
-		item, err := f.lookChild(ctx, dirID, name)
-		if err != nil || !isCopyOf(item, src) {
-			return false, err
+		if src.info.CRC32 == "" {
+			return false, nil // without a CRC-32 nothing is taken for a copy
 		}
+		item, err := f.probe(ctx, copySpec(src, dirID, leaf))
 		out.File = item
-		return true, nil
+		return item != nil, err
 	}, addsUntracked(dirID))
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
-	return f.getChild(ctx, dirID, leaf)
+	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
+	if err == nil && item == nil {
+		err = fmt.Errorf("putio: the copy of %q was reported made, but nothing is called %q in its folder", src.remote, leaf)
+	}
+	return item, err
 }
 
-// isCopyOf reports whether item is a copy of src: a file of its size and
-// CRC-32 with another id. Without a CRC-32 nothing is taken for a copy.
-func isCopyOf(item *api.File, src *Object) bool {
-	return item != nil && !item.IsDir() && item.ID != src.info.ID &&
-		item.Size == src.info.Size && src.info.CRC32 != "" && item.CRC32 == src.info.CRC32
+// copySpec seeks a copy of src called leaf in dirID: a file of its size
+// and CRC-32 with another id.
+func copySpec(src *Object, dirID, leaf string) itemSpec {
+	return itemSpec{dirID: dirID, leaf: leaf, kind: fileKind, notID: src.info.ID, sized: true, size: src.info.Size, crc32: src.info.CRC32}
 }
 
 // rename gives the item id in dirID the name leaf.
@@ -176,7 +179,7 @@ func (f *Fs) rename(ctx context.Context, id api.ID, dirID, leaf string) error {
 		method: http.MethodPost,
 		path:   "/v2/files/rename",
 		form:   url.Values{"file_id": {id.String()}, "name": {name}},
-	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, name))
+	}, &api.Empty{}, f.placedProbe(ctx, id, dirID, leaf))
 }
 
 // moveItem moves and renames one item, and has the caches follow
@@ -190,7 +193,7 @@ func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...fo
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, name), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
+	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, leaf), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err

@@ -3,7 +3,6 @@ package putio
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -29,11 +28,9 @@ func (f *Fs) copyViaTempName(ctx context.Context, src *Object, dirID, leaf strin
 		return nil, err
 	}
 	r.copy = item.ID
-	old, err := f.getChild(ctx, dirID, leaf)
+	old, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
 	switch {
-	case hasStatus(err, http.StatusNotFound):
-		err = nil
-	case err != nil:
+	case err != nil || old == nil:
 	case old.ID == src.info.ID:
 		err = fmt.Errorf("putio: can't copy %q onto itself", leaf)
 	case old.IsDir():
@@ -93,18 +90,18 @@ func (r *replacement) run(ctx context.Context) error {
 // else. When that can't be proven, nothing is deleted and the error names
 // where each file is.
 func (r *replacement) abandon(ctx context.Context, cause error) error {
-	at, err := r.f.getChild(ctx, r.dirID, r.leaf)
+	at, err := r.f.find(ctx, itemSpec{dirID: r.dirID, leaf: r.leaf})
 	switch {
-	case err == nil && at.ID == r.copy:
+	case err != nil:
+		return r.kept(cause, fmt.Sprintf("checking %q failed (%v)", r.leaf, err))
+	case at != nil && at.ID == r.copy:
 		return r.kept(cause, "the copy is in place")
-	case err == nil && r.old != nil && at.ID != r.old.ID:
+	case at != nil && r.old != nil && at.ID != r.old.ID:
 		return r.kept(cause, "another file has taken the name")
-	case hasStatus(err, http.StatusNotFound) && r.old != nil:
+	case at == nil && r.old != nil:
 		if err := r.restoreOld(ctx); err != nil {
 			return r.kept(cause, fmt.Sprintf("putting the old file back failed (%v)", err))
 		}
-	case err != nil && !hasStatus(err, http.StatusNotFound):
-		return r.kept(cause, fmt.Sprintf("checking %q failed (%v)", r.leaf, err))
 	}
 	reportLeftover(ctx, "removing the temporary copy "+r.tempLeaf, r.f.discardTemp(ctx, r.copy.String()))
 	return cause

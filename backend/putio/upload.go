@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
@@ -313,8 +312,9 @@ func (f *Fs) finishUpload(ctx context.Context, job *uploadJob, final http.Header
 // with a CRC-32 is an error, and the upload is neither taken as good nor
 // deleted.
 func (f *Fs) checkableFile(made *api.File, job *uploadJob, id api.ID) (*api.File, error) {
+	uploaded := uploadedSpec(job, id)
 	switch {
-	case !f.isUploadedFile(made, job):
+	case !f.fits(&uploaded, made):
 		return nil, fmt.Errorf("putio: the final upload reply of %q gave no CRC-32 and names id %v, which is not the uploaded file, so the upload could not be checked", job.leaf, id)
 	case api.NormalizeCRC32(made.CRC32) == "":
 		return nil, fmt.Errorf("putio: put.io gave no CRC-32 of the uploaded file %q (id %v), in its final reply or on the file, so the upload could not be checked", job.leaf, id)
@@ -322,27 +322,23 @@ func (f *Fs) checkableFile(made *api.File, job *uploadJob, id api.ID) (*api.File
 	return made, nil
 }
 
-// isUploadedFile reports whether made, an item a final reply named, can
-// be the upload's file: a new file of its name in its folder, not the
-// version it replaces.
-func (f *Fs) isUploadedFile(made *api.File, job *uploadJob) bool {
-	return made != nil && !made.IsDir() && made.ID != job.replacing && f.isNamed(made, job.leaf) && made.ParentID.String() == job.dirID
+// uploadedSpec seeks id, an item a final reply named, as the upload's
+// file: a new file of its name in its folder, not the version it
+// replaces.
+func uploadedSpec(job *uploadJob, id api.ID) itemSpec {
+	return itemSpec{id: id, dirID: job.dirID, leaf: job.leaf, kind: fileKind, notID: job.replacing}
 }
 
-// deleteCorrupt deletes the file a corrupt upload made, once it is sure
-// the id the reply named is that file: never the version being
+// deleteCorrupt deletes the file a corrupt upload made, once the lookup
+// proves the id the reply named is that file: never the version being
 // replaced, a folder, or an item of another name or place.
 func (f *Fs) deleteCorrupt(ctx context.Context, job *uploadJob, id api.ID) {
-	if id == job.replacing {
-		fs.Errorf(job, "the corrupt upload's reply names the version it replaces (id %v); leaving it alone", id)
-		return
-	}
-	made, err := f.getItem(ctx, id.String())
+	made, err := f.find(ctx, uploadedSpec(job, id))
 	switch {
 	case err != nil:
 		fs.Errorf(job, "not deleting the corrupt upload: can't look up id %v: %v", id, err)
-	case !f.isUploadedFile(made, job):
-		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names an item that is not the uploaded file", id)
+	case made == nil:
+		fs.Errorf(job, "not deleting id %v: the corrupt upload's reply names no new file of its name and folder", id)
 	default:
 		reportLeftover(ctx, "deleting the corrupt upload", f.deleteItems(ctx, id.String()))
 	}
@@ -362,30 +358,18 @@ func (u *tusUpload) identify(ctx context.Context) (*api.File, error) {
 // was lost: in a listing of the folder, the newest file with the name,
 // size, CRC-32 and modification time sent, newer than the version it
 // replaces and not created before the upload began. A single child?name=
-// answer could be an older duplicate. Names compare as put.io compares
-// them, after NFC, since it may store them so. No file and no error means
-// the whole folder was listed and the file is not there; a failed listing
-// is an error, never "not there".
+// answer could be an older duplicate. No file and no error means the
+// whole folder was listed and the file is not there; a failed listing is
+// an error, never "not there".
 func (f *Fs) identifyUpload(ctx context.Context, job *uploadJob, sentCRC string) (*api.File, error) {
-	var found *api.File
-	modTime := job.modTime.UTC().Truncate(time.Second)
-	err := f.listPages(ctx, job.dirID, f.pageSize, func(items []api.File, _ int) error {
-		notBefore := job.notBefore(f.gate) // this very listing gave the API's Date
-		for i := range items {
-			item := &items[i]
-			if item.IsDir() || !f.isNamed(item, job.leaf) || item.Size != job.size || !strings.EqualFold(item.CRC32, sentCRC) ||
-				item.ID <= job.replacing || !item.UpdatedAt.IsZero() && !item.ModTime().Equal(modTime) ||
-				!item.CreatedAt.IsZero() && item.CreatedAt.Before(notBefore) {
-				continue
-			}
-			if found == nil || item.ID > found.ID {
-				found = &api.File{ID: item.ID, CRC32: sentCRC}
-			}
-		}
-		return nil
+	found, err := f.find(ctx, itemSpec{
+		dirID: job.dirID, leaf: job.leaf, kind: fileKind, newerThan: job.replacing,
+		sized: true, size: job.size, crc32: sentCRC, modTime: job.modTime,
+		createdSince: func() time.Time { return job.notBefore(f.gate) }, // the listing gave the API's Date
+		newest:       true,
 	})
-	if err != nil {
+	if err != nil || found == nil {
 		return nil, err
 	}
-	return found, nil
+	return &api.File{ID: found.ID, CRC32: sentCRC}, nil
 }
