@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +76,12 @@ func (f *Fs) another(t *testing.T) *Fs {
 // sessions.
 func (f *Fs) newFsAt(t *testing.T, root string, sessions sessionStore) *Fs {
 	t.Helper()
-	other, err := fs.NewFs(context.Background(), f.name+":"+root)
+	// rclone suffixes the name with "{hash}" when options come from
+	// outside the config file; they are found again from the bare name.
+	// (fs.ConfigStringFull would spell them out, token included, and
+	// rclone logs that string.)
+	configName, _, _ := strings.Cut(f.name, "{")
+	other, err := fs.NewFs(context.Background(), configName+":"+root)
 	require.NoError(t, err)
 	sub, ok := other.(*Fs)
 	require.True(t, ok, "%T is not a put.io Fs", other)
