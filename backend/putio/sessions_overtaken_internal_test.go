@@ -25,7 +25,7 @@ import (
 // land, and the held PATCH then meets them.
 
 const (
-	overtakenChunk = 256 << 10           // the next run's PATCH size
+	overtakenChunk = 256 << 10          // the next run's PATCH size
 	overtakenLate  = sessionCut + 1<<20 // the server's offset once the earlier run's bytes land
 )
 
