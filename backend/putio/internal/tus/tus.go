@@ -412,11 +412,8 @@ func (u *Upload) Adopt(location string) {
 // holds it. The server holding every byte is asked again, to tell a file
 // made from a lost final reply.
 func (u *Upload) Resume(location string, offset int64) error {
-	if offset > u.payload.win.end {
-		if err := u.payload.src.Skip(offset); err != nil {
-			return err
-		}
-		u.payload.win.reset(offset)
+	if err := u.payload.seek(offset); err != nil {
+		return err
 	}
 	u.location, u.offset, u.unsure = location, offset, offset == u.size
 	return nil
@@ -568,6 +565,8 @@ func (u *Upload) resync(ctx context.Context) error {
 		return fmt.Errorf("putio: the upload session ended on the server (expired?) at byte %d: %w", u.offset, err)
 	case err != nil:
 		return err
+	case offset > u.size:
+		return fmt.Errorf("putio: the upload server holds %d bytes of a file of %d", offset, u.size)
 	}
 	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.log, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")

@@ -169,3 +169,77 @@ func TestCapsWaiterThatGivesUpRecordsNothing(t *testing.T) {
 	assert.True(t, client.Caps(context.Background()).CreationWithUpload)
 	assert.Equal(t, 1, options, "OPTIONS requests")
 }
+
+// overtaker is a tus server with one upload on which, as the first PATCH
+// arrives, another writer's bytes land first, up to late: the PATCH meets
+// a 409 and the server then holds more than the client sent.
+type overtaker struct {
+	mu       sync.Mutex
+	data     []byte // the file, whose bytes the other writer sends
+	late     int64
+	stored   []byte
+	received int // PATCH body bytes the client sent
+	patches  int
+}
+
+func (s *overtaker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch r.Method {
+	case http.MethodPost:
+		w.Header().Set("Location", "/uploads/1")
+		w.WriteHeader(http.StatusCreated)
+	case http.MethodHead:
+		w.Header().Set("Upload-Offset", strconv.Itoa(len(s.stored)))
+	case http.MethodPatch:
+		s.patches++
+		body, _ := io.ReadAll(r.Body)
+		s.received += len(body)
+		if s.patches == 1 {
+			s.stored = append(s.stored, s.data[len(s.stored):s.late]...)
+		}
+		if r.Header.Get("Upload-Offset") != strconv.Itoa(len(s.stored)) {
+			w.WriteHeader(http.StatusConflict)
+			return
+		}
+		s.stored = append(s.stored, body...)
+		w.Header().Set("Upload-Offset", strconv.Itoa(len(s.stored)))
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// A server that holds more than the client sent, within the file, has
+// the client read its source forward to there and send only the rest.
+func TestUploadReadsForwardToAnOvertakingOffset(t *testing.T) {
+	data := pattern(5000, 9)
+	server := &overtaker{data: data, late: 3000}
+	srv := httptest.NewServer(server)
+	defer srv.Close()
+	client := &Client{Backend: plainBackend{}, URL: srv.URL + "/uploads", ChunkSize: 1000, Service: &Service{}, Pages: privatePages(1024)}
+	up := client.NewUpload(&memSource{data: data}, int64(len(data)), 1024, "", "a.bin")
+	defer up.Free()
+
+	require.NoError(t, up.Create(context.Background()))
+	require.NoError(t, up.Send(context.Background()))
+
+	assert.Equal(t, data, server.stored, "bytes stored")
+	assert.Equal(t, 1000+2000, server.received, "the refused PATCH and the rest")
+	assert.NotNil(t, up.Final(), "the final reply")
+}
+
+// A server that holds more bytes than the file has is an error, not a
+// reason to read past the source's end.
+func TestUploadRefusesAnOffsetPastTheFile(t *testing.T) {
+	data := pattern(5000, 10)
+	server := &overtaker{data: append(data, 0), late: 5001}
+	srv := httptest.NewServer(server)
+	defer srv.Close()
+	client := &Client{Backend: plainBackend{}, URL: srv.URL + "/uploads", ChunkSize: 1000, Service: &Service{}, Pages: privatePages(1024)}
+	up := client.NewUpload(&memSource{data: data}, int64(len(data)), 1024, "", "a.bin")
+	defer up.Free()
+
+	require.NoError(t, up.Create(context.Background()))
+	err := up.Send(context.Background())
+
+	require.EqualError(t, err, "putio: the upload server holds 5001 bytes of a file of 5000")
+}

@@ -154,11 +154,20 @@ type payload struct {
 }
 
 // seek makes off the next byte a body will read: from the window if it
-// still holds it, else by opening the source again.
+// still holds it, else by opening the source again. An off past every
+// byte read is the server holding bytes of the upload that this run did
+// not send: an earlier run's, before a resume or landing late after it
+// (a cancelled run's PATCH still on its way when this one asked for the
+// offset). The source is read forward to off without sending those bytes;
+// the CRC-32 check of the finished file covers them as it covers the rest.
 func (pl *payload) seek(off int64) error {
 	switch {
 	case off > pl.win.end:
-		return fmt.Errorf("putio: the upload server holds %d bytes, more than the %d sent", off, pl.win.end)
+		if err := pl.src.Skip(off); err != nil {
+			return err
+		}
+		pl.win.reset(off)
+		return nil
 	case off >= pl.win.start():
 		return nil
 	}
