@@ -33,10 +33,6 @@ type itemSpec struct {
 	// newest asks for the newest match in a listing of dirID: the one
 	// item child?name= answers could be an older duplicate.
 	newest bool
-	// shadowed lets the item be behind a newer item of its name, which
-	// child?name= answers instead (a file hiding a folder): such an answer
-	// costs a listing.
-	shadowed bool
 }
 
 // itemKind is the kind of item a spec seeks.
@@ -96,8 +92,12 @@ func (f *Fs) probe(ctx context.Context, s itemSpec) (*api.File, error) {
 
 // item finds the item s seeks: by id, else by child?name= when s has a
 // name to ask and the answer can settle it, else in a listing of s.dirID.
-// No item and no error is an answer: put.io has no such item (404, or an
-// item lost for good). A look that can't tell is an error, never "absent".
+// child?name= answers only the newest item of a name, so an answer that
+// is not a match settles nothing: the match may be an older item of the
+// name (a copy or upload another device's newer file hides, a folder a
+// file hides), which only a listing shows. No item and no error is an
+// answer: put.io has no such item (404, or an item lost for good). A look
+// that can't tell is an error, never "absent".
 func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 	switch {
 	case s.id == 0 && s.dirID == "":
@@ -110,7 +110,7 @@ func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 		return item, nil
 	case s.leaf != "" && !s.newest:
 		item, other, err := l.named(ctx, s)
-		if err != nil || item != nil || !other || !s.shadowed {
+		if err != nil || item != nil || !other {
 			return item, err
 		}
 	}
