@@ -47,7 +47,7 @@ func TestReviewCopyReplyLostAnotherDeviceUploadsTheName(t *testing.T) {
 		held[strconv.FormatInt(item.ID, 10)] = item.Name + " " + item.CRC32
 	}
 	assert.Equal(t, map[string]string{
-		dst.(fs.IDer).ID(): "a.txt " + crcOf([]byte("hello")),
+		dst.(fs.IDer).ID():       "a.txt " + crcOf([]byte("hello")),
 		theirsID(t, listed, dst): "a.txt " + crcOf([]byte("theirs")),
 	}, held, "our copy, returned, and their upload, both called a.txt")
 }
