@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
@@ -61,4 +62,40 @@ func theirsID(t *testing.T, listed []putiotest.File, ours fs.Object) string {
 	}
 	t.Fatal("only our item is listed")
 	return ""
+}
+
+// Review finding: a copy whose reply leaves the new item out is looked up
+// by its name alone, and child?name= answers the newest item of the name:
+// when another device uploads a file of that name meanwhile, theirs was
+// taken for the copy, returned, and had its modification time set to the
+// source's.
+func TestReviewCopyReplyWithoutFileAnotherDeviceUploadsTheName(t *testing.T) {
+	ctx := context.Background()
+	theirTime := testModTime.Add(-time.Hour)
+	var other atomic.Pointer[putiotest.Account]
+	var uploaded atomic.Bool
+	f, srv, acct := newTestFs(t, nil, putiotest.Options{OnRequest: func(entry putiotest.LogEntry) {
+		if acct := other.Load(); acct != nil && entry.Route == copyRoute && !uploaded.Swap(true) {
+			_, err := acct.Put("dst/a.txt", []byte("theirs"), theirTime) // before our look
+			assert.NoError(t, err)
+		}
+	}})
+	src := seedObject(t, f, acct, "a.txt", []byte("hello"))
+	require.NoError(t, f.Mkdir(ctx, "dst"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: copyRoute, AfterWork: true, Status: http.StatusOK, Body: `{"status":"OK"}`, Times: 1}))
+	other.Store(acct)
+
+	dst, err := f.Copy(ctx, src, "dst/a.txt")
+
+	require.NoError(t, err)
+	listed, err := acct.List("dst")
+	require.NoError(t, err)
+	held := map[string]string{} // id → CRC-32 and modification time
+	for _, item := range listed {
+		held[strconv.FormatInt(item.ID, 10)] = item.CRC32 + " " + item.UpdatedAt.UTC().Format(time.RFC3339)
+	}
+	assert.Equal(t, map[string]string{
+		dst.(fs.IDer).ID():       crcOf([]byte("hello")) + " " + testModTime.UTC().Format(time.RFC3339),
+		theirsID(t, listed, dst): crcOf([]byte("theirs")) + " " + theirTime.UTC().Format(time.RFC3339),
+	}, held, "the copy returned is ours, with the source's time; theirs keeps its own")
 }
