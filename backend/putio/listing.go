@@ -32,7 +32,7 @@ const showHidden = "1"
 // one item, the newest of that name, so a file can hide a same-named
 // folder: then a listing settles it.
 func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (string, bool, error) {
-	item, err := f.find(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind, shadowed: true})
+	item, err := f.find(ctx, itemSpec{dirID: pathID, leaf: leaf, kind: folderKind})
 	if err != nil || item == nil {
 		return "", false, err
 	}

@@ -33,10 +33,6 @@ type itemSpec struct {
 	// newest asks for the newest match in a listing of dirID: the one
 	// item child?name= answers could be an older duplicate.
 	newest bool
-	// shadowed lets the item be behind a newer item of its name, which
-	// child?name= answers instead (a file hiding a folder): such an answer
-	// costs a listing.
-	shadowed bool
 }
 
 // itemKind is the kind of item a spec seeks.
@@ -96,8 +92,12 @@ func (f *Fs) probe(ctx context.Context, s itemSpec) (*api.File, error) {
 
 // item finds the item s seeks: by id, else by child?name= when s has a
 // name to ask and the answer can settle it, else in a listing of s.dirID.
-// No item and no error is an answer: put.io has no such item (404, or an
-// item lost for good). A look that can't tell is an error, never "absent".
+// child?name= answers only the newest item of a name, so an answer under
+// the name asked that is not a match settles nothing: the match may be an
+// older item of the name (a copy another device's newer upload hides, a
+// folder a file hides), which only a listing shows. No item and no error is an
+// answer: put.io has no such item (404, or an item lost for good). A look
+// that can't tell is an error, never "absent".
 func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 	switch {
 	case s.id == 0 && s.dirID == "":
@@ -109,8 +109,8 @@ func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 		}
 		return item, nil
 	case s.leaf != "" && !s.newest:
-		item, other, err := l.named(ctx, s)
-		if err != nil || item != nil || !other || !s.shadowed {
+		item, hidden, err := l.named(ctx, s)
+		if err != nil || item != nil || !hidden {
 			return item, err
 		}
 	}
@@ -121,9 +121,10 @@ func (l lookup) item(ctx context.Context, s itemSpec) (*api.File, error) {
 // (serverName, then otherSpellings) until one answers with a match: a
 // few calls, never a listing, so a new name costs little. An answer under
 // another spelling counts only if it is called leaf, as put.io may decode
-// a spelling into another name. other reports an answer that did not
-// match.
-func (l lookup) named(ctx context.Context, s itemSpec) (item *api.File, other bool, err error) {
+// a spelling into another name. hidden reports an answer under the name
+// asked first that did not match: the item sought may be an older item of
+// that name, which child?name= does not answer.
+func (l lookup) named(ctx context.Context, s itemSpec) (item *api.File, hidden bool, err error) {
 	for i, name := range append([]string{l.f.serverName(s.leaf)}, l.f.otherSpellings(s.leaf)...) {
 		answer, err := l.answer(ctx, childCall(s.dirID, name))
 		switch {
@@ -133,14 +134,12 @@ func (l lookup) named(ctx context.Context, s itemSpec) (item *api.File, other bo
 			continue
 		case s.matches(answer) && (i == 0 || l.f.isNamed(answer, s.leaf)):
 			return answer, false, nil
-		}
-		other = true
-		if i == 0 {
+		case i == 0:
 			// put.io holds the name asked: another spelling is another item.
 			return nil, true, nil
 		}
 	}
-	return nil, other, nil
+	return nil, false, nil
 }
 
 // answer makes a call answering with one item: none if put.io has no

@@ -139,8 +139,9 @@ func (f *Fs) copyOver(ctx context.Context, src *Object, remote, dirID, leaf stri
 // copyItem copies src into dirID as leaf and returns the new item. The
 // copy adds a name this Fs does not track to dirID. A reply
 // without the item is tolerated, as the copy exists by then: it is looked
-// up by name instead. Once a try may have worked, the copy is looked for
-// before the next is sent.
+// up as a copy of src, not by name alone, as another device may have put
+// a newer file of the name there. Once a try may have worked, the copy is
+// looked for before the next is sent.
 func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*api.File, error) {
 	name := f.serverName(leaf)
 	out := api.FileReply{AllowMissing: true}
@@ -159,9 +160,9 @@ func (f *Fs) copyItem(ctx context.Context, src *Object, dirID, leaf string) (*ap
 	if err != nil || out.File != nil {
 		return out.File, err
 	}
-	item, err := f.find(ctx, itemSpec{dirID: dirID, leaf: leaf})
+	item, err := f.find(ctx, copySpec(src, dirID, leaf))
 	if err == nil && item == nil {
-		err = fmt.Errorf("putio: the copy of %q was reported made, but nothing is called %q in its folder", src.remote, leaf)
+		err = fmt.Errorf("putio: the copy of %q was reported made, but no copy of it is called %q in its folder", src.remote, leaf)
 	}
 	return item, err
 }
