@@ -43,7 +43,7 @@ func TestClassifyEveryErrorKind(t *testing.T) {
 		{"404", reply(http.StatusNotFound, "NOT_FOUND"), absent, false, false, false},
 		{"410", reply(http.StatusGone, ""), lostForGood, false, false, false},
 		{"FILE_LOST with 404", reply(http.StatusNotFound, errTypeFileLost), lostForGood, false, false, false},
-		{"FILE_LOST with 500", reply(http.StatusInternalServerError, errTypeFileLost), lostForGood, false, false, false},
+		{"FILE_LOST with 500", reply(http.StatusInternalServerError, errTypeFileLost), lostForGood, false, true, false},
 		{"429", reply(http.StatusTooManyRequests, "TooManyRequests"), busy, true, false, true},
 		{"trash lock", reply(http.StatusBadRequest, errTypeTrashLock), busy, true, false, true},
 		{"FILE_NOT_REACHABLE", reply(http.StatusBadRequest, errTypeNotReachable), busy, true, false, true},

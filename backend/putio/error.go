@@ -314,11 +314,17 @@ func shouldRetry(ctx context.Context, err error) bool {
 }
 
 // mayHaveWorked reports whether a failed try may have reached the server
-// and done its work.
+// and done its work. A loss put.io reports failing (a 5xx naming
+// FILE_LOST) is not worth another try, but the server may have met it
+// after the work: its error type says why it failed, not that nothing
+// was done.
 func mayHaveWorked(ctx context.Context, err error) bool {
 	switch classify(ctx, err) {
 	case unanswered, undetermined, sourceFailed:
 		return true
+	case lostForGood:
+		apiErr, _ := apiError(err)
+		return apiErr.Status >= http.StatusInternalServerError
 	}
 	return false
 }
