@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"syscall"
 	"testing"
@@ -60,7 +61,14 @@ func TestClassifyEveryErrorKind(t *testing.T) {
 		{"a truncated reply", fmt.Errorf("putio: GET /v2/files/list: %w (got 3 bytes)", errTruncated), unanswered, true, true, true},
 		{"a cut connection", fmt.Errorf("read: %w", io.ErrUnexpectedEOF), unanswered, true, true, true},
 		{"a network timeout", timeout, unanswered, true, true, true},
-		{"a refused connection", refusedDial, unanswered, true, true, true},
+		{"a refused connection", refusedDial, unsent, true, false, true},
+		{"a refused connection as net/http returns it", &url.Error{Op: "Post", URL: "http://127.0.0.1:9/v2/files/delete", Err: refusedDial}, unsent, true, false, true},
+		{"a refused proxy", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, unsent, true, false, true},
+		{"a host name that does not resolve", &url.Error{Op: "Get", URL: "https://api.put.io/v2/files/list", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "api.put.io", IsNotFound: true}}}, unsent, true, false, true},
+		{"a bare DNS failure", &net.DNSError{Err: "server misbehaving", Name: "api.put.io", IsTemporary: true}, unsent, true, false, true},
+		{"a reset after the connection was made", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, unanswered, true, true, true},
+		{"a broken pipe while writing the request", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}, unanswered, true, true, true},
+		{"an EOF after the connection was made", &url.Error{Op: "Post", URL: "http://127.0.0.1:9/v2/files/delete", Err: io.EOF}, unanswered, true, true, true},
 		{"a malformed reply", errors.New("putio: GET /v2/files/1: malformed reply"), undetermined, false, true, false},
 		{"a resumable PATCH", fserrors.RetryErrorf("putio: resuming the upload after: %v", reply(http.StatusConflict, "")), unanswered, true, true, true},
 		{"a lost final upload reply", fserrors.NoLowLevelRetryError(errors.New("putio: the reply that completes the upload was lost")), undetermined, false, true, false},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -228,6 +229,9 @@ const (
 	// unanswered: no usable answer (5xx, network error, truncated body);
 	// may have been done, and worth another try.
 	unanswered
+	// unsent: the request never left (the connection or the host's name
+	// failed before a byte was sent); not done, and worth another try.
+	unsent
 	// undetermined: may have been done, and another try here would not
 	// tell (an unusable reply, an error marked NoLowLevelRetry).
 	undetermined
@@ -283,10 +287,22 @@ func outcomeOf(err error) callOutcome {
 		return undetermined
 	case isAPI:
 		return replyOutcome(apiErr)
+	case neverSent(err):
+		return unsent
 	case errors.Is(err, errTruncated) || fserrors.IsRetryError(err) || fserrors.ShouldRetry(err):
 		return unanswered
 	}
 	return undetermined
+}
+
+// neverSent reports a network failure that provably sent nothing: the
+// dial (or the proxy's) failed, or the host's name did not resolve. A
+// reset, an early EOF or a timeout after the connection was made may come
+// after the request arrived, so they are not read so.
+func neverSent(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return errors.As(err, &dnsErr) || errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect")
 }
 
 // replyOutcome reads an error reply of put.io's.
@@ -307,7 +323,7 @@ func replyOutcome(apiErr *api.Error) callOutcome {
 // shouldRetry decides whether an attempt is worth repeating.
 func shouldRetry(ctx context.Context, err error) bool {
 	switch classify(ctx, err) {
-	case busy, unanswered:
+	case busy, unanswered, unsent:
 		return true
 	}
 	return false

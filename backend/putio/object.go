@@ -12,7 +12,6 @@ import (
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/hash"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Object describes a put.io file.
@@ -196,16 +195,12 @@ func (o *Object) dropReplaced(ctx context.Context, old *api.File, dirID string) 
 // delete; a move between the two still loses the moved file, to the trash
 // unless hard_delete is set.
 func (f *Fs) deleteReplaced(ctx context.Context, id api.ID, dirID, name string) error {
-	item, err := f.getItem(ctx, id.String())
+	item, err := f.find(ctx, itemSpec{id: id, dirID: dirID, name: name, kind: fileKind})
 	switch {
-	case isNotFound(err):
-		fs.Infof(f, "the file %q replaced (id %s) is already gone", f.standardName(name), id)
-		return nil
 	case err != nil:
 		return err
-	case item.IsDir() || item.ParentID.String() != dirID || norm.NFC.String(item.Name) != norm.NFC.String(name):
-		fs.Logf(f, "not deleting the file %q replaced (id %s): another client has moved or renamed it (now %q in folder id %s)",
-			f.standardName(name), id, f.standardName(item.Name), item.ParentID)
+	case item == nil:
+		fs.Logf(f, "not deleting the file %q replaced (id %s): it is gone, or another client has moved or renamed it", f.standardName(name), id)
 		return nil
 	}
 	err = f.deleteItems(ctx, id.String())

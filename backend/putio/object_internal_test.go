@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
@@ -171,4 +172,58 @@ func TestUpdateLeavesAFileAnotherClientMoved(t *testing.T) {
 			assert.Equal(t, "old", string(data))
 		})
 	}
+}
+
+// TestDeleteReplacedLeavesWhatAnotherDeviceMoved: the version an upload
+// replaced is deleted only while it is still the file of its name in its
+// folder. Another device may have renamed or moved it away and put a new
+// file at the name before the delete; neither may be deleted then.
+func TestDeleteReplacedLeavesWhatAnotherDeviceMoved(t *testing.T) {
+	for _, tc := range []struct {
+		name, movedTo string
+	}{
+		{"renamed", "dir/kept.txt"},
+		{"moved to another folder", "other/file.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f, srv, acct := newTestFs(t, nil)
+			_, err := acct.Mkdir("other")
+			require.NoError(t, err)
+			old, err := acct.Put("dir/file.txt", []byte("old version"), testModTime)
+			require.NoError(t, err)
+			_, err = acct.Move("dir/file.txt", tc.movedTo)
+			require.NoError(t, err)
+			_, err = acct.Put("dir/file.txt", []byte("another device's file"), testModTime)
+			require.NoError(t, err)
+
+			require.NoError(t, f.deleteReplaced(ctx, api.ID(old.ID), fmt.Sprint(old.ParentID), "file.txt"))
+
+			assert.Zero(t, srv.Calls("POST /v2/files/delete"))
+			assert.Empty(t, acct.Trash())
+			kept, err := acct.ReadFile(tc.movedTo)
+			require.NoError(t, err)
+			assert.Equal(t, "old version", string(kept))
+			current, err := acct.ReadFile("dir/file.txt")
+			require.NoError(t, err)
+			assert.Equal(t, "another device's file", string(current))
+		})
+	}
+}
+
+// TestDeleteReplacedDeletesTheOldVersion: a version still in place under
+// its name is the replaced one, and is deleted.
+func TestDeleteReplacedDeletesTheOldVersion(t *testing.T) {
+	ctx := context.Background()
+	f, srv, acct := newTestFs(t, nil)
+	old, err := acct.Put("dir/file.aside", []byte("old version"), testModTime)
+	require.NoError(t, err)
+
+	require.NoError(t, f.deleteReplaced(ctx, api.ID(old.ID), fmt.Sprint(old.ParentID), "file.aside"))
+
+	assert.Equal(t, 1, srv.Calls("POST /v2/files/delete"))
+	_, err = acct.Stat("dir/file.aside")
+	assert.Error(t, err)
+	require.Len(t, acct.Trash(), 1)
+	assert.Equal(t, old.ID, acct.Trash()[0].ID)
 }

@@ -267,7 +267,7 @@ func (u *tusUpload) abandon(ctx context.Context, record *sessionRecord, err erro
 // without the session.
 func mayPass(ctx context.Context, err error) bool {
 	switch classify(ctx, err) {
-	case cancelled, sourceFailed, busy, unanswered, captchaNeeded, loginRejected, accountFull:
+	case cancelled, sourceFailed, busy, unanswered, unsent, captchaNeeded, loginRejected, accountFull:
 		return true
 	}
 	return false
