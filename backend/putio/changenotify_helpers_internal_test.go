@@ -237,8 +237,15 @@ func (b *syncBuffer) take() string {
 // the test.
 func captureLog(t *testing.T) *syncBuffer {
 	logs := &syncBuffer{}
+	logTo(t, slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return logs
+}
+
+// logTo sends rclone's log, from level DEBUG, to handler for the rest of
+// the test.
+func logTo(t *testing.T, handler slog.Handler) {
 	previous := slog.Default().Handler()
-	fs.SetLogger(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fs.SetLogger(handler)
 	ci := fs.GetConfig(context.Background())
 	level := ci.LogLevel
 	ci.LogLevel = fs.LogLevelDebug
@@ -246,5 +253,4 @@ func captureLog(t *testing.T) *syncBuffer {
 		ci.LogLevel = level
 		fs.SetLogger(previous)
 	})
-	return logs
 }

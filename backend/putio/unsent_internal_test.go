@@ -14,7 +14,6 @@ import (
 
 	"github.com/rclone-putio/rclone-putio/backend/putio/api"
 	"github.com/rclone-putio/rclone-putio/backend/putio/putiotest"
-	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -89,15 +88,7 @@ func (h *retryWatch) Handle(_ context.Context, r slog.Record) error {
 // onRetry calls do, once, when the backend logs that it will retry the
 // call what: between a failed try and the next.
 func onRetry(t *testing.T, what string, do func()) {
-	previous := slog.Default().Handler()
-	fs.SetLogger(&retryWatch{what: what, onRetry: do})
-	ci := fs.GetConfig(context.Background())
-	level := ci.LogLevel
-	ci.LogLevel = fs.LogLevelDebug
-	t.Cleanup(func() {
-		ci.LogLevel = level
-		fs.SetLogger(previous)
-	})
+	logTo(t, &retryWatch{what: what, onRetry: do})
 }
 
 // newFsVia makes an Fs whose API and upload service are reached through
