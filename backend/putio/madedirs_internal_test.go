@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,4 +292,28 @@ func TestMkdirReplyLostIsNotTakenForOurs(t *testing.T) {
 			assert.Equal(t, []string{"a"}, names(t, acct, "d"))
 		})
 	}
+}
+
+// A Put that fails after it may have made the file (its final reply lost,
+// and no look able to tell) leaves the name known in a folder this Fs
+// made: the next Put of that name, as a mount's retried write, looks it
+// up and replaces the file rather than putting a second one beside it.
+func TestPutAfterUnsettledUploadLooksUp(t *testing.T) {
+	f, srv, acct := newTestFs(t, noSessions)
+	ctx := fewRetries(f, 2)
+	require.NoError(t, f.Mkdir(ctx, "new"))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: patchRoute, AfterWork: true, Status: http.StatusBadGateway, Times: 1}))
+	require.NoError(t, srv.Inject(putiotest.Fault{Route: listRoute, Status: http.StatusServiceUnavailable, Times: 1000}))
+
+	_, err := f.Put(ctx, strings.NewReader("first"), srcInfo("new/a.txt", 5))
+	var unsettled *unsettledError
+	require.ErrorAs(t, err, &unsettled, "the file may be there, and no look could tell")
+	srv.ClearFaults()
+
+	_, err = f.Put(ctx, strings.NewReader("second"), srcInfo("new/a.txt", 6))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.txt"}, names(t, acct, "new"), "replaced, not put beside")
+	data, err := acct.ReadFile("new/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, "second", string(data))
 }
