@@ -218,21 +218,20 @@ func (m *mountProc) stop() error {
 		case <-m.exited:
 		case <-time.After(mountStopLimit):
 			early = fmt.Errorf("rclone mount still running %s after SIGTERM: killed", mountStopLimit)
-			m.abort()
+			m.kill()
 		}
 	}
 	return errors.Join(early, unmountUnder(m.helper, m.point))
 }
 
-// abort ends the mount at once: SIGKILL, which aborts the FUSE
-// connection so reads blocked in the mount fail instead of hanging, then
-// a lazy unmount. The kill comes first because starting fusermount3 can
-// itself wait on rclone: the child closes this process's open files in
-// the mount as it execs, and each close asks rclone to flush.
-func (m *mountProc) abort() {
+// kill ends rclone at once: SIGKILL, which aborts the FUSE connection so
+// reads blocked in the mount fail instead of hanging. The caller then
+// unmounts (unmountUnder); the kill comes first because starting
+// fusermount3 can itself wait on rclone: the child closes this process's
+// open files in the mount as it execs, and each close asks rclone to flush.
+func (m *mountProc) kill() {
 	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 	<-m.exited
-	_ = exec.Command(m.helper, "-u", "-z", m.point).Run()
 }
 
 // refresh re-lists every folder of the mount through rc vfs/refresh.

@@ -281,7 +281,7 @@ func (s *mountSession) unmount(first *result) error {
 // abort ends the current mount at once, if there is one.
 func (s *mountSession) abort() {
 	if m := s.current(); m != nil {
-		m.abort()
+		m.kill()
 		warnCleanup("unmount "+m.point, unmountUnder(s.helper, m.point))
 	}
 }
