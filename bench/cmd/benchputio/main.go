@@ -28,6 +28,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 	"github.com/rclone-putio/rclone-putio/bench/internal/netns"
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
 
 // The names the built-in backend hard-codes.
@@ -233,7 +234,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	fuseHelper, fuseReason := fuseCheck()
+	fuseHelper, fuseReason := fusemount.Helper()
 	defer func() { warnCleanup("remove "+work, removeWork(fuseHelper, work)) }()
 	b, err := newBench(ctx, cfg, work, fuseHelper, fuseReason)
 	if err != nil {
@@ -257,7 +258,7 @@ func run(ctx context.Context, cfg config) error {
 
 // newBench checks the tools, copies the binaries, makes the CA and writes
 // the local data, all under work; fuseHelper and fuseReason are
-// fuseCheck's findings.
+// fusemount.Helper's findings.
 func newBench(ctx context.Context, cfg config, work, fuseHelper, fuseReason string) (*bench, error) {
 	if _, err := os.Stat(timeBin); err != nil {
 		return nil, fmt.Errorf("%w: GNU time measures max RSS (apt-get install time)", err)

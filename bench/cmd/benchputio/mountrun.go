@@ -15,6 +15,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 	"github.com/rclone-putio/rclone-putio/internal/emuproc"
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
 
 // mountModes are the VFS cache modes a mount session runs in, each a
@@ -282,7 +283,7 @@ func (s *mountSession) unmount(first *result) error {
 func (s *mountSession) abort() {
 	if m := s.current(); m != nil {
 		m.kill()
-		warnCleanup("unmount "+m.point, unmountUnder(s.helper, m.point))
+		warnCleanup("unmount "+m.point, fusemount.UnmountUnder(s.helper, m.point))
 	}
 }
 
