@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
 
 // changeLine is one line of `rclone backend changes`.
@@ -60,32 +60,14 @@ func (s *changeStream) find(p string) (changeLine, bool) {
 	return s.lines[i], true
 }
 
-// fuseHelper is the program that unmounts FUSE file systems, or why FUSE
-// can't be used here.
-func fuseHelper() (helper, unavailable string) {
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return "", "no /dev/fuse: " + err.Error()
-	}
-	for _, helper := range []string{"fusermount3", "fusermount"} {
-		if _, err := exec.LookPath(helper); err == nil {
-			return helper, ""
-		}
-	}
-	return "", "neither fusermount3 nor fusermount is installed (Debian: apt-get install fuse3)"
-}
-
-// isMounted reports whether dir is a mount point, from the kernel's table.
+// isMounted reports whether dir is a FUSE mount point, from the kernel's
+// table.
 func isMounted(t *testing.T, dir string) bool {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	points, err := fusemount.Under(dir)
 	if err != nil {
 		t.Fatalf("reading the mount table: %v", err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if fields := strings.Fields(line); len(fields) > 4 && fields[4] == dir {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(points, dir)
 }
 
 // mountRemote runs `rclone mount` of p on a new directory until the test
@@ -106,8 +88,8 @@ func mountRemote(t *testing.T, r *remote, p, helper string) string {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		// Unmount first (rclone then exits by itself); kill only if not.
-		if out, err := exec.Command(helper, "-u", "-z", dir).CombinedOutput(); err != nil && isMounted(t, dir) {
-			t.Errorf("unmounting %s: %v\n%s", dir, err, out)
+		if err := fusemount.UnmountUnder(helper, dir); err != nil && isMounted(t, dir) {
+			t.Errorf("unmounting %s: %v", dir, err)
 		}
 		select {
 		case err := <-exited:
@@ -164,7 +146,7 @@ func logExit(t *testing.T, err error) {
 // the feed can refresh, and changes prints its path within 5 s of the
 // completion. Ctrl-C ends changes with exit code 0.
 func TestMountSeesTransferAndChangesReportsIt(t *testing.T) {
-	helper, unavailable := fuseHelper()
+	helper, unavailable := fusemount.Helper()
 	if unavailable != "" {
 		t.Skip("FUSE is not available, so nothing can be mounted: " + unavailable)
 	}

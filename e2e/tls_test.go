@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,14 +41,8 @@ func TestTLSCopyAndCat(t *testing.T) {
 	t.Parallel()
 	emu, caFile := startTLSEmulator(t)
 	r := newRemote(t, emu)
-	rng := rand.New(rand.NewPCG(7, 11))
-	big := make([]byte, 3<<20+17)
-	for i := range big {
-		big[i] = byte(rng.Uint32())
-	}
-	files := map[string][]byte{"big.bin": big, "small.txt": []byte("over TLS\n")}
-	src := t.TempDir()
-	writeTree(t, src, files)
+	files := map[string][]byte{"big.bin": randomBytes(3<<20+17, 7), "small.txt": []byte("over TLS\n")}
+	src := localTree(t, files)
 	r.rclone(t, "--ca-cert", caFile, "copy", src, path("tls"))
 	if got := r.rootNames(t, "tls"); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"big.bin", "small.txt"}) {
 		t.Fatalf("the account's tls folder holds %v", got)

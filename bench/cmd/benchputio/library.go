@@ -117,9 +117,9 @@ func (lib library) seedFiles() []seedFile {
 	for _, folder := range lib.folders {
 		for _, name := range lib.files[folder] {
 			p := path.Join(libraryDir, folder, name)
-			out = append(out, seedFile{remote: p, size: lib.fileSize, seed: lib.seeds[p]})
+			out = append(out, seedFile{remote: p, content: lib.content(p)})
 		}
 	}
 	p := lib.playPath()
-	return append(out, seedFile{remote: p, size: lib.fileSize, seed: lib.seeds[p]})
+	return append(out, seedFile{remote: p, content: lib.content(p)})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 	"github.com/rclone-putio/rclone-putio/bench/internal/netns"
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
 
 // The names the built-in backend hard-codes.
@@ -233,9 +234,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	fuseHelper, _ := fuseCheck()
+	fuseHelper, fuseReason := fusemount.Helper()
 	defer func() { warnCleanup("remove "+work, removeWork(fuseHelper, work)) }()
-	b, err := newBench(ctx, cfg, work)
+	b, err := newBench(ctx, cfg, work, fuseHelper, fuseReason)
 	if err != nil {
 		return err
 	}
@@ -256,8 +257,9 @@ func run(ctx context.Context, cfg config) error {
 }
 
 // newBench checks the tools, copies the binaries, makes the CA and writes
-// the local data, all under work.
-func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
+// the local data, all under work; fuseHelper and fuseReason are
+// fusemount.Helper's findings.
+func newBench(ctx context.Context, cfg config, work, fuseHelper, fuseReason string) (*bench, error) {
 	if _, err := os.Stat(timeBin); err != nil {
 		return nil, fmt.Errorf("%w: GNU time measures max RSS (apt-get install time)", err)
 	}
@@ -270,7 +272,7 @@ func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 			*bin = abs
 		}
 	}
-	b := &bench{cfg: cfg, work: work, caFile: filepath.Join(work, "ca.pem"), versions: map[string]string{}}
+	b := &bench{cfg: cfg, work: work, caFile: filepath.Join(work, "ca.pem"), versions: map[string]string{}, fuseHelper: fuseHelper, fuseReason: fuseReason}
 	var err error
 	b.backends, err = freshCopies(filepath.Join(work, "bin"), []backend{{Name: "upstream", Bin: cfg.upstream}, {Name: "ours", Bin: cfg.ours, Args: cfg.oursArgs}})
 	if err != nil {
@@ -293,7 +295,6 @@ func newBench(ctx context.Context, cfg config, work string) (*bench, error) {
 	if b.features, err = emulatorFeatures(ctx, cfg); err != nil {
 		return nil, err
 	}
-	b.fuseHelper, b.fuseReason = fuseCheck()
 	b.library = newLibrary(cfg.sz.MountFolders, cfg.sz.MountFiles, cfg.sz.MountMiB)
 	if len(cfg.selectedMountModes()) > 0 {
 		fmt.Println("fuse:", b.fuseSummary())

@@ -17,106 +17,16 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
-
-// fuseCheck says whether rclone mount can work here: /dev/fuse opens and
-// fusermount3 (or fusermount) is on PATH. An empty reason means it can.
-func fuseCheck() (helper, reason string) {
-	dev, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
-	if err != nil {
-		return "", fmt.Sprintf("cannot open /dev/fuse (%v)", err)
-	}
-	warnCleanup("close /dev/fuse", dev.Close())
-	for _, name := range []string{"fusermount3", "fusermount"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, ""
-		}
-	}
-	return "", "no fusermount3 on PATH (install fuse3; make bench does as root on Debian)"
-}
-
-// mountEntry is one line of /proc/self/mountinfo.
-type mountEntry struct {
-	Point  string
-	FSType string
-}
-
-// parseMountinfo reads the mount point (field 5, octal-escaped) and the
-// file system type (first field after the "-" separator) of each line.
-func parseMountinfo(text string) []mountEntry {
-	var out []mountEntry
-	for _, line := range strings.Split(text, "\n") {
-		fields := strings.Fields(line)
-		sep := -1
-		for i, f := range fields {
-			if f == "-" && i >= 6 {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+1 >= len(fields) {
-			continue
-		}
-		out = append(out, mountEntry{Point: unescapeMountinfo(fields[4]), FSType: fields[sep+1]})
-	}
-	return out
-}
-
-// unescapeMountinfo undoes the kernel's \ooo escapes (space, tab, newline,
-// backslash) in a mountinfo path.
-func unescapeMountinfo(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// mountsUnder lists the FUSE mounts at or below dir.
-func mountsUnder(dir string) ([]string, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, m := range parseMountinfo(string(data)) {
-		if strings.HasPrefix(m.FSType, "fuse") && (m.Point == dir || strings.HasPrefix(m.Point, dir+"/")) {
-			out = append(out, m.Point)
-		}
-	}
-	return out, nil
-}
-
-// unmountUnder lazily detaches every FUSE mount below dir, so that nothing
-// is left mounted and no removal of dir ever reaches through a mount into
-// the remote. It reports mounts it could not detach.
-func unmountUnder(helper, dir string) error {
-	points, err := mountsUnder(dir)
-	if err != nil || helper == "" {
-		return err
-	}
-	var errs []error
-	for _, p := range points {
-		if out, err := exec.Command(helper, "-u", "-z", p).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("%s -u -z %s: %v: %s", helper, p, err, bytes.TrimSpace(out)))
-		}
-	}
-	return errors.Join(errs...)
-}
 
 // removeWork removes dir unless a mount is still below it.
 func removeWork(helper, dir string) error {
-	if err := unmountUnder(helper, dir); err != nil {
+	if err := fusemount.UnmountUnder(helper, dir); err != nil {
 		return err
 	}
-	if left, err := mountsUnder(dir); err != nil || len(left) > 0 {
+	if left, err := fusemount.Under(dir); err != nil || len(left) > 0 {
 		return errors.Join(err, fmt.Errorf("left %s in place: still mounted at %s", dir, strings.Join(left, ", ")))
 	}
 	return os.RemoveAll(dir)
@@ -181,7 +91,7 @@ const mountStartLimit = time.Minute
 func (m *mountProc) waitMounted(ctx context.Context) error {
 	deadline := time.Now().Add(mountStartLimit)
 	for {
-		points, err := mountsUnder(m.point)
+		points, err := fusemount.Under(m.point)
 		if err != nil {
 			return err
 		}
@@ -218,21 +128,20 @@ func (m *mountProc) stop() error {
 		case <-m.exited:
 		case <-time.After(mountStopLimit):
 			early = fmt.Errorf("rclone mount still running %s after SIGTERM: killed", mountStopLimit)
-			m.abort()
+			m.kill()
 		}
 	}
-	return errors.Join(early, unmountUnder(m.helper, m.point))
+	return errors.Join(early, fusemount.UnmountUnder(m.helper, m.point))
 }
 
-// abort ends the mount at once: SIGKILL, which aborts the FUSE
-// connection so reads blocked in the mount fail instead of hanging, then
-// a lazy unmount. The kill comes first because starting fusermount3 can
-// itself wait on rclone: the child closes this process's open files in
-// the mount as it execs, and each close asks rclone to flush.
-func (m *mountProc) abort() {
+// kill ends rclone at once: SIGKILL, which aborts the FUSE connection so
+// reads blocked in the mount fail instead of hanging. The caller then
+// unmounts (fusemount.UnmountUnder); the kill comes first because starting
+// fusermount3 can itself wait on rclone: the child closes this process's
+// open files in the mount as it execs, and each close asks rclone to flush.
+func (m *mountProc) kill() {
 	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 	<-m.exited
-	_ = exec.Command(m.helper, "-u", "-z", m.point).Run()
 }
 
 // refresh re-lists every folder of the mount through rc vfs/refresh.

@@ -55,10 +55,10 @@ func TestNewLibrarySpreadsFilesOverFolders(t *testing.T) {
 	files := lib.seedFiles()
 	seeds := map[uint64]bool{}
 	for _, f := range files {
-		if f.size != 24<<20 || f.local != "" {
-			t.Errorf("%s: size %d, local %q; want 24 MiB of stamped content", f.remote, f.size, f.local)
+		if f.content.size != 24<<20 || f.local != "" {
+			t.Errorf("%s: size %d, local %q; want 24 MiB of stamped content", f.remote, f.content.size, f.local)
 		}
-		seeds[f.seed] = true
+		seeds[f.content.seed] = true
 	}
 	if len(files) != 41 || len(seeds) != 41 || files[40].remote != "play/feature.mkv" {
 		t.Fatalf("%d files with %d seeds, last %s; want the 40 library files and the playback file, each its own content", len(files), len(seeds), files[len(files)-1].remote)
@@ -74,7 +74,7 @@ func writeLibrary(t *testing.T, lib library) string {
 		if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		data, err := io.ReadAll(stamped{seed: f.seed, size: f.size}.reader())
+		data, err := io.ReadAll(f.content.reader())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,18 +137,6 @@ func TestPlaybackOffsetsSeekTwice(t *testing.T) {
 	})
 	if err != nil || read != 12*playRead || firsts != 1 {
 		t.Fatalf("play read %d bytes (%v), marked the first 1 MiB read %d times; want 12 MiB, once", read, err, firsts)
-	}
-}
-
-func TestParseMountinfo(t *testing.T) {
-	text := `22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
-45 22 0:40 / /tmp/bench\040run/mnt rw,nosuid,nodev,relatime shared:30 master:2 - fuse.rclone bench: rw,user_id=0,group_id=0
-garbage
-`
-	got := parseMountinfo(text)
-	want := []mountEntry{{Point: "/", FSType: "ext4"}, {Point: "/tmp/bench run/mnt", FSType: "fuse.rclone"}}
-	if !slices.Equal(got, want) {
-		t.Fatalf("parseMountinfo = %+v, want %+v", got, want)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/rclone-putio/rclone-putio/bench/internal/emu"
 	"github.com/rclone-putio/rclone-putio/bench/internal/mitm"
 	"github.com/rclone-putio/rclone-putio/internal/emuproc"
+	"github.com/rclone-putio/rclone-putio/internal/fusemount"
 )
 
 // mountModes are the VFS cache modes a mount session runs in, each a
@@ -281,8 +282,8 @@ func (s *mountSession) unmount(first *result) error {
 // abort ends the current mount at once, if there is one.
 func (s *mountSession) abort() {
 	if m := s.current(); m != nil {
-		m.abort()
-		warnCleanup("unmount "+m.point, unmountUnder(s.helper, m.point))
+		m.kill()
+		warnCleanup("unmount "+m.point, fusemount.UnmountUnder(s.helper, m.point))
 	}
 }
 

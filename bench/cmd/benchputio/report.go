@@ -241,17 +241,10 @@ func (rep report) routeTable(scenario string) table {
 		}
 	}
 	t := table{title: "API calls by route: " + scenario, header: []string{"route"}}
-	var routes []string
 	for _, r := range runs {
 		t.header = append(t.header, r.Backend)
-		for route := range r.Routes {
-			if !slices.Contains(routes, route) {
-				routes = append(routes, route)
-			}
-		}
 	}
-	slices.Sort(routes)
-	for _, route := range append(routes, "total") {
+	for _, route := range append(routesOf(runs), "total") {
 		row := []string{route}
 		for _, r := range runs {
 			n := r.Routes[route]
@@ -263,6 +256,20 @@ func (rep report) routeTable(scenario string) table {
 		t.rows = append(t.rows, row)
 	}
 	return t
+}
+
+// routesOf are the routes any of results called, sorted.
+func routesOf(results []result) []string {
+	var routes []string
+	for _, r := range results {
+		for route := range r.Routes {
+			if !slices.Contains(routes, route) {
+				routes = append(routes, route)
+			}
+		}
+	}
+	slices.Sort(routes)
+	return routes
 }
 
 func (rep report) scenarioNames() []string {

@@ -163,18 +163,7 @@ func ratio(ours, upstream float64) string {
 // mountRouteTable breaks every mount phase's requests down by route, in
 // the median run: "ours / built-in" per route.
 func (rep report) mountRouteTable() (table, bool) {
-	var routes []string
-	for _, r := range rep.Results {
-		if !isMountScenario(r.Scenario) {
-			continue
-		}
-		for route := range r.Routes {
-			if !slices.Contains(routes, route) {
-				routes = append(routes, route)
-			}
-		}
-	}
-	slices.Sort(routes)
+	routes := routesOf(slices.DeleteFunc(slices.Clone(rep.Results), func(r result) bool { return !isMountScenario(r.Scenario) }))
 	t := table{title: "Mount: requests by route, ours / built-in (the median run's)", header: append(append([]string{"scenario"}, routes...), "total")}
 	for _, name := range rep.mountScenarios() {
 		ours, upstream := rep.mountPair(name)

@@ -225,13 +225,12 @@ func seedTree(ctx context.Context, w *world, dir, localRoot string, t tree) erro
 	return seedFiles(ctx, w, files)
 }
 
-// seedFile is one upload: a local file, or if local is empty size bytes
-// of stamped content made from seed.
+// seedFile is one upload: a local file, or if local is empty its
+// stamped content.
 type seedFile struct {
-	remote string
-	local  string
-	size   int64
-	seed   uint64
+	remote  string
+	local   string
+	content stamped
 }
 
 // seedFiles creates the folders first (in order, so ids follow the list)
@@ -281,7 +280,7 @@ feed:
 func seedUpload(ctx context.Context, w *world, parentID int64, f seedFile) (err error) {
 	name := path.Base(f.remote)
 	if f.local == "" {
-		return w.emu.Upload(ctx, parentID, name, stamped{seed: f.seed, size: f.size}.reader(), f.size, time.Now())
+		return w.emu.Upload(ctx, parentID, name, f.content.reader(), f.content.size, time.Now())
 	}
 	file, err := os.Open(f.local)
 	if err != nil {
@@ -302,7 +301,7 @@ func seedDeepPath(ctx context.Context, w *world) error {
 	for _, dir := range []string{"", "a", "a/b", "a/b/c"} {
 		siblings := make([]seedFile, w.sz.Siblings)
 		for i := range siblings {
-			siblings[i] = seedFile{remote: path.Join(dir, fmt.Sprintf("sibling-%05d.txt", i)), size: 16}
+			siblings[i] = seedFile{remote: path.Join(dir, fmt.Sprintf("sibling-%05d.txt", i)), content: stamped{size: 16}}
 		}
 		if err := seedFiles(ctx, w, siblings); err != nil {
 			return err
@@ -310,7 +309,7 @@ func seedDeepPath(ctx context.Context, w *world) error {
 	}
 	var leaves []seedFile
 	for _, leaf := range deepLeaves() {
-		leaves = append(leaves, seedFile{remote: "a/b/c/d/" + leaf, size: 16})
+		leaves = append(leaves, seedFile{remote: "a/b/c/d/" + leaf, content: stamped{size: 16}})
 	}
 	return seedFiles(ctx, w, leaves)
 }
