@@ -132,12 +132,7 @@ func TestCountsUploadBodyBytes(t *testing.T) {
 	default:
 		t.Error("AfterUploadBytes(1000) not closed after 1300 upload bytes")
 	}
-	// The client can hold the last reply before the proxy's handler has
-	// returned and counted it as finished: wait for that, boundedly.
-	got := p.Uploads()
-	for deadline := time.Now().Add(2 * time.Second); got.InFlight != 0 && time.Now().Before(deadline); got = p.Uploads() {
-		time.Sleep(time.Millisecond)
-	}
+	got := settled(p.Uploads)
 	if got.Requests != 3 || got.Bytes != 1300 || got.InFlight != 0 {
 		t.Errorf("Uploads() = %d requests, %d bytes, %d in flight; want 2 PATCHes and a creation-with-upload POST, 1300 bytes (the form POST left out), none in flight", got.Requests, got.Bytes, got.InFlight)
 	}
@@ -191,14 +186,24 @@ func TestCountsDownloadReplyBytes(t *testing.T) {
 		}
 		closeBody(t, resp)
 	}
-	got := p.Downloads()
-	for deadline := time.Now().Add(2 * time.Second); got.InFlight != 0 && time.Now().Before(deadline); got = p.Downloads() {
-		time.Sleep(time.Millisecond)
-	}
+	got := settled(p.Downloads)
 	if got.Requests != 1 || got.Bytes != size || got.InFlight != 0 {
 		t.Fatalf("Downloads() = %d requests, %d bytes, %d in flight; want the one /download/ reply of %d bytes", got.Requests, got.Bytes, got.InFlight, size)
 	}
 	if up := p.Uploads(); up.Requests != 0 {
 		t.Errorf("Uploads() = %+v, want none", up)
 	}
+}
+
+// settled reads stats until no request is in flight. The client can hold
+// the last reply before the proxy's handler has returned and counted it
+// as finished; that comes soon after, however busy the machine, so the
+// wait has no budget of its own (the test binary's -timeout bounds it).
+func settled(stats func() BodyStats) BodyStats {
+	got := stats()
+	for got.InFlight != 0 {
+		time.Sleep(time.Millisecond)
+		got = stats()
+	}
+	return got
 }
