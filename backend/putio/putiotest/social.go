@@ -68,12 +68,7 @@ func (e *Emulator) knownAccountsLocked() []*account {
 	for _, g := range e.tokens {
 		seen[g.acct] = true
 	}
-	out := make([]*account, 0, len(seen))
-	for a := range seen {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *account) int { return cmp.Compare(a.userID, b.userID) })
-	return out
+	return sortedAccounts(seen)
 }
 
 // avatarPath is the emulator's one avatar, served by the admin API: put.io
