@@ -107,7 +107,7 @@ func (e *Emulator) linksLocked(r *http.Request, t *linksTask) obj {
 		}
 		u := e.signedURL(r, n)
 		download = append(download, u)
-		if _, _, kind := fileKind(n.name); kind == "VIDEO" || kind == "AUDIO" {
+		if isPlayable(n) {
 			media = append(media, u+"&stream=1")
 		}
 	}
