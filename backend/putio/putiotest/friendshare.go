@@ -82,9 +82,9 @@ func (e *Emulator) shareTargets(me *account, friends string) (everyone bool, to 
 	s := e.socialLocked()
 	for _, name := range strings.Split(friends, ",") {
 		name = strings.TrimSpace(name)
-		a := e.accountNamedLocked(name)
-		if a == nil {
-			return false, nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+		a, err := e.userNamedLocked(name)
+		if err != nil {
+			return false, nil, err
 		}
 		if !s.areFriends(me, a) {
 			return false, nil, errBadRequest("BadRequest", name+" is not your friend")

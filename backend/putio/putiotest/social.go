@@ -58,6 +58,15 @@ func (e *Emulator) accountNamedLocked(name string) *account {
 	return nil
 }
 
+// userNamedLocked is accountNamedLocked for a name the client gave: no
+// such user is 404 USER_NOT_FOUND (SDK live suite).
+func (e *Emulator) userNamedLocked(name string) (*account, error) {
+	if a := e.accountNamedLocked(name); a != nil {
+		return a, nil
+	}
+	return nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+}
+
 // knownAccountsLocked lists every account a token or a user names, in
 // user id order.
 func (e *Emulator) knownAccountsLocked() []*account {
@@ -217,9 +226,9 @@ func (e *Emulator) friendAction(change friendChange) func(*call) {
 	return func(c *call) {
 		name := c.r.PathValue("name")
 		c.locked(func(url.Values) (obj, error) {
-			other := e.accountNamedLocked(name)
-			if other == nil {
-				return nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+			other, err := e.userNamedLocked(name)
+			if err != nil {
+				return nil, err
 			}
 			return nil, change(e, c.acct, other)
 		})
