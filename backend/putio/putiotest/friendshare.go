@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -252,13 +251,9 @@ func (e *Emulator) unshareFile(c *call) {
 			e.unshareLocked(id, nil)
 			return nil, nil
 		}
-		var ids []int64
-		for _, part := range strings.Split(shares, ",") {
-			n, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
-			if err != nil {
-				return nil, errBadRequest("BadRequest", `shares must be "everyone" or comma-separated share ids, got `+strconv.Quote(shares))
-			}
-			ids = append(ids, n)
+		ids, err := idsParam(v, "shares")
+		if err != nil {
+			return nil, err
 		}
 		e.unshareLocked(id, func(f friendShare) bool { return slices.Contains(ids, f.id) })
 		return nil, nil
