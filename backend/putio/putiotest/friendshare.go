@@ -235,11 +235,7 @@ func (c *call) sharedWithJSON(sh *fileShare) obj {
 // unshareFile serves POST /v2/files/{id}/unshare: shares is "everyone"
 // (every share of the item) or comma-separated share ids.
 func (e *Emulator) unshareFile(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(v url.Values) (obj, error) {
+	c.withID(func(id int64, v url.Values) (obj, error) {
 		if e.lookup(c.acct, id) == nil {
 			return nil, errNotFound("file " + itoa(id))
 		}
@@ -445,11 +441,7 @@ func (e *Emulator) cloneInto(parent *node, sources []*node) error {
 // cloneInfo serves GET /v2/sharing/clone/{id}; a task of no one's or of
 // another account is 404 SHARED_FILE_CLONE_NOT_FOUND (SDK live suite).
 func (e *Emulator) cloneInfo(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(url.Values) (obj, error) {
+	c.withID(func(id int64, _ url.Values) (obj, error) {
 		task := e.socialLocked().clones[id]
 		if task == nil || task.acct != c.acct {
 			return nil, &apiError{http.StatusNotFound, "SHARED_FILE_CLONE_NOT_FOUND", "no clone task " + itoa(id)}
