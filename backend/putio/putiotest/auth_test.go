@@ -13,8 +13,7 @@ import (
 func TestTokenForms(t *testing.T) {
 	srv, api := newAPI(t)
 	id := api.mkdir(0, "mine")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	for name, send := range map[string]func() reply{
 		"Bearer": func() reply {
 			return anon.read(anon.send("GET", "/v2/files/"+itoa(id), nil, http.Header{"Authorization": {"Bearer " + srv.Token}}))
@@ -65,8 +64,7 @@ func TestStrictMode(t *testing.T) {
 // exchange it for a token.
 func TestOAuthFlow(t *testing.T) {
 	_, api := newAPI(t, putiotest.Options{Strict: true})
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	authorize := func() (code string) {
 		t.Helper()
 		resp := anon.send("GET", "/v2/oauth2/authenticate?"+url.Values{"client_id": {"4131"}, "response_type": {"code"},
@@ -97,8 +95,7 @@ func TestOAuthFlow(t *testing.T) {
 				t.Fatalf("no access_token: %s", r.raw)
 			}
 			tokens = append(tokens, token)
-			user := anon
-			user.token = token
+			user := as(anon, token)
 			mustStatus(t, user.get("/v2/files/list", nil), 200) // strict mode accepts it
 			// A code works once.
 			again := exchange(code)
@@ -207,8 +204,7 @@ func TestPublicShareGoesWithItsFile(t *testing.T) {
 func TestOAuthCodeLimits(t *testing.T) {
 	clock := newClock()
 	_, api := newAPI(t, putiotest.Options{Now: clock.Now})
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	authorize := func() string {
 		resp := anon.send("GET", "/v2/oauth2/authenticate?response_type=code&redirect_uri=http://localhost/cb", nil, nil)
 		closeBody(t, resp.Body)

@@ -66,8 +66,7 @@ func (c *apiClient) pollLinks(id int64) wireLinksDone {
 // fetchAll gets each URL without a token and returns the bodies.
 func (c *apiClient) fetchAll(urls []string) []string {
 	c.t.Helper()
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	var bodies []string
 	for _, u := range urls {
 		resp := anon.send("GET", u, nil, nil)
@@ -132,8 +131,7 @@ func TestDownloadLinksTaskExpiresWithItsLinks(t *testing.T) {
 	if again := api.createLinks(form); again == id {
 		t.Fatal("an expired task was reused")
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.Links.DownloadLinks[0], nil, nil)), 410, "LINK_EXPIRED")
 }
 

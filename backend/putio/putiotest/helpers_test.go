@@ -210,8 +210,7 @@ func (c *apiClient) download(id int64, header http.Header) (*http.Response, []by
 	r := c.get("/v2/files/"+itoa(id)+"/url", nil)
 	mustStatus(c.t, r, 200)
 	u, _ := r.body["url"].(string)
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	resp := anon.send("GET", u, nil, header)
 	defer closeBody(c.t, resp.Body)
 	body, err := io.ReadAll(resp.Body)

@@ -82,8 +82,7 @@ func (c *apiClient) pollZip(id int64) wireZipDone {
 // fetchZip downloads a zip URL without a token and returns its members.
 func (c *apiClient) fetchZip(u string, size int64) map[string]string {
 	c.t.Helper()
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	resp := anon.send("GET", u, nil, nil)
 	defer closeBody(c.t, resp.Body)
 	data, err := io.ReadAll(resp.Body)
@@ -145,8 +144,7 @@ func TestZipHoldsTheSelectedFilesBytes(t *testing.T) {
 
 	strict(t, api.get("/v2/zips/"+itoa(id)+"/cancel", nil), 200, &wireOK{})
 	strictError(t, api.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.URL, nil, nil)), 410, "LINK_EXPIRED")
 	strict(t, api.get("/v2/zips/list", nil), 200, &list)
 	if len(list.Zips) != 0 {
@@ -172,8 +170,7 @@ func TestZipListsFilesGoneBeforeItIsBuiltAsMissing(t *testing.T) {
 
 	clock.Advance(time.Hour + time.Second) // the zip expires with its URL
 	strictError(t, api.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.URL, nil, nil)), 410, "LINK_EXPIRED")
 }
 
@@ -238,8 +235,7 @@ func TestZipURLIsSignedApartFromFileURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	// The zip's signature on the file of the same id opens nothing.
 	asFile := *u
 	asFile.Path = "/download/" + itoa(id)
