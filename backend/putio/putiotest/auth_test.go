@@ -31,8 +31,7 @@ func TestTokenForms(t *testing.T) {
 	mustError(t, anon.get("/v2/files/0", nil), 401, "Unauthorized")
 	mustError(t, anon.read(anon.send("GET", "/v2/files/0", nil, http.Header{"Authorization": {"Basic abc"}})), 401, "Unauthorized")
 	// Each token is its own account.
-	other := *api
-	other.token = "fresh-token"
+	other := as(api, "fresh-token")
 	mustError(t, other.get("/v2/files/"+itoa(id), nil), 404, "NotFound")
 	if files, _ := srv.Account("fresh-token").List(""); len(files) != 0 {
 		t.Fatalf("fresh account sees %v", files)
@@ -42,15 +41,13 @@ func TestTokenForms(t *testing.T) {
 func TestStrictMode(t *testing.T) {
 	srv, api := newAPI(t, putiotest.Options{Strict: true, Tokens: []string{"given"}})
 	mustStatus(t, api.get("/v2/files/0", nil), 200) // srv.Token is registered
-	stranger := *api
-	stranger.token = "revoked"
+	stranger := as(api, "revoked")
 	r := stranger.get("/v2/files/0", nil)
 	mustError(t, r, 401, "invalid_grant")
 	if !strings.Contains(r.body["error_message"].(string), "authorize again") {
 		t.Errorf("message does not say what to do: %s", r.raw)
 	}
-	given := *api
-	given.token = "given"
+	given := as(api, "given")
 	mustStatus(t, given.get("/v2/files/0", nil), 200)
 	// Over tus too.
 	resp := stranger.send("POST", srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"}})
@@ -128,8 +125,7 @@ func TestOAuthValidate(t *testing.T) {
 	if r.body["result"] != true || r.body["user_id"] == nil || r.body["token_scope"] != "default" {
 		t.Fatalf("validate %s", r.raw)
 	}
-	bad := *api
-	bad.token = "nope"
+	bad := as(api, "nope")
 	r = bad.get("/v2/oauth2/validate", nil)
 	if r.body["result"] != false || r.body["user_id"] != nil {
 		t.Fatalf("validate unknown %s", r.raw)
@@ -162,8 +158,7 @@ func TestPublicShares(t *testing.T) {
 		t.Fatalf("list %s", list.raw)
 	}
 	id := num(share, "id")
-	other := *api
-	other.token = "other"
+	other := as(api, "other")
 	mustError(t, other.read(other.send("DELETE", "/v2/public_share/"+itoa(id), nil, nil)), 404, "NotFound")
 	mustStatus(t, api.read(api.send("DELETE", "/v2/public_share/"+itoa(id), nil, nil)), 200)
 	if n := len(api.get("/v2/public_share/list", nil).body["public_shares"].([]any)); n != 1 {

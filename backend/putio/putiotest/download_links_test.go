@@ -87,8 +87,7 @@ func TestDownloadLinksAreSignedURLsOfEachFilesBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := *api
-	app.token = appToken
+	app := as(api, appToken)
 	dir := api.mkdir(0, "dir")
 	api.upload(dir, "a.txt", []byte("alpha"), nil)
 	api.upload(dir, "movie.mp4", []byte("frames"), nil)
@@ -156,7 +155,6 @@ func TestDownloadLinksRefusals(t *testing.T) {
 	strictError(t, api.get("/v2/download_links/2147483647", nil), 404, "LINKS_NOT_FOUND")
 	c := api.upload(0, "c.txt", []byte("c"), nil)
 	id := api.createLinks(url.Values{"file_ids": {itoa(c)}})
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/download_links/"+itoa(id), nil), 404, "LINKS_NOT_FOUND")
 }

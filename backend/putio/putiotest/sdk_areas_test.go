@@ -25,9 +25,7 @@ func appClient(t *testing.T, srv *putiotest.Server, api *apiClient) *apiClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := *api
-	app.token = token
-	return &app
+	return as(api, token)
 }
 
 func (c *apiClient) putJSON(path, body string) reply {
@@ -59,8 +57,7 @@ func TestConfigStoreRoundTrip(t *testing.T) {
 	strictError(t, app.putJSON("/v2/config", `{"config": [1]}`), 400, "BadRequest")
 	strictError(t, app.putJSON("/v2/config/k", `{"other": 1}`), 400, "BadRequest")
 	strictError(t, app.putJSON("/v2/config/k", `not json`), 400, "BadRequest")
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	if r := other.get("/v2/config", nil); string(r.raw) != `{"config":{},"status":"OK"}` {
 		t.Fatalf("another account sees %s", r.raw)
 	}
@@ -247,8 +244,7 @@ func TestOAuthAppLifecycleThroughTheAPI(t *testing.T) {
 		t.Fatal("regenerating left the earlier token live")
 	}
 
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/oauth/apps/"+itoa(id)+"/edit", nil), 404, "NotFound")
 	strictError(t, other.post("/v2/oauth/apps/"+itoa(id)+"/delete", nil), 404, "NotFound")
 	strict(t, api.post("/v2/oauth/apps/"+itoa(id)+"/delete", nil), 200, &wireOK{})
@@ -266,8 +262,7 @@ func TestOAuthSessionsAndTrailingSlashGrants(t *testing.T) {
 		mustStatus(t, r, 200)
 		return r.body["access_token"].(string)
 	}
-	first := *api
-	first.token = login("9001")
+	first := as(api, login("9001"))
 	login("4131")
 	var clients struct {
 		Status  string `json:"status"`

@@ -212,14 +212,12 @@ func TestZipRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := *api
-	app.token = appToken
+	app := as(api, appToken)
 	id := app.createZip(url.Values{"file_ids": {itoa(file)}})
 	strict(t, app.get("/v2/zips/list", nil), 200, &wireZipList{})
 	strict(t, app.get("/v2/zips/"+itoa(id), nil), 200, &wireZipPending{})
 
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
 	strictError(t, other.get("/v2/zips/"+itoa(id)+"/cancel", nil), 410, "LINK_EXPIRED")
 	strict(t, app.get("/v2/zips/"+itoa(id)+"/cancel", nil), 200, &wireOK{})
