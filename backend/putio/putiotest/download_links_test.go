@@ -82,12 +82,8 @@ func (c *apiClient) fetchAll(urls []string) []string {
 }
 
 func TestDownloadLinksAreSignedURLsOfEachFilesBytes(t *testing.T) {
-	srv, api := newAPI(t)
-	appToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := as(api, appToken)
+	_, api := newAPI(t)
+	app := appTokenClient(t, api)
 	dir := api.mkdir(0, "dir")
 	api.upload(dir, "a.txt", []byte("alpha"), nil)
 	api.upload(dir, "movie.mp4", []byte("frames"), nil)

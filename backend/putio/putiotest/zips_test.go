@@ -200,7 +200,7 @@ func TestZipOfACursorIsTheWholeListingLessExcludeIDs(t *testing.T) {
 }
 
 func TestZipRefusals(t *testing.T) {
-	srv, api := newAPI(t)
+	_, api := newAPI(t)
 	file := api.upload(0, "f.txt", []byte("f"), nil)
 	strictError(t, api.get("/v2/zips/2147483647", nil), 410, "LINK_EXPIRED")
 	strictError(t, api.get("/v2/zips/2147483647/cancel", nil), 410, "LINK_EXPIRED")
@@ -208,11 +208,7 @@ func TestZipRefusals(t *testing.T) {
 	strictError(t, api.post("/v2/zips/create", url.Values{"file_ids": {"2147483647"}}), 400, "BadRequest")
 	strictError(t, api.post("/v2/zips/create", url.Values{"cursor": {"garbage"}}), 400, "INVALID_CURSOR")
 
-	appToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := as(api, appToken)
+	app := appTokenClient(t, api)
 	id := app.createZip(url.Values{"file_ids": {itoa(file)}})
 	strict(t, app.get("/v2/zips/list", nil), 200, &wireZipList{})
 	strict(t, app.get("/v2/zips/"+itoa(id), nil), 200, &wireZipPending{})
