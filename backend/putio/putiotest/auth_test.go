@@ -13,8 +13,7 @@ import (
 func TestTokenForms(t *testing.T) {
 	srv, api := newAPI(t)
 	id := api.mkdir(0, "mine")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	for name, send := range map[string]func() reply{
 		"Bearer": func() reply {
 			return anon.read(anon.send("GET", "/v2/files/"+itoa(id), nil, http.Header{"Authorization": {"Bearer " + srv.Token}}))
@@ -32,8 +31,7 @@ func TestTokenForms(t *testing.T) {
 	mustError(t, anon.get("/v2/files/0", nil), 401, "Unauthorized")
 	mustError(t, anon.read(anon.send("GET", "/v2/files/0", nil, http.Header{"Authorization": {"Basic abc"}})), 401, "Unauthorized")
 	// Each token is its own account.
-	other := *api
-	other.token = "fresh-token"
+	other := as(api, "fresh-token")
 	mustError(t, other.get("/v2/files/"+itoa(id), nil), 404, "NotFound")
 	if files, _ := srv.Account("fresh-token").List(""); len(files) != 0 {
 		t.Fatalf("fresh account sees %v", files)
@@ -43,15 +41,13 @@ func TestTokenForms(t *testing.T) {
 func TestStrictMode(t *testing.T) {
 	srv, api := newAPI(t, putiotest.Options{Strict: true, Tokens: []string{"given"}})
 	mustStatus(t, api.get("/v2/files/0", nil), 200) // srv.Token is registered
-	stranger := *api
-	stranger.token = "revoked"
+	stranger := as(api, "revoked")
 	r := stranger.get("/v2/files/0", nil)
 	mustError(t, r, 401, "invalid_grant")
 	if !strings.Contains(r.body["error_message"].(string), "authorize again") {
 		t.Errorf("message does not say what to do: %s", r.raw)
 	}
-	given := *api
-	given.token = "given"
+	given := as(api, "given")
 	mustStatus(t, given.get("/v2/files/0", nil), 200)
 	// Over tus too.
 	resp := stranger.send("POST", srv.UploadURL(), nil, http.Header{"Upload-Length": {"1"}})
@@ -65,8 +61,7 @@ func TestStrictMode(t *testing.T) {
 // exchange it for a token.
 func TestOAuthFlow(t *testing.T) {
 	_, api := newAPI(t, putiotest.Options{Strict: true})
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	authorize := func() (code string) {
 		t.Helper()
 		resp := anon.send("GET", "/v2/oauth2/authenticate?"+url.Values{"client_id": {"4131"}, "response_type": {"code"},
@@ -97,8 +92,7 @@ func TestOAuthFlow(t *testing.T) {
 				t.Fatalf("no access_token: %s", r.raw)
 			}
 			tokens = append(tokens, token)
-			user := anon
-			user.token = token
+			user := as(anon, token)
 			mustStatus(t, user.get("/v2/files/list", nil), 200) // strict mode accepts it
 			// A code works once.
 			again := exchange(code)
@@ -131,8 +125,7 @@ func TestOAuthValidate(t *testing.T) {
 	if r.body["result"] != true || r.body["user_id"] == nil || r.body["token_scope"] != "default" {
 		t.Fatalf("validate %s", r.raw)
 	}
-	bad := *api
-	bad.token = "nope"
+	bad := as(api, "nope")
 	r = bad.get("/v2/oauth2/validate", nil)
 	if r.body["result"] != false || r.body["user_id"] != nil {
 		t.Fatalf("validate unknown %s", r.raw)
@@ -165,8 +158,7 @@ func TestPublicShares(t *testing.T) {
 		t.Fatalf("list %s", list.raw)
 	}
 	id := num(share, "id")
-	other := *api
-	other.token = "other"
+	other := as(api, "other")
 	mustError(t, other.read(other.send("DELETE", "/v2/public_share/"+itoa(id), nil, nil)), 404, "NotFound")
 	mustStatus(t, api.read(api.send("DELETE", "/v2/public_share/"+itoa(id), nil, nil)), 200)
 	if n := len(api.get("/v2/public_share/list", nil).body["public_shares"].([]any)); n != 1 {
@@ -207,8 +199,7 @@ func TestPublicShareGoesWithItsFile(t *testing.T) {
 func TestOAuthCodeLimits(t *testing.T) {
 	clock := newClock()
 	_, api := newAPI(t, putiotest.Options{Now: clock.Now})
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	authorize := func() string {
 		resp := anon.send("GET", "/v2/oauth2/authenticate?response_type=code&redirect_uri=http://localhost/cb", nil, nil)
 		closeBody(t, resp.Body)

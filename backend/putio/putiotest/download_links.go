@@ -71,11 +71,7 @@ func (e *Emulator) liveLinksLocked() []*linksTask {
 // URLs with stream=1 for audio and video files, and mp4_links, empty as
 // the emulator converts nothing to MP4.
 func (e *Emulator) getDownloadLinks(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(url.Values) (obj, error) {
+	c.withID(func(id int64, _ url.Values) (obj, error) {
 		var task *linksTask
 		for _, t := range e.liveLinksLocked() {
 			if t.id == id && t.acct == c.acct {
@@ -107,7 +103,7 @@ func (e *Emulator) linksLocked(r *http.Request, t *linksTask) obj {
 		}
 		u := e.signedURL(r, n)
 		download = append(download, u)
-		if _, _, kind := fileKind(n.name); kind == "VIDEO" || kind == "AUDIO" {
+		if isPlayable(n) {
 			media = append(media, u+"&stream=1")
 		}
 	}

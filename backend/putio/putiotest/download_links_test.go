@@ -66,8 +66,7 @@ func (c *apiClient) pollLinks(id int64) wireLinksDone {
 // fetchAll gets each URL without a token and returns the bodies.
 func (c *apiClient) fetchAll(urls []string) []string {
 	c.t.Helper()
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	var bodies []string
 	for _, u := range urls {
 		resp := anon.send("GET", u, nil, nil)
@@ -83,13 +82,8 @@ func (c *apiClient) fetchAll(urls []string) []string {
 }
 
 func TestDownloadLinksAreSignedURLsOfEachFilesBytes(t *testing.T) {
-	srv, api := newAPI(t)
-	appToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := *api
-	app.token = appToken
+	_, api := newAPI(t)
+	app := appTokenClient(t, api)
 	dir := api.mkdir(0, "dir")
 	api.upload(dir, "a.txt", []byte("alpha"), nil)
 	api.upload(dir, "movie.mp4", []byte("frames"), nil)
@@ -132,8 +126,7 @@ func TestDownloadLinksTaskExpiresWithItsLinks(t *testing.T) {
 	if again := api.createLinks(form); again == id {
 		t.Fatal("an expired task was reused")
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.Links.DownloadLinks[0], nil, nil)), 410, "LINK_EXPIRED")
 }
 
@@ -158,7 +151,6 @@ func TestDownloadLinksRefusals(t *testing.T) {
 	strictError(t, api.get("/v2/download_links/2147483647", nil), 404, "LINKS_NOT_FOUND")
 	c := api.upload(0, "c.txt", []byte("c"), nil)
 	id := api.createLinks(url.Values{"file_ids": {itoa(c)}})
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/download_links/"+itoa(id), nil), 404, "LINKS_NOT_FOUND")
 }

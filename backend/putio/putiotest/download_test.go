@@ -68,8 +68,7 @@ func TestDownloadURL(t *testing.T) {
 	if !strings.HasPrefix(u, srv.URL+"/download/"+itoa(id)+"?") {
 		t.Fatalf("url %q", u)
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	t.Run("HEAD", func(t *testing.T) {
 		resp := anon.send("HEAD", u, nil, nil)
 		closeBody(t, resp.Body)
@@ -129,8 +128,7 @@ func TestDownloadErrorsAreJSON(t *testing.T) {
 	_, api := newAPI(t)
 	id := api.upload(0, "f.txt", []byte("0123456789"), nil)
 	u, _ := api.get("/v2/files/"+itoa(id)+"/url", nil).body["url"].(string)
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	r := anon.read(anon.send("GET", u, nil, http.Header{"Range": {"bytes=10-"}}))
 	mustError(t, r, 416, "RequestedRangeNotSatisfiable")
 	if r.header.Get("Content-Range") != "bytes */10" {
@@ -155,8 +153,7 @@ func TestDownloadTokenURLCostsAnAPIRequestPerOpen(t *testing.T) {
 	if token == "" {
 		t.Fatal("no download token")
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	built := srv.URL + "/v2/files/" + itoa(id) + "/download?" + url.Values{"oauth_token": {token}}.Encode()
 	for range 2 {
 		resp := anon.send("GET", built, nil, nil)

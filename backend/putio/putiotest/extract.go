@@ -1,7 +1,6 @@
 package putiotest
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"slices"
@@ -253,11 +252,11 @@ func (e *Emulator) unpack(x *extraction, names []string, files map[string][]byte
 		return fmt.Errorf("not enough disk space: need %d bytes, %d available", need, avail)
 	}
 	for _, name := range names {
-		blob, size, crc, err := e.blobs.write(bytes.NewReader(files[name]))
+		n, err := e.storeFile(parent, name, files[name])
 		if err != nil {
 			return err
 		}
-		x.files = append(x.files, e.newFile(parent, name, blob, size, crc))
+		x.files = append(x.files, n)
 	}
 	x.status, x.message = ExtractExtracted, ""
 	return nil

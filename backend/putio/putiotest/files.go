@@ -24,6 +24,15 @@ func (c *call) locked(fn func(v url.Values) (obj, error)) {
 	c.ok(reply)
 }
 
+// withID runs fn on the {id} of the path under the state lock.
+func (c *call) withID(fn func(id int64, v url.Values) (obj, error)) {
+	id, ok := c.idVar()
+	if !ok {
+		return
+	}
+	c.locked(func(v url.Values) (obj, error) { return fn(id, v) })
+}
+
 // item looks up the live item named by the id parameter.
 func (e *Emulator) item(a *account, v url.Values, name string) (*node, error) {
 	id, err := requiredInt(v, name)

@@ -63,10 +63,8 @@ func (e *Emulator) seedAccountLocked(a *account) error {
 	first.mp4, second.mp4 = true, true
 	e.recordUploadLocked(second)
 	e.recordUploadLocked(archive)
-	t := &transfer{id: e.transfers.next, acct: a, source: fixtureSource, name: first.name,
-		kind: "URL", parentID: folder.id, created: e.opts.Now()}
-	e.transfers.next++
-	e.transfers.byID[t.id] = t
+	t := e.transfers.add(&transfer{acct: a, source: fixtureSource, name: first.name,
+		kind: "URL", parentID: folder.id, created: e.opts.Now()})
 	e.completeTransfer(t, first)
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -82,9 +81,9 @@ func (e *Emulator) shareTargets(me *account, friends string) (everyone bool, to 
 	s := e.socialLocked()
 	for _, name := range strings.Split(friends, ",") {
 		name = strings.TrimSpace(name)
-		a := e.accountNamedLocked(name)
-		if a == nil {
-			return false, nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+		a, err := e.userNamedLocked(name)
+		if err != nil {
+			return false, nil, err
 		}
 		if !s.areFriends(me, a) {
 			return false, nil, errBadRequest("BadRequest", name+" is not your friend")
@@ -236,11 +235,7 @@ func (c *call) sharedWithJSON(sh *fileShare) obj {
 // unshareFile serves POST /v2/files/{id}/unshare: shares is "everyone"
 // (every share of the item) or comma-separated share ids.
 func (e *Emulator) unshareFile(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(v url.Values) (obj, error) {
+	c.withID(func(id int64, v url.Values) (obj, error) {
 		if e.lookup(c.acct, id) == nil {
 			return nil, errNotFound("file " + itoa(id))
 		}
@@ -252,13 +247,9 @@ func (e *Emulator) unshareFile(c *call) {
 			e.unshareLocked(id, nil)
 			return nil, nil
 		}
-		var ids []int64
-		for _, part := range strings.Split(shares, ",") {
-			n, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
-			if err != nil {
-				return nil, errBadRequest("BadRequest", `shares must be "everyone" or comma-separated share ids, got `+strconv.Quote(shares))
-			}
-			ids = append(ids, n)
+		ids, err := idsParam(v, "shares")
+		if err != nil {
+			return nil, err
 		}
 		e.unshareLocked(id, func(f friendShare) bool { return slices.Contains(ids, f.id) })
 		return nil, nil
@@ -450,11 +441,7 @@ func (e *Emulator) cloneInto(parent *node, sources []*node) error {
 // cloneInfo serves GET /v2/sharing/clone/{id}; a task of no one's or of
 // another account is 404 SHARED_FILE_CLONE_NOT_FOUND (SDK live suite).
 func (e *Emulator) cloneInfo(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(url.Values) (obj, error) {
+	c.withID(func(id int64, _ url.Values) (obj, error) {
 		task := e.socialLocked().clones[id]
 		if task == nil || task.acct != c.acct {
 			return nil, &apiError{http.StatusNotFound, "SHARED_FILE_CLONE_NOT_FOUND", "no clone task " + itoa(id)}

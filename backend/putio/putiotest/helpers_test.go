@@ -204,14 +204,23 @@ func (c *apiClient) upload(parent int64, name string, data []byte, extra map[str
 	return id
 }
 
+// appTokenClient is a third-party app token on c's account.
+func appTokenClient(t *testing.T, c *apiClient) *apiClient {
+	t.Helper()
+	token, err := c.srv.Account(c.token).NewToken(putiotest.ScopeApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiClient{t: t, srv: c.srv, token: token}
+}
+
 // download fetches a file's signed URL and its body.
 func (c *apiClient) download(id int64, header http.Header) (*http.Response, []byte) {
 	c.t.Helper()
 	r := c.get("/v2/files/"+itoa(id)+"/url", nil)
 	mustStatus(c.t, r, 200)
 	u, _ := r.body["url"].(string)
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	resp := anon.send("GET", u, nil, header)
 	defer closeBody(c.t, resp.Body)
 	body, err := io.ReadAll(resp.Body)

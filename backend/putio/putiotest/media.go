@@ -50,15 +50,6 @@ func isVideo(n *node) bool {
 	return !n.dir && kind == "VIDEO"
 }
 
-// withID runs fn on the {id} of the path under the state lock.
-func (c *call) withID(fn func(id int64, v url.Values) (obj, error)) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(v url.Values) (obj, error) { return fn(id, v) })
-}
-
 // mp4Status serves GET /v2/files/{id}/mp4: COMPLETED with the MP4's size
 // when the video has one, else NOT_AVAILABLE.
 func (e *Emulator) mp4Status(c *call) {

@@ -142,10 +142,8 @@ func (e *Emulator) uploadFolder(a *account, fields url.Values) (*node, error) {
 // the file's name. It follows the emulator's schedule for transfers it
 // does not fetch until a test completes or fails it.
 func (e *Emulator) torrentTransferLocked(a *account, name string, parent *node) obj {
-	t := &transfer{id: e.transfers.next, acct: a, source: name, name: name[:len(name)-len(".torrent")],
-		kind: "TORRENT", parentID: parent.id, created: e.opts.Now()}
-	e.transfers.next++
-	e.transfers.byID[t.id] = t
+	t := e.transfers.add(&transfer{acct: a, source: name, name: name[:len(name)-len(".torrent")],
+		kind: "TORRENT", parentID: parent.id, created: e.opts.Now()})
 	return e.transferJSON(t)
 }
 

@@ -188,11 +188,7 @@ type rssChange func(c *call, f *rssFeed, v url.Values) (obj, error)
 // is 404 NotFound (SDK live suite).
 func (e *Emulator) rssAction(change rssChange) func(*call) {
 	return func(c *call) {
-		id, ok := c.idVar()
-		if !ok {
-			return
-		}
-		c.locked(func(v url.Values) (obj, error) {
+		c.withID(func(id int64, v url.Values) (obj, error) {
 			f := e.rss.feeds[id]
 			if f == nil || f.acct != c.acct {
 				return nil, errNotFound("RSS feed " + itoa(id))

@@ -18,26 +18,14 @@ import (
 // (test/live/{config,account,auth,oauth,auth-credentials,tunnel,podcast})
 // shows them.
 
-// appClient is a client of a fresh app token on api's account.
-func appClient(t *testing.T, srv *putiotest.Server, api *apiClient) *apiClient {
-	t.Helper()
-	token, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := *api
-	app.token = token
-	return &app
-}
-
 func (c *apiClient) putJSON(path, body string) reply {
 	c.t.Helper()
 	return c.read(c.send("PUT", path, strings.NewReader(body), http.Header{"Content-Type": {"application/json"}}))
 }
 
 func TestConfigStoreRoundTrip(t *testing.T) {
-	srv, api := newAPI(t)
-	app := appClient(t, srv, api) // the suite's config tests use an app token
+	_, api := newAPI(t)
+	app := appTokenClient(t, api) // the suite's config tests use an app token
 	if r := app.get("/v2/config", nil); r.status != 200 || string(r.raw) != `{"config":{},"status":"OK"}` {
 		t.Fatalf("empty config %d %s", r.status, r.raw)
 	}
@@ -59,16 +47,15 @@ func TestConfigStoreRoundTrip(t *testing.T) {
 	strictError(t, app.putJSON("/v2/config", `{"config": [1]}`), 400, "BadRequest")
 	strictError(t, app.putJSON("/v2/config/k", `{"other": 1}`), 400, "BadRequest")
 	strictError(t, app.putJSON("/v2/config/k", `not json`), 400, "BadRequest")
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	if r := other.get("/v2/config", nil); string(r.raw) != `{"config":{},"status":"OK"}` {
 		t.Fatalf("another account sees %s", r.raw)
 	}
 }
 
 func TestAccountListsAndTheirScopes(t *testing.T) {
-	srv, api := newAPI(t)
-	app := appClient(t, srv, api)
+	_, api := newAPI(t)
+	app := appTokenClient(t, api)
 	var languages struct {
 		Status    string `json:"status"`
 		Languages []struct {
@@ -95,7 +82,7 @@ func TestAccountListsAndTheirScopes(t *testing.T) {
 
 func TestTunnelRoutesAndPodcastLinks(t *testing.T) {
 	srv, api := newAPI(t)
-	app := appClient(t, srv, api)
+	app := appTokenClient(t, api)
 	var routes struct {
 		Status string `json:"status"`
 		Routes []struct {
@@ -181,7 +168,7 @@ func (c *apiClient) postMultipart(path string, fields map[string]string, icon []
 
 func TestOAuthAppLifecycleThroughTheAPI(t *testing.T) {
 	srv, api := newAPI(t)
-	app := appClient(t, srv, api)
+	app := appTokenClient(t, api)
 	fields := map[string]string{"name": "Disposable", "description": "an app for a test", "website": "https://example.com/w",
 		"callback": "https://example.com/cb", "hidden": "true"}
 	strictError(t, app.postMultipart("/v2/oauth/apps/register", fields, nil), 401, "invalid_scope")
@@ -247,8 +234,7 @@ func TestOAuthAppLifecycleThroughTheAPI(t *testing.T) {
 		t.Fatal("regenerating left the earlier token live")
 	}
 
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/oauth/apps/"+itoa(id)+"/edit", nil), 404, "NotFound")
 	strictError(t, other.post("/v2/oauth/apps/"+itoa(id)+"/delete", nil), 404, "NotFound")
 	strict(t, api.post("/v2/oauth/apps/"+itoa(id)+"/delete", nil), 200, &wireOK{})
@@ -259,15 +245,14 @@ func TestOAuthAppLifecycleThroughTheAPI(t *testing.T) {
 }
 
 func TestOAuthSessionsAndTrailingSlashGrants(t *testing.T) {
-	srv, api := newAPI(t, putiotest.Options{Users: map[string]string{"ann": "pw"}, FirstPartyClients: []string{"9001"}})
+	_, api := newAPI(t, putiotest.Options{Users: map[string]string{"ann": "pw"}, FirstPartyClients: []string{"9001"}})
 	login := func(client string) string {
 		basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("ann:pw"))}}
 		r := api.read(api.send("PUT", "/v2/oauth2/authorizations/clients/"+client+"?client_secret=s", nil, basic))
 		mustStatus(t, r, 200)
 		return r.body["access_token"].(string)
 	}
-	first := *api
-	first.token = login("9001")
+	first := as(api, login("9001"))
 	login("4131")
 	var clients struct {
 		Status  string `json:"status"`
@@ -292,7 +277,7 @@ func TestOAuthSessionsAndTrailingSlashGrants(t *testing.T) {
 	if !strings.Contains(string(grants.raw), `"name":"rclone"`) {
 		t.Fatalf("grants %s", grants.raw)
 	}
-	app := appClient(t, srv, api)
+	app := appTokenClient(t, api)
 	strictError(t, app.get("/v2/oauth/grants/", nil), 401, "invalid_scope")
 	strictError(t, app.get("/v2/oauth/clients/", nil), 401, "invalid_scope")
 }

@@ -13,13 +13,8 @@ import (
 // emulator probes no media) and need_convert (true for a video that is
 // not MP4 already).
 func (e *Emulator) parentMediaFields(r *http.Request, parent obj, n *node, v url.Values) {
-	_, _, kind := fileKind(n.name)
-	playable := !n.dir && (kind == "VIDEO" || kind == "AUDIO")
 	if flagParam(v, "stream_url_parent") {
-		parent["stream_url"] = nil
-		if playable {
-			parent["stream_url"] = e.signedURL(r, n)
-		}
+		parent["stream_url"] = e.streamURL(r, n, isPlayable(n))
 	}
 	if flagParam(v, "video_metadata_parent") {
 		parent["video_metadata"] = nil
@@ -28,6 +23,6 @@ func (e *Emulator) parentMediaFields(r *http.Request, parent obj, n *node, v url
 		parent["media_info"] = nil
 	}
 	if flagParam(v, "mp4_status_parent") {
-		parent["need_convert"] = !n.dir && kind == "VIDEO" && parent["content_type"] != "video/mp4"
+		parent["need_convert"] = isVideo(n) && parent["content_type"] != "video/mp4"
 	}
 }

@@ -58,6 +58,15 @@ func (e *Emulator) accountNamedLocked(name string) *account {
 	return nil
 }
 
+// userNamedLocked is accountNamedLocked for a name the client gave: no
+// such user is 404 USER_NOT_FOUND (SDK live suite).
+func (e *Emulator) userNamedLocked(name string) (*account, error) {
+	if a := e.accountNamedLocked(name); a != nil {
+		return a, nil
+	}
+	return nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+}
+
 // knownAccountsLocked lists every account a token or a user names, in
 // user id order.
 func (e *Emulator) knownAccountsLocked() []*account {
@@ -68,12 +77,7 @@ func (e *Emulator) knownAccountsLocked() []*account {
 	for _, g := range e.tokens {
 		seen[g.acct] = true
 	}
-	out := make([]*account, 0, len(seen))
-	for a := range seen {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *account) int { return cmp.Compare(a.userID, b.userID) })
-	return out
+	return sortedAccounts(seen)
 }
 
 // avatarPath is the emulator's one avatar, served by the admin API: put.io
@@ -222,9 +226,9 @@ func (e *Emulator) friendAction(change friendChange) func(*call) {
 	return func(c *call) {
 		name := c.r.PathValue("name")
 		c.locked(func(url.Values) (obj, error) {
-			other := e.accountNamedLocked(name)
-			if other == nil {
-				return nil, &apiError{http.StatusNotFound, "USER_NOT_FOUND", "no user named " + name}
+			other, err := e.userNamedLocked(name)
+			if err != nil {
+				return nil, err
 			}
 			return nil, change(e, c.acct, other)
 		})

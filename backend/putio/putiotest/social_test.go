@@ -29,16 +29,6 @@ func socialPair(t *testing.T) (srv *putiotest.Server, ann, bob *apiClient) {
 	return srv, ann, &apiClient{t: t, srv: srv, token: "bob-token"}
 }
 
-// appTokenClient is a third-party app token on c's account.
-func appTokenClient(t *testing.T, c *apiClient) *apiClient {
-	t.Helper()
-	token, err := c.srv.Account(c.token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apiClient{t: t, srv: c.srv, token: token}
-}
-
 // befriend makes ann and bob friends the way the suite does: a request,
 // then its approval.
 func befriend(t *testing.T, ann, bob *apiClient) {

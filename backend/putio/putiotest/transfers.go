@@ -83,6 +83,15 @@ func (s *transferSet) close() {
 	s.running.Wait()
 }
 
+// add gives t the next transfer id and keeps it; the caller holds
+// Emulator.mu.
+func (s *transferSet) add(t *transfer) *transfer {
+	t.id = s.next
+	s.next++
+	s.byID[t.id] = t
+	return t
+}
+
 // of returns the account's transfers in id order.
 func (s *transferSet) of(a *account) []*transfer {
 	var out []*transfer
@@ -219,11 +228,8 @@ func (e *Emulator) newTransfer(a *account, local bool, source string, parentID i
 				obj{"existing_id": t.id}}
 		}
 	}
-	t := &transfer{id: e.transfers.next, acct: a, source: source, hash: hash, name: name, kind: kind,
-		parentID: parentID, callback: callback, fetch: e.fetchesFrom(urlHost), fromLocal: local, created: e.opts.Now()}
-	e.transfers.next++
-	e.transfers.byID[t.id] = t
-	return t, nil
+	return e.transfers.add(&transfer{acct: a, source: source, hash: hash, name: name, kind: kind,
+		parentID: parentID, callback: callback, fetch: e.fetchesFrom(urlHost), fromLocal: local, created: e.opts.Now()}), nil
 }
 
 // begin sets a transfer going once it is added or retried; the caller

@@ -135,11 +135,7 @@ func (e *Emulator) getZip(c *call) {
 
 // cancelZip serves GET /v2/zips/{id}/cancel: the zip is gone.
 func (e *Emulator) cancelZip(c *call) {
-	id, ok := c.idVar()
-	if !ok {
-		return
-	}
-	c.locked(func(url.Values) (obj, error) {
+	c.withID(func(id int64, _ url.Values) (obj, error) {
 		if _, err := e.zipLocked(c.acct, id); err != nil {
 			return nil, err
 		}

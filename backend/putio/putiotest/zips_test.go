@@ -82,8 +82,7 @@ func (c *apiClient) pollZip(id int64) wireZipDone {
 // fetchZip downloads a zip URL without a token and returns its members.
 func (c *apiClient) fetchZip(u string, size int64) map[string]string {
 	c.t.Helper()
-	anon := *c
-	anon.token = ""
+	anon := as(c, "")
 	resp := anon.send("GET", u, nil, nil)
 	defer closeBody(c.t, resp.Body)
 	data, err := io.ReadAll(resp.Body)
@@ -145,8 +144,7 @@ func TestZipHoldsTheSelectedFilesBytes(t *testing.T) {
 
 	strict(t, api.get("/v2/zips/"+itoa(id)+"/cancel", nil), 200, &wireOK{})
 	strictError(t, api.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.URL, nil, nil)), 410, "LINK_EXPIRED")
 	strict(t, api.get("/v2/zips/list", nil), 200, &list)
 	if len(list.Zips) != 0 {
@@ -172,8 +170,7 @@ func TestZipListsFilesGoneBeforeItIsBuiltAsMissing(t *testing.T) {
 
 	clock.Advance(time.Hour + time.Second) // the zip expires with its URL
 	strictError(t, api.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	strictError(t, anon.read(anon.send("GET", done.URL, nil, nil)), 410, "LINK_EXPIRED")
 }
 
@@ -203,7 +200,7 @@ func TestZipOfACursorIsTheWholeListingLessExcludeIDs(t *testing.T) {
 }
 
 func TestZipRefusals(t *testing.T) {
-	srv, api := newAPI(t)
+	_, api := newAPI(t)
 	file := api.upload(0, "f.txt", []byte("f"), nil)
 	strictError(t, api.get("/v2/zips/2147483647", nil), 410, "LINK_EXPIRED")
 	strictError(t, api.get("/v2/zips/2147483647/cancel", nil), 410, "LINK_EXPIRED")
@@ -211,18 +208,12 @@ func TestZipRefusals(t *testing.T) {
 	strictError(t, api.post("/v2/zips/create", url.Values{"file_ids": {"2147483647"}}), 400, "BadRequest")
 	strictError(t, api.post("/v2/zips/create", url.Values{"cursor": {"garbage"}}), 400, "INVALID_CURSOR")
 
-	appToken, err := srv.Account(srv.Token).NewToken(putiotest.ScopeApp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := *api
-	app.token = appToken
+	app := appTokenClient(t, api)
 	id := app.createZip(url.Values{"file_ids": {itoa(file)}})
 	strict(t, app.get("/v2/zips/list", nil), 200, &wireZipList{})
 	strict(t, app.get("/v2/zips/"+itoa(id), nil), 200, &wireZipPending{})
 
-	other := *api
-	other.token = "another-account"
+	other := as(api, "another-account")
 	strictError(t, other.get("/v2/zips/"+itoa(id), nil), 410, "LINK_EXPIRED")
 	strictError(t, other.get("/v2/zips/"+itoa(id)+"/cancel", nil), 410, "LINK_EXPIRED")
 	strict(t, app.get("/v2/zips/"+itoa(id)+"/cancel", nil), 200, &wireOK{})
@@ -238,8 +229,7 @@ func TestZipURLIsSignedApartFromFileURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon := *api
-	anon.token = ""
+	anon := as(api, "")
 	// The zip's signature on the file of the same id opens nothing.
 	asFile := *u
 	asFile.Path = "/download/" + itoa(id)
