@@ -335,9 +335,8 @@ type Upload struct {
 	location string
 	offset   int64 // the server's offset as last known
 	unsure   bool  // a request failed: ask the server for its offset
-	// patchStart is where the last PATCH started; patchUnanswered says
-	// its connection failed without a reply (was cut).
-	patchStart      int64
+	// patchUnanswered says the last PATCH, which started at offset, failed
+	// without a reply (its connection was cut).
 	patchUnanswered bool
 	final           http.Header // the reply that completed the upload
 	// lastByteMayBeIn says a request with the last byte failed in a way
@@ -497,11 +496,10 @@ func (u *Upload) attempt(ctx context.Context) error {
 	if limit := u.patchLimit(); limit > 0 {
 		piece = min(piece, limit)
 	}
-	u.patchStart = u.offset
 	header, got, err := u.patch(ctx, piece)
 	if err == nil {
 		u.patchUnanswered = false
-		u.c.Service.Accepted(got - u.patchStart)
+		u.c.Service.Accepted(got - u.offset)
 		u.offset = got
 		if got == u.size {
 			u.final = header
@@ -572,7 +570,7 @@ func (u *Upload) resync(ctx context.Context) error {
 	case offset > u.size:
 		return fmt.Errorf("putio: the upload server holds %d bytes of a file of %d", offset, u.size)
 	}
-	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
+	if u.patchUnanswered && offset == u.offset && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.log, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false
