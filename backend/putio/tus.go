@@ -43,22 +43,21 @@ func tooBig(caps tus.Caps, job *uploadJob) error {
 // tusBackendOf is the backend as the tus client sees it.
 type tusBackendOf struct{ f *Fs }
 
-// Do sends req through go-putio, signed in, with rclone's --header-upload
-// headers under the client's own.
-func (b tusBackendOf) Do(req *http.Request) (*http.Response, error) {
-	out, err := b.f.newRequest(req.Context(), apiCall{method: req.Method, path: req.URL.String()})
+// NewRequest builds req through go-putio, with rclone's --header-upload
+// headers, under which the client sets its own.
+func (b tusBackendOf) NewRequest(ctx context.Context, method, target string) (*http.Request, error) {
+	req, err := b.f.newRequest(ctx, apiCall{method: method, path: target})
 	if err != nil {
 		return nil, err
 	}
-	for _, header := range fs.GetConfig(req.Context()).UploadHeaders {
-		out.Header.Set(header.Key, header.Value)
+	for _, header := range fs.GetConfig(ctx).UploadHeaders {
+		req.Header.Set(header.Key, header.Value)
 	}
-	for key, values := range req.Header {
-		out.Header[key] = values
-	}
-	out.Body, out.ContentLength = req.Body, req.ContentLength
-	return b.f.send(out)
+	return req, nil
 }
+
+// Do sends req through go-putio, signed in.
+func (b tusBackendOf) Do(req *http.Request) (*http.Response, error) { return b.f.send(req) }
 
 // Retry is the backend's retry through the pacer.
 func (b tusBackendOf) Retry(ctx context.Context, what string, attempt func() error) error {

@@ -62,16 +62,18 @@ func newSource(ctx context.Context, in io.Reader, src fs.ObjectInfo, options []f
 	if s.local {
 		s.size, s.modTime = obj.Size(), obj.ModTime(ctx)
 	}
+	asksCRC := false
 	for _, option := range options {
 		if hashes, ok := option.(*fs.HashesOption); ok {
 			s.hashes = append(s.hashes, hashes)
+			asksCRC = asksCRC || hashes.Hashes.Contains(rhash.CRC32)
 		}
 	}
 	if takeOverSource(in, src) {
 		if err := s.Reopen(0); err != nil {
 			return nil, err
 		}
-		s.fileCRC = asksCRC(s.hashes)
+		s.fileCRC = asksCRC
 	}
 	return s, nil
 }
@@ -113,16 +115,6 @@ func takeOverSource(in io.Reader, src fs.ObjectInfo) bool {
 	}
 	acc.Abandon()
 	return true
-}
-
-// asksCRC reports whether the hash options ask for CRC-32.
-func asksCRC(options []fs.OpenOption) bool {
-	for _, option := range options {
-		if hashes, ok := option.(*fs.HashesOption); ok && hashes.Hashes.Contains(rhash.CRC32) {
-			return true
-		}
-	}
-	return false
 }
 
 // CanReopen reports whether the source can be read again from any offset.

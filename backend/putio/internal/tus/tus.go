@@ -6,8 +6,9 @@
 // that failed for good. The file appears only when the last byte
 // arrives. What is sent, and resent after a cut, is window.go's.
 //
-// The client sends, retries and reads failures only through Backend, so
-// the login, pacing and reading of error replies stay the caller's.
+// The client builds, sends, retries and reads failures only through
+// Backend, so the login, pacing and reading of error replies stay the
+// caller's.
 //
 // What upload.put.io answers to tus OPTIONS is not on record, so anything
 // short of a clear tus 1.0.0 answer means plain creation plus PATCH,
@@ -59,8 +60,11 @@ func (e resyncError) Temporary() bool { return true }
 
 // Backend is what the tus client needs of the backend.
 type Backend interface {
-	// Do sends one attempt of req, signed in and with the caller's own
-	// headers added. On failure the reply's body is closed.
+	// NewRequest builds a body-less request with the caller's own headers,
+	// to which the client adds its own.
+	NewRequest(ctx context.Context, method, target string) (*http.Request, error)
+	// Do sends one attempt of a request NewRequest built, signed in. On
+	// failure the reply's body is closed.
 	Do(req *http.Request) (*http.Response, error)
 	// Retry runs attempt until it succeeds, fails for good or the
 	// retries are used up.
@@ -246,10 +250,10 @@ func headerList(value string) []string {
 }
 
 // newRequest builds one attempt of a request to the upload service.
-func newRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+func (c *Client) newRequest(ctx context.Context, method, target string, body io.ReadCloser, length int64) (*http.Request, error) {
+	req, err := c.Backend.NewRequest(ctx, method, target)
 	if err != nil {
-		return nil, fmt.Errorf("putio: building %s %s: %w", method, target, err)
+		return nil, err
 	}
 	if method != http.MethodOptions {
 		req.Header.Set("Tus-Resumable", tusVersion)
@@ -266,7 +270,7 @@ func newRequest(ctx context.Context, method, target string, body io.ReadCloser, 
 // once sends one body-less request to the upload service: prepare adds
 // headers, check reads the successful reply, whose body is closed here.
 func (c *Client) once(ctx context.Context, method, target string, prepare func(*http.Request), check func(*http.Response) error) error {
-	req, err := newRequest(ctx, method, target, nil, 0)
+	req, err := c.newRequest(ctx, method, target, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -331,9 +335,8 @@ type Upload struct {
 	location string
 	offset   int64 // the server's offset as last known
 	unsure   bool  // a request failed: ask the server for its offset
-	// patchStart is where the last PATCH started; patchUnanswered says
-	// its connection failed without a reply (was cut).
-	patchStart      int64
+	// patchUnanswered says the last PATCH, which started at offset, failed
+	// without a reply (its connection was cut).
 	patchUnanswered bool
 	final           http.Header // the reply that completed the upload
 	// lastByteMayBeIn says a request with the last byte failed in a way
@@ -431,7 +434,7 @@ func (u *Upload) ReadAhead(w io.Writer, n int64) error {
 // it whatever the outcome.
 func (u *Upload) sendBody(ctx context.Context, method, target string, at, n int64, prepare func(*http.Request)) (*http.Response, error) {
 	body := u.payload.body(at, at+n)
-	req, err := newRequest(ctx, method, target, body, n)
+	req, err := u.c.newRequest(ctx, method, target, body, n)
 	if err != nil {
 		return nil, err
 	}
@@ -493,11 +496,10 @@ func (u *Upload) attempt(ctx context.Context) error {
 	if limit := u.patchLimit(); limit > 0 {
 		piece = min(piece, limit)
 	}
-	u.patchStart = u.offset
 	header, got, err := u.patch(ctx, piece)
 	if err == nil {
 		u.patchUnanswered = false
-		u.c.Service.Accepted(got - u.patchStart)
+		u.c.Service.Accepted(got - u.offset)
 		u.offset = got
 		if got == u.size {
 			u.final = header
@@ -568,7 +570,7 @@ func (u *Upload) resync(ctx context.Context) error {
 	case offset > u.size:
 		return fmt.Errorf("putio: the upload server holds %d bytes of a file of %d", offset, u.size)
 	}
-	if u.patchUnanswered && offset == u.patchStart && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
+	if u.patchUnanswered && offset == u.offset && u.payload.win.end > offset && !u.c.Service.dropsCutPatches.Swap(true) {
 		fs.Debugf(u.log, "the server kept nothing of a cut PATCH; sources that can't be read again now go in PATCHes of the window's size")
 	}
 	u.offset, u.unsure = offset, false

@@ -24,6 +24,10 @@ func (e statusError) Error() string { return "HTTP " + strconv.Itoa(int(e)) }
 // retries of 5xx and temporary errors, and a reading of status codes.
 type plainBackend struct{}
 
+func (plainBackend) NewRequest(ctx context.Context, method, target string) (*http.Request, error) {
+	return http.NewRequestWithContext(ctx, method, target, nil)
+}
+
 func (plainBackend) Do(req *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultClient.Do(req)
 	if err == nil && resp.StatusCode >= 400 {
@@ -101,7 +105,7 @@ func (s *halfKeeper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// The client needs nothing of its caller but Backend's three functions:
+// The client needs nothing of its caller but Backend's four functions:
 // with plain net/http behind them, a PATCH the server kept only half of
 // is resynchronised by one HEAD and the rest sent from the server's
 // offset, from the window, as the source can't be read again.
