@@ -34,6 +34,9 @@ type apiCall struct {
 	form   url.Values
 }
 
+// what names the call in logs and errors: its method and path.
+func (c apiCall) what() string { return c.method + " " + c.path }
+
 // newAPIClient is go-putio's client over rclone's OAuth client for the
 // remote name, with its token source.
 func newAPIClient(ctx context.Context, name string, m configmap.Mapper, baseURL *url.URL) (*putio.Client, *oauthutil.TokenSource, error) {
@@ -106,7 +109,7 @@ func (f *Fs) send(req *http.Request) (*http.Response, error) {
 
 // callJSON does an API call with retries and decodes the reply into out.
 func (f *Fs) callJSON(ctx context.Context, call apiCall, out reply) error {
-	return f.retry(ctx, call.method+" "+call.path, func() error {
+	return f.retry(ctx, call.what(), func() error {
 		return f.attemptJSON(ctx, call, out)
 	})
 }

@@ -28,11 +28,8 @@ const (
 // and the test mod time.
 func assertOnlyFile(t *testing.T, acct *putiotest.Account, dir, name, data string) putiotest.File {
 	t.Helper()
-	assert.Equal(t, []string{name}, names(t, acct, dir), "no second copy, no temporary name left")
 	p := strings.TrimPrefix(dir+"/"+name, "/")
-	got, err := acct.ReadFile(p)
-	require.NoError(t, err)
-	assert.Equal(t, data, string(got))
+	assertHoldsOnly(t, acct, p, data, "no second copy, no temporary name left")
 	stat, err := acct.Stat(p)
 	require.NoError(t, err)
 	assert.Equal(t, testModTime, stat.UpdatedAt.UTC())
@@ -358,10 +355,7 @@ func TestCopyFailureLeavesSourceIntact(t *testing.T) {
 	_, err := f.Copy(fewRetries(f, 2), src, "b.txt")
 
 	require.Error(t, err)
-	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
-	data, err := acct.ReadFile("a.txt")
-	require.NoError(t, err)
-	assert.Equal(t, "hello", string(data))
+	assertHoldsOnly(t, acct, "a.txt", "hello")
 }
 
 // A copy reply without the new item still yields the right object.

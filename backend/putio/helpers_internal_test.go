@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"path"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/rclone/rclone/fs/object"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -119,6 +122,18 @@ func names(t *testing.T, acct *putiotest.Account, dir string) []string {
 		out = append(out, item.Name)
 	}
 	return out
+}
+
+// assertHoldsOnly asserts that the folder of p holds p's name alone, and
+// that p holds want: a Put updated or replaced the file, not put a second
+// beside it.
+func assertHoldsOnly(t *testing.T, acct *putiotest.Account, p, want string, msgAndArgs ...any) {
+	t.Helper()
+	dir, leaf := path.Split(p)
+	assert.Equal(t, []string{leaf}, names(t, acct, strings.TrimSuffix(dir, "/")), msgAndArgs...)
+	data, err := acct.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, want, string(data))
 }
 
 // bytesReader is a reader over data.

@@ -147,7 +147,7 @@ func (l lookup) named(ctx context.Context, s itemSpec) (item *api.File, hidden b
 func (l lookup) answer(ctx context.Context, call apiCall) (*api.File, error) {
 	var out api.FileReply
 	err := l.call(ctx, call, &out)
-	if hasStatus(err, http.StatusNotFound) || isGone(err) {
+	if isNotFound(err) {
 		return nil, nil
 	}
 	return out.File, err

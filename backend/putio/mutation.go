@@ -86,7 +86,7 @@ func (f *Fs) tryLookingFirst(ctx context.Context, m mutation) error {
 
 // mutateJSON is mutate for one API call, decoded into out.
 func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func() (bool, error), changes ...folderChange) error {
-	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: done, changes: changes, attempt: func() error {
+	return f.mutate(ctx, mutation{what: call.what(), done: done, changes: changes, attempt: func() error {
 		return f.attemptJSON(ctx, call, out)
 	}})
 }
@@ -96,7 +96,7 @@ func (f *Fs) mutateJSON(ctx context.Context, call apiCall, out reply, done func(
 // is not done are sent again.
 func (f *Fs) mutateItems(ctx context.Context, call apiCall, ids []string, isDone func(id string) (bool, error), changes ...folderChange) error {
 	pending := ids
-	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: pendingProbe(&pending, isDone), changes: changes, attempt: func() error {
+	return f.mutate(ctx, mutation{what: call.what(), done: pendingProbe(&pending, isDone), changes: changes, attempt: func() error {
 		call.form = url.Values{"file_ids": {strings.Join(pending, ",")}}
 		return f.attemptJSON(ctx, call, &api.Empty{})
 	}})

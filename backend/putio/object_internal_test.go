@@ -89,10 +89,7 @@ func TestUpdateDeletesOldVersionAfterCancel(t *testing.T) {
 	require.NoError(t, o.Update(ctx, bytesReader([]byte("new")), srcInfo("a.txt", 3)))
 
 	require.Error(t, ctx.Err(), "cancelled during the delete")
-	assert.Equal(t, []string{"a.txt"}, names(t, acct, ""))
-	data, err := acct.ReadFile("a.txt")
-	require.NoError(t, err)
-	assert.Equal(t, "new", string(data))
+	assertHoldsOnly(t, acct, "a.txt", "new")
 	trash := acct.Trash()
 	require.Len(t, trash, 1)
 	assert.Equal(t, old.ID, trash[0].ID)

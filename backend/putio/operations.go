@@ -194,7 +194,7 @@ func (f *Fs) moveItem(ctx context.Context, id, dirID, leaf string, changes ...fo
 		path:   "/v2/files/move",
 		form:   url.Values{"file_id": {id}, "parent_id": {dirID}, "name": {name}},
 	}
-	return f.mutate(ctx, mutation{what: call.method + " " + call.path, done: f.placedProbe(ctx, parseID(id), dirID, leaf), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
+	return f.mutate(ctx, mutation{what: call.what(), done: f.placedProbe(ctx, parseID(id), dirID, leaf), changes: append(changes, addsUntracked(dirID)), attempt: func() error {
 		var out api.MoveReply
 		if err := f.attemptJSON(ctx, call, &out); err != nil {
 			return err

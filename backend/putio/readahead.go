@@ -214,13 +214,6 @@ func (r *urlReadAhead) stop() {
 	r.active.Wait()
 }
 
-// idle waits for the resolutions in flight to end.
-func (r *urlReadAhead) idle() {
-	if r != nil {
-		r.active.Wait()
-	}
-}
-
 // Shutdown stops the Fs's background work: the URL read-ahead.
 func (f *Fs) Shutdown(ctx context.Context) error {
 	f.readAhead.stop()

@@ -175,3 +175,9 @@ func TestReadAheadStopsOnShutdown(t *testing.T) {
 	assert.Equal(t, 7, srv.Calls(urlRoute), "file 5 fetched once more by its open, and nothing ahead")
 	assert.Equal(t, 3, srv.Calls(downloadRoute))
 }
+
+// idle waits for the read-ahead's resolutions in flight to end, so a
+// test asserts on the calls they made.
+func (r *urlReadAhead) idle() {
+	r.active.Wait()
+}

@@ -97,7 +97,7 @@ func (f *Fs) shareFor(ctx context.Context, id api.ID, shares []api.PublicShare, 
 		call.form = url.Values{"expiration_date": {formatTime(time.Now().Add(time.Duration(expire)))}}
 	}
 	var share *api.PublicShare
-	err := f.retryLookingFirst(ctx, call.method+" "+call.path, func() (bool, error) {
+	err := f.retryLookingFirst(ctx, call.what(), func() (bool, error) {
 		if !listable {
 			return false, nil
 		}

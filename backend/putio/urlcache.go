@@ -183,10 +183,3 @@ func (c *signedURLs) forget(id string) {
 		c.drop(elem)
 	}
 }
-
-// len is the number of URLs kept.
-func (c *signedURLs) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}

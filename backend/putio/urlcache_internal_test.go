@@ -280,3 +280,10 @@ func TestSignedURLFetchIsShared(t *testing.T) {
 	assert.ErrorIs(t, err, lost)
 	assert.Equal(t, 1, cache.len(), "a failed fetch keeps nothing")
 }
+
+// len is the number of URLs kept.
+func (c *signedURLs) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
